@@ -1,0 +1,141 @@
+# pubfeed: one non-recursive GNU Makefile.
+#
+# Every src/*.c except main.c goes into build/libpubfeed.a; the daemon and each
+# unit test (tests/unit/check_<module>.c) link against it, so the linker pulls
+# in only the modules a test really uses.  ASan/UBSan builds live in
+# build/asan/ so both flavours can coexist.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+BINDIR	 = $(PREFIX)/bin
+SBINDIR	 = $(PREFIX)/sbin
+DATADIR	 = $(PREFIX)/share/pubfeed
+MANDIR	 = $(PREFIX)/share/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+
+VERSION	 = 0.1.0
+PKGS	 = libxml-2.0 libmicrohttpd libcurl zlib libsystemd
+CC	?= cc
+OPT	?= -O2 -g
+CFLAGS	?= $(OPT)
+PF_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	    -Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes \
+	    -Isrc -Ibuild -DPUBFEED_VERSION='"$(VERSION)"' \
+	    $(shell pkg-config --cflags $(PKGS))
+PF_LIBS	 = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+B	?= build
+SAN	?=
+ifeq ($(SAN),1)
+B	 = build/asan
+CFLAGS	 = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	   -fno-sanitize-recover=undefined
+LDSAN	 = -fsanitize=address,undefined
+endif
+
+LIB_SRCS ?= $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS = $(patsubst src/%.c,$(B)/obj/%.o,$(LIB_SRCS)) $(B)/obj/record_xsd.o
+UNIT_SRCS = $(wildcard tests/unit/check_*.c)
+UNIT_BINS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS = $(wildcard fuzz/fuzz_*.c)
+
+all: pubfeed
+
+pubfeed: $(B)/pubfeed
+	@if [ "$(B)" = build ]; then cp -f $(B)/pubfeed pubfeed; fi
+
+$(B)/pubfeed: $(B)/obj/main.o $(B)/libpubfeed.a
+	$(CC) $(LDSAN) -o $@ $^ $(PF_LIBS)
+
+$(B)/libpubfeed.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj
+	$(CC) $(CFLAGS) $(PF_CFLAGS) -MMD -c -o $@ $<
+
+# The record schema is compiled into the binary so a daemon never depends on
+# finding schemas/ at run time.
+$(B)/record_xsd.c: schemas/record.xsd | $(B)/obj
+	{ printf 'const unsigned char record_xsd[] = {\n'; \
+	  od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  printf '0x00 };\nconst unsigned long record_xsd_len = sizeof(record_xsd) - 1;\n'; } > $@
+
+$(B)/obj/record_xsd.o: $(B)/record_xsd.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/obj $(B)/tests $(B)/fuzz:
+	mkdir -p $@
+
+$(B)/tests/check_%: tests/unit/check_%.c $(B)/libpubfeed.a | $(B)/tests
+	$(CC) $(CFLAGS) $(PF_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(B)/libpubfeed.a \
+	    $(LDSAN) $(CHECK_LIBS) $(PF_LIBS)
+
+# make check: unit tests (Check) then end-to-end tests against the real
+# daemon; tests/summary.sh adds up every suite into one line.
+check: $(B)/pubfeed $(UNIT_BINS)
+	@B=$(B) PUBFEED=$(B)/pubfeed sh tests/run.sh
+
+check-asan:
+	$(MAKE) SAN=1 check
+
+check-unit: $(UNIT_BINS)
+	@B=$(B) PUBFEED=$(B)/pubfeed PUBFEED_SUITES=unit sh tests/run.sh
+
+# libFuzzer targets: each links one parser.  `make fuzz` builds them and runs
+# each for FUZZ_SECONDS over its seed corpus.
+FUZZ_SECONDS ?= 20
+FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined
+fuzz: | build/fuzz
+	@set -e; for f in $(FUZZ_SRCS); do \
+	  n=$$(basename $$f .c); \
+	  clang $(FUZZ_CFLAGS) -std=c11 -D_GNU_SOURCE -Isrc -Ibuild \
+	    -DPUBFEED_VERSION='"$(VERSION)"' $$(pkg-config --cflags $(PKGS)) \
+	    -o build/fuzz/$$n $$f $(LIB_SRCS) build/fuzz/record_xsd.c $(PF_LIBS); \
+	  mkdir -p build/fuzz/corpus-$$n; \
+	  seeds=fuzz/corpus/$${n#fuzz_}; [ -d $$seeds ] || seeds=; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	  build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    build/fuzz/corpus-$$n $$seeds 2>build/fuzz/$$n.log || \
+	    { tail -40 build/fuzz/$$n.log; exit 1; }; \
+	  tail -1 build/fuzz/$$n.log; \
+	done
+
+build/fuzz: build/record_xsd.c
+	mkdir -p build/fuzz
+	cp build/record_xsd.c build/fuzz/record_xsd.c
+
+build/record_xsd.c: schemas/record.xsd
+	$(MAKE) B=build build/record_xsd.c
+
+run: pubfeed
+	./pubfeed serve -c config/pubfeed.conf
+
+deps:
+	sh .ci/deps.sh
+
+bench: pubfeed
+	sh bench/run.sh
+
+install: pubfeed
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/schemas \
+	    $(DESTDIR)$(SYSCONFDIR)/pubfeed $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -m 755 pubfeed $(DESTDIR)$(BINDIR)/pubfeed
+	install -m 644 schemas/* $(DESTDIR)$(DATADIR)/schemas/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/pubfeed/pubfeed.conf ] || \
+	    install -m 644 config/pubfeed.conf $(DESTDIR)$(SYSCONFDIR)/pubfeed/pubfeed.conf
+	if [ -d man ]; then for m in man/*.5; do [ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/; done; \
+	    for m in man/*.8; do [ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/; done; fi; true
+	for u in systemd/*.service systemd/*.socket; do [ -e "$$u" ] && \
+	    install -m 644 $$u $(DESTDIR)$(UNITDIR)/; done; true
+
+clean:
+	rm -rf build pubfeed
+
+.PHONY: all pubfeed check check-asan check-unit fuzz run deps bench install clean
+
+-include $(wildcard $(B)/obj/*.d)

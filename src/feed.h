@@ -1,0 +1,73 @@
+/*
+ * feed: Atom 1.0 (RFC 4287) and RSS 2.0 renderers, RFC 5005 archives, and the
+ * HTML home page, all built once per snapshot and added to it as documents.
+ *
+ * URL layout (paths below conf->base_url):
+ *   /                          HTML page, autodiscovery links, newest items
+ *   /feed.atom  /feed.rss      whole collection, newest conf->feed_entries
+ *   /archive/N.atom|.rss       whole collection, archive page N (1 = oldest)
+ *   /sets/SPEC.atom|.rss       one set (and its descendants)
+ *   /sets/SPEC/archive/N.atom|.rss
+ * Archive page N holds entries [(N-1)*E, N*E) of the feed in (issued, id)
+ * order, and only full pages are archived, so a page never changes while
+ * new publications arrive at the newest end (RFC 5005 section 4).
+ *
+ * Entry ids are tag: URIs (RFC 4151) built from conf->tag_authority and the
+ * record id, independent of any URL.  Renderers are pure: they read the
+ * snapshot and conf and write bytes; they never log.
+ */
+#ifndef PUBFEED_FEED_H
+#define PUBFEED_FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "err.h"
+#include "record.h"
+#include "snap.h"
+
+enum feed_format {
+	FEED_ATOM,
+	FEED_RSS,
+};
+
+#define FEED_ATOM_TYPE	"application/atom+xml; charset=utf-8"
+#define FEED_RSS_TYPE	"application/rss+xml; charset=utf-8"
+#define FEED_HTML_TYPE	"text/html; charset=utf-8"
+
+/* One feed document to render. */
+struct feed_page {
+	const char		*title;
+	const char		*subtitle;	/* may be NULL */
+	const char		*set_spec;	/* NULL: whole collection */
+	const char		*self_path;	/* "/feed.atom" */
+	const char		*alt_path;	/* the other format's path */
+	const char		*current_path;	/* archives: the live document */
+	const char		*prev_archive;	/* may be NULL */
+	const char		*next_archive;	/* may be NULL */
+	int			 is_archive;
+	/* entries, newest first */
+	struct record *const	*entries;
+	size_t			 nentries;
+};
+
+/* Render one document into out (appending).  0, or -1 with e set. */
+int	feed_render(const struct conf *, const struct feed_page *,
+	    enum feed_format, struct buf *out, struct err *e);
+
+/* The HTML home page of s. */
+int	feed_render_index(const struct snap *, struct buf *out, struct err *e);
+
+/*
+ * Render every document of s (feeds, archives, per set, home page) and add
+ * them to s, reusing from prev (may be NULL) what did not change.
+ */
+int	feed_build(struct snap *s, const struct snap *prev, struct err *e);
+
+/* "tag:AUTHORITY:record/ID" for a record, into out.  0 or -1. */
+int	feed_tag_id(const struct conf *, const char *what, const char *id,
+	    struct buf *out);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * hash: SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104), self-contained so
+ * the daemon needs no crypto library.  Used for content hashes (datestamps
+ * change only when a record's bytes do), ETags, and resumption-token MACs.
+ * Plain functions over memory; no state beyond the caller's context.
+ */
+#ifndef PUBFEED_HASH_H
+#define PUBFEED_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HASH_LEN	32
+#define HASH_HEX_LEN	(2 * HASH_LEN + 1)
+
+struct hash_ctx {
+	uint32_t	 h[8];
+	uint64_t	 total;
+	unsigned char	 block[64];
+	size_t		 used;
+};
+
+void	hash_init(struct hash_ctx *);
+void	hash_update(struct hash_ctx *, const void *, size_t);
+void	hash_final(struct hash_ctx *, unsigned char out[HASH_LEN]);
+void	hash_sha256(const void *, size_t, unsigned char out[HASH_LEN]);
+void	hash_hmac(const void *key, size_t keylen, const void *msg, size_t len,
+	    unsigned char out[HASH_LEN]);
+/* Lower-case hex of n bytes into out (2n + 1 bytes). */
+void	hash_hex(const unsigned char *in, size_t n, char *out);
+/* Constant-time comparison of two n-byte strings: 1 when equal. */
+int	hash_equal(const void *, const void *, size_t n);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * oai: the OAI-PMH 2.0 data provider (protocol version 2.0, 2015-01-08).
+ *
+ * oai_respond() turns the raw arguments of one request (a query string or
+ * an application/x-www-form-urlencoded body, still percent-encoded) into a
+ * complete response document; protocol errors are OAI <error> elements in a
+ * 200 response, as the spec requires.  It reads only the snapshot it is given,
+ * so it runs on any HTTP thread without locks.
+ *
+ * Layout: oai_args.c (form decoding and the argument rules of each verb),
+ * oai_token.c (stateless, keyset-based, HMAC-protected resumption tokens),
+ * oai.c (the six verbs, streaming lists with xmlTextWriter), oai_html.c (the
+ * page a browser gets at the bare endpoint), and one file per metadata format
+ * (oai_dc.c, oai_marc.c, oai_datacite.c) registered in oai_formats[].
+ */
+#ifndef PUBFEED_OAI_H
+#define PUBFEED_OAI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "snap.h"
+#include "xw.h"
+
+#define OAI_TYPE	"text/xml; charset=utf-8"
+#define OAI_ARGS_MAX	16		/* more arguments: badArgument */
+#define OAI_ARG_MAX	4096		/* longer value: badArgument */
+
+struct oai_arg {
+	char	*key;
+	char	*value;
+};
+
+struct oai_args {
+	struct oai_arg	*v;
+	size_t		 n;
+	int		 bad_encoding;	/* invalid %-escape, NUL, bad UTF-8 */
+	int		 too_many;	/* over OAI_ARGS_MAX / OAI_ARG_MAX */
+};
+
+/*
+ * Decode "a=b&c=d" (percent-encoding, '+' as space).  Never fails on user
+ * input: problems are flagged in out for oai_respond() to turn into
+ * badArgument.  -1 only when memory runs out.  Release with
+ * oai_args_release().
+ */
+int	oai_args_parse(const char *s, size_t len, struct oai_args *out);
+void	oai_args_release(struct oai_args *);
+
+/* Everything a response depends on besides the snapshot. */
+struct oai_ctx {
+	const unsigned char	*key;	/* resumption-token MAC key */
+	size_t			 keylen;
+	int64_t			 now;	/* responseDate */
+};
+
+/*
+ * Answer one request: the whole XML document goes into out.  Returns the
+ * verb answered (for metrics; "" for badVerb) or NULL on an internal
+ * failure (memory, output cap), with e set.
+ */
+const char *oai_respond(const struct snap *, const struct oai_ctx *,
+	    const char *query, size_t len, struct buf *out, struct err *e);
+
+/* The HTML page for a browser opening the endpoint with no arguments. */
+int	oai_render_html(const struct snap *, struct buf *out, struct err *e);
+
+/*
+ * A metadata format: one file each, listed in oai_formats[] (oai.c).
+ * write() emits the <metadata> payload of one live record.
+ */
+struct oai_format {
+	const char	*prefix;	/* "oai_dc" */
+	const char	*schema;	/* official XSD URL */
+	const char	*ns;		/* namespace URI */
+	int		(*write)(struct xw *, const struct snap *,
+			    const struct record *);
+};
+
+extern const struct oai_format	oai_format_dc;
+extern const struct oai_format	oai_format_marc;
+extern const struct oai_format	oai_format_datacite;
+
+/* "oai:NAMESPACE:ID" into out; parse back (NULL if not ours). */
+int	 oai_identifier(const struct snap *, const char *id, struct buf *out);
+const char *oai_local_id(const struct snap *, const char *identifier);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * record: one publication or event, parsed from one XML file.
+ *
+ * The format is the project's own (namespace RECORD_NS, schema
+ * schemas/record.xsd, documented in schemas/README.md).  record_parse_mem()
+ * reads from memory with libxml2 without network access, DTD loading or
+ * entity substitution, rejects any DOCTYPE and anything over the size cap,
+ * validates against the compiled-in schema and then checks what a schema
+ * cannot: real calendar dates, absolute http(s) URLs, end >= start, the
+ * fulltext link carrying a media type and a byte size.
+ *
+ * A parsed record is immutable.  It is reference-counted because successive
+ * snapshots share unchanged records: record_ref() / record_unref() are
+ * thread-safe; the last unref frees it.  Every string hangs off one arena that
+ * the record owns.  All strings are valid UTF-8 free of XML-forbidden
+ * characters (libxml2 guarantees it for parsed text).
+ */
+#ifndef PUBFEED_RECORD_H
+#define PUBFEED_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "date.h"
+#include "err.h"
+#include "hash.h"
+
+#define RECORD_NS	"https://pubfeed.org/ns/record/1"
+#define RECORD_MAX_BYTES (4 * 1024 * 1024)	/* default size cap */
+
+enum record_type {
+	RECORD_REPORT,
+	RECORD_POLICY_BRIEF,
+	RECORD_WORKING_PAPER,
+	RECORD_BOOK,
+	RECORD_CHAPTER,
+	RECORD_ARTICLE,
+	RECORD_DATASET,
+	RECORD_PRESENTATION,
+	RECORD_EVENT,
+	RECORD_NEWS,
+	RECORD_TYPE_COUNT
+};
+
+/* Text with its language (xml:lang, BCP 47); lang is NULL when unstated. */
+struct record_text {
+	const char	*lang;
+	const char	*text;
+};
+
+enum record_agent_kind {
+	RECORD_PERSON,
+	RECORD_ORG,
+};
+
+struct record_agent {
+	enum record_agent_kind	 kind;
+	const char		*name;	/* display: "Given Family" or the org */
+	const char		*family;	/* persons only */
+	const char		*given;		/* persons; may be NULL */
+	const char		*affiliation;	/* may be NULL */
+	const char		*orcid;	/* "0000-0002-1825-0097"; may be NULL */
+	const char		*email;	/* may be NULL */
+	const char		*role;	/* contributors: "editor", ...; or NULL */
+};
+
+enum record_id_kind {
+	RECORD_ID_DOI,		/* bare "10.1234/abc" */
+	RECORD_ID_ISBN,
+	RECORD_ID_ISSN,
+	RECORD_ID_HANDLE,
+	RECORD_ID_URN,
+	RECORD_ID_URL,
+};
+
+struct record_ident {
+	enum record_id_kind	 kind;
+	const char		*value;
+};
+
+enum record_link_rel {
+	RECORD_LINK_LANDING,	/* the publication's web page */
+	RECORD_LINK_FULLTEXT,	/* the full text (PDF, EPUB ...) */
+	RECORD_LINK_RELATED,
+};
+
+struct record_link {
+	enum record_link_rel	 rel;
+	const char		*href;	/* absolute http(s) URL */
+	const char		*type;	/* media type; always set for FULLTEXT */
+	int64_t			 length; /* bytes; -1 when unknown */
+	const char		*lang;	/* may be NULL */
+	const char		*title;	/* may be NULL */
+};
+
+struct record_event {
+	struct date		 start;
+	struct date		 end;	/* == start when a one-day event */
+	const char		*place;	/* venue or city, human readable */
+	const char		*country; /* ISO 3166-1 alpha-2, may be NULL */
+};
+
+struct record {
+	int			 refs;	/* atomic; see record_ref() */
+	const char		*id;	/* local id: [A-Za-z0-9][A-Za-z0-9._-]* */
+	const char		*path;	/* source file, as given to the parser */
+	enum record_type	 type;
+	const char		*lang;	/* root xml:lang: the main language */
+
+	struct record_text	*titles;	/* >= 1; [0] is the main title */
+	size_t			 ntitles;
+	struct record_text	*subtitles;
+	size_t			 nsubtitles;
+	struct record_agent	*creators;
+	size_t			 ncreators;
+	struct record_agent	*contributors;
+	size_t			 ncontributors;
+
+	struct date		 issued;	/* publication date, required */
+	struct date		 modified;	/* source's own; t == 0 if none */
+	struct record_event	*event;		/* set iff type == EVENT */
+
+	const char		**languages;	/* ISO 639-1 codes ("en") */
+	size_t			 nlanguages;
+	struct record_text	*subjects;	/* keywords, per language */
+	size_t			 nsubjects;
+	struct record_text	*abstracts;	/* one per language */
+	size_t			 nabstracts;
+
+	const char		*publisher;	/* may be NULL */
+	const char		*place;	/* place of publication; may be NULL */
+	const char		*series;	/* may be NULL */
+	const char		*rights;	/* statement; may be NULL */
+	const char		*license;	/* licence URL; may be NULL */
+
+	struct record_ident	*idents;
+	size_t			 nidents;
+	struct record_link	*links;
+	size_t			 nlinks;
+	const char		**sets;		/* setSpecs, "parent:child" */
+	size_t			 nsets;
+
+	unsigned char		 hash[HASH_LEN]; /* SHA-256 of the file bytes */
+	/*
+	 * When the record's content last changed in the repository (OAI-PMH
+	 * datestamp, Atom updated).  Filled in by the store before the record
+	 * is shared, never changed afterwards.
+	 */
+	int64_t			 datestamp;
+
+	void			*arena;	/* owns every string above */
+};
+
+/*
+ * The compiled record schema.  Building it parses the XSD compiled into the
+ * binary; validation contexts are created per call, so one schema may be
+ * shared by threads but record_parse_mem() itself is called from one thread
+ * at a time per schema in practice (the store's).
+ */
+struct record_schema;
+
+struct record_schema *record_schema_new(struct err *);
+void	 record_schema_free(struct record_schema *);
+
+/*
+ * Parse and check one record.  path is used in messages only.  On failure
+ * returns NULL and records every problem found as "path:line:col: reason"
+ * in e.  max_bytes 0 means RECORD_MAX_BYTES.  The caller owns the result
+ * (refs == 1) and releases it with record_unref().
+ */
+struct record *record_parse_mem(struct record_schema *, const char *buf,
+	    size_t len, const char *path, size_t max_bytes, struct err *e);
+
+struct record *record_ref(struct record *);
+void	 record_unref(struct record *);
+
+/* "report", "policy-brief", ... (the schema's spelling) and back. */
+const char *record_type_name(enum record_type);
+int	 record_type_parse(const char *, enum record_type *);
+
+/* The text in lang, else in the record's main language, else the first. */
+const struct record_text *record_text_pick(const struct record_text *,
+	    size_t n, const char *lang);
+/* The first link with the given rel, or NULL. */
+const struct record_link *record_link_find(const struct record *,
+	    enum record_link_rel);
+/* The first identifier of the given kind, or NULL. */
+const struct record_ident *record_ident_find(const struct record *,
+	    enum record_id_kind);
+
+/* 1 when s is an absolute http or https URL with a host. */
+int	 record_url_is_absolute(const char *s);
+
+#endif
