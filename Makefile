@@ -67,7 +67,7 @@ $(B)/record_xsd.c: schemas/record.xsd | $(B)/obj
 $(B)/obj/record_xsd.o: $(B)/record_xsd.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/obj $(B)/tests $(B)/fuzz:
+$(B)/obj $(B)/tests:
 	mkdir -p $@
 
 $(B)/tests/check_%: tests/unit/check_%.c $(B)/libpubfeed.a | $(B)/tests
@@ -89,12 +89,14 @@ check-unit: $(UNIT_BINS)
 # each for FUZZ_SECONDS over its seed corpus.
 FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined
-fuzz: | build/fuzz
+fuzz:
+	@$(MAKE) --no-print-directory B=build build/record_xsd.c
+	@mkdir -p build/fuzz
 	@set -e; for f in $(FUZZ_SRCS); do \
 	  n=$$(basename $$f .c); \
 	  clang $(FUZZ_CFLAGS) -std=c11 -D_GNU_SOURCE -Isrc -Ibuild \
 	    -DPUBFEED_VERSION='"$(VERSION)"' $$(pkg-config --cflags $(PKGS)) \
-	    -o build/fuzz/$$n $$f $(LIB_SRCS) build/fuzz/record_xsd.c $(PF_LIBS); \
+	    -o build/fuzz/$$n $$f $(LIB_SRCS) build/record_xsd.c $(PF_LIBS); \
 	  mkdir -p build/fuzz/corpus-$$n; \
 	  seeds=fuzz/corpus/$${n#fuzz_}; [ -d $$seeds ] || seeds=; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
@@ -103,13 +105,6 @@ fuzz: | build/fuzz
 	    { tail -40 build/fuzz/$$n.log; exit 1; }; \
 	  tail -1 build/fuzz/$$n.log; \
 	done
-
-build/fuzz: build/record_xsd.c
-	mkdir -p build/fuzz
-	cp build/record_xsd.c build/fuzz/record_xsd.c
-
-build/record_xsd.c: schemas/record.xsd
-	$(MAKE) B=build build/record_xsd.c
 
 run: pubfeed
 	./pubfeed serve -c config/pubfeed.conf

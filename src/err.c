@@ -66,7 +66,8 @@ int
 err_at(struct err *e, const char *path, int line, int col, const char *fmt,
     ...)
 {
-	char	 where[ERR_MSG_MAX / 2], text[ERR_MSG_MAX], out[ERR_MSG_MAX];
+	char	 where[ERR_MSG_MAX / 2], text[ERR_MSG_MAX];
+	char	 out[ERR_MSG_MAX + ERR_MSG_MAX / 2];
 	va_list	 ap;
 
 	if (line > 0 && col > 0)

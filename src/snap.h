@@ -95,7 +95,6 @@ struct snap {
 	size_t			 docs_cap;
 
 	size_t			 ninvalid;	/* files left out as invalid */
-	void			*arena;		/* strings the snapshot owns */
 };
 
 /*

@@ -1,0 +1,63 @@
+/*
+ * feed_int: what feed.c, feed_atom.c, feed_rss.c and feed_html.c share.
+ * Private to the feed module (the public contract is feed.h); nothing
+ * outside src/feed*.c includes it.
+ *
+ * The helpers are pure functions of a record or of conf; every "url" helper
+ * resets the buffer it is given and leaves a NUL-terminated string in it.
+ */
+#ifndef PUBFEED_FEED_INT_H
+#define PUBFEED_FEED_INT_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "err.h"
+#include "feed.h"
+#include "record.h"
+#include "xw.h"
+
+#define FEED_ATOM_NS	"http://www.w3.org/2005/Atom"
+#define FEED_FH_NS	"http://purl.org/syndication/history/1.0"
+#define FEED_DC_NS	"http://purl.org/dc/elements/1.1/"
+/* Our own Atom/RSS extension: <pf:event start= end= place= country=/>. */
+#define FEED_PF_NS	"https://pubfeed.org/ns/feed/1"
+#define FEED_BUF_MAX	(64 * 1024 * 1024)	/* cap of one document */
+#define FEED_URL_MAX	(64 * 1024)		/* cap of one built URL */
+#define FEED_INDEX_ITEMS 20		/* newest items on the home page */
+
+/* Atom 1.0 and RSS 2.0 bodies of feed_render(). */
+int	feed_render_atom(const struct conf *, const struct feed_page *,
+	    struct buf *out, struct err *e);
+int	feed_render_rss(const struct conf *, const struct feed_page *,
+	    struct buf *out, struct err *e);
+
+/* conf->feed_title, else the repository name; conf->feed_lang, else "en". */
+const char *feed_conf_title(const struct conf *);
+const char *feed_conf_lang(const struct conf *);
+
+/* base_url + path into b (reset first).  0 or -1 (cap). */
+int	feed_url(struct buf *b, const struct conf *, const char *path);
+/* The feed's id: "tag:AUTH:feed", or "tag:AUTH:set/SPEC" for a set. */
+int	feed_id(struct buf *b, const struct conf *, const char *set_spec);
+
+/* Atom updated of an entry: the datestamp, never before issued. */
+int64_t	feed_entry_updated(const struct record *);
+/* The newest entry's updated; 0 (the epoch) for an empty page. */
+int64_t	feed_page_updated(const struct feed_page *);
+/* Where an entry points: landing page, else related, else full text. */
+const struct record_link *feed_entry_link(const struct record *);
+/*
+ * The text of an entry's summary into b (reset first): for events a
+ * "2019-05-14 – 2019-05-16, Sofia (BG)." prefix, then the abstract in the
+ * record's main language.  *lang gets the abstract's language (may be
+ * NULL).  0 or -1 (cap); b is left empty when there is nothing to say.
+ */
+int	feed_summary(struct buf *b, const struct record *, const char **lang);
+/* The configured name of a set, or NULL. */
+const char *feed_set_label(const struct conf *, const char *spec);
+/* Write <pf:event .../> for an event record (no-op for others). */
+void	feed_write_event(struct xw *, const struct record *);
+
+#endif

@@ -1,0 +1,205 @@
+/*
+ * feed_rss.c: RSS 2.0 documents (rssboard.org specification), with the
+ * Atom vocabulary for self links and RFC 5005 paging (RFC 5005 appendix B)
+ * and Dublin Core for every creator, since RSS's own <author> holds only
+ * one e-mail address.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "date.h"
+#include "err.h"
+#include "feed.h"
+#include "feed_int.h"
+#include "record.h"
+#include "xw.h"
+#include "banned.h"
+
+#ifndef PUBFEED_VERSION
+#define PUBFEED_VERSION "unknown"
+#endif
+
+struct rss {
+	const struct conf	*conf;
+	struct xw		 w;
+	struct buf		 tmp;
+};
+
+static void
+rss_date(struct rss *r, const char *name, int64_t t)
+{
+	char	 d[DATE_RFC822_LEN];
+
+	date_fmt_rfc822(t, d);
+	xw_elem(&r->w, name, d);
+}
+
+static void
+rss_atom_link(struct rss *r, const char *rel, const char *type,
+    const char *path)
+{
+	if (path == NULL || feed_url(&r->tmp, r->conf, path) == -1)
+		return;
+	xw_start(&r->w, "atom:link");
+	xw_attr(&r->w, "rel", rel);
+	xw_attr(&r->w, "type", type);
+	xw_attr(&r->w, "href", r->tmp.data);
+	xw_end(&r->w);
+}
+
+/* "email (Name)", the RSS 2.0 form of a person. */
+static const char *
+rss_person(struct rss *r, const char *email, const char *name)
+{
+	if (email == NULL)
+		return NULL;
+	buf_reset(&r->tmp);
+	if (buf_addstr(&r->tmp, email) == -1 || (name != NULL &&
+	    buf_printf(&r->tmp, " (%s)", name) == -1))
+		return NULL;
+	return r->tmp.data;
+}
+
+static void
+rss_head(struct rss *r, const struct feed_page *p)
+{
+	const struct conf	*c = r->conf;
+	const char		*type = "application/rss+xml";
+
+	xw_elem(&r->w, "title", p->title);
+	if (feed_url(&r->tmp, c, "/") == 0)
+		xw_elem(&r->w, "link", r->tmp.data);
+	xw_elem(&r->w, "description", p->subtitle != NULL ? p->subtitle :
+	    p->title);
+	xw_elem(&r->w, "language", feed_conf_lang(c));
+	xw_elem(&r->w, "copyright", c->feed_rights);
+	xw_elem(&r->w, "managingEditor", rss_person(r, c->feed_author_email,
+	    c->feed_author_name));
+	rss_date(r, "lastBuildDate", feed_page_updated(p));
+	xw_elem(&r->w, "generator", "pubfeed " PUBFEED_VERSION);
+	xw_elem(&r->w, "docs", "https://www.rssboard.org/rss-specification");
+	if (c->feed_logo != NULL) {
+		xw_start(&r->w, "image");
+		xw_elem(&r->w, "url", c->feed_logo);
+		xw_elem(&r->w, "title", p->title);
+		if (feed_url(&r->tmp, c, "/") == 0)
+			xw_elem(&r->w, "link", r->tmp.data);
+		xw_end(&r->w);
+	}
+	rss_atom_link(r, "self", type, p->self_path);
+	rss_atom_link(r, "alternate", "application/atom+xml", p->alt_path);
+	rss_atom_link(r, "current", type, p->current_path);
+	rss_atom_link(r, "prev-archive", type, p->prev_archive);
+	rss_atom_link(r, "next-archive", type, p->next_archive);
+	if (p->is_archive) {
+		xw_start(&r->w, "fh:archive");
+		xw_end(&r->w);
+	}
+}
+
+static void
+rss_category(struct rss *r, const char *term, const char *domain_path)
+{
+	xw_start(&r->w, "category");
+	if (feed_url(&r->tmp, r->conf, domain_path) == 0)
+		xw_attr(&r->w, "domain", r->tmp.data);
+	xw_text(&r->w, term);
+	xw_end(&r->w);
+}
+
+/* RSS allows one enclosure per item: the first full text. */
+static void
+rss_enclosure(struct rss *r, const struct record *rec)
+{
+	const struct record_link	*l;
+
+	if ((l = record_link_find(rec, RECORD_LINK_FULLTEXT)) == NULL)
+		return;
+	xw_start(&r->w, "enclosure");
+	xw_attr(&r->w, "url", l->href);
+	xw_attr_int(&r->w, "length", l->length >= 0 ? (long long)l->length :
+	    0);
+	xw_attr(&r->w, "type", l->type != NULL ? l->type :
+	    "application/octet-stream");
+	xw_end(&r->w);
+}
+
+static void
+rss_item(struct rss *r, const struct record *rec)
+{
+	const struct record_link	*l = feed_entry_link(rec);
+	const char			*lang;
+	size_t				 i;
+
+	xw_start(&r->w, "item");
+	xw_elem(&r->w, "title", rec->ntitles > 0 ? rec->titles[0].text :
+	    rec->id);
+	xw_elem(&r->w, "link", l != NULL ? l->href : NULL);
+	if (feed_summary(&r->tmp, rec, &lang) == 0 && r->tmp.len > 0)
+		xw_elem(&r->w, "description", r->tmp.data);
+	buf_reset(&r->tmp);
+	if (feed_tag_id(r->conf, "record", rec->id, &r->tmp) == 0) {
+		xw_start(&r->w, "guid");
+		xw_attr(&r->w, "isPermaLink", "false");
+		xw_text(&r->w, r->tmp.data);
+		xw_end(&r->w);
+	}
+	rss_date(r, "pubDate", rec->issued.t);
+	for (i = 0; i < rec->ncreators; i++)
+		xw_elem(&r->w, "dc:creator", rec->creators[i].name);
+	for (i = 0; i < rec->ncreators; i++)
+		if (rec->creators[i].email != NULL) {
+			xw_elem(&r->w, "author", rss_person(r,
+			    rec->creators[i].email, rec->creators[i].name));
+			break;
+		}
+	for (i = 0; i < rec->nsets; i++)
+		rss_category(r, rec->sets[i], "/sets/");
+	rss_category(r, record_type_name(rec->type), "/types/");
+	rss_enclosure(r, rec);
+	feed_write_event(&r->w, rec);
+	xw_end(&r->w);
+}
+
+int
+feed_render_rss(const struct conf *c, const struct feed_page *p,
+    struct buf *out, struct err *e)
+{
+	struct rss	 r;
+	size_t		 i;
+	int		 rc, has_event = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.conf = c;
+	buf_init(&r.tmp, FEED_URL_MAX);
+	if (xw_open(&r.w, out, 1, 1) == -1) {
+		buf_release(&r.tmp);
+		return err_set(e, "%s: cannot start the XML writer",
+		    p->self_path);
+	}
+	for (i = 0; i < p->nentries; i++)
+		if (p->entries[i]->event != NULL)
+			has_event = 1;
+	xw_start(&r.w, "rss");
+	xw_attr(&r.w, "version", "2.0");
+	xw_attr(&r.w, "xmlns:atom", FEED_ATOM_NS);
+	xw_attr(&r.w, "xmlns:dc", FEED_DC_NS);
+	if (p->is_archive)
+		xw_attr(&r.w, "xmlns:fh", FEED_FH_NS);
+	if (has_event)
+		xw_attr(&r.w, "xmlns:pf", FEED_PF_NS);
+	xw_start(&r.w, "channel");
+	rss_head(&r, p);
+	for (i = 0; i < p->nentries; i++)
+		rss_item(&r, p->entries[i]);
+	xw_end(&r.w);
+	xw_end(&r.w);
+	rc = xw_close(&r.w);
+	buf_release(&r.tmp);
+	if (rc == -1)
+		return err_set(e, "%s: cannot render the RSS document "
+		    "(over %d MiB?)", p->self_path, FEED_BUF_MAX >> 20);
+	return 0;
+}

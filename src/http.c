@@ -1,0 +1,640 @@
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <zlib.h>
+
+#include <microhttpd.h>
+
+#include "date.h"
+#include "feed.h"
+#include "http.h"
+#include "log.h"
+#include "oai.h"
+#include "snap.h"
+#include "banned.h"
+
+#define HTTP_POST_MAX	(64 * 1024)	/* OAI arguments never need more */
+#define HTTP_OAI_MAX	(256UL * 1024 * 1024)
+
+struct http {
+	struct MHD_Daemon	*mhd;
+	struct http_opts	 opts;
+	int			 oai_active;	/* atomic */
+	int			 in_flight;	/* atomic */
+};
+
+struct http_req {
+	struct http		*h;
+	char			*uri;		/* raw request-target */
+	char			*agent;		/* User-Agent, for the log */
+	const char		*method;
+	struct snap		*snap;
+	struct buf		 body;		/* POST body */
+	int64_t			 start_ms;
+	int			 called;
+	int			 status;
+	uint64_t		 bytes;
+	enum metrics_route	 route;
+	int			 oai_slot;
+	int			 counted;
+};
+
+static void *
+http_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct http_req	*req;
+
+	if ((req = calloc(1, sizeof(*req))) == NULL)
+		return NULL;
+	req->h = cls;
+	req->uri = strdup(uri);
+	req->start_ms = date_mono_ms();
+	req->route = METRICS_ROUTE_OTHER;
+	buf_init(&req->body, HTTP_POST_MAX);
+	return req;
+}
+
+static void
+http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_req	*req = *con_cls;
+	struct http	*h = cls;
+
+	if (req == NULL)
+		return;
+	if (req->counted) {
+		metrics_count_request(h->opts.metrics, req->route, req->status,
+		    req->bytes);
+		if (req->snap != NULL && req->snap->conf->access_log)
+			log_info("access: %s %s %d %llu %.1fms \"%s\"",
+			    req->method ? req->method : "-",
+			    req->uri ? req->uri : "-", req->status,
+			    (unsigned long long)req->bytes,
+			    (double)(date_mono_ms() - req->start_ms),
+			    req->agent ? req->agent : "");
+		__atomic_sub_fetch(&h->in_flight, 1, __ATOMIC_RELAXED);
+	}
+	if (req->oai_slot)
+		__atomic_sub_fetch(&h->oai_active, 1, __ATOMIC_RELAXED);
+	snap_release(req->snap);
+	buf_release(&req->body);
+	free(req->uri);
+	free(req->agent);
+	free(req);
+	*con_cls = NULL;
+}
+
+static void
+http_release_snap(void *cls)
+{
+	snap_release(cls);
+}
+
+static enum MHD_Result
+http_queue(struct http_req *req, struct MHD_Connection *c, int status,
+    struct MHD_Response *r, size_t bytes)
+{
+	enum MHD_Result	 rc;
+
+	if (r == NULL) {
+		req->status = 500;
+		return MHD_NO;
+	}
+	req->status = status;
+	req->bytes = bytes;
+	rc = MHD_queue_response(c, (unsigned int)status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* A short static text answer; retry_after > 0 adds Retry-After. */
+static enum MHD_Result
+http_text_retry(struct http_req *req, struct MHD_Connection *c, int status,
+    const char *text, int retry_after)
+{
+	struct MHD_Response	*r;
+	char			 retry[16];
+
+	r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+	    MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (status == 405)
+		MHD_add_response_header(r, "Allow",
+		    req->route == METRICS_ROUTE_OAI ? "GET, HEAD, POST" :
+		    "GET, HEAD");
+	if (retry_after > 0) {
+		snprintf(retry, sizeof(retry), "%d", retry_after);
+		MHD_add_response_header(r, "Retry-After", retry);
+	}
+	return http_queue(req, c, status, r, strlen(text));
+}
+
+static enum MHD_Result
+http_text(struct http_req *req, struct MHD_Connection *c, int status,
+    const char *text)
+{
+	return http_text_retry(req, c, status, text, 0);
+}
+
+/* A buffer we own: the response frees it. */
+static enum MHD_Result
+http_buf(struct http_req *req, struct MHD_Connection *c, int status,
+    const char *ctype, struct buf *b)
+{
+	struct MHD_Response	*r;
+	size_t			 len;
+	char			*data = buf_detach(b, &len);
+
+	if (data == NULL)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer_with_free_callback(len, data,
+	    free);
+	if (r == NULL) {
+		free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", ctype);
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	return http_queue(req, c, status, r, len);
+}
+
+/*
+ * Does the client accept this content coding?  A bare token or q > 0; an
+ * explicit q=0 refuses it (RFC 7231 5.3.4).
+ */
+static int
+http_accepts(struct MHD_Connection *c, const char *coding)
+{
+	const char	*ae, *p;
+	size_t		 n = strlen(coding);
+
+	ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	for (p = ae; p != NULL && *p != '\0';) {
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		if (strncasecmp(p, coding, n) == 0 &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ';' ||
+		    p[n] == ' ')) {
+			const char *q = p + n, *end = strchr(q, ',');
+
+			q = strstr(q, "q=");
+			if (q == NULL || (end != NULL && q > end))
+				return 1;
+			return strtod(q + 2, NULL) > 0;
+		}
+		if ((p = strchr(p, ',')) == NULL)
+			break;
+	}
+	return 0;
+}
+
+/* RFC 7232 3.2: weak comparison, a list of tags, or "*". */
+static int
+http_etag_matches(const char *inm, const char *etag)
+{
+	const char	*p = inm;
+	size_t		 n = strlen(etag);
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, n) == 0)
+			return 1;
+		p = strchr(p, ',');
+	}
+	return 0;
+}
+
+static int
+http_not_modified(struct MHD_Connection *c, const char *etag, int64_t lm)
+{
+	const char	*inm, *ims;
+	int64_t		 since;
+
+	inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (inm != NULL)
+		return http_etag_matches(inm, etag);
+	ims = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+	if (ims == NULL || date_parse_http(ims, &since) == -1)
+		return 0;
+	return lm <= since;
+}
+
+static void
+http_doc_headers(struct MHD_Response *r, const struct snap *s,
+    const struct snap_doc *d, const char *etag)
+{
+	char	 lm[DATE_HTTP_LEN], cc[64], link[2048];
+	size_t	 i;
+	int	 is_feed;
+
+	date_fmt_http(d->last_modified, lm);
+	snprintf(cc, sizeof(cc), "public, max-age=%d", s->conf->max_age);
+	MHD_add_response_header(r, "ETag", etag);
+	MHD_add_response_header(r, "Last-Modified", lm);
+	MHD_add_response_header(r, "Cache-Control", cc);
+	MHD_add_response_header(r, "Vary", "Accept-Encoding");
+	is_feed = strcmp(d->content_type, FEED_ATOM_TYPE) == 0 ||
+	    strcmp(d->content_type, FEED_RSS_TYPE) == 0;
+	if (!is_feed)
+		return;
+	/* W3C WebSub 4: the hub and the topic, as headers too */
+	for (i = 0; i < s->conf->ntargets; i++) {
+		if (s->conf->targets[i].kind != CONF_TARGET_WEBSUB)
+			continue;
+		snprintf(link, sizeof(link), "<%s>; rel=\"hub\"",
+		    s->conf->targets[i].url);
+		MHD_add_response_header(r, "Link", link);
+	}
+	snprintf(link, sizeof(link), "<%s%s>; rel=\"self\"", s->conf->base_url,
+	    d->path);
+	MHD_add_response_header(r, "Link", link);
+}
+
+static enum MHD_Result
+http_serve_doc(struct http_req *req, struct MHD_Connection *c,
+    const struct snap_doc *d)
+{
+	struct MHD_Response	*r;
+	int			 gz = d->gz != NULL && http_accepts(c, "gzip");
+	const char		*etag = gz ? d->etag_gz : d->etag;
+	size_t			 len = gz ? d->gzlen : d->len;
+
+	if (http_not_modified(c, etag, d->last_modified)) {
+		r = MHD_create_response_from_buffer(0, NULL,
+		    MHD_RESPMEM_PERSISTENT);
+		if (r == NULL)
+			return MHD_NO;
+		http_doc_headers(r, req->snap, d, etag);
+		return http_queue(req, c, 304, r, 0);
+	}
+	r = MHD_create_response_from_buffer_with_free_callback_cls(len,
+	    gz ? d->gz : d->body, http_release_snap, snap_ref(req->snap));
+	if (r == NULL) {
+		snap_release(req->snap);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", d->content_type);
+	if (gz)
+		MHD_add_response_header(r, "Content-Encoding", "gzip");
+	http_doc_headers(r, req->snap, d, etag);
+	return http_queue(req, c, 200, r, len);
+}
+
+/* Compress b in place: gzip (window bits 31) or HTTP "deflate" (zlib). */
+static int
+http_compress(struct buf *b, int gzip)
+{
+	z_stream	 z;
+	size_t		 cap = deflateBound(NULL, b->len) + 64;
+	char		*out;
+
+	memset(&z, 0, sizeof(z));
+	if ((out = malloc(cap + 1)) == NULL)
+		return -1;
+	if (deflateInit2(&z, 6, Z_DEFLATED, gzip ? 31 : 15, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(out);
+		return -1;
+	}
+	z.next_in = (unsigned char *)b->data;
+	z.avail_in = (uInt)b->len;
+	z.next_out = (unsigned char *)out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(out);
+		return -1;
+	}
+	free(b->data);
+	b->data = out;
+	b->len = z.total_out;
+	b->cap = cap + 1;
+	deflateEnd(&z);
+	return 0;
+}
+
+static enum MHD_Result
+http_oai(struct http_req *req, struct MHD_Connection *c)
+{
+	struct http		*h = req->h;
+	struct MHD_Response	*r;
+	struct oai_ctx		 ctx;
+	struct buf		 out;
+	struct err		 e;
+	const char		*query, *verb, *coding = NULL;
+	size_t			 qlen;
+	char			*data;
+
+	if (req->body.len > 0 || strcmp(req->method, "POST") == 0) {
+		const char *ct = MHD_lookup_connection_value(c,
+		    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+
+		if (ct == NULL || strncasecmp(ct,
+		    "application/x-www-form-urlencoded", 33) != 0)
+			return http_text(req, c, 400, "OAI-PMH POST requests "
+			    "must be application/x-www-form-urlencoded\n");
+		query = req->body.data ? req->body.data : "";
+		qlen = req->body.len;
+	} else {
+		query = req->uri ? strchr(req->uri, '?') : NULL;
+		query = query ? query + 1 : "";
+		qlen = strlen(query);
+	}
+	buf_init(&out, HTTP_OAI_MAX);
+	if (qlen == 0 && strcmp(req->method, "POST") != 0) {
+		err_init(&e);
+		if (oai_render_html(req->snap, &out, &e) == -1) {
+			log_warnx("oai page: %s", e.msg);
+			err_release(&e);
+			buf_release(&out);
+			return http_text(req, c, 500, "internal error\n");
+		}
+		err_release(&e);
+		return http_buf(req, c, 200, "text/html; charset=utf-8", &out);
+	}
+	if (__atomic_add_fetch(&h->oai_active, 1, __ATOMIC_RELAXED) >
+	    h->opts.oai_max) {
+		__atomic_sub_fetch(&h->oai_active, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&h->opts.metrics->oai_rejected, 1,
+		    __ATOMIC_RELAXED);
+		return http_text_retry(req, c, 503, "too many OAI-PMH "
+		    "requests at once; retry later\n",
+		    req->snap->conf->oai_retry_after);
+	}
+	req->oai_slot = 1;
+	ctx.key = h->opts.key;
+	ctx.keylen = h->opts.keylen;
+	ctx.now = date_now();
+	err_init(&e);
+	verb = oai_respond(req->snap, &ctx, query, qlen, &out, &e);
+	if (verb == NULL) {
+		log_warnx("oai: %s", e.msg);
+		err_release(&e);
+		buf_release(&out);
+		return http_text(req, c, 500, "internal error\n");
+	}
+	err_release(&e);
+	metrics_count_verb(h->opts.metrics, verb);
+	if (http_accepts(c, "gzip"))
+		coding = "gzip";
+	else if (http_accepts(c, "deflate"))
+		coding = "deflate";
+	if (coding != NULL && http_compress(&out, coding[0] == 'g') == -1)
+		coding = NULL;
+	if ((data = buf_detach(&out, &qlen)) == NULL)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer_with_free_callback(qlen, data,
+	    free);
+	if (r == NULL) {
+		free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", OAI_TYPE);
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	MHD_add_response_header(r, "Vary", "Accept-Encoding");
+	if (coding != NULL)
+		MHD_add_response_header(r, "Content-Encoding", coding);
+	return http_queue(req, c, 200, r, qlen);
+}
+
+static int
+http_is_loopback(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo	*ci;
+	const struct sockaddr		*sa;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)
+		    ->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) &&
+		    a->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
+static enum MHD_Result
+http_internal(struct http_req *req, struct MHD_Connection *c, int metrics)
+{
+	struct http	*h = req->h;
+	struct buf	 out;
+	int		 rc;
+
+	if (req->snap->conf->metrics_local_only && !http_is_loopback(c))
+		return http_text(req, c, 403, "forbidden\n");
+	buf_init(&out, 16 * 1024 * 1024);
+	if (metrics) {
+		rc = metrics_render(h->opts.metrics, req->snap, &out);
+		if (rc == 0 && h->opts.extra_metrics != NULL)
+			rc = h->opts.extra_metrics(h->opts.extra_arg, &out);
+	} else {
+		rc = buf_printf(&out, "records %zu live, %zu deleted, %zu "
+		    "invalid files\nsnapshot generation %llu\n",
+		    req->snap->nlive, req->snap->nitems - req->snap->nlive,
+		    req->snap->ninvalid,
+		    (unsigned long long)req->snap->generation);
+		if (rc == 0 && h->opts.status_text != NULL)
+			rc = h->opts.status_text(h->opts.extra_arg, &out);
+	}
+	if (rc == -1) {
+		buf_release(&out);
+		return http_text(req, c, 500, "internal error\n");
+	}
+	return http_buf(req, c, 200, metrics ?
+	    "text/plain; version=0.0.4; charset=utf-8" :
+	    "text/plain; charset=utf-8", &out);
+}
+
+static enum MHD_Result
+http_dispatch(struct http_req *req, struct MHD_Connection *c, const char *url)
+{
+	const struct snap_doc	*d;
+	const char		*oai = req->snap->conf->oai_path;
+	int			 is_get = strcmp(req->method, "GET") == 0 ||
+				    strcmp(req->method, "HEAD") == 0;
+
+	if (strcmp(url, oai) == 0) {
+		req->route = METRICS_ROUTE_OAI;
+		if (!is_get && strcmp(req->method, "POST") != 0)
+			return http_text(req, c, 405, "method not allowed\n");
+		return http_oai(req, c);
+	}
+	if (strcmp(url, "/healthz") == 0)
+		req->route = METRICS_ROUTE_HEALTH;
+	else if (strcmp(url, "/metrics") == 0)
+		req->route = METRICS_ROUTE_METRICS;
+	else if (strcmp(url, "/status") == 0)
+		req->route = METRICS_ROUTE_STATUS;
+	else if (strcmp(url, "/") == 0)
+		req->route = METRICS_ROUTE_HOME;
+	if (!is_get)
+		return http_text(req, c, 405, "method not allowed\n");
+	switch (req->route) {
+	case METRICS_ROUTE_HEALTH:
+		return http_text(req, c, 200, "ok\n");
+	case METRICS_ROUTE_METRICS:
+	case METRICS_ROUTE_STATUS:
+		return http_internal(req, c,
+		    req->route == METRICS_ROUTE_METRICS);
+	default:
+		break;
+	}
+	if ((d = snap_doc_find(req->snap, url)) == NULL)
+		return http_text(req, c, 404, "not found\n");
+	if (req->route == METRICS_ROUTE_OTHER)
+		req->route = METRICS_ROUTE_FEED;
+	return http_serve_doc(req, c, d);
+}
+
+static enum MHD_Result
+http_access(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct http_req	*req = *con_cls;
+	const char	*ua;
+
+	if (req == NULL)
+		return MHD_NO;
+	if (!req->called) {
+		/*
+		 * Queueing on the first call makes libmicrohttpd close the
+		 * connection; answering from the second call keeps it alive.
+		 */
+		req->called = 1;
+		req->method = method;
+		req->counted = 1;
+		__atomic_add_fetch(&req->h->in_flight, 1, __ATOMIC_RELAXED);
+		if ((ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_USER_AGENT)) != NULL)
+			req->agent = strdup(ua);
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		/* past the cap the body is dropped and answered with 400 */
+		if (buf_add(&req->body, upload_data, *upload_data_size) == -1)
+			req->body.max = 0;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (req->body.max == 0)
+		return http_text(req, c, 400, "request body too large\n");
+	if (req->uri == NULL || (req->snap = snap_current()) == NULL)
+		return http_text_retry(req, c, 503, "starting\n", 1);
+	return http_dispatch(req, c, url);
+}
+
+static int
+http_sockaddr(const char *addr, int port, struct sockaddr_storage *ss,
+    socklen_t *len, struct err *e)
+{
+	struct addrinfo	 hints, *res = NULL;
+	char		 portstr[16];
+	int		 rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	if ((rc = getaddrinfo(addr, portstr, &hints, &res)) != 0)
+		return err_set(e, "listen address '%s': %s", addr,
+		    gai_strerror(rc));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+struct http *
+http_start(const struct http_opts *opts, struct err *e)
+{
+	struct http		*h;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	unsigned int		 flags = MHD_USE_INTERNAL_POLLING_THREAD |
+				    MHD_USE_EPOLL | MHD_USE_ITC |
+				    MHD_USE_TURBO;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	h->opts = *opts;
+	if (opts->listen_fd == -1) {
+		if (http_sockaddr(opts->addr, opts->port, &ss, &sslen, e) == -1)
+			goto fail;
+		if (ss.ss_family == AF_INET6)
+			flags |= MHD_USE_IPv6;
+	}
+	h->mhd = MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL,
+	    http_access, h,
+	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, h,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)opts->threads,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+	    opts->listen_fd == -1 ? MHD_OPTION_SOCK_ADDR :
+	    MHD_OPTION_LISTEN_SOCKET,
+	    opts->listen_fd == -1 ? (void *)&ss :
+	    (void *)(intptr_t)opts->listen_fd,
+	    MHD_OPTION_END);
+	if (h->mhd == NULL) {
+		err_set(e, "cannot listen on %s:%d", opts->addr, opts->port);
+		goto fail;
+	}
+	return h;
+fail:
+	free(h);
+	return NULL;
+}
+
+int
+http_port(const struct http *h)
+{
+	const union MHD_DaemonInfo	*di;
+
+	di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	return di ? di->port : -1;
+}
+
+void
+http_stop(struct http *h, int drain_ms)
+{
+	int64_t		 deadline = date_mono_ms() + drain_ms;
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+
+	if (h == NULL)
+		return;
+	MHD_quiesce_daemon(h->mhd);
+	while (__atomic_load_n(&h->in_flight, __ATOMIC_RELAXED) > 0 &&
+	    date_mono_ms() < deadline)
+		nanosleep(&ts, NULL);
+	MHD_stop_daemon(h->mhd);
+	free(h);
+}

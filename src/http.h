@@ -1,0 +1,54 @@
+/*
+ * http: the libmicrohttpd front end.
+ *
+ * Routes: the pre-rendered documents of the current snapshot (feeds, the
+ * home page), the OAI-PMH endpoint (conf->oai_path, GET and POST),
+ * /metrics, /healthz and /status.  Every request takes a reference to the
+ * snapshot that is current when it starts and answers from it alone, so a
+ * swap never shows a half-applied change; document bodies are served
+ * straight from snapshot memory, which the response keeps alive.
+ *
+ * Conditional requests follow RFC 7232 (If-None-Match before
+ * If-Modified-Since, weak comparison for If-None-Match, 304 keeps the
+ * validators); gzip bodies are pre-compressed per snapshot.  Responses are
+ * queued on the second call of the access handler so libmicrohttpd keeps
+ * connections alive.  Settings that may change on SIGHUP (max-age, hubs,
+ * access log) are read from the snapshot's conf per request.
+ */
+#ifndef PUBFEED_HTTP_H
+#define PUBFEED_HTTP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+#include "metrics.h"
+
+struct http;
+
+struct http_opts {
+	const char		*addr;		/* numeric IPv4 or IPv6 */
+	int			 port;		/* 0: any free port */
+	int			 listen_fd;	/* socket activation, or -1 */
+	int			 threads;
+	int			 oai_max;	/* concurrent OAI requests */
+	const unsigned char	*key;		/* resumption-token key */
+	size_t			 keylen;
+	struct metrics		*metrics;
+	/* extra text for /metrics and /status (notification targets) */
+	int			(*extra_metrics)(void *, struct buf *);
+	int			(*status_text)(void *, struct buf *);
+	void			*extra_arg;
+};
+
+/* Listen and serve on libmicrohttpd's threads.  NULL with e set on failure. */
+struct http	*http_start(const struct http_opts *, struct err *e);
+/* The port actually bound (useful with port 0). */
+int		 http_port(const struct http *);
+/*
+ * Stop accepting, let requests in flight finish for up to drain_ms, then
+ * close everything and free h.
+ */
+void		 http_stop(struct http *h, int drain_ms);
+
+#endif

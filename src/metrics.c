@@ -1,0 +1,151 @@
+#include <inttypes.h>
+#include <string.h>
+
+#include "date.h"
+#include "metrics.h"
+#include "banned.h"
+
+static const int metrics_statuses[METRICS_STATUS_COUNT] = {
+	200, 206, 304, 400, 403, 404, 405, 500, 503
+};
+
+static const char *const metrics_verbs[METRICS_VERB_COUNT] = {
+	"Identify", "ListMetadataFormats", "ListSets", "ListIdentifiers",
+	"ListRecords", "GetRecord", "badVerb"
+};
+
+static const char *const metrics_routes[METRICS_ROUTE_COUNT] = {
+	"home", "feed", "oai", "metrics", "healthz", "status", "other"
+};
+
+void
+metrics_init(struct metrics *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->started = date_now();
+}
+
+const char *
+metrics_route_name(enum metrics_route r)
+{
+	return r < METRICS_ROUTE_COUNT ? metrics_routes[r] : "other";
+}
+
+static uint64_t
+load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void
+bump(uint64_t *p, uint64_t n)
+{
+	__atomic_add_fetch(p, n, __ATOMIC_RELAXED);
+}
+
+void
+metrics_count_request(struct metrics *m, enum metrics_route r, int status,
+    uint64_t bytes)
+{
+	size_t	 i;
+
+	if (m == NULL || r >= METRICS_ROUTE_COUNT)
+		return;
+	for (i = 0; i < METRICS_STATUS_COUNT; i++) {
+		if (metrics_statuses[i] == status) {
+			bump(&m->requests[r][i], 1);
+			break;
+		}
+	}
+	bump(&m->bytes_sent, bytes);
+}
+
+void
+metrics_count_verb(struct metrics *m, const char *verb)
+{
+	size_t	 i;
+
+	if (m == NULL || verb == NULL)
+		return;
+	for (i = 0; i < METRICS_VERB_COUNT - 1; i++)
+		if (strcmp(verb, metrics_verbs[i]) == 0)
+			break;
+	bump(&m->oai_verbs[i], 1);
+}
+
+void
+metrics_count_reload(struct metrics *m, int ok, uint64_t ms)
+{
+	bump(ok ? &m->reloads : &m->reload_failures, 1);
+	__atomic_store_n(&m->last_reload_ms, ms, __ATOMIC_RELAXED);
+}
+
+static int
+metrics_header(struct buf *out, const char *name, const char *type,
+    const char *help)
+{
+	return buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+}
+
+int
+metrics_render(const struct metrics *m, const struct snap *s, struct buf *out)
+{
+	size_t	 r, i;
+	int	 rc = 0;
+
+	rc |= metrics_header(out, "pubfeed_http_requests_total", "counter",
+	    "HTTP requests answered, by route and status.");
+	for (r = 0; r < METRICS_ROUTE_COUNT; r++)
+		for (i = 0; i < METRICS_STATUS_COUNT; i++)
+			if (load(&m->requests[r][i]) > 0)
+				rc |= buf_printf(out, "pubfeed_http_requests_total"
+				    "{route=\"%s\",status=\"%d\"} %" PRIu64 "\n",
+				    metrics_routes[r], metrics_statuses[i],
+				    load(&m->requests[r][i]));
+	rc |= metrics_header(out, "pubfeed_http_response_bytes_total",
+	    "counter", "Body bytes queued for sending.");
+	rc |= buf_printf(out, "pubfeed_http_response_bytes_total %" PRIu64
+	    "\n", load(&m->bytes_sent));
+	rc |= metrics_header(out, "pubfeed_oai_requests_total", "counter",
+	    "OAI-PMH requests, by verb.");
+	for (i = 0; i < METRICS_VERB_COUNT; i++)
+		rc |= buf_printf(out, "pubfeed_oai_requests_total{verb=\"%s\"} %"
+		    PRIu64 "\n", metrics_verbs[i], load(&m->oai_verbs[i]));
+	rc |= metrics_header(out, "pubfeed_oai_rejected_total", "counter",
+	    "OAI-PMH requests refused with 503 over the concurrency limit.");
+	rc |= buf_printf(out, "pubfeed_oai_rejected_total %" PRIu64 "\n",
+	    load(&m->oai_rejected));
+	rc |= metrics_header(out, "pubfeed_reloads_total", "counter",
+	    "Snapshot rebuilds, by outcome.");
+	rc |= buf_printf(out, "pubfeed_reloads_total{result=\"ok\"} %" PRIu64
+	    "\npubfeed_reloads_total{result=\"failed\"} %" PRIu64 "\n",
+	    load(&m->reloads), load(&m->reload_failures));
+	rc |= metrics_header(out, "pubfeed_reload_duration_seconds", "gauge",
+	    "Duration of the last snapshot rebuild.");
+	rc |= buf_printf(out, "pubfeed_reload_duration_seconds %.3f\n",
+	    (double)load(&m->last_reload_ms) / 1000.0);
+	rc |= metrics_header(out, "pubfeed_start_time_seconds", "gauge",
+	    "Start time of the process since the epoch.");
+	rc |= buf_printf(out, "pubfeed_start_time_seconds %" PRId64 "\n",
+	    m->started);
+	if (s == NULL)
+		return rc ? -1 : 0;
+	rc |= metrics_header(out, "pubfeed_records", "gauge",
+	    "Records in the current snapshot, by status.");
+	rc |= buf_printf(out, "pubfeed_records{status=\"live\"} %zu\n"
+	    "pubfeed_records{status=\"deleted\"} %zu\n", s->nlive,
+	    s->nitems - s->nlive);
+	rc |= metrics_header(out, "pubfeed_invalid_records", "gauge",
+	    "Record files left out or served from their last good version.");
+	rc |= buf_printf(out, "pubfeed_invalid_records %zu\n", s->ninvalid);
+	rc |= metrics_header(out, "pubfeed_snapshot_age_seconds", "gauge",
+	    "Seconds since the current snapshot was built.");
+	rc |= buf_printf(out, "pubfeed_snapshot_age_seconds %" PRId64 "\n",
+	    date_now() - s->created);
+	rc |= metrics_header(out, "pubfeed_snapshot_generation", "gauge",
+	    "Generation number of the current snapshot.");
+	rc |= buf_printf(out, "pubfeed_snapshot_generation %" PRIu64 "\n",
+	    s->generation);
+	return rc ? -1 : 0;
+}

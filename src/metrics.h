@@ -1,0 +1,52 @@
+/*
+ * metrics: counters for /metrics (Prometheus text format 0.0.4).
+ *
+ * One struct metrics lives in main and is handed to whoever counts (http,
+ * the reload path); counters are updated with relaxed atomics from any
+ * thread.  Rendering reads them plus the current snapshot.
+ */
+#ifndef PUBFEED_METRICS_H
+#define PUBFEED_METRICS_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "snap.h"
+
+enum metrics_route {
+	METRICS_ROUTE_HOME,
+	METRICS_ROUTE_FEED,
+	METRICS_ROUTE_OAI,
+	METRICS_ROUTE_METRICS,
+	METRICS_ROUTE_HEALTH,
+	METRICS_ROUTE_STATUS,
+	METRICS_ROUTE_OTHER,
+	METRICS_ROUTE_COUNT
+};
+
+#define METRICS_STATUS_COUNT	9	/* 200 206 304 400 403 404 405 500 503 */
+#define METRICS_VERB_COUNT	7	/* six verbs + badVerb */
+
+struct metrics {
+	uint64_t	 requests[METRICS_ROUTE_COUNT][METRICS_STATUS_COUNT];
+	uint64_t	 bytes_sent;
+	uint64_t	 oai_verbs[METRICS_VERB_COUNT];
+	uint64_t	 oai_rejected;		/* 503 over the limit */
+	uint64_t	 reloads;
+	uint64_t	 reload_failures;
+	uint64_t	 last_reload_ms;	/* duration of the last one */
+	int64_t		 started;		/* wall clock, seconds */
+};
+
+void	metrics_init(struct metrics *);
+void	metrics_count_request(struct metrics *, enum metrics_route, int status,
+	    uint64_t bytes);
+/* verb as oai_respond() returned it ("" for badVerb). */
+void	metrics_count_verb(struct metrics *, const char *verb);
+void	metrics_count_reload(struct metrics *, int ok, uint64_t ms);
+/* Append the whole exposition (s may be NULL before the first snapshot). */
+int	metrics_render(const struct metrics *, const struct snap *,
+	    struct buf *out);
+const char *metrics_route_name(enum metrics_route);
+
+#endif

@@ -1,0 +1,628 @@
+/*
+ * The six OAI-PMH 2.0 verbs over one snapshot.
+ *
+ * Every list (ListIdentifiers, ListRecords, ListSets) is a "view": the
+ * snapshot's items, or a set's index into them, both in (datestamp, id)
+ * order; sets are in spec order.  from/until select a contiguous range of
+ * a view, so the range, its size (completeListSize) and the position after
+ * a token's key are binary searches: O(log n) per request however deep the
+ * harvest, with no offsets and no server-side state.
+ *
+ * Responses are streamed with xw straight into the output buffer.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "date.h"
+#include "oai_token.h"
+#include "banned.h"
+
+#define OAI_NS		"http://www.openarchives.org/OAI/2.0/"
+#define OAI_XSD		"http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
+#define OAI_XSI_NS	"http://www.w3.org/2001/XMLSchema-instance"
+#define OAI_ID_NS	"http://www.openarchives.org/OAI/2.0/oai-identifier"
+#define OAI_ID_XSD	\
+    "http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
+#define OAI_DC_NS	"http://www.openarchives.org/OAI/2.0/oai_dc/"
+#define OAI_DC_XSD	"http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
+#define DC_NS		"http://purl.org/dc/elements/1.1/"
+#define OAI_PAGE_DEFAULT 100
+#define OAI_TMP_MAX	(64 * 1024)
+
+const struct oai_format *const oai_formats[] = {
+	&oai_format_dc, &oai_format_marc, &oai_format_datacite, NULL
+};
+
+struct resp {
+	const struct snap	*s;
+	const struct oai_ctx	*ctx;
+	const struct oai_args	*args;
+	struct oai_req		 req;
+	struct xw		 xw;
+	struct buf		 tmp;	/* identifiers, tokens */
+	struct err		*e;
+	int			 failed;	/* a format writer failed */
+};
+
+/* A list in (datestamp, id) order: all items, or one set's index. */
+struct view {
+	const struct snap	*s;
+	const size_t		*idx;	/* NULL: s->items itself */
+	size_t			 n;
+};
+
+const struct oai_format *
+oai_format_find(const char *prefix)
+{
+	size_t	 i;
+
+	for (i = 0; prefix != NULL && oai_formats[i] != NULL; i++)
+		if (strcmp(oai_formats[i]->prefix, prefix) == 0)
+			return oai_formats[i];
+	return NULL;
+}
+
+int
+oai_identifier(const struct snap *s, const char *id, struct buf *out)
+{
+	return buf_printf(out, "oai:%s:%s", s->conf->oai_namespace, id);
+}
+
+const char *
+oai_local_id(const struct snap *s, const char *identifier)
+{
+	const char	*ns = s->conf->oai_namespace;
+	size_t		 n = strlen(ns);
+
+	if (strncmp(identifier, "oai:", 4) != 0 ||
+	    strncmp(identifier + 4, ns, n) != 0 || identifier[4 + n] != ':' ||
+	    identifier[5 + n] == '\0')
+		return NULL;
+	return identifier + 5 + n;
+}
+
+static const struct snap_item *
+view_at(const struct view *v, size_t i)
+{
+	return &v->s->items[v->idx != NULL ? v->idx[i] : i];
+}
+
+/* First position whose datestamp is >= t. */
+static size_t
+view_lower(const struct view *v, int64_t t)
+{
+	size_t	 lo = 0, hi = v->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (view_at(v, mid)->datestamp < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* First position whose (datestamp, id) is after (ds, id). */
+static size_t
+view_after(const struct view *v, int64_t ds, const char *id)
+{
+	const struct snap_item	*it;
+	size_t			 lo = 0, hi = v->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		it = view_at(v, mid);
+		if (it->datestamp < ds ||
+		    (it->datestamp == ds && strcmp(it->id, id) <= 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void
+write_errors(struct resp *r)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->req.nerrs; i++) {
+		xw_start(&r->xw, "error");
+		xw_attr(&r->xw, "code", r->req.errs[i].code);
+		xw_text(&r->xw, r->req.errs[i].msg);
+		xw_end(&r->xw);
+	}
+}
+
+static const char *
+item_identifier(struct resp *r, const char *id)
+{
+	buf_reset(&r->tmp);
+	if (oai_identifier(r->s, id, &r->tmp) == -1) {
+		r->xw.failed = 1;
+		return "";
+	}
+	return r->tmp.data;
+}
+
+static void
+write_header(struct resp *r, const struct snap_item *it)
+{
+	char	 d[DATE_ISO_LEN];
+	size_t	 i;
+
+	xw_start(&r->xw, "header");
+	if (it->rec == NULL)
+		xw_attr(&r->xw, "status", "deleted");
+	xw_elem(&r->xw, "identifier", item_identifier(r, it->id));
+	date_fmt_iso(it->datestamp, d);
+	xw_elem(&r->xw, "datestamp", d);
+	for (i = 0; i < it->nsets; i++)
+		xw_elem(&r->xw, "setSpec", it->sets[i]);
+	xw_end(&r->xw);
+}
+
+/* <record>: the header, and the metadata unless the item is deleted. */
+static void
+write_record(struct resp *r, const struct snap_item *it,
+    const struct oai_format *f)
+{
+	xw_start(&r->xw, "record");
+	write_header(r, it);
+	if (it->rec != NULL) {
+		xw_start(&r->xw, "metadata");
+		if (!r->xw.failed && f->write(&r->xw, r->s, it->rec) == -1) {
+			err_set(r->e, "%s: metadata format %s failed",
+			    it->id, f->prefix);
+			r->failed = 1;
+			r->xw.failed = 1;
+		}
+		xw_end(&r->xw);
+	}
+	xw_end(&r->xw);
+}
+
+/* The oai-identifier description (guidelines-oai-identifier section 3). */
+static void
+write_identify_description(struct resp *r)
+{
+	const struct conf	*c = r->s->conf;
+
+	xw_start(&r->xw, "description");
+	xw_start(&r->xw, "oai-identifier");
+	xw_attr(&r->xw, "xmlns", OAI_ID_NS);
+	xw_attr(&r->xw, "xsi:schemaLocation", OAI_ID_NS " " OAI_ID_XSD);
+	xw_elem(&r->xw, "scheme", "oai");
+	xw_elem(&r->xw, "repositoryIdentifier", c->oai_namespace);
+	xw_elem(&r->xw, "delimiter", ":");
+	xw_elem(&r->xw, "sampleIdentifier", item_identifier(r,
+	    r->s->nitems > 0 ? r->s->items[0].id : "example-1"));
+	xw_end(&r->xw);
+	xw_end(&r->xw);
+}
+
+static void
+verb_identify(struct resp *r, const char *base)
+{
+	const struct conf	*c = r->s->conf;
+	char			 d[DATE_ISO_LEN];
+	size_t			 i;
+
+	xw_start(&r->xw, "Identify");
+	xw_elem(&r->xw, "repositoryName", c->repository_name);
+	xw_elem(&r->xw, "baseURL", base);
+	xw_elem(&r->xw, "protocolVersion", "2.0");
+	for (i = 0; i < c->nadmin_emails; i++)
+		xw_elem(&r->xw, "adminEmail", c->admin_emails[i]);
+	/*
+	 * An empty repository has no datestamps yet; the epoch is a lower
+	 * limit that stays true whatever datestamps later records get.
+	 */
+	date_fmt_iso(r->s->nitems > 0 ? r->s->earliest : 0, d);
+	xw_elem(&r->xw, "earliestDatestamp", d);
+	xw_elem(&r->xw, "deletedRecord", "persistent");
+	xw_elem(&r->xw, "granularity", "YYYY-MM-DDThh:mm:ssZ");
+	/* http.c compresses any response for a client that asks for it */
+	xw_elem(&r->xw, "compression", "gzip");
+	xw_elem(&r->xw, "compression", "deflate");
+	write_identify_description(r);
+	xw_end(&r->xw);
+}
+
+static const struct snap_item *
+find_item(struct resp *r, const char *identifier)
+{
+	const struct snap_item	*it = NULL;
+	const char		*lid;
+
+	if ((lid = oai_local_id(r->s, identifier)) != NULL)
+		it = snap_item_find(r->s, lid);
+	if (it == NULL)
+		oai_req_error(&r->req, OAI_ERR_ID_DOES_NOT_EXIST,
+		    "no item has this identifier in this repository");
+	return it;
+}
+
+/*
+ * Every format can be disseminated from every item: a live record in all
+ * of them, a deleted one as a deleted header in all of them (section
+ * 2.5.1), so a known identifier always lists every format and
+ * noMetadataFormats arises only if the registry were empty.
+ */
+static void
+verb_list_formats(struct resp *r)
+{
+	const struct oai_format	*f;
+	size_t			 i;
+
+	if (r->req.identifier != NULL &&
+	    find_item(r, r->req.identifier) == NULL)
+		goto out;
+	if (oai_formats[0] == NULL)
+		oai_req_error(&r->req, OAI_ERR_NO_FORMATS,
+		    "no metadata formats are available");
+	if (r->req.nerrs > 0)
+		goto out;
+	xw_start(&r->xw, "ListMetadataFormats");
+	for (i = 0; (f = oai_formats[i]) != NULL; i++) {
+		xw_start(&r->xw, "metadataFormat");
+		xw_elem(&r->xw, "metadataPrefix", f->prefix);
+		xw_elem(&r->xw, "schema", f->schema);
+		xw_elem(&r->xw, "metadataNamespace", f->ns);
+		xw_end(&r->xw);
+	}
+	xw_end(&r->xw);
+	return;
+out:
+	write_errors(r);
+}
+
+static void
+verb_get_record(struct resp *r)
+{
+	const struct snap_item	*it = find_item(r, r->req.identifier);
+	const struct oai_format	*f = oai_format_find(r->req.prefix);
+
+	if (f == NULL)
+		oai_req_error(&r->req, OAI_ERR_CANNOT_DISSEMINATE,
+		    "metadata format '%s' is not supported", r->req.prefix);
+	if (r->req.nerrs > 0) {
+		write_errors(r);
+		return;
+	}
+	xw_start(&r->xw, "GetRecord");
+	write_record(r, it, f);
+	xw_end(&r->xw);
+}
+
+/*
+ * <resumptionToken> of a page that follows t->cursor entities and holds
+ * sent more: the token for what comes after it when more follows, else
+ * empty (the last page), with completeListSize and cursor on every page
+ * (guidelines-repository 5.5).  Encoding fails only on the output cap or an
+ * absurdly long id or spec, both internal failures.
+ */
+static void
+write_token(struct resp *r, struct oai_token *t, size_t total, size_t sent,
+    int more)
+{
+	xw_start(&r->xw, "resumptionToken");
+	xw_attr_int(&r->xw, "completeListSize", (long long)total);
+	xw_attr_int(&r->xw, "cursor", (long long)t->cursor);
+	t->cursor += sent;
+	if (more) {
+		buf_reset(&r->tmp);
+		if (oai_token_encode(t, r->ctx->key, r->ctx->keylen,
+		    &r->tmp) == -1) {
+			err_set(r->e, "cannot encode a resumption token "
+			    "after '%s'", t->last);
+			r->failed = 1;
+			r->xw.failed = 1;
+		} else
+			xw_text(&r->xw, r->tmp.data);
+	}
+	xw_end(&r->xw);
+}
+
+static size_t
+page_size(const struct resp *r)
+{
+	int	 n = r->s->conf->oai_page_size;
+
+	return n > 0 ? (size_t)n : OAI_PAGE_DEFAULT;
+}
+
+/* The token, or badResumptionToken; 0 when it is good for this verb. */
+static int
+token_load(struct resp *r, struct oai_token *t)
+{
+	const char	*tok = r->req.token;
+
+	if (oai_token_decode(tok, strlen(tok), r->ctx->key, r->ctx->keylen,
+	    t) == -1 || t->verb != r->req.verb ||
+	    (r->req.verb != OAI_LIST_SETS && oai_format_find(t->prefix) ==
+	    NULL)) {
+		oai_req_error(&r->req, OAI_ERR_BAD_TOKEN,
+		    "the resumptionToken is invalid; restart the list "
+		    "request");
+		return -1;
+	}
+	return 0;
+}
+
+/* A fresh list request as a token without a position yet. */
+static int
+list_start(struct resp *r, struct oai_token *t)
+{
+	const struct oai_req	*q = &r->req;
+
+	t->verb = q->verb;
+	t->prefix = q->prefix != NULL ? q->prefix : "";
+	t->set = q->set != NULL ? q->set : "";
+	t->from = q->has_from ? q->from.t : INT64_MIN;
+	/* until is inclusive: a day means up to its last second */
+	t->until = !q->has_until ? INT64_MAX :
+	    q->until.t + (q->until.gran == DATE_DAY ? 86399 : 0);
+	t->last_ds = 0;
+	t->last = "";
+	t->cursor = 0;
+	if (q->verb != OAI_LIST_SETS && oai_format_find(q->prefix) == NULL)
+		oai_req_error(&r->req, OAI_ERR_CANNOT_DISSEMINATE,
+		    "metadata format '%s' is not supported", q->prefix);
+	if (q->set != NULL && r->s->nsets == 0)
+		oai_req_error(&r->req, OAI_ERR_NO_SET_HIERARCHY,
+		    "this repository has no sets");
+	return r->req.nerrs > 0 ? -1 : 0;
+}
+
+/* An unknown set is an empty view: noRecordsMatch (guidelines). */
+static void
+view_init(struct view *v, const struct snap *s, const char *set)
+{
+	const struct snap_set	*ss;
+
+	v->s = s;
+	v->idx = NULL;
+	v->n = s->nitems;
+	if (*set == '\0')
+		return;
+	if ((ss = snap_set_find(s, set)) == NULL)
+		v->n = 0;
+	else {
+		v->idx = ss->items;
+		v->n = ss->nitems;
+	}
+}
+
+/* ListIdentifiers and ListRecords. */
+static void
+verb_list_items(struct resp *r)
+{
+	struct oai_token	 t;
+	struct view		 v;
+	const struct oai_format	*f;
+	size_t			 lo, hi, start, end, i;
+	int			 resumed = r->req.token != NULL;
+
+	if ((resumed ? token_load(r, &t) : list_start(r, &t)) == -1)
+		goto errors;
+	f = oai_format_find(t.prefix);
+	view_init(&v, r->s, t.set);
+	lo = t.from == INT64_MIN ? 0 : view_lower(&v, t.from);
+	hi = t.until == INT64_MAX ? v.n : view_lower(&v, t.until + 1);
+	hi = hi < lo ? lo : hi;
+	start = resumed ? view_after(&v, t.last_ds, t.last) : lo;
+	start = start < lo ? lo : start;
+	if (start >= hi) {
+		oai_req_error(&r->req, OAI_ERR_NO_RECORDS, resumed ?
+		    "no records remain in this list" :
+		    "no records match the request");
+		goto errors;
+	}
+	end = hi - start > page_size(r) ? start + page_size(r) : hi;
+	xw_start(&r->xw, oai_verb_name(r->req.verb));
+	for (i = start; i < end; i++) {
+		if (r->req.verb == OAI_LIST_RECORDS)
+			write_record(r, view_at(&v, i), f);
+		else
+			write_header(r, view_at(&v, i));
+	}
+	if (resumed || end < hi) {
+		t.last_ds = view_at(&v, end - 1)->datestamp;
+		t.last = view_at(&v, end - 1)->id;
+		write_token(r, &t, hi - lo, end - start, end < hi);
+	}
+	xw_end(&r->xw);
+	return;
+errors:
+	write_errors(r);
+}
+
+/* First set whose spec sorts after spec. */
+static size_t
+sets_after(const struct snap *s, const char *spec)
+{
+	size_t	 lo = 0, hi = s->nsets, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(s->sets[mid].spec, spec) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* A set's description as the Dublin Core container guidelines advise. */
+static void
+write_set(struct resp *r, const struct snap_set *set)
+{
+	xw_start(&r->xw, "set");
+	xw_elem(&r->xw, "setSpec", set->spec);
+	xw_elem(&r->xw, "setName", set->name);
+	if (set->description != NULL) {
+		xw_start(&r->xw, "setDescription");
+		xw_start(&r->xw, "oai_dc:dc");
+		xw_attr(&r->xw, "xmlns:oai_dc", OAI_DC_NS);
+		xw_attr(&r->xw, "xmlns:dc", DC_NS);
+		xw_attr(&r->xw, "xsi:schemaLocation", OAI_DC_NS " " OAI_DC_XSD);
+		xw_elem(&r->xw, "dc:description", set->description);
+		xw_end(&r->xw);
+		xw_end(&r->xw);
+	}
+	xw_end(&r->xw);
+}
+
+static void
+verb_list_sets(struct resp *r)
+{
+	struct oai_token	 t;
+	size_t			 start = 0, end, i, n = r->s->nsets;
+	int			 resumed = r->req.token != NULL;
+
+	if ((resumed ? token_load(r, &t) : list_start(r, &t)) == -1)
+		goto errors;
+	if (resumed)
+		start = sets_after(r->s, t.last);
+	if (n == 0)
+		oai_req_error(&r->req, OAI_ERR_NO_SET_HIERARCHY,
+		    "this repository has no sets");
+	else if (start >= n)	/* the sets after the token vanished */
+		oai_req_error(&r->req, OAI_ERR_BAD_TOKEN,
+		    "no sets remain in this list; restart the list request");
+	if (r->req.nerrs > 0)
+		goto errors;
+	end = n - start > page_size(r) ? start + page_size(r) : n;
+	xw_start(&r->xw, "ListSets");
+	for (i = start; i < end; i++)
+		write_set(r, &r->s->sets[i]);
+	if (resumed || end < n) {
+		t.last = r->s->sets[end - 1].spec;
+		write_token(r, &t, n, end - start, end < n);
+	}
+	xw_end(&r->xw);
+	return;
+errors:
+	write_errors(r);
+}
+
+/*
+ * Section 3.2: the request element echoes the arguments, except after
+ * badVerb or badArgument, when it holds the base URL only.
+ */
+static void
+write_request(struct resp *r, const char *base)
+{
+	size_t	 i;
+	int	 echo = 1;
+
+	for (i = 0; i < r->req.nerrs; i++)
+		if (strcmp(r->req.errs[i].code, OAI_ERR_BAD_VERB) == 0 ||
+		    strcmp(r->req.errs[i].code, OAI_ERR_BAD_ARGUMENT) == 0)
+			echo = 0;
+	xw_start(&r->xw, "request");
+	for (i = 0; echo && i < r->args->n; i++)
+		xw_attr(&r->xw, r->args->v[i].key, r->args->v[i].value);
+	xw_text(&r->xw, base);
+	xw_end(&r->xw);
+}
+
+static void
+write_body(struct resp *r, const char *base)
+{
+	if (r->req.nerrs > 0) {
+		write_errors(r);
+		return;
+	}
+	switch (r->req.verb) {
+	case OAI_IDENTIFY:
+		verb_identify(r, base);
+		break;
+	case OAI_LIST_METADATA_FORMATS:
+		verb_list_formats(r);
+		break;
+	case OAI_LIST_SETS:
+		verb_list_sets(r);
+		break;
+	case OAI_GET_RECORD:
+		verb_get_record(r);
+		break;
+	case OAI_LIST_IDENTIFIERS:
+	case OAI_LIST_RECORDS:
+		verb_list_items(r);
+		break;
+	default:
+		break;
+	}
+}
+
+static int
+respond(struct resp *r, struct buf *out)
+{
+	const struct conf	*c = r->s->conf;
+	struct buf		 base;
+	char			 d[DATE_ISO_LEN];
+	int			 rc = -1;
+
+	buf_init(&base, OAI_TMP_MAX);
+	if (buf_printf(&base, "%s%s", c->base_url, c->oai_path) == -1) {
+		err_set(r->e, "base URL too long");
+		goto out;
+	}
+	if (xw_open(&r->xw, out, 1, 1) == -1) {
+		err_set(r->e, "cannot start the XML writer");
+		goto out;
+	}
+	xw_start(&r->xw, "OAI-PMH");
+	xw_attr(&r->xw, "xmlns", OAI_NS);
+	xw_attr(&r->xw, "xmlns:xsi", OAI_XSI_NS);
+	xw_attr(&r->xw, "xsi:schemaLocation", OAI_NS " " OAI_XSD);
+	date_fmt_iso(r->ctx->now, d);
+	xw_elem(&r->xw, "responseDate", d);
+	write_request(r, base.data);
+	write_body(r, base.data);
+	xw_end(&r->xw);
+	if (xw_close(&r->xw) == -1 || r->failed) {
+		if (!r->failed)
+			err_set(r->e, "OAI-PMH response over the output cap");
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&base);
+	return rc;
+}
+
+const char *
+oai_respond(const struct snap *s, const struct oai_ctx *ctx,
+    const char *query, size_t len, struct buf *out, struct err *e)
+{
+	struct oai_args	 args;
+	struct resp	 r;
+	size_t		 start = out->len;
+	const char	*verb = NULL;
+
+	memset(&r, 0, sizeof(r));
+	r.s = s;
+	r.ctx = ctx;
+	r.args = &args;
+	r.e = e;
+	if (oai_args_parse(query, len, &args) == -1) {
+		err_set(e, "out of memory decoding the OAI-PMH arguments");
+		return NULL;
+	}
+	buf_init(&r.tmp, OAI_TMP_MAX);
+	oai_req_check(&args, &r.req);
+	if (respond(&r, out) == 0)
+		verb = oai_verb_name(r.req.verb);
+	else {
+		out->len = start;
+		if (out->data != NULL)
+			out->data[start] = '\0';
+	}
+	buf_release(&r.tmp);
+	oai_args_release(&args);
+	return verb;
+}

@@ -1,0 +1,1127 @@
+/*
+ * record: parse, validate and check one record file (see record.h and
+ * schemas/README.md).
+ *
+ * Three stages, each reporting every problem it can: libxml2 parsing (a
+ * DOCTYPE stops it at once, before any declaration in it is read), schema
+ * validation against the compiled-in XSD, then the semantic checks while the
+ * struct is built.  libxml2 is driven through per-context structured error
+ * callbacks only, so nothing here touches its global handlers and nothing is
+ * ever printed.
+ */
+#include <ctype.h>
+#include <stdalign.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <errno.h>
+#include <limits.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/tree.h>
+#include <libxml/xmlschemas.h>
+
+#include "record.h"
+#include "banned.h"
+
+/* Generated from schemas/record.xsd by the Makefile (build/record_xsd.c). */
+extern const unsigned char record_xsd[];
+extern const unsigned long record_xsd_len;
+
+struct record_schema {
+	xmlSchemaPtr	 schema;
+};
+
+/*
+ * A bump allocator: every string and array of one record, and the record
+ * itself, live in a chain of zeroed chunks freed together.
+ */
+#define ARENA_CHUNK	4096
+
+struct arena_chunk {
+	struct arena_chunk	*next;
+	size_t			 size;
+	size_t			 used;
+	max_align_t		 data[];
+};
+
+struct arena {
+	struct arena_chunk	*head;
+};
+
+static void *
+arena_alloc(struct arena *a, size_t n)
+{
+	struct arena_chunk	*c = a->head;
+	size_t			 al = alignof(max_align_t), sz;
+	void			*p;
+
+	if (n > SIZE_MAX / 2)
+		return NULL;
+	n = (n + al - 1) & ~(al - 1);
+	if (c == NULL || c->size - c->used < n) {
+		sz = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		if ((c = calloc(1, sizeof(*c) + sz)) == NULL)
+			return NULL;
+		c->size = sz;
+		c->next = a->head;
+		a->head = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+static void
+arena_free(struct arena *a)
+{
+	struct arena_chunk	*c, *next;
+
+	if (a == NULL)
+		return;
+	for (c = a->head; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(a);
+}
+
+/* What the libxml2 callbacks and the builder share for one parse. */
+struct rparse {
+	const char	*path;
+	struct err	*e;
+	int		 nerr;		/* messages recorded by this parse */
+	int		 stop;		/* a fatal error: ignore the cascade */
+	int		 doctype;	/* a DOCTYPE was seen */
+	struct arena	*a;
+	struct record	*r;
+	int		 nomem;
+};
+
+static const char *const type_names[RECORD_TYPE_COUNT] = {
+	"report", "policy-brief", "working-paper", "book", "chapter",
+	"article", "dataset", "presentation", "event", "news",
+};
+
+const char *
+record_type_name(enum record_type t)
+{
+	if ((unsigned)t >= RECORD_TYPE_COUNT)
+		return NULL;
+	return type_names[t];
+}
+
+int
+record_type_parse(const char *s, enum record_type *out)
+{
+	int	 i;
+
+	for (i = 0; s != NULL && i < RECORD_TYPE_COUNT; i++)
+		if (strcmp(s, type_names[i]) == 0) {
+			*out = (enum record_type)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages */
+
+/* Record one message with the path of this parse. */
+static void
+rp_err(struct rparse *rp, long line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+rp_err(struct rparse *rp, long line, int col, const char *fmt, ...)
+{
+	char	 text[ERR_MSG_MAX];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (line < 0 || line > INT_MAX)
+		line = 0;
+	err_at(rp->e, rp->path, (int)line, col, "%s", text);
+	rp->nerr++;
+}
+
+/*
+ * libxml2's message without its trailing newline, and with our own namespace
+ * dropped from "{https://pubfeed.org/ns/record/1}title": every element of a
+ * valid record is in it, so it only makes the messages unreadable.
+ */
+static void
+xml_msg(const char *in, char *out, size_t outsz)
+{
+	static const char	 ns[] = "{" RECORD_NS "}";
+	size_t			 o = 0;
+
+	if (in == NULL)
+		in = "unknown error";
+	while (*in != '\0' && o + 1 < outsz) {
+		if (strncmp(in, ns, sizeof(ns) - 1) == 0) {
+			in += sizeof(ns) - 1;
+			continue;
+		}
+		out[o++] = *in == '\n' ? ' ' : *in;
+		in++;
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}
+
+/* Structured error callback of the parser context; data is the context. */
+static void
+parse_error(void *data, xmlErrorPtr xe)
+{
+	xmlParserCtxtPtr	 ctxt = data;
+	struct rparse		*rp = ctxt->_private;
+	char			 msg[ERR_MSG_MAX];
+
+	if (rp == NULL || rp->stop || xe == NULL ||
+	    xe->level < XML_ERR_ERROR)
+		return;
+	xml_msg(xe->message, msg, sizeof(msg));
+	rp_err(rp, xe->line, xe->int2, "not well-formed: %s", msg);
+	if (xe->level == XML_ERR_FATAL)
+		rp->stop = 1;
+}
+
+/* Schema validation and schema compilation errors. */
+static void
+valid_error(void *data, xmlErrorPtr xe)
+{
+	struct rparse	*rp = data;
+	char		 msg[ERR_MSG_MAX];
+
+	if (xe == NULL || xe->level < XML_ERR_ERROR)
+		return;
+	xml_msg(xe->message, msg, sizeof(msg));
+	rp_err(rp, xe->line, xe->int2, "%s", msg);
+}
+
+/*
+ * SAX internalSubset: called as soon as "<!DOCTYPE name ExternalID" has been
+ * read, before the internal subset or any external DTD.  Stopping here means
+ * no entity is ever declared, expanded or fetched.
+ */
+static void
+parse_doctype(void *data, const xmlChar *name, const xmlChar *eid,
+    const xmlChar *sid)
+{
+	static const char	 kw[] = "<!DOCTYPE";
+	xmlParserCtxtPtr	 ctxt = data;
+	struct rparse		*rp = ctxt->_private;
+	xmlParserInputPtr	 in = ctxt->input;
+	const xmlChar		*p, *q;
+	long			 line = 0;
+	int			 col = 0;
+
+	if (in != NULL && in->base != NULL && in->cur != NULL) {
+		line = in->line;
+		for (p = in->cur; p >= in->base + sizeof(kw) - 1; p--)
+			if (memcmp(p - (sizeof(kw) - 1), kw,
+			    sizeof(kw) - 1) == 0)
+				break;
+		if (p >= in->base + sizeof(kw) - 1) {
+			p -= sizeof(kw) - 1;
+			for (q = p; q < in->cur; q++)
+				if (*q == '\n')
+					line--;
+			for (q = p; q > in->base && q[-1] != '\n'; q--)
+				continue;
+			col = (int)(p - q) + 1;
+		}
+	}
+	if (!rp->stop)
+		rp_err(rp, line, col, "DOCTYPE is not allowed");
+	rp->doctype = 1;
+	rp->stop = 1;
+	xmlStopParser(ctxt);
+}
+
+/* ------------------------------------------------------------------ */
+/* Schema */
+
+struct record_schema *
+record_schema_new(struct err *e)
+{
+	struct record_schema	*rs = NULL;
+	xmlSchemaParserCtxtPtr	 pc = NULL;
+	struct rparse		 rp;
+
+	memset(&rp, 0, sizeof(rp));
+	rp.path = "record.xsd";
+	rp.e = e;
+	xmlInitParser();
+	if ((rs = calloc(1, sizeof(*rs))) == NULL) {
+		err_set(e, "record schema: out of memory");
+		goto out;
+	}
+	pc = xmlSchemaNewMemParserCtxt((const char *)record_xsd,
+	    (int)record_xsd_len);
+	if (pc == NULL) {
+		err_set(e, "record schema: out of memory");
+		goto out;
+	}
+	xmlSchemaSetParserStructuredErrors(pc, valid_error, &rp);
+	rs->schema = xmlSchemaParse(pc);
+	if (rs->schema == NULL && rp.nerr == 0)
+		err_set(e, "record schema: cannot compile record.xsd");
+out:
+	if (pc != NULL)
+		xmlSchemaFreeParserCtxt(pc);
+	if (rs != NULL && rs->schema == NULL) {
+		free(rs);
+		rs = NULL;
+	}
+	return rs;
+}
+
+void
+record_schema_free(struct record_schema *rs)
+{
+	if (rs == NULL)
+		return;
+	xmlSchemaFree(rs->schema);
+	free(rs);
+}
+
+/* ------------------------------------------------------------------ */
+/* Parsing */
+
+/* Parse well-formed XML without a DOCTYPE; NULL after reporting why. */
+static xmlDocPtr
+parse_xml(struct rparse *rp, const char *buf, size_t len)
+{
+	xmlParserCtxtPtr	 ctxt;
+	xmlDocPtr		 doc = NULL;
+
+	if ((ctxt = xmlNewParserCtxt()) == NULL) {
+		rp_err(rp, 0, 0, "out of memory");
+		return NULL;
+	}
+	ctxt->_private = rp;
+	ctxt->sax->serror = parse_error;
+	ctxt->sax->internalSubset = parse_doctype;
+	ctxt->sax->externalSubset = NULL;
+	ctxt->sax->resolveEntity = NULL;
+	/*
+	 * Records are UTF-8.  Forcing it also keeps libxml2 away from iconv,
+	 * whose conversion errors carry no parser context and would go to
+	 * the process-wide handler (stderr) instead of ours.
+	 */
+	if (len >= 2 && ((buf[0] == '\xfe' && buf[1] == '\xff') ||
+	    (buf[0] == '\xff' && buf[1] == '\xfe'))) {
+		rp_err(rp, 1, 1, "not well-formed: not UTF-8 (UTF-16 byte "
+		    "order mark)");
+		goto out;
+	}
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8",
+	    XML_PARSE_NONET | XML_PARSE_NOCDATA);
+	if (doc != NULL && (rp->nerr > 0 || rp->doctype ||
+	    !ctxt->wellFormed || !ctxt->nsWellFormed)) {
+		xmlFreeDoc(doc);
+		doc = NULL;
+	}
+	if (doc == NULL && rp->nerr == 0)
+		rp_err(rp, 0, 0, "not well-formed");
+out:
+	xmlFreeParserCtxt(ctxt);
+	return doc;
+}
+
+static int
+validate(struct rparse *rp, struct record_schema *rs, xmlDocPtr doc)
+{
+	xmlSchemaValidCtxtPtr	 vc;
+	int			 before = rp->nerr, rc;
+
+	if ((vc = xmlSchemaNewValidCtxt(rs->schema)) == NULL) {
+		rp_err(rp, 0, 0, "out of memory");
+		return -1;
+	}
+	xmlSchemaSetValidStructuredErrors(vc, valid_error, rp);
+	rc = xmlSchemaValidateDoc(vc, doc);
+	xmlSchemaFreeValidCtxt(vc);
+	if (rc != 0 && rp->nerr == before)
+		rp_err(rp, 0, 0, "not valid against the record schema");
+	return rc == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Building: text helpers */
+
+static int
+is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * Copy s into the arena with white space trimmed and runs collapsed to one
+ * space.  With paragraphs, a run holding a blank line becomes "\n\n" so an
+ * abstract keeps its paragraphs.
+ */
+static const char *
+arena_text(struct rparse *rp, const char *s, int paragraphs)
+{
+	char	*out, *o;
+	int	 nl;
+
+	if ((out = arena_alloc(rp->a, strlen(s) + 1)) == NULL) {
+		rp->nomem = 1;
+		return "";
+	}
+	o = out;
+	while (is_space((unsigned char)*s))
+		s++;
+	while (*s != '\0') {
+		if (!is_space((unsigned char)*s)) {
+			*o++ = *s++;
+			continue;
+		}
+		for (nl = 0; is_space((unsigned char)*s); s++)
+			nl += *s == '\n';
+		if (*s == '\0')
+			break;
+		if (paragraphs && nl >= 2) {
+			*o++ = '\n';
+			*o++ = '\n';
+		} else
+			*o++ = ' ';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The element's text, normalised, in the arena; "" when empty. */
+static const char *
+node_text(struct rparse *rp, xmlNodePtr n, int paragraphs)
+{
+	xmlChar		*c;
+	const char	*s;
+
+	if ((c = xmlNodeGetContent(n)) == NULL)
+		return arena_text(rp, "", 0);
+	s = arena_text(rp, (const char *)c, paragraphs);
+	xmlFree(c);
+	return s;
+}
+
+/* Text that must not be empty. */
+static const char *
+node_text_req(struct rparse *rp, xmlNodePtr n, int paragraphs)
+{
+	const char	*s = node_text(rp, n, paragraphs);
+
+	if (*s == '\0')
+		rp_err(rp, xmlGetLineNo(n), 0, "%s is empty",
+		    (const char *)n->name);
+	return s;
+}
+
+/* An unqualified attribute, normalised, or NULL when absent. */
+static const char *
+attr(struct rparse *rp, xmlNodePtr n, const char *name)
+{
+	xmlChar		*v;
+	const char	*s;
+
+	if ((v = xmlGetNoNsProp(n, (const xmlChar *)name)) == NULL)
+		return NULL;
+	s = arena_text(rp, (const char *)v, 0);
+	xmlFree(v);
+	return s;
+}
+
+/* BCP 47 shape: alphanumeric subtags of 1 to 8, the first alphabetic. */
+static int
+lang_ok(const char *s)
+{
+	size_t	 n = 0;
+	int	 first = 1;
+
+	for (;; s++) {
+		if (*s == '-' || *s == '\0') {
+			if (n == 0)
+				return 0;
+			if (*s == '\0')
+				return 1;
+			n = 0;
+			first = 0;
+			continue;
+		}
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    (first || !(*s >= '0' && *s <= '9')))
+			return 0;
+		if (++n > 8)
+			return 0;
+	}
+}
+
+/* The element's own xml:lang, or NULL; reports a malformed one. */
+static const char *
+own_lang(struct rparse *rp, xmlNodePtr n)
+{
+	xmlChar		*v;
+	const char	*s;
+
+	v = xmlGetNsProp(n, (const xmlChar *)"lang", XML_XML_NAMESPACE);
+	if (v == NULL)
+		return NULL;
+	s = arena_text(rp, (const char *)v, 0);
+	xmlFree(v);
+	if (!lang_ok(s)) {
+		rp_err(rp, xmlGetLineNo(n), 0,
+		    "xml:lang is not a language tag: '%s'", s);
+		return NULL;
+	}
+	return s;
+}
+
+static int
+is_el(xmlNodePtr n, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE &&
+	    strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNodePtr
+first_el(xmlNodePtr parent, const char *name)
+{
+	xmlNodePtr	 n;
+
+	for (n = parent->children; n != NULL; n = n->next)
+		if (is_el(n, name))
+			return n;
+	return NULL;
+}
+
+static size_t
+count_el(xmlNodePtr parent, const char *name)
+{
+	xmlNodePtr	 n;
+	size_t		 c = 0;
+
+	for (n = parent->children; n != NULL; n = n->next)
+		c += is_el(n, name);
+	return c;
+}
+
+/* Zeroed array of n elements of size sz in the arena (n may be 0). */
+static void *
+arena_array(struct rparse *rp, size_t n, size_t sz)
+{
+	void	*p;
+
+	if (n == 0)
+		return NULL;
+	if (n > SIZE_MAX / sz || (p = arena_alloc(rp->a, n * sz)) == NULL) {
+		rp->nomem = 1;
+		return NULL;
+	}
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Building: checks */
+
+static void
+check_date(struct rparse *rp, xmlNodePtr n, struct date *out)
+{
+	const char	*s = node_text(rp, n, 0), *why;
+
+	if (date_parse_record(s, strlen(s), out, &why) == -1)
+		rp_err(rp, xmlGetLineNo(n), 0, "%s is not a date: '%s'",
+		    (const char *)n->name, s);
+}
+
+static void
+check_url(struct rparse *rp, xmlNodePtr n, const char *what, const char *s)
+{
+	if (s != NULL && !record_url_is_absolute(s))
+		rp_err(rp, xmlGetLineNo(n), 0,
+		    "%s is not an absolute http(s) URL: '%s'", what, s);
+}
+
+/* ORCID check digit: ISO 7064 MOD 11-2 over the first 15 digits. */
+static int
+orcid_ok(const char *s)
+{
+	int	 total = 0, digits = 0, r;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '-')
+			continue;
+		if (digits == 15)
+			break;
+		if (*s < '0' || *s > '9')
+			return 0;
+		total = (total + (*s - '0')) * 2;
+		digits++;
+	}
+	if (digits != 15 || s[1] != '\0')
+		return 0;
+	r = (12 - total % 11) % 11;
+	return *s == (r == 10 ? 'X' : '0' + r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Building: elements */
+
+static void
+build_texts(struct rparse *rp, xmlNodePtr root, const char *name,
+    struct record_text **out, size_t *nout, int paragraphs)
+{
+	struct record_text	*t;
+	xmlNodePtr		 n;
+	const char		*lang;
+	size_t			 i = 0;
+
+	*nout = count_el(root, name);
+	if ((t = *out = arena_array(rp, *nout, sizeof(*t))) == NULL) {
+		*nout = 0;
+		return;
+	}
+	for (n = root->children; n != NULL; n = n->next) {
+		if (!is_el(n, name))
+			continue;
+		lang = own_lang(rp, n);
+		t[i].lang = lang != NULL ? lang : rp->r->lang;
+		t[i].text = node_text_req(rp, n, paragraphs);
+		i++;
+	}
+}
+
+/* Two abstracts in one language: the second one is an error. */
+static void
+check_abstracts(struct rparse *rp, xmlNodePtr root)
+{
+	struct record	*r = rp->r;
+	xmlNodePtr	 n, m;
+	size_t		 i = 0, j;
+
+	for (n = root->children; n != NULL && i < r->nabstracts;
+	    n = n->next) {
+		if (!is_el(n, "abstract"))
+			continue;
+		for (j = 0, m = root->children; j < i; m = m->next) {
+			if (!is_el(m, "abstract"))
+				continue;
+			if ((r->abstracts[i].lang == NULL &&
+			    r->abstracts[j].lang == NULL) ||
+			    (r->abstracts[i].lang != NULL &&
+			    r->abstracts[j].lang != NULL &&
+			    strcasecmp(r->abstracts[i].lang,
+			    r->abstracts[j].lang) == 0)) {
+				rp_err(rp, xmlGetLineNo(n), 0, "abstract in "
+				    "language '%s' repeats the one on line %ld",
+				    r->abstracts[i].lang != NULL ?
+				    r->abstracts[i].lang : "",
+				    xmlGetLineNo(m));
+				break;
+			}
+			j++;
+		}
+		i++;
+	}
+}
+
+static void
+build_person(struct rparse *rp, xmlNodePtr p, struct record_agent *ag)
+{
+	xmlNodePtr	 n;
+	const char	*s;
+	char		*name;
+	size_t		 len;
+
+	ag->kind = RECORD_PERSON;
+	for (n = p->children; n != NULL; n = n->next) {
+		if (is_el(n, "family"))
+			ag->family = node_text_req(rp, n, 0);
+		else if (is_el(n, "given"))
+			ag->given = node_text_req(rp, n, 0);
+		else if (is_el(n, "affiliation"))
+			ag->affiliation = node_text_req(rp, n, 0);
+		else if (is_el(n, "email"))
+			ag->email = node_text(rp, n, 0);
+		else if (is_el(n, "orcid")) {
+			s = ag->orcid = node_text(rp, n, 0);
+			if (!orcid_ok(s))
+				rp_err(rp, xmlGetLineNo(n), 0,
+				    "orcid has a bad check digit: '%s'", s);
+		}
+	}
+	if (ag->family == NULL)
+		ag->family = "";
+	if (ag->given == NULL || *ag->given == '\0') {
+		ag->name = ag->family;
+		return;
+	}
+	len = strlen(ag->given) + 1 + strlen(ag->family) + 1;
+	if ((name = arena_alloc(rp->a, len)) == NULL) {
+		rp->nomem = 1;
+		ag->name = ag->family;
+		return;
+	}
+	snprintf(name, len, "%s %s", ag->given, ag->family);
+	ag->name = name;
+}
+
+static void
+build_agents(struct rparse *rp, xmlNodePtr root, const char *name,
+    struct record_agent **out, size_t *nout)
+{
+	struct record_agent	*ag;
+	xmlNodePtr		 n, c;
+	size_t			 i = 0;
+
+	*nout = count_el(root, name);
+	if ((ag = *out = arena_array(rp, *nout, sizeof(*ag))) == NULL) {
+		*nout = 0;
+		return;
+	}
+	for (n = root->children; n != NULL; n = n->next) {
+		if (!is_el(n, name))
+			continue;
+		ag[i].role = attr(rp, n, "role");
+		ag[i].name = "";
+		if ((c = first_el(n, "person")) != NULL)
+			build_person(rp, c, &ag[i]);
+		else if ((c = first_el(n, "organisation")) != NULL) {
+			ag[i].kind = RECORD_ORG;
+			ag[i].name = node_text_req(rp, c, 0);
+		}
+		i++;
+	}
+}
+
+static void
+build_event(struct rparse *rp, xmlNodePtr ev)
+{
+	struct record_event	*e;
+	xmlNodePtr		 n, end = NULL;
+	int64_t			 last;
+	char			 a[DATE_ISO_LEN], b[DATE_ISO_LEN];
+
+	if ((e = arena_array(rp, 1, sizeof(*e))) == NULL)
+		return;
+	rp->r->event = e;
+	e->end.t = INT64_MIN;
+	for (n = ev->children; n != NULL; n = n->next) {
+		if (is_el(n, "start"))
+			check_date(rp, n, &e->start);
+		else if (is_el(n, "end"))
+			check_date(rp, (end = n), &e->end);
+		else if (is_el(n, "place")) {
+			e->place = node_text_req(rp, n, 0);
+			e->country = attr(rp, n, "country");
+		}
+	}
+	if (end == NULL) {
+		e->end = e->start;
+		return;
+	}
+	/* A day-granular end lasts until the end of that day. */
+	last = e->end.t + (e->end.gran == DATE_DAY ? 86399 : 0);
+	if (last < e->start.t) {
+		date_fmt(&e->end, a);
+		date_fmt(&e->start, b);
+		rp_err(rp, xmlGetLineNo(end), 0,
+		    "event end '%s' is before its start '%s'", a, b);
+	}
+}
+
+static void
+build_idents(struct rparse *rp, xmlNodePtr root)
+{
+	static const char *const kinds[] = {
+		"doi", "isbn", "issn", "handle", "urn", "url",
+	};
+	struct record		*r = rp->r;
+	struct record_ident	*id;
+	xmlNodePtr		 n;
+	const char		*k;
+	size_t			 i = 0, j;
+
+	r->nidents = count_el(root, "identifier");
+	if ((id = r->idents = arena_array(rp, r->nidents,
+	    sizeof(*id))) == NULL) {
+		r->nidents = 0;
+		return;
+	}
+	for (n = root->children; n != NULL; n = n->next) {
+		if (!is_el(n, "identifier"))
+			continue;
+		k = attr(rp, n, "type");
+		for (j = 0; k != NULL && j < sizeof(kinds) / sizeof(*kinds);
+		    j++)
+			if (strcmp(k, kinds[j]) == 0)
+				id[i].kind = (enum record_id_kind)j;
+		id[i].value = node_text_req(rp, n, 0);
+		if (id[i].kind == RECORD_ID_DOI &&
+		    strncmp(id[i].value, "10.", 3) != 0)
+			rp_err(rp, xmlGetLineNo(n), 0,
+			    "doi does not start with '10.': '%s'",
+			    id[i].value);
+		if (id[i].kind == RECORD_ID_URL)
+			check_url(rp, n, "url identifier", id[i].value);
+		i++;
+	}
+}
+
+static void
+build_link(struct rparse *rp, xmlNodePtr n, struct record_link *l)
+{
+	const char	*rel = attr(rp, n, "rel"), *len;
+	char		*end;
+	long long	 v;
+
+	l->rel = RECORD_LINK_RELATED;
+	if (rel != NULL && strcmp(rel, "landing") == 0)
+		l->rel = RECORD_LINK_LANDING;
+	else if (rel != NULL && strcmp(rel, "fulltext") == 0)
+		l->rel = RECORD_LINK_FULLTEXT;
+	l->href = attr(rp, n, "href");
+	if (l->href == NULL)
+		l->href = "";
+	check_url(rp, n, "href", l->href);
+	l->type = attr(rp, n, "type");
+	l->title = attr(rp, n, "title");
+	l->lang = own_lang(rp, n);
+	l->length = -1;
+	if ((len = attr(rp, n, "length")) != NULL) {
+		errno = 0;
+		v = strtoll(len, &end, 10);
+		if (errno != 0 || end == len || *end != '\0' || v < 0)
+			rp_err(rp, xmlGetLineNo(n), 0,
+			    "length is not a byte count: '%s'", len);
+		else
+			l->length = v;
+	}
+	if (l->rel != RECORD_LINK_FULLTEXT)
+		return;
+	if (l->type == NULL)
+		rp_err(rp, xmlGetLineNo(n), 0,
+		    "fulltext link needs a type attribute");
+	if (len == NULL)
+		rp_err(rp, xmlGetLineNo(n), 0,
+		    "fulltext link needs a length attribute");
+}
+
+static void
+build_links(struct rparse *rp, xmlNodePtr root)
+{
+	struct record	*r = rp->r;
+	xmlNodePtr	 n;
+	size_t		 i = 0;
+
+	r->nlinks = count_el(root, "link");
+	if ((r->links = arena_array(rp, r->nlinks,
+	    sizeof(*r->links))) == NULL) {
+		r->nlinks = 0;
+		return;
+	}
+	for (n = root->children; n != NULL; n = n->next)
+		if (is_el(n, "link"))
+			build_link(rp, n, &r->links[i++]);
+}
+
+/* Elements of which there are many plain strings: language and set. */
+static void
+build_strings(struct rparse *rp, xmlNodePtr root, const char *name,
+    const char ***out, size_t *nout)
+{
+	xmlNodePtr	 n;
+	size_t		 i = 0;
+
+	*nout = count_el(root, name);
+	if ((*out = arena_array(rp, *nout, sizeof(**out))) == NULL) {
+		*nout = 0;
+		return;
+	}
+	for (n = root->children; n != NULL; n = n->next)
+		if (is_el(n, name))
+			(*out)[i++] = node_text(rp, n, 0);
+}
+
+/* The single optional elements: publisher, place, series, rights. */
+static void
+build_singles(struct rparse *rp, xmlNodePtr root)
+{
+	struct record	*r = rp->r;
+	xmlNodePtr	 n;
+
+	if ((n = first_el(root, "publisher")) != NULL)
+		r->publisher = node_text_req(rp, n, 0);
+	if ((n = first_el(root, "place")) != NULL)
+		r->place = node_text_req(rp, n, 0);
+	if ((n = first_el(root, "series")) != NULL)
+		r->series = node_text_req(rp, n, 0);
+	if ((n = first_el(root, "rights")) != NULL) {
+		r->rights = node_text(rp, n, 0);
+		if (*r->rights == '\0')
+			r->rights = NULL;
+		r->license = attr(rp, n, "license");
+		check_url(rp, n, "license", r->license);
+		if (r->rights == NULL && r->license == NULL)
+			rp_err(rp, xmlGetLineNo(n), 0, "rights is empty");
+	}
+}
+
+static void
+build_dates(struct rparse *rp, xmlNodePtr root)
+{
+	struct record	*r = rp->r;
+	xmlNodePtr	 n;
+
+	if ((n = first_el(root, "issued")) != NULL)
+		check_date(rp, n, &r->issued);
+	if ((n = first_el(root, "modified")) != NULL)
+		check_date(rp, n, &r->modified);
+	n = first_el(root, "event");
+	if (r->type == RECORD_EVENT && n == NULL)
+		rp_err(rp, xmlGetLineNo(root), 0,
+		    "type 'event' needs an event element");
+	else if (r->type != RECORD_EVENT && n != NULL)
+		rp_err(rp, xmlGetLineNo(n), 0,
+		    "event element is only allowed when type is 'event'");
+	else if (n != NULL)
+		build_event(rp, n);
+}
+
+/* Fill rp->r from a schema-valid document, reporting every problem. */
+static void
+build(struct rparse *rp, xmlNodePtr root)
+{
+	struct record	*r = rp->r;
+	const char	*s;
+
+	r->id = attr(rp, root, "id");
+	if ((s = attr(rp, root, "type")) == NULL ||
+	    record_type_parse(s, &r->type) == -1)
+		rp_err(rp, xmlGetLineNo(root), 0, "type is unknown: '%s'",
+		    s != NULL ? s : "");
+	build_strings(rp, root, "language", &r->languages, &r->nlanguages);
+	r->lang = own_lang(rp, root);
+	if (r->lang == NULL && r->nlanguages > 0)
+		r->lang = r->languages[0];
+	build_texts(rp, root, "title", &r->titles, &r->ntitles, 0);
+	build_texts(rp, root, "subtitle", &r->subtitles, &r->nsubtitles, 0);
+	build_agents(rp, root, "creator", &r->creators, &r->ncreators);
+	build_agents(rp, root, "contributor", &r->contributors,
+	    &r->ncontributors);
+	build_dates(rp, root);
+	build_texts(rp, root, "subject", &r->subjects, &r->nsubjects, 0);
+	build_texts(rp, root, "abstract", &r->abstracts, &r->nabstracts, 1);
+	check_abstracts(rp, root);
+	build_singles(rp, root);
+	build_idents(rp, root);
+	build_links(rp, root);
+	build_strings(rp, root, "set", &r->sets, &r->nsets);
+}
+
+struct record *
+record_parse_mem(struct record_schema *rs, const char *buf, size_t len,
+    const char *path, size_t max_bytes, struct err *e)
+{
+	struct rparse	 rp;
+	xmlDocPtr	 doc = NULL;
+	xmlNodePtr	 root;
+	struct record	*r = NULL;
+	char		*p;
+
+	memset(&rp, 0, sizeof(rp));
+	rp.path = path != NULL ? path : "-";
+	rp.e = e;
+	if (max_bytes == 0)
+		max_bytes = RECORD_MAX_BYTES;
+	if (max_bytes > INT_MAX)
+		max_bytes = INT_MAX;	/* libxml2 takes an int */
+	if (len > max_bytes) {
+		rp_err(&rp, 0, 0, "file is larger than %zu bytes", max_bytes);
+		goto out;
+	}
+	if (rs == NULL || buf == NULL) {
+		rp_err(&rp, 0, 0, "no schema or no input");
+		goto out;
+	}
+	if ((doc = parse_xml(&rp, buf, len)) == NULL ||
+	    validate(&rp, rs, doc) == -1)
+		goto out;
+	if ((root = xmlDocGetRootElement(doc)) == NULL)
+		goto out;
+	if ((rp.a = calloc(1, sizeof(*rp.a))) == NULL ||
+	    (r = rp.r = arena_alloc(rp.a, sizeof(*r))) == NULL) {
+		rp_err(&rp, 0, 0, "out of memory");
+		goto out;
+	}
+	r->arena = rp.a;
+	r->refs = 1;
+	r->modified.t = 0;
+	if ((p = arena_alloc(rp.a, strlen(rp.path) + 1)) != NULL)
+		memcpy(p, rp.path, strlen(rp.path) + 1);
+	r->path = p;
+	hash_sha256(buf, len, r->hash);
+	build(&rp, root);
+	if (rp.nomem)
+		rp_err(&rp, 0, 0, "out of memory");
+out:
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	if (rp.nerr > 0) {
+		arena_free(rp.a);
+		r = NULL;
+	}
+	return r;
+}
+
+struct record *
+record_ref(struct record *r)
+{
+	if (r != NULL)
+		__atomic_add_fetch(&r->refs, 1, __ATOMIC_RELAXED);
+	return r;
+}
+
+void
+record_unref(struct record *r)
+{
+	if (r == NULL)
+		return;
+	if (__atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		arena_free(r->arena);	/* r itself lives in the arena */
+}
+
+/* ------------------------------------------------------------------ */
+/* Lookups */
+
+/* The primary subtag of a ("en" of "en-GB") matches b's. */
+static int
+same_primary(const char *a, const char *b)
+{
+	size_t	 na = strcspn(a, "-"), nb = strcspn(b, "-");
+
+	return na == nb && strncasecmp(a, b, na) == 0;
+}
+
+/*
+ * Texts without their own xml:lang carry the record's main language (see
+ * build_texts()), and [0] is the main one, so "else the record's main
+ * language, else the first" comes down to: exact tag, same primary
+ * language, then [0].
+ */
+const struct record_text *
+record_text_pick(const struct record_text *t, size_t n, const char *lang)
+{
+	size_t	 i;
+
+	if (t == NULL || n == 0)
+		return NULL;
+	if (lang == NULL || *lang == '\0')
+		return &t[0];
+	for (i = 0; i < n; i++)
+		if (t[i].lang != NULL && strcasecmp(t[i].lang, lang) == 0)
+			return &t[i];
+	for (i = 0; i < n; i++)
+		if (t[i].lang != NULL && same_primary(t[i].lang, lang))
+			return &t[i];
+	return &t[0];
+}
+
+const struct record_link *
+record_link_find(const struct record *r, enum record_link_rel rel)
+{
+	size_t	 i;
+
+	for (i = 0; r != NULL && i < r->nlinks; i++)
+		if (r->links[i].rel == rel)
+			return &r->links[i];
+	return NULL;
+}
+
+const struct record_ident *
+record_ident_find(const struct record *r, enum record_id_kind kind)
+{
+	size_t	 i;
+
+	for (i = 0; r != NULL && i < r->nidents; i++)
+		if (r->idents[i].kind == kind)
+			return &r->idents[i];
+	return NULL;
+}
+
+/* Characters of a reg-name or IPv4 host (RFC 3986 unreserved, pct-encoded). */
+static int
+host_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~' || c == '%' || c >= 0x80;
+}
+
+/* [start, end) is empty or all digits. */
+static int
+all_digits(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return 1;
+}
+
+int
+record_url_is_absolute(const char *s)
+{
+	const char	*auth, *end, *host, *hend, *p;
+
+	if (s == NULL)
+		return 0;
+	if (strncasecmp(s, "http://", 7) == 0)
+		auth = s + 7;
+	else if (strncasecmp(s, "https://", 8) == 0)
+		auth = s + 8;
+	else
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '"' ||
+		    *p == '<' || *p == '>' || *p == '\\')
+			return 0;
+	end = auth + strcspn(auth, "/?#");
+	host = auth;
+	for (p = auth; p < end; p++)
+		if (*p == '@')
+			host = p + 1;
+	if (*host == '[') {
+		/* IPv6 literal, then an optional port. */
+		if ((hend = memchr(host, ']', (size_t)(end - host))) == NULL ||
+		    hend == host + 1)
+			return 0;
+		for (p = host + 1; p < hend; p++)
+			if (!isxdigit((unsigned char)*p) && *p != ':' &&
+			    *p != '.')
+				return 0;
+		hend++;
+		return hend == end || (*hend == ':' && all_digits(hend + 1,
+		    end));
+	}
+	if ((hend = memchr(host, ':', (size_t)(end - host))) == NULL)
+		hend = end;
+	else if (!all_digits(hend + 1, end))
+		return 0;
+	if (hend == host)
+		return 0;
+	for (p = host; p < hend; p++)
+		if (!host_char((unsigned char)*p))
+			return 0;
+	return 1;
+}

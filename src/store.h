@@ -1,0 +1,86 @@
+/*
+ * store: the records directory as pubfeed last saw it.
+ *
+ * The store walks the records tree, reads and parses only files whose size,
+ * mtime or inode changed, and keeps the last good version of every file: a
+ * file that turns invalid is reported and its previous record stays on line,
+ * so nothing is ever lost to a half-written save.  It also owns the
+ * persistent state (datestamps, tombstones) and turns the current files into
+ * the next snapshot.  One thread (main / the watcher) drives a store; the
+ * snapshots it produces are immutable and shared with the HTTP threads.
+ *
+ * Ignored: hidden files and directories, editor temporaries (".*.swp",
+ * "*~", ".#*", "*.tmp") and anything not ending in ".xml".
+ */
+#ifndef PUBFEED_STORE_H
+#define PUBFEED_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "err.h"
+#include "snap.h"
+
+struct store;
+
+/* What one snapshot changed compared with the previous one. */
+struct store_changes {
+	size_t	 added, changed, deleted;
+	/* setSpecs (ancestors included) of every item that changed */
+	char	**sets;
+	size_t	 nsets;
+	int	 any;		/* 1 when the collection really changed */
+};
+
+/*
+ * A store over conf's records directory with its state loaded from conf's
+ * state directory (created if missing).  Takes a reference to conf.
+ * STORE_READONLY ("pubfeed check"): no state is read or written.
+ */
+#define STORE_READONLY	0x1
+struct store	*store_new(struct conf *, int flags, struct err *);
+void		 store_free(struct store *);
+/* Use a new configuration from now on (SIGHUP); takes a reference. */
+void		 store_set_conf(struct store *, struct conf *);
+
+/*
+ * Walk the whole tree.  Every problem (unreadable or invalid file, duplicate
+ * id) goes into e, one line each; the function still returns 0 then.
+ * Returns -1 only when the records directory itself cannot be read.
+ */
+int		 store_scan(struct store *, struct err *e);
+
+/*
+ * Look again at the given paths only (absolute or relative to the working
+ * directory, as the watcher reports them; directories are walked).
+ */
+int		 store_update(struct store *, const char *const *paths,
+		    size_t n, struct err *e);
+
+/* 1 when path is a file the store would read (name rules above). */
+int		 store_wants(const char *path);
+
+/*
+ * Build the next snapshot from the current files: resolve duplicate ids,
+ * assign datestamps (unchanged content keeps its datestamp), turn vanished
+ * ids into tombstones, save the state when it changed.  chg (may be NULL)
+ * receives what changed compared with the state; release it with
+ * store_changes_release().  The caller renders documents and publishes.
+ */
+struct snap	*store_snapshot(struct store *, struct store_changes *chg,
+		    struct err *e);
+void		 store_changes_release(struct store_changes *);
+
+/*
+ * "pubfeed check": after store_scan(), report ids claimed by two files.
+ * Returns the number of live records.
+ */
+size_t		 store_check_ids(struct store *, struct err *e);
+
+/* Files currently invalid (left out or served from their last good version). */
+size_t		 store_ninvalid(const struct store *);
+/* The resumption-token key (configured or from the state directory). */
+const unsigned char *store_token_key(const struct store *, size_t *len);
+
+#endif

@@ -1,0 +1,256 @@
+"""End-to-end harness: start the real pubfeed on a free loopback port, talk
+to it over HTTP, validate with the official schemas.  Stdlib + Debian's
+python3-lxml / python3-feedparser only (run with /usr/bin/python3).
+
+Each test file registers functions with @test and calls run(); the last line
+printed is "RESULT: N passed, M failed", which tests/run.sh adds up.
+"""
+import gzip
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.parse
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PUBFEED = os.path.abspath(os.path.join(ROOT, os.environ.get("PUBFEED", "build/pubfeed")))
+STANDARDS = os.environ.get("PUBFEED_STANDARDS",
+                           os.path.join(ROOT, "..", "shared", "standards"))
+SAMPLES = os.path.join(ROOT, "config", "records")
+HAVE_STANDARDS = os.path.isdir(STANDARDS)
+
+_tests = []
+_skips = []
+
+
+def test(fn):
+    _tests.append(fn)
+    return fn
+
+
+def skip(why):
+    """Record a visible skip (never a silent pass)."""
+    if why not in _skips:
+        _skips.append(why)
+        print("SKIP: " + why, flush=True)
+
+
+def run():
+    passed = failed = 0
+    only = os.environ.get("PUBFEED_TEST")
+    for fn in _tests:
+        if only and only not in fn.__name__:
+            continue
+        t0 = time.monotonic()
+        try:
+            fn()
+        except Exception:
+            failed += 1
+            print("FAIL %s" % fn.__name__, flush=True)
+            traceback.print_exc(file=sys.stdout)
+        else:
+            passed += 1
+            print("ok   %s (%.2fs)" % (fn.__name__, time.monotonic() - t0), flush=True)
+    Daemon.stop_all()
+    print("RESULT: %d passed, %d failed" % (passed, failed), flush=True)
+    sys.exit(1 if failed else 0)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+BASE_CONF = """
+repository-name "Test Centre for Cross-Border Crime Research"
+base-url {base}
+admin-email admin@research.example.org
+admin-email oai@research.example.org
+tag-authority research.example.org,2008
+records {records}
+state {state}
+feed-author-name "Research Centre"
+feed-author-email info@research.example.org
+feed-title "Research Centre publications"
+feed-subtitle "Reports, briefs and events"
+feed-entries {entries}
+oai-namespace research.example.org
+oai-page-size {page}
+rescan-interval 0
+debounce 50
+set topic "Topics" "Everything by topic"
+set region:bulgaria "Bulgaria"
+{extra}
+"""
+
+
+class Daemon:
+    running = []
+
+    def __init__(self, records=None, entries=10, page=5, extra="", copy=True,
+                 state=None, port=None, args=()):
+        self.dir = tempfile.mkdtemp(prefix="pubfeed-e2e-")
+        if records is None:
+            records = SAMPLES
+        if copy:
+            self.records = os.path.join(self.dir, "records")
+            shutil.copytree(records, self.records)
+        else:
+            self.records = records
+        self.state = state or os.path.join(self.dir, "state")
+        self.port = port or free_port()
+        self.base = "http://127.0.0.1:%d" % self.port
+        self.conf = os.path.join(self.dir, "pubfeed.conf")
+        self.extra = extra
+        self.entries = entries
+        self.page = page
+        self.args = list(args)
+        self.write_conf()
+        self.proc = None
+        self.log = os.path.join(self.dir, "pubfeed.log")
+
+    def write_conf(self, extra=None):
+        if extra is not None:
+            self.extra = extra
+        with open(self.conf, "w") as f:
+            f.write(BASE_CONF.format(base=self.base, records=self.records,
+                                     state=self.state, entries=self.entries,
+                                     page=self.page, extra=self.extra))
+
+    def start(self, wait=True, env=None):
+        logf = open(self.log, "ab")
+        e = dict(os.environ)
+        e.pop("JOURNAL_STREAM", None)
+        e.pop("NOTIFY_SOCKET", None)
+        if env:
+            e.update(env)
+        self.proc = subprocess.Popen(
+            [PUBFEED, "serve", "-c", self.conf, "--listen",
+             "127.0.0.1:%d" % self.port] + self.args,
+            stdout=logf, stderr=logf, env=e)
+        Daemon.running.append(self)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=30):
+        t = time.monotonic() + timeout
+        while time.monotonic() < t:
+            if self.proc.poll() is not None:
+                raise AssertionError("pubfeed exited %d:\n%s" % (self.proc.returncode, self.logtext()))
+            try:
+                st, _, _ = self.get("/healthz")
+                if st == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("pubfeed not ready:\n" + self.logtext())
+
+    def logtext(self):
+        try:
+            with open(self.log, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("pubfeed did not stop on %s" % sig)
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    @classmethod
+    def stop_all(cls):
+        for d in cls.running:
+            try:
+                d.stop()
+            except Exception:
+                d.kill()
+        cls.running = []
+
+    def request(self, method, path, body=None, headers=None, conn=None):
+        """Returns (status, headers dict (lower-case, joined), body bytes)."""
+        own = conn is None
+        if own:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        data = r.read()
+        hdrs = {}
+        for k, v in r.getheaders():
+            k = k.lower()
+            hdrs[k] = hdrs[k] + ", " + v if k in hdrs else v
+        if own:
+            conn.close()
+        return r.status, hdrs, data
+
+    def get(self, path, headers=None, conn=None):
+        return self.request("GET", path, headers=headers, conn=conn)
+
+    def oai(self, query, post=False):
+        if post:
+            return self.request("POST", "/oai", body=query, headers={
+                "Content-Type": "application/x-www-form-urlencoded"})
+        return self.get("/oai?" + query)
+
+    def wait_for(self, pred, timeout=10, what="condition"):
+        t = time.monotonic() + timeout
+        while time.monotonic() < t:
+            v = pred()
+            if v:
+                return v
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for " + what + "\n" + self.logtext()[-3000:])
+
+
+def xmllint(data, *args):
+    """Run xmllint --nonet with the standards catalog; returns (rc, output)."""
+    env = dict(os.environ)
+    env["XML_CATALOG_FILES"] = os.path.join(STANDARDS, "catalog.xml")
+    p = subprocess.run(["xmllint", "--nonet", "--noout"] + list(args) + ["-"],
+                       input=data, capture_output=True, env=env)
+    return p.returncode, (p.stdout + p.stderr).decode("utf-8", "replace")
+
+
+def validate_atom(data):
+    if not HAVE_STANDARDS:
+        skip("Atom RELAX NG validation: %s not found" % STANDARDS)
+        return
+    rc, out = xmllint(data, "--relaxng", os.path.join(STANDARDS, "feeds", "atom.rng"))
+    assert rc == 0, "Atom feed does not validate:\n" + out[-2000:]
+
+
+def validate_oai(data, schema="oai-pmh-all.xsd"):
+    if not HAVE_STANDARDS:
+        skip("OAI-PMH schema validation: %s not found" % STANDARDS)
+        return
+    rc, out = xmllint(data, "--schema", os.path.join(STANDARDS, "oai-pmh", schema))
+    assert rc == 0, "OAI-PMH response does not validate:\n" + out[-2000:]
+
+
+def well_formed(data):
+    rc, out = xmllint(data)
+    assert rc == 0, "not well-formed:\n" + out[-2000:]

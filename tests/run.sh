@@ -1,0 +1,77 @@
+#!/bin/sh
+# Runs every suite and ends with one line "N passed, N failed" summed over all
+# of them.  Unit suites are the Check binaries in $B/tests; end-to-end suites
+# are tests/e2e/test_*.py (Debian's python3, real daemon, real clients).
+# PUBFEED_SUITES=unit|e2e limits the run; PUBFEED_ONLY=pattern picks suites.
+B=${B:-build}
+PUBFEED=${PUBFEED:-$B/pubfeed}
+SUITES=${PUBFEED_SUITES:-unit e2e}
+PY=/usr/bin/python3
+export PUBFEED B
+export PUBFEED_STANDARDS=${PUBFEED_STANDARDS:-$(cd .. && pwd)/shared/standards}
+if [ ! -d "$PUBFEED_STANDARDS" ]; then
+	echo "NOTE: $PUBFEED_STANDARDS not found: schema validations are SKIPPED (set PUBFEED_STANDARDS)"
+fi
+log=$B/test-logs
+mkdir -p "$log"
+passed=0
+failed=0
+broken=""
+
+add() {	# suite passed failed
+	passed=$((passed + $2))
+	failed=$((failed + $3))
+	printf '%-28s %4d passed, %d failed\n' "$1" "$2" "$3"
+	[ "$3" -eq 0 ] || broken="$broken $1"
+}
+
+for s in $SUITES; do
+	case $s in
+	unit)
+		for t in "$B"/tests/check_*; do
+			[ -x "$t" ] || continue
+			n=$(basename "$t")
+			case $n in *${PUBFEED_ONLY:-}*) ;; *) continue ;; esac
+			CK_FORK=yes "$t" >"$log/$n.log" 2>&1
+			rc=$?
+			line=$(grep -E '^[0-9]+%: Checks: ' "$log/$n.log" | tail -1)
+			if [ -z "$line" ]; then
+				add "$n" 0 1
+				tail -20 "$log/$n.log"
+				continue
+			fi
+			total=$(echo "$line" | sed 's/.*Checks: \([0-9]*\).*/\1/')
+			fl=$(echo "$line" | sed 's/.*Failures: \([0-9]*\).*/\1/')
+			er=$(echo "$line" | sed 's/.*Errors: \([0-9]*\).*/\1/')
+			bad=$((fl + er))
+			[ $rc -ne 0 ] && [ $bad -eq 0 ] && bad=1
+			add "$n" $((total - fl - er)) $bad
+			[ $bad -eq 0 ] || grep -E ':[EF]:' "$log/$n.log" | head -20
+		done
+		;;
+	e2e)
+		for t in tests/e2e/test_*.py; do
+			[ -f "$t" ] || continue
+			n=$(basename "$t" .py)
+			case $n in *${PUBFEED_ONLY:-}*) ;; *) continue ;; esac
+			$PY "$t" >"$log/$n.log" 2>&1
+			rc=$?
+			line=$(grep -E '^RESULT: [0-9]+ passed, [0-9]+ failed' "$log/$n.log" | tail -1)
+			if [ -z "$line" ]; then
+				add "$n" 0 1
+				tail -30 "$log/$n.log"
+				continue
+			fi
+			p=$(echo "$line" | sed 's/RESULT: \([0-9]*\) passed.*/\1/')
+			f=$(echo "$line" | sed 's/.* \([0-9]*\) failed.*/\1/')
+			[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+			add "$n" "$p" "$f"
+			[ "$f" -eq 0 ] || grep -E '^(FAIL|ERROR)|Error|assert' "$log/$n.log" | head -30
+			grep -E '^SKIP' "$log/$n.log" | sort -u
+		done
+		;;
+	esac
+done
+[ -z "$broken" ] || echo "failing suites:$broken (logs in $log/)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

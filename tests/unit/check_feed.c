@@ -1,0 +1,711 @@
+/*
+ * check_feed: the Atom / RSS renderers, RFC 5005 archives, the home page and
+ * document reuse in feed_build().  Records and conf are built by hand so the
+ * tests do not depend on the parsers.
+ *
+ * Atom documents are validated against the RFC 4287 RELAX NG schema from the
+ * shared standards kit: $PUBFEED_STANDARDS, else ../shared/standards (run
+ * from the repository root).  When it is missing, those checks print
+ * "SKIP: standards not found" and are skipped, visibly.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "date.h"
+#include "err.h"
+#include "feed.h"
+#include "hash.h"
+#include "record.h"
+#include "snap.h"
+#include "banned.h"
+
+#define NRECS	7	/* with 2 entries a page: archives 1-3 + current */
+#define TAG	"tag:pubs.example.org,2024:"
+#define BASE	"https://pubs.example.org"
+
+/* Fixtures */
+
+static struct conf_set conf_sets[] = {
+	{ "region", "Regions", NULL },
+	{ "region:bulgaria", "България", "Публикации за България" },
+};
+
+static char *admins[] = { "admin@example.org" };
+
+static struct conf conf = {
+	.refs = 1000,		/* static: conf_unref() must never free it */
+	.repository_name = "Институт æøå",
+	.base_url = BASE,
+	.admin_emails = admins,
+	.nadmin_emails = 1,
+	.tag_authority = "pubs.example.org,2024",
+	.feed_title = "Pub\x01" "feed ÆØÅ",	/* a control character */
+	.feed_subtitle = "Reports, æøå and кирилица",
+	.feed_author_name = "Institutt for æøå",
+	.feed_author_email = "pubs@example.org",
+	.feed_author_uri = BASE "/",
+	.feed_icon = BASE "/favicon.ico",
+	.feed_rights = "CC BY 4.0",
+	.feed_lang = "en",
+	.feed_entries = 2,
+	.sets = conf_sets,
+	.nsets = 2,
+	.oai_path = "/oai",
+};
+
+static struct record		 recs[NRECS];
+static struct record		*recp[NRECS];
+static struct record_text	 titles[NRECS][1];
+static struct record_text	 abstracts[NRECS][2];
+static struct record_agent	 creators[NRECS][2];
+static struct record_link	 links[NRECS][2];
+static struct record_event	 event;
+static const char		*sets_bg[] = { "region:bulgaria" };
+static char			 ids[NRECS][16];
+static char			 ttl[NRECS][64];
+
+static const char *
+ns_title(int i)
+{
+	return i % 2 ? "Доклад за България" : "Rapport om æøå";
+}
+
+/* rec-i is issued 2019-05-(10+i) and changed a day later. */
+static void
+fixtures(void)
+{
+	struct record	*r;
+	int		 i;
+
+	memset(recs, 0, sizeof(recs));
+	for (i = 0; i < NRECS; i++) {
+		r = &recs[i];
+		recp[i] = r;
+		r->refs = 1000;
+		snprintf(ids[i], sizeof(ids[i]), "rec-%d", i);
+		snprintf(ttl[i], sizeof(ttl[i]), "%s %d", ns_title(i), i);
+		r->id = ids[i];
+		r->type = RECORD_REPORT;
+		r->lang = i % 2 ? "bg" : "nb";
+		titles[i][0] = (struct record_text){ r->lang, ttl[i] };
+		r->titles = titles[i];
+		r->ntitles = 1;
+		abstracts[i][0] = (struct record_text){ "en", "In English." };
+		abstracts[i][1] = (struct record_text){ r->lang,
+		    i % 2 ? "Резюме." : "Sammendrag på norsk." };
+		r->abstracts = abstracts[i];
+		r->nabstracts = 2;
+		creators[i][0] = (struct record_agent){ RECORD_PERSON,
+		    "Иван Петров", "Петров", "Иван", NULL,
+		    "0000-0002-1825-0097", "ivan@example.org", NULL };
+		creators[i][1] = (struct record_agent){ RECORD_ORG,
+		    "Søk AS", NULL, NULL, NULL, NULL, NULL, NULL };
+		r->creators = creators[i];
+		r->ncreators = i == 3 ? 0 : 2;	/* covered by the feed */
+		r->issued = (struct date){ date_from_civil(2019, 5, 10 + i,
+		    0, 0, 0), DATE_DAY };
+		r->datestamp = r->issued.t + 86400;
+		links[i][0] = (struct record_link){ RECORD_LINK_LANDING,
+		    BASE "/p/1", NULL, -1, NULL, NULL };
+		links[i][1] = (struct record_link){ RECORD_LINK_FULLTEXT,
+		    BASE "/p/1.pdf", "application/pdf", 12345, "bg", NULL };
+		r->links = links[i];
+		r->nlinks = 2;
+		r->sets = sets_bg;
+		r->nsets = 1;
+		memset(r->hash, i, HASH_LEN);
+	}
+	/* rec-5: an event; rec-4: changed long after it was issued */
+	event.start = (struct date){ date_from_civil(2019, 6, 1, 0, 0, 0),
+	    DATE_DAY };
+	event.end = (struct date){ date_from_civil(2019, 6, 3, 0, 0, 0),
+	    DATE_DAY };
+	event.place = "София";
+	event.country = "BG";
+	recs[5].type = RECORD_EVENT;
+	recs[5].event = &event;
+	recs[4].datestamp = date_from_civil(2020, 1, 2, 3, 4, 5);
+}
+
+/* Helpers */
+
+static xmlRelaxNGPtr	 rng;
+static int		 rng_tried;
+
+static xmlRelaxNGPtr
+atom_schema(void)
+{
+	const char		*dir = getenv("PUBFEED_STANDARDS");
+	char			 path[4096];
+	xmlRelaxNGParserCtxtPtr	 pc;
+
+	if (rng_tried)
+		return rng;
+	rng_tried = 1;
+	if (dir == NULL)
+		dir = "../shared/standards";
+	snprintf(path, sizeof(path), "%s/feeds/atom.rng", dir);
+	if (access(path, R_OK) == -1) {
+		fprintf(stderr, "SKIP: standards not found (%s): Atom RELAX NG "
+		    "validation not run\n", path);
+		return NULL;
+	}
+	pc = xmlRelaxNGNewParserCtxt(path);
+	rng = xmlRelaxNGParse(pc);
+	xmlRelaxNGFreeParserCtxt(pc);
+	ck_assert_msg(rng != NULL, "cannot compile %s", path);
+	return rng;
+}
+
+static void
+assert_atom_valid(xmlDocPtr doc, const char *what)
+{
+	xmlRelaxNGValidCtxtPtr	 vc;
+	xmlRelaxNGPtr		 s;
+	int			 rc;
+
+	if ((s = atom_schema()) == NULL)
+		return;
+	vc = xmlRelaxNGNewValidCtxt(s);
+	rc = xmlRelaxNGValidateDoc(vc, doc);
+	xmlRelaxNGFreeValidCtxt(vc);
+	ck_assert_msg(rc == 0, "%s: not valid against atom.rng (%d)", what, rc);
+}
+
+static xmlDocPtr
+parse(const char *body, size_t len)
+{
+	xmlDocPtr	 doc;
+
+	doc = xmlReadMemory(body, (int)len, "feed.xml", NULL, XML_PARSE_NONET);
+	ck_assert_msg(doc != NULL, "not well-formed:\n%.*s", (int)len, body);
+	return doc;
+}
+
+/* The string value of an XPath expression ("" when nothing matched). */
+static char *
+xp(xmlDocPtr doc, const char *expr)
+{
+	xmlXPathContextPtr	 ctx = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr	 o;
+	xmlChar			*s;
+	char			*r;
+
+	xmlXPathRegisterNs(ctx, BAD_CAST "a",
+	    BAD_CAST "http://www.w3.org/2005/Atom");
+	xmlXPathRegisterNs(ctx, BAD_CAST "fh",
+	    BAD_CAST "http://purl.org/syndication/history/1.0");
+	xmlXPathRegisterNs(ctx, BAD_CAST "dc",
+	    BAD_CAST "http://purl.org/dc/elements/1.1/");
+	xmlXPathRegisterNs(ctx, BAD_CAST "pf",
+	    BAD_CAST "https://pubfeed.org/ns/feed/1");
+	o = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+	ck_assert_msg(o != NULL, "bad XPath %s", expr);
+	s = xmlXPathCastToString(o);
+	r = strdup((char *)s);
+	xmlFree(s);
+	xmlXPathFreeObject(o);
+	xmlXPathFreeContext(ctx);
+	return r;
+}
+
+static void
+xp_eq(xmlDocPtr doc, const char *expr, const char *want)
+{
+	char	*got = xp(doc, expr);
+
+	ck_assert_msg(strcmp(got, want) == 0, "%s: got '%s', want '%s'", expr,
+	    got, want);
+	free(got);
+}
+
+/* The current document of the whole collection: the newest n, newest first. */
+static void
+page_current(struct feed_page *p, struct record **ents, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		ents[i] = recp[NRECS - 1 - i];
+	memset(p, 0, sizeof(*p));
+	p->title = "Pub\x01" "feed";
+	p->subtitle = conf.feed_subtitle;
+	p->self_path = "/feed.atom";
+	p->alt_path = "/feed.rss";
+	p->prev_archive = "/archive/3.atom";
+	p->entries = ents;
+	p->nentries = n;
+}
+
+static xmlDocPtr
+render(const struct feed_page *p, enum feed_format fmt)
+{
+	struct buf	 out;
+	struct err	 e;
+	xmlDocPtr	 doc;
+
+	buf_init(&out, 1 << 24);
+	err_init(&e);
+	ck_assert_msg(feed_render(&conf, p, fmt, &out, &e) == 0, "%s", e.msg);
+	ck_assert_msg(strstr(out.data, "\x01") == NULL, "control char kept");
+	doc = parse(out.data, out.len);
+	buf_release(&out);
+	err_release(&e);
+	return doc;
+}
+
+/* Tests */
+
+START_TEST(test_atom_current)
+{
+	struct record	*ents[NRECS];
+	struct feed_page p;
+	xmlDocPtr	 d;
+
+	page_current(&p, ents, NRECS);
+	d = render(&p, FEED_ATOM);
+	assert_atom_valid(d, "current page");
+	xp_eq(d, "string(/a:feed/@xml:lang)", "en");
+	xp_eq(d, "/a:feed/a:id", TAG "feed");
+	xp_eq(d, "/a:feed/a:title", "Pubfeed");
+	xp_eq(d, "/a:feed/a:subtitle", "Reports, æøå and кирилица");
+	/* the newest updated of any entry (rec-4), not the first entry's */
+	xp_eq(d, "/a:feed/a:updated", "2020-01-02T03:04:05Z");
+	xp_eq(d, "/a:feed/a:author/a:name", "Institutt for æøå");
+	xp_eq(d, "/a:feed/a:author/a:email", "pubs@example.org");
+	xp_eq(d, "/a:feed/a:generator", "pubfeed");
+	xp_eq(d, "/a:feed/a:icon", BASE "/favicon.ico");
+	xp_eq(d, "/a:feed/a:rights", "CC BY 4.0");
+	xp_eq(d, "/a:feed/a:link[@rel='self']/@href", BASE "/feed.atom");
+	xp_eq(d, "/a:feed/a:link[@rel='self']/@type", "application/atom+xml");
+	xp_eq(d, "/a:feed/a:link[@rel='alternate'][@type='text/html']/@href",
+	    BASE "/");
+	xp_eq(d, "/a:feed/a:link[@type='application/rss+xml']/@href",
+	    BASE "/feed.rss");
+	xp_eq(d, "/a:feed/a:link[@rel='prev-archive']/@href",
+	    BASE "/archive/3.atom");
+	xp_eq(d, "count(/a:feed/a:link[@rel='next-archive'])", "0");
+	xp_eq(d, "count(/a:feed/fh:archive)", "0");
+	xp_eq(d, "count(/a:feed/a:entry)", "7");
+	xp_eq(d, "/a:feed/a:entry[1]/a:id", TAG "record/rec-6");
+	xp_eq(d, "/a:feed/a:entry[1]/@xml:lang", "nb");
+	xp_eq(d, "/a:feed/a:entry[1]/a:title", "Rapport om æøå 6");
+	xp_eq(d, "count(/a:feed/a:entry[1]/a:title/@xml:lang)", "0");
+	xp_eq(d, "/a:feed/a:entry[1]/a:published", "2019-05-16T00:00:00Z");
+	xp_eq(d, "/a:feed/a:entry[1]/a:updated", "2019-05-17T00:00:00Z");
+	xp_eq(d, "/a:feed/a:entry[1]/a:summary", "Sammendrag på norsk.");
+	xp_eq(d, "/a:feed/a:entry[1]/a:summary/@type", "text");
+	xp_eq(d, "/a:feed/a:entry[1]/a:link[@rel='alternate']/@href",
+	    BASE "/p/1");
+	xp_eq(d, "/a:feed/a:entry[1]/a:link[@rel='alternate']/@type",
+	    "text/html");
+	xp_eq(d, "/a:feed/a:entry[1]/a:link[@rel='enclosure']/@length",
+	    "12345");
+	xp_eq(d, "/a:feed/a:entry[1]/a:link[@rel='enclosure']/@type",
+	    "application/pdf");
+	xp_eq(d, "/a:feed/a:entry[1]/a:link[@rel='enclosure']/@href",
+	    BASE "/p/1.pdf");
+	xp_eq(d, "count(/a:feed/a:entry[1]/a:author)", "2");
+	xp_eq(d, "/a:feed/a:entry[1]/a:author[1]/a:name", "Иван Петров");
+	xp_eq(d, "/a:feed/a:entry[1]/a:author[1]/a:uri",
+	    "https://orcid.org/0000-0002-1825-0097");
+	xp_eq(d, "/a:feed/a:entry[1]/a:author[2]/a:name", "Søk AS");
+	xp_eq(d, "/a:feed/a:entry[1]/a:category[@scheme='" BASE
+	    "/sets/']/@term", "region:bulgaria");
+	xp_eq(d, "/a:feed/a:entry[1]/a:category[@scheme='" BASE
+	    "/sets/']/@label", "България");
+	xp_eq(d, "/a:feed/a:entry[1]/a:category[@scheme='" BASE
+	    "/types/']/@term", "report");
+	/* rec-5: an event, in Bulgarian */
+	xp_eq(d, "/a:feed/a:entry[2]/a:title", "Доклад за България 5");
+	xp_eq(d, "/a:feed/a:entry[2]/@xml:lang", "bg");
+	xp_eq(d, "/a:feed/a:entry[2]/a:summary",
+	    "2019-06-01 – 2019-06-03, София (BG). Резюме.");
+	xp_eq(d, "/a:feed/a:entry[2]/pf:event/@start", "2019-06-01");
+	xp_eq(d, "/a:feed/a:entry[2]/pf:event/@end", "2019-06-03");
+	xp_eq(d, "/a:feed/a:entry[2]/pf:event/@place", "София");
+	xp_eq(d, "/a:feed/a:entry[2]/a:category[@scheme='" BASE
+	    "/types/']/@term", "event");
+	/* rec-4: updated is the datestamp; rec-3 relies on the feed author */
+	xp_eq(d, "/a:feed/a:entry[3]/a:updated", "2020-01-02T03:04:05Z");
+	xp_eq(d, "/a:feed/a:entry[4]/a:id", TAG "record/rec-3");
+	xp_eq(d, "count(/a:feed/a:entry[4]/a:author)", "0");
+	xmlFreeDoc(d);
+}
+END_TEST
+
+START_TEST(test_atom_empty)
+{
+	struct feed_page p;
+	xmlDocPtr	 d;
+
+	page_current(&p, NULL, 0);
+	p.prev_archive = NULL;
+	p.set_spec = "region:bulgaria";
+	d = render(&p, FEED_ATOM);
+	assert_atom_valid(d, "empty page");
+	xp_eq(d, "/a:feed/a:id", TAG "set/region:bulgaria");
+	xp_eq(d, "/a:feed/a:updated", "1970-01-01T00:00:00Z");
+	xp_eq(d, "count(/a:feed/a:author)", "1");
+	xp_eq(d, "count(/a:feed/a:entry)", "0");
+	xp_eq(d, "count(/a:feed/a:link[@rel='prev-archive'])", "0");
+	xmlFreeDoc(d);
+}
+END_TEST
+
+START_TEST(test_rss)
+{
+	struct record	*ents[NRECS];
+	struct feed_page p;
+	xmlDocPtr	 d;
+
+	page_current(&p, ents, NRECS);
+	p.self_path = "/feed.rss";
+	p.alt_path = "/feed.atom";
+	p.prev_archive = "/archive/3.rss";
+	d = render(&p, FEED_RSS);
+	xp_eq(d, "/rss/@version", "2.0");
+	xp_eq(d, "/rss/channel/title", "Pubfeed");
+	xp_eq(d, "/rss/channel/link", BASE "/");
+	xp_eq(d, "/rss/channel/description", "Reports, æøå and кирилица");
+	xp_eq(d, "/rss/channel/language", "en");
+	xp_eq(d, "/rss/channel/lastBuildDate", "Thu, 02 Jan 2020 03:04:05 GMT");
+	xp_eq(d, "/rss/channel/generator", "pubfeed " PUBFEED_VERSION);
+	xp_eq(d, "/rss/channel/a:link[@rel='self']/@href", BASE "/feed.rss");
+	xp_eq(d, "/rss/channel/a:link[@rel='self']/@type",
+	    "application/rss+xml");
+	xp_eq(d, "/rss/channel/a:link[@rel='prev-archive']/@href",
+	    BASE "/archive/3.rss");
+	xp_eq(d, "count(/rss/channel/a:link[@rel='hub'])", "0");
+	xp_eq(d, "count(/rss/channel/item)", "7");
+	xp_eq(d, "/rss/channel/item[1]/title", "Rapport om æøå 6");
+	xp_eq(d, "/rss/channel/item[1]/link", BASE "/p/1");
+	xp_eq(d, "/rss/channel/item[1]/description", "Sammendrag på norsk.");
+	xp_eq(d, "/rss/channel/item[1]/guid", TAG "record/rec-6");
+	xp_eq(d, "/rss/channel/item[1]/guid/@isPermaLink", "false");
+	xp_eq(d, "/rss/channel/item[1]/pubDate",
+	    "Thu, 16 May 2019 00:00:00 GMT");
+	xp_eq(d, "count(/rss/channel/item[1]/dc:creator)", "2");
+	xp_eq(d, "/rss/channel/item[1]/dc:creator[2]", "Søk AS");
+	xp_eq(d, "/rss/channel/item[1]/author",
+	    "ivan@example.org (Иван Петров)");
+	xp_eq(d, "/rss/channel/item[1]/category[@domain='" BASE "/sets/']",
+	    "region:bulgaria");
+	xp_eq(d, "count(/rss/channel/item[1]/enclosure)", "1");
+	xp_eq(d, "/rss/channel/item[1]/enclosure/@url", BASE "/p/1.pdf");
+	xp_eq(d, "/rss/channel/item[1]/enclosure/@length", "12345");
+	xp_eq(d, "/rss/channel/item[1]/enclosure/@type", "application/pdf");
+	xp_eq(d, "/rss/channel/item[2]/pf:event/@end", "2019-06-03");
+	xp_eq(d, "count(/rss/channel/item[4]/author)", "0");
+	xp_eq(d, "count(/rss/channel/item[4]/dc:creator)", "0");
+	xmlFreeDoc(d);
+}
+END_TEST
+
+static const struct {
+	const char	*auth;
+	const char	*base;
+	const char	*what;
+	const char	*id;
+	const char	*want;
+} tag_cases[] = {
+	{ "a.org,2024", BASE, "record", "x-1", "tag:a.org,2024:record/x-1" },
+	{ "a.org,2024", BASE, "feed", NULL, "tag:a.org,2024:feed" },
+	{ "a.org,2024", BASE, "set", "r:b", "tag:a.org,2024:set/r:b" },
+	{ NULL, "https://h.example:8080/x", "feed", NULL,
+	    "tag:h.example,2000:feed" },
+};
+
+START_TEST(test_tag_id)
+{
+	struct conf	 c = conf;
+	struct buf	 b;
+
+	c.tag_authority = (char *)tag_cases[_i].auth;
+	c.base_url = (char *)tag_cases[_i].base;
+	buf_init(&b, 1024);
+	ck_assert_int_eq(feed_tag_id(&c, tag_cases[_i].what, tag_cases[_i].id,
+	    &b), 0);
+	ck_assert_str_eq(b.data, tag_cases[_i].want);
+	buf_release(&b);
+}
+END_TEST
+
+/* Snapshot-level tests: feed_build() with the real snap.c. */
+
+static struct snap *
+build(struct record **rv, size_t n, const struct snap *prev)
+{
+	struct snap	*s;
+	struct err	 e;
+
+	err_init(&e);
+	s = snap_new(&conf, rv, n, NULL, 0, &e);
+	ck_assert_msg(s != NULL, "snap_new: %s", e.msg);
+	ck_assert_msg(feed_build(s, prev, &e) == 0, "feed_build: %s", e.msg);
+	snap_seal(s);
+	err_release(&e);
+	return s;
+}
+
+static xmlDocPtr
+doc_at(const struct snap *s, const char *path, const char *type)
+{
+	const struct snap_doc	*d = snap_doc_find(s, path);
+
+	ck_assert_msg(d != NULL, "no document at %s", path);
+	ck_assert_str_eq(d->content_type, type);
+	return parse(d->body, d->len);
+}
+
+static void
+check_archive(const struct snap *s, const char *path, const char *prev,
+    const char *next, const char *first, const char *second)
+{
+	xmlDocPtr	 d = doc_at(s, path, FEED_ATOM_TYPE);
+	char		 self[256];
+
+	snprintf(self, sizeof(self), "%s%s", BASE, path);
+	assert_atom_valid(d, path);
+	xp_eq(d, "/a:feed/a:id", TAG "feed");
+	xp_eq(d, "count(/a:feed/fh:archive)", "1");
+	xp_eq(d, "/a:feed/a:link[@rel='self']/@href", self);
+	xp_eq(d, "/a:feed/a:link[@rel='current']/@href", BASE "/feed.atom");
+	xp_eq(d, "string(/a:feed/a:link[@rel='prev-archive']/@href)", prev);
+	xp_eq(d, "/a:feed/a:link[@rel='next-archive']/@href", next);
+	xp_eq(d, "count(/a:feed/a:entry)", "2");
+	xp_eq(d, "/a:feed/a:entry[1]/a:id", first);
+	xp_eq(d, "/a:feed/a:entry[2]/a:id", second);
+	xmlFreeDoc(d);
+}
+
+START_TEST(test_archives)
+{
+	struct snap	*s;
+	xmlDocPtr	 d;
+
+	s = build(recp, NRECS, NULL);
+	d = doc_at(s, "/feed.atom", FEED_ATOM_TYPE);
+	assert_atom_valid(d, "/feed.atom");
+	xp_eq(d, "/a:feed/a:link[@rel='prev-archive']/@href",
+	    BASE "/archive/3.atom");
+	xp_eq(d, "count(/a:feed/a:link[@rel='next-archive'])", "0");
+	xp_eq(d, "count(/a:feed/a:link[@rel='current'])", "0");
+	xp_eq(d, "count(/a:feed/fh:archive)", "0");
+	xp_eq(d, "count(/a:feed/a:entry)", "2");
+	xp_eq(d, "/a:feed/a:entry[1]/a:id", TAG "record/rec-6");
+	xmlFreeDoc(d);
+	ck_assert_int_eq(snap_doc_find(s, "/feed.atom")->last_modified,
+	    recs[6].datestamp);
+	check_archive(s, "/archive/1.atom", "", BASE "/archive/2.atom",
+	    TAG "record/rec-1", TAG "record/rec-0");
+	check_archive(s, "/archive/2.atom", BASE "/archive/1.atom",
+	    BASE "/archive/3.atom", TAG "record/rec-3", TAG "record/rec-2");
+	check_archive(s, "/archive/3.atom", BASE "/archive/2.atom",
+	    BASE "/feed.atom", TAG "record/rec-5", TAG "record/rec-4");
+	ck_assert_ptr_null(snap_doc_find(s, "/archive/4.atom"));
+	ck_assert_ptr_null(snap_doc_find(s, "/archive/0.atom"));
+
+	d = doc_at(s, "/archive/2.rss", FEED_RSS_TYPE);
+	xp_eq(d, "count(/rss/channel/fh:archive)", "1");
+	xp_eq(d, "/rss/channel/a:link[@rel='self']/@href",
+	    BASE "/archive/2.rss");
+	xp_eq(d, "/rss/channel/a:link[@rel='prev-archive']/@href",
+	    BASE "/archive/1.rss");
+	xp_eq(d, "/rss/channel/a:link[@rel='next-archive']/@href",
+	    BASE "/archive/3.rss");
+	xp_eq(d, "/rss/channel/a:link[@rel='current']/@href",
+	    BASE "/feed.rss");
+	xmlFreeDoc(d);
+
+	d = doc_at(s, "/sets/region:bulgaria/archive/3.atom", FEED_ATOM_TYPE);
+	assert_atom_valid(d, "set archive");
+	xp_eq(d, "/a:feed/a:id", TAG "set/region:bulgaria");
+	xp_eq(d, "/a:feed/a:title", "Pubfeed ÆØÅ: България");
+	xp_eq(d, "/a:feed/a:subtitle", "Публикации за България");
+	xp_eq(d, "/a:feed/a:link[@rel='current']/@href",
+	    BASE "/sets/region:bulgaria.atom");
+	xmlFreeDoc(d);
+	d = doc_at(s, "/sets/region.rss", FEED_RSS_TYPE);
+	xp_eq(d, "count(/rss/channel/item)", "2");
+	xp_eq(d, "/rss/channel/a:link[@rel='prev-archive']/@href",
+	    BASE "/sets/region/archive/3.rss");
+	xmlFreeDoc(d);
+	ck_assert_ptr_nonnull(snap_doc_find(s, "/"));
+	snap_release(s);
+}
+END_TEST
+
+static const char *const all_paths[] = {
+	"/", "/feed.atom", "/feed.rss", "/archive/1.atom", "/archive/3.rss",
+	"/sets/region.atom", "/sets/region:bulgaria.rss",
+	"/sets/region:bulgaria/archive/2.atom",
+};
+
+START_TEST(test_reuse)
+{
+	struct snap	*s1, *s2, *s3;
+	struct record	 changed;
+	struct record	*rv[NRECS];
+	size_t		 i;
+
+	s1 = build(recp, NRECS, NULL);
+	s2 = build(recp, NRECS, s1);
+	ck_assert_uint_eq(s1->ndocs, s2->ndocs);
+	/* nothing changed: every document is shared, none re-rendered */
+	for (i = 0; i < s1->ndocs; i++)
+		ck_assert_msg(s2->docs[i] == s1->docs[i], "%s re-rendered",
+		    s1->docs[i]->path);
+	/* rec-6 changes: the live documents change, full archives do not */
+	changed = recs[6];
+	changed.datestamp += 3600;
+	changed.hash[0] ^= 1;
+	memcpy(rv, recp, sizeof(rv));
+	rv[6] = &changed;
+	s3 = build(rv, NRECS, s2);
+	for (i = 0; i < sizeof(all_paths) / sizeof(all_paths[0]); i++)
+		ck_assert_ptr_nonnull(snap_doc_find(s3, all_paths[i]));
+	ck_assert_ptr_ne(snap_doc_find(s3, "/feed.atom"),
+	    snap_doc_find(s2, "/feed.atom"));
+	ck_assert_ptr_ne(snap_doc_find(s3, "/feed.rss"),
+	    snap_doc_find(s2, "/feed.rss"));
+	ck_assert_ptr_ne(snap_doc_find(s3, "/"), snap_doc_find(s2, "/"));
+	ck_assert_ptr_ne(snap_doc_find(s3, "/sets/region:bulgaria.atom"),
+	    snap_doc_find(s2, "/sets/region:bulgaria.atom"));
+	ck_assert_ptr_eq(snap_doc_find(s3, "/archive/3.atom"),
+	    snap_doc_find(s2, "/archive/3.atom"));
+	ck_assert_ptr_eq(snap_doc_find(s3, "/archive/1.rss"),
+	    snap_doc_find(s2, "/archive/1.rss"));
+	ck_assert_int_eq(snap_doc_find(s3, "/feed.atom")->last_modified,
+	    changed.datestamp);
+	snap_release(s3);
+	snap_release(s2);
+	snap_release(s1);
+}
+END_TEST
+
+/* Only void elements may be written "<x/>" in HTML. */
+static void
+assert_no_selfclosed(const char *html)
+{
+	const char	*p, *lt;
+	size_t		 n;
+
+	for (p = html; (p = strstr(p, "/>")) != NULL; p += 2) {
+		for (lt = p; lt > html && *lt != '<'; lt--)
+			;
+		n = strcspn(lt + 1, " />");
+		ck_assert_msg((n == 4 && strncmp(lt + 1, "link", 4) == 0) ||
+		    (n == 4 && strncmp(lt + 1, "meta", 4) == 0),
+		    "self-closed non-void element: %.20s", lt);
+	}
+}
+
+START_TEST(test_index)
+{
+	struct snap		*s;
+	const struct snap_doc	*doc;
+	htmlDocPtr		 d;
+
+	s = build(recp, NRECS, NULL);
+	doc = snap_doc_find(s, "/");
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_str_eq(doc->content_type, FEED_HTML_TYPE);
+	ck_assert_msg(strncmp(doc->body, "<!DOCTYPE html>\n", 16) == 0,
+	    "no doctype: %.40s", doc->body);
+	ck_assert_ptr_null(strstr(doc->body, "<?xml"));
+	ck_assert_ptr_null(strstr(doc->body, "\x01"));
+	assert_no_selfclosed(doc->body);
+	d = htmlReadMemory(doc->body, (int)doc->len, "index.html", "UTF-8",
+	    HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+	ck_assert_ptr_nonnull(d);
+	xp_eq(d, "/html/@lang", "en");
+	xp_eq(d, "/html/head/meta/@charset", "utf-8");
+	xp_eq(d, "/html/head/title", "Pubfeed ÆØÅ");
+	xp_eq(d, "count(//head/link[@rel='alternate']"
+	    "[@type='application/atom+xml'])", "3");
+	xp_eq(d, "count(//head/link[@rel='alternate']"
+	    "[@type='application/rss+xml'])", "3");
+	xp_eq(d, "//head/link[@type='application/atom+xml'][1]/@href",
+	    BASE "/feed.atom");
+	xp_eq(d, "//head/link[@type='application/rss+xml'][3]/@href",
+	    BASE "/sets/region:bulgaria.rss");
+	xp_eq(d, "//head/link[@type='application/rss+xml'][3]/@title",
+	    "Pubfeed ÆØÅ: България (RSS)");
+	xp_eq(d, "//h1", "Институт æøå");
+	xp_eq(d, "count(//ol/li)", "7");
+	xp_eq(d, "//ol/li[1]/a/@href", BASE "/p/1");
+	xp_eq(d, "//ol/li[1]/a", "Rapport om æøå 6");
+	xp_eq(d, "//ol/li[1]/time/@datetime", "2019-05-16");
+	xp_eq(d, "//ol/li[1]/span[@class='authors']", "Иван Петров, Søk AS");
+	xp_eq(d, "//ol/li[1]/span[@class='type']", "report");
+	xp_eq(d, "count(//ol/li[4]/span[@class='authors'])", "0");
+	xp_eq(d, "count(//a[@href='" BASE "/oai'])", "1");
+	xp_eq(d, "count(//a[@href='" BASE "/sets/region:bulgaria.atom'])", "1");
+	xmlFreeDoc(d);
+	snap_release(s);
+}
+END_TEST
+
+START_TEST(test_index_empty)
+{
+	struct snap		*s;
+	const struct snap_doc	*doc;
+
+	s = build(NULL, 0, NULL);
+	doc = snap_doc_find(s, "/");
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_ptr_nonnull(strstr(doc->body, "No publications yet."));
+	assert_no_selfclosed(doc->body);
+	ck_assert_ptr_nonnull(snap_doc_find(s, "/feed.atom"));
+	ck_assert_ptr_null(snap_doc_find(s, "/archive/1.atom"));
+	snap_release(s);
+}
+END_TEST
+
+static Suite *
+feed_suite(void)
+{
+	Suite	*s = suite_create("feed");
+	TCase	*tc = tcase_create("render");
+
+	tcase_add_checked_fixture(tc, fixtures, NULL);
+	tcase_add_test(tc, test_atom_current);
+	tcase_add_test(tc, test_atom_empty);
+	tcase_add_test(tc, test_rss);
+	tcase_add_loop_test(tc, test_tag_id, 0,
+	    sizeof(tag_cases) / sizeof(tag_cases[0]));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("build");
+	tcase_add_checked_fixture(tc, fixtures, NULL);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_archives);
+	tcase_add_test(tc, test_reuse);
+	tcase_add_test(tc, test_index);
+	tcase_add_test(tc, test_index_empty);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(feed_suite());
+	int	 nfail;
+
+	srunner_run_all(sr, CK_NORMAL);
+	nfail = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

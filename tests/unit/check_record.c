@@ -1,0 +1,636 @@
+/*
+ * check_record: record parsing, validation and semantic checks.
+ *
+ * Good records under tests/data/records/good are checked field by field; every
+ * tests/data/records/bad/NAME.xml must fail with exactly the messages in
+ * NAME.err.  Files named oversize* are parsed with max_bytes = 256.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "record.h"
+
+#define GOOD	"tests/data/records/good/"
+#define BAD	"tests/data/records/bad/"
+
+static struct record_schema	*schema;
+static glob_t			 bad_files;
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE	*fp;
+	char	*b;
+	long	 n;
+
+	fp = fopen(path, "rb");
+	ck_assert_msg(fp != NULL, "cannot open %s", path);
+	ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
+	n = ftell(fp);
+	ck_assert_int_ge(n, 0);
+	rewind(fp);
+	b = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(fread(b, 1, (size_t)n, fp), (size_t)n);
+	b[n] = '\0';
+	fclose(fp);
+	*len = (size_t)n;
+	return b;
+}
+
+/* The size cap a bad file is parsed with. */
+static size_t
+max_for(const char *path)
+{
+	return strstr(path, "/oversize") != NULL ? 256 : 0;
+}
+
+static struct record *
+parse_file(const char *path, size_t max, struct err *e)
+{
+	struct record	*r;
+	size_t		 len;
+	char		*b = slurp(path, &len);
+
+	r = record_parse_mem(schema, b, len, path, max, e);
+	free(b);
+	return r;
+}
+
+/* Parse a file that must be good; fail with every message otherwise. */
+static struct record *
+parse_good(const char *path)
+{
+	struct record	*r;
+	struct err	 e;
+
+	err_init(&e);
+	r = parse_file(path, 0, &e);
+	ck_assert_msg(r != NULL, "%s", e.all != NULL ? e.all : e.msg);
+	ck_assert_int_eq(e.count, 0);
+	err_release(&e);
+	return r;
+}
+
+static struct record *
+parse_str(const char *s, struct err *e)
+{
+	return record_parse_mem(schema, s, strlen(s), "t.xml", 0, e);
+}
+
+static void
+setup(void)
+{
+	struct err	 e;
+
+	err_init(&e);
+	schema = record_schema_new(&e);
+	ck_assert_msg(schema != NULL, "%s", e.all != NULL ? e.all : e.msg);
+	err_release(&e);
+}
+
+static void
+teardown(void)
+{
+	record_schema_free(schema);
+	schema = NULL;
+}
+
+static void
+assert_day(const struct date *d, const char *want)
+{
+	char	 s[DATE_ISO_LEN];
+
+	date_fmt(d, s);
+	ck_assert_str_eq(s, want);
+}
+
+START_TEST(test_full_report)
+{
+	struct record	*r = parse_good(GOOD "full-report.xml");
+	unsigned char	 md[HASH_LEN];
+	size_t		 len;
+	char		*b;
+
+	ck_assert_int_eq(r->refs, 1);
+	ck_assert_str_eq(r->id, "2019-smuggling-balkan-route");
+	ck_assert_str_eq(r->path, GOOD "full-report.xml");
+	ck_assert_int_eq(r->type, RECORD_REPORT);
+	ck_assert_str_eq(r->lang, "en");
+	ck_assert_uint_eq(r->ntitles, 2);
+	ck_assert_str_eq(r->titles[0].lang, "en");
+	ck_assert_str_eq(r->titles[0].text,
+	    "Human Smuggling on the Balkan Route");
+	ck_assert_str_eq(r->titles[1].lang, "bg");
+	ck_assert_str_eq(r->titles[1].text,
+	    "Трафик на хора по Балканския маршрут");
+	ck_assert_uint_eq(r->nsubtitles, 1);
+	ck_assert_str_eq(r->subtitles[0].text, "Actors, routes and prices");
+
+	ck_assert_uint_eq(r->ncreators, 2);
+	ck_assert_int_eq(r->creators[0].kind, RECORD_PERSON);
+	ck_assert_str_eq(r->creators[0].name, "Tihomir Bezlov");
+	ck_assert_str_eq(r->creators[0].family, "Bezlov");
+	ck_assert_str_eq(r->creators[0].given, "Tihomir");
+	ck_assert_str_eq(r->creators[0].affiliation, "CSD");
+	ck_assert_str_eq(r->creators[0].orcid, "0000-0002-1825-0097");
+	ck_assert_str_eq(r->creators[0].email, "t.bezlov@example.org");
+	ck_assert_ptr_null(r->creators[0].role);
+	ck_assert_int_eq(r->creators[1].kind, RECORD_ORG);
+	ck_assert_str_eq(r->creators[1].name,
+	    "Center for the Study of Democracy");
+	ck_assert_ptr_null(r->creators[1].family);
+	ck_assert_ptr_null(r->creators[1].orcid);
+
+	ck_assert_uint_eq(r->ncontributors, 2);
+	ck_assert_str_eq(r->contributors[0].role, "editor");
+	ck_assert_str_eq(r->contributors[0].name, "Maria Ivanova");
+	ck_assert_str_eq(r->contributors[1].role, "translator");
+	ck_assert_str_eq(r->contributors[1].name, "Petrov");
+	ck_assert_ptr_null(r->contributors[1].given);
+
+	assert_day(&r->issued, "2019-05-14");
+	ck_assert_int_eq(r->issued.gran, DATE_DAY);
+	/* 10:30 at +02:00 is 08:30Z */
+	assert_day(&r->modified, "2020-01-02T08:30:00Z");
+	ck_assert_int_eq(r->modified.gran, DATE_SECOND);
+	ck_assert_ptr_null(r->event);
+
+	ck_assert_uint_eq(r->nlanguages, 2);
+	ck_assert_str_eq(r->languages[0], "en");
+	ck_assert_str_eq(r->languages[1], "bg");
+	ck_assert_uint_eq(r->nsubjects, 3);
+	ck_assert_str_eq(r->subjects[0].text, "human smuggling");
+	/* no xml:lang of its own: the root's */
+	ck_assert_str_eq(r->subjects[1].lang, "en");
+	ck_assert_str_eq(r->subjects[1].text, "migration");
+	ck_assert_str_eq(r->subjects[2].lang, "bg");
+	ck_assert_uint_eq(r->nabstracts, 2);
+	ck_assert_str_eq(r->abstracts[0].text,
+	    "First paragraph of the abstract.\n\nSecond paragraph & more.");
+	ck_assert_str_eq(r->abstracts[1].lang, "bg");
+
+	ck_assert_str_eq(r->publisher, "Center for the Study of Democracy");
+	ck_assert_str_eq(r->place, "Sofia");
+	ck_assert_str_eq(r->series, "CSD Reports");
+	ck_assert_str_eq(r->rights, "© 2019 CSD");
+	ck_assert_str_eq(r->license,
+	    "https://creativecommons.org/licenses/by/4.0/");
+
+	ck_assert_uint_eq(r->nidents, 3);
+	ck_assert_int_eq(r->idents[0].kind, RECORD_ID_ISBN);
+	ck_assert_str_eq(r->idents[0].value, "978-954-477-123-4");
+	ck_assert_int_eq(r->idents[1].kind, RECORD_ID_DOI);
+	ck_assert_str_eq(r->idents[1].value, "10.1234/csd.2019.1");
+	ck_assert_int_eq(r->idents[2].kind, RECORD_ID_URL);
+
+	ck_assert_uint_eq(r->nlinks, 3);
+	ck_assert_int_eq(r->links[0].rel, RECORD_LINK_LANDING);
+	ck_assert_str_eq(r->links[0].href,
+	    "https://csd.bg/publications/smuggling");
+	ck_assert_ptr_null(r->links[0].type);
+	ck_assert_int_eq(r->links[0].length, -1);
+	ck_assert_ptr_null(r->links[0].lang);
+	ck_assert_ptr_null(r->links[0].title);
+	ck_assert_int_eq(r->links[1].rel, RECORD_LINK_FULLTEXT);
+	ck_assert_str_eq(r->links[1].type, "application/pdf");
+	ck_assert_int_eq(r->links[1].length, 2345678);
+	ck_assert_str_eq(r->links[1].lang, "en");
+	ck_assert_str_eq(r->links[1].title, "Full report (PDF)");
+	ck_assert_int_eq(r->links[2].rel, RECORD_LINK_RELATED);
+
+	ck_assert_uint_eq(r->nsets, 2);
+	ck_assert_str_eq(r->sets[0], "topic:smuggling");
+	ck_assert_str_eq(r->sets[1], "type:report");
+	ck_assert_int_eq(r->datestamp, 0);
+
+	b = slurp(GOOD "full-report.xml", &len);
+	hash_sha256(b, len, md);
+	ck_assert_mem_eq(r->hash, md, HASH_LEN);
+	free(b);
+	record_unref(r);
+}
+END_TEST
+
+START_TEST(test_event)
+{
+	struct record	*r = parse_good(GOOD "event.xml");
+
+	ck_assert_int_eq(r->type, RECORD_EVENT);
+	ck_assert_ptr_nonnull(r->event);
+	assert_day(&r->issued, "2024-02-01T08:00:00Z");
+	assert_day(&r->event->start, "2024-03-12T09:00:00Z");
+	assert_day(&r->event->end, "2024-03-12T17:00:00Z");
+	ck_assert_str_eq(r->event->place, "Sofia, CSD conference hall");
+	ck_assert_str_eq(r->event->country, "BG");
+	ck_assert_ptr_null(r->place);
+	ck_assert_uint_eq(r->ncontributors, 2);
+	ck_assert_str_eq(r->contributors[0].role, "speaker");
+	ck_assert_int_eq(r->contributors[1].kind, RECORD_ORG);
+	ck_assert_str_eq(r->contributors[1].role, "moderator");
+	ck_assert_uint_eq(r->nsets, 1);
+	ck_assert_str_eq(r->sets[0], "events");
+	record_unref(r);
+
+	/* prefixed elements; an end day later in the day than the start */
+	r = parse_good(GOOD "event-one-day.xml");
+	ck_assert_str_eq(r->lang, "bg");
+	ck_assert_str_eq(r->titles[0].lang, "bg");
+	assert_day(&r->event->start, "2023-11-20T08:00:00Z");
+	assert_day(&r->event->end, "2023-11-20");
+	ck_assert_ptr_null(r->event->country);
+	record_unref(r);
+}
+END_TEST
+
+START_TEST(test_minimal)
+{
+	struct record	*r = parse_good(GOOD "minimal.xml");
+
+	ck_assert_str_eq(r->id, "m1");
+	ck_assert_int_eq(r->type, RECORD_NEWS);
+	/* no root xml:lang: the first language element */
+	ck_assert_str_eq(r->lang, "de");
+	ck_assert_str_eq(r->titles[0].lang, "de");
+	assert_day(&r->issued, "2020-02-29");
+	ck_assert_int_eq(r->modified.t, 0);
+	ck_assert_ptr_null(r->event);
+	ck_assert_uint_eq(r->nsubtitles + r->ncreators + r->ncontributors +
+	    r->nsubjects + r->nabstracts + r->nidents + r->nlinks + r->nsets,
+	    0);
+	ck_assert_ptr_null(r->publisher);
+	ck_assert_ptr_null(r->place);
+	ck_assert_ptr_null(r->series);
+	ck_assert_ptr_null(r->rights);
+	ck_assert_ptr_null(r->license);
+	ck_assert_ptr_null(record_link_find(r, RECORD_LINK_LANDING));
+	ck_assert_ptr_null(record_ident_find(r, RECORD_ID_DOI));
+	record_unref(r);
+}
+END_TEST
+
+START_TEST(test_lookups)
+{
+	struct record			*r = parse_good(GOOD "orcid-x.xml");
+	const struct record_text	*t;
+
+	ck_assert_str_eq(r->creators[0].orcid, "0000-0002-1694-233X");
+	ck_assert_str_eq(r->creators[0].name, "Doe");
+	ck_assert_str_eq(r->lang, "fr");
+	ck_assert_str_eq(r->rights, "All rights reserved");
+	ck_assert_ptr_null(r->license);
+	ck_assert_int_eq(r->links[0].rel, RECORD_LINK_RELATED);
+	ck_assert_ptr_eq(record_link_find(r, RECORD_LINK_RELATED),
+	    &r->links[0]);
+	ck_assert_ptr_null(record_link_find(r, RECORD_LINK_FULLTEXT));
+	ck_assert_ptr_eq(record_ident_find(r, RECORD_ID_HANDLE),
+	    &r->idents[0]);
+	ck_assert_ptr_null(record_ident_find(r, RECORD_ID_URN));
+
+	t = record_text_pick(r->abstracts, r->nabstracts, "en-GB");
+	ck_assert_str_eq(t->text, "Abstract.");
+	t = record_text_pick(r->abstracts, r->nabstracts, "EN");
+	ck_assert_str_eq(t->text, "Abstract.");
+	t = record_text_pick(r->abstracts, r->nabstracts, "fr");
+	ck_assert_str_eq(t->text, "Résumé.");
+	t = record_text_pick(r->abstracts, r->nabstracts, "de");
+	ck_assert_str_eq(t->text, "Résumé.");
+	t = record_text_pick(r->abstracts, r->nabstracts, NULL);
+	ck_assert_ptr_eq(t, &r->abstracts[0]);
+	ck_assert_ptr_null(record_text_pick(r->subtitles, 0, "en"));
+	record_unref(r);
+}
+END_TEST
+
+/* Every bad record fails with exactly the messages of its .err file. */
+START_TEST(test_bad_golden)
+{
+	const char	*xml = bad_files.gl_pathv[_i];
+	struct record	*r;
+	struct err	 e;
+	size_t		 n, len;
+	char		 errpath[512];
+	char		*want;
+
+	n = strlen(xml);
+	snprintf(errpath, sizeof(errpath), "%.*s.err", (int)(n - 4), xml);
+	want = slurp(errpath, &len);
+	err_init(&e);
+	r = parse_file(xml, max_for(xml), &e);
+	ck_assert_msg(r == NULL, "%s parsed", xml);
+	ck_assert_ptr_nonnull(e.all);
+	ck_assert_str_eq(e.all, want);
+	ck_assert_int_ge(e.count, 1);
+	/* an entity's target must never have been read */
+	ck_assert_ptr_null(strstr(e.all, "root:"));
+	err_release(&e);
+	free(want);
+}
+END_TEST
+
+START_TEST(test_bad_count)
+{
+	ck_assert_uint_ge(bad_files.gl_pathc, 12);
+}
+END_TEST
+
+/* libxml2 must never print: run every bad input with stderr captured. */
+START_TEST(test_silent)
+{
+	static const char *const odd[] = {
+		"<?xml version=\"1.0\" encoding=\"foo\"?><record/>",
+		"<record xmlns:a=\"rel\"><x:title/></record>",
+		"<?xml version=\"1.0\"?>\n<record>\xff\xfe</record>",
+		"<record xmlns=\"" RECORD_NS "\"><title>&#xD800;</title>",
+		"<!DOCTYPE r SYSTEM \"http://127.0.0.1:1/x.dtd\"><r/>",
+		"",
+	};
+	struct err	 e;
+	struct stat	 st;
+	size_t		 i;
+	char		 tmpl[] = "/tmp/check_record.XXXXXX";
+	int		 fd, saved;
+
+	fd = mkstemp(tmpl);
+	ck_assert_int_ge(fd, 0);
+	unlink(tmpl);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	err_init(&e);
+	for (i = 0; i < bad_files.gl_pathc; i++)
+		ck_assert_ptr_null(parse_file(bad_files.gl_pathv[i],
+		    max_for(bad_files.gl_pathv[i]), &e));
+	for (i = 0; i < sizeof(odd) / sizeof(*odd); i++)
+		ck_assert_ptr_null(parse_str(odd[i], &e));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	close(fd);
+	err_release(&e);
+}
+END_TEST
+
+START_TEST(test_size_cap)
+{
+	struct err	 e;
+	struct record	*r;
+	size_t		 len;
+	char		*b = slurp(GOOD "minimal.xml", &len);
+
+	err_init(&e);
+	r = record_parse_mem(schema, b, len, "m.xml", len, &e);
+	ck_assert_ptr_nonnull(r);
+	record_unref(r);
+	r = record_parse_mem(schema, b, len, "m.xml", len - 1, &e);
+	ck_assert_ptr_null(r);
+	ck_assert_int_eq(e.count, 1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "m.xml: file is larger than"));
+	err_release(&e);
+	free(b);
+}
+END_TEST
+
+/* Snippets inside a minimal record: what each must report. */
+static const struct {
+	const char	*body;	/* after <title>, before <language> */
+	const char	*msg;	/* first message, NULL when valid */
+} snippets[] = {
+	{ "<issued>2019-05-14</issued>", NULL },
+	{ "<issued>\n  2019-05-14T23:59:59Z \n</issued>", NULL },
+	{ "<issued>2019-05-14T24:00:00Z</issued>",
+	  "t.xml:1: issued is not a date: '2019-05-14T24:00:00Z'" },
+	{ "<issued>2000-02-29</issued><modified>1900-02-29</modified>",
+	  "t.xml:1: modified is not a date: '1900-02-29'" },
+	{ "<issued>2019-05-14</issued><language>en</language>"
+	  "<identifier type=\"url\">www.example.org</identifier>",
+	  "t.xml:1: url identifier is not an absolute http(s) URL: "
+	  "'www.example.org'" },
+	{ "<issued>2019-05-14</issued><language>en</language>"
+	  "<link rel=\"fulltext\" href=\"https://x.org/a\" length=\"1\"/>",
+	  "t.xml:1: fulltext link needs a type attribute" },
+	{ "<issued>2019-05-14</issued><language>en</language>"
+	  "<link rel=\"related\" href=\"https://x.org/a\" length=\"-1\"/>",
+	  "t.xml:1: Element 'link', attribute 'length': [facet "
+	  "'minInclusive'] The value '-1' is less than the minimum value "
+	  "allowed ('0')." },
+	{ "<creator><person><family> </family></person></creator>"
+	  "<issued>2019-05-14</issued>",
+	  "t.xml:1: family is empty" },
+	{ "<creator><organisation>X</organisation></creator>"
+	  "<contributor><organisation>Y</organisation></contributor>"
+	  "<issued>2019-05-14</issued>",
+	  "t.xml:1: Element 'contributor': The attribute 'role' is "
+	  "required but missing." },
+	{ "<issued>2019-05-14</issued><language>en</language>"
+	  "<set>a::b</set>",
+	  "t.xml:1: Element 'set': [facet 'pattern'] The value 'a::b' is not "
+	  "accepted by the pattern "
+	  "'[A-Za-z0-9\\-_.!~*'()]+(:[A-Za-z0-9\\-_.!~*'()]+)*'." },
+	{ "<issued>2019-05-14</issued><unknown/>",
+	  "t.xml:1: Element 'unknown': This element is not expected. "
+	  "Expected is one of ( modified, event, language )." },
+};
+
+START_TEST(test_snippets)
+{
+	struct record	*r;
+	struct err	 e;
+	char		 doc[2048];
+	const char	*lang;
+
+	/* Snippets bringing their own language element get none added. */
+	lang = strstr(snippets[_i].body, "<language>") != NULL ? "" :
+	    "<language>en</language>";
+	snprintf(doc, sizeof(doc), "<record xmlns=\"%s\" id=\"s\" "
+	    "type=\"report\"><title>T</title>%s%s</record>", RECORD_NS,
+	    snippets[_i].body, lang);
+	err_init(&e);
+	r = parse_str(doc, &e);
+	if (snippets[_i].msg == NULL) {
+		ck_assert_msg(r != NULL, "%s", e.msg);
+		record_unref(r);
+	} else {
+		ck_assert_ptr_null(r);
+		ck_assert_str_eq(e.msg, snippets[_i].msg);
+	}
+	err_release(&e);
+}
+END_TEST
+
+static const struct {
+	const char	*url;
+	int		 ok;
+} urls[] = {
+	{ "https://csd.bg/publications/x.pdf", 1 },
+	{ "http://example.org", 1 },
+	{ "HTTPS://Example.ORG/", 1 },
+	{ "http://example.org:8080/a?b#c", 1 },
+	{ "http://user@example.org/", 1 },
+	{ "http://[2001:db8::1]/", 1 },
+	{ "http://[2001:db8::1]:80", 1 },
+	{ "http://xn--bcher-kva.example/", 1 },
+	{ "https://example.org?q", 1 },
+	{ "ftp://example.org/", 0 },
+	{ "/relative/path", 0 },
+	{ "example.org/x", 0 },
+	{ "http://", 0 },
+	{ "http:///path", 0 },
+	{ "http://:80/", 0 },
+	{ "http://example.org:80x/", 0 },
+	{ "http://exa mple.org/", 0 },
+	{ "http://example.org/a b", 0 },
+	{ "http://[]/", 0 },
+	{ "http://[2001:db8::1/", 0 },
+	{ "http://ex<ample.org/", 0 },
+	{ "mailto:a@b.org", 0 },
+	{ "", 0 },
+};
+
+START_TEST(test_url)
+{
+	ck_assert_msg(record_url_is_absolute(urls[_i].url) == urls[_i].ok,
+	    "%s", urls[_i].url);
+}
+END_TEST
+
+START_TEST(test_types)
+{
+	enum record_type	 t;
+	int			 i;
+
+	for (i = 0; i < RECORD_TYPE_COUNT; i++) {
+		ck_assert_int_eq(record_type_parse(record_type_name(i), &t), 0);
+		ck_assert_int_eq(t, i);
+	}
+	ck_assert_str_eq(record_type_name(RECORD_POLICY_BRIEF),
+	    "policy-brief");
+	ck_assert_str_eq(record_type_name(RECORD_WORKING_PAPER),
+	    "working-paper");
+	ck_assert_ptr_null(record_type_name(RECORD_TYPE_COUNT));
+	ck_assert_int_eq(record_type_parse("Report", &t), -1);
+	ck_assert_int_eq(record_type_parse("", &t), -1);
+	ck_assert_int_eq(record_type_parse(NULL, &t), -1);
+}
+END_TEST
+
+static void *
+ref_worker(void *arg)
+{
+	struct record	*r = arg;
+	int		 i;
+
+	for (i = 0; i < 100000; i++)
+		record_unref(record_ref(r));
+	return NULL;
+}
+
+START_TEST(test_refs)
+{
+	struct record	*r = parse_good(GOOD "minimal.xml");
+	pthread_t	 th[4];
+	int		 i;
+
+	ck_assert_ptr_eq(record_ref(r), r);
+	ck_assert_int_eq(r->refs, 2);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, ref_worker, r),
+		    0);
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	ck_assert_int_eq(r->refs, 2);
+	record_unref(r);
+	ck_assert_int_eq(r->refs, 1);
+	record_unref(r);
+	record_unref(NULL);
+	ck_assert_ptr_null(record_ref(NULL));
+}
+END_TEST
+
+/* The sample records shipped in config/records/ must all be good. */
+START_TEST(test_samples)
+{
+	struct record	*r;
+	glob_t		 g;
+	size_t		 i;
+
+	memset(&g, 0, sizeof(g));
+	if (glob("config/records/*.xml", 0, NULL, &g) == GLOB_NOSPACE ||
+	    glob("config/records/*/*.xml", GLOB_APPEND, NULL, &g) ==
+	    GLOB_NOSPACE)
+		ck_abort_msg("glob: out of memory");
+	for (i = 0; i < g.gl_pathc; i++) {
+		r = parse_good(g.gl_pathv[i]);
+		ck_assert_ptr_nonnull(r->id);
+		ck_assert_uint_ge(r->ntitles, 1);
+		ck_assert_uint_ge(r->nlanguages, 1);
+		ck_assert(r->type != RECORD_EVENT || r->event != NULL);
+		record_unref(r);
+	}
+	globfree(&g);
+}
+END_TEST
+
+static Suite *
+record_suite(void)
+{
+	Suite	*s = suite_create("record");
+	TCase	*tc;
+
+	tc = tcase_create("good");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_full_report);
+	tcase_add_test(tc, test_event);
+	tcase_add_test(tc, test_minimal);
+	tcase_add_test(tc, test_lookups);
+	tcase_add_test(tc, test_refs);
+	tcase_add_test(tc, test_samples);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bad");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_bad_golden, 0, (int)bad_files.gl_pathc);
+	tcase_add_test(tc, test_bad_count);
+	tcase_add_test(tc, test_silent);
+	tcase_add_test(tc, test_size_cap);
+	tcase_add_loop_test(tc, test_snippets, 0,
+	    (int)(sizeof(snippets) / sizeof(*snippets)));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("helpers");
+	tcase_add_loop_test(tc, test_url, 0,
+	    (int)(sizeof(urls) / sizeof(*urls)));
+	tcase_add_test(tc, test_types);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner		*sr;
+	const char	*dir;
+	int		 failed;
+
+	if ((dir = getenv("PUBFEED_SRCDIR")) != NULL && chdir(dir) == -1) {
+		perror(dir);
+		return 1;
+	}
+	if (glob(BAD "*.xml", 0, NULL, &bad_files) != 0)
+		memset(&bad_files, 0, sizeof(bad_files));
+	sr = srunner_create(record_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	globfree(&bad_files);
+	return failed == 0 ? 0 : 1;
+}
