@@ -95,6 +95,7 @@ struct snap {
 	size_t			 docs_cap;
 
 	size_t			 ninvalid;	/* files left out as invalid */
+	void			*zs;	/* deflate stream while building */
 };
 
 /*
