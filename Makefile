@@ -76,7 +76,13 @@ $(B)/tests/check_%: tests/unit/check_%.c $(B)/libpubfeed.a | $(B)/tests
 
 # make check: unit tests (Check) then end-to-end tests against the real
 # daemon; tests/summary.sh adds up every suite into one line.
-check: $(B)/pubfeed $(UNIT_BINS)
+# `make check` and `make run` first install missing Debian packages, then
+# re-enter make so pkg-config sees them.
+check:
+	@sh .ci/deps.sh
+	@$(MAKE) --no-print-directory check-run
+
+check-run: $(B)/pubfeed $(UNIT_BINS)
 	@B=$(B) PUBFEED=$(B)/pubfeed sh tests/run.sh
 
 check-asan:
@@ -106,7 +112,9 @@ fuzz:
 	  tail -1 build/fuzz/$$n.log; \
 	done
 
-run: pubfeed
+run:
+	@sh .ci/deps.sh
+	@$(MAKE) --no-print-directory pubfeed
 	./pubfeed serve -c config/pubfeed.conf
 
 deps:
@@ -131,6 +139,6 @@ install: pubfeed
 clean:
 	rm -rf build pubfeed
 
-.PHONY: all pubfeed check check-asan check-unit fuzz run deps bench install clean
+.PHONY: all pubfeed check check-run check-asan check-unit fuzz run deps bench install clean
 
 -include $(wildcard $(B)/obj/*.d)

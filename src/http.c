@@ -169,56 +169,11 @@ http_buf(struct http_req *req, struct MHD_Connection *c, int status,
 	return http_queue(req, c, status, r, len);
 }
 
-/*
- * Does the client accept this content coding?  A bare token or q > 0; an
- * explicit q=0 refuses it (RFC 7231 5.3.4).
- */
 static int
 http_accepts(struct MHD_Connection *c, const char *coding)
 {
-	const char	*ae, *p;
-	size_t		 n = strlen(coding);
-
-	ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	for (p = ae; p != NULL && *p != '\0';) {
-		while (*p == ' ' || *p == ',' || *p == '\t')
-			p++;
-		if (strncasecmp(p, coding, n) == 0 &&
-		    (p[n] == '\0' || p[n] == ',' || p[n] == ';' ||
-		    p[n] == ' ')) {
-			const char *q = p + n, *end = strchr(q, ',');
-
-			q = strstr(q, "q=");
-			if (q == NULL || (end != NULL && q > end))
-				return 1;
-			return strtod(q + 2, NULL) > 0;
-		}
-		if ((p = strchr(p, ',')) == NULL)
-			break;
-	}
-	return 0;
-}
-
-/* RFC 7232 3.2: weak comparison, a list of tags, or "*". */
-static int
-http_etag_matches(const char *inm, const char *etag)
-{
-	const char	*p = inm;
-	size_t		 n = strlen(etag);
-
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ' || *p == ',' || *p == '\t')
-			p++;
-		if (*p == '*')
-			return 1;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		if (strncmp(p, etag, n) == 0)
-			return 1;
-		p = strchr(p, ',');
-	}
-	return 0;
+	return http_accepts_coding(MHD_lookup_connection_value(c,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING), coding);
 }
 
 static int
@@ -230,7 +185,7 @@ http_not_modified(struct MHD_Connection *c, const char *etag, int64_t lm)
 	inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_IF_NONE_MATCH);
 	if (inm != NULL)
-		return http_etag_matches(inm, etag);
+		return http_etag_match(inm, etag);
 	ims = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
 	if (ims == NULL || date_parse_http(ims, &since) == -1)

@@ -51,4 +51,17 @@ int		 http_port(const struct http *);
  */
 void		 http_stop(struct http *h, int drain_ms);
 
+/*
+ * Header parsers, pure functions over the raw header value (NULL = absent),
+ * in http_parse.c so they can be fuzzed.
+ *
+ * http_accepts_coding: 1 when an Accept-Encoding value accepts coding
+ * (listed, or "*", with q > 0; "gzip;q=0" refuses it; RFC 7231 5.3.4).
+ * http_etag_match: 1 when an If-None-Match value matches etag by the weak
+ * comparison of RFC 7232 3.2 ("*", a list, W/ prefixes).
+ */
+int		 http_accepts_coding(const char *accept_encoding,
+		    const char *coding);
+int		 http_etag_match(const char *if_none_match, const char *etag);
+
 #endif

@@ -1,0 +1,95 @@
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "banned.h"
+
+static const char *
+skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* The q value of one list element's parameters ("; q=0.5"), default 1. */
+static double
+element_q(const char *params, const char *end)
+{
+	const char	*p = params;
+	char		 num[16];
+	size_t		 n;
+
+	while (p < end && (p = memchr(p, ';', (size_t)(end - p))) != NULL) {
+		p = skip_ows(p + 1);
+		if (p + 2 <= end && (p[0] == 'q' || p[0] == 'Q') &&
+		    p[1] == '=') {
+			p += 2;
+			n = (size_t)(end - p);
+			if (n >= sizeof(num))
+				n = sizeof(num) - 1;
+			memcpy(num, p, n);
+			num[n] = '\0';
+			return strtod(num, NULL);
+		}
+	}
+	return 1.0;
+}
+
+int
+http_accepts_coding(const char *ae, const char *coding)
+{
+	const char	*p, *end, *tok_end;
+	size_t		 n = strlen(coding), len;
+	double		 star = -1, exact = -1, q;
+
+	for (p = ae; p != NULL && *p != '\0'; p = *end ? end + 1 : end) {
+		p = skip_ows(p);
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		tok_end = p;
+		while (tok_end < end && *tok_end != ';' && *tok_end != ' ' &&
+		    *tok_end != '\t')
+			tok_end++;
+		len = (size_t)(tok_end - p);
+		q = element_q(tok_end, end);
+		if (len == n && strncasecmp(p, coding, n) == 0)
+			exact = q;
+		else if (len == 1 && *p == '*')
+			star = q;
+	}
+	if (exact >= 0)
+		return exact > 0;
+	return star > 0;
+}
+
+int
+http_etag_match(const char *inm, const char *etag)
+{
+	const char	*p = inm, *end;
+	size_t		 n = strlen(etag), len;
+
+	/* weak comparison: a W/ prefix on either side is ignored */
+	if (strncmp(etag, "W/", 2) == 0) {
+		etag += 2;
+		n -= 2;
+	}
+	for (; p != NULL && *p != '\0'; p = *end ? end + 1 : end) {
+		p = skip_ows(p);
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		len = (size_t)(end - p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 1 && *p == '*')
+			return 1;
+		if (len >= 2 && strncmp(p, "W/", 2) == 0) {
+			p += 2;
+			len -= 2;
+		}
+		if (len == n && strncmp(p, etag, n) == 0)
+			return 1;
+	}
+	return 0;
+}
