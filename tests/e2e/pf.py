@@ -166,7 +166,9 @@ class Daemon:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
-    def stop(self, sig=signal.SIGTERM, timeout=20):
+    def stop(self, sig=None, timeout=20):
+        # (a default of signal.SIGTERM would resolve to the method below)
+        sig = sig or signal.SIGTERM
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(sig)
