@@ -1,0 +1,788 @@
+/*
+ * check_store: scanning the records tree, last-good versions, duplicate ids,
+ * datestamps and tombstones kept in the state directory across restarts,
+ * updates of single paths and the editor-temporary rules.  Every test works
+ * in its own temporary directory; run from the repository root (it copies
+ * records from config/records/).
+ */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "date.h"
+#include "err.h"
+#include "record.h"
+#include "snap.h"
+#include "state.h"
+#include "store.h"
+#include "banned.h"
+
+#define REC_SMUG	"config/records/reports/2015-smuggling-balkan-route.xml"
+#define ID_SMUG		"2015-smuggling-balkan-route"
+#define REC_BRIEF	"config/records/briefs/2017-brief-prosecuting-smugglers.xml"
+#define ID_BRIEF	"2017-brief-prosecuting-smugglers"
+#define REC_EVENT	"config/records/events/2022-event-oslo-seminar.xml"
+#define ID_EVENT	"2022-event-oslo-seminar"
+
+static char		 tmpdir[256];
+static struct conf	*conf;
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void
+rm_rf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* tmpdir/rel */
+static const char *
+tp(const char *rel)
+{
+	static char	 buf[4][512];
+	static int	 n;
+
+	n = (n + 1) % 4;
+	snprintf(buf[n], sizeof(buf[n]), "%s/%s", tmpdir, rel);
+	return buf[n];
+}
+
+static struct conf *
+mkconf(const char *records, const char *state)
+{
+	char		 text[2048];
+	struct conf	*c;
+	struct err	 e;
+
+	snprintf(text, sizeof(text),
+	    "repository-name R\n"
+	    "base-url https://example.org\n"
+	    "admin-email a@example.org\n"
+	    "records \"%s\"\n"
+	    "state \"%s\"\n"
+	    "feed-author-name A\n"
+	    "oai-namespace example.org\n", tp(records), tp(state));
+	err_init(&e);
+	c = conf_parse_mem(text, strlen(text), "t.conf", &e);
+	ck_assert_msg(c != NULL, "%s", e.all);
+	err_release(&e);
+	return c;
+}
+
+static void
+setup(void)
+{
+	const char	*t = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/check_store.XXXXXX",
+	    t != NULL && *t != '\0' ? t : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	ck_assert_int_eq(mkdir(tp("recs"), 0755), 0);
+	conf = mkconf("recs", "st");
+}
+
+static void
+teardown(void)
+{
+	conf_unref(conf);
+	rm_rf(tmpdir);
+}
+
+static void
+write_file(const char *rel, const char *text)
+{
+	FILE	*fp = fopen(tp(rel), "w");
+
+	ck_assert_msg(fp != NULL, "%s", tp(rel));
+	fputs(text, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* A small valid record; sets is a space-separated list or "". */
+static void
+write_rec(const char *rel, const char *id, const char *sets)
+{
+	char		 xml[2048];
+	size_t		 n;
+	const char	*p, *q;
+
+	n = (size_t)snprintf(xml, sizeof(xml),
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<record xmlns=\"" RECORD_NS "\" id=\"%s\" type=\"news\">\n"
+	    "  <title>About %s</title>\n"
+	    "  <issued>2020-02-29</issued>\n"
+	    "  <language>en</language>\n", id, id);
+	for (p = sets; *p != '\0'; p = *q ? q + 1 : q) {
+		q = p + strcspn(p, " ");
+		n += (size_t)snprintf(xml + n, sizeof(xml) - n,
+		    "  <set>%.*s</set>\n", (int)(q - p), p);
+	}
+	snprintf(xml + n, sizeof(xml) - n, "</record>\n");
+	write_file(rel, xml);
+}
+
+static void
+copy_rec(const char *src, const char *rel)
+{
+	char		*data;
+	size_t		 len;
+	struct err	 e;
+
+	err_init(&e);
+	ck_assert_msg(state_read_file(src, 1 << 20, &data, &len, &e) == 0,
+	    "%s (run from the repository root)", e.msg);
+	write_file(rel, data);
+	free(data);
+	err_release(&e);
+}
+
+static struct store *
+mkstore(int flags)
+{
+	struct store	*st;
+	struct err	 e;
+
+	err_init(&e);
+	st = store_new(conf, flags, &e);
+	ck_assert_msg(st != NULL, "%s", e.msg);
+	err_release(&e);
+	return st;
+}
+
+static void
+scan_ok(struct store *st)
+{
+	struct err	 e;
+
+	err_init(&e);
+	ck_assert_int_eq(store_scan(st, &e), 0);
+	ck_assert_msg(e.count == 0, "%s", e.all);
+	err_release(&e);
+}
+
+static void
+update_ok(struct store *st, const char *rel)
+{
+	const char	*paths[1];
+	struct err	 e;
+
+	paths[0] = tp(rel);
+	err_init(&e);
+	ck_assert_int_eq(store_update(st, paths, 1, &e), 0);
+	ck_assert_msg(e.count == 0, "%s", e.all);
+	err_release(&e);
+}
+
+static struct snap *
+snapshot(struct store *st, struct store_changes *chg)
+{
+	struct snap	*s;
+	struct err	 e;
+
+	err_init(&e);
+	s = store_snapshot(st, chg, &e);
+	ck_assert_msg(s != NULL, "%s", e.msg);
+	ck_assert_msg(e.count == 0, "%s", e.all);
+	err_release(&e);
+	return s;
+}
+
+static int
+has_set(const struct store_changes *chg, const char *spec)
+{
+	size_t	 i;
+
+	for (i = 0; i < chg->nsets; i++)
+		if (strcmp(chg->sets[i], spec) == 0)
+			return 1;
+	return 0;
+}
+
+static const struct snap_item *
+item(const struct snap *s, const char *id)
+{
+	const struct snap_item	*it = snap_item_find(s, id);
+
+	ck_assert_msg(it != NULL, "no item %s", id);
+	return it;
+}
+
+static int
+exists(const char *rel)
+{
+	return access(tp(rel), F_OK) == 0;
+}
+
+START_TEST(test_scan)
+{
+	struct store		*st;
+	struct snap		*s, *s2;
+	struct store_changes	 chg;
+	int64_t			 t0 = date_now(), t1;
+	size_t			 i;
+
+	ck_assert_int_eq(mkdir(tp("recs/sub"), 0755), 0);
+	ck_assert_int_eq(mkdir(tp("recs/sub/deeper"), 0755), 0);
+	ck_assert_int_eq(mkdir(tp("recs/.git"), 0755), 0);
+	copy_rec(REC_SMUG, "recs/smug.xml");
+	copy_rec(REC_BRIEF, "recs/sub/brief.xml");
+	copy_rec(REC_EVENT, "recs/sub/deeper/event.xml");
+	/* none of these is read (all would fail to parse) */
+	write_file("recs/.hidden.xml", "junk");
+	write_file("recs/.smug.xml.swp", "junk");
+	write_file("recs/smug.xml~", "junk");
+	write_file("recs/.#smug.xml", "junk");
+	write_file("recs/notes.txt", "junk");
+	write_file("recs/smug.xml.tmp", "junk");
+	write_file("recs/.git/x.xml", "junk");
+
+	st = mkstore(0);
+	scan_ok(st);
+	ck_assert_uint_eq(store_ninvalid(st), 0);
+	s = snapshot(st, &chg);
+	t1 = date_now();
+	ck_assert_uint_eq(s->nitems, 3);
+	ck_assert_uint_eq(s->nlive, 3);
+	ck_assert_uint_eq(s->ninvalid, 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_ge(s->items[i].datestamp, t0);
+		ck_assert_int_le(s->items[i].datestamp, t1);
+		ck_assert_int_eq(s->items[i].rec->datestamp,
+		    s->items[i].datestamp);
+	}
+	ck_assert_str_eq(item(s, ID_BRIEF)->rec->path,
+	    tp("recs/sub/brief.xml"));
+	ck_assert_ptr_nonnull(item(s, ID_EVENT)->rec);
+	ck_assert_uint_eq(chg.added, 3);
+	ck_assert_uint_eq(chg.changed, 0);
+	ck_assert_uint_eq(chg.deleted, 0);
+	ck_assert_int_eq(chg.any, 1);
+	/* leaves and their ancestors */
+	ck_assert(has_set(&chg, "topic:smuggling"));
+	ck_assert(has_set(&chg, "topic"));
+	ck_assert(has_set(&chg, "region:norway"));
+	ck_assert(has_set(&chg, "region"));
+	ck_assert(has_set(&chg, "type:events"));
+	ck_assert(has_set(&chg, "type"));
+	ck_assert(!has_set(&chg, "topic:trafficking"));
+	ck_assert_uint_eq(chg.nsets, 12);
+	store_changes_release(&chg);
+	ck_assert_uint_eq(chg.nsets, 0);
+	ck_assert(exists("st/records.state"));
+	ck_assert(exists("st/token.key"));
+
+	/* nothing changed: nothing to report, the records are shared */
+	scan_ok(st);
+	s2 = snapshot(st, &chg);
+	ck_assert_int_eq(chg.any, 0);
+	ck_assert_uint_eq(chg.added + chg.changed + chg.deleted, 0);
+	ck_assert_uint_eq(chg.nsets, 0);
+	ck_assert_ptr_eq(item(s2, ID_SMUG)->rec, item(s, ID_SMUG)->rec);
+	ck_assert_int_eq(item(s2, ID_SMUG)->datestamp,
+	    item(s, ID_SMUG)->datestamp);
+	ck_assert_uint_gt(s2->generation, s->generation);
+	store_changes_release(&chg);
+	store_changes_release(NULL);
+	snap_release(s);
+	snap_release(s2);
+	store_free(st);
+	store_free(NULL);
+}
+END_TEST
+
+/* Restart, touch, change, delete, come back: one sleep for all of them. */
+START_TEST(test_datestamps)
+{
+	struct store		*st;
+	struct snap		*s;
+	struct store_changes	 chg;
+	const struct snap_item	*it;
+	struct timespec		 ts[2];
+	struct timespec		 nap = { 1, 100 * 1000 * 1000 };
+	int64_t			 d0, dz, dx;
+
+	write_rec("recs/x.xml", "x", "a:b c");
+	write_rec("recs/y.xml", "y", "");
+	write_rec("recs/z.xml", "z", "p");
+	st = mkstore(0);
+	scan_ok(st);
+	s = snapshot(st, NULL);
+	d0 = item(s, "x")->datestamp;
+	ck_assert_int_eq(item(s, "y")->datestamp, d0);
+	ck_assert_int_eq(item(s, "z")->datestamp, d0);
+	snap_release(s);
+	store_free(st);
+	nanosleep(&nap, NULL);
+
+	/* restart: the datestamps come from the state directory */
+	st = mkstore(0);
+	scan_ok(st);
+	s = snapshot(st, &chg);
+	ck_assert_int_eq(chg.any, 0);
+	ck_assert_int_eq(item(s, "x")->datestamp, d0);
+	ck_assert_int_eq(item(s, "y")->datestamp, d0);
+	ck_assert_int_eq(s->latest, d0);
+	store_changes_release(&chg);
+	snap_release(s);
+
+	/* touched, same bytes: same datestamp */
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) + 5;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	ck_assert_int_eq(utimensat(AT_FDCWD, tp("recs/y.xml"), ts, 0), 0);
+	update_ok(st, "recs/y.xml");
+	s = snapshot(st, &chg);
+	ck_assert_int_eq(chg.any, 0);
+	ck_assert_int_eq(item(s, "y")->datestamp, d0);
+	store_changes_release(&chg);
+	snap_release(s);
+
+	/* changed content: a later datestamp, old and new sets reported */
+	write_rec("recs/z.xml", "z", "q:r");
+	update_ok(st, "recs/z.xml");
+	s = snapshot(st, &chg);
+	dz = item(s, "z")->datestamp;
+	ck_assert_int_gt(dz, d0);
+	ck_assert_int_eq(s->latest, dz);
+	ck_assert_int_eq(item(s, "x")->datestamp, d0);
+	ck_assert_uint_eq(chg.changed, 1);
+	ck_assert_uint_eq(chg.added + chg.deleted, 0);
+	ck_assert_int_eq(chg.any, 1);
+	ck_assert_uint_eq(chg.nsets, 3);
+	ck_assert(has_set(&chg, "p"));
+	ck_assert(has_set(&chg, "q"));
+	ck_assert(has_set(&chg, "q:r"));
+	store_changes_release(&chg);
+	snap_release(s);
+
+	/* deleted: a tombstone that keeps the sets */
+	ck_assert_int_eq(unlink(tp("recs/x.xml")), 0);
+	update_ok(st, "recs/x.xml");
+	s = snapshot(st, &chg);
+	it = item(s, "x");
+	ck_assert_ptr_null(it->rec);
+	dx = it->datestamp;
+	ck_assert_int_ge(dx, dz);
+	ck_assert_uint_eq(it->nsets, 2);
+	ck_assert_str_eq(it->sets[0], "a:b");
+	ck_assert_str_eq(it->sets[1], "c");
+	ck_assert_uint_eq(s->nlive, 2);
+	ck_assert_uint_eq(s->nitems, 3);
+	ck_assert_uint_eq(chg.deleted, 1);
+	ck_assert_uint_eq(chg.added + chg.changed, 0);
+	ck_assert(has_set(&chg, "a"));
+	ck_assert(has_set(&chg, "a:b"));
+	ck_assert(has_set(&chg, "c"));
+	/* the tombstone stays in its sets */
+	ck_assert_uint_eq(snap_set_find(s, "a")->nitems, 1);
+	ck_assert_uint_eq(snap_set_find(s, "a")->nfeed, 0);
+	store_changes_release(&chg);
+	snap_release(s);
+	store_free(st);
+
+	/* the tombstone survives a restart, sets and datestamp included */
+	st = mkstore(0);
+	scan_ok(st);
+	s = snapshot(st, &chg);
+	ck_assert_int_eq(chg.any, 0);
+	it = item(s, "x");
+	ck_assert_ptr_null(it->rec);
+	ck_assert_int_eq(it->datestamp, dx);
+	ck_assert_uint_eq(it->nsets, 2);
+	ck_assert_str_eq(it->sets[1], "c");
+	ck_assert_int_eq(item(s, "z")->datestamp, dz);
+	store_changes_release(&chg);
+	snap_release(s);
+
+	/* back again, same bytes as before: live, with a new datestamp */
+	write_rec("recs/x.xml", "x", "a:b c");
+	update_ok(st, "recs/x.xml");
+	s = snapshot(st, &chg);
+	it = item(s, "x");
+	ck_assert_ptr_nonnull(it->rec);
+	ck_assert_int_ge(it->datestamp, dx);
+	ck_assert_int_gt(it->datestamp, d0);
+	ck_assert_uint_eq(chg.added, 1);
+	ck_assert_uint_eq(s->nlive, 3);
+	store_changes_release(&chg);
+	snap_release(s);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_invalid_edit)
+{
+	struct store		*st;
+	struct snap		*s, *s2;
+	struct store_changes	 chg;
+	struct err		 e;
+	char			 want[600];
+
+	write_rec("recs/good.xml", "good", "a");
+	st = mkstore(0);
+	scan_ok(st);
+	s = snapshot(st, NULL);
+
+	/* a half-written save: reported, the last good version stays */
+	write_file("recs/good.xml", "<?xml version=\"1.0\"?>\n"
+	    "<record xmlns=\"" RECORD_NS "\" id=\"good\" type=\"news\">\n"
+	    "  <title>Half\n");
+	/* and a file that never was valid */
+	write_file("recs/never.xml", "<record xmlns=\"" RECORD_NS "\"\n"
+	    "  id=\"never\" type=\"no-such-type\"><title>T</title>"
+	    "<issued>2020-01-01</issued><language>en</language>"
+	    "</record>\n");
+	err_init(&e);
+	ck_assert_int_eq(store_scan(st, &e), 0);
+	ck_assert_int_ge(e.count, 3);
+	snprintf(want, sizeof(want), "%s:4", tp("recs/good.xml"));
+	ck_assert_msg(strstr(e.all, want) != NULL, "%s", e.all);
+	snprintf(want, sizeof(want), "%s: keeping the last good version on "
+	    "line", tp("recs/good.xml"));
+	ck_assert_msg(strstr(e.all, want) != NULL, "%s", e.all);
+	snprintf(want, sizeof(want), "%s:", tp("recs/never.xml"));
+	ck_assert_msg(strstr(e.all, want) != NULL, "%s", e.all);
+	err_release(&e);
+	ck_assert_uint_eq(store_ninvalid(st), 2);
+	s2 = snapshot(st, &chg);
+	ck_assert_uint_eq(s2->ninvalid, 2);
+	ck_assert_uint_eq(s2->nitems, 1);
+	ck_assert_ptr_eq(item(s2, "good")->rec, item(s, "good")->rec);
+	ck_assert_int_eq(item(s2, "good")->datestamp,
+	    item(s, "good")->datestamp);
+	ck_assert_ptr_null(snap_item_find(s2, "never"));
+	ck_assert_int_eq(chg.any, 0);
+	store_changes_release(&chg);
+	snap_release(s2);
+
+	/* fixed again (same bytes as before): valid, nothing changed */
+	write_rec("recs/good.xml", "good", "a");
+	unlink(tp("recs/never.xml"));
+	scan_ok(st);
+	ck_assert_uint_eq(store_ninvalid(st), 0);
+	s2 = snapshot(st, &chg);
+	ck_assert_int_eq(chg.any, 0);
+	ck_assert_uint_eq(s2->ninvalid, 0);
+	ck_assert_int_eq(item(s2, "good")->datestamp,
+	    item(s, "good")->datestamp);
+	store_changes_release(&chg);
+	snap_release(s2);
+	snap_release(s);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_duplicate_id)
+{
+	struct store	*st;
+	struct snap	*s;
+	struct err	 e;
+	char		 want[600];
+
+	write_rec("recs/b.xml", "dup", "from-b");
+	write_rec("recs/a.xml", "dup", "from-a");
+	write_rec("recs/c.xml", "other", "");
+	st = mkstore(0);
+	scan_ok(st);
+	err_init(&e);
+	ck_assert_uint_eq(store_check_ids(st, &e), 2);
+	ck_assert_int_eq(e.count, 1);
+	snprintf(want, sizeof(want), "%s: id 'dup' is already used by "
+	    "another file; left out", tp("recs/b.xml"));
+	ck_assert_str_eq(e.msg, want);
+	err_clear(&e);
+
+	s = store_snapshot(st, NULL, &e);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(e.count, 1);
+	ck_assert_str_eq(e.msg, want);
+	err_release(&e);
+	ck_assert_uint_eq(s->nitems, 2);
+	ck_assert_str_eq(item(s, "dup")->rec->path, tp("recs/a.xml"));
+	ck_assert_str_eq(item(s, "dup")->sets[0], "from-a");
+	snap_release(s);
+
+	/* the winner goes away: the other file takes over the id */
+	unlink(tp("recs/a.xml"));
+	update_ok(st, "recs/a.xml");
+	s = snapshot(st, NULL);
+	ck_assert_uint_eq(s->nlive, 2);
+	ck_assert_str_eq(item(s, "dup")->rec->path, tp("recs/b.xml"));
+	ck_assert_ptr_null(snap_set_find(s, "from-a"));
+	snap_release(s);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_update)
+{
+	struct store		*st;
+	struct snap		*s;
+	struct store_changes	 chg;
+	const char		*paths[2];
+	struct err		 e;
+
+	ck_assert_int_eq(mkdir(tp("recs/sub"), 0755), 0);
+	ck_assert_int_eq(mkdir(tp("recs/sub2"), 0755), 0);
+	write_rec("recs/a.xml", "a", "");
+	write_rec("recs/sub/s1.xml", "s1", "");
+	write_rec("recs/sub/s2.xml", "s2", "");
+	write_rec("recs/sub2/m1.xml", "m1", "");
+	st = mkstore(0);
+	scan_ok(st);
+	s = snapshot(st, NULL);
+	ck_assert_uint_eq(s->nlive, 4);
+	snap_release(s);
+
+	/* a file added; another written but not named is not looked at */
+	write_rec("recs/b.xml", "b", "");
+	write_rec("recs/unseen.xml", "unseen", "");
+	update_ok(st, "recs/b.xml");
+	s = snapshot(st, &chg);
+	ck_assert_uint_eq(chg.added, 1);
+	ck_assert_ptr_nonnull(item(s, "b")->rec);
+	ck_assert_ptr_null(snap_item_find(s, "unseen"));
+	store_changes_release(&chg);
+	snap_release(s);
+	unlink(tp("recs/unseen.xml"));
+
+	/* editor temporaries are ignored, even if they vanish */
+	write_file("recs/.a.xml.swp", "junk");
+	write_file("recs/a.xml~", "junk");
+	paths[0] = tp("recs/.a.xml.swp");
+	paths[1] = tp("recs/a.xml~");
+	err_init(&e);
+	ck_assert_int_eq(store_update(st, paths, 2, &e), 0);
+	ck_assert_int_eq(e.count, 0);
+	unlink(paths[0]);
+	ck_assert_int_eq(store_update(st, paths, 1, &e), 0);
+	err_release(&e);
+	s = snapshot(st, &chg);
+	ck_assert_int_eq(chg.any, 0);
+	ck_assert_uint_eq(s->nlive, 5);
+	store_changes_release(&chg);
+	snap_release(s);
+
+	/* a file removed */
+	unlink(tp("recs/b.xml"));
+	update_ok(st, "recs/b.xml");
+	s = snapshot(st, &chg);
+	ck_assert_uint_eq(chg.deleted, 1);
+	ck_assert_ptr_null(item(s, "b")->rec);
+	store_changes_release(&chg);
+	snap_release(s);
+
+	/* a directory removed: one event for the directory only */
+	rm_rf(tp("recs/sub"));
+	update_ok(st, "recs/sub");
+	s = snapshot(st, &chg);
+	ck_assert_uint_eq(chg.deleted, 2);
+	ck_assert_ptr_null(item(s, "s1")->rec);
+	ck_assert_ptr_null(item(s, "s2")->rec);
+	ck_assert_ptr_nonnull(item(s, "a")->rec);
+	store_changes_release(&chg);
+	snap_release(s);
+
+	/* a directory moved away, then back under another name */
+	ck_assert_int_eq(rename(tp("recs/sub2"), tp("away")), 0);
+	update_ok(st, "recs/sub2");
+	s = snapshot(st, &chg);
+	ck_assert_uint_eq(chg.deleted, 1);
+	ck_assert_ptr_null(item(s, "m1")->rec);
+	store_changes_release(&chg);
+	snap_release(s);
+	ck_assert_int_eq(rename(tp("away"), tp("recs/sub3")), 0);
+	update_ok(st, "recs/sub3");
+	s = snapshot(st, &chg);
+	ck_assert_uint_eq(chg.added, 1);
+	ck_assert_str_eq(item(s, "m1")->rec->path, tp("recs/sub3/m1.xml"));
+	store_changes_release(&chg);
+	snap_release(s);
+
+	/* a directory replaced by another one of the same name */
+	ck_assert_int_eq(rename(tp("recs/sub3"), tp("away")), 0);
+	ck_assert_int_eq(mkdir(tp("recs/sub3"), 0755), 0);
+	write_rec("recs/sub3/n1.xml", "n1", "");
+	update_ok(st, "recs/sub3");
+	s = snapshot(st, &chg);
+	ck_assert_uint_eq(chg.added, 1);
+	ck_assert_uint_eq(chg.deleted, 1);
+	ck_assert_ptr_null(item(s, "m1")->rec);
+	ck_assert_ptr_nonnull(item(s, "n1")->rec);
+	ck_assert_uint_eq(s->nlive, 2);	/* a, n1 */
+	store_changes_release(&chg);
+	snap_release(s);
+
+	/* a full scan agrees with the updates */
+	scan_ok(st);
+	s = snapshot(st, &chg);
+	ck_assert_int_eq(chg.any, 0);
+	store_changes_release(&chg);
+	snap_release(s);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_records_dir_gone)
+{
+	struct store	*st;
+	struct snap	*s;
+	struct err	 e;
+
+	write_rec("recs/a.xml", "a", "");
+	st = mkstore(0);
+	scan_ok(st);
+	s = snapshot(st, NULL);
+	snap_release(s);
+	/* unreadable for a moment: an error, and nothing is deleted */
+	ck_assert_int_eq(rename(tp("recs"), tp("recs.moved")), 0);
+	err_init(&e);
+	ck_assert_int_eq(store_scan(st, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "/recs: "));
+	err_release(&e);
+	s = snapshot(st, NULL);
+	ck_assert_ptr_nonnull(item(s, "a")->rec);
+	snap_release(s);
+	store_free(st);
+
+	/* a fresh store with no readable directory fails the scan */
+	st = mkstore(0);
+	err_init(&e);
+	ck_assert_int_eq(store_scan(st, &e), -1);
+	err_release(&e);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_readonly)
+{
+	struct store	*st;
+	struct snap	*s;
+	struct conf	*c;
+	size_t		 len;
+
+	write_rec("recs/a.xml", "a", "x");
+	c = mkconf("recs", "ro-state/deeper");
+	conf_unref(conf);
+	conf = c;
+	st = mkstore(STORE_READONLY);
+	scan_ok(st);
+	s = snapshot(st, NULL);
+	ck_assert_uint_eq(s->nlive, 1);
+	ck_assert_int_gt(item(s, "a")->datestamp, 0);
+	snap_release(s);
+	store_token_key(st, &len);
+	ck_assert_uint_eq(len, 0);
+	store_free(st);
+	ck_assert(!exists("ro-state"));
+	ck_assert(!exists("st"));
+	ck_assert(exists("recs/a.xml"));
+}
+END_TEST
+
+START_TEST(test_conf_switch)
+{
+	struct store	*st;
+	struct snap	*s;
+	struct conf	*c;
+
+	ck_assert_int_eq(mkdir(tp("other"), 0755), 0);
+	write_rec("recs/a.xml", "a", "");
+	write_rec("other/b.xml", "b", "");
+	st = mkstore(0);
+	scan_ok(st);
+	s = snapshot(st, NULL);
+	ck_assert_ptr_eq(s->conf, conf);
+	snap_release(s);
+	/* SIGHUP with another records directory: a moves out, b in */
+	c = mkconf("other", "st");
+	store_set_conf(st, c);
+	scan_ok(st);
+	s = snapshot(st, NULL);
+	ck_assert_ptr_eq(s->conf, c);
+	ck_assert_ptr_null(item(s, "a")->rec);
+	ck_assert_ptr_nonnull(item(s, "b")->rec);
+	snap_release(s);
+	store_free(st);
+	ck_assert_int_eq(c->refs, 1);
+	conf_unref(c);
+}
+END_TEST
+
+static const struct {
+	const char	*path;
+	int		 wanted;
+} wants[] = {
+	{ "a.xml", 1 },
+	{ "recs/sub/2015-report.xml", 1 },
+	{ "/abs/path/x.xml", 1 },
+	{ ".a.xml.swp", 0 },
+	{ "recs/.a.xml.swp", 0 },
+	{ "recs/.a.xml.swx", 0 },
+	{ "recs/a.xml~", 0 },
+	{ "recs/.#a.xml", 0 },
+	{ "recs/#a.xml#", 0 },
+	{ "recs/a.xml.tmp", 0 },
+	{ "recs/a.tmp", 0 },
+	{ "recs/records.state.tmp.123", 0 },
+	{ "recs/.hidden.xml", 0 },
+	{ "recs/README.md", 0 },
+	{ "recs/.xml", 0 },
+	{ "recs/xml", 0 },
+	{ "recs/a.XML", 0 },
+	{ "recs/a.xmlx", 0 },
+	{ "", 0 },
+};
+
+START_TEST(test_wants)
+{
+	ck_assert_msg(store_wants(wants[_i].path) == wants[_i].wanted,
+	    "store_wants(%s) != %d", wants[_i].path, wants[_i].wanted);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite	*s = suite_create("store");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_scan);
+	tcase_add_test(tc, test_datestamps);
+	tcase_add_test(tc, test_invalid_edit);
+	tcase_add_test(tc, test_duplicate_id);
+	tcase_add_test(tc, test_update);
+	tcase_add_test(tc, test_records_dir_gone);
+	tcase_add_test(tc, test_readonly);
+	tcase_add_test(tc, test_conf_switch);
+	tcase_add_loop_test(tc, test_wants, 0,
+	    sizeof(wants) / sizeof(wants[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(store_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
