@@ -1,0 +1,880 @@
+#!/usr/bin/python3
+"""OAI-PMH provider, end to end: the error table of section 3.6 by GET and
+POST, Identify, compression, malformed input, overload (503 + Retry-After),
+deletions and datestamps across restarts and reloads, sets, from/until.
+
+Every OAI-PMH body this file receives goes through oai() below, which
+validates it against the official schemas (validate_oai); marc21 payloads
+have no schema in the standards kit, so their <metadata> is checked with
+lxml and the envelope without it against oai-pmh-core.xsd.
+
+The shared daemon gets a seeded state file: each sample record keeps a
+datestamp chosen here (one per day, at different hours), so from/until
+results are known exactly without waiting for the clock.
+"""
+import calendar
+import gzip
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from pf import (Daemon, ROOT, STANDARDS, HAVE_STANDARDS, SAMPLES, run, skip,  # noqa: E402
+                test, validate_oai)
+from lxml import etree  # noqa: E402
+
+OAI = "http://www.openarchives.org/OAI/2.0/"
+MARC = "http://www.loc.gov/MARC21/slim"
+REC = "https://pubfeed.org/ns/record/1"
+NS = {"o": OAI, "m": MARC, "id": "http://www.openarchives.org/OAI/2.0/oai-identifier",
+      "oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
+      "dc": "http://purl.org/dc/elements/1.1/"}
+REPO = "research.example.org"
+FORMATS = ("oai_dc", "marc21", "oai_datacite")
+
+BASE_TS = calendar.timegm((2021, 3, 1, 0, 0, 0))
+TOMB_ID = "2005-withdrawn-report"
+TOMB_TS = calendar.timegm((2020, 6, 15, 8, 30, 0))
+TOMB_SETS = ["topic:corruption", "type:reports"]
+EXTRA_SETS = """set empty:shelf "Empty shelf" "Nothing here yet"
+set topic:smuggling "Smuggling" "Smuggling of goods and migrants"
+"""
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def day(t):
+    return time.strftime("%Y-%m-%d", time.gmtime(t))
+
+
+def parse_iso(s):
+    return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def oid(local):
+    return "oai:%s:%s" % (REPO, local)
+
+
+def source_records(path):
+    """id -> {"path", "sets"} read from the record files themselves."""
+    out = {}
+    for top, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for f in files:
+            if not f.endswith(".xml") or f.startswith("."):
+                continue
+            p = os.path.join(top, f)
+            root = etree.parse(p).getroot()
+            out[root.get("id")] = {
+                "path": p,
+                "sets": [s.text for s in root.findall("{%s}set" % REC)]}
+    return out
+
+
+def seed_state(state_dir, recs, stamps, tombs=()):
+    """Write STATE/records.state so unchanged files keep these datestamps."""
+    os.makedirs(state_dir, exist_ok=True)
+    lines = ["# pubfeed state 1"]
+    for rid in sorted(recs):
+        with open(recs[rid]["path"], "rb") as f:
+            h = hashlib.sha256(f.read()).hexdigest()
+        lines.append("%s\t%s\t%d\tlive\t%s" % (rid, h, stamps[rid],
+                                                " ".join(recs[rid]["sets"])))
+    for rid, ts, sets in tombs:
+        lines.append("%s\t%s\t%d\tdeleted\t%s" % (rid, "0" * 64, ts, " ".join(sets)))
+    with open(os.path.join(state_dir, "records.state"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def decode_body(h, b):
+    ce = h.get("content-encoding")
+    if ce == "gzip":
+        return gzip.decompress(b)
+    if ce == "deflate":
+        return zlib.decompress(b)
+    assert ce is None, "unexpected Content-Encoding %r" % ce
+    return b
+
+
+def check_body(b):
+    """Validate one OAI-PMH response body; returns its lxml root."""
+    root = etree.fromstring(b)
+    assert root.tag == "{%s}OAI-PMH" % OAI, root.tag
+    if MARC.encode() not in b:
+        # an error document has no payload: the core driver schema is
+        # enough and loads in half the time
+        is_error = root.find("o:error", NS) is not None
+        validate_oai(b, "oai-pmh-core.xsd" if is_error else "oai-pmh-all.xsd")
+        return root
+    # no MARC21slim.xsd in the kit: check the payload with lxml, then the
+    # envelope without <metadata> (optional in recordType) against the core
+    env = etree.fromstring(b)
+    for md in env.iter("{%s}metadata" % OAI):
+        rec = md[0]
+        assert len(md) == 1 and rec.tag == "{%s}record" % MARC, rec.tag
+        assert rec.find("m:leader", NS) is not None and len(rec.find("m:leader", NS).text) == 24
+        hdr = md.getparent().find("o:header", NS)
+        local = hdr.findtext("o:identifier", namespaces=NS).split(":", 2)[2]
+        assert rec.findtext("m:controlfield[@tag='001']", namespaces=NS) == local
+        assert rec.find("m:datafield[@tag='245']/m:subfield[@code='a']", NS) is not None
+        md.getparent().remove(md)
+    validate_oai(etree.tostring(env, xml_declaration=True, encoding="UTF-8"),
+                 "oai-pmh-core.xsd")
+    return root
+
+
+def oai(d, query, post=False, headers=None):
+    """One OAI-PMH request; every XML body is validated.  (st, h, body, root)"""
+    hdrs = dict(headers or {})
+    if post:
+        hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+        st, h, b = d.request("POST", "/oai", body=query, headers=hdrs)
+    else:
+        st, h, b = d.request("GET", "/oai?" + query, headers=hdrs)
+    root = None
+    if st == 200 and h.get("content-type", "").startswith("text/xml"):
+        b = decode_body(h, b)
+        root = check_body(b)
+    return st, h, b, root
+
+
+def errors(root):
+    return [e.get("code") for e in root.findall("o:error", NS)]
+
+
+def expect_ok(d, query, post=False):
+    st, h, b, root = oai(d, query, post)
+    assert st == 200 and root is not None, (query, st, b[:300])
+    assert errors(root) == [], (query, b[:1000])
+    return root
+
+
+def walk(d, verb, args, post=False):
+    """Follow a list to its end; returns (items, pages).  Checks the token
+    bookkeeping: cursor, constant completeListSize, empty last token."""
+    item = {"ListIdentifiers": "o:header", "ListRecords": "o:record",
+            "ListSets": "o:set"}[verb]
+    q = "verb=%s&%s" % (verb, urllib.parse.urlencode(args)) if args else "verb=" + verb
+    out, pages, size = [], 0, None
+    while True:
+        root = expect_ok(d, q, post)
+        lst = root.find("o:" + verb, NS)
+        got = lst.findall(item, NS)
+        tok = lst.find("o:resumptionToken", NS)
+        pages += 1
+        if tok is not None:
+            assert tok.get("cursor") == str(len(out)), (tok.attrib, len(out))
+            if size is None:
+                size = tok.get("completeListSize")
+            assert tok.get("completeListSize") == size
+        out.extend(got)
+        if tok is None or not (tok.text or "").strip():
+            if size is not None:
+                assert int(size) == len(out), (size, len(out))
+            return out, pages
+        assert got, "a non-final page with no items"
+        q = "verb=%s&resumptionToken=%s" % (verb, urllib.parse.quote(tok.text))
+
+
+def header_map(items):
+    """identifier -> (datestamp, status, [setSpec]) from headers or records."""
+    out = {}
+    for it in items:
+        h = it if it.tag == "{%s}header" % OAI else it.find("o:header", NS)
+        ident = h.findtext("o:identifier", namespaces=NS)
+        assert ident not in out, "identifier listed twice: " + ident
+        out[ident] = (h.findtext("o:datestamp", namespaces=NS), h.get("status"),
+                      [s.text for s in h.findall("o:setSpec", NS)])
+    return out
+
+
+# ---------------------------------------------------------------- shared daemon
+
+_shared = {}
+
+
+def shared():
+    """The sample collection with seeded datestamps and one old tombstone."""
+    if "d" in _shared:
+        return _shared["d"]
+    d = Daemon(page=9, extra=EXTRA_SETS)
+    recs = source_records(d.records)
+    stamps = {}
+    for i, rid in enumerate(sorted(recs)):
+        stamps[rid] = BASE_TS + i * 86400 + (i * 5 % 24) * 3600 + i * 7
+    seed_state(d.state, recs, stamps, [(TOMB_ID, TOMB_TS, TOMB_SETS)])
+    d.start()
+    _shared.update(d=d, recs=recs, stamps=stamps)
+    all_stamps = dict(stamps)
+    all_stamps[TOMB_ID] = TOMB_TS
+    _shared["all"] = all_stamps
+    # a real token of each list kind, for the error table
+    r = expect_ok(d, "verb=ListIdentifiers&metadataPrefix=oai_dc")
+    _shared["tok_li"] = r.findtext("o:ListIdentifiers/o:resumptionToken", namespaces=NS)
+    r = expect_ok(d, "verb=ListSets")
+    _shared["tok_ls"] = r.findtext("o:ListSets/o:resumptionToken", namespaces=NS)
+    return d
+
+
+# ---------------------------------------------------------------- error table
+
+A = "2020-article-trust-violence-smuggling"
+GOOD = oid(A)
+
+# (query, expected error codes); {li}/{ls} are real tokens, {li_forged} one
+# with a changed byte, {li_cut} a truncated one.
+ERROR_TABLE = [
+    # badVerb: missing, unknown, repeated
+    ("metadataPrefix=oai_dc", {"badVerb"}),
+    ("identifier=" + GOOD, {"badVerb"}),
+    ("verb=", {"badVerb"}),
+    ("verb=Bogus", {"badVerb"}),
+    ("verb=identify", {"badVerb"}),
+    ("verb=ListRecords%20", {"badVerb"}),
+    ("verb=Identify&verb=Identify", {"badVerb"}),
+    ("verb=Identify&verb=ListSets", {"badVerb"}),
+    ("verb=GetRecord&verb=GetRecord&identifier=%s&metadataPrefix=oai_dc" % GOOD, {"badVerb"}),
+    ("VERB=Identify", {"badVerb"}),
+    # Identify: takes no argument
+    ("verb=Identify&foo=bar", {"badArgument"}),
+    ("verb=Identify&identifier=" + GOOD, {"badArgument"}),
+    ("verb=Identify&metadataPrefix=oai_dc", {"badArgument"}),
+    ("verb=Identify&resumptionToken={li}", {"badArgument"}),
+    # ListMetadataFormats
+    ("verb=ListMetadataFormats&metadataPrefix=oai_dc", {"badArgument"}),
+    ("verb=ListMetadataFormats&set=topic", {"badArgument"}),
+    ("verb=ListMetadataFormats&identifier=%s&identifier=%s" % (GOOD, GOOD), {"badArgument"}),
+    ("verb=ListMetadataFormats&identifier=oai:%s:no-such-record" % REPO, {"idDoesNotExist"}),
+    ("verb=ListMetadataFormats&identifier=oai:other.example.org:" + A, {"idDoesNotExist"}),
+    # ListSets
+    ("verb=ListSets&set=topic", {"badArgument"}),
+    ("verb=ListSets&metadataPrefix=oai_dc", {"badArgument"}),
+    ("verb=ListSets&from=2020-01-01", {"badArgument"}),
+    ("verb=ListSets&resumptionToken={ls}&foo=1", {"badArgument"}),
+    ("verb=ListSets&resumptionToken={ls}&resumptionToken={ls}", {"badArgument"}),
+    ("verb=ListSets&resumptionToken=abc", {"badResumptionToken"}),
+    ("verb=ListSets&resumptionToken={li}", {"badResumptionToken"}),
+    # GetRecord
+    ("verb=GetRecord", {"badArgument"}),
+    ("verb=GetRecord&metadataPrefix=oai_dc", {"badArgument"}),
+    ("verb=GetRecord&identifier=" + GOOD, {"badArgument"}),
+    ("verb=GetRecord&identifier=%s&metadataPrefix=oai_dc&set=topic" % GOOD, {"badArgument"}),
+    ("verb=GetRecord&identifier=%s&metadataPrefix=oai_dc&from=2020-01-01" % GOOD, {"badArgument"}),
+    ("verb=GetRecord&identifier=%s&identifier=%s&metadataPrefix=oai_dc" % (GOOD, GOOD), {"badArgument"}),
+    ("verb=GetRecord&resumptionToken={li}", {"badArgument"}),
+    ("verb=GetRecord&identifier=%s&metadataPrefix=bogus" % GOOD, {"cannotDisseminateFormat"}),
+    ("verb=GetRecord&identifier=%s&metadataPrefix=OAI_DC" % GOOD, {"cannotDisseminateFormat"}),
+    ("verb=GetRecord&identifier=oai:%s:no-such-record&metadataPrefix=oai_dc" % REPO, {"idDoesNotExist"}),
+    ("verb=GetRecord&identifier=oai:other.example.org:%s&metadataPrefix=oai_dc" % A, {"idDoesNotExist"}),
+    ("verb=GetRecord&identifier=%s&metadataPrefix=oai_dc" % A, {"idDoesNotExist"}),
+    ("verb=GetRecord&identifier=http://%s/%s&metadataPrefix=oai_dc" % (REPO, A), {"idDoesNotExist"}),
+]
+
+for _v in ("ListIdentifiers", "ListRecords"):
+    _L = "verb=%s&metadataPrefix=oai_dc" % _v
+    ERROR_TABLE += [
+        ("verb=" + _v, {"badArgument"}),
+        ("verb=%s&set=topic" % _v, {"badArgument"}),
+        (_L + "&metadataPrefix=oai_dc", {"badArgument"}),
+        (_L + "&identifier=" + GOOD, {"badArgument"}),
+        (_L + "&foo=bar", {"badArgument"}),
+        (_L + "&set=topic&set=region", {"badArgument"}),
+        (_L + "&resumptionToken={li}", {"badArgument"}),
+        ("verb=%s&set=topic&resumptionToken={li}" % _v, {"badArgument"}),
+        ("verb=%s&from=2020-01-01&resumptionToken={li}" % _v, {"badArgument"}),
+        ("verb=%s&resumptionToken=" % _v, {"badArgument"}),
+        ("verb=%s&metadataPrefix=oai%%20dc" % _v, {"badArgument"}),
+        (_L + "&set=topic::smuggling", {"badArgument"}),
+        (_L + "&set=:topic", {"badArgument"}),
+        # dates: invalid, mixed granularity, not Z, reversed
+        (_L + "&from=2020-02-30", {"badArgument"}),
+        (_L + "&from=2020-13-01", {"badArgument"}),
+        (_L + "&until=2021-01-01T24:00:00Z", {"badArgument"}),
+        (_L + "&until=2021-01-01T12:00:60Z", {"badArgument"}),
+        (_L + "&from=2020", {"badArgument"}),
+        (_L + "&from=2020-01", {"badArgument"}),
+        (_L + "&from=20200101", {"badArgument"}),
+        (_L + "&from=2020-01-01T00:00:00", {"badArgument"}),
+        (_L + "&from=2020-01-01T00:00Z", {"badArgument"}),
+        (_L + "&from=2020-01-01T00:00:00%2B01:00", {"badArgument"}),
+        (_L + "&until=2020-01-01T00:00:00-05:00", {"badArgument"}),
+        (_L + "&from=2020-01-01T00:00:00.5Z", {"badArgument"}),
+        (_L + "&until=2020-01-01T00:00:00z", {"badArgument"}),
+        (_L + "&from=2020-01-01&until=2021-01-01T00:00:00Z", {"badArgument"}),
+        (_L + "&from=2021-01-01T00:00:00Z&until=2022-01-01", {"badArgument"}),
+        (_L + "&from=2022-01-01&until=2021-01-01", {"badArgument"}),
+        # formats
+        ("verb=%s&metadataPrefix=bogus" % _v, {"cannotDisseminateFormat"}),
+        ("verb=%s&metadataPrefix=marc" % _v, {"cannotDisseminateFormat"}),
+        # empty results: unknown set, configured set with no records,
+        # until before earliestDatestamp, from in the future
+        (_L + "&set=nosuch", {"noRecordsMatch"}),
+        (_L + "&set=empty:shelf", {"noRecordsMatch"}),
+        (_L + "&set=topic:smuggling:nothing-below", {"noRecordsMatch"}),
+        (_L + "&until=2019-12-31", {"noRecordsMatch"}),
+        (_L + "&until=" + iso(TOMB_TS - 1), {"noRecordsMatch"}),
+        (_L + "&from=2099-01-01", {"noRecordsMatch"}),
+        (_L + "&from=2099-01-01T00:00:00Z&until=2099-12-31T00:00:00Z", {"noRecordsMatch"}),
+        # tokens: junk, forged, truncated, another list's
+        ("verb=%s&resumptionToken=abc" % _v, {"badResumptionToken"}),
+        ("verb=%s&resumptionToken={li_forged}" % _v, {"badResumptionToken"}),
+        ("verb=%s&resumptionToken={li_cut}" % _v, {"badResumptionToken"}),
+        ("verb=%s&resumptionToken={li}AA" % _v, {"badResumptionToken"}),
+        ("verb=%s&resumptionToken={ls}" % _v, {"badResumptionToken"}),
+        ("verb=%s&resumptionToken=%s" % (_v, "A" * 200), {"badResumptionToken"}),
+    ]
+ERROR_TABLE.append(("verb=ListRecords&resumptionToken={li}", {"badResumptionToken"}))
+
+
+def forge(tok):
+    """Change one character in the middle of a token (still base64url)."""
+    i = len(tok) // 2
+    return tok[:i] + ("B" if tok[i] != "B" else "C") + tok[i + 1:]
+
+
+def table_query(q):
+    s = _shared
+    return q.format(li=s["tok_li"], ls=s["tok_ls"], li_forged=forge(s["tok_li"]),
+                    li_cut=s["tok_li"][:-5])
+
+
+@test
+def test_error_table():
+    d = shared()
+    assert len(ERROR_TABLE) >= 40, len(ERROR_TABLE)
+    url = d.base + "/oai"
+    bad = []
+    for q, want in ERROR_TABLE:
+        q = table_query(q)
+        for post in (False, True):
+            st, h, b, root = oai(d, q, post)
+            try:
+                assert st == 200, st
+                assert h["content-type"] == "text/xml; charset=utf-8", h["content-type"]
+                got = errors(root)
+                assert set(got) == want, got
+                # the third child is the error, nothing else
+                assert [c.tag for c in root] == (["{%s}responseDate" % OAI, "{%s}request" % OAI]
+                                                 + ["{%s}error" % OAI] * len(got))
+                req = root.find("o:request", NS)
+                assert req.text == url, req.text
+                if want & {"badVerb", "badArgument"}:
+                    want_attrs = {}
+                else:
+                    want_attrs = dict(urllib.parse.parse_qsl(q, keep_blank_values=True))
+                assert dict(req.attrib) == want_attrs, dict(req.attrib)
+            except AssertionError as e:
+                bad.append("%s %s: %s\n%s" % ("POST" if post else "GET", q, e,
+                                             b.decode("utf-8", "replace")[:600]))
+    assert not bad, "%d of %d requests wrong:\n" % (len(bad), 2 * len(ERROR_TABLE)) + \
+        "\n".join(bad[:8])
+
+
+@test
+def test_success_request_echo():
+    """Without an error the request element echoes every argument."""
+    d = shared()
+    for q in ("verb=Identify", "verb=ListMetadataFormats",
+              "verb=ListMetadataFormats&identifier=" + GOOD,
+              "verb=ListSets", "verb=GetRecord&identifier=%s&metadataPrefix=marc21" % GOOD,
+              "verb=ListIdentifiers&metadataPrefix=oai_datacite&set=topic&from=2021-01-01&until=2030-01-01",
+              "verb=ListRecords&metadataPrefix=oai_dc&set=region:bulgaria&until=2022-01-01T00:00:00Z"):
+        for post in (False, True):
+            root = expect_ok(d, q, post)
+            req = root.find("o:request", NS)
+            assert dict(req.attrib) == dict(urllib.parse.parse_qsl(q)), (q, dict(req.attrib))
+            assert req.text == d.base + "/oai"
+            verb = req.get("verb")
+            assert root[2].tag == "{%s}%s" % (OAI, verb), root[2].tag
+
+
+# ---------------------------------------------------------------- Identify
+
+@test
+def test_identify():
+    d = shared()
+    for post in (False, True):
+        st, h, b, root = oai(d, "verb=Identify", post)
+        now = parse_iso(root.findtext("o:responseDate", namespaces=NS))
+        assert abs(now - time.time()) < 300, root.findtext("o:responseDate", namespaces=NS)
+        # byte-identical: base-url + the endpoint path, nothing re-encoded
+        assert b"<baseURL>" + d.base.encode() + b"/oai</baseURL>" in b
+        idf = root.find("o:Identify", NS)
+        t = lambda n: idf.findtext("o:" + n, namespaces=NS)  # noqa: E731
+        assert t("repositoryName") == "Test Centre for Cross-Border Crime Research"
+        assert t("baseURL") == d.base + "/oai"
+        assert t("protocolVersion") == "2.0"
+        assert [e.text for e in idf.findall("o:adminEmail", NS)] == [
+            "admin@research.example.org", "oai@research.example.org"]
+        # the tombstone is the oldest change
+        assert t("earliestDatestamp") == iso(TOMB_TS), t("earliestDatestamp")
+        assert t("deletedRecord") == "persistent"
+        assert t("granularity") == "YYYY-MM-DDThh:mm:ssZ"
+        assert sorted(e.text for e in idf.findall("o:compression", NS)) == ["deflate", "gzip"]
+        oi = idf.find("o:description/id:oai-identifier", NS)
+        assert oi is not None, "no oai-identifier description"
+        assert oi.findtext("id:scheme", namespaces=NS) == "oai"
+        assert oi.findtext("id:repositoryIdentifier", namespaces=NS) == REPO
+        assert oi.findtext("id:delimiter", namespaces=NS) == ":"
+        sample = oi.findtext("id:sampleIdentifier", namespaces=NS)
+        assert sample.startswith("oai:%s:" % REPO)
+    r = expect_ok(d, "verb=GetRecord&metadataPrefix=oai_dc&identifier=" + sample)
+    assert r.findtext("o:GetRecord/o:record/o:header/o:identifier", namespaces=NS) == sample
+
+
+@test
+def test_list_metadata_formats():
+    d = shared()
+    for q in ("verb=ListMetadataFormats", "verb=ListMetadataFormats&identifier=" + GOOD):
+        r = expect_ok(d, q)
+        got = [(f.findtext("o:metadataPrefix", namespaces=NS),
+                f.findtext("o:metadataNamespace", namespaces=NS))
+               for f in r.findall("o:ListMetadataFormats/o:metadataFormat", NS)]
+        assert got == [("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc/"),
+                       ("marc21", MARC),
+                       ("oai_datacite", "http://schema.datacite.org/oai/oai-1.1/")], got
+
+
+# ---------------------------------------------------------------- compression
+
+def strip_date(b):
+    return re.sub(rb"<responseDate>[^<]*</responseDate>", b"", b)
+
+
+@test
+def test_compression():
+    d = shared()
+    for q in ("verb=Identify", "verb=ListRecords&metadataPrefix=oai_datacite&set=topic"):
+        st, h, plain = d.get("/oai?" + q)
+        assert st == 200 and "content-encoding" not in h, h
+        check_body(plain)
+        for ae, want in (("gzip", "gzip"), ("deflate", "deflate"),
+                         ("gzip;q=0, deflate", "deflate"), ("identity", None),
+                         ("br", None), ("deflate, gzip", "gzip")):
+            st, h, raw = d.get("/oai?" + q, headers={"Accept-Encoding": ae})
+            assert st == 200
+            assert h.get("content-encoding") == want, (ae, h)
+            assert "accept-encoding" in h.get("vary", "").lower(), h
+            body = decode_body(h, raw)
+            check_body(body)
+            assert strip_date(body) == strip_date(plain), ae
+            if want:
+                assert len(raw) < len(body)
+        # POST gets the same treatment
+        st, h, b, root = oai(d, q, post=True, headers={"Accept-Encoding": "gzip"})
+        assert h.get("content-encoding") == "gzip" and root is not None
+
+
+# ---------------------------------------------------------------- malformed input
+
+def alive(d):
+    assert d.proc.poll() is None, "daemon died:\n" + d.logtext()[-3000:]
+    st, _, _ = d.get("/healthz")
+    assert st == 200, st
+
+
+def raw_http(d, data):
+    """Send raw bytes; returns the status code (0 if the server just closed)."""
+    s = socket.create_connection(("127.0.0.1", d.port), timeout=30)
+    try:
+        s.sendall(data)
+        buf = b""
+        while b"\r\n" not in buf:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            buf += chunk
+    finally:
+        s.close()
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", buf)
+    return int(m.group(1)) if m else 0
+
+
+@test
+def test_malformed_input():
+    d = shared()
+    many = "verb=Identify&" + "&".join("a%d=%d" % (i, i) for i in range(10000))
+    cases = [
+        "verb=GetRecord&metadataPrefix=oai_dc&identifier=" + "a" * 100000,
+        "verb=ListRecords&metadataPrefix=oai_dc&set=" + "x" * 5000,
+        "verb=ListRecords&resumptionToken=" + "A" * 20000,
+        "verb=Identify&x=%zz", "verb=Identify%", "verb=%", "verb=Identify&x=%4",
+        "verb=%49dentify", "verb=Identify&x=%00", "verb=Ident%00ify",
+        "verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:%s:%%00%s" % (REPO, A),
+        "verb=ListRecords&metadataPrefix=oai_dc&set=%C3%28",
+        "verb=ListRecords&metadataPrefix=oai_dc&set=%FF%FE",
+        "verb=ListRecords&metadataPrefix=oai_dc&set=%01",
+        "verb=ListRecords&metadataPrefix=oai_dc&set=%EF%BF%BE",
+        "verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:other.example.org:" + A,
+        "verb=Identify&&&&", "&&&", "=&=&=", "verb", "verb&verb", "==verb==Identify",
+        "verb=Identify&" + "=" * 3000,
+        many,
+        "verb=ListIdentifiers&metadataPrefix=oai_dc&from=" + "9" * 4000,
+        "verb=ListIdentifiers&metadataPrefix=oai_dc&from=99999-01-01",
+        "verb=ListIdentifiers&metadataPrefix=oai_dc&from=-2020-01-01",
+        "verb=ListIdentifiers&metadataPrefix=oai_dc&until=0000-00-00",
+        "verb=ListIdentifiers&metadataPrefix=%3Cx%3E&set=%22%3E%3C",
+    ]
+    seen = {}
+    for q in cases:
+        for post in (False, True):
+            st, h, b, root = oai(d, q, post)
+            assert st < 500, (q[:100], st, b[:200])
+            if st == 200:
+                assert root is not None, (q[:100], b[:200])
+                if q == "verb=%49dentify":
+                    assert errors(root) == [], b[:500]
+                elif q != "verb=Identify&&&&":
+                    assert errors(root), (q[:100], b[:500])
+            else:
+                assert 400 <= st < 500, st
+            seen[st] = seen.get(st, 0) + 1
+        alive(d)
+    # NUL bytes and invalid percent-encoding in a POST body, raw
+    for body in (b"verb=Identify\x00&x=1", b"verb=Iden\x00tify", b"\x00\x00\x00",
+                 b"verb=GetRecord&metadataPrefix=oai_dc&identifier=" + GOOD.encode() + b"\x00",
+                 b"verb=Identify&x=\xff\xfe", b"verb=ListSets&resumptionToken=%zz%"):
+        st, h, b = d.request("POST", "/oai", body=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        assert st == 200, (body, st)
+        root = check_body(b)
+        assert errors(root), (body, b[:300])
+        assert set(errors(root)) <= {"badArgument", "badVerb"}, b[:500]
+    # a POST body over the server's limit, a wrong content type
+    st, h, b = d.request("POST", "/oai", body=many.encode() * 4, headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    assert 400 <= st < 500 or (st == 200 and errors(check_body(b))), st
+    st, h, b = d.request("POST", "/oai", body=b"verb=Identify",
+                         headers={"Content-Type": "text/plain"})
+    assert 400 <= st < 500, st
+    # raw request lines http.client would refuse to send
+    for line in (b"GET /oai?verb=Identify\x00 HTTP/1.1\r\nHost: x\r\n\r\n",
+                 b"GET /oai?verb=Identify%zz%%% HTTP/1.1\r\nHost: x\r\n\r\n",
+                 b"GET /oai?verb=Identify\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+                 b"GET /oai?" + b"verb=Identify&" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"):
+        st = raw_http(d, line)
+        assert st == 0 or st < 500, (line[:60], st)
+        alive(d)
+    alive(d)
+
+
+# ---------------------------------------------------------------- overload
+
+@test
+def test_overload_503():
+    gen = os.path.join(ROOT, "bench", "gen_records.py")
+    tmp = Daemon(page=1000, entries=1000, extra="oai-max-requests 1\noai-retry-after 7\n",
+                 records=os.path.join(SAMPLES, "reports"))
+    shutil.rmtree(tmp.records)
+    subprocess.run(["/usr/bin/python3", gen, tmp.records, "2000"], check=True,
+                   stdout=subprocess.DEVNULL)
+    d = tmp.start()
+    results, lock = [], threading.Lock()
+    validated = set()
+
+    def one(barrier, fmt):
+        barrier.wait()
+        st, h, b = d.get("/oai?verb=ListRecords&metadataPrefix=" + fmt)
+        with lock:
+            results.append((st, h, b, fmt))
+
+    got503 = 0
+    for rnd in range(8):
+        barrier = threading.Barrier(12)
+        ths = [threading.Thread(target=one, args=(barrier, FORMATS[i % 3])) for i in range(12)]
+        for t in ths:
+            t.start()
+        for t in ths:
+            t.join()
+        for st, h, b, fmt in results:
+            assert st in (200, 503), (st, b[:300])
+            if st == 503:
+                got503 += 1
+                assert h.get("retry-after") == "7", h
+                assert not b.startswith(b"<?xml"), b[:100]
+            else:
+                key = (fmt, hashlib.sha256(strip_date(b)).digest())
+                if key not in validated:
+                    root = check_body(b)
+                    assert errors(root) == [] and len(root.findall(
+                        "o:ListRecords/o:record", NS)) == 1000
+                    validated.add(key)
+        results.clear()
+        if got503 and rnd >= 1:
+            break
+    assert got503 > 0, "no request was turned away with oai-max-requests 1"
+    # every slot was given back: sequential requests all succeed
+    for _ in range(5):
+        expect_ok(d, "verb=Identify")
+    alive(d)
+    d.stop()
+
+
+# ---------------------------------------------------------------- deletion
+
+def get_header(d, local, fmt):
+    r = expect_ok(d, "verb=GetRecord&metadataPrefix=%s&identifier=%s" % (fmt, oid(local)))
+    rec = r.find("o:GetRecord/o:record", NS)
+    return rec.find("o:header", NS), rec.find("o:metadata", NS)
+
+
+def reload_and_wait(d, pred, what):
+    d.signal(signal.SIGHUP)
+    return d.wait_for(pred, timeout=20, what=what)
+
+
+def wait_next_second(t):
+    while time.time() < t + 1.05:
+        time.sleep(0.05)
+
+
+@test
+def test_deletion_and_restore():
+    d = Daemon(page=7).start()
+    victim = "2016-book-crime-without-borders"
+    recs = source_records(d.records)
+    path = recs[victim]["path"]
+    with open(path, "rb") as f:
+        content = f.read()
+    h0, md = get_header(d, victim, "oai_dc")
+    assert h0.get("status") is None and md is not None
+    ds0 = h0.findtext("o:datestamp", namespaces=NS)
+    sets0 = [s.text for s in h0.findall("o:setSpec", NS)]
+    assert sets0 == recs[victim]["sets"], sets0
+    wait_next_second(parse_iso(ds0))
+    os.unlink(path)
+    reload_and_wait(d, lambda: get_header(d, victim, "oai_dc")[0].get("status") == "deleted",
+                    "the record to be deleted")
+    ds_del = None
+    for fmt in FORMATS:
+        h, md = get_header(d, victim, fmt)
+        assert h.get("status") == "deleted" and md is None, fmt
+        ds = h.findtext("o:datestamp", namespaces=NS)
+        assert ds_del in (None, ds)
+        ds_del = ds
+        assert [s.text for s in h.findall("o:setSpec", NS)] == sets0
+    assert parse_iso(ds_del) > parse_iso(ds0), (ds0, ds_del)
+    for verb in ("ListIdentifiers", "ListRecords"):
+        items, _ = walk(d, verb, {"metadataPrefix": "marc21"})
+        hm = header_map(items)
+        assert set(hm) == {oid(r) for r in recs}, "deleted record lost from the list"
+        assert hm[oid(victim)][:2] == (ds_del, "deleted"), hm[oid(victim)]
+        assert sum(1 for v in hm.values() if v[1] == "deleted") == 1
+        if verb == "ListRecords":
+            dead = [r for r in items if r.find("o:header", NS).get("status") == "deleted"]
+            assert len(dead) == 1 and dead[0].find("o:metadata", NS) is None
+    # a deletion is only listed from its own datestamp on
+    items, _ = walk(d, "ListIdentifiers", {"metadataPrefix": "oai_dc", "from": ds_del})
+    assert oid(victim) in header_map(items)
+    # persistent: survives a restart with the same datestamp
+    d.stop()
+    d.start()
+    h, md = get_header(d, victim, "oai_datacite")
+    assert h.get("status") == "deleted" and h.findtext("o:datestamp", namespaces=NS) == ds_del
+    # the file comes back: live again, later datestamp
+    wait_next_second(parse_iso(ds_del))
+    with open(path, "wb") as f:
+        f.write(content)
+    reload_and_wait(d, lambda: get_header(d, victim, "oai_dc")[0].get("status") is None,
+                    "the record to come back")
+    for fmt in FORMATS:
+        h, md = get_header(d, victim, fmt)
+        assert h.get("status") is None and md is not None
+        assert parse_iso(h.findtext("o:datestamp", namespaces=NS)) > parse_iso(ds_del)
+    items, _ = walk(d, "ListIdentifiers", {"metadataPrefix": "oai_dc"})
+    assert all(v[1] is None for v in header_map(items).values())
+    d.stop()
+
+
+@test
+def test_restart_keeps_datestamps():
+    d = Daemon(page=10).start()
+    before = header_map(walk(d, "ListIdentifiers", {"metadataPrefix": "oai_dc"})[0])
+    assert len(before) == 34
+    wait_next_second(max(parse_iso(v[0]) for v in before.values()))
+    recs = source_records(d.records)
+    touched = "2021-labour-exploitation-norway"
+    changed = "2009-wp-measuring-corruption"
+    os.utime(recs[touched]["path"])          # a newer mtime, same bytes
+    d.stop()
+    d.start()
+    after = header_map(walk(d, "ListIdentifiers", {"metadataPrefix": "oai_dc"})[0])
+    assert after == before, "datestamps changed across a restart"
+    # a reload after touch keeps it too; a real edit changes only that one
+    os.utime(recs[touched]["path"])
+    p = recs[changed]["path"]
+    with open(p, encoding="utf-8") as f:
+        text = f.read()
+    with open(p, "w", encoding="utf-8") as f:
+        f.write(text.replace("</record>", "<!-- edited -->\n</record>"))
+    d.signal(signal.SIGHUP)
+
+    def edited():
+        try:    # a walk that straddles the reload may list the edit twice
+            m = header_map(walk(d, "ListIdentifiers", {"metadataPrefix": "oai_dc"})[0])
+        except AssertionError:
+            return None
+        return m if m[oid(changed)][0] != before[oid(changed)][0] else None
+    cur = d.wait_for(edited, what="the edited record's new datestamp")
+    for k, v in cur.items():
+        if k == oid(changed):
+            assert parse_iso(v[0]) > parse_iso(before[k][0])
+        else:
+            assert v == before[k], (k, v, before[k])
+    d.stop()
+    d.start()
+    assert header_map(walk(d, "ListIdentifiers", {"metadataPrefix": "oai_dc"})[0]) == cur
+    d.stop()
+
+
+# ---------------------------------------------------------------- sets
+
+def expected_sets():
+    recs = _shared["recs"]
+    specs = set()
+    for r in list(recs.values()) + [{"sets": TOMB_SETS}]:
+        for s in r["sets"]:
+            parts = s.split(":")
+            for i in range(1, len(parts) + 1):
+                specs.add(":".join(parts[:i]))
+    return specs
+
+
+def members(spec):
+    """Local ids (tombstone included) in spec or below it."""
+    out = set()
+    recs = dict(_shared["recs"])
+    recs[TOMB_ID] = {"sets": TOMB_SETS}
+    for rid, r in recs.items():
+        if any(s == spec or s.startswith(spec + ":") for s in r["sets"]):
+            out.add(rid)
+    return out
+
+
+@test
+def test_list_sets():
+    d = shared()
+    items, pages = walk(d, "ListSets", {})
+    assert pages > 1
+    got = {}
+    for s in items:
+        spec = s.findtext("o:setSpec", namespaces=NS)
+        assert spec not in got, "set listed twice: " + spec
+        got[spec] = (s.findtext("o:setName", namespaces=NS),
+                     s.findtext("o:setDescription/oai_dc:dc/dc:description", namespaces=NS))
+    want = expected_sets()
+    # every set a record is in, with its parents; configured ones besides
+    assert want <= set(got), sorted(want - set(got))
+    assert set(got) <= want | {"empty:shelf", "empty"}, sorted(set(got) - want)
+    assert got["topic"] == ("Topics", "Everything by topic"), got["topic"]
+    assert got["region:bulgaria"] == ("Bulgaria", None), got["region:bulgaria"]
+    assert got["topic:smuggling"] == ("Smuggling", "Smuggling of goods and migrants")
+    assert got["region"][0] in ("region", "Region", "Regions"), got["region"]
+    if "empty:shelf" in got:
+        assert got["empty:shelf"] == ("Empty shelf", "Nothing here yet")
+
+
+@test
+def test_set_selection():
+    d = shared()
+    for spec in sorted(expected_sets()):
+        want = {oid(r) for r in members(spec)}
+        for verb, fmt in (("ListIdentifiers", "oai_dc"), ("ListRecords", "oai_datacite")):
+            items, _ = walk(d, verb, {"metadataPrefix": fmt, "set": spec})
+            hm = header_map(items)
+            assert set(hm) == want, (spec, verb, sorted(set(hm) ^ want))
+
+
+@test
+def test_setspecs_identical_everywhere():
+    d = shared()
+    recs = _shared["recs"]
+    li = header_map(walk(d, "ListIdentifiers", {"metadataPrefix": "oai_dc"})[0])
+    assert set(li) == {oid(r) for r in recs} | {oid(TOMB_ID)}
+    assert li[oid(TOMB_ID)] == (iso(TOMB_TS), "deleted", TOMB_SETS), li[oid(TOMB_ID)]
+    for fmt in FORMATS:
+        lr = header_map(walk(d, "ListRecords", {"metadataPrefix": fmt})[0])
+        assert lr == li, fmt
+    for rid in sorted(recs)[::3] + [TOMB_ID]:
+        h, _ = get_header(d, rid, FORMATS[len(rid) % 3])
+        got = (h.findtext("o:datestamp", namespaces=NS), h.get("status"),
+               [s.text for s in h.findall("o:setSpec", NS)])
+        assert got == li[oid(rid)], (rid, got)
+    for rid in recs:
+        assert li[oid(rid)] == (iso(_shared["stamps"][rid]), None, recs[rid]["sets"]), rid
+
+
+# ---------------------------------------------------------------- from / until
+
+@test
+def test_from_until_inclusive():
+    d = shared()
+    allts = _shared["all"]
+    ids = sorted(allts, key=lambda r: (allts[r], r))
+
+    def check(args, pred, what):
+        want = {oid(r) for r in ids if pred(allts[r])}
+        args = dict(args, metadataPrefix="oai_dc")
+        if not want:
+            st, h, b, root = oai(d, "verb=ListIdentifiers&" + urllib.parse.urlencode(args))
+            assert errors(root) == ["noRecordsMatch"], (what, b[:400])
+            return
+        for verb in ("ListIdentifiers", "ListRecords")[:1 + (len(what) % 2)]:
+            got = set(header_map(walk(d, verb, args)[0]))
+            assert got == want, (what, verb, sorted(got ^ want))
+
+    for k in (0, 1, 17, len(ids) - 1):
+        t = allts[ids[k]]
+        d0 = t - t % 86400
+        check({"from": iso(t)}, lambda x: x >= t, "from exact %d" % k)
+        check({"from": iso(t + 1)}, lambda x: x > t, "from +1s %d" % k)
+        check({"until": iso(t)}, lambda x: x <= t, "until exact %d" % k)
+        check({"until": iso(t - 1)}, lambda x: x < t, "until -1s %d" % k)
+        check({"from": iso(t), "until": iso(t)}, lambda x: x == t, "from=until %d" % k)
+        check({"from": day(t)}, lambda x: x >= d0, "from day %d" % k)
+        check({"until": day(t)}, lambda x: x < d0 + 86400, "until day %d" % k)
+        check({"from": day(t), "until": day(t)},
+              lambda x: d0 <= x < d0 + 86400, "from=until day %d" % k)
+    t1, t2 = allts[ids[3]], allts[ids[20]]
+    check({"from": day(t1), "until": day(t2)},
+          lambda x: t1 - t1 % 86400 <= x < t2 - t2 % 86400 + 86400, "day range")
+    check({"from": iso(t1), "until": iso(t2)}, lambda x: t1 <= x <= t2, "second range")
+    # a set and dates together
+    spec = "region:bulgaria"
+    mem = members(spec)
+    want = {oid(r) for r in mem if t1 <= allts[r] <= t2}
+    got = set(header_map(walk(d, "ListIdentifiers", {"metadataPrefix": "marc21", "set": spec,
+                                                     "from": iso(t1), "until": iso(t2)})[0]))
+    assert got == want, sorted(got ^ want)
+
+
+@test
+def test_get_record_all_formats():
+    d = shared()
+    recs = _shared["recs"]
+    for rid in sorted(recs)[::4]:
+        for fmt in FORMATS:
+            h, md = get_header(d, rid, fmt)
+            assert h.findtext("o:identifier", namespaces=NS) == oid(rid)
+            assert md is not None and len(md) == 1
+    # a tombstone has no metadata in any format
+    for fmt in FORMATS:
+        h, md = get_header(d, TOMB_ID, fmt)
+        assert h.get("status") == "deleted" and md is None
+
+
+if not HAVE_STANDARDS:
+    skip("schema validation of OAI-PMH bodies: %s not found" % STANDARDS)
+run()
