@@ -232,12 +232,21 @@ http_serve_doc(struct http_req *req, struct MHD_Connection *c,
 	int			 gz = d->gz != NULL && http_accepts(c, "gzip");
 	const char		*etag = gz ? d->etag_gz : d->etag;
 	size_t			 len = gz ? d->gzlen : d->len;
+	char			 clen[32];
 
 	if (http_not_modified(c, etag, d->last_modified)) {
 		r = MHD_create_response_from_buffer(0, NULL,
 		    MHD_RESPMEM_PERSISTENT);
 		if (r == NULL)
 			return MHD_NO;
+		/*
+		 * libmicrohttpd would send "Content-Length: 0", which RFC 9110
+		 * 8.6 forbids on a 304 unless it is the 200's length: say that.
+		 */
+		snprintf(clen, sizeof(clen), "%zu", len);
+		MHD_set_response_options(r, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH,
+		    MHD_RO_END);
+		MHD_add_response_header(r, "Content-Length", clen);
 		http_doc_headers(r, req->snap, d, etag);
 		return http_queue(req, c, 304, r, 0);
 	}
@@ -254,7 +263,12 @@ http_serve_doc(struct http_req *req, struct MHD_Connection *c,
 	return http_queue(req, c, 200, r, len);
 }
 
-/* Compress b in place: gzip (window bits 31) or HTTP "deflate" (zlib). */
+/*
+ * Compress b in place: gzip (window bits 31) or HTTP "deflate" (zlib).
+ * Level 1, as nginx's gzip_comp_level defaults to: on the fly the deflate
+ * costs far more than building an OAI-PMH page from cached blocks, and
+ * level 1 is about twice as fast as 6 for some 35% more bytes on XML.
+ */
 static int
 http_compress(struct buf *b, int gzip)
 {
@@ -265,7 +279,7 @@ http_compress(struct buf *b, int gzip)
 	memset(&z, 0, sizeof(z));
 	if ((out = malloc(cap + 1)) == NULL)
 		return -1;
-	if (deflateInit2(&z, 6, Z_DEFLATED, gzip ? 31 : 15, 8,
+	if (deflateInit2(&z, 1, Z_DEFLATED, gzip ? 31 : 15, 8,
 	    Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(out);
 		return -1;

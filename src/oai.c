@@ -8,7 +8,17 @@
  * a token's key are binary searches: O(log n) per request however deep the
  * harvest, with no offsets and no server-side state.
  *
- * Responses are streamed with xw straight into the output buffer.
+ * Output.  Responses are pretty-printed XML written by libxml2's writer
+ * (xw), but a list page must cost little more than copying bytes, so a page
+ * is assembled: the constant envelope is written as literal bytes (exactly
+ * what the writer would write), everything derived from the request (the
+ * echo, error messages) and every small verb body is written by xw as a
+ * "fragment" (see frag_open()), and each item is the block of bytes the
+ * writer produced for it, kept on the immutable record by the record cache
+ * (record.h) per metadata format, so every later page, harvest or
+ * GetRecord copies it instead of rendering it again.  A block depends on the
+ * record, the format, and the configuration values in resp.key; a deleted
+ * item has no record and is rendered every time.
  */
 #include <stdint.h>
 #include <string.h>
@@ -29,6 +39,14 @@
 #define OAI_PAGE_DEFAULT 100
 #define OAI_TMP_MAX	(64 * 1024)
 
+/* What the writer writes for the document start and end (see respond()). */
+#define OAI_HEAD	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"	\
+    "<OAI-PMH xmlns=\"" OAI_NS "\" xmlns:xsi=\"" OAI_XSI_NS "\" "	\
+    "xsi:schemaLocation=\"" OAI_NS " " OAI_XSD "\">\n"		\
+    "  <responseDate>%s</responseDate>\n"
+#define OAI_TAIL	"</OAI-PMH>\n"
+#define OAI_TAG_HEADER	0	/* record cache tag of a bare <header> */
+
 const struct oai_format *const oai_formats[] = {
 	&oai_format_dc, &oai_format_marc, &oai_format_datacite, NULL
 };
@@ -40,8 +58,10 @@ struct resp {
 	struct oai_req		 req;
 	struct xw		 xw;
 	struct buf		 tmp;	/* identifiers, tokens */
+	struct buf		 frag;	/* the fragment being written */
+	struct buf		 key;	/* what cached blocks depend on */
 	struct err		*e;
-	int			 failed;	/* a format writer failed */
+	int			 failed;	/* e is set */
 };
 
 /* A list in (datestamp, id) order: all items, or one set's index. */
@@ -49,6 +69,20 @@ struct view {
 	const struct snap	*s;
 	const size_t		*idx;	/* NULL: s->items itself */
 	size_t			 n;
+};
+
+/*
+ * What a ListIdentifiers / ListRecords page or a GetRecord sends, worked out
+ * before anything is written: positions [start, end) of the view, within
+ * the selected range [lo, hi).
+ */
+struct plan {
+	const struct oai_format	*f;	/* NULL: headers only */
+	struct view		 v;
+	size_t			 lo, hi, start, end;
+	int			 resumed;
+	const struct snap_item	*one;	/* GetRecord */
+	struct oai_token	 t;
 };
 
 const struct oai_format *
@@ -122,6 +156,79 @@ view_after(const struct view *v, int64_t ds, const char *id)
 	return lo;
 }
 
+/* An internal failure: the first message wins. */
+static int
+fail(struct resp *r, const char *msg)
+{
+	if (!r->failed)
+		err_set(r->e, "%s", msg);
+	r->failed = 1;
+	return -1;
+}
+
+/*
+ * Fragments.  Pretty-printing indents by nesting depth, so a piece written
+ * by a writer of its own would not be the bytes the same piece gets inside
+ * the document.  A fragment is therefore written inside depth dummy
+ * elements and cut out of them: the result is exactly what the document's
+ * writer would have written at that depth, and well-formed because libxml2
+ * wrote it.  r->xw is the fragment's writer in between.
+ */
+#define FRAG_DEPTH_MAX	2
+static const char *const frag_head[FRAG_DEPTH_MAX + 1] = {
+	"", "<x>\n", "<x>\n  <x>\n"
+};
+static const char *const frag_tail[FRAG_DEPTH_MAX + 1] = {
+	"", "</x>\n", "  </x>\n</x>\n"
+};
+
+static int
+frag_open(struct resp *r, int depth)
+{
+	int	 i;
+
+	buf_reset(&r->frag);
+	if (xw_open(&r->xw, &r->frag, 1, 0) == -1)
+		return fail(r, "cannot start the XML writer");
+	for (i = 0; i < depth; i++)
+		xw_start(&r->xw, "x");
+	return 0;
+}
+
+/* Finish the fragment: its bytes are r->frag.data + *off, *len of them. */
+static int
+frag_close(struct resp *r, int depth, size_t *off, size_t *len)
+{
+	const char	*b;
+	size_t		 hl = strlen(frag_head[depth]);
+	size_t		 tl = strlen(frag_tail[depth]);
+
+	if (xw_close(&r->xw) == -1 || r->failed)
+		return fail(r, "OAI-PMH response over the output cap");
+	b = r->frag.data;	/* closing flushes, which may move it */
+	/* Anything else means the writer's layout is not what we assume. */
+	if (b == NULL || r->frag.len < hl + tl ||
+	    memcmp(b, frag_head[depth], hl) != 0 ||
+	    memcmp(b + r->frag.len - tl, frag_tail[depth], tl) != 0)
+		return fail(r, "unexpected XML writer output");
+	*off = hl;
+	*len = r->frag.len - hl - tl;
+	return 0;
+}
+
+/* Append the finished fragment to out. */
+static int
+frag_append(struct resp *r, int depth, struct buf *out)
+{
+	size_t	 off, len;
+
+	if (frag_close(r, depth, &off, &len) == -1)
+		return -1;
+	if (buf_add(out, r->frag.data + off, len) == -1)
+		return fail(r, "OAI-PMH response over the output cap");
+	return 0;
+}
+
 static void
 write_errors(struct resp *r)
 {
@@ -173,14 +280,58 @@ write_record(struct resp *r, const struct snap_item *it,
 	if (it->rec != NULL) {
 		xw_start(&r->xw, "metadata");
 		if (!r->xw.failed && f->write(&r->xw, r->s, it->rec) == -1) {
-			err_set(r->e, "%s: metadata format %s failed",
-			    it->id, f->prefix);
+			if (!r->failed)
+				err_set(r->e, "%s: metadata format %s failed",
+				    it->id, f->prefix);
 			r->failed = 1;
 			r->xw.failed = 1;
 		}
 		xw_end(&r->xw);
 	}
 	xw_end(&r->xw);
+}
+
+/*
+ * Append an item's <record> (f != NULL) or <header> block, as written at
+ * depth 2 (OAI-PMH, the verb's element, the block), from the record's cache
+ * when it is there, else rendered and offered to the cache.
+ */
+static int
+item_block(struct resp *r, const struct snap_item *it,
+    const struct oai_format *f, struct buf *out)
+{
+	const struct record_cache	*c = NULL;
+	int				 tag = OAI_TAG_HEADER;
+	size_t				 off, len;
+
+	while (f != NULL && oai_formats[tag] != NULL && oai_formats[tag] != f)
+		tag++;
+	if (f != NULL)
+		tag++;
+	if (it->rec != NULL)
+		c = record_cache_find(it->rec, tag, r->key.data, r->key.len);
+	if (c == NULL) {
+		if (frag_open(r, 2) == -1)
+			return -1;
+		if (f != NULL)
+			write_record(r, it, f);
+		else
+			write_header(r, it);
+		if (frag_close(r, 2, &off, &len) == -1)
+			return -1;
+		if (it->rec == NULL || (c = record_cache_add(it->rec, tag,
+		    r->key.data, r->key.len, r->frag.data + off, len)) ==
+		    NULL) {
+			if (buf_add(out, r->frag.data + off, len) == -1)
+				goto full;
+			return 0;
+		}
+	}
+	if (buf_add(out, c->data + c->keylen, c->len) == -1)
+		goto full;
+	return 0;
+full:
+	return fail(r, "OAI-PMH response over the output cap");
 }
 
 /* The oai-identifier description (guidelines-oai-identifier section 3). */
@@ -278,22 +429,26 @@ out:
 	write_errors(r);
 }
 
-static void
-verb_get_record(struct resp *r)
+/* GetRecord: 0 when there is a record to send, -1 after an OAI error. */
+static int
+plan_get(struct resp *r, struct plan *p)
 {
-	const struct snap_item	*it = find_item(r, r->req.identifier);
-	const struct oai_format	*f = oai_format_find(r->req.prefix);
-
-	if (f == NULL)
+	p->one = find_item(r, r->req.identifier);
+	p->f = oai_format_find(r->req.prefix);
+	if (p->f == NULL)
 		oai_req_error(&r->req, OAI_ERR_CANNOT_DISSEMINATE,
 		    "metadata format '%s' is not supported", r->req.prefix);
-	if (r->req.nerrs > 0) {
-		write_errors(r);
-		return;
-	}
-	xw_start(&r->xw, "GetRecord");
-	write_record(r, it, f);
-	xw_end(&r->xw);
+	return r->req.nerrs > 0 ? -1 : 0;
+}
+
+static int
+emit_get(struct resp *r, struct plan *p, struct buf *out)
+{
+	if (buf_addstr(out, "  <GetRecord>\n") == -1 ||
+	    item_block(r, p->one, p->f, out) == -1 ||
+	    buf_addstr(out, "  </GetRecord>\n") == -1)
+		return fail(r, "OAI-PMH response over the output cap");
+	return 0;
 }
 
 /*
@@ -395,48 +550,87 @@ view_init(struct view *v, const struct snap *s, const char *set)
 	}
 }
 
-/* ListIdentifiers and ListRecords. */
-static void
-verb_list_items(struct resp *r)
+/*
+ * ListIdentifiers and ListRecords: 0 when there is a page to send, -1
+ * after an OAI error.
+ */
+static int
+plan_items(struct resp *r, struct plan *p)
 {
-	struct oai_token	 t;
-	struct view		 v;
-	const struct oai_format	*f;
-	size_t			 lo, hi, start, end, i;
-	int			 resumed = r->req.token != NULL;
+	struct oai_token	*t = &p->t;
 
-	if ((resumed ? token_load(r, &t) : list_start(r, &t)) == -1)
-		goto errors;
-	f = oai_format_find(t.prefix);
-	view_init(&v, r->s, t.set);
-	lo = t.from == INT64_MIN ? 0 : view_lower(&v, t.from);
-	hi = t.until == INT64_MAX ? v.n : view_lower(&v, t.until + 1);
-	hi = hi < lo ? lo : hi;
-	start = resumed ? view_after(&v, t.last_ds, t.last) : lo;
-	start = start < lo ? lo : start;
-	if (start >= hi) {
-		oai_req_error(&r->req, OAI_ERR_NO_RECORDS, resumed ?
+	p->resumed = r->req.token != NULL;
+	if ((p->resumed ? token_load(r, t) : list_start(r, t)) == -1)
+		return -1;
+	if (r->req.verb == OAI_LIST_RECORDS)
+		p->f = oai_format_find(t->prefix);
+	view_init(&p->v, r->s, t->set);
+	p->lo = t->from == INT64_MIN ? 0 : view_lower(&p->v, t->from);
+	p->hi = t->until == INT64_MAX ? p->v.n :
+	    view_lower(&p->v, t->until + 1);
+	p->hi = p->hi < p->lo ? p->lo : p->hi;
+	p->start = p->resumed ? view_after(&p->v, t->last_ds, t->last) :
+	    p->lo;
+	p->start = p->start < p->lo ? p->lo : p->start;
+	if (p->start >= p->hi) {
+		oai_req_error(&r->req, OAI_ERR_NO_RECORDS, p->resumed ?
 		    "no records remain in this list" :
 		    "no records match the request");
-		goto errors;
+		return -1;
 	}
-	end = hi - start > page_size(r) ? start + page_size(r) : hi;
-	xw_start(&r->xw, oai_verb_name(r->req.verb));
-	for (i = start; i < end; i++) {
-		if (r->req.verb == OAI_LIST_RECORDS)
-			write_record(r, view_at(&v, i), f);
-		else
-			write_header(r, view_at(&v, i));
+	p->end = p->hi - p->start > page_size(r) ? p->start + page_size(r) :
+	    p->hi;
+	return 0;
+}
+
+/*
+ * The <resumptionToken> at depth 2, as write_token() would write it: with
+ * completeListSize and cursor on every page, empty on the last one.  The
+ * token is URL-safe base64, which needs no escaping.
+ */
+static int
+emit_token(struct resp *r, struct plan *p, struct buf *out)
+{
+	struct oai_token	*t = &p->t;
+	const struct snap_item	*last = view_at(&p->v, p->end - 1);
+	uint64_t		 cursor = t->cursor;
+	int			 more = p->end < p->hi;
+
+	t->last_ds = last->datestamp;
+	t->last = last->id;
+	t->cursor += p->end - p->start;
+	buf_reset(&r->tmp);
+	if (more && oai_token_encode(t, r->ctx->key, r->ctx->keylen,
+	    &r->tmp) == -1) {
+		err_set(r->e, "cannot encode a resumption token after '%s'",
+		    t->last);
+		r->failed = 1;
+		return -1;
 	}
-	if (resumed || end < hi) {
-		t.last_ds = view_at(&v, end - 1)->datestamp;
-		t.last = view_at(&v, end - 1)->id;
-		write_token(r, &t, hi - lo, end - start, end < hi);
-	}
-	xw_end(&r->xw);
-	return;
-errors:
-	write_errors(r);
+	if (buf_printf(out, "    <resumptionToken completeListSize=\"%zu\" "
+	    "cursor=\"%llu\"", p->hi - p->lo, (unsigned long long)cursor) ==
+	    -1 || (more ? buf_printf(out, ">%s</resumptionToken>\n",
+	    r->tmp.data) : buf_addstr(out, "/>\n")) == -1)
+		return fail(r, "OAI-PMH response over the output cap");
+	return 0;
+}
+
+static int
+emit_items(struct resp *r, struct plan *p, struct buf *out)
+{
+	const char	*verb = oai_verb_name(r->req.verb);
+	size_t		 i;
+
+	if (buf_printf(out, "  <%s>\n", verb) == -1)
+		return fail(r, "OAI-PMH response over the output cap");
+	for (i = p->start; i < p->end; i++)
+		if (item_block(r, view_at(&p->v, i), p->f, out) == -1)
+			return -1;
+	if ((p->resumed || p->end < p->hi) && emit_token(r, p, out) == -1)
+		return -1;
+	if (buf_printf(out, "  </%s>\n", verb) == -1)
+		return fail(r, "OAI-PMH response over the output cap");
+	return 0;
 }
 
 /* First set whose spec sorts after spec. */
@@ -546,47 +740,59 @@ write_body(struct resp *r, const char *base)
 	case OAI_LIST_SETS:
 		verb_list_sets(r);
 		break;
-	case OAI_GET_RECORD:
-		verb_get_record(r);
-		break;
-	case OAI_LIST_IDENTIFIERS:
-	case OAI_LIST_RECORDS:
-		verb_list_items(r);
-		break;
-	default:
+	default:	/* the item verbs: see respond() */
 		break;
 	}
 }
 
+/*
+ * The document: the constant head, then one fragment with the request
+ * echo and, unless it is an item verb with something to send, the body;
+ * then the items' blocks; then the constant tail.
+ */
 static int
 respond(struct resp *r, struct buf *out)
 {
 	const struct conf	*c = r->s->conf;
+	struct plan		 p;
 	struct buf		 base;
 	char			 d[DATE_ISO_LEN];
-	int			 rc = -1;
+	int			 rc = -1, items = 0;
 
+	memset(&p, 0, sizeof(p));
 	buf_init(&base, OAI_TMP_MAX);
 	if (buf_printf(&base, "%s%s", c->base_url, c->oai_path) == -1) {
-		err_set(r->e, "base URL too long");
+		fail(r, "base URL too long");
 		goto out;
 	}
-	if (xw_open(&r->xw, out, 1, 1) == -1) {
-		err_set(r->e, "cannot start the XML writer");
+	/* every configuration value a cached block is rendered from */
+	if (buf_add(&r->key, c->oai_namespace, strlen(c->oai_namespace) + 1)
+	    == -1 || buf_addstr(&r->key, c->repository_name) == -1) {
+		fail(r, "configuration values too long");
 		goto out;
 	}
-	xw_start(&r->xw, "OAI-PMH");
-	xw_attr(&r->xw, "xmlns", OAI_NS);
-	xw_attr(&r->xw, "xmlns:xsi", OAI_XSI_NS);
-	xw_attr(&r->xw, "xsi:schemaLocation", OAI_NS " " OAI_XSD);
 	date_fmt_iso(r->ctx->now, d);
-	xw_elem(&r->xw, "responseDate", d);
+	if (buf_printf(out, OAI_HEAD, d) == -1) {
+		fail(r, "OAI-PMH response over the output cap");
+		goto out;
+	}
+	if (r->req.nerrs == 0 && r->req.verb == OAI_GET_RECORD)
+		items = plan_get(r, &p) == 0;
+	else if (r->req.nerrs == 0 && (r->req.verb == OAI_LIST_RECORDS ||
+	    r->req.verb == OAI_LIST_IDENTIFIERS))
+		items = plan_items(r, &p) == 0;
+	if (frag_open(r, 1) == -1)
+		goto out;
 	write_request(r, base.data);
-	write_body(r, base.data);
-	xw_end(&r->xw);
-	if (xw_close(&r->xw) == -1 || r->failed) {
-		if (!r->failed)
-			err_set(r->e, "OAI-PMH response over the output cap");
+	if (!items)
+		write_body(r, base.data);
+	if (frag_append(r, 1, out) == -1)
+		goto out;
+	if (items && (r->req.verb == OAI_GET_RECORD ? emit_get(r, &p, out) :
+	    emit_items(r, &p, out)) == -1)
+		goto out;
+	if (buf_addstr(out, OAI_TAIL) == -1) {
+		fail(r, "OAI-PMH response over the output cap");
 		goto out;
 	}
 	rc = 0;
@@ -614,6 +820,8 @@ oai_respond(const struct snap *s, const struct oai_ctx *ctx,
 		return NULL;
 	}
 	buf_init(&r.tmp, OAI_TMP_MAX);
+	buf_init(&r.frag, out->max);
+	buf_init(&r.key, OAI_TMP_MAX);
 	oai_req_check(&args, &r.req);
 	if (respond(&r, out) == 0)
 		verb = oai_verb_name(r.req.verb);
@@ -623,6 +831,8 @@ oai_respond(const struct snap *s, const struct oai_ctx *ctx,
 			out->data[start] = '\0';
 	}
 	buf_release(&r.tmp);
+	buf_release(&r.frag);
+	buf_release(&r.key);
 	oai_args_release(&args);
 	return verb;
 }

@@ -9,9 +9,10 @@
  *
  * Layout: oai_args.c (form decoding and the argument rules of each verb),
  * oai_token.c (stateless, keyset-based, HMAC-protected resumption tokens),
- * oai.c (the six verbs, streaming lists with xmlTextWriter), oai_html.c (the
- * page a browser gets at the bare endpoint), and one file per metadata format
- * (oai_dc.c, oai_marc.c, oai_datacite.c) registered in oai_formats[].
+ * oai.c (the six verbs; list pages assembled from per-record blocks kept in
+ * the record cache, see record.h), oai_html.c (the page a browser gets at
+ * the bare endpoint), and one file per metadata format (oai_dc.c,
+ * oai_marc.c, oai_datacite.c) registered in oai_formats[].
  */
 #ifndef PUBFEED_OAI_H
 #define PUBFEED_OAI_H

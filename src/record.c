@@ -43,6 +43,10 @@ struct record_schema {
  */
 #define ARENA_CHUNK	4096
 
+/* Bytes held by every record's rendering cache, and the limit (atomic). */
+static size_t	 cache_bytes;
+static size_t	 cache_max = RECORD_CACHE_DEFAULT;
+
 struct arena_chunk {
 	struct arena_chunk	*next;
 	size_t			 size;
@@ -996,10 +1000,94 @@ record_ref(struct record *r)
 void
 record_unref(struct record *r)
 {
+	struct record_cache	*c, *next;
+
 	if (r == NULL)
 		return;
-	if (__atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		arena_free(r->arena);	/* r itself lives in the arena */
+	if (__atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (c = r->cache; c != NULL; c = next) {
+		next = c->next;
+		__atomic_sub_fetch(&cache_bytes, sizeof(*c) + c->keylen +
+		    c->len + 1, __ATOMIC_RELAXED);
+		free(c);
+	}
+	arena_free(r->arena);	/* r itself lives in the arena */
+}
+
+/* ------------------------------------------------------------------ */
+/* Rendering caches */
+
+static const struct record_cache *
+cache_find(const struct record_cache *c, int tag, const void *key,
+    size_t keylen, size_t *n)
+{
+	for (*n = 0; c != NULL; c = c->next, (*n)++)
+		if (c->tag == tag && c->keylen == keylen &&
+		    memcmp(c->data, key, keylen) == 0)
+			return c;
+	return NULL;
+}
+
+const struct record_cache *
+record_cache_find(const struct record *r, int tag, const void *key,
+    size_t keylen)
+{
+	size_t	 n;
+
+	return cache_find(__atomic_load_n(&r->cache, __ATOMIC_ACQUIRE), tag,
+	    key, keylen, &n);
+}
+
+const struct record_cache *
+record_cache_add(struct record *r, int tag, const void *key, size_t keylen,
+    const void *val, size_t len)
+{
+	struct record_cache		*c, *head;
+	const struct record_cache	*hit;
+	size_t				 size, n;
+
+	if (keylen > SIZE_MAX / 4 || len > SIZE_MAX / 4)
+		return NULL;
+	size = sizeof(*c) + keylen + len + 1;
+	/* Reserve first, so racing threads cannot overshoot together. */
+	if (__atomic_add_fetch(&cache_bytes, size, __ATOMIC_RELAXED) >
+	    __atomic_load_n(&cache_max, __ATOMIC_RELAXED) ||
+	    (c = malloc(size)) == NULL) {
+		__atomic_sub_fetch(&cache_bytes, size, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	c->tag = tag;
+	c->keylen = keylen;
+	c->len = len;
+	memcpy(c->data, key, keylen);
+	memcpy(c->data + keylen, val, len);
+	c->data[keylen + len] = '\0';
+	head = __atomic_load_n(&r->cache, __ATOMIC_ACQUIRE);
+	do {
+		hit = cache_find(head, tag, key, keylen, &n);
+		if (hit != NULL || n >= RECORD_CACHE_ENTRIES) {
+			__atomic_sub_fetch(&cache_bytes, size,
+			    __ATOMIC_RELAXED);
+			free(c);
+			return hit;
+		}
+		c->next = head;
+	} while (!__atomic_compare_exchange_n(&r->cache, &head, c, 0,
+	    __ATOMIC_RELEASE, __ATOMIC_ACQUIRE));
+	return c;
+}
+
+size_t
+record_cache_bytes(void)
+{
+	return __atomic_load_n(&cache_bytes, __ATOMIC_RELAXED);
+}
+
+void
+record_cache_limit(size_t max)
+{
+	__atomic_store_n(&cache_max, max, __ATOMIC_RELAXED);
 }
 
 /* ------------------------------------------------------------------ */

@@ -149,7 +149,39 @@ struct record {
 	int64_t			 datestamp;
 
 	void			*arena;	/* owns every string above */
+
+	/*
+	 * Renderings cached on the record (not part of its value): a list
+	 * that only grows, read without locks; see record_cache_add().
+	 */
+	struct record_cache	*cache;
 };
+
+/*
+ * A rendering of a record that a renderer keeps on the record itself (the
+ * OAI-PMH provider caches each record's <record> block per metadata
+ * format), so successive snapshots, which share unchanged records, share it
+ * too, and a changed file, which is a new record, starts without one.
+ *
+ * Contract: the record stays immutable, so a rendering depends only on the
+ * record and on the key the renderer supplies (which format, which
+ * configuration values).  An entry never changes once added; entries are
+ * pushed on the record's list with one atomic compare-and-swap, readers walk
+ * the list without locks, and the record_unref() that frees the record frees
+ * them.  Nothing is evicted: a process-wide byte limit (record_cache_limit())
+ * and RECORD_CACHE_ENTRIES per record bound the memory, and past them
+ * record_cache_add() declines and the renderer renders every time.
+ */
+struct record_cache {
+	struct record_cache	*next;
+	int			 tag;		/* the renderer's kind */
+	size_t			 keylen;	/* key: data[0, keylen) */
+	size_t			 len;		/* value: data[keylen, +len) */
+	char			 data[];	/* key, value, NUL */
+};
+
+#define RECORD_CACHE_ENTRIES	16
+#define RECORD_CACHE_DEFAULT	((size_t)1024 * 1024 * 1024)	/* bytes */
 
 /*
  * The compiled record schema.  Building it parses the XSD compiled into the
@@ -173,6 +205,21 @@ struct record *record_parse_mem(struct record_schema *, const char *buf,
 
 struct record *record_ref(struct record *);
 void	 record_unref(struct record *);
+
+/* The entry with this tag and key, or NULL.  Any thread, no locks. */
+const struct record_cache *record_cache_find(const struct record *, int tag,
+	    const void *key, size_t keylen);
+/*
+ * Add a copy of val (len bytes) under tag and key; any thread.  Returns the
+ * entry now on the list (another thread's, if it added the same tag and key
+ * first), or NULL when the byte limit or the per-record entry limit is
+ * reached or memory runs out: then simply use val.
+ */
+const struct record_cache *record_cache_add(struct record *, int tag,
+	    const void *key, size_t keylen, const void *val, size_t len);
+/* Bytes held by the caches of all live records; the limit on that total. */
+size_t	 record_cache_bytes(void);
+void	 record_cache_limit(size_t max);
 
 /* "report", "policy-brief", ... (the schema's spelling) and back. */
 const char *record_type_name(enum record_type);

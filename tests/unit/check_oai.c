@@ -6,8 +6,12 @@
  * resumption tokens, tokens surviving a rebuilt snapshot, and every
  * response validated against the official schemas through the standards
  * kit's catalog (PUBFEED_STANDARDS, default ../shared/standards).
+ * The record cache: responses built from cached blocks are the bytes
+ * rendered without it, blocks never cross configurations, threads racing to
+ * fill a cache agree.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1165,6 +1169,255 @@ START_TEST(test_identifiers)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Cached item blocks */
+
+/* The whole response to q, as a string the caller frees. */
+static char *
+answer(const struct snap *s, const char *q)
+{
+	struct buf	 out;
+	struct err	 e;
+	char		*body;
+	size_t		 len;
+
+	buf_init(&out, OUT_MAX);
+	err_init(&e);
+	ck_assert_msg(oai_respond(s, &ctx1, q, strlen(q), &out, &e) != NULL,
+	    "%s: %s", q, e.msg);
+	err_release(&e);
+	body = buf_detach(&out, &len);
+	ck_assert(body != NULL);
+	return body;
+}
+
+static const char *const cache_queries[] = {
+	"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:example.org:a3",
+	"verb=GetRecord&metadataPrefix=marc21&identifier=oai:example.org:a3",
+	"verb=GetRecord&metadataPrefix=oai_datacite&identifier="
+	    "oai:example.org:a3",
+	"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:example.org:d1",
+	LR,
+	LI,
+	"verb=ListRecords&metadataPrefix=marc21&set=topic:smuggling",
+	"verb=ListRecords&metadataPrefix=oai_datacite&from=2020-09-14",
+	"verb=ListIdentifiers&metadataPrefix=marc21&set=topic",
+};
+
+/* A snapshot over freshly parsed records, whose caches are empty. */
+static struct snap *
+fresh_snap(struct conf *c, struct record **r)
+{
+	struct snap	*s;
+	size_t		 i;
+
+	for (i = 0; i < NELEM(live); i++) {
+		r[i] = make_record(live[i].id, live[i].ds, live[i].set1,
+		    live[i].set2);
+		ck_assert(r[i] != NULL);
+	}
+	s = make_snap(c, r, NELEM(live), tombs, NELEM(tombs));
+	ck_assert(s != NULL);
+	return s;
+}
+
+static void
+fresh_release(struct snap *s, struct record **r)
+{
+	size_t	 i;
+
+	snap_release(s);
+	for (i = 0; i < NELEM(live); i++)
+		record_unref(r[i]);
+}
+
+/*
+ * A response assembled from cached blocks is byte for byte the response
+ * rendered without any cache, on the first request and on later ones.
+ */
+START_TEST(test_cache_identical)
+{
+	struct record	*r1[NELEM(live)], *r2[NELEM(live)];
+	struct snap	*cold, *warm;
+	char		*ref, *a, *b;
+	size_t		 base = record_cache_bytes(), before;
+
+	record_cache_limit(0);
+	cold = fresh_snap(conf, r1);
+	ref = answer(cold, cache_queries[_i]);
+	ck_assert_uint_eq(record_cache_bytes(), base);
+	record_cache_limit(RECORD_CACHE_DEFAULT);
+	warm = fresh_snap(conf, r2);
+	a = answer(warm, cache_queries[_i]);
+	before = record_cache_bytes();
+	/* d1 is deleted: nothing to cache on */
+	ck_assert(before > base || strstr(cache_queries[_i], "d1") != NULL);
+	b = answer(warm, cache_queries[_i]);
+	ck_assert_uint_eq(record_cache_bytes(), before);
+	ck_assert_str_eq(a, ref);
+	ck_assert_str_eq(b, ref);
+	free(ref);
+	free(a);
+	free(b);
+	fresh_release(cold, r1);
+	fresh_release(warm, r2);
+	ck_assert_uint_eq(record_cache_bytes(), base);
+}
+END_TEST
+
+/*
+ * Records are shared by snapshots with different configurations: a
+ * cached block made under one namespace is never served under another.
+ */
+START_TEST(test_cache_conf_change)
+{
+	static const char text2[] =
+	    "repository-name \"Renamed Repository\"\n"
+	    "base-url http://example.org/pub\n"
+	    "admin-email a@example.org\n"
+	    "records /nonexistent\n"
+	    "state /nonexistent\n"
+	    "feed-author-name Tester\n"
+	    "oai-namespace other.example.org\n"
+	    "oai-page-size 2\n";
+	static const char *const q[] = {
+		"verb=GetRecord&metadataPrefix=oai_datacite&identifier="
+		    "oai:%s:a1",
+		"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:%s:a1",
+		"verb=ListIdentifiers&metadataPrefix=oai_dc%.0s",
+	};
+	struct conf	*c2 = make_conf(text2);
+	struct snap	*s2;
+	char		 query[256], *a, *b;
+	size_t		 i;
+
+	ck_assert(c2 != NULL);
+	s2 = make_snap(c2, recs, NELEM(live), tombs, NELEM(tombs));
+	ck_assert(s2 != NULL);
+	for (i = 0; i < NELEM(q); i++) {
+		snprintf(query, sizeof(query), q[i], "example.org");
+		a = answer(snap, query);
+		snprintf(query, sizeof(query), q[i], "other.example.org");
+		b = answer(s2, query);
+		ck_assert(strstr(a, "<identifier>oai:example.org:a1<") !=
+		    NULL);
+		ck_assert(strstr(b, "<identifier>oai:other.example.org:a1<")
+		    != NULL);
+		ck_assert(strstr(b, "oai:example.org:") == NULL);
+		free(a);
+		free(b);
+		/* and the first snapshot's blocks are still its own */
+		snprintf(query, sizeof(query), q[i], "example.org");
+		a = answer(snap, query);
+		ck_assert(strstr(a, "other.example.org") == NULL);
+		free(a);
+	}
+	snap_release(s2);
+	conf_unref(c2);
+}
+END_TEST
+
+START_TEST(test_cache_api)
+{
+	struct record			*r = make_record("c1", T0, NULL, NULL);
+	const struct record_cache	*c, *d;
+	size_t				 base = record_cache_bytes(), i;
+	char				 key[16], big[100];
+
+	ck_assert(r != NULL);
+	ck_assert(record_cache_find(r, 1, "k", 1) == NULL);
+	c = record_cache_add(r, 1, "k", 1, "value", 5);
+	ck_assert(c != NULL);
+	ck_assert_uint_eq(c->len, 5);
+	ck_assert(memcmp(c->data + c->keylen, "value", 5) == 0);
+	ck_assert(record_cache_find(r, 1, "k", 1) == c);
+	ck_assert(record_cache_find(r, 2, "k", 1) == NULL);
+	ck_assert(record_cache_find(r, 1, "k2", 2) == NULL);
+	/* the first rendering stays: an entry never changes */
+	ck_assert(record_cache_add(r, 1, "k", 1, "other", 5) == c);
+	ck_assert(record_cache_bytes() > base);
+	for (i = 1; i < RECORD_CACHE_ENTRIES; i++) {
+		snprintf(key, sizeof(key), "key%zu", i);
+		ck_assert(record_cache_add(r, 1, key, strlen(key), "v", 1) !=
+		    NULL);
+	}
+	ck_assert(record_cache_add(r, 1, "one more", 8, "v", 1) == NULL);
+	ck_assert(record_cache_find(r, 1, "k", 1) == c);
+	record_unref(r);
+	ck_assert_uint_eq(record_cache_bytes(), base);
+
+	r = make_record("c2", T0, NULL, NULL);
+	ck_assert(r != NULL);
+	record_cache_limit(base + 100);
+	ck_assert(record_cache_add(r, 1, "k", 1, "small", 5) != NULL);
+	memset(big, 'x', sizeof(big));
+	d = record_cache_add(r, 2, "k", 1, big, sizeof(big));
+	ck_assert(d == NULL);
+	ck_assert(record_cache_find(r, 2, "k", 1) == NULL);
+	record_cache_limit(RECORD_CACHE_DEFAULT);
+	record_unref(r);
+	ck_assert_uint_eq(record_cache_bytes(), base);
+}
+END_TEST
+
+/* Threads racing to fill the same caches all get the right bytes. */
+struct race {
+	const struct snap	*s;
+	char			*ref[NELEM(cache_queries)];
+	int			 bad;
+};
+
+static void *
+race_run(void *arg)
+{
+	struct race	*rc = arg;
+	struct buf	 out;
+	struct err	 e;
+	int		 i, k;
+
+	buf_init(&out, OUT_MAX);
+	err_init(&e);
+	for (k = 0; k < 20; k++)
+		for (i = 0; i < NELEM(cache_queries); i++) {
+			buf_reset(&out);
+			if (oai_respond(rc->s, &ctx1, cache_queries[i],
+			    strlen(cache_queries[i]), &out, &e) == NULL ||
+			    strcmp(out.data, rc->ref[i]) != 0)
+				__atomic_add_fetch(&rc->bad, 1,
+				    __ATOMIC_RELAXED);
+		}
+	buf_release(&out);
+	err_release(&e);
+	return NULL;
+}
+
+START_TEST(test_cache_race)
+{
+	struct record	*r1[NELEM(live)], *r2[NELEM(live)];
+	struct snap	*cold, *warm;
+	struct race	 rc;
+	pthread_t	 t[4];
+	int		 i;
+
+	memset(&rc, 0, sizeof(rc));
+	record_cache_limit(0);
+	cold = fresh_snap(conf, r1);
+	for (i = 0; i < NELEM(cache_queries); i++)
+		rc.ref[i] = answer(cold, cache_queries[i]);
+	record_cache_limit(RECORD_CACHE_DEFAULT);
+	rc.s = warm = fresh_snap(conf, r2);
+	for (i = 0; i < NELEM(t); i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, race_run, &rc), 0);
+	for (i = 0; i < NELEM(t); i++)
+		pthread_join(t[i], NULL);
+	ck_assert_int_eq(rc.bad, 0);
+	for (i = 0; i < NELEM(cache_queries); i++)
+		free(rc.ref[i]);
+	fresh_release(cold, r1);
+	fresh_release(warm, r2);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1200,6 +1453,16 @@ main(void)
 	tcase_add_test(tc, test_set_description);
 	tcase_add_test(tc, test_html);
 	tcase_add_test(tc, test_output_cap);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cache");
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_cache_identical, 0,
+	    NELEM(cache_queries));
+	tcase_add_test(tc, test_cache_conf_change);
+	tcase_add_test(tc, test_cache_api);
+	tcase_add_test(tc, test_cache_race);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);

@@ -1,0 +1,319 @@
+#!/bin/sh
+# bench/feeds.sh: pubfeed against nginx serving the identical /feed.atom.
+#
+# Generates (or reuses) a synthetic collection of 10,000 records, starts
+# pubfeed on a free loopback port, fetches /feed.atom from it plain and
+# gzip, and has nginx serve exactly those bytes from disk (gzip_static).
+# Then wrk measures three cases against each server in turn, 3 runs each:
+#
+#   plain  GET /feed.atom
+#   gzip   GET /feed.atom, Accept-Encoding: gzip
+#   304    GET /feed.atom, If-None-Match: <that server's own ETag>
+#
+# and prints the median requests/s of each server and the ratio
+# pubfeed/nginx (above 1: pubfeed faster), and the median server CPU time
+# per request (user + system of pubfeed, of nginx's master and workers, from
+# /proc) and its ratio pubfeed/nginx (below 1: pubfeed cheaper).  wrk runs
+# on the same cores, so req/s on a busy machine is noisy; CPU per request
+# is the steadier of the two.  Fairness: the same worker count on both (pubfeed
+# "threads N", nginx "worker_processes N", N = BENCH_WORKERS, default 2),
+# keep-alive on both (no per-connection request limit on nginx), no access
+# log on either, and nginx sends the same cache headers pubfeed sends.
+# Every response is checked (status, bytes) before anything is timed.
+#
+# Run from the repository root (make bench does).  Environment:
+#   PUBFEED          binary (default build/pubfeed)
+#   BENCH_DIR        work and cache directory (default build/bench)
+#   BENCH_WORKERS    threads / worker processes (default 2)
+#   BENCH_DURATION   seconds per wrk run (default 5)
+#   BENCH_CONNS      wrk connections (default 32)
+#   BENCH_RUNS       runs per case (default 3)
+#   BENCH_RECORDS    collection size (default 10000)
+# Summary lines start with "summary: " (bench/run.sh collects them).
+
+set -u
+
+PUBFEED=${PUBFEED:-build/pubfeed}
+BENCH_DIR=${BENCH_DIR:-build/bench}
+WORKERS=${BENCH_WORKERS:-2}
+DURATION=${BENCH_DURATION:-5}
+CONNS=${BENCH_CONNS:-32}
+RUNS=${BENCH_RUNS:-3}
+NREC=${BENCH_RECORDS:-10000}
+PY=/usr/bin/python3
+TICK=$(getconf CLK_TCK)
+
+die() {
+	echo "feeds: $*" >&2
+	exit 1
+}
+
+for tool in wrk nginx curl "$PY"; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (make deps)"
+done
+[ -x "$PUBFEED" ] || die "$PUBFEED not built (make pubfeed)"
+
+free_port() {
+	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# median of the numbers on stdin, one per line
+median() {
+	sort -n | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "0"; exit }
+		if (NR % 2) print v[(NR + 1) / 2];
+		else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# cpu_ticks PID...: user + system clock ticks used so far by these
+# processes (all threads included)
+cpu_ticks() {
+	for p in "$@"; do
+		cat "/proc/$p/stat" 2>/dev/null
+	done | sed 's/.*) //' | awk '{ t += $12 + $13 } END { print t + 0 }'
+}
+
+# wait_http URL SECONDS: until URL answers 200
+wait_http() {
+	i=0
+	while [ "$i" -lt "$(($2 * 20))" ]; do
+		if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ]; then
+			return 0
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# The collection is cached: generated into a temp name, renamed when done.
+mkdir -p "$BENCH_DIR" || die "cannot create $BENCH_DIR"
+BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
+RECORDS=$BENCH_DIR/records-$NREC
+if [ ! -d "$RECORDS" ]; then
+	echo "feeds: generating $NREC records into $RECORDS"
+	rm -rf "$RECORDS.tmp"
+	"$PY" bench/gen_records.py "$RECORDS.tmp" "$NREC" >/dev/null 2>&1 ||
+	    die "gen_records.py failed"
+	mv "$RECORDS.tmp" "$RECORDS"
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pubfeed-bench-feeds.XXXXXX") ||
+    die "mktemp failed"
+# nginx workers may run as "nobody" when started by root: world-readable
+chmod 755 "$WORK"
+PF_PID=
+NG_PID=
+cleanup() {
+	[ -n "$PF_PID" ] && kill "$PF_PID" 2>/dev/null && wait "$PF_PID" 2>/dev/null
+	[ -n "$NG_PID" ] && kill "$NG_PID" 2>/dev/null && wait "$NG_PID" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PF_PORT=$(free_port)
+NG_PORT=$(free_port)
+PF=http://127.0.0.1:$PF_PORT
+NG=http://127.0.0.1:$NG_PORT
+
+cat >"$WORK/pubfeed.conf" <<EOF
+repository-name "Pubfeed Benchmark"
+base-url $PF
+admin-email admin@bench.example.org
+tag-authority bench.example.org,2024
+records $RECORDS
+state $WORK/state
+feed-author-name "Benchmark"
+feed-entries 50
+oai-namespace bench.example.org
+listen 127.0.0.1:$PF_PORT
+threads $WORKERS
+access-log no
+log-level warning
+rescan-interval 0
+EOF
+
+echo "feeds: starting pubfeed ($NREC records, threads $WORKERS) on $PF"
+t0=$(date +%s.%N)
+"$PUBFEED" serve -c "$WORK/pubfeed.conf" >"$WORK/pubfeed.log" 2>&1 &
+PF_PID=$!
+wait_http "$PF/healthz" 120 || {
+	cat "$WORK/pubfeed.log" >&2
+	die "pubfeed did not become ready"
+}
+t1=$(date +%s.%N)
+STARTUP=$(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')
+echo "feeds: pubfeed ready in ${STARTUP}s"
+
+# The documents nginx will serve: pubfeed's own bytes.
+WWW=$WORK/www
+mkdir -p "$WWW" "$WORK/nginx/tmp"
+curl -s -D "$WORK/pf-plain.h" -o "$WWW/feed.atom" "$PF/feed.atom" ||
+    die "fetching $PF/feed.atom failed"
+curl -s -D "$WORK/pf-gzip.h" -H 'Accept-Encoding: gzip' \
+    -o "$WWW/feed.atom.gz" "$PF/feed.atom" ||
+    die "fetching gzip $PF/feed.atom failed"
+chmod 644 "$WWW/feed.atom" "$WWW/feed.atom.gz"
+grep -qi '^content-encoding: gzip' "$WORK/pf-gzip.h" ||
+    die "pubfeed did not send gzip"
+gzip -t "$WWW/feed.atom.gz" || die "pubfeed's gzip body is not valid gzip"
+gzip -dc "$WWW/feed.atom.gz" | cmp -s - "$WWW/feed.atom" ||
+    die "pubfeed's gzip body does not decompress to the plain body"
+ENTRIES=$(grep -o '<entry' "$WWW/feed.atom" | wc -l)
+[ "$ENTRIES" -eq 50 ] || die "feed has $ENTRIES entries, expected 50"
+PLAIN_BYTES=$(wc -c <"$WWW/feed.atom")
+GZ_BYTES=$(wc -c <"$WWW/feed.atom.gz")
+header() {
+	grep -i "^$1:" "$2" | head -n 1 | sed 's/^[^:]*: *//' | tr -d '\r'
+}
+PF_ETAG=$(header etag "$WORK/pf-plain.h")
+[ -n "$PF_ETAG" ] || die "pubfeed sent no ETag"
+CC=$(header cache-control "$WORK/pf-plain.h")
+echo "feeds: /feed.atom is $PLAIN_BYTES bytes, $GZ_BYTES gzip, 50 entries"
+
+sed -e "s|@WORKERS@|$WORKERS|g" -e "s|@WORK@|$WORK|g" \
+    -e "s|@PORT@|$NG_PORT|g" -e "s|@WWW@|$WWW|g" -e "s|@CC@|$CC|g" \
+    bench/nginx.conf.in >"$WORK/nginx.conf" || die "nginx.conf failed"
+nginx -p "$WORK/nginx" -c "$WORK/nginx.conf" -e "$WORK/nginx/error.log" \
+    >"$WORK/nginx.out" 2>&1 &
+NG_PID=$!
+wait_http "$NG/feed.atom" 20 || {
+	cat "$WORK/nginx.out" "$WORK/nginx/error.log" >&2
+	die "nginx did not start"
+}
+curl -s -D "$WORK/ng-plain.h" -o /dev/null "$NG/feed.atom"
+NG_ETAG=$(header etag "$WORK/ng-plain.h")
+[ -n "$NG_ETAG" ] || die "nginx sent no ETag"
+
+# check NAME URL STATUS FILE|- [curl header args...]: one verified request
+check() {
+	name=$1 url=$2 want=$3 file=$4
+	shift 4
+	rm -f "$WORK/check.body"
+	got=$(curl -s -o "$WORK/check.body" -w '%{http_code}' "$@" "$url")
+	[ "$got" = "$want" ] || die "$name: $url answered $got, expected $want"
+	if [ "$file" = - ]; then
+		[ ! -s "$WORK/check.body" ] || die "$name: $url: 304 with a body"
+	else
+		cmp -s "$WORK/check.body" "$file" ||
+		    die "$name: $url: body differs from $file"
+	fi
+}
+for srv in pubfeed nginx; do
+	if [ "$srv" = pubfeed ]; then url=$PF/feed.atom etag=$PF_ETAG
+	else url=$NG/feed.atom etag=$NG_ETAG; fi
+	check "$srv plain" "$url" 200 "$WWW/feed.atom"
+	check "$srv gzip" "$url" 200 "$WWW/feed.atom.gz" \
+	    -H 'Accept-Encoding: gzip'
+	check "$srv 304" "$url" 304 - -H "If-None-Match: $etag"
+done
+echo "feeds: responses verified (200 plain, 200 gzip, 304) on both servers"
+echo "feeds: wrk -t2 -c$CONNS -d${DURATION}s, $RUNS runs per case," \
+    "pubfeed threads $WORKERS vs nginx worker_processes $WORKERS"
+
+# wrk_rps MIN MAX URL [header]: requests/s of one run.  Fails on socket
+# errors or non-2xx/3xx answers, and unless the bytes read per request lie
+# in [MIN, MAX] (so a 304 run really was 304s, a gzip run really gzip;
+# wrk rounds its byte total to three digits, hence the 3% slack).
+wrk_rps() {
+	min=$1 max=$2 url=$3
+	shift 3
+	if [ $# -eq 0 ]; then
+		wrk -t2 -c"$CONNS" -d"${DURATION}s" "$url" >"$WORK/wrk.out" 2>&1
+	else
+		wrk -t2 -c"$CONNS" -d"${DURATION}s" -H "$1" "$url" \
+		    >"$WORK/wrk.out" 2>&1
+	fi || die "wrk failed: $(cat "$WORK/wrk.out")"
+	if grep -q -E 'Non-2xx|Socket errors' "$WORK/wrk.out"; then
+		cat "$WORK/wrk.out" >&2
+		die "wrk saw errors against $url"
+	fi
+	per=$(awk '/requests in/ {
+		n = $1; v = $5; u = v; sub(/[0-9.]+/, "", v); sub(/[A-Za-z]+$/, "", u)
+		m = 1
+		if (v == "KB") m = 1024; else if (v == "MB") m = 1048576
+		else if (v == "GB") m = 1073741824
+		else if (v == "TB") m = 1099511627776
+		if (n > 0) printf "%.0f", u * m / n }' "$WORK/wrk.out")
+	if [ -z "$per" ] || [ "$per" -lt "$min" ] || [ "$per" -gt "$max" ]; then
+		cat "$WORK/wrk.out" >&2
+		die "$url: ${per:-?} bytes per response, expected $min..$max"
+	fi
+	awk '/^Requests\/sec:/ { print $2 }' "$WORK/wrk.out"
+}
+
+# requests of the last wrk run
+wrk_requests() {
+	awk '/requests in/ { print $1 }' "$WORK/wrk.out"
+}
+
+RESULTS=$WORK/results
+: >"$RESULTS"
+for case in plain gzip 304; do
+	run=1
+	while [ "$run" -le "$RUNS" ]; do
+		# alternate which server goes first, so drift hits both alike
+		if [ $((run % 2)) = 1 ]; then order="pubfeed nginx"
+		else order="nginx pubfeed"; fi
+		for srv in $order; do
+			if [ "$srv" = pubfeed ]; then
+				url=$PF/feed.atom etag=$PF_ETAG pids=$PF_PID
+			else
+				url=$NG/feed.atom etag=$NG_ETAG
+				pids="$NG_PID $(pgrep -P "$NG_PID" | tr '\n' ' ')"
+			fi
+			# shellcheck disable=SC2086
+			c0=$(cpu_ticks $pids)
+			case $case in
+			plain) rps=$(wrk_rps $((PLAIN_BYTES * 97 / 100)) \
+			    $((PLAIN_BYTES * 103 / 100 + 2048)) "$url") ||
+			    exit 1 ;;
+			gzip) rps=$(wrk_rps $((GZ_BYTES * 97 / 100)) \
+			    $((GZ_BYTES * 103 / 100 + 2048)) "$url" \
+			    'Accept-Encoding: gzip') || exit 1 ;;
+			304) rps=$(wrk_rps 50 2048 "$url" \
+			    "If-None-Match: $etag") || exit 1 ;;
+			esac
+			# shellcheck disable=SC2086
+			c1=$(cpu_ticks $pids)
+			us=$(echo "$c0 $c1 $(wrk_requests) $TICK" | awk '{
+			    printf "%.2f", ($2 - $1) * 1e6 / $4 / $3 }')
+			echo "$case $srv $rps $us" >>"$RESULTS"
+			printf 'feeds: %-5s run %d %-7s %10.0f req/s %8s us CPU/req\n' \
+			    "$case" "$run" "$srv" "$rps" "$us"
+		done
+		run=$((run + 1))
+	done
+done
+
+kill -0 "$PF_PID" 2>/dev/null || die "pubfeed died during the run"
+
+echo
+echo "feeds: /feed.atom, $NREC records, 50 entries ($PLAIN_BYTES B plain," \
+    "$GZ_BYTES B gzip); median of $RUNS runs"
+printf '%-6s %13s %13s %8s   %s\n' case "pubfeed req/s" "nginx req/s" \
+    ratio "server CPU us/req: pubfeed nginx ratio (lower: pubfeed cheaper)"
+: >"$WORK/summary"
+for case in plain gzip 304; do
+	for col in 3 4; do
+		for srv in pubfeed nginx; do
+			awk -v c=$case -v s=$srv -v k=$col \
+			    '$1 == c && $2 == s { print $k }' "$RESULTS" |
+			    median >"$WORK/m.$srv.$col"
+		done
+	done
+	p=$(cat "$WORK/m.pubfeed.3") n=$(cat "$WORK/m.nginx.3")
+	pu=$(cat "$WORK/m.pubfeed.4") nu=$(cat "$WORK/m.nginx.4")
+	r=$(echo "$p $n" | awk '{ printf "%.2f", ($2 > 0 ? $1 / $2 : 0) }')
+	ru=$(echo "$pu $nu" | awk '{ printf "%.2f", ($2 > 0 ? $1 / $2 : 0) }')
+	printf '%-6s %13.0f %13.0f %8s   %8.1f %8.1f %6s\n' "$case" "$p" "$n" \
+	    "$r" "$pu" "$nu" "$ru"
+	printf 'summary: feeds %-5s pubfeed %6.0f nginx %6.0f req/s, ratio %s;' \
+	    "$case" "$p" "$n" "$r" >>"$WORK/summary"
+	printf ' CPU/req %.1f vs %.1f us, ratio %s\n' "$pu" "$nu" "$ru" \
+	    >>"$WORK/summary"
+done
+echo
+cat "$WORK/summary"
+echo "summary: feeds startup with $NREC records: ${STARTUP}s to /healthz 200"
