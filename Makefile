@@ -123,18 +123,36 @@ deps:
 bench: pubfeed
 	sh bench/run.sh
 
+# make install PREFIX=/usr DESTDIR=...: the binary, schemas/, the example
+# configuration rewritten for an installed system (records in
+# /srv/pubfeed/records, state in systemd's StateDirectory /var/lib/pubfeed;
+# an existing pubfeed.conf is never overwritten), the man pages and the
+# systemd units (their paths follow BINDIR and SYSCONFDIR).
+INSTALL_RECORDS ?= /srv/pubfeed/records
+INSTALL_STATE	?= /var/lib/pubfeed
 install: pubfeed
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/schemas \
 	    $(DESTDIR)$(SYSCONFDIR)/pubfeed $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 755 pubfeed $(DESTDIR)$(BINDIR)/pubfeed
 	install -m 644 schemas/* $(DESTDIR)$(DATADIR)/schemas/
-	[ -e $(DESTDIR)$(SYSCONFDIR)/pubfeed/pubfeed.conf ] || \
-	    install -m 644 config/pubfeed.conf $(DESTDIR)$(SYSCONFDIR)/pubfeed/pubfeed.conf
-	if [ -d man ]; then for m in man/*.5; do [ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/; done; \
-	    for m in man/*.8; do [ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/; done; fi; true
-	for u in systemd/*.service systemd/*.socket; do [ -e "$$u" ] && \
-	    install -m 644 $$u $(DESTDIR)$(UNITDIR)/; done; true
+	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/pubfeed/pubfeed.conf ]; then \
+	    sed -e 's|^records config/records$$|records $(INSTALL_RECORDS)|' \
+	        -e 's|^state build/state$$|state $(INSTALL_STATE)|' \
+	        -e 's|^# Run from the repository root:.*|# Installed by make install; see pubfeed.conf(5).|' \
+	        config/pubfeed.conf >$(DESTDIR)$(SYSCONFDIR)/pubfeed/pubfeed.conf.tmp && \
+	    chmod 644 $(DESTDIR)$(SYSCONFDIR)/pubfeed/pubfeed.conf.tmp && \
+	    mv $(DESTDIR)$(SYSCONFDIR)/pubfeed/pubfeed.conf.tmp \
+	        $(DESTDIR)$(SYSCONFDIR)/pubfeed/pubfeed.conf; \
+	else echo "keeping $(DESTDIR)$(SYSCONFDIR)/pubfeed/pubfeed.conf"; fi
+	install -m 644 man/pubfeed.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/pubfeed.8 $(DESTDIR)$(MANDIR)/man8/
+	for u in systemd/pubfeed.service systemd/pubfeed.socket; do \
+	    sed -e 's|/usr/bin/pubfeed|$(BINDIR)/pubfeed|g' \
+	        -e 's|/etc/pubfeed/|$(SYSCONFDIR)/pubfeed/|g' $$u \
+	        >$(DESTDIR)$(UNITDIR)/$${u#systemd/} && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$${u#systemd/} || exit 1; \
+	done
 
 clean:
 	rm -rf build pubfeed

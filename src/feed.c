@@ -1,8 +1,9 @@
 /*
- * feed.c: the helpers every renderer shares, feed_render()'s dispatch, and
+ * feed.c: the helpers every renderer shares, feed_render()'s dispatch,
  * feed_build(), which decides which documents exist (current feeds, RFC 5005
- * archive pages, per set, the home page) and renders only those whose
- * inputs changed since the previous snapshot.
+ * archive pages, per set, the home page) and renders the current ones whose
+ * inputs changed since the previous snapshot, and feed_resolve(), which
+ * renders an archive page on its first request.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -235,7 +236,8 @@ feed_render(const struct conf *c, const struct feed_page *p,
 /* feed_build() */
 
 struct feed_build {
-	struct snap		*s;
+	const struct snap	*s;	/* what is rendered */
+	struct snap		*out;	/* where documents go; NULL: resolve */
 	const struct snap	*prev;
 	const struct conf	*conf;
 	size_t			 per_page;
@@ -291,6 +293,13 @@ key_conf(struct hash_ctx *h, const struct conf *c)
 		key_str(h, c->sets[i].spec);
 		key_str(h, c->sets[i].name);
 		key_str(h, c->sets[i].description);
+	}
+	/* WebSub hubs are linked from every feed */
+	key_int(h, (int64_t)c->ntargets);
+	for (i = 0; i < c->ntargets; i++) {
+		key_int(h, (int64_t)c->targets[i].kind);
+		key_str(h, c->targets[i].url);
+		key_str(h, c->targets[i].body);
 	}
 }
 
@@ -354,20 +363,55 @@ feed_page_key(const unsigned char conf_key[HASH_LEN],
 }
 
 static int
+fb_init(struct feed_build *b, const struct snap *s, struct err *e)
+{
+	memset(b, 0, sizeof(*b));
+	b->s = s;
+	b->conf = s->conf;
+	b->e = e;
+	b->per_page = s->conf->feed_entries > 0 ?
+	    (size_t)s->conf->feed_entries : FEED_DEFAULT_ENTRIES;
+	buf_init(&b->body, FEED_BUF_MAX);
+	buf_init(&b->self, FEED_URL_MAX);
+	buf_init(&b->alt, FEED_URL_MAX);
+	buf_init(&b->cur, FEED_URL_MAX);
+	buf_init(&b->prevp, FEED_URL_MAX);
+	buf_init(&b->nextp, FEED_URL_MAX);
+	buf_init(&b->title, FEED_URL_MAX);
+	feed_conf_key(s->conf, b->conf_key);
+	if ((b->ents = calloc(b->per_page, sizeof(*b->ents))) == NULL)
+		return err_set(e, "out of memory");
+	return 0;
+}
+
+static void
+fb_release(struct feed_build *b)
+{
+	free(b->ents);
+	buf_release(&b->body);
+	buf_release(&b->self);
+	buf_release(&b->alt);
+	buf_release(&b->cur);
+	buf_release(&b->prevp);
+	buf_release(&b->nextp);
+	buf_release(&b->title);
+}
+
+static int
 build_emit(struct feed_build *b, const struct feed_page *p,
     enum feed_format fmt)
 {
 	unsigned char	 key[HASH_LEN];
 
 	feed_page_key(b->conf_key, p, fmt, key);
-	if (snap_doc_reuse(b->s, b->prev, p->self_path, key) == 1) {
+	if (snap_doc_reuse(b->out, b->prev, p->self_path, key) == 1) {
 		b->reused++;
 		return 0;
 	}
 	buf_reset(&b->body);
 	if (feed_render(b->conf, p, fmt, &b->body, b->e) == -1)
 		return -1;
-	if (snap_doc_add(b->s, p->self_path,
+	if (snap_doc_add(b->out, p->self_path,
 	    fmt == FEED_ATOM ? FEED_ATOM_TYPE : FEED_RSS_TYPE,
 	    b->body.data, b->body.len, key, feed_page_updated(p)) == -1)
 		return err_set(b->e, "%s: cannot add the document",
@@ -409,77 +453,137 @@ build_entries(struct feed_build *b, struct record *const *recs, size_t n,
 	return k;
 }
 
-/* The current document and every archive page of one feed in one format. */
+/* Links and entries of page pg (0: the current document) of a feed. */
 static int
-build_format(struct feed_build *b, struct feed_page *p,
-    struct record *const *recs, size_t n, enum feed_format fmt)
+build_page(struct feed_build *b, struct feed_page *p,
+    struct record *const *recs, size_t n, size_t pg, enum feed_format fmt)
 {
 	const char	*ext = fmt == FEED_ATOM ? "atom" : "rss";
 	const char	*alt = fmt == FEED_ATOM ? "rss" : "atom";
-	size_t		 npages = n / b->per_page, pg;
+	size_t		 npages = n / b->per_page;
 
-	if (build_path(&b->cur, p->set_spec, 0, ext) == -1)
+	if (build_path(&b->cur, p->set_spec, 0, ext) == -1 ||
+	    build_path(&b->self, p->set_spec, pg, ext) == -1 ||
+	    build_path(&b->alt, p->set_spec, pg, alt) == -1)
 		goto toolong;
-	for (pg = 0; pg <= npages; pg++) {
-		if (build_path(&b->self, p->set_spec, pg, ext) == -1 ||
-		    build_path(&b->alt, p->set_spec, pg, alt) == -1)
+	p->self_path = b->self.data;
+	p->alt_path = b->alt.data;
+	p->is_archive = pg > 0;
+	p->current_path = pg > 0 ? b->cur.data : NULL;
+	p->prev_archive = p->next_archive = NULL;
+	/* current: prev-archive is the newest archive page */
+	if ((pg == 0 && npages > 0) || pg > 1) {
+		if (build_path(&b->prevp, p->set_spec,
+		    pg == 0 ? npages : pg - 1, ext) == -1)
 			goto toolong;
-		p->self_path = b->self.data;
-		p->alt_path = b->alt.data;
-		p->is_archive = pg > 0;
-		p->current_path = pg > 0 ? b->cur.data : NULL;
-		p->prev_archive = p->next_archive = NULL;
-		/* current: prev-archive is the newest archive page */
-		if ((pg == 0 && npages > 0) || pg > 1) {
-			if (build_path(&b->prevp, p->set_spec,
-			    pg == 0 ? npages : pg - 1, ext) == -1)
-				goto toolong;
-			p->prev_archive = b->prevp.data;
-		}
-		/* the last archive page's successor is the current document */
-		if (pg > 0) {
-			if (build_path(&b->nextp, p->set_spec,
-			    pg < npages ? pg + 1 : 0, ext) == -1)
-				goto toolong;
-			p->next_archive = b->nextp.data;
-		}
-		p->entries = b->ents;
-		p->nentries = build_entries(b, recs, n, pg);
-		if (build_emit(b, p, fmt) == -1)
-			return -1;
+		p->prev_archive = b->prevp.data;
 	}
+	/* the last archive page's successor is the current document */
+	if (pg > 0) {
+		if (build_path(&b->nextp, p->set_spec,
+		    pg < npages ? pg + 1 : 0, ext) == -1)
+			goto toolong;
+		p->next_archive = b->nextp.data;
+	}
+	p->entries = b->ents;
+	p->nentries = build_entries(b, recs, n, pg);
 	return 0;
 toolong:
 	return err_set(b->e, "feed path too long for set '%s'",
 	    p->set_spec != NULL ? p->set_spec : "");
 }
 
+/* Title, subtitle and set of the feed of set (NULL: the whole collection). */
 static int
-build_feed(struct feed_build *b, const struct snap_set *set)
+build_head(struct feed_build *b, struct feed_page *p,
+    const struct snap_set *set)
 {
 	const struct conf	*c = b->conf;
+
+	memset(p, 0, sizeof(*p));
+	p->title = feed_conf_title(c);
+	p->subtitle = c->feed_subtitle;
+	if (set == NULL)
+		return 0;
+	buf_reset(&b->title);
+	if (buf_printf(&b->title, "%s: %s", feed_conf_title(c),
+	    set->name != NULL ? set->name : set->spec) == -1)
+		return err_set(b->e, "feed title too long for set '%s'",
+		    set->spec);
+	p->title = b->title.data;
+	if (set->description != NULL)
+		p->subtitle = set->description;
+	p->set_spec = set->spec;
+	return 0;
+}
+
+/*
+ * The archive pages of one feed, as empty documents rendered on their first
+ * request (feed_resolve()).  A page whose inputs are those of the same page
+ * in prev (same conf, so the same title and page size; the same entries,
+ * compared by record identity as key_entries() does; still or still not the
+ * last page, whose next-archive link is the current document) is the same
+ * document, rendered or not.  The arrays compared are contiguous pointers,
+ * so this stays a memcmp() of the collection per feed.
+ */
+static int
+build_archives(struct feed_build *b, struct snap_pages *pg,
+    const struct snap_pages *ppg, struct record *const *recs, size_t n,
+    struct record *const *precs)
+{
+	size_t		 np = n / b->per_page, i, k, lo, same;
+	struct snap_doc	*d;
+
+	if (snap_pages_init(pg, np) == -1)
+		return err_set(b->e, "out of memory");
+	for (i = 1; i <= np; i++) {
+		lo = (i - 1) * b->per_page;
+		same = ppg != NULL && i <= ppg->npages &&
+		    (i == np) == (i == ppg->npages) &&
+		    memcmp(recs + lo, precs + lo, b->per_page *
+		    sizeof(*recs)) == 0;
+		for (k = 0; k < SNAP_PAGE_KINDS; k++) {
+			if (same) {
+				d = snap_doc_share(ppg->docs[k * ppg->npages +
+				    i - 1]);
+				b->reused++;
+			} else if ((d = snap_doc_lazy()) == NULL)
+				return err_set(b->e, "out of memory");
+			pg->docs[k * np + i - 1] = d;
+		}
+	}
+	return 0;
+}
+
+static int
+build_feed(struct feed_build *b, struct snap_set *set)
+{
 	struct feed_page	 p;
+	const struct snap_set	*pset = NULL;
+	const struct snap_pages	*ppg = NULL;
 	struct record *const	*recs = set != NULL ? set->feed : b->s->feed;
+	struct record *const	*precs = NULL;
 	size_t			 n = set != NULL ? set->nfeed : b->s->nfeed;
 
-	memset(&p, 0, sizeof(p));
-	p.title = feed_conf_title(c);
-	p.subtitle = c->feed_subtitle;
-	if (set != NULL) {
-		buf_reset(&b->title);
-		if (buf_printf(&b->title, "%s: %s", feed_conf_title(c),
-		    set->name != NULL ? set->name : set->spec) == -1)
-			return err_set(b->e, "feed title too long for set "
-			    "'%s'", set->spec);
-		p.title = b->title.data;
-		if (set->description != NULL)
-			p.subtitle = set->description;
-		p.set_spec = set->spec;
-	}
-	if (build_format(b, &p, recs, n, FEED_ATOM) == -1 ||
-	    build_format(b, &p, recs, n, FEED_RSS) == -1)
+	if (build_head(b, &p, set) == -1 ||
+	    build_page(b, &p, recs, n, 0, FEED_ATOM) == -1 ||
+	    build_emit(b, &p, FEED_ATOM) == -1 ||
+	    build_page(b, &p, recs, n, 0, FEED_RSS) == -1 ||
+	    build_emit(b, &p, FEED_RSS) == -1)
 		return -1;
-	return 0;
+	/* a new conf may change any page: then nothing is carried over */
+	if (b->prev != NULL && b->prev->conf == b->s->conf) {
+		if (set == NULL) {
+			ppg = &b->prev->pages;
+			precs = b->prev->feed;
+		} else if ((pset = snap_set_find(b->prev, set->spec)) !=
+		    NULL) {
+			ppg = &pset->pages;
+			precs = pset->feed;
+		}
+	}
+	return build_archives(b, set != NULL ? &set->pages : &b->out->pages,
+	    ppg, recs, n, precs);
 }
 
 /* The home page: what it shows is conf, the sets and the newest entries. */
@@ -506,7 +610,7 @@ build_index(struct feed_build *b)
 	n = s->nfeed < FEED_INDEX_ITEMS ? s->nfeed : FEED_INDEX_ITEMS;
 	key_entries(&h, s->feed + s->nfeed - n, n);
 	hash_final(&h, key);
-	if (snap_doc_reuse(b->s, b->prev, "/", key) == 1) {
+	if (snap_doc_reuse(b->out, b->prev, "/", key) == 1) {
 		b->reused++;
 		return 0;
 	}
@@ -514,8 +618,8 @@ build_index(struct feed_build *b)
 	if (feed_render_index(s, &b->body, b->e) == -1)
 		return -1;
 	/* the newest change of any kind, deletions included */
-	if (snap_doc_add(b->s, "/", FEED_HTML_TYPE, b->body.data, b->body.len,
-	    key, s->latest) == -1)
+	if (snap_doc_add(b->out, "/", FEED_HTML_TYPE, b->body.data,
+	    b->body.len, key, s->latest) == -1)
 		return err_set(b->e, "/: cannot add the document");
 	b->rendered++;
 	return 0;
@@ -528,25 +632,10 @@ feed_build(struct snap *s, const struct snap *prev, struct err *e)
 	size_t			 i;
 	int			 rc = -1;
 
-	memset(&b, 0, sizeof(b));
-	b.s = s;
-	b.prev = prev;
-	b.conf = s->conf;
-	b.e = e;
-	b.per_page = s->conf->feed_entries > 0 ?
-	    (size_t)s->conf->feed_entries : FEED_DEFAULT_ENTRIES;
-	buf_init(&b.body, FEED_BUF_MAX);
-	buf_init(&b.self, FEED_URL_MAX);
-	buf_init(&b.alt, FEED_URL_MAX);
-	buf_init(&b.cur, FEED_URL_MAX);
-	buf_init(&b.prevp, FEED_URL_MAX);
-	buf_init(&b.nextp, FEED_URL_MAX);
-	buf_init(&b.title, FEED_URL_MAX);
-	if ((b.ents = calloc(b.per_page, sizeof(*b.ents))) == NULL) {
-		err_set(e, "out of memory");
+	if (fb_init(&b, s, e) == -1)
 		goto out;
-	}
-	feed_conf_key(s->conf, b.conf_key);
+	b.out = s;
+	b.prev = prev;
 	if (build_feed(&b, NULL) == -1)
 		goto out;
 	for (i = 0; i < s->nsets; i++)
@@ -554,15 +643,132 @@ feed_build(struct snap *s, const struct snap *prev, struct err *e)
 			goto out;
 	if (build_index(&b) == -1)
 		goto out;
+	s->resolve = feed_resolve;
 	rc = 0;
 out:
-	free(b.ents);
-	buf_release(&b.body);
-	buf_release(&b.self);
-	buf_release(&b.alt);
-	buf_release(&b.cur);
-	buf_release(&b.prevp);
-	buf_release(&b.nextp);
-	buf_release(&b.title);
+	fb_release(&b);
+	return rc;
+}
+
+/* feed_resolve(): archive pages on demand */
+
+/* "N.atom" / "N.rss" exactly as build_path() writes them. */
+static int
+parse_page(const char *p, size_t *page, enum feed_format *fmt)
+{
+	size_t	 n = 0;
+
+	if (*p < '1' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > SIZE_MAX / 10 - 1)
+			return -1;
+		n = n * 10 + (size_t)(*p - '0');
+	}
+	if (strcmp(p, ".atom") == 0)
+		*fmt = FEED_ATOM;
+	else if (strcmp(p, ".rss") == 0)
+		*fmt = FEED_RSS;
+	else
+		return -1;
+	*page = n;
+	return 0;
+}
+
+/*
+ * Which feed a path is an archive page of: set NULL for the whole
+ * collection.  -1 when it is not an archive path of s.
+ */
+static int
+parse_archive(const struct snap *s, const char *path,
+    const struct snap_set **set, size_t *page, enum feed_format *fmt)
+{
+	const char	*a;
+	char		*spec;
+
+	*set = NULL;
+	if (strncmp(path, "/archive/", 9) == 0)
+		return parse_page(path + 9, page, fmt);
+	if (strncmp(path, "/sets/", 6) != 0)
+		return -1;
+	/* a spec never holds '/', so the first "/archive/" ends it */
+	if ((a = strstr(path + 6, "/archive/")) == NULL || a == path + 6 ||
+	    parse_page(a + 9, page, fmt) == -1)
+		return -1;
+	if ((spec = strndup(path + 6, (size_t)(a - path - 6))) == NULL)
+		return -1;
+	*set = snap_set_find(s, spec);
+	free(spec);
+	return *set != NULL ? 0 : -1;
+}
+
+const struct snap_doc *
+feed_resolve(const struct snap *s, const char *path)
+{
+	const struct snap_set	*set;
+	const struct snap_pages	*pg;
+	struct snap_doc		*d;
+	struct feed_build	 b;
+	struct feed_page	 p;
+	struct err		 e;
+	enum feed_format	 fmt;
+	size_t			 page;
+	unsigned char		 key[HASH_LEN];
+
+	if (parse_archive(s, path, &set, &page, &fmt) == -1)
+		return NULL;
+	pg = set != NULL ? &set->pages : &s->pages;
+	if (page < 1 || page > pg->npages)
+		return NULL;
+	d = pg->docs[(size_t)fmt * pg->npages + page - 1];
+	if (snap_doc_is_ready(d))
+		return d;
+	err_init(&e);
+	if (fb_init(&b, s, &e) == 0 && build_head(&b, &p, set) == 0 &&
+	    build_page(&b, &p, set != NULL ? set->feed : s->feed,
+	    set != NULL ? set->nfeed : s->nfeed, page, fmt) == 0) {
+		buf_reset(&b.body);
+		feed_page_key(b.conf_key, &p, fmt, key);
+		if (feed_render(b.conf, &p, fmt, &b.body, &e) == 0)
+			snap_doc_fill(d, p.self_path, fmt == FEED_ATOM ?
+			    FEED_ATOM_TYPE : FEED_RSS_TYPE, b.body.data,
+			    b.body.len, key, feed_page_updated(&p));
+	}
+	fb_release(&b);
+	err_release(&e);
+	return snap_doc_is_ready(d) ? d : NULL;
+}
+
+int
+feed_materialize(const struct snap *s, struct err *e)
+{
+	const struct snap_pages	*pg;
+	struct buf		 path;
+	size_t			 i, k, n;
+	int			 rc = -1;
+
+	buf_init(&path, FEED_URL_MAX);
+	for (i = 0; i <= s->nsets; i++) {
+		const struct snap_set *set = i > 0 ? &s->sets[i - 1] : NULL;
+
+		pg = set != NULL ? &set->pages : &s->pages;
+		for (k = 0; k < SNAP_PAGE_KINDS; k++) {
+			for (n = 1; n <= pg->npages; n++) {
+				if (build_path(&path, set ? set->spec : NULL,
+				    n, k == FEED_ATOM ? "atom" : "rss") == -1) {
+					err_set(e, "feed path too long");
+					goto out;
+				}
+				if (feed_resolve(s, path.data) == NULL) {
+					err_set(e, "%s: cannot render",
+					    path.data);
+					goto out;
+				}
+			}
+		}
+	}
+	rc = 0;
+out:
+	buf_release(&path);
 	return rc;
 }

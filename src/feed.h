@@ -61,10 +61,27 @@ int	feed_render(const struct conf *, const struct feed_page *,
 int	feed_render_index(const struct snap *, struct buf *out, struct err *e);
 
 /*
- * Render every document of s (feeds, archives, per set, home page) and add
- * them to s, reusing from prev (may be NULL) what did not change.
+ * Give s its documents, reusing from prev (may be NULL) what did not
+ * change.  The current documents (/feed.*, /sets/SPEC.*, /) are rendered
+ * now and go into the document table.  RFC 5005 archive pages are immutable,
+ * so they are only registered (s->pages, set->pages, kind = enum
+ * feed_format): each is rendered at most once, on its first request, then
+ * immutable, and an unchanged page is the same document in the next
+ * snapshot, rendered or not; s->resolve = feed_resolve finds them.  So a
+ * snapshot costs memory for the pages actually asked for, and ETag,
+ * Last-Modified and the bytes are what rendering them now would give.
  */
 int	feed_build(struct snap *s, const struct snap *prev, struct err *e);
+
+/*
+ * The archive page at path ("/archive/N.EXT", "/sets/SPEC/archive/N.EXT"),
+ * rendered now if this is its first request; NULL if s has no such page (or
+ * memory ran out).  Thread-safe: s->resolve of every built snapshot.
+ */
+const struct snap_doc *feed_resolve(const struct snap *s, const char *path);
+
+/* Render every archive page of s not rendered yet ("pubfeed export"). */
+int	feed_materialize(const struct snap *s, struct err *e);
 
 /* "tag:AUTHORITY:record/ID" for a record, into out.  0 or -1. */
 int	feed_tag_id(const struct conf *, const char *what, const char *id,

@@ -57,6 +57,22 @@ atom_link(struct atom *a, const char *rel, const char *type, const char *path)
 	xw_end(&a->w);
 }
 
+/* WebSub discovery (W3C WebSub 4): rel=hub next to rel=self. */
+static void
+atom_hubs(struct atom *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < a->conf->ntargets; i++) {
+		if (a->conf->targets[i].kind != CONF_TARGET_WEBSUB)
+			continue;
+		xw_start(&a->w, "link");
+		xw_attr(&a->w, "rel", "hub");
+		xw_attr(&a->w, "href", a->conf->targets[i].url);
+		xw_end(&a->w);
+	}
+}
+
 static void
 atom_person(struct atom *a, const char *elem, const char *name,
     const char *email, const char *uri)
@@ -100,6 +116,7 @@ atom_head(struct atom *a, const struct feed_page *p)
 	atom_link(a, "current", self_type, p->current_path);
 	atom_link(a, "prev-archive", self_type, p->prev_archive);
 	atom_link(a, "next-archive", self_type, p->next_archive);
+	atom_hubs(a);
 	if (p->is_archive) {
 		xw_start(&a->w, "fh:archive");
 		xw_end(&a->w);

@@ -49,6 +49,22 @@ rss_atom_link(struct rss *r, const char *rel, const char *type,
 	xw_end(&r->w);
 }
 
+/* WebSub discovery (W3C WebSub 4): rel=hub next to rel=self. */
+static void
+rss_hubs(struct rss *r)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->conf->ntargets; i++) {
+		if (r->conf->targets[i].kind != CONF_TARGET_WEBSUB)
+			continue;
+		xw_start(&r->w, "atom:link");
+		xw_attr(&r->w, "rel", "hub");
+		xw_attr(&r->w, "href", r->conf->targets[i].url);
+		xw_end(&r->w);
+	}
+}
+
 /* "email (Name)", the RSS 2.0 form of a person. */
 static const char *
 rss_person(struct rss *r, const char *email, const char *name)
@@ -93,6 +109,7 @@ rss_head(struct rss *r, const struct feed_page *p)
 	rss_atom_link(r, "current", type, p->current_path);
 	rss_atom_link(r, "prev-archive", type, p->prev_archive);
 	rss_atom_link(r, "next-archive", type, p->next_archive);
+	rss_hubs(r);
 	if (p->is_archive) {
 		xw_start(&r->w, "fh:archive");
 		xw_end(&r->w);

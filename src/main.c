@@ -22,26 +22,34 @@
 
 #include "conf.h"
 #include "date.h"
+#include "export.h"
 #include "feed.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "snap.h"
 #include "store.h"
+#include "watch.h"
 #include "banned.h"
 
 #define DEFAULT_CONF	"/etc/pubfeed/pubfeed.conf"
 #define DRAIN_MS	10000
+#define NOTIFY_DRAIN_MS	2000	/* notifications due at SIGTERM */
 
 struct pubfeed {
 	const char	*conf_path;
 	const char	*listen;	/* --listen override, or NULL */
 	const char	*base_url;	/* --base-url override, or NULL */
+	int		 config_only;	/* check --config-only */
+	int		 replica;	/* serve --replica: STORE_REPLICA */
 	struct conf	*conf;
 	struct store	*store;
 	struct http	*http;
 	struct metrics	 metrics;
 	int		 sigfd;
+	struct watch	*watch;	/* NULL: periodic rescans only */
+	struct notify	*notify;	/* serve only */
 };
 
 static void
@@ -49,14 +57,29 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: pubfeed serve [-c FILE] [--listen ADDR:PORT] "
-	    "[--base-url URL]\n"
-	    "       pubfeed check [-c FILE]\n"
+	    "[--base-url URL] [--replica]\n"
+	    "       pubfeed check [-c FILE] [--config-only]\n"
+	    "       pubfeed export [-c FILE] [--base-url URL] DIR\n"
+	    "       pubfeed ping [-c FILE] [--base-url URL]\n"
+	    "       pubfeed status [-c FILE]\n"
 	    "       pubfeed --version | --help\n"
 	    "\n"
 	    "  serve   load the records, serve feeds and OAI-PMH, follow "
 	    "changes\n"
 	    "  check   validate the configuration and every record; exit 1 "
 	    "on any problem\n"
+	    "          (--config-only: the configuration alone)\n"
+	    "  export  write every feed document and its .gz as static "
+	    "files under DIR\n"
+	    "  ping    notify every target of every feed now; exit 1 if "
+	    "any failed\n"
+	    "  status  each notification target's last success and "
+	    "failure\n"
+	    "\n"
+	    "  --replica            take datestamps from the primary's "
+	    "state directory,\n"
+	    "                       never write it (several instances, "
+	    "one state)\n"
 	    "\n"
 	    "  -c, --config FILE    configuration (default %s,\n"
 	    "                       or $PUBFEED_CONF)\n"
@@ -151,17 +174,25 @@ log_problems(const struct err *e)
 		log_warnx("%s", e->msg);
 }
 
-/* Build the next snapshot off the serving path and swap it in. */
+/*
+ * Build the next snapshot off the serving path and swap it in, then tell
+ * the notification targets about what changed.  chg may be NULL when the
+ * caller does not need the changes; they are collected here anyway.
+ */
 static int
 rebuild(struct pubfeed *pf, struct store_changes *chg)
 {
-	struct snap	*prev, *next;
-	struct err	 e;
-	int64_t		 t0 = date_mono_ms();
-	char		 status[128];
-	int		 rc = -1;
+	struct store_changes	 local;
+	struct snap		*prev, *next;
+	struct err		 e;
+	int64_t			 t0 = date_mono_ms();
+	char			 status[128];
+	int			 rc = -1;
 
 	err_init(&e);
+	memset(&local, 0, sizeof(local));
+	if (chg == NULL)
+		chg = &local;
 	prev = snap_current();
 	if ((next = store_snapshot(pf->store, chg, &e)) == NULL)
 		goto out;
@@ -176,12 +207,16 @@ rebuild(struct pubfeed *pf, struct store_changes *chg)
 	    "(%zu deleted, %zu invalid files)", next->nlive,
 	    next->nitems - next->nlive, next->ninvalid);
 	log_info("snapshot %llu: %zu records, %zu deleted, %zu invalid "
-	    "files, %zu documents, built in %lld ms",
-	    (unsigned long long)next->generation, next->nlive,
+	    "files, %zu documents + %zu archive pages on demand, built in "
+	    "%lld ms", (unsigned long long)next->generation, next->nlive,
 	    next->nitems - next->nlive, next->ninvalid, next->ndocs,
-	    (long long)(date_mono_ms() - t0));
+	    snap_npages(next), (long long)(date_mono_ms() - t0));
 	snap_publish(next);
 	sd_notify(0, status);
+	/* after the publish, so a hub fetching the topic sees the change */
+	if (pf->notify != NULL && chg->any)
+		notify_changed(pf->notify, (const char *const *)chg->sets,
+		    chg->nsets);
 	rc = 0;
 out:
 	if (rc == -1)
@@ -190,6 +225,7 @@ out:
 	metrics_count_reload(&pf->metrics, rc == 0,
 	    (uint64_t)(date_mono_ms() - t0));
 	snap_release(prev);
+	store_changes_release(&local);
 	err_release(&e);
 	return rc;
 }
@@ -213,6 +249,8 @@ reload(struct pubfeed *pf)
 			log_warnx("listen address changes need a restart");
 		log_setlevel(c->log_level);
 		store_set_conf(pf->store, c);
+		if (pf->notify != NULL)
+			notify_set_conf(pf->notify, c);
 		conf_unref(pf->conf);
 		pf->conf = c;
 		log_info("configuration reloaded from %s", pf->conf_path);
@@ -239,50 +277,181 @@ block_signals(sigset_t *set)
 	return pthread_sigmask(SIG_BLOCK, set, NULL) == 0 ? 0 : -1;
 }
 
-/* The main loop: signals and the periodic safety-net rescan. */
+/*
+ * Live updates: inotify on the records tree.  Without it (no inotify, too
+ * many directories for fs.inotify.max_user_watches) the periodic rescan
+ * still picks changes up, only later.
+ */
+static void
+watch_start(struct pubfeed *pf)
+{
+	struct err	 e;
+
+	err_init(&e);
+	watch_free(pf->watch);
+	pf->watch = watch_new(pf->conf->records_dir, store_wants, &e);
+	if (pf->watch == NULL)
+		log_warnx("%s; changes are picked up by the periodic rescan "
+		    "only", e.msg);
+	else
+		log_debug("watching %zu directories under %s",
+		    watch_ndirs(pf->watch), pf->conf->records_dir);
+	err_release(&e);
+}
+
+/* The state, once the snapshot it belongs to is out (store_save_later()). */
+static void
+save_state(struct pubfeed *pf)
+{
+	struct err	 e;
+
+	err_init(&e);
+	/* not fatal: keep serving, the next change retries */
+	if (store_save(pf->store, &e) == -1)
+		log_warnx("cannot save state: %s", e.msg);
+	err_release(&e);
+}
+
+/* Apply one debounced burst of changes and publish the result. */
+static void
+apply_changes(struct pubfeed *pf, struct watch_batch *b)
+{
+	struct store_changes	 chg;
+	struct err		 e;
+
+	err_init(&e);
+	if (b->rescan || pf->watch == NULL) {
+		log_info("change events were lost; rescanning %s",
+		    pf->conf->records_dir);
+		if (pf->watch == NULL)
+			watch_start(pf);
+		else if (watch_resync(pf->watch, &e) == -1) {
+			log_warnx("%s", e.msg);
+			err_clear(&e);
+		}
+		if (store_scan(pf->store, &e) == -1) {
+			log_warnx("rescan: %s", e.msg);
+			goto out;
+		}
+	} else {
+		watch_batch_take(b);
+		store_update(pf->store, (const char *const *)b->paths,
+		    b->npaths, &e);
+	}
+	/* the store reads only changed files: each problem shows up once */
+	log_problems(&e);
+	memset(&chg, 0, sizeof(chg));
+	rebuild(pf, &chg);
+	store_changes_release(&chg);
+	save_state(pf);
+out:
+	watch_batch_clear(b);
+	err_release(&e);
+}
+
+/*
+ * When to apply a burst: once no event came for debounce ms, but no later
+ * than max(1 s, debounce) after its first event, so a steady stream of
+ * changes still goes live.
+ */
+static int64_t
+burst_deadline(const struct pubfeed *pf, int64_t first, int64_t last)
+{
+	int64_t	 quiet = pf->conf->debounce_ms, cap = quiet > 1000 ? quiet : 1000;
+
+	return last + quiet < first + cap ? last + quiet : first + cap;
+}
+
+/* Milliseconds until the earlier of two deadlines (0: none), for poll(). */
+static int
+poll_timeout(int64_t a, int64_t b)
+{
+	int64_t	 t, now = date_mono_ms();
+
+	if (a == 0 || (b != 0 && b < a))
+		a = b;
+	if (a == 0)
+		return -1;
+	t = a - now;
+	return t < 0 ? 0 : t > INT32_MAX ? INT32_MAX : (int)t;
+}
+
+/* The main loop: signals, live updates, the periodic safety-net rescan. */
 static void
 serve_loop(struct pubfeed *pf)
 {
 	struct signalfd_siginfo	 si;
-	struct pollfd		 pfd;
+	struct pollfd		 pfd[2];
+	struct watch_batch	 batch;
 	struct err		 e;
-	int64_t			 next_rescan = 0;
-	int			 timeout;
+	int64_t			 next_rescan = 0, first = 0, last = 0, due;
+	char			*root;
 
+	memset(&batch, 0, sizeof(batch));
+	store_save_later(pf->store);
 	for (;;) {
 		if (pf->conf->rescan_interval > 0 && next_rescan == 0)
 			next_rescan = date_mono_ms() +
 			    (int64_t)pf->conf->rescan_interval * 1000;
-		timeout = next_rescan ? (int)(next_rescan - date_mono_ms()) : -1;
-		if (next_rescan && timeout < 0)
-			timeout = 0;
-		pfd.fd = pf->sigfd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, timeout) == -1 && errno != EINTR)
+		due = first ? burst_deadline(pf, first, last) : 0;
+		pfd[0].fd = pf->sigfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = pf->watch ? watch_fd(pf->watch) : -1;
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, 2, poll_timeout(next_rescan, due)) == -1 &&
+		    errno != EINTR)
 			fatal("poll");
-		if (pfd.revents & POLLIN) {
+		if (pfd[0].revents & POLLIN) {
 			if (read(pf->sigfd, &si, sizeof(si)) != sizeof(si))
 				continue;
-			if (si.ssi_signo == SIGHUP) {
-				log_info("SIGHUP: reloading");
-				reload(pf);
-				continue;
+			if (si.ssi_signo != SIGHUP) {
+				log_info("%s: shutting down",
+				    si.ssi_signo == SIGTERM ? "SIGTERM" :
+				    "SIGINT");
+				break;
 			}
-			log_info("%s: shutting down",
-			    si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-			return;
+			log_info("SIGHUP: reloading");
+			root = pf->watch ? strdup(watch_root(pf->watch)) : NULL;
+			reload(pf);
+			save_state(pf);
+			/* the reload rescanned everything: no burst pending */
+			watch_batch_clear(&batch);
+			first = last = 0;
+			if (root == NULL ||
+			    strcmp(root, pf->conf->records_dir) != 0)
+				watch_start(pf);
+			free(root);
+			continue;
+		}
+		if (pfd[1].revents & POLLIN) {
+			err_init(&e);
+			if (watch_read(pf->watch, &batch, &e) == -1) {
+				log_warnx("%s; watching again", e.msg);
+				watch_free(pf->watch);
+				pf->watch = NULL;
+				batch.rescan = 1;
+			}
+			err_release(&e);
+			/* events only for ignored names leave nothing to do */
+			if (watch_batch_pending(&batch)) {
+				last = date_mono_ms();
+				if (first == 0)
+					first = last;
+			}
+		}
+		if (first && date_mono_ms() >= burst_deadline(pf, first,
+		    last)) {
+			first = last = 0;
+			apply_changes(pf, &batch);
 		}
 		if (next_rescan && date_mono_ms() >= next_rescan) {
 			next_rescan = 0;
-			err_init(&e);
-			if (store_scan(pf->store, &e) == 0) {
-				log_problems(&e);
-				rebuild(pf, NULL);
-			} else
-				log_warnx("rescan: %s", e.msg);
-			err_release(&e);
+			batch.rescan = 1;
+			apply_changes(pf, &batch);
 		}
 	}
+	watch_batch_release(&batch);
 }
 
 static int
@@ -296,6 +465,18 @@ listen_fd_from_systemd(void)
 		log_warnx("socket activation passed %d sockets; using the "
 		    "first", n);
 	return SD_LISTEN_FDS_START;
+}
+
+static int
+notify_metrics_cb(void *arg, struct buf *out)
+{
+	return notify_render_metrics(arg, out);
+}
+
+static int
+notify_status_cb(void *arg, struct buf *out)
+{
+	return notify_render_status(arg, out);
 }
 
 static int
@@ -317,8 +498,13 @@ cmd_serve(struct pubfeed *pf)
 	    (pf->sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
 		fatal("signals");
 	metrics_init(&pf->metrics);
-	if ((pf->store = store_new(pf->conf, 0, &e)) == NULL)
+	if ((pf->store = store_new(pf->conf, pf->replica ? STORE_REPLICA : 0,
+	    &e)) == NULL)
 		fatalx("%s", e.msg);
+	/* a replica's state directory is the primary's: it notifies */
+	if (!pf->replica && (pf->notify = notify_new(pf->conf, &e)) == NULL)
+		fatalx("%s", e.msg);
+	watch_start(pf);	/* first, so no change slips by the first scan */
 	if (store_scan(pf->store, &e) == -1)
 		fatalx("%s", e.msg);
 	log_problems(&e);
@@ -333,7 +519,15 @@ cmd_serve(struct pubfeed *pf)
 	ho.oai_max = pf->conf->oai_max_requests;
 	ho.key = store_token_key(pf->store, &ho.keylen);
 	ho.metrics = &pf->metrics;
+	if (pf->notify != NULL) {
+		ho.extra_metrics = notify_metrics_cb;
+		ho.status_text = notify_status_cb;
+		ho.extra_arg = pf->notify;
+	}
 	if ((pf->http = http_start(&ho, &e)) == NULL)
+		fatalx("%s", e.msg);
+	/* after the listener, so a hub can fetch the topics it is told of */
+	if (pf->notify != NULL && notify_start(pf->notify, &e) == -1)
 		fatalx("%s", e.msg);
 	port = http_port(pf->http);
 	if (ho.listen_fd != -1)
@@ -347,8 +541,13 @@ cmd_serve(struct pubfeed *pf)
 	sd_notify(0, "READY=1");
 	serve_loop(pf);
 	sd_notify(0, "STOPPING=1");
+	/* pending items stay in the outbox for the next start */
+	notify_stop(pf->notify, NOTIFY_DRAIN_MS);
 	http_stop(pf->http, DRAIN_MS);
+	notify_free(pf->notify);
+	pf->notify = NULL;
 	snap_publish(NULL);
+	watch_free(pf->watch);
 	store_free(pf->store);
 	conf_unref(pf->conf);
 	close(pf->sigfd);
@@ -370,6 +569,11 @@ cmd_check(struct pubfeed *pf)
 		fputs(e.all ? e.all : e.msg, stderr);
 		fprintf(stderr, "%s: %d error%s in the configuration\n",
 		    pf->conf_path, e.count, e.count == 1 ? "" : "s");
+		goto out;
+	}
+	if (pf->config_only) {
+		printf("%s: configuration ok\n", pf->conf_path);
+		rc = 0;
 		goto out;
 	}
 	if ((st = store_new(pf->conf, STORE_READONLY, &e)) == NULL ||
@@ -396,6 +600,144 @@ out:
 	return rc;
 }
 
+/*
+ * "pubfeed ping": every target, every topic of the current state (the
+ * collection's feeds and every set's), one attempt each, results on
+ * stdout.  The outbox of a running daemon is left alone.
+ */
+static int
+cmd_ping(struct pubfeed *pf)
+{
+	struct store	*store = NULL;
+	struct snap	*s = NULL;
+	struct notify	*n = NULL;
+	const char	**sets = NULL;
+	struct err	 e;
+	size_t		 i, failed, total;
+	int		 rc = 1;
+
+	err_init(&e);
+	if ((pf->conf = load_conf(pf, &e)) == NULL) {
+		log_problems(&e);
+		goto out;
+	}
+	log_setlevel(pf->conf->log_level);
+	if (pf->conf->ntargets == 0) {
+		printf("%s: no notification targets configured\n",
+		    pf->conf_path);
+		rc = 0;
+		goto out;
+	}
+	if ((store = store_new(pf->conf, STORE_NOSAVE, &e)) == NULL ||
+	    store_scan(store, &e) == -1 ||
+	    (s = store_snapshot(store, NULL, &e)) == NULL ||
+	    (n = notify_new(pf->conf, &e)) == NULL) {
+		log_warnx("%s", e.msg);
+		goto out;
+	}
+	if ((sets = calloc(s->nsets + 1, sizeof(*sets))) == NULL)
+		goto out;
+	for (i = 0; i < s->nsets; i++)
+		sets[i] = s->sets[i].spec;
+	failed = notify_send_all(n, sets, s->nsets, stdout);
+	total = pf->conf->ntargets * 2 * (s->nsets + 1);
+	printf("%zu notification%s, %zu failed\n", total,
+	    total == 1 ? "" : "s", failed);
+	rc = failed > 0;
+out:
+	free(sets);
+	notify_free(n);
+	snap_release(s);
+	store_free(store);
+	conf_unref(pf->conf);
+	err_release(&e);
+	return rc;
+}
+
+/* "pubfeed status": what STATE_DIR/notify.status and the outbox say. */
+static int
+cmd_status(struct pubfeed *pf)
+{
+	struct notify	*n = NULL;
+	struct buf	 b;
+	struct err	 e;
+	int		 rc = 1;
+
+	err_init(&e);
+	buf_init(&b, 16 * 1024 * 1024);
+	if ((pf->conf = load_conf(pf, &e)) == NULL) {
+		log_problems(&e);
+		goto out;
+	}
+	if ((n = notify_new(pf->conf, &e)) == NULL ||
+	    notify_render_status(n, &b) == -1) {
+		log_warnx("%s", e.count ? e.msg : "out of memory");
+		goto out;
+	}
+	fputs(b.data, stdout);
+	rc = 0;
+out:
+	notify_free(n);
+	buf_release(&b);
+	conf_unref(pf->conf);
+	err_release(&e);
+	return rc;
+}
+
+/*
+ * "pubfeed export DIR": build the snapshot exactly as serve would (same
+ * state, so the same datestamps; the state is not written) and write its
+ * documents as static files.
+ */
+static int
+cmd_export(struct pubfeed *pf, const char *dir)
+{
+	struct export_stats	 st;
+	struct store		*store = NULL;
+	struct snap		*s = NULL;
+	struct err		 e;
+	int64_t			 t0 = date_mono_ms();
+	int			 rc = 1;
+
+	err_init(&e);
+	if ((pf->conf = load_conf(pf, &e)) == NULL) {
+		log_problems(&e);
+		log_warnx("%s: configuration has %d error%s; nothing exported",
+		    pf->conf_path, e.count, e.count == 1 ? "" : "s");
+		goto out;
+	}
+	log_setlevel(pf->conf->log_level);
+	if ((store = store_new(pf->conf, STORE_NOSAVE, &e)) == NULL ||
+	    store_scan(store, &e) == -1) {
+		log_warnx("%s", e.msg);
+		goto out;
+	}
+	log_problems(&e);
+	err_clear(&e);
+	if ((s = store_snapshot(store, NULL, &e)) == NULL)
+		goto fail;
+	log_problems(&e);
+	err_clear(&e);
+	if (feed_build(s, NULL, &e) == -1)
+		goto fail;
+	snap_seal(s);
+	if (export_snapshot(s, dir, &st, &e) == -1)
+		goto fail;
+	log_info("exported %zu documents of %zu records to %s: %zu files, "
+	    "%llu bytes in %lld ms", st.docs, s->nlive, dir, st.files,
+	    (unsigned long long)st.bytes, (long long)(date_mono_ms() - t0));
+	rc = 0;
+	goto out;
+fail:
+	log_warnx("export failed: %s", e.msg);
+out:
+	snap_release(s);
+	store_free(store);
+	conf_unref(pf->conf);
+	err_release(&e);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -405,6 +747,8 @@ main(int argc, char *argv[])
 		{ "base-url", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "config-only", no_argument, NULL, 'C' },
+		{ "replica", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pubfeed	 pf;
@@ -439,20 +783,35 @@ main(int argc, char *argv[])
 		case 'V':
 			printf("pubfeed %s\n", PUBFEED_VERSION);
 			return 0;
+		case 'C':
+			pf.config_only = 1;
+			break;
+		case 'R':
+			pf.replica = 1;
+			break;
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
+	if (cmd != NULL && strcmp(cmd, "export") == 0 && optind == argc - 1 &&
+	    pf.listen == NULL && !pf.config_only && !pf.replica)
+		return cmd_export(&pf, argv[optind]);
 	if (optind != argc || cmd == NULL) {
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(cmd, "serve") == 0)
+	if (strcmp(cmd, "serve") == 0 && !pf.config_only)
 		return cmd_serve(&pf);
 	if (strcmp(cmd, "check") == 0 && pf.listen == NULL &&
-	    pf.base_url == NULL)
+	    pf.base_url == NULL && !pf.replica)
 		return cmd_check(&pf);
+	if (strcmp(cmd, "ping") == 0 && pf.listen == NULL &&
+	    !pf.config_only && !pf.replica)
+		return cmd_ping(&pf);
+	if (strcmp(cmd, "status") == 0 && pf.listen == NULL &&
+	    pf.base_url == NULL && !pf.config_only && !pf.replica)
+		return cmd_status(&pf);
 	fprintf(stderr, "pubfeed: unknown command or option for it: '%s'\n",
 	    cmd);
 	usage(stderr);

@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,32 +38,65 @@ vec_push(struct vec *a, size_t x)
 	return 0;
 }
 
-static int
-item_cmp(const void *a, const void *b)
-{
-	const struct snap_item	*x = a, *y = b;
+/*
+ * Sort keys: a time, then the id as two big-endian 64-bit words taken after
+ * the prefix every id shares ("syn-00", "2019-"), so sorting 100k items is
+ * integer comparisons; strcmp() only breaks ties past those 16 bytes.  Byte
+ * order with zero padding is exactly strcmp() order.
+ */
+struct okey {
+	int64_t		 t;
+	uint64_t	 k1, k2;
+	const char	*id;
+	size_t		 i;
+};
 
-	if (x->datestamp != y->datestamp)
-		return x->datestamp < y->datestamp ? -1 : 1;
+static int
+okey_cmp(const void *a, const void *b)
+{
+	const struct okey	*x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	if (x->k1 != y->k1)
+		return x->k1 < y->k1 ? -1 : 1;
+	if (x->k2 != y->k2)
+		return x->k2 < y->k2 ? -1 : 1;
 	return strcmp(x->id, y->id);
 }
 
-static int
-item_id_cmp(const void *a, const void *b)
+static void
+okey_set(struct okey *k, int64_t t, const char *id, size_t lcp, size_t i)
 {
-	const struct snap_item	*const *x = a, *const *y = b;
+	const unsigned char	*p = (const unsigned char *)id + lcp;
+	uint64_t		 w[2] = { 0, 0 };
+	size_t			 j;
 
-	return strcmp((*x)->id, (*y)->id);
+	for (j = 0; j < 16 && p[j] != '\0'; j++)
+		w[j / 8] |= (uint64_t)p[j] << (56 - 8 * (j % 8));
+	k->t = t;
+	k->k1 = w[0];
+	k->k2 = w[1];
+	k->id = id;
+	k->i = i;
 }
 
-static int
-feed_cmp(const void *a, const void *b)
+/* Length of the prefix all items' ids share. */
+static size_t
+snap_ids_lcp(const struct snap *s)
 {
-	const struct record	*const *x = a, *const *y = b;
+	size_t	 i, n, lcp;
 
-	if ((*x)->issued.t != (*y)->issued.t)
-		return (*x)->issued.t < (*y)->issued.t ? -1 : 1;
-	return strcmp((*x)->id, (*y)->id);
+	if (s->nitems == 0)
+		return 0;
+	lcp = strlen(s->items[0].id);
+	for (i = 1; i < s->nitems && lcp > 0; i++) {
+		for (n = 0; n < lcp && s->items[i].id[n] == s->items[0].id[n];
+		    n++)
+			;
+		lcp = n;
+	}
+	return lcp;
 }
 
 static int
@@ -80,29 +114,112 @@ snap_spec_covers(const char *set, const char *spec)
 	    (spec[n] == '\0' || spec[n] == ':');
 }
 
-/* A tombstone's id and sets live in one block that item->sets points at. */
+/*
+ * A tombstone's id and sets live in one counted block that item->sets
+ * points into, so successive snapshots share it (snap_next()).
+ */
+struct tomb_blk {
+	int	 refs;
+	char	*ptrs[];	/* sets, NULL, then the bytes */
+};
+
+static struct tomb_blk *
+tomb_blk_of(const struct snap_item *it)
+{
+	return (struct tomb_blk *)(void *)((char *)(uintptr_t)it->sets -
+	    offsetof(struct tomb_blk, ptrs));
+}
+
 static int
 snap_add_tomb(struct snap_item *it, const struct snap_tomb *t)
 {
-	size_t	 i, bytes = (t->nsets + 1) * sizeof(char *) + strlen(t->id) + 1;
-	char	**ptrs, *p;
+	size_t		 i, bytes = sizeof(struct tomb_blk) +
+			    (t->nsets + 1) * sizeof(char *) + strlen(t->id) + 1;
+	struct tomb_blk	*b;
+	char		*p;
 
 	for (i = 0; i < t->nsets; i++)
 		bytes += strlen(t->sets[i]) + 1;
-	if ((ptrs = malloc(bytes)) == NULL)
+	if ((b = malloc(bytes)) == NULL)
 		return -1;
-	p = (char *)(ptrs + t->nsets + 1);
+	b->refs = 1;
+	p = (char *)(b->ptrs + t->nsets + 1);
 	for (i = 0; i < t->nsets; i++) {
-		ptrs[i] = p;
+		b->ptrs[i] = p;
 		p = stpcpy(p, t->sets[i]) + 1;
 	}
-	ptrs[t->nsets] = NULL;
+	b->ptrs[t->nsets] = NULL;
 	stpcpy(p, t->id);
 	it->id = p;
 	it->datestamp = t->datestamp;
 	it->rec = NULL;
-	it->sets = (const char *const *)ptrs;
+	it->sets = (const char *const *)b->ptrs;
 	it->nsets = t->nsets;
+	return 0;
+}
+
+/* One more reference to what an item holds (its record or tombstone). */
+static void
+item_ref(struct snap_item *it)
+{
+	if (it->rec != NULL)
+		record_ref(it->rec);
+	else
+		__atomic_add_fetch(&tomb_blk_of(it)->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void
+item_unref(struct snap_item *it)
+{
+	struct tomb_blk	*b;
+
+	if (it->rec != NULL) {
+		record_unref(it->rec);
+		return;
+	}
+	b = tomb_blk_of(it);
+	if (__atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(b);
+}
+
+/* items by (datestamp, id), by_id by id, feed by (issued, id). */
+static int
+snap_sort(struct snap *s)
+{
+	struct okey		*k;
+	struct snap_item	*items;
+	struct record		**feed;
+	size_t			 i, lcp = snap_ids_lcp(s);
+
+	k = malloc((s->nitems + 1) * sizeof(*k));
+	items = malloc((s->nitems + 1) * sizeof(*items));
+	feed = malloc((s->nfeed + 1) * sizeof(*feed));
+	if (k == NULL || items == NULL || feed == NULL) {
+		free(feed);
+		free(k);
+		free(items);
+		return -1;
+	}
+	for (i = 0; i < s->nitems; i++)
+		okey_set(&k[i], s->items[i].datestamp, s->items[i].id, lcp, i);
+	qsort(k, s->nitems, sizeof(*k), okey_cmp);
+	for (i = 0; i < s->nitems; i++)
+		items[i] = s->items[k[i].i];
+	memcpy(s->items, items, s->nitems * sizeof(*items));
+	for (i = 0; i < s->nitems; i++)
+		okey_set(&k[i], 0, s->items[i].id, lcp, i);
+	qsort(k, s->nitems, sizeof(*k), okey_cmp);
+	for (i = 0; i < s->nitems; i++)
+		s->by_id[i] = &s->items[k[i].i];
+	for (i = 0; i < s->nfeed; i++)
+		okey_set(&k[i], s->feed[i]->issued.t, s->feed[i]->id, lcp, i);
+	qsort(k, s->nfeed, sizeof(*k), okey_cmp);
+	for (i = 0; i < s->nfeed; i++)
+		feed[i] = s->feed[k[i].i];
+	memcpy(s->feed, feed, s->nfeed * sizeof(*feed));
+	free(k);
+	free(items);
+	free(feed);
 	return 0;
 }
 
@@ -134,11 +251,8 @@ snap_fill_items(struct snap *s, struct record *const *recs, size_t nrecs,
 			return -1;
 		}
 	}
-	qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
-	for (i = 0; i < s->nitems; i++)
-		s->by_id[i] = &s->items[i];
-	qsort(s->by_id, s->nitems, sizeof(*s->by_id), item_id_cmp);
-	qsort(s->feed, s->nfeed, sizeof(*s->feed), feed_cmp);
+	if (snap_sort(s) == -1)
+		return -1;
 	if (s->nitems > 0) {
 		s->earliest = s->items[0].datestamp;
 		s->latest = s->items[s->nitems - 1].datestamp;
@@ -149,12 +263,83 @@ snap_fill_items(struct snap *s, struct record *const *recs, size_t nrecs,
 	return 0;
 }
 
+/*
+ * Every spec prefix seen while building ("a", "a:b", "a:b:c" of "a:b:c"),
+ * hashed by its bytes so that neither collecting them nor assigning the
+ * items to sets copies a string per item; idx is the set's index once the
+ * sets exist.
+ */
+struct spec_ent {
+	const char	*p;	/* not NUL-terminated at n */
+	size_t		 n;
+	uint64_t	 h;
+	size_t		 idx;
+};
+
+struct spec_tab {
+	struct spec_ent	*v;
+	size_t		 n, cap;	/* cap is a power of two */
+};
+
+#define SPEC_H0		1469598103934665603ULL	/* FNV-1a, per byte */
+#define SPEC_H(h, c)	(((h) ^ (unsigned char)(c)) * 1099511628211ULL)
+
+static const struct spec_ent *
+spec_tab_find(const struct spec_tab *t, const char *p, size_t n, uint64_t h)
+{
+	size_t	 j;
+
+	if (t->cap == 0)
+		return NULL;
+	for (j = h & (t->cap - 1); t->v[j].p != NULL; j = (j + 1) & (t->cap - 1))
+		if (t->v[j].h == h && t->v[j].n == n &&
+		    memcmp(t->v[j].p, p, n) == 0)
+			return &t->v[j];
+	return NULL;
+}
+
+static int
+spec_tab_add(struct spec_tab *t, const char *p, size_t n, uint64_t h)
+{
+	struct spec_ent	*old = t->v, *v;
+	size_t		 i, j, cap = t->cap;
+
+	if (spec_tab_find(t, p, n, h) != NULL)
+		return 0;
+	if ((t->n + 1) * 2 > t->cap) {
+		cap = t->cap ? t->cap * 2 : 64;
+		if ((v = calloc(cap, sizeof(*v))) == NULL)
+			return -1;
+		for (i = 0; i < t->cap; i++) {
+			if (old[i].p == NULL)
+				continue;
+			for (j = old[i].h & (cap - 1); v[j].p != NULL;
+			    j = (j + 1) & (cap - 1))
+				;
+			v[j] = old[i];
+		}
+		free(old);
+		t->v = v;
+		t->cap = cap;
+	}
+	for (j = h & (t->cap - 1); t->v[j].p != NULL; j = (j + 1) & (t->cap - 1))
+		;
+	t->v[j].p = p;
+	t->v[j].n = n;
+	t->v[j].h = h;
+	t->v[j].idx = (size_t)-1;
+	t->n++;
+	return 0;
+}
+
 /* Every spec named anywhere, with its ancestors, sorted and unique. */
 static int
-snap_collect_specs(struct snap *s, char ***out, size_t *nout)
+snap_collect_specs(struct snap *s, struct spec_tab *t, char ***out,
+    size_t *nout)
 {
-	char	**v = NULL, **p, *c;
-	size_t	 n = 0, cap = 0, i, j, k;
+	char		**v;
+	size_t		 i, j, k, n = 0;
+	uint64_t	 h;
 
 	for (i = 0; i < s->nitems + s->conf->nsets; i++) {
 		size_t		 nsets;
@@ -169,49 +354,66 @@ snap_collect_specs(struct snap *s, char ***out, size_t *nout)
 			sets = &one;
 			nsets = 1;
 		}
+		/* the spec and each "a:b" prefix of it */
 		for (j = 0; j < nsets; j++) {
-			size_t len = strlen(sets[j]);
-
-			/* the spec and each "a:b" prefix of it */
-			for (k = 1; k <= len; k++) {
+			for (k = 0, h = SPEC_H0;; h = SPEC_H(h, sets[j][k++])) {
 				if (sets[j][k] != ':' && sets[j][k] != '\0')
 					continue;
-				if (n == cap) {
-					cap = cap ? cap * 2 : 32;
-					p = realloc(v, cap * sizeof(*v));
-					if (p == NULL)
-						goto fail;
-					v = p;
-				}
-				if ((c = strndup(sets[j], k)) == NULL)
-					goto fail;
-				v[n++] = c;
+				if (k > 0 && spec_tab_add(t, sets[j], k, h) == -1)
+					return -1;
+				if (sets[j][k] == '\0')
+					break;
 			}
 		}
 	}
-	if (n > 0)
-		qsort(v, n, sizeof(*v), str_cmp);
-	for (i = j = 0; i < n; i++) {
-		if (j > 0 && strcmp(v[j - 1], v[i]) == 0)
-			free(v[i]);
-		else
-			v[j++] = v[i];
+	if ((v = calloc(t->n + 1, sizeof(*v))) == NULL)
+		return -1;
+	for (i = 0; i < t->cap; i++) {
+		if (t->v[i].p == NULL)
+			continue;
+		if ((v[n] = strndup(t->v[i].p, t->v[i].n)) == NULL) {
+			while (n > 0)
+				free(v[--n]);
+			free(v);
+			return -1;
+		}
+		n++;
 	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), str_cmp);
 	*out = v;
-	*nout = j;
+	*nout = n;
 	return 0;
-fail:
-	while (n > 0)
-		free(v[--n]);
-	free(v);
-	return -1;
+}
+
+/* A spec given as the first n bytes of a longer one ("a" of "a:b"). */
+struct spec_prefix {
+	const char	*p;
+	size_t		 n;
+};
+
+static int
+set_prefix_cmp(const void *key, const void *elt)
+{
+	const struct spec_prefix	*k = key;
+	const struct snap_set		*set = elt;
+	int				 c = strncmp(k->p, set->spec, k->n);
+
+	if (c != 0)
+		return c;
+	return set->spec[k->n] == '\0' ? 0 : -1;
 }
 
 static size_t
-snap_set_index(const struct snap *s, const char *spec)
+snap_set_index(const struct snap *s, const char *spec, size_t n)
 {
-	const struct snap_set	*set = snap_set_find(s, spec);
+	struct spec_prefix	 k = { spec, n };
+	const struct snap_set	*set;
 
+	if (s->nsets == 0)
+		return (size_t)-1;
+	set = bsearch(&k, s->sets, s->nsets, sizeof(*s->sets),
+	    set_prefix_cmp);
 	return set ? (size_t)(set - s->sets) : (size_t)-1;
 }
 
@@ -220,28 +422,27 @@ snap_set_index(const struct snap *s, const char *spec)
  * marks[] is a per-set stamp so each item lands in each set once.
  */
 static int
-snap_assign(struct snap *s, const char *const *sets, size_t nsets,
+snap_assign(const struct spec_tab *t, const char *const *sets, size_t nsets,
     size_t stamp, size_t *marks, struct vec *lists, size_t value)
 {
-	size_t	 j, k, idx;
-	char	 spec[512];
+	const struct spec_ent	*se;
+	size_t			 j, k, idx;
+	uint64_t		 h;
 
 	for (j = 0; j < nsets; j++) {
-		size_t len = strlen(sets[j]);
-
-		for (k = 0; k <= len; k++) {
+		/* no copy, so no length limit: a spec may be any length */
+		for (k = 0, h = SPEC_H0;; h = SPEC_H(h, sets[j][k++])) {
 			if (sets[j][k] != ':' && sets[j][k] != '\0')
 				continue;
-			if (k >= sizeof(spec))
+			se = spec_tab_find(t, sets[j], k, h);
+			idx = se != NULL ? se->idx : (size_t)-1;
+			if (idx != (size_t)-1 && marks[idx] != stamp) {
+				marks[idx] = stamp;
+				if (vec_push(&lists[idx], value) == -1)
+					return -1;
+			}
+			if (sets[j][k] == '\0')
 				break;
-			memcpy(spec, sets[j], k);
-			spec[k] = '\0';
-			idx = snap_set_index(s, spec);
-			if (idx == (size_t)-1 || marks[idx] == stamp)
-				continue;
-			marks[idx] = stamp;
-			if (vec_push(&lists[idx], value) == -1)
-				return -1;
 		}
 	}
 	return 0;
@@ -253,13 +454,20 @@ snap_fill_sets(struct snap *s)
 	char		**specs = NULL;
 	size_t		 nspecs = 0, i, *marks = NULL;
 	struct vec	*items = NULL, *feeds = NULL;
+	struct spec_tab	 tab;
 	int		 rc = -1;
 
-	if (snap_collect_specs(s, &specs, &nspecs) == -1)
+	memset(&tab, 0, sizeof(tab));
+	if (snap_collect_specs(s, &tab, &specs, &nspecs) == -1) {
+		free(tab.v);
 		return -1;
-	s->nsets = nspecs;
-	if ((s->sets = calloc(nspecs + 1, sizeof(*s->sets))) == NULL)
+	}
+	if ((s->sets = calloc(nspecs + 1, sizeof(*s->sets))) == NULL) {
+		while (nspecs > 0)
+			free(specs[--nspecs]);
 		goto out;
+	}
+	s->nsets = nspecs;	/* only now may snap_free() walk them */
 	for (i = 0; i < nspecs; i++) {
 		const struct conf_set *cs = conf_set_find(s->conf, specs[i]);
 
@@ -269,17 +477,21 @@ snap_fill_sets(struct snap *s)
 		s->sets[i].description = cs ? cs->description : NULL;
 		s->sets[i].is_configured = cs != NULL;
 	}
+	for (i = 0; i < tab.cap; i++)
+		if (tab.v[i].p != NULL)
+			tab.v[i].idx = snap_set_index(s, tab.v[i].p,
+			    tab.v[i].n);
 	if ((marks = calloc(nspecs + 1, sizeof(*marks))) == NULL ||
 	    (items = calloc(nspecs + 1, sizeof(*items))) == NULL ||
 	    (feeds = calloc(nspecs + 1, sizeof(*feeds))) == NULL)
 		goto out;
 	for (i = 0; i < s->nitems; i++)
-		if (snap_assign(s, s->items[i].sets, s->items[i].nsets, i + 1,
+		if (snap_assign(&tab, s->items[i].sets, s->items[i].nsets, i + 1,
 		    marks, items, i) == -1)
 			goto out;
 	memset(marks, 0, (nspecs + 1) * sizeof(*marks));
 	for (i = 0; i < s->nfeed; i++)
-		if (snap_assign(s, (const char *const *)s->feed[i]->sets,
+		if (snap_assign(&tab, (const char *const *)s->feed[i]->sets,
 		    s->feed[i]->nsets, i + 1, marks, feeds, i) == -1)
 			goto out;
 	for (i = 0; i < nspecs; i++) {
@@ -306,6 +518,7 @@ out:
 	free(feeds);
 	free(marks);
 	free(specs);
+	free(tab.v);
 	return rc;
 }
 
@@ -333,6 +546,468 @@ snap_new(struct conf *conf, struct record *const *recs, size_t nrecs,
 	return s;
 }
 
+/* snap_next() */
+
+/* (datestamp, id): the order of snap->items. */
+static int
+item_order(const struct snap_item *a, const struct snap_item *b)
+{
+	if (a->datestamp != b->datestamp)
+		return a->datestamp < b->datestamp ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+/* (issued, id): the order of every feed list. */
+static int
+feed_order(const struct record *a, const struct record *b)
+{
+	if (a->issued.t != b->issued.t)
+		return a->issued.t < b->issued.t ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+static int
+item_qcmp(const void *a, const void *b)
+{
+	return item_order(a, b);
+}
+
+static int
+itemp_id_qcmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct snap_item *const *)a)->id,
+	    (*(const struct snap_item *const *)b)->id);
+}
+
+static int
+rec_feed_qcmp(const void *a, const void *b)
+{
+	return feed_order(*(const struct record *const *)a,
+	    *(const struct record *const *)b);
+}
+
+static int
+size_qcmp(const void *a, const void *b)
+{
+	size_t	 x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+ptr_qcmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a;
+	uintptr_t y = (uintptr_t)*(void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* First position in v[0..n) not before it. */
+static size_t
+items_lower(const struct snap_item *v, size_t n, const struct snap_item *it)
+{
+	size_t	 lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (item_order(&v[mid], it) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static size_t
+by_id_lower(struct snap_item *const *v, size_t n, const char *id)
+{
+	size_t	 lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(v[mid]->id, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static size_t
+feed_lower(struct record *const *v, size_t n, const struct record *r)
+{
+	size_t	 lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (feed_order(v[mid], r) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * A feed list without the records of rm (sorted by address) and with add
+ * (sorted by (issued, id)) merged in: into out, which has room.  Returns
+ * the new length.
+ */
+static size_t
+feed_merge(struct record *const *old, size_t n, struct record *const *rm,
+    size_t nrm, struct record *const *add, size_t nadd, struct record **out)
+{
+	size_t	 i = 0, j = 0, a, ip;
+
+	for (a = 0; a <= nadd; a++) {
+		ip = a < nadd ? feed_lower(old, n, add[a]) : n;
+		for (; i < ip; i++) {
+			if (nrm > 0 && bsearch(&old[i], rm, nrm, sizeof(*rm),
+			    ptr_qcmp) != NULL)
+				continue;
+			out[j++] = old[i];
+		}
+		if (a < nadd)
+			out[j++] = add[a];
+	}
+	return j;
+}
+
+struct pvec {
+	struct record	**v;
+	size_t		 n, cap;
+};
+
+static int
+pvec_push(struct pvec *a, struct record *r)
+{
+	struct record	**p;
+
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 8;
+		if ((p = realloc(a->v, a->cap * sizeof(*p))) == NULL)
+			return -1;
+		a->v = p;
+	}
+	a->v[a->n++] = r;
+	return 0;
+}
+
+/* What snap_next() works with besides the two snapshots. */
+struct next {
+	const struct snap	*p;
+	struct snap		*s;
+	size_t			*rm;	/* old item indexes going away */
+	size_t			 nrm;
+	struct snap_item	*add;	/* new items, by (datestamp, id) */
+	size_t			 nadd;
+	size_t			*addidx;	/* their indexes in s->items */
+	size_t			*map;	/* old index -> new, SIZE_MAX: gone */
+	struct record		**rmrec;	/* records going away, by address */
+	size_t			 nrmrec;
+	struct record		**addrec;	/* records coming, (issued, id) */
+	size_t			 naddrec;
+	/* per set of p (== of s): the new item indexes and records it gains */
+	struct vec		*set_items;
+	struct pvec		*set_recs;
+	unsigned char		*set_hit;	/* loses or gains something */
+	size_t			*marks;
+};
+
+/* Merge the surviving old items with the new ones; fills map and addidx. */
+static void
+next_items(struct next *x)
+{
+	const struct snap	*p = x->p;
+	struct snap		*s = x->s;
+	size_t			 i = 0, j = 0, r = 0, a, ip;
+
+	for (a = 0; a <= x->nadd; a++) {
+		ip = a < x->nadd ? items_lower(p->items, p->nitems,
+		    &x->add[a]) : p->nitems;
+		for (; i < ip; i++) {
+			if (r < x->nrm && x->rm[r] == i) {
+				x->map[i] = SIZE_MAX;
+				r++;
+				continue;
+			}
+			x->map[i] = j;
+			s->items[j] = p->items[i];
+			item_ref(&s->items[j++]);
+		}
+		if (a < x->nadd) {
+			x->addidx[a] = j;
+			s->items[j++] = x->add[a];
+		}
+	}
+	s->nitems = j;
+	x->nadd = 0;	/* s owns them now */
+}
+
+static int
+next_by_id(struct next *x)
+{
+	const struct snap	*p = x->p;
+	struct snap		*s = x->s;
+	struct snap_item	**np;
+	size_t			 i = 0, j = 0, a, ip, o, n = s->nitems - p->nitems
+				    + x->nrm;
+
+	if ((np = calloc(n + 1, sizeof(*np))) == NULL)
+		return -1;
+	for (a = 0; a < n; a++)
+		np[a] = &s->items[x->addidx[a]];
+	qsort(np, n, sizeof(*np), itemp_id_qcmp);
+	for (a = 0; a <= n; a++) {
+		ip = a < n ? by_id_lower(p->by_id, p->nitems, np[a]->id) :
+		    p->nitems;
+		for (; i < ip; i++) {
+			o = (size_t)(p->by_id[i] - p->items);
+			if (x->map[o] != SIZE_MAX)
+				s->by_id[j++] = &s->items[x->map[o]];
+		}
+		if (a < n)
+			s->by_id[j++] = np[a];
+	}
+	free(np);
+	return 0;
+}
+
+/* Which sets of p an item is in (ancestors too); -1: one p lacks. */
+static int
+next_item_sets(struct next *x, const struct snap_item *it, size_t stamp,
+    size_t newidx)
+{
+	size_t	 j, k, idx;
+
+	for (j = 0; j < it->nsets; j++) {
+		for (k = 0;; k++) {
+			if (it->sets[j][k] != ':' && it->sets[j][k] != '\0')
+				continue;
+			if ((idx = snap_set_index(x->p, it->sets[j], k)) ==
+			    (size_t)-1)
+				return -1;
+			if (x->marks[idx] != stamp) {
+				x->marks[idx] = stamp;
+				x->set_hit[idx] = 1;
+				if (newidx != SIZE_MAX && (vec_push(
+				    &x->set_items[idx], newidx) == -1 ||
+				    (it->rec != NULL && pvec_push(
+				    &x->set_recs[idx], it->rec) == -1)))
+					return -1;
+			}
+			if (it->sets[j][k] == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+/* One set of s from the same set of p and what it loses and gains. */
+static int
+next_set(struct next *x, size_t k)
+{
+	const struct snap_set	*ps = &x->p->sets[k];
+	struct snap_set		*ss = &x->s->sets[k];
+	struct vec		*ni = &x->set_items[k];
+	struct pvec		*nr = &x->set_recs[k];
+	size_t			 i, j = 0, a = 0;
+
+	ss->items = malloc((ps->nitems + ni->n + 1) * sizeof(*ss->items));
+	ss->feed = malloc((ps->nfeed + nr->n + 1) * sizeof(*ss->feed));
+	if (ss->items == NULL || ss->feed == NULL)
+		return -1;
+	/* map is increasing, so the old order holds; the new ones merge in */
+	for (i = 0; i < ps->nitems; i++) {
+		size_t m = x->map[ps->items[i]];
+
+		if (m == SIZE_MAX)
+			continue;
+		while (a < ni->n && ni->v[a] < m)
+			ss->items[j++] = ni->v[a++];
+		ss->items[j++] = m;
+	}
+	while (a < ni->n)
+		ss->items[j++] = ni->v[a++];
+	ss->nitems = j;
+	if (!x->set_hit[k]) {
+		memcpy(ss->feed, ps->feed, ps->nfeed * sizeof(*ss->feed));
+		ss->nfeed = ps->nfeed;
+	} else {
+		if (nr->n > 1)
+			qsort(nr->v, nr->n, sizeof(*nr->v), rec_feed_qcmp);
+		ss->nfeed = feed_merge(ps->feed, ps->nfeed, x->rmrec,
+		    x->nrmrec, nr->v, nr->n, ss->feed);
+	}
+	/* a set no item names any more would vanish from a full build */
+	return ss->nitems == 0 && ps->nitems > 0 ? -1 : 0;
+}
+
+static int
+next_sets(struct next *x)
+{
+	const struct snap	*p = x->p;
+	struct snap		*s = x->s;
+	size_t			 i, a, ns = p->nsets;
+
+	if ((s->sets = calloc(ns + 1, sizeof(*s->sets))) == NULL ||
+	    (x->set_items = calloc(ns + 1, sizeof(*x->set_items))) == NULL ||
+	    (x->set_recs = calloc(ns + 1, sizeof(*x->set_recs))) == NULL ||
+	    (x->set_hit = calloc(ns + 1, 1)) == NULL ||
+	    (x->marks = calloc(ns + 1, sizeof(*x->marks))) == NULL)
+		return -1;
+	for (i = 0; i < ns; i++) {
+		s->sets[i] = p->sets[i];
+		s->sets[i].items = NULL;
+		s->sets[i].feed = NULL;
+		memset(&s->sets[i].pages, 0, sizeof(s->sets[i].pages));
+		if ((s->sets[i].spec = strdup(p->sets[i].spec)) == NULL)
+			return -1;
+		if (!s->sets[i].is_configured)
+			s->sets[i].name = s->sets[i].spec;
+		s->nsets = i + 1;	/* only now may snap_free() walk it */
+	}
+	for (i = 0; i < x->nrm; i++)
+		if (next_item_sets(x, &p->items[x->rm[i]], i + 1,
+		    SIZE_MAX) == -1)
+			return -1;
+	/* new indexes arrive in increasing order: each vector stays sorted */
+	a = s->nitems - p->nitems + x->nrm;
+	for (i = 0; i < a; i++)
+		if (next_item_sets(x, &s->items[x->addidx[i]],
+		    x->nrm + i + 1, x->addidx[i]) == -1)
+			return -1;
+	for (i = 0; i < ns; i++)
+		if (next_set(x, i) == -1)
+			return -1;
+	return 0;
+}
+
+/* Removed and added records: the main feed, and input for the sets. */
+static int
+next_feed(struct next *x)
+{
+	const struct snap	*p = x->p;
+	struct snap		*s = x->s;
+	size_t			 i, n = s->nitems - p->nitems + x->nrm;
+
+	x->rmrec = calloc(x->nrm + 1, sizeof(*x->rmrec));
+	x->addrec = calloc(n + 1, sizeof(*x->addrec));
+	if (x->rmrec == NULL || x->addrec == NULL)
+		return -1;
+	for (i = 0; i < x->nrm; i++)
+		if (p->items[x->rm[i]].rec != NULL)
+			x->rmrec[x->nrmrec++] = p->items[x->rm[i]].rec;
+	for (i = 0; i < n; i++)
+		if (s->items[x->addidx[i]].rec != NULL)
+			x->addrec[x->naddrec++] = s->items[x->addidx[i]].rec;
+	qsort(x->rmrec, x->nrmrec, sizeof(*x->rmrec), ptr_qcmp);
+	qsort(x->addrec, x->naddrec, sizeof(*x->addrec), rec_feed_qcmp);
+	s->nfeed = s->nlive = p->nfeed - x->nrmrec + x->naddrec;
+	if ((s->feed = calloc(s->nfeed + 1, sizeof(*s->feed))) == NULL)
+		return -1;
+	if (feed_merge(p->feed, p->nfeed, x->rmrec, x->nrmrec, x->addrec,
+	    x->naddrec, s->feed) != s->nfeed)
+		return -1;	/* a record to remove was not there */
+	return 0;
+}
+
+/* The changes as removals (by old index) and new items. */
+static int
+next_collect(struct next *x, const struct snap_upd *u, size_t n)
+{
+	const struct snap_item	*old;
+	size_t			 i, j;
+
+	x->rm = calloc(n + 1, sizeof(*x->rm));
+	x->add = calloc(n + 1, sizeof(*x->add));
+	x->addidx = calloc(n + 1, sizeof(*x->addidx));
+	if (x->rm == NULL || x->add == NULL || x->addidx == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((old = snap_item_find(x->p, u[i].id)) != NULL)
+			x->rm[x->nrm++] = (size_t)(old - x->p->items);
+		if (u[i].rec != NULL) {
+			struct snap_item *it = &x->add[x->nadd++];
+
+			it->rec = record_ref(u[i].rec);
+			it->id = it->rec->id;
+			it->datestamp = it->rec->datestamp;
+			it->sets = (const char *const *)it->rec->sets;
+			it->nsets = it->rec->nsets;
+		} else if (u[i].tomb != NULL) {
+			if (snap_add_tomb(&x->add[x->nadd], u[i].tomb) == -1)
+				return -1;
+			x->nadd++;
+		}
+	}
+	qsort(x->rm, x->nrm, sizeof(*x->rm), size_qcmp);
+	for (i = j = 0; i < x->nrm; i++)
+		if (j == 0 || x->rm[j - 1] != x->rm[i])
+			x->rm[j++] = x->rm[i];
+	x->nrm = j;
+	qsort(x->add, x->nadd, sizeof(*x->add), item_qcmp);
+	return 0;
+}
+
+struct snap *
+snap_next(const struct snap *p, const struct snap_upd *u, size_t n)
+{
+	struct next	 x;
+	struct snap	*s;
+	size_t		 i, total;
+	int		 ok = 0;
+
+	memset(&x, 0, sizeof(x));
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->refs = 1;
+	s->conf = conf_ref(p->conf);
+	s->created = date_now();
+	x.p = p;
+	x.s = s;
+	if (next_collect(&x, u, n) == -1)
+		goto out;
+	total = p->nitems - x.nrm + x.nadd;
+	if ((x.map = malloc((p->nitems + 1) * sizeof(*x.map))) == NULL ||
+	    (s->items = calloc(total + 1, sizeof(*s->items))) == NULL ||
+	    (s->by_id = calloc(total + 1, sizeof(*s->by_id))) == NULL)
+		goto out;
+	next_items(&x);
+	if (next_by_id(&x) == -1 || next_feed(&x) == -1 || next_sets(&x) == -1)
+		goto out;
+	if (s->nitems > 0) {
+		s->earliest = s->items[0].datestamp;
+		s->latest = s->items[s->nitems - 1].datestamp;
+	}
+	s->generation = __atomic_add_fetch(&snap_generation, 1,
+	    __ATOMIC_RELAXED);
+	ok = 1;
+out:
+	for (i = 0; i < x.nadd; i++)
+		item_unref(&x.add[i]);
+	for (i = 0; i < p->nsets && x.set_items != NULL; i++)
+		free(x.set_items[i].v);
+	for (i = 0; i < p->nsets && x.set_recs != NULL; i++)
+		free(x.set_recs[i].v);
+	free(x.set_items);
+	free(x.set_recs);
+	free(x.set_hit);
+	free(x.marks);
+	free(x.rm);
+	free(x.add);
+	free(x.addidx);
+	free(x.map);
+	free(x.rmrec);
+	free(x.addrec);
+	if (!ok) {
+		snap_release(s);
+		return NULL;
+	}
+	return s;
+}
+
 static void
 snap_doc_unref(struct snap_doc *d)
 {
@@ -342,6 +1017,18 @@ snap_doc_unref(struct snap_doc *d)
 	free(d->body);
 	free(d->gz);
 	free(d);
+}
+
+static void
+snap_pages_release(struct snap_pages *pg)
+{
+	size_t	 i;
+
+	for (i = 0; pg->docs != NULL && i < pg->npages * SNAP_PAGE_KINDS; i++)
+		snap_doc_unref(pg->docs[i]);
+	free(pg->docs);
+	pg->docs = NULL;
+	pg->npages = 0;
 }
 
 static int
@@ -360,31 +1047,21 @@ snap_doc_push(struct snap *s, struct snap_doc *d)
 	return 0;
 }
 
-/*
- * One deflate stream per build, reset between documents: initialising a
- * fresh stream per document cost more than compressing a 50-entry feed.
- */
 static int
-snap_gzip(struct snap *s, const char *in, size_t len, char **out,
-    size_t *outlen)
+gzip_init(z_stream *z)
 {
-	z_stream	*z = s->zs;
-	size_t		 cap;
-	int		 rc;
+	memset(z, 0, sizeof(*z));
+	/* 16 + 15 window bits: a gzip wrapper, as Content-Encoding wants */
+	return deflateInit2(z, 6, Z_DEFLATED, 16 + 15, 8,
+	    Z_DEFAULT_STRATEGY) == Z_OK ? 0 : -1;
+}
 
-	if (z == NULL) {
-		if ((z = calloc(1, sizeof(*z))) == NULL)
-			return -1;
-		/* 16 + 15 window bits: a gzip wrapper, as Content-Encoding wants */
-		if (deflateInit2(z, 6, Z_DEFLATED, 16 + 15, 8,
-		    Z_DEFAULT_STRATEGY) != Z_OK) {
-			free(z);
-			return -1;
-		}
-		s->zs = z;
-	} else if (deflateReset(z) != Z_OK)
-		return -1;
-	cap = deflateBound(z, len) + 64;
+static int
+gzip_run(z_stream *z, const char *in, size_t len, char **out, size_t *outlen)
+{
+	size_t	 cap = deflateBound(z, len) + 64;
+	int	 rc;
+
 	if ((*out = malloc(cap)) == NULL)
 		return -1;
 	z->next_in = (unsigned char *)(uintptr_t)in;
@@ -401,6 +1078,28 @@ snap_gzip(struct snap *s, const char *in, size_t len, char **out,
 	return 0;
 }
 
+/*
+ * One deflate stream per build, reset between documents: initialising a
+ * fresh stream per document cost more than compressing a 50-entry feed.
+ */
+static z_stream *
+snap_gzip_stream(struct snap *s)
+{
+	z_stream	*z = s->zs;
+
+	if (z == NULL) {
+		if ((z = malloc(sizeof(*z))) == NULL)
+			return NULL;
+		if (gzip_init(z) == -1) {
+			free(z);
+			return NULL;
+		}
+		s->zs = z;
+	} else if (deflateReset(z) != Z_OK)
+		return NULL;
+	return z;
+}
+
 static void
 snap_gzip_end(struct snap *s)
 {
@@ -411,28 +1110,25 @@ snap_gzip_end(struct snap *s)
 	s->zs = NULL;
 }
 
-int
-snap_doc_add(struct snap *s, const char *path, const char *content_type,
-    const char *body, size_t len, const unsigned char key[HASH_LEN],
-    int64_t last_modified)
+/* Everything of a document but refs and is_ready, compressed with z. */
+static int
+doc_set(struct snap_doc *d, z_stream *z, const char *path,
+    const char *content_type, const char *body, size_t len,
+    const unsigned char key[HASH_LEN], int64_t last_modified)
 {
-	struct snap_doc	*d;
 	char		 hex[25];	/* 12 bytes in hex */
 
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		return -1;
-	d->refs = 1;
 	d->content_type = content_type;
 	d->last_modified = last_modified;
 	memcpy(d->key, key, HASH_LEN);
 	d->len = len;
 	if ((d->path = strdup(path)) == NULL ||
 	    (d->body = malloc(len + 1)) == NULL)
-		goto fail;
+		return -1;
 	memcpy(d->body, body, len);
 	d->body[len] = '\0';
-	if (snap_gzip(s, body, len, &d->gz, &d->gzlen) == -1)
-		goto fail;
+	if (gzip_run(z, body, len, &d->gz, &d->gzlen) == -1)
+		return -1;
 	/*
 	 * Strong validators: the key names the inputs the bytes were rendered
 	 * from, and the CRC-32 deflate computed anyway pins the bytes
@@ -440,15 +1136,115 @@ snap_doc_add(struct snap *s, const char *path, const char *content_type,
 	 */
 	hash_hex(key, 12, hex);
 	snprintf(d->etag, sizeof(d->etag), "\"%s%08x\"", hex,
-	    (unsigned int)((z_stream *)s->zs)->adler);
+	    (unsigned int)z->adler);
 	snprintf(d->etag_gz, sizeof(d->etag_gz), "\"%s%08x-gz\"", hex,
-	    (unsigned int)((z_stream *)s->zs)->adler);
-	if (snap_doc_push(s, d) == -1)
-		goto fail;
+	    (unsigned int)z->adler);
 	return 0;
-fail:
-	snap_doc_unref(d);
-	return -1;
+}
+
+int
+snap_doc_add(struct snap *s, const char *path, const char *content_type,
+    const char *body, size_t len, const unsigned char key[HASH_LEN],
+    int64_t last_modified)
+{
+	struct snap_doc	*d;
+	z_stream	*z;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return -1;
+	d->refs = 1;
+	d->is_ready = 1;
+	if ((z = snap_gzip_stream(s)) == NULL ||
+	    doc_set(d, z, path, content_type, body, len, key,
+	    last_modified) == -1 || snap_doc_push(s, d) == -1) {
+		snap_doc_unref(d);
+		return -1;
+	}
+	return 0;
+}
+
+int
+snap_pages_init(struct snap_pages *pg, size_t npages)
+{
+	pg->npages = 0;
+	if ((pg->docs = calloc(npages * SNAP_PAGE_KINDS + 1,
+	    sizeof(*pg->docs))) == NULL)
+		return -1;
+	pg->npages = npages;
+	return 0;
+}
+
+struct snap_doc *
+snap_doc_lazy(void)
+{
+	struct snap_doc	*d;
+
+	if ((d = calloc(1, sizeof(*d))) != NULL)
+		d->refs = 1;
+	return d;
+}
+
+struct snap_doc *
+snap_doc_share(struct snap_doc *d)
+{
+	__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+	return d;
+}
+
+int
+snap_doc_is_ready(const struct snap_doc *d)
+{
+	return __atomic_load_n(&d->is_ready, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Two requests may render the same page at once; both render (outside any
+ * lock: a page takes a fraction of a millisecond), the first to take the
+ * lock publishes and the other throws its copy away.  One lock for all
+ * documents is enough: it is held only for a few pointer stores, and only
+ * on a page's first requests.
+ */
+static pthread_mutex_t	 fill_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int
+snap_doc_fill(struct snap_doc *d, const char *path, const char *content_type,
+    const char *body, size_t len, const unsigned char key[HASH_LEN],
+    int64_t last_modified)
+{
+	struct snap_doc	 tmp;
+	z_stream	 z;
+	int		 rc;
+
+	if (snap_doc_is_ready(d))
+		return 0;
+	memset(&tmp, 0, sizeof(tmp));
+	if (gzip_init(&z) == -1)
+		return -1;
+	rc = doc_set(&tmp, &z, path, content_type, body, len, key,
+	    last_modified);
+	deflateEnd(&z);
+	if (rc == 0) {
+		pthread_mutex_lock(&fill_lock);
+		if (!snap_doc_is_ready(d)) {
+			d->path = tmp.path;
+			d->content_type = tmp.content_type;
+			d->body = tmp.body;
+			d->len = tmp.len;
+			d->gz = tmp.gz;
+			d->gzlen = tmp.gzlen;
+			memcpy(d->etag, tmp.etag, sizeof(d->etag));
+			memcpy(d->etag_gz, tmp.etag_gz, sizeof(d->etag_gz));
+			d->last_modified = tmp.last_modified;
+			memcpy(d->key, tmp.key, HASH_LEN);
+			__atomic_store_n(&d->is_ready, 1, __ATOMIC_RELEASE);
+			tmp.path = tmp.body = tmp.gz = NULL;
+		}
+		pthread_mutex_unlock(&fill_lock);
+	}
+	free(tmp.path);
+	free(tmp.body);
+	free(tmp.gz);
+	return rc;
 }
 
 static int
@@ -467,8 +1263,8 @@ doc_key_cmp(const void *key, const void *elt)
 	return strcmp(key, (*d)->path);
 }
 
-const struct snap_doc *
-snap_doc_find(const struct snap *s, const char *path)
+static struct snap_doc *
+doc_table_find(const struct snap *s, const char *path)
 {
 	struct snap_doc	**d;
 
@@ -478,6 +1274,16 @@ snap_doc_find(const struct snap *s, const char *path)
 	return d ? *d : NULL;
 }
 
+const struct snap_doc *
+snap_doc_find(const struct snap *s, const char *path)
+{
+	const struct snap_doc	*d;
+
+	if ((d = doc_table_find(s, path)) != NULL)
+		return d;
+	return s->resolve != NULL ? s->resolve(s, path) : NULL;
+}
+
 int
 snap_doc_reuse(struct snap *s, const struct snap *prev, const char *path,
     const unsigned char key[HASH_LEN])
@@ -485,7 +1291,8 @@ snap_doc_reuse(struct snap *s, const struct snap *prev, const char *path,
 	const struct snap_doc	*old;
 	struct snap_doc		*d;
 
-	if (prev == NULL || (old = snap_doc_find(prev, path)) == NULL ||
+	/* the table only: an archive page is not rendered to be compared */
+	if (prev == NULL || (old = doc_table_find(prev, path)) == NULL ||
 	    memcmp(old->key, key, HASH_LEN) != 0)
 		return 0;
 	d = (struct snap_doc *)old;
@@ -495,6 +1302,16 @@ snap_doc_reuse(struct snap *s, const struct snap *prev, const char *path,
 		return 0;
 	}
 	return 1;
+}
+
+size_t
+snap_npages(const struct snap *s)
+{
+	size_t	 i, n = s->pages.npages;
+
+	for (i = 0; i < s->nsets; i++)
+		n += s->sets[i].pages.npages;
+	return n * SNAP_PAGE_KINDS;
 }
 
 void
@@ -555,17 +1372,15 @@ snap_free(struct snap *s)
 {
 	size_t	 i;
 
-	for (i = 0; i < s->nitems; i++) {
-		if (s->items[i].rec != NULL)
-			record_unref(s->items[i].rec);
-		else
-			free((void *)s->items[i].sets);
-	}
+	for (i = 0; i < s->nitems; i++)
+		item_unref(&s->items[i]);
 	for (i = 0; i < s->nsets; i++) {
 		free((void *)s->sets[i].spec);
 		free(s->sets[i].items);
 		free(s->sets[i].feed);
+		snap_pages_release(&s->sets[i].pages);
 	}
+	snap_pages_release(&s->pages);
 	snap_gzip_end(s);
 	for (i = 0; i < s->ndocs; i++)
 		snap_doc_unref(s->docs[i]);

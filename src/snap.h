@@ -13,7 +13,10 @@
  * snapshot they started with.
  *
  * Records and documents are themselves reference-counted and shared between
- * successive snapshots, so a rebuild after one changed file costs little.
+ * successive snapshots, so a rebuild after one changed file costs little:
+ * snap_next() derives the next snapshot from the previous one and the items
+ * that changed (copies and merges, no sort), and RFC 5005 archive pages are
+ * documents rendered at most once, on first request, then immutable.
  */
 #ifndef PUBFEED_SNAP_H
 #define PUBFEED_SNAP_H
@@ -35,6 +38,20 @@ struct snap_item {
 	size_t			 nsets;
 };
 
+/*
+ * The RFC 5005 archive pages of one feed, one slot per page and feed format
+ * (kind; feed.h gives kinds their meaning).  Every slot holds a document from
+ * the start, but its bytes are rendered at most once, on the first request
+ * (snap_doc_fill()), and are immutable from then on; a page whose inputs did
+ * not change is carried over to the next snapshot as the same object,
+ * rendered or not, so it is never rendered twice.
+ */
+#define SNAP_PAGE_KINDS	2
+struct snap_pages {
+	size_t			 npages;	/* archive pages 1..npages */
+	struct snap_doc		**docs;	/* [kind * npages + page - 1] */
+};
+
 struct snap_set {
 	const char		*spec;
 	const char		*name;		/* configured name, else spec */
@@ -46,11 +63,19 @@ struct snap_set {
 	/* live records of the set and its descendants, oldest first */
 	struct record		**feed;
 	size_t			 nfeed;
+	struct snap_pages	 pages;		/* archives of the set's feed */
 };
 
-/* A pre-rendered response body, with its gzip form and validators. */
+/*
+ * A response body, with its gzip form and validators.  Documents of the
+ * table (snap_doc_add()) are complete when added; archive pages start empty
+ * (snap_doc_lazy()) and every field but refs is written once by
+ * snap_doc_fill(), before is_ready turns 1 (release/acquire), so a reader
+ * that sees is_ready == 1 may read the rest without a lock.
+ */
 struct snap_doc {
 	int			 refs;
+	int			 is_ready;	/* atomic */
 	char			*path;		/* URL path, "/feed.atom" */
 	const char		*content_type;	/* static string */
 	char			*body;
@@ -90,9 +115,16 @@ struct snap {
 	struct snap_set		*sets;		/* by spec */
 	size_t			 nsets;
 
-	struct snap_doc		**docs;		/* by path */
+	struct snap_doc		**docs;		/* by path, ready */
 	size_t			 ndocs;
 	size_t			 docs_cap;
+	struct snap_pages	 pages;		/* archives of the main feed */
+	/*
+	 * Paths not in docs (archive pages): the ready document, rendered now
+	 * if needed, or NULL.  Set by the renderers (feed_build()).
+	 */
+	const struct snap_doc	*(*resolve)(const struct snap *,
+				    const char *path);
 
 	size_t			 ninvalid;	/* files left out as invalid */
 	void			*zs;	/* deflate stream while building */
@@ -109,6 +141,25 @@ struct snap	*snap_new(struct conf *, struct record *const *recs,
 		    size_t nrecs, const struct snap_tomb *tombs, size_t ntombs,
 		    struct err *);
 
+/* One item that changed since the previous snapshot, as snap_next() takes. */
+struct snap_upd {
+	const char		*id;
+	struct record		*rec;	/* the live record, or NULL */
+	const struct snap_tomb	*tomb;	/* rec == NULL: tombstone, or NULL */
+};
+
+/*
+ * The snapshot after prev once the items of u (ids unique) are replaced,
+ * added or removed: the same result as snap_new() over the whole
+ * collection, in time linear in prev with small constants (copies and
+ * merges, no sort, no string work per unchanged item).  Same conf as prev;
+ * references as for snap_new().  Returns NULL when the change cannot be
+ * applied that way (it names a set prev does not have, it empties a set) or
+ * memory ran out: the caller then builds with snap_new().  No documents.
+ */
+struct snap	*snap_next(const struct snap *prev, const struct snap_upd *u,
+		    size_t n);
+
 /*
  * Add a rendered document (takes a copy of body; compresses it once; derives
  * the ETag from the bytes).  key identifies the inputs, so snap_doc_reuse()
@@ -121,8 +172,35 @@ int		 snap_doc_add(struct snap *, const char *path,
 /* If prev has a document at path with the same key, share it: 1; else 0. */
 int		 snap_doc_reuse(struct snap *, const struct snap *prev,
 		    const char *path, const unsigned char key[HASH_LEN]);
+/*
+ * Archive pages.  snap_pages_init(): npages empty slots for every kind, or
+ * -1.  snap_doc_lazy(): an empty document (NULL when out of memory);
+ * snap_doc_share(): one more reference to d, for the next snapshot's slot.
+ * Only before snap_publish() of the snapshot whose slots they fill.
+ */
+int		 snap_pages_init(struct snap_pages *, size_t npages);
+struct snap_doc	*snap_doc_lazy(void);
+struct snap_doc	*snap_doc_share(struct snap_doc *d);
+/*
+ * Render-once: give an empty document its bytes (copied and compressed as
+ * snap_doc_add() does), unless another thread already did: thread-safe, at
+ * most one filling wins and the document never changes afterwards.
+ * 0, or -1 when out of memory (d stays empty).
+ */
+int		 snap_doc_fill(struct snap_doc *d, const char *path,
+		    const char *content_type, const char *body, size_t len,
+		    const unsigned char key[HASH_LEN], int64_t last_modified);
+/* 1 once d has its bytes (snap_doc_fill() or snap_doc_add()). */
+int		 snap_doc_is_ready(const struct snap_doc *d);
+/* How many archive pages s has, all feeds and kinds (rendered or not). */
+size_t		 snap_npages(const struct snap *s);
 /* Sort the document table; called once all documents are in. */
 void		 snap_seal(struct snap *);
+/*
+ * The ready document at path: from the table, else from s->resolve (which
+ * may render an archive page on this, its first, request); NULL if none.
+ * Safe from any thread on a published snapshot.
+ */
 const struct snap_doc *snap_doc_find(const struct snap *, const char *path);
 
 const struct snap_item *snap_item_find(const struct snap *, const char *id);

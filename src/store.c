@@ -2,9 +2,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "date.h"
 #include "log.h"
@@ -14,6 +16,19 @@
 #include "banned.h"
 
 #define STORE_MAX_DEPTH	32
+#define STORE_MAX_THREADS 8	/* parsing threads at most */
+#define STORE_PAR_MIN	64	/* fewer changed files: no threads */
+
+/* A file to (re)read: its new metadata, then what reading it gave. */
+struct store_load {
+	size_t		 fidx;		/* into files */
+	dev_t		 dev;
+	ino_t		 ino;
+	int64_t		 mtime_ns;
+	off_t		 size;
+	struct record	*rec;
+	struct err	 fe;
+};
 
 struct store_file {
 	char		*path;
@@ -24,6 +39,10 @@ struct store_file {
 	struct record	*rec;		/* last good version, or NULL */
 	int		 is_invalid;	/* the bytes on disk do not parse */
 	int		 seen;
+	/* incremental snapshots (store_snapshot_incr()) */
+	size_t		 ent;		/* state index + 1 of the id rec
+					   claimed in the last snapshot */
+	int		 is_dirty;	/* rec replaced since then */
 };
 
 struct store {
@@ -37,8 +56,30 @@ struct store {
 	size_t			 nfiles, cap;
 	size_t			*slots;	/* path index into files, +1 */
 	size_t			 nslots;
+	struct store_load	*loads;	/* files the walk found changed */
+	size_t			 nloads, loads_cap;
 	int			 flags;
+	int			 save_later;	/* store_save_later() */
+	/* replica: the state file as last loaded */
+	ino_t			 state_ino;
+	int64_t			 state_mtime_ns;
+	off_t			 state_size;
+	/*
+	 * Incremental snapshots: the last snapshot made, how many files claim
+	 * each state entry's id (as of that snapshot, minus the claims
+	 * retracted since), the entries whose claim went away since, and
+	 * whether the next snapshot must be built from scratch.
+	 */
+	struct snap		*last;
+	size_t			*claims;
+	size_t			 claims_cap;
+	size_t			*retract;
+	size_t			 nretract, retract_cap;
+	int			 need_full;
 };
+
+/* Above this many changed ids a full build is as cheap. */
+#define STORE_INCR_MAX	4096
 
 int
 store_wants(const char *path)
@@ -74,6 +115,17 @@ store_new(struct conf *conf, int flags, struct err *e)
 	}
 	if (flags & STORE_READONLY)
 		return st;
+	if (flags & (STORE_NOSAVE | STORE_REPLICA)) {
+		/* never create anything in a directory that is not ours */
+		if (state_load(&st->state, st->state_path, e) == -1 ||
+		    ((flags & STORE_REPLICA) && state_token_key(
+		    conf->oai_token_key, conf->state_dir, st->key,
+		    &st->keylen, e) == -1)) {
+			store_free(st);
+			return NULL;
+		}
+		return st;
+	}
 	if (state_mkdirs(conf->state_dir, e) == -1 ||
 	    state_load(&st->state, st->state_path, e) == -1 ||
 	    state_token_key(conf->oai_token_key, conf->state_dir, st->key,
@@ -97,6 +149,10 @@ store_free(struct store *st)
 	}
 	free(st->files);
 	free(st->slots);
+	free(st->loads);
+	free(st->claims);
+	free(st->retract);
+	snap_release(st->last);
 	state_release(&st->state);
 	record_schema_free(st->schema);
 	free(st->state_path);
@@ -110,6 +166,7 @@ store_set_conf(struct store *st, struct conf *conf)
 	conf_ref(conf);
 	conf_unref(st->conf);
 	st->conf = conf;
+	st->need_full = 1;
 }
 
 const unsigned char *
@@ -205,72 +262,182 @@ store_file_add(struct store *st, const char *path)
 	return f;
 }
 
-/* (Re)read one file whose metadata changed; keep the last good record. */
+/*
+ * f->rec is about to be replaced or dropped: its claim on its id (if the
+ * last snapshot counted one) is withdrawn, and the next snapshot looks at
+ * the id.  Two claims on one id (a duplicate) are left to the full path.
+ */
 static void
-store_load_file(struct store *st, struct store_file *f, const struct stat *sb,
-    struct err *e)
+store_file_changed(struct store *st, struct store_file *f)
+{
+	size_t	*p, k;
+
+	f->is_dirty = 1;
+	if (f->ent == 0)
+		return;
+	k = f->ent - 1;
+	f->ent = 0;
+	if (k >= st->claims_cap || st->claims[k] != 1)
+		st->need_full = 1;
+	if (k < st->claims_cap && st->claims[k] > 0)
+		st->claims[k]--;
+	if (st->nretract == st->retract_cap) {
+		st->retract_cap = st->retract_cap ? st->retract_cap * 2 : 64;
+		p = realloc(st->retract, st->retract_cap * sizeof(*p));
+		if (p == NULL) {
+			st->need_full = 1;
+			return;
+		}
+		st->retract = p;
+	}
+	st->retract[st->nretract++] = k;
+}
+
+/* Read and parse one file: no store state is touched (worker threads). */
+static struct record *
+store_read_one(const struct store *st, const char *path, off_t size,
+    struct err *fe)
 {
 	struct record	*rec;
 	char		*data = NULL;
 	size_t		 len, max = st->conf->max_record_bytes;
-	struct err	 fe;
 
-	f->dev = sb->st_dev;
-	f->ino = sb->st_ino;
-	f->size = sb->st_size;
-	f->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 +
-	    sb->st_mtim.tv_nsec;
-	err_init(&fe);
 	if (max == 0)
 		max = RECORD_MAX_BYTES;
-	if ((size_t)sb->st_size > max) {
-		err_at(&fe, f->path, 0, 0, "file is larger than %zu bytes",
-		    max);
-		goto bad;
+	if ((size_t)size > max) {
+		err_at(fe, path, 0, 0, "file is larger than %zu bytes", max);
+		return NULL;
 	}
-	if (state_read_file(f->path, max + 1, &data, &len, &fe) == -1)
-		goto bad;
-	rec = record_parse_mem(st->schema, data, len, f->path, max, &fe);
+	if (state_read_file(path, max + 1, &data, &len, fe) == -1)
+		return NULL;
+	rec = record_parse_mem(st->schema, data, len, path, max, fe);
 	free(data);
+	return rec;
+}
+
+/* What reading a file whose metadata changed gave; keep the last good. */
+static void
+store_apply(struct store *st, struct store_load *ld, struct err *e)
+{
+	struct store_file	*f = &st->files[ld->fidx];
+	struct record		*rec = ld->rec;
+
+	f->dev = ld->dev;
+	f->ino = ld->ino;
+	f->size = ld->size;
+	f->mtime_ns = ld->mtime_ns;
+	ld->rec = NULL;
 	if (rec == NULL)
 		goto bad;
 	/* Same bytes as the version on line: keep the shared object. */
 	if (f->rec != NULL && memcmp(f->rec->hash, rec->hash, HASH_LEN) == 0)
 		record_unref(rec);
 	else {
+		store_file_changed(st, f);
 		record_unref(f->rec);
 		f->rec = rec;
 	}
 	f->is_invalid = 0;
-	err_release(&fe);
 	return;
 bad:
 	f->is_invalid = 1;
-	if (fe.all != NULL)
-		err_set(e, "%.*s", (int)fe.alllen - 1, fe.all);
+	if (ld->fe.all != NULL)
+		err_set(e, "%.*s", (int)ld->fe.alllen - 1, ld->fe.all);
 	else
-		err_set(e, "%s", fe.msg);
+		err_set(e, "%s", ld->fe.msg);
 	if (f->rec != NULL)
 		err_set(e, "%s: keeping the last good version on line",
 		    f->path);
-	err_release(&fe);
 }
 
+struct store_workers {
+	struct store	*st;
+	size_t		 next;		/* atomic: the next load to take */
+};
+
+static void *
+store_worker(void *arg)
+{
+	struct store_workers	*w = arg;
+	struct store		*st = w->st;
+	size_t			 i;
+
+	while ((i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED)) <
+	    st->nloads) {
+		struct store_load *ld = &st->loads[i];
+
+		ld->rec = store_read_one(st, st->files[ld->fidx].path,
+		    ld->size, &ld->fe);
+	}
+	return NULL;
+}
+
+/*
+ * Read every file the walk found changed, then apply the results in walk
+ * order (so messages come out as they always did).  Parsing and schema
+ * validation are most of a start-up; with many files they run on every
+ * core: each parse has its own libxml2 parser and validation contexts and
+ * only reads the compiled schema, which libxml2 allows to share.
+ */
+static void
+store_load_run(struct store *st, struct err *e)
+{
+	struct store_workers	 w = { st, 0 };
+	pthread_t		 tid[STORE_MAX_THREADS];
+	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t			 i, nt = 0, want;
+
+	want = ncpu > 1 ? (size_t)ncpu : 1;
+	if (want > STORE_MAX_THREADS)
+		want = STORE_MAX_THREADS;
+	if (st->nloads < STORE_PAR_MIN)
+		want = 1;
+	for (i = 1; i < want; i++)
+		if (pthread_create(&tid[nt], NULL, store_worker, &w) == 0)
+			nt++;
+	store_worker(&w);
+	for (i = 0; i < nt; i++)
+		pthread_join(tid[i], NULL);
+	for (i = 0; i < st->nloads; i++) {
+		store_apply(st, &st->loads[i], e);
+		err_release(&st->loads[i].fe);
+	}
+	st->nloads = 0;
+}
+
+/* Reading is deferred to store_load_run(). */
 static int
 store_visit_file(struct store *st, const char *path, const struct stat *sb,
     struct err *e)
 {
 	struct store_file	*f;
+	struct store_load	*ld;
+	int64_t			 mtime_ns = (int64_t)sb->st_mtim.tv_sec *
+				    1000000000 + sb->st_mtim.tv_nsec;
 
 	if ((f = store_file_find(st, path)) == NULL &&
 	    (f = store_file_add(st, path)) == NULL)
 		return err_set(e, "out of memory");
 	f->seen = 1;
 	if (f->dev == sb->st_dev && f->ino == sb->st_ino &&
-	    f->size == sb->st_size && f->mtime_ns ==
-	    (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec)
+	    f->size == sb->st_size && f->mtime_ns == mtime_ns)
 		return 0;
-	store_load_file(st, f, sb, e);
+	if (st->nloads == st->loads_cap) {
+		size_t cap = st->loads_cap ? st->loads_cap * 2 : 256;
+
+		if ((ld = realloc(st->loads, cap * sizeof(*ld))) == NULL)
+			return err_set(e, "out of memory");
+		st->loads = ld;
+		st->loads_cap = cap;
+	}
+	ld = &st->loads[st->nloads++];
+	memset(ld, 0, sizeof(*ld));
+	ld->fidx = (size_t)(f - st->files);
+	ld->dev = sb->st_dev;
+	ld->ino = sb->st_ino;
+	ld->size = sb->st_size;
+	ld->mtime_ns = mtime_ns;
+	err_init(&ld->fe);
 	return 0;
 }
 
@@ -318,6 +485,8 @@ store_forget_unseen(struct store *st)
 			st->files[j++] = st->files[i];
 			continue;
 		}
+		if (st->files[i].rec != NULL)
+			store_file_changed(st, &st->files[i]);
 		record_unref(st->files[i].rec);
 		free(st->files[i].path);
 	}
@@ -336,7 +505,13 @@ store_scan(struct store *st, struct err *e)
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].seen = 0;
 	rc = store_walk(st, st->conf->records_dir, 0, e);
-	if (rc == -1 && st->nfiles == 0)
+	store_load_run(st, e);
+	/*
+	 * An unreadable records directory is an error, not the deletion of
+	 * every record: tombstones are forever, and the last good files keep
+	 * being served until the directory is back.
+	 */
+	if (rc == -1)
 		return -1;
 	store_forget_unseen(st);
 	return 0;
@@ -366,20 +541,26 @@ store_update(struct store *st, const char *const *paths, size_t n,
 		st->files[i].seen = 1;
 	for (k = 0; k < n; k++) {
 		if (lstat(paths[k], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			/* files no longer under it (replaced directory) go */
+			store_unsee_under(st, paths[k]);
 			store_walk(st, paths[k], 0, e);
 			continue;
 		}
-		if (!store_wants(paths[k]))
-			continue;
-		if (stat(paths[k], &sb) == 0 && S_ISREG(sb.st_mode)) {
+		if (store_wants(paths[k]) && stat(paths[k], &sb) == 0 &&
+		    S_ISREG(sb.st_mode)) {
 			store_visit_file(st, paths[k], &sb, e);
 			continue;
 		}
-		/* gone: a deletion, unless another file still has the id */
+		/*
+		 * Gone (a deletion, unless another file still has the id), or
+		 * no longer a file.  A removed directory's name need not look
+		 * like a record's, so this comes before the name rules.
+		 */
 		if ((f = store_file_find(st, paths[k])) != NULL)
 			f->seen = 0;
 		store_unsee_under(st, paths[k]);
 	}
+	store_load_run(st, e);
 	store_forget_unseen(st);
 	return 0;
 }
@@ -435,53 +616,153 @@ store_changes_release(struct store_changes *chg)
 	memset(chg, 0, sizeof(*chg));
 }
 
+/* Room in claims for every state entry; new ones start at 0. */
+static int
+store_claims_fit(struct store *st)
+{
+	size_t	*p, cap;
+
+	if (st->state.n <= st->claims_cap)
+		return 0;
+	cap = st->state.n * 2 + 64;
+	if ((p = realloc(st->claims, cap * sizeof(*p))) == NULL)
+		return -1;
+	memset(p + st->claims_cap, 0, (cap - st->claims_cap) * sizeof(*p));
+	st->claims = p;
+	st->claims_cap = cap;
+	return 0;
+}
+
+/* Count every file's claim from scratch: the full path's bookkeeping. */
+static int
+store_claims_reset(struct store *st, const size_t *ent)
+{
+	size_t	 i;
+
+	if (store_claims_fit(st) == -1)
+		return -1;
+	memset(st->claims, 0, st->claims_cap * sizeof(*st->claims));
+	for (i = 0; i < st->nfiles; i++) {
+		struct store_file *f = &st->files[i];
+
+		f->is_dirty = 0;
+		f->ent = f->rec != NULL ? ent[i] + 1 : 0;
+		if (f->rec != NULL)
+			st->claims[ent[i]]++;
+	}
+	st->nretract = 0;
+	return 0;
+}
+
 /*
  * Live records, one per id: when two files claim an id the one whose path
  * sorts first wins and the other is reported, so the choice is stable.
+ * track: reset the incremental bookkeeping to what this finds.
  */
 static struct record **
-store_live(struct store *st, size_t *nout, struct err *e)
+store_live(struct store *st, size_t *nout, int track, struct err *e)
 {
-	struct store_file	**byp;
 	struct record		**recs;
 	struct state_entry	*en;
-	size_t			 i, n = 0;
-	unsigned char		*taken;
+	size_t			 i, n = 0, *owner, *ent;
 
-	byp = calloc(st->nfiles + 1, sizeof(*byp));
+	/*
+	 * No sort by path: each id remembers the file that claims it with the
+	 * smallest path, so this stays linear at 100k files.
+	 */
 	recs = calloc(st->nfiles + 1, sizeof(*recs));
-	taken = calloc(st->state.n + st->nfiles + 1, 1);
-	if (byp == NULL || recs == NULL || taken == NULL)
+	owner = calloc(st->state.n + st->nfiles + 1, sizeof(*owner));
+	ent = calloc(st->nfiles + 1, sizeof(*ent));
+	if (recs == NULL || owner == NULL || ent == NULL)
 		goto fail;
-	for (i = 0; i < st->nfiles; i++)
-		byp[i] = &st->files[i];
-	qsort(byp, st->nfiles, sizeof(*byp), file_path_cmp);
 	for (i = 0; i < st->nfiles; i++) {
-		struct record *rec = byp[i]->rec;
+		struct record *rec = st->files[i].rec;
+		size_t k;
 
 		if (rec == NULL)
 			continue;
 		if ((en = state_get(&st->state, rec->id)) == NULL)
 			goto fail;
-		if (taken[en - st->state.v]) {
-			err_at(e, byp[i]->path, 0, 0,
+		k = ent[i] = (size_t)(en - st->state.v);
+		if (owner[k] == 0 || strcmp(st->files[i].path,
+		    st->files[owner[k] - 1].path) < 0)
+			owner[k] = i + 1;
+	}
+	for (i = 0; i < st->nfiles; i++) {
+		struct record *rec = st->files[i].rec;
+
+		if (rec == NULL)
+			continue;
+		if (owner[ent[i]] != i + 1) {
+			err_at(e, st->files[i].path, 0, 0,
 			    "id '%s' is already used by another file; "
 			    "left out", rec->id);
 			continue;
 		}
-		taken[en - st->state.v] = 1;
 		recs[n++] = rec;
 	}
-	free(byp);
-	free(taken);
+	if (track && store_claims_reset(st, ent) == -1)
+		goto fail;
+	free(owner);
+	free(ent);
 	*nout = n;
 	return recs;
 fail:
-	free(byp);
 	free(recs);
-	free(taken);
+	free(owner);
+	free(ent);
 	err_set(e, "out of memory");
 	return NULL;
+}
+
+/* A live record's datestamp: new or changed content gets now. */
+static int
+store_stamp_one(struct store *st, struct state_entry *en, struct record *rec,
+    int64_t now, struct store_changes *chg)
+{
+	if (en->datestamp == 0 || en->is_deleted ||
+	    memcmp(en->hash, rec->hash, HASH_LEN) != 0) {
+		if (chg != NULL) {
+			if (en->datestamp == 0 || en->is_deleted)
+				chg->added++;
+			else
+				chg->changed++;
+			if (chg_add_sets(chg, en->sets, en->nsets) ||
+			    chg_add_sets(chg, (char *const *)rec->sets,
+			    rec->nsets))
+				return -1;
+		}
+		memcpy(en->hash, rec->hash, HASH_LEN);
+		en->datestamp = now;
+		en->is_deleted = 0;
+		if (state_set_sets(en, rec->sets, rec->nsets) == -1)
+			return -1;
+		st->state.dirty = 1;
+	}
+	/* only a record no snapshot has seen yet gets written to */
+	if (rec->datestamp == 0)
+		rec->datestamp = en->datestamp;
+	return 0;
+}
+
+/* An id no file has any more: a tombstone, dated when first seen gone. */
+static void
+store_tomb_one(struct store *st, struct state_entry *en, int64_t now,
+    struct store_changes *chg, struct snap_tomb *t)
+{
+	if (!en->is_deleted) {
+		en->is_deleted = 1;
+		en->datestamp = now;
+		st->state.dirty = 1;
+		if (chg != NULL) {
+			chg->deleted++;
+			chg_add_sets(chg, en->sets, en->nsets);
+		}
+	}
+	t->id = en->id;
+	t->datestamp = en->datestamp;
+	t->sets = (const char *const *)en->sets;
+	t->nsets = en->nsets;
 }
 
 /* Datestamps: new or changed content gets now; the rest keeps its own. */
@@ -495,29 +776,8 @@ store_stamp(struct store *st, struct record **recs, size_t n, int64_t now,
 	for (i = 0; i < n; i++) {
 		en = state_find(&st->state, recs[i]->id);
 		live[en - st->state.v] = 1;
-		if (en->datestamp == 0 || en->is_deleted ||
-		    memcmp(en->hash, recs[i]->hash, HASH_LEN) != 0) {
-			if (chg != NULL) {
-				if (en->datestamp == 0 || en->is_deleted)
-					chg->added++;
-				else
-					chg->changed++;
-				if (chg_add_sets(chg, en->sets, en->nsets) ||
-				    chg_add_sets(chg, (char *const *)
-				    recs[i]->sets, recs[i]->nsets))
-					return -1;
-			}
-			memcpy(en->hash, recs[i]->hash, HASH_LEN);
-			en->datestamp = now;
-			en->is_deleted = 0;
-			if (state_set_sets(en, recs[i]->sets,
-			    recs[i]->nsets) == -1)
-				return -1;
-			st->state.dirty = 1;
-		}
-		/* only a record no snapshot has seen yet gets written to */
-		if (recs[i]->datestamp == 0)
-			recs[i]->datestamp = en->datestamp;
+		if (store_stamp_one(st, en, recs[i], now, chg) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -531,45 +791,286 @@ store_tombs(struct store *st, const unsigned char *live, int64_t now,
 
 	if ((tombs = calloc(st->state.n + 1, sizeof(*tombs))) == NULL)
 		return NULL;
-	for (i = 0; i < st->state.n; i++) {
-		struct state_entry *en = &st->state.v[i];
-
-		if (live[i])
-			continue;
-		if (!en->is_deleted) {
-			/* an id that was live and has no file any more */
-			en->is_deleted = 1;
-			en->datestamp = now;
-			st->state.dirty = 1;
-			if (chg != NULL) {
-				chg->deleted++;
-				chg_add_sets(chg, en->sets, en->nsets);
-			}
-		}
-		tombs[n].id = en->id;
-		tombs[n].datestamp = en->datestamp;
-		tombs[n].sets = (const char *const *)en->sets;
-		tombs[n].nsets = en->nsets;
-		n++;
-	}
+	for (i = 0; i < st->state.n; i++)
+		if (!live[i])
+			store_tomb_one(st, &st->state.v[i], now, chg,
+			    &tombs[n++]);
 	*ntombs = n;
 	return tombs;
 }
 
-struct snap *
-store_snapshot(struct store *st, struct store_changes *chg, struct err *e)
+/* Replica: load the primary's state file again when it changed. */
+static int
+store_replica_reload(struct store *st, struct err *e)
+{
+	struct state	 fresh;
+	struct stat	 sb;
+
+	if (stat(st->state_path, &sb) == -1) {
+		if (errno == ENOENT)
+			return 0;	/* the primary has not written one yet */
+		return err_set(e, "%s: %s", st->state_path, strerror(errno));
+	}
+	if (sb.st_ino == st->state_ino && sb.st_size == st->state_size &&
+	    (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ==
+	    st->state_mtime_ns)
+		return 0;
+	state_init(&fresh);
+	if (state_load(&fresh, st->state_path, e) == -1) {
+		state_release(&fresh);
+		return -1;
+	}
+	state_release(&st->state);
+	st->state = fresh;
+	st->state_ino = sb.st_ino;
+	st->state_size = sb.st_size;
+	st->state_mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+	    sb.st_mtim.tv_nsec;
+	return 0;
+}
+
+/* What this replica served last for an id, or NULL. */
+static struct record *
+store_replica_prev(const struct snap *prev, const char *id)
+{
+	const struct snap_item	*it;
+
+	if (prev == NULL || (it = snap_item_find(prev, id)) == NULL)
+		return NULL;
+	return it->rec;
+}
+
+/*
+ * Replica: one live record per state entry the primary marks live, with the
+ * primary's datestamp (see STORE_REPLICA in store.h).  done[i] is set for
+ * every entry a file answered.
+ */
+static int
+store_replica_live(struct store *st, const struct snap *prev,
+    struct record **recs, size_t *nrecs, unsigned char *done, struct err *e)
+{
+	struct store_file	**byp;
+	struct state_entry	*en;
+	struct record		*rec;
+	size_t			 i, n = 0;
+
+	if ((byp = calloc(st->nfiles + 1, sizeof(*byp))) == NULL)
+		return err_set(e, "out of memory");
+	for (i = 0; i < st->nfiles; i++)
+		byp[i] = &st->files[i];
+	qsort(byp, st->nfiles, sizeof(*byp), file_path_cmp);
+	for (i = 0; i < st->nfiles; i++) {
+		if ((rec = byp[i]->rec) == NULL ||
+		    (en = state_find(&st->state, rec->id)) == NULL ||
+		    en->datestamp == 0)
+			continue;	/* not stamped by the primary yet */
+		if (done[en - st->state.v]) {
+			err_at(e, byp[i]->path, 0, 0, "id '%s' is already "
+			    "used by another file; left out", rec->id);
+			continue;
+		}
+		done[en - st->state.v] = 1;
+		if (en->is_deleted)
+			continue;
+		if (memcmp(en->hash, rec->hash, HASH_LEN) == 0 &&
+		    (rec->datestamp == 0 || rec->datestamp == en->datestamp)) {
+			rec->datestamp = en->datestamp;
+			recs[n++] = rec;
+			continue;
+		}
+		if (memcmp(en->hash, rec->hash, HASH_LEN) == 0) {
+			/* same bytes, new datestamp (deleted, then back):
+			 * parse the file again for a fresh record */
+			record_unref(byp[i]->rec);
+			byp[i]->rec = NULL;
+			byp[i]->mtime_ns = -1;
+		}
+		if ((rec = store_replica_prev(prev, en->id)) != NULL)
+			recs[n++] = rec;
+	}
+	free(byp);
+	*nrecs = n;
+	return 0;
+}
+
+static struct snap *
+store_replica_snapshot(struct store *st, struct store_changes *chg,
+    struct err *e)
+{
+	struct snap		*prev = snap_current(), *s = NULL;
+	struct record		**recs = NULL, *rec;
+	struct snap_tomb	*tombs = NULL;
+	unsigned char		*done = NULL;
+	size_t			 i, nrecs = 0, ntombs = 0;
+
+	if (store_replica_reload(st, e) == -1)
+		goto out;
+	recs = calloc(st->nfiles + st->state.n + 1, sizeof(*recs));
+	tombs = calloc(st->state.n + 1, sizeof(*tombs));
+	done = calloc(st->state.n + 1, 1);
+	if (recs == NULL || tombs == NULL || done == NULL) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	if (store_replica_live(st, prev, recs, &nrecs, done, e) == -1)
+		goto out;
+	for (i = 0; i < st->state.n; i++) {
+		struct state_entry *en = &st->state.v[i];
+
+		if (en->is_deleted) {
+			tombs[ntombs].id = en->id;
+			tombs[ntombs].datestamp = en->datestamp;
+			tombs[ntombs].sets = (const char *const *)en->sets;
+			tombs[ntombs++].nsets = en->nsets;
+		} else if (!done[i] && en->datestamp != 0 &&
+		    (rec = store_replica_prev(prev, en->id)) != NULL)
+			recs[nrecs++] = rec;	/* file gone here only */
+	}
+	if (chg != NULL)
+		chg->any = 1;	/* replicas send no notifications */
+	if ((s = snap_new(st->conf, recs, nrecs, tombs, ntombs, e)) != NULL)
+		s->ninvalid = store_ninvalid(st);
+out:
+	snap_release(prev);
+	free(recs);
+	free(tombs);
+	free(done);
+	return s;
+}
+
+/* An id to look at in an incremental snapshot, and its claimant if any. */
+struct store_aff {
+	size_t		 k;	/* state index */
+	struct record	*rec;	/* the changed file's record, or NULL */
+};
+
+static int
+aff_cmp(const void *a, const void *b)
+{
+	const struct store_aff	*x = a, *y = b;
+
+	if (x->k != y->k)
+		return x->k < y->k ? -1 : 1;
+	return (x->rec == NULL) - (y->rec == NULL);	/* claimants first */
+}
+
+/*
+ * The ids to look at: those whose claim was retracted since the last
+ * snapshot and those the changed files claim now (counted here).  NULL
+ * when the full path must decide (a duplicate id is involved, too many).
+ */
+static struct store_aff *
+store_affected(struct store *st, size_t *nout)
+{
+	struct store_aff	*aff;
+	struct state_entry	*en;
+	size_t			 i, n = 0, cap = st->nretract + 16;
+
+	if ((aff = malloc(cap * sizeof(*aff))) == NULL)
+		return NULL;
+	for (i = 0; i < st->nretract; i++) {
+		aff[n].k = st->retract[i];
+		aff[n++].rec = NULL;
+	}
+	for (i = 0; i < st->nfiles && !st->need_full; i++) {
+		struct store_file *f = &st->files[i];
+
+		if (!f->is_dirty || f->rec == NULL)
+			continue;
+		if (n == cap) {
+			struct store_aff *p;
+
+			cap *= 2;
+			if (cap > STORE_INCR_MAX * 2 ||
+			    (p = realloc(aff, cap * sizeof(*aff))) == NULL)
+				goto full;
+			aff = p;
+		}
+		if ((en = state_get(&st->state, f->rec->id)) == NULL ||
+		    store_claims_fit(st) == -1)
+			goto full;
+		aff[n].k = (size_t)(en - st->state.v);
+		aff[n++].rec = f->rec;
+		f->ent = aff[n - 1].k + 1;
+		if (++st->claims[aff[n - 1].k] > 1)
+			goto full;
+	}
+	if (st->need_full || n > STORE_INCR_MAX)
+		goto full;
+	*nout = n;
+	return aff;
+full:
+	st->need_full = 1;
+	free(aff);
+	return NULL;
+}
+
+/*
+ * The next snapshot from the last one and the files that changed since:
+ * only the ids those files had or have are stamped and looked up, and
+ * snap_next() merges them in.  NULL: build from scratch instead (nothing
+ * is lost; what was stamped here stays stamped and is not counted twice).
+ */
+static struct snap *
+store_snapshot_incr(struct store *st, int64_t now, struct store_changes *chg)
+{
+	struct store_aff	*aff;
+	struct snap_upd		*upd = NULL;
+	struct snap_tomb	*tombs = NULL;
+	struct snap		*s = NULL;
+	size_t			 i, n = 0, nu = 0;
+
+	if (st->last == NULL || st->need_full || st->last->conf != st->conf ||
+	    (aff = store_affected(st, &n)) == NULL)
+		return NULL;
+	qsort(aff, n, sizeof(*aff), aff_cmp);
+	if ((upd = calloc(n + 1, sizeof(*upd))) == NULL ||
+	    (tombs = calloc(n + 1, sizeof(*tombs))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct state_entry *en = &st->state.v[aff[i].k];
+
+		if (i > 0 && aff[i].k == aff[i - 1].k)
+			continue;
+		upd[nu].id = en->id;
+		if (aff[i].rec != NULL) {
+			if (store_stamp_one(st, en, aff[i].rec, now, chg) == -1)
+				goto out;
+			upd[nu++].rec = aff[i].rec;
+			continue;
+		}
+		if (st->claims[aff[i].k] != 0)
+			goto out;	/* an unchanged file claims it */
+		store_tomb_one(st, en, now, chg, &tombs[nu]);
+		upd[nu].tomb = &tombs[nu];
+		nu++;
+	}
+	if ((s = snap_next(st->last, upd, nu)) == NULL)
+		goto out;
+	for (i = 0; i < st->nfiles; i++)
+		st->files[i].is_dirty = 0;
+	st->nretract = 0;
+out:
+	if (s == NULL)
+		st->need_full = 1;
+	free(aff);
+	free(upd);
+	free(tombs);
+	return s;
+}
+
+static struct snap *
+store_snapshot_full(struct store *st, int64_t now, struct store_changes *chg,
+    struct err *e)
 {
 	struct record		**recs = NULL;
 	struct snap_tomb	*tombs = NULL;
 	unsigned char		*live = NULL;
 	struct snap		*s = NULL;
 	size_t			 nrecs = 0, ntombs = 0;
-	int64_t			 now = date_now();
-	struct err		 se;
 
-	if (chg != NULL)
-		memset(chg, 0, sizeof(*chg));
-	if ((recs = store_live(st, &nrecs, e)) == NULL)
+	st->need_full = 1;	/* until this one is through */
+	if ((recs = store_live(st, &nrecs, 1, e)) == NULL)
 		goto out;
 	if ((live = calloc(st->state.n + 1, 1)) == NULL ||
 	    store_stamp(st, recs, nrecs, now, live, chg) == -1 ||
@@ -577,23 +1078,58 @@ store_snapshot(struct store *st, struct store_changes *chg, struct err *e)
 		err_set(e, "out of memory");
 		goto out;
 	}
+	if ((s = snap_new(st->conf, recs, nrecs, tombs, ntombs, e)) != NULL)
+		st->need_full = 0;
+out:
+	free(recs);
+	free(tombs);
+	free(live);
+	return s;
+}
+
+struct snap *
+store_snapshot(struct store *st, struct store_changes *chg, struct err *e)
+{
+	struct snap	*s;
+	int64_t		 now = date_now();
+	struct err	 se;
+
+	if (chg != NULL)
+		memset(chg, 0, sizeof(*chg));
+	if (st->flags & STORE_REPLICA)
+		return store_replica_snapshot(st, chg, e);
+	if ((s = store_snapshot_incr(st, now, chg)) == NULL &&
+	    (s = store_snapshot_full(st, now, chg, e)) == NULL)
+		return NULL;
 	if (chg != NULL)
 		chg->any = chg->added + chg->changed + chg->deleted > 0;
-	if ((s = snap_new(st->conf, recs, nrecs, tombs, ntombs, e)) == NULL)
-		goto out;
 	s->ninvalid = store_ninvalid(st);
-	if (st->state.dirty && !(st->flags & STORE_READONLY)) {
+	snap_release(st->last);
+	st->last = snap_ref(s);
+	if (st->state.dirty && !st->save_later &&
+	    !(st->flags & (STORE_READONLY | STORE_NOSAVE | STORE_REPLICA))) {
 		err_init(&se);
 		/* not fatal: serve anyway, the next change retries */
 		if (state_save(&st->state, st->state_path, &se) == -1)
 			log_warnx("cannot save state: %s", se.msg);
 		err_release(&se);
 	}
-out:
-	free(recs);
-	free(tombs);
-	free(live);
 	return s;
+}
+
+void
+store_save_later(struct store *st)
+{
+	st->save_later = 1;
+}
+
+int
+store_save(struct store *st, struct err *e)
+{
+	if (!st->state.dirty ||
+	    (st->flags & (STORE_READONLY | STORE_NOSAVE | STORE_REPLICA)))
+		return 0;
+	return state_save(&st->state, st->state_path, e);
 }
 
 size_t
@@ -602,7 +1138,7 @@ store_check_ids(struct store *st, struct err *e)
 	struct record	**recs;
 	size_t		 n = 0;
 
-	if ((recs = store_live(st, &n, e)) == NULL)
+	if ((recs = store_live(st, &n, 0, e)) == NULL)
 		return 0;
 	free(recs);
 	return n;

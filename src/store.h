@@ -37,8 +37,20 @@ struct store_changes {
  * A store over conf's records directory with its state loaded from conf's
  * state directory (created if missing).  Takes a reference to conf.
  * STORE_READONLY ("pubfeed check"): no state is read or written.
+ * STORE_NOSAVE ("pubfeed export"): the state is read, datestamps for new
+ * content are assigned in memory only, nothing is written (no token key
+ * either).
+ * STORE_REPLICA ("pubfeed serve --replica"): the state directory belongs to
+ * a primary instance (shared or synced); it is never written and is read
+ * again before every snapshot.  Datestamps come only from it: a record the
+ * primary has not stamped yet is held back, a record whose content differs
+ * from what the primary stamped keeps the version this replica served last,
+ * and tombstones are the primary's.  So every instance shows the same
+ * (identifier, datestamp) pairs and harvesters can switch between them.
  */
 #define STORE_READONLY	0x1
+#define STORE_NOSAVE	0x2
+#define STORE_REPLICA	0x4
 struct store	*store_new(struct conf *, int flags, struct err *);
 void		 store_free(struct store *);
 /* Use a new configuration from now on (SIGHUP); takes a reference. */
@@ -71,6 +83,16 @@ int		 store_wants(const char *path);
 struct snap	*store_snapshot(struct store *, struct store_changes *chg,
 		    struct err *e);
 void		 store_changes_release(struct store_changes *);
+
+/*
+ * From now on store_snapshot() leaves writing the state to store_save(), so
+ * the daemon publishes a change before it waits for the fsync of a large
+ * state file.  A crash in between only means the change is stamped again
+ * (with a later datestamp) after the restart.
+ */
+void		 store_save_later(struct store *);
+/* Write the state if it changed since it was last written.  0 or -1. */
+int		 store_save(struct store *, struct err *e);
 
 /*
  * "pubfeed check": after store_scan(), report ids claimed by two files.

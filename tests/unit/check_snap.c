@@ -501,6 +501,199 @@ START_TEST(test_doc_etag_reuse)
 }
 END_TEST
 
+/*
+ * snap_next() against snap_new(): a collection in a model, random changes
+ * (edits, deletions, revivals, new ids, datestamps older than the newest),
+ * and after each round the incremental snapshot must equal a full build
+ * item for item, set for set, feed entry for feed entry.
+ */
+#define NPOOL	160
+
+static const char *const next_sets[] = {
+	"topic", "topic:a", "topic:b", "region:bulgaria", "region:norway",
+	"type:x",
+};
+#define NNEXT_SETS (sizeof(next_sets) / sizeof(next_sets[0]))
+
+struct next_model {
+	char		 id[16];
+	struct record	*rec;		/* live, or NULL */
+	int		 is_tomb;
+	int64_t		 ds;
+	const char	*tsets[2];
+	size_t		 ntsets;
+};
+
+static uint32_t
+next_rand(uint32_t *st)
+{
+	*st = *st * 1103515245 + 12345;
+	return (*st >> 8) & 0xffffff;
+}
+
+static void
+next_live(struct next_model *m, uint32_t *rs, int64_t ds)
+{
+	char	 issued[16], sets[64];
+	size_t	 a = next_rand(rs) % NNEXT_SETS, b = next_rand(rs) % NNEXT_SETS;
+
+	/* few distinct dates: ties in issued and datestamp order by id */
+	snprintf(issued, sizeof(issued), "20%02u-01-%02u",
+	    10 + next_rand(rs) % 5, 1 + next_rand(rs) % 3);
+	snprintf(sets, sizeof(sets), "%s %s", next_sets[a],
+	    a == b ? "" : next_sets[b]);
+	if (m->rec != NULL)
+		record_unref(m->rec);
+	m->rec = mkrec(m->id, issued, ds, sets);
+	m->is_tomb = 0;
+	m->ds = ds;
+}
+
+static struct snap *
+next_full(struct next_model *m)
+{
+	struct record		*recs[NPOOL];
+	struct snap_tomb	 tombs[NPOOL];
+	size_t			 i, nr = 0, nt = 0;
+
+	for (i = 0; i < NPOOL; i++) {
+		if (m[i].rec != NULL)
+			recs[nr++] = m[i].rec;
+		else if (m[i].is_tomb) {
+			tombs[nt].id = m[i].id;
+			tombs[nt].datestamp = m[i].ds;
+			tombs[nt].sets = m[i].tsets;
+			tombs[nt++].nsets = m[i].ntsets;
+		}
+	}
+	return mksnap(recs, nr, tombs, nt);
+}
+
+static void
+next_same(const struct snap *a, const struct snap *b)
+{
+	size_t	 i, j;
+
+	ck_assert_uint_eq(a->nitems, b->nitems);
+	ck_assert_uint_eq(a->nlive, b->nlive);
+	ck_assert_uint_eq(a->nfeed, b->nfeed);
+	ck_assert_int_eq(a->earliest, b->earliest);
+	ck_assert_int_eq(a->latest, b->latest);
+	for (i = 0; i < a->nitems; i++) {
+		ck_assert_str_eq(a->items[i].id, b->items[i].id);
+		ck_assert_int_eq(a->items[i].datestamp, b->items[i].datestamp);
+		ck_assert_ptr_eq(a->items[i].rec, b->items[i].rec);
+		ck_assert_uint_eq(a->items[i].nsets, b->items[i].nsets);
+		for (j = 0; j < a->items[i].nsets; j++)
+			ck_assert_str_eq(a->items[i].sets[j],
+			    b->items[i].sets[j]);
+		ck_assert_int_eq(a->by_id[i] - a->items,
+		    b->by_id[i] - b->items);
+	}
+	for (i = 0; i < a->nfeed; i++)
+		ck_assert_ptr_eq(a->feed[i], b->feed[i]);
+	ck_assert_uint_eq(a->nsets, b->nsets);
+	for (i = 0; i < a->nsets; i++) {
+		const struct snap_set *x = &a->sets[i], *y = &b->sets[i];
+
+		ck_assert_str_eq(x->spec, y->spec);
+		ck_assert_str_eq(x->name, y->name);
+		ck_assert_int_eq(x->is_configured, y->is_configured);
+		ck_assert_uint_eq(x->nitems, y->nitems);
+		ck_assert_uint_eq(x->nfeed, y->nfeed);
+		for (j = 0; j < x->nitems; j++)
+			ck_assert_uint_eq(x->items[j], y->items[j]);
+		for (j = 0; j < x->nfeed; j++)
+			ck_assert_ptr_eq(x->feed[j], y->feed[j]);
+	}
+}
+
+START_TEST(test_next_equals_full)
+{
+	struct next_model	 m[NPOOL];
+	struct snap_upd		 upd[8];
+	struct snap_tomb	 tombs[8];
+	struct snap		*prev, *inc, *full;
+	uint32_t		 rs = 12345 + (uint32_t)_i;
+	int64_t			 now = 1000000;
+	size_t			 i, k, round, nu, nincr = 0;
+
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < NPOOL; i++) {
+		snprintf(m[i].id, sizeof(m[i].id), "id-%03zu", i);
+		if (i < 100)
+			next_live(&m[i], &rs, now - (int64_t)(next_rand(&rs) %
+			    50));
+		else if (i < 120) {
+			m[i].is_tomb = 1;
+			m[i].ds = now - 10;
+			m[i].tsets[0] = next_sets[i % NNEXT_SETS];
+			m[i].ntsets = 1;
+		}
+	}
+	prev = next_full(m);
+	for (round = 0; round < 60; round++) {
+		now += next_rand(&rs) % 3;	/* same second now and then */
+		nu = 1 + next_rand(&rs) % 6;
+		for (k = 0; k < nu; k++) {
+			/* distinct ids within a round */
+			i = (round * 7 + k * 23 + next_rand(&rs) % 20) % NPOOL;
+			upd[k].id = m[i].id;
+			upd[k].rec = NULL;
+			upd[k].tomb = NULL;
+			if (m[i].rec != NULL && next_rand(&rs) % 3 == 0) {
+				m[i].ntsets = m[i].rec->nsets > 2 ? 2 :
+				    m[i].rec->nsets;
+				for (size_t j = 0; j < m[i].ntsets; j++)
+					m[i].tsets[j] = next_sets[0];
+				record_unref(m[i].rec);
+				m[i].rec = NULL;
+				m[i].is_tomb = 1;
+				m[i].ds = now;
+				tombs[k].id = m[i].id;
+				tombs[k].datestamp = now;
+				tombs[k].sets = m[i].tsets;
+				tombs[k].nsets = m[i].ntsets;
+				upd[k].tomb = &tombs[k];
+			} else {
+				/* now and then a datestamp in the past */
+				next_live(&m[i], &rs, next_rand(&rs) % 5 == 0 ?
+				    now - 30 : now);
+				upd[k].rec = m[i].rec;
+			}
+		}
+		/* the same id twice in a round: keep the last change only */
+		for (k = 0; k < nu; k++)
+			for (i = k + 1; i < nu; i++)
+				if (strcmp(upd[k].id, upd[i].id) == 0)
+					upd[k].id = NULL;
+		for (k = i = 0; k < nu; k++)
+			if (upd[k].id != NULL) {
+				upd[i] = upd[k];
+				if (upd[i].tomb != NULL) {
+					tombs[i] = *upd[k].tomb;
+					upd[i].tomb = &tombs[i];
+				}
+				i++;
+			}
+		inc = snap_next(prev, upd, i);
+		full = next_full(m);
+		if (inc != NULL) {
+			nincr++;
+			next_same(inc, full);
+			snap_release(full);
+			full = inc;
+		}
+		snap_release(prev);
+		prev = full;
+	}
+	ck_assert_msg(nincr > 40, "only %zu of 60 rounds incremental", nincr);
+	snap_release(prev);
+	for (i = 0; i < NPOOL; i++)
+		record_unref(m[i].rec);
+}
+END_TEST
+
 START_TEST(test_refcount)
 {
 	struct record	*r[3];
@@ -635,6 +828,7 @@ snap_suite(void)
 	    sizeof(covers) / sizeof(covers[0]));
 	tcase_add_test(tc, test_docs);
 	tcase_add_test(tc, test_doc_etag_reuse);
+	tcase_add_loop_test(tc, test_next_equals_full, 0, 4);
 	tcase_add_test(tc, test_refcount);
 	tcase_add_test(tc, test_concurrency);
 	suite_add_tcase(s, tc);

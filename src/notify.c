@@ -1,0 +1,972 @@
+/*
+ * notify.c: the outbox and its delivery over libcurl's multi interface.
+ *
+ * One mutex guards the conf pointer, the outbox and the status; the
+ * notifier thread holds it only to pick due items and to record results,
+ * never across network I/O, so notify_changed() and the HTTP threads'
+ * metrics never wait on a slow target.  Files are written outside the
+ * mutex under save_mu, which also keeps writes in the order the contents
+ * were taken.
+ */
+#include <sys/random.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "date.h"
+#include "log.h"
+#include "notify.h"
+#include "notify_int.h"
+#include "state.h"
+#include "banned.h"
+
+#define MAX_INFLIGHT		32	/* transfers at once */
+#define MAX_PER_TARGET		4	/* one slow target can't hog */
+#define BACKOFF_BASE_MS		1000
+#define BACKOFF_MIN_MS		100
+#define IDLE_WAKE_MS		1000
+#define STATUS_SAVE_MS		1000
+#define USER_AGENT		"pubfeed/" PUBFEED_VERSION
+
+/* One HTTP exchange in flight for an item. */
+struct xfer {
+	struct xfer		*next;
+	CURL			*h;
+	struct notify_item	*it;
+	int			 phase;	/* 1: XML-RPC fallback */
+	struct notify_msg	 m;
+	struct curl_slist	*hdrs;
+	struct buf		 resp;
+	char			 errbuf[CURL_ERROR_SIZE];
+};
+
+struct notify {
+	pthread_mutex_t		 mu;
+	pthread_mutex_t		 save_mu;
+	struct conf		*conf;
+	char			*state_dir;
+	char			*outbox_path;
+	char			*status_path;
+	struct notify_outbox	 ob;
+	struct notify_stats	 st;
+	int			 ob_dirty, st_dirty;
+	int64_t			 st_saved;	/* monotonic ms */
+	uint64_t		 rng;
+
+	CURLM			*multi;
+	struct xfer		*xfers;		/* on the wire */
+	int			 nflight;
+	struct notify_outbox	*work;		/* &ob, or ping's */
+	FILE			*report;	/* notify_send_all() only */
+	size_t			 nreport_failed;
+
+	pthread_t		 thread;
+	int			 running;
+	int			 stop;
+	int64_t			 deadline;	/* stop: mono ms */
+};
+
+static uint64_t
+rng_next(struct notify *n)
+{
+	n->rng ^= n->rng << 13;
+	n->rng ^= n->rng >> 7;
+	n->rng ^= n->rng << 17;
+	return n->rng;
+}
+
+/* Full jitter: uniform in [0, min(cap, base * 2^(attempts-1))]. */
+static int64_t
+backoff_ms(struct notify *n, int attempts)
+{
+	int64_t	 cap = (int64_t)n->conf->notify_backoff_max * 1000, ceil;
+	int	 shift = attempts > 1 ? attempts - 1 : 0;
+
+	ceil = shift >= 30 ? cap : (int64_t)BACKOFF_BASE_MS << shift;
+	if (ceil > cap)
+		ceil = cap;
+	return BACKOFF_MIN_MS + (int64_t)(rng_next(n) %
+	    (uint64_t)(ceil + 1));
+}
+
+static int
+target_configured(const struct conf *c, const struct conf_target *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->ntargets; i++)
+		if (notify_target_eq(&c->targets[i], t))
+			return 1;
+	return 0;
+}
+
+/*
+ * Forget items and stats of targets the configuration no longer has; an
+ * item on the wire is only marked and goes when its transfer ends.
+ */
+static void
+prune(struct notify *n)
+{
+	struct notify_stats	*st = &n->st;
+	size_t			 i;
+
+	for (i = 0; i < n->ob.n; ) {
+		if (target_configured(n->conf, &n->ob.v[i]->t)) {
+			i++;
+			continue;
+		}
+		n->ob_dirty = 1;
+		if (n->ob.v[i]->in_flight) {
+			n->ob.v[i++]->is_orphan = 1;
+			continue;
+		}
+		log_info("notify: %s %s is no longer configured, dropping %s",
+		    notify_kind_name(n->ob.v[i]->t.kind), n->ob.v[i]->t.url,
+		    n->ob.v[i]->topic);
+		notify_outbox_remove(&n->ob, i);
+	}
+	for (i = 0; i < st->n; ) {
+		if (target_configured(n->conf, &st->v[i].t)) {
+			i++;
+			continue;
+		}
+		notify_target_release(&st->v[i].t);
+		free(st->v[i].reason);
+		memmove(&st->v[i], &st->v[i + 1],
+		    (st->n - i - 1) * sizeof(*st->v));
+		st->n--;
+		n->st_dirty = 1;
+	}
+	for (i = 0; i < n->conf->ntargets; i++)
+		notify_stats_get(st, &n->conf->targets[i]);
+}
+
+/*
+ * Write what changed.  Never under mu: fsync takes milliseconds.  The
+ * outbox goes out on every change (what is pending must survive a crash);
+ * the status, which only informs, at most once a STATUS_SAVE_MS unless
+ * force is set, so a busy delivery does not fsync per answer.
+ */
+static void
+notify_save(struct notify *n, int force)
+{
+	struct buf	 ob, st;
+	struct err	 e;
+	int64_t		 now = date_mono_ms();
+	int		 dob, dst, bad = 0;
+
+	buf_init(&ob, NOTIFY_FILE_MAX);
+	buf_init(&st, NOTIFY_FILE_MAX);
+	err_init(&e);
+	pthread_mutex_lock(&n->save_mu);
+	pthread_mutex_lock(&n->mu);
+	dob = n->ob_dirty;
+	dst = n->st_dirty && (force || now - n->st_saved >= STATUS_SAVE_MS);
+	n->ob_dirty = 0;
+	if (dst) {
+		n->st_dirty = 0;
+		n->st_saved = now;
+	}
+	if ((dob && notify_outbox_serialize(&n->ob, &ob) == -1) ||
+	    (dst && notify_stats_serialize(&n->st, &st) == -1))
+		bad = 1;
+	pthread_mutex_unlock(&n->mu);
+	if (bad)
+		log_warnx("notify: outbox or status too large to save");
+	else if ((dob || dst) && state_mkdirs(n->state_dir, &e) == -1)
+		log_warnx("notify: %s", e.msg);
+	else if (dob && state_write_file(n->outbox_path, ob.data, ob.len,
+	    0600, &e) == -1)
+		log_warnx("notify: outbox not saved: %s", e.msg);
+	else if (dst && state_write_file(n->status_path, st.data, st.len,
+	    0644, &e) == -1)
+		log_warnx("notify: status not saved: %s", e.msg);
+	pthread_mutex_unlock(&n->save_mu);
+	err_release(&e);
+	buf_release(&ob);
+	buf_release(&st);
+}
+
+static char *
+join_path(const char *dir, const char *name)
+{
+	struct buf	 b;
+
+	buf_init(&b, 8192);
+	if (buf_printf(&b, "%s/%s", dir, name) == -1)
+		return NULL;
+	return buf_detach(&b, NULL);
+}
+
+/* Load one file with parse; a missing file is empty, bad lines are logged. */
+static void
+load_file(const char *path, void *obj,
+    int (*parse)(void *, const char *, size_t, const char *, struct err *))
+{
+	struct err	 e;
+	char		*data = NULL;
+	size_t		 len;
+
+	err_init(&e);
+	if (access(path, F_OK) != 0)
+		goto out;
+	if (state_read_file(path, NOTIFY_FILE_MAX, &data, &len, &e) == -1 ||
+	    parse(obj, data, len, path, &e) == -1) {
+		log_warnx("notify: ignoring what cannot be read of %s:", path);
+		log_lines(LOG_LEVEL_WARN, e.all != NULL ? e.all : e.msg);
+	}
+out:
+	free(data);
+	err_release(&e);
+}
+
+static int
+parse_outbox(void *ob, const char *b, size_t l, const char *p, struct err *e)
+{
+	return notify_outbox_parse(ob, b, l, p, e);
+}
+
+static int
+parse_stats(void *st, const char *b, size_t l, const char *p, struct err *e)
+{
+	return notify_stats_parse(st, b, l, p, e);
+}
+
+/* A clock that jumped back must not park loaded items for years. */
+static void
+clamp_times(struct notify *n)
+{
+	int64_t	 latest = date_now_ms() +
+		    (int64_t)n->conf->notify_backoff_max * 1000;
+	size_t	 i;
+
+	for (i = 0; i < n->ob.n; i++)
+		if (n->ob.v[i]->not_before > latest)
+			n->ob.v[i]->not_before = latest;
+}
+
+struct notify *
+notify_new(struct conf *c, struct err *e)
+{
+	struct notify	*n;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		err_set(e, "libcurl cannot be initialised");
+		return NULL;
+	}
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&n->mu, NULL);
+	pthread_mutex_init(&n->save_mu, NULL);
+	notify_outbox_init(&n->ob);
+	notify_stats_init(&n->st);
+	n->conf = conf_ref(c);
+	n->work = &n->ob;
+	if (getrandom(&n->rng, sizeof(n->rng), 0) != sizeof(n->rng))
+		n->rng = (uint64_t)date_now_ms();
+	n->rng |= 1;
+	if ((n->state_dir = strdup(c->state_dir)) == NULL ||
+	    (n->outbox_path = join_path(c->state_dir, "outbox")) == NULL ||
+	    (n->status_path = join_path(c->state_dir, "notify.status")) ==
+	    NULL || (n->multi = curl_multi_init()) == NULL) {
+		err_set(e, "out of memory");
+		notify_free(n);
+		return NULL;
+	}
+	load_file(n->outbox_path, &n->ob, parse_outbox);
+	load_file(n->status_path, &n->st, parse_stats);
+	clamp_times(n);
+	prune(n);
+	n->ob_dirty = n->st_dirty = 0;	/* rewritten on the next change */
+	return n;
+}
+
+void
+notify_set_conf(struct notify *n, struct conf *c)
+{
+	struct conf	*old;
+
+	pthread_mutex_lock(&n->mu);
+	old = n->conf;
+	n->conf = conf_ref(c);
+	prune(n);
+	pthread_mutex_unlock(&n->mu);
+	conf_unref(old);
+	notify_save(n, 0);
+	curl_multi_wakeup(n->multi);
+}
+
+/* Queue (target, topic) unless it is already pending.  Under mu. */
+static int
+queue(struct notify *n, const struct conf_target *t, const char *topic)
+{
+	struct notify_item	*it;
+
+	if ((it = notify_outbox_find(&n->ob, t, topic)) != NULL) {
+		/* on the wire now, maybe sent before this change: once more */
+		if (it->in_flight && !it->again) {
+			it->again = 1;
+			n->ob_dirty = 1;
+		}
+		return 0;
+	}
+	if (notify_outbox_add(&n->ob, t, topic) == NULL)
+		return -1;
+	n->ob_dirty = 1;
+	return 0;
+}
+
+/* Every topic of the collection and of sets, into b as NUL-separated. */
+static int
+topics(const struct conf *c, const char *const *sets, size_t nsets,
+    struct buf *b, size_t *ntopics)
+{
+	static const char *const ext[] = { "atom", "rss" };
+	size_t	 i, k;
+
+	*ntopics = 0;
+	for (k = 0; k < 2; k++, (*ntopics)++)
+		if (buf_printf(b, "%s/feed.%s", c->base_url, ext[k]) == -1 ||
+		    buf_addch(b, '\0') == -1)
+			return -1;
+	for (i = 0; i < nsets; i++)
+		for (k = 0; k < 2; k++, (*ntopics)++)
+			if (buf_printf(b, "%s/sets/%s.%s", c->base_url,
+			    sets[i], ext[k]) == -1 ||
+			    buf_addch(b, '\0') == -1)
+				return -1;
+	return 0;
+}
+
+int
+notify_changed(struct notify *n, const char *const *sets, size_t nsets)
+{
+	struct buf	 b;
+	const char	*topic;
+	size_t		 i, k, ntopics;
+	int		 rc = 0;
+
+	buf_init(&b, NOTIFY_FILE_MAX);
+	pthread_mutex_lock(&n->mu);
+	if (topics(n->conf, sets, nsets, &b, &ntopics) == -1)
+		rc = -1;
+	for (i = 0; rc == 0 && i < n->conf->ntargets; i++)
+		for (topic = b.data, k = 0; rc == 0 && k < ntopics;
+		    k++, topic += strlen(topic) + 1)
+			rc = queue(n, &n->conf->targets[i], topic);
+	pthread_mutex_unlock(&n->mu);
+	buf_release(&b);
+	if (rc == -1)
+		log_warnx("notify: out of memory queueing notifications");
+	notify_save(n, 0);
+	curl_multi_wakeup(n->multi);
+	return rc;
+}
+
+static size_t
+xfer_write(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer	*x = arg;
+	size_t		 len = size * nmemb, room;
+
+	/* keep the head of the answer, swallow the rest */
+	room = NOTIFY_RESP_MAX - x->resp.len;
+	buf_add(&x->resp, p, len < room ? len : room);
+	return len;
+}
+
+static void
+xfer_free(struct notify *n, struct xfer *x)
+{
+	if (x->h != NULL) {
+		curl_multi_remove_handle(n->multi, x->h);
+		curl_easy_cleanup(x->h);
+	}
+	curl_slist_free_all(x->hdrs);
+	notify_msg_release(&x->m);
+	buf_release(&x->resp);
+	free(x);
+}
+
+static int
+xfer_setup(struct xfer *x, long timeout_ms)
+{
+	struct curl_slist	*l;
+	CURL			*h = x->h;
+	char			 ct[128];
+	int			 bad = 0;
+
+	bad |= curl_easy_setopt(h, CURLOPT_URL, x->m.url) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	bad |= curl_easy_setopt(h, CURLOPT_QUICK_EXIT, 1L);
+	bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
+	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, xfer_write);
+	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	bad |= curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+	bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
+	/* services move to https; a POST stays a POST across the redirect */
+	bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	bad |= curl_easy_setopt(h, CURLOPT_MAXREDIRS, 3L);
+	bad |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	bad |= curl_easy_setopt(h, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
+	if (x->m.body != NULL) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s",
+		    x->m.content_type);
+		if ((l = curl_slist_append(NULL, ct)) == NULL)
+			return -1;
+		x->hdrs = l;
+		if ((l = curl_slist_append(x->hdrs, "Expect:")) == NULL)
+			return -1;
+		x->hdrs = l;
+		bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hdrs);
+		bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE,
+		    (long)x->m.bodylen);
+		bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->m.body);
+	}
+	return bad ? -1 : 0;
+}
+
+/*
+ * Put it on the wire (request phase as given).  Under mu: reads conf.
+ * -1 with e set when the request cannot even be built.
+ */
+static int
+xfer_start(struct notify *n, struct notify_item *it, int phase,
+    struct err *e)
+{
+	struct notify_site	 site;
+	struct notify_stat	*st;
+	struct xfer		*x;
+	char			*s = NULL;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return err_set(e, "out of memory");
+	x->it = it;
+	x->phase = phase;
+	buf_init(&x->resp, NOTIFY_RESP_MAX);
+	site.name = n->conf->repository_name;
+	site.site = s = join_path(n->conf->base_url, "");
+	if (s == NULL || notify_build(&it->t, it->topic, &site, phase, &x->m,
+	    e) == -1)
+		goto fail;
+	if ((x->h = curl_easy_init()) == NULL ||
+	    xfer_setup(x, (long)n->conf->notify_timeout * 1000) == -1 ||
+	    curl_multi_add_handle(n->multi, x->h) != CURLM_OK) {
+		err_set(e, "libcurl refused the request");
+		goto fail;
+	}
+	free(s);
+	x->next = n->xfers;
+	n->xfers = x;
+	n->nflight++;
+	it->in_flight = 1;
+	if ((st = notify_stats_find(&n->st, &it->t)) != NULL)
+		st->inflight++;
+	return 0;
+fail:
+	free(s);
+	if (x->h != NULL)
+		curl_easy_cleanup(x->h);
+	x->h = NULL;
+	xfer_free(n, x);
+	return -1;
+}
+
+static void
+report(struct notify *n, const struct notify_item *it, int ok,
+    const char *why)
+{
+	if (!ok)
+		n->nreport_failed++;
+	fprintf(n->report, "%s %s %s %s%s%s\n", ok ? "ok  " : "FAIL",
+	    notify_kind_name(it->t.kind), it->t.url, it->topic,
+	    ok ? "" : ": ", ok ? "" : why);
+	fflush(n->report);
+}
+
+/* The item leaves the wire; its target's slot is free again.  Under mu. */
+static void
+release_slot(struct notify *n, struct notify_item *it)
+{
+	struct notify_stat	*st;
+
+	if (!it->in_flight)
+		return;
+	it->in_flight = 0;
+	if ((st = notify_stats_find(&n->st, &it->t)) != NULL &&
+	    st->inflight > 0)
+		st->inflight--;
+}
+
+/* Record the end of an item's exchange.  Under mu. */
+static void
+finish(struct notify *n, struct notify_item *it, int ok, const char *why)
+{
+	struct notify_stat	*st;
+	int64_t			 now = date_now_ms(), delay;
+	size_t			 i;
+	char			*p;
+
+	release_slot(n, it);
+	n->st_dirty = 1;
+	if ((st = notify_stats_get(&n->st, &it->t)) != NULL && ok) {
+		st->sent++;
+		st->last_ok = now / 1000;
+	} else if (st != NULL) {
+		st->failed++;
+		st->last_fail = now / 1000;
+		free(st->reason);
+		/* one line, whatever a server put in its message */
+		if ((st->reason = strndup(why, NOTIFY_REASON_MAX)) != NULL)
+			for (p = st->reason; *p != '\0'; p++)
+				if ((unsigned char)*p < 0x20)
+					*p = ' ';
+	}
+	if (n->report != NULL)
+		report(n, it, ok, why);
+	if (ok)
+		log_debug("notify: %s %s: %s delivered",
+		    notify_kind_name(it->t.kind), it->t.url, it->topic);
+	if (n->work == &n->ob)
+		n->ob_dirty = 1;
+	if (ok && it->again && !it->is_orphan) {
+		it->again = 0;
+		it->attempts = 0;
+		it->not_before = 0;
+		return;
+	}
+	if (!ok && n->report == NULL && !it->is_orphan &&
+	    ++it->attempts < n->conf->notify_max_attempts) {
+		it->again = 0;
+		delay = backoff_ms(n, it->attempts);
+		it->not_before = now + delay;
+		log_info("notify: %s %s: %s failed (%s), attempt %d of %d, "
+		    "next in %lld ms", notify_kind_name(it->t.kind), it->t.url,
+		    it->topic, why, it->attempts, n->conf->notify_max_attempts,
+		    (long long)delay);
+		return;
+	}
+	if (!ok && n->report == NULL && !it->is_orphan) {
+		log_warnx("notify: %s %s: giving up on %s after %d attempts "
+		    "(%s)", notify_kind_name(it->t.kind), it->t.url,
+		    it->topic, it->attempts, why);
+		if (st != NULL)
+			st->dropped++;
+	}
+	for (i = 0; i < n->work->n; i++)
+		if (n->work->v[i] == it) {
+			notify_outbox_remove(n->work, i);
+			break;
+		}
+}
+
+/* Start what is due, within the limits.  Under mu.  ms to the next due. */
+static int
+start_due(struct notify *n)
+{
+	struct notify_item	*it;
+	struct notify_stat	*st;
+	struct err		 e;
+	int64_t			 now = date_now_ms();
+	int64_t			 wait = IDLE_WAKE_MS;
+	size_t			 i;
+
+	err_init(&e);
+	for (i = 0; i < n->work->n; i++) {
+		it = n->work->v[i];
+		if (it->in_flight)
+			continue;
+		if (it->not_before > now) {
+			if (it->not_before - now < wait)
+				wait = it->not_before - now;
+			continue;
+		}
+		st = notify_stats_find(&n->st, &it->t);
+		if (n->nflight >= MAX_INFLIGHT ||
+		    (st != NULL && st->inflight >= MAX_PER_TARGET))
+			continue;
+		err_clear(&e);
+		if (xfer_start(n, it, 0, &e) == 0)
+			continue;
+		/* cannot be built: it never will be */
+		it->is_orphan = 1;
+		finish(n, it, 0, e.msg);
+		i--;
+	}
+	err_release(&e);
+	return (int)wait;
+}
+
+/* Judge one finished transfer and record it; may start the fallback. */
+static void
+reap_one(struct notify *n, struct xfer *x, CURLcode res)
+{
+	struct notify_item	*it = x->it;
+	enum notify_verdict	 v;
+	struct err		 e;
+	long			 status = 0;
+
+	err_init(&e);
+	if (res == CURLE_OK) {
+		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+		v = notify_judge(it->t.kind, x->phase, status, x->resp.data,
+		    x->resp.len, &e);
+	} else {
+		err_set(&e, "%s", x->errbuf[0] != '\0' ? x->errbuf :
+		    curl_easy_strerror(res));
+		v = NOTIFY_FAIL;
+	}
+	pthread_mutex_lock(&n->mu);
+	if (v == NOTIFY_FALLBACK && !it->is_orphan) {
+		log_debug("notify: %s: %s, trying weblogUpdates.ping",
+		    it->t.url, e.msg);
+		release_slot(n, it);
+		err_clear(&e);
+		if (xfer_start(n, it, 1, &e) == -1)
+			finish(n, it, 0, e.msg);
+	} else
+		finish(n, it, v == NOTIFY_OK, e.msg);
+	pthread_mutex_unlock(&n->mu);
+	err_release(&e);
+}
+
+static void
+unlink_xfer(struct notify *n, struct xfer *x)
+{
+	struct xfer	**pp;
+
+	for (pp = &n->xfers; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == x) {
+			*pp = x->next;
+			n->nflight--;
+			return;
+		}
+}
+
+static void
+reap(struct notify *n)
+{
+	CURLMsg		*msg;
+	struct xfer	*x;
+	CURLcode	 res;
+	char		*priv;
+	int		 left;
+
+	while ((msg = curl_multi_info_read(n->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		res = msg->data.result;
+		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    &priv) != CURLE_OK || priv == NULL)
+			continue;
+		x = (struct xfer *)(void *)priv;
+		unlink_xfer(n, x);
+		reap_one(n, x, res);
+		xfer_free(n, x);
+	}
+}
+
+/* Abort every transfer; its item stays pending.  Thread stopped. */
+static void
+abort_all(struct notify *n)
+{
+	struct xfer		*x;
+
+	pthread_mutex_lock(&n->mu);
+	while ((x = n->xfers) != NULL) {
+		n->xfers = x->next;
+		release_slot(n, x->it);
+		x->it->again = 0;	/* it is still pending anyway */
+		xfer_free(n, x);
+	}
+	n->nflight = 0;
+	pthread_mutex_unlock(&n->mu);
+}
+
+/* 1 when an item could be started now. */
+static int
+any_due(struct notify *n)
+{
+	int64_t	 now = date_now_ms();
+	size_t	 i;
+
+	for (i = 0; i < n->work->n; i++)
+		if (!n->work->v[i]->in_flight &&
+		    n->work->v[i]->not_before <= now)
+			return 1;
+	return 0;
+}
+
+/* One turn of the engine: start, drive, reap, save; then wait <= ms. */
+static void
+turn(struct notify *n, int wait)
+{
+	int	 still;
+
+	curl_multi_perform(n->multi, &still);
+	reap(n);
+	notify_save(n, 0);
+	curl_multi_poll(n->multi, NULL, 0, wait, NULL);
+}
+
+static void *
+notify_main(void *arg)
+{
+	struct notify	*n = arg;
+	int		 wait;
+
+	for (;;) {
+		pthread_mutex_lock(&n->mu);
+		if (n->stop && (date_mono_ms() >= n->deadline ||
+		    (n->xfers == NULL && !any_due(n)))) {
+			pthread_mutex_unlock(&n->mu);
+			break;
+		}
+		wait = start_due(n);
+		if (n->stop && n->deadline - date_mono_ms() < wait)
+			wait = (int)(n->deadline - date_mono_ms());
+		pthread_mutex_unlock(&n->mu);
+		turn(n, wait < 0 ? 0 : wait);
+	}
+	abort_all(n);
+	notify_save(n, 1);
+	return NULL;
+}
+
+int
+notify_start(struct notify *n, struct err *e)
+{
+	int	 rc;
+
+	if (n->running)
+		return 0;
+	n->stop = 0;
+	if ((rc = pthread_create(&n->thread, NULL, notify_main, n)) != 0)
+		return err_set(e, "notifier thread: %s", strerror(rc));
+	n->running = 1;
+	return 0;
+}
+
+void
+notify_stop(struct notify *n, int drain_ms)
+{
+	if (n == NULL || !n->running)
+		return;
+	pthread_mutex_lock(&n->mu);
+	n->stop = 1;
+	n->deadline = date_mono_ms() + drain_ms;
+	pthread_mutex_unlock(&n->mu);
+	curl_multi_wakeup(n->multi);
+	pthread_join(n->thread, NULL);
+	n->running = 0;
+}
+
+void
+notify_free(struct notify *n)
+{
+	if (n == NULL)
+		return;
+	notify_stop(n, 0);
+	if (n->multi != NULL)
+		curl_multi_cleanup(n->multi);
+	notify_outbox_release(&n->ob);
+	notify_stats_release(&n->st);
+	conf_unref(n->conf);
+	free(n->state_dir);
+	free(n->outbox_path);
+	free(n->status_path);
+	pthread_mutex_destroy(&n->mu);
+	pthread_mutex_destroy(&n->save_mu);
+	free(n);
+}
+
+size_t
+notify_send_all(struct notify *n, const char *const *sets, size_t nsets,
+    FILE *out)
+{
+	struct notify_outbox	 list;
+	struct buf		 b;
+	const char		*topic;
+	size_t			 i, k, ntopics, failed;
+	int			 wait;
+
+	notify_outbox_init(&list);
+	buf_init(&b, NOTIFY_FILE_MAX);
+	pthread_mutex_lock(&n->mu);
+	if (topics(n->conf, sets, nsets, &b, &ntopics) == -1)
+		ntopics = 0;
+	for (i = 0; i < n->conf->ntargets; i++)
+		for (topic = b.data, k = 0; k < ntopics;
+		    k++, topic += strlen(topic) + 1)
+			if (notify_outbox_add(&list, &n->conf->targets[i],
+			    topic) == NULL)
+				fprintf(out, "FAIL out of memory\n");
+	n->work = &list;
+	n->report = out;
+	n->nreport_failed = 0;
+	pthread_mutex_unlock(&n->mu);
+	buf_release(&b);
+	for (;;) {
+		pthread_mutex_lock(&n->mu);
+		if (list.n == 0) {
+			pthread_mutex_unlock(&n->mu);
+			break;
+		}
+		wait = start_due(n);
+		pthread_mutex_unlock(&n->mu);
+		turn(n, wait);
+	}
+	pthread_mutex_lock(&n->mu);
+	n->work = &n->ob;
+	n->report = NULL;
+	failed = n->nreport_failed;
+	pthread_mutex_unlock(&n->mu);
+	notify_save(n, 1);
+	notify_outbox_release(&list);
+	return failed;
+}
+
+static void
+fmt_time(int64_t t, char out[DATE_ISO_LEN])
+{
+	if (t <= 0)
+		snprintf(out, DATE_ISO_LEN, "never");
+	else
+		date_fmt_iso(t, out);
+}
+
+/* Prometheus label value: \, " and newline escaped. */
+static int
+label(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((*s == '\\' || *s == '"') ? buf_printf(b, "\\%c", *s) :
+		    *s == '\n' ? buf_addstr(b, "\\n") : buf_addch(b, *s))
+			return -1;
+	return 0;
+}
+
+static size_t
+pending(const struct notify *n, const struct conf_target *t)
+{
+	size_t	 i, k = 0;
+
+	for (i = 0; i < n->ob.n; i++)
+		k += notify_target_eq(&n->ob.v[i]->t, t);
+	return k;
+}
+
+enum metric_field {
+	M_SENT, M_FAILED, M_DROPPED, M_PENDING, M_LAST_OK, M_LAST_FAIL
+};
+
+static const struct {
+	const char		*name, *type, *help;
+	enum metric_field	 field;
+} metric_defs[] = {
+	{ "pubfeed_notify_sent_total", "counter",
+	    "Notifications a target acknowledged.", M_SENT },
+	{ "pubfeed_notify_failed_total", "counter",
+	    "Notification attempts that failed.", M_FAILED },
+	{ "pubfeed_notify_dropped_total", "counter",
+	    "Notifications given up after the last attempt.", M_DROPPED },
+	{ "pubfeed_notify_pending", "gauge",
+	    "Notifications waiting in the outbox.", M_PENDING },
+	{ "pubfeed_notify_last_success_seconds", "gauge",
+	    "When a target last acknowledged (0: never).", M_LAST_OK },
+	{ "pubfeed_notify_last_failure_seconds", "gauge",
+	    "When a target last failed (0: never).", M_LAST_FAIL },
+};
+
+static long long
+metric_value(struct notify *n, const struct conf_target *t,
+    enum metric_field f)
+{
+	const struct notify_stat	*s = notify_stats_find(&n->st, t);
+
+	if (f == M_PENDING)
+		return (long long)pending(n, t);
+	if (s == NULL)
+		return 0;
+	switch (f) {
+	case M_SENT:
+		return (long long)s->sent;
+	case M_FAILED:
+		return (long long)s->failed;
+	case M_DROPPED:
+		return (long long)s->dropped;
+	case M_LAST_OK:
+		return s->last_ok;
+	default:
+		return s->last_fail;
+	}
+}
+
+int
+notify_render_metrics(struct notify *n, struct buf *b)
+{
+	const struct conf_target	*t;
+	size_t				 i, k;
+	int				 rc = 0;
+
+	pthread_mutex_lock(&n->mu);
+	for (k = 0; rc == 0 && k < sizeof(metric_defs) /
+	    sizeof(metric_defs[0]); k++) {
+		rc = buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n",
+		    metric_defs[k].name, metric_defs[k].help,
+		    metric_defs[k].name, metric_defs[k].type);
+		for (i = 0; rc == 0 && i < n->conf->ntargets; i++) {
+			t = &n->conf->targets[i];
+			if (buf_printf(b, "%s{kind=\"%s\",target=\"",
+			    metric_defs[k].name, notify_kind_name(t->kind)) ==
+			    -1 || label(b, t->url) == -1 ||
+			    buf_printf(b, "\"} %lld\n", metric_value(n, t,
+			    metric_defs[k].field)) == -1)
+				rc = -1;
+		}
+	}
+	pthread_mutex_unlock(&n->mu);
+	return rc;
+}
+
+int
+notify_render_status(struct notify *n, struct buf *b)
+{
+	const struct conf_target	*t;
+	const struct notify_stat	*s;
+	char				 ok[DATE_ISO_LEN];
+	char				 bad[DATE_ISO_LEN];
+	size_t				 i;
+	int				 rc = 0;
+
+	pthread_mutex_lock(&n->mu);
+	if (n->conf->ntargets == 0)
+		rc = buf_addstr(b, "notify: no targets configured\n");
+	for (i = 0; rc == 0 && i < n->conf->ntargets; i++) {
+		t = &n->conf->targets[i];
+		s = notify_stats_find(&n->st, t);
+		fmt_time(s ? s->last_ok : 0, ok);
+		fmt_time(s ? s->last_fail : 0, bad);
+		rc = buf_printf(b, "notify %s %s: last success %s, last "
+		    "failure %s%s%s%s, sent %llu, failed %llu, dropped %llu, "
+		    "pending %zu\n", notify_kind_name(t->kind), t->url, ok,
+		    bad, s && s->reason && s->last_fail ? " (" : "",
+		    s && s->reason && s->last_fail ? s->reason : "",
+		    s && s->reason && s->last_fail ? ")" : "",
+		    (unsigned long long)(s ? s->sent : 0),
+		    (unsigned long long)(s ? s->failed : 0),
+		    (unsigned long long)(s ? s->dropped : 0), pending(n, t));
+	}
+	pthread_mutex_unlock(&n->mu);
+	return rc;
+}

@@ -1,0 +1,180 @@
+/*
+ * notify_int: what notify.c and the per-protocol files share.  Private to
+ * the notify module (the public contract is notify.h); the unit tests and
+ * the fuzz targets include it to reach the pure parts.
+ *
+ * Everything here is a pure function of its arguments: request building,
+ * response judging, the text forms of the outbox and of the per-target
+ * status.  Nothing here logs, touches the network or takes a lock.
+ */
+#ifndef PUBFEED_NOTIFY_INT_H
+#define PUBFEED_NOTIFY_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "err.h"
+
+#define NOTIFY_RESP_MAX		(64 * 1024)	/* bytes kept */
+#define NOTIFY_FILE_MAX		(64UL * 1024 * 1024)
+#define NOTIFY_REASON_MAX	200
+
+/* One pending notification: tell target that topic changed. */
+struct notify_item {
+	struct conf_target	 t;		/* own copies */
+	char			*topic;
+	int			 attempts;	/* failed so far */
+	int64_t			 not_before;	/* wall clock, ms */
+	int			 in_flight;	/* a transfer holds it */
+	int			 again;		/* changed since */
+	int			 is_orphan;	/* target removed */
+};
+
+struct notify_outbox {
+	struct notify_item	**v;
+	size_t			 n, cap;
+};
+
+/* What one target has seen, persisted for "pubfeed status". */
+struct notify_stat {
+	struct conf_target	 t;
+	uint64_t		 sent;		/* acknowledged */
+	uint64_t		 failed;	/* failed attempts */
+	uint64_t		 dropped;	/* given up on */
+	int64_t			 last_ok;	/* wall, s; 0 never */
+	int64_t			 last_fail;
+	char			*reason;	/* last failure's */
+	int			 inflight;	/* not saved */
+};
+
+struct notify_stats {
+	struct notify_stat	*v;
+	size_t			 n, cap;
+};
+
+/* One HTTP request ready for libcurl. */
+struct notify_msg {
+	char		*url;
+	char		*body;		/* NULL: GET */
+	size_t		 bodylen;
+	const char	*content_type;	/* static; NULL with GET */
+};
+
+/* Names the request templates can use. */
+struct notify_site {
+	const char	*name;		/* repository name */
+	const char	*site;		/* base_url + "/" */
+};
+
+/* Result of judging a response. */
+enum notify_verdict {
+	NOTIFY_OK,
+	NOTIFY_FAIL,		/* reason in e */
+	NOTIFY_FALLBACK,	/* XML-RPC: send weblogUpdates.ping next */
+};
+
+/* Targets: "websub-hub", "xmlrpc-ping", "ping-get", "ping-post". */
+const char *notify_kind_name(enum conf_target_kind);
+int	notify_kind_parse(const char *, enum conf_target_kind *);
+/* 1 when both name the same target (kind, url, body). */
+int	notify_target_eq(const struct conf_target *,
+	    const struct conf_target *);
+int	notify_target_copy(struct conf_target *dst,
+	    const struct conf_target *src);
+void	notify_target_release(struct conf_target *);
+
+/* RFC 3986 percent-encoding of everything but the unreserved characters. */
+int	notify_pct_encode(struct buf *, const char *s);
+
+/*
+ * Build the request for one item.  phase 0 is the first request; phase 1 is
+ * the XML-RPC fallback (weblogUpdates.ping).  m's strings are the caller's
+ * to free with notify_msg_release().  0 or -1 with e set.
+ */
+int	notify_build(const struct conf_target *, const char *topic,
+	    const struct notify_site *, int phase, struct notify_msg *m,
+	    struct err *e);
+void	notify_msg_release(struct notify_msg *);
+/*
+ * Judge a finished exchange: HTTP status (0 when there was no response)
+ * and the first NOTIFY_RESP_MAX bytes of the body.
+ */
+enum notify_verdict notify_judge(enum conf_target_kind, int phase,
+	    long status, const char *body, size_t len, struct err *e);
+
+/* notify_websub.c: hub.mode=publish form body. */
+int	notify_websub_build(const struct conf_target *, const char *topic,
+	    struct notify_msg *, struct err *);
+
+/* notify_xmlrpc.c */
+struct notify_xmlrpc_reply {
+	int	 is_fault;
+	int	 flerror;		/* 1 when the server said so */
+	/* message, or faultString */
+	char	 message[NOTIFY_REASON_MAX];
+};
+/* A methodCall with string parameters. */
+int	notify_xmlrpc_call(struct buf *, const char *method,
+	    const char *const *params, size_t nparams);
+int	notify_xmlrpc_build(const struct conf_target *, const char *topic,
+	    const struct notify_site *, int phase, struct notify_msg *,
+	    struct err *);
+/*
+ * Parse a methodResponse from memory (no network, no DTD, no entities; a
+ * DOCTYPE is refused).  0 with r filled (a fault is not an error here), or
+ * -1 with e set when the document is not a methodResponse.
+ */
+int	notify_xmlrpc_parse(const char *buf, size_t len,
+	    struct notify_xmlrpc_reply *r, struct err *e);
+
+/* notify_ping.c: {feed} {site} {name} substituted, escaped as fits. */
+enum notify_esc {
+	NOTIFY_ESC_PCT,		/* URLs and form bodies */
+	NOTIFY_ESC_XML,		/* bodies starting with '<' */
+	NOTIFY_ESC_JSON,	/* bodies starting with '{' or '[' */
+};
+int	notify_expand(struct buf *, const char *tmpl, enum notify_esc,
+	    const char *topic, const struct notify_site *);
+int	notify_ping_build(const struct conf_target *, const char *topic,
+	    const struct notify_site *, struct notify_msg *, struct err *);
+
+/*
+ * The outbox file: "pubfeed-outbox 1", then one line per item
+ * "KIND URL BODY TOPIC ATTEMPTS NOT_BEFORE_MS", fields percent-encoded
+ * (space, controls, '%'), an absent or empty field written "-".
+ * parse keeps every good line and reports each bad one as path:line; it
+ * returns -1 when there was any problem (ob still holds the good lines).
+ */
+void	notify_outbox_init(struct notify_outbox *);
+void	notify_outbox_release(struct notify_outbox *);
+/* Append a new item (copies t and topic).  The item, or NULL. */
+struct notify_item *notify_outbox_add(struct notify_outbox *,
+	    const struct conf_target *, const char *topic);
+struct notify_item *notify_outbox_find(const struct notify_outbox *,
+	    const struct conf_target *, const char *topic);
+/* Remove and free v[i] (order is kept). */
+void	notify_outbox_remove(struct notify_outbox *, size_t i);
+void	notify_item_free(struct notify_item *);
+int	notify_outbox_parse(struct notify_outbox *, const char *buf,
+	    size_t len, const char *path, struct err *e);
+int	notify_outbox_serialize(const struct notify_outbox *, struct buf *);
+
+/*
+ * The status file: "pubfeed-notify-status 1", then one line per target
+ * "KIND URL BODY SENT FAILED DROPPED LAST_OK LAST_FAIL REASON".
+ * Same conventions and error rules as the outbox.
+ */
+void	notify_stats_init(struct notify_stats *);
+void	notify_stats_release(struct notify_stats *);
+/* The entry for t, created (zeroed) if missing; NULL on no memory. */
+struct notify_stat *notify_stats_get(struct notify_stats *,
+	    const struct conf_target *);
+struct notify_stat *notify_stats_find(const struct notify_stats *,
+	    const struct conf_target *);
+int	notify_stats_parse(struct notify_stats *, const char *buf,
+	    size_t len, const char *path, struct err *e);
+int	notify_stats_serialize(const struct notify_stats *, struct buf *);
+
+#endif

@@ -1,0 +1,520 @@
+/*
+ * check_notify: the pure parts of notify — request building for every
+ * protocol, XML-RPC response parsing and judging, and the outbox and
+ * status text forms (round trips, damaged lines).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "buf.h"
+#include "notify_int.h"
+
+#define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
+
+static const struct notify_site site = {
+	"Centre for \"Crime\" & <Research>", "https://ex.org/"
+};
+
+START_TEST(test_pct)
+{
+	struct buf	 b;
+
+	buf_init(&b, 1024);
+	ck_assert_int_eq(notify_pct_encode(&b,
+	    "https://ex.org/sets/region:bg.atom?a=b&c=d e~_.-\xC3\xA9"), 0);
+	ck_assert_str_eq(b.data, "https%3A%2F%2Fex.org%2Fsets%2Fregion%3Abg."
+	    "atom%3Fa%3Db%26c%3Dd%20e~_.-%C3%A9");
+	buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_websub)
+{
+	struct conf_target	 t = { CONF_TARGET_WEBSUB, "https://hub.ex/",
+				    NULL };
+	struct notify_msg	 m;
+	struct err		 e;
+
+	err_init(&e);
+	ck_assert_int_eq(notify_build(&t, "https://ex.org/sets/a:b.atom",
+	    &site, 0, &m, &e), 0);
+	ck_assert_str_eq(m.url, "https://hub.ex/");
+	ck_assert_str_eq(m.body, "hub.mode=publish&hub.url=https%3A%2F%2F"
+	    "ex.org%2Fsets%2Fa%3Ab.atom&hub.topic=https%3A%2F%2Fex.org%2F"
+	    "sets%2Fa%3Ab.atom");
+	ck_assert_uint_eq(m.bodylen, strlen(m.body));
+	ck_assert_str_eq(m.content_type, "application/x-www-form-urlencoded");
+	notify_msg_release(&m);
+	err_release(&e);
+}
+END_TEST
+
+/* The methodCall parses back to the method and the string parameters. */
+static void
+check_call(const char *body, const char *method, const char *const *want,
+    int nwant)
+{
+	xmlDocPtr	 doc;
+	xmlNodePtr	 root, n, p;
+	xmlChar		*s;
+	int		 i = 0;
+
+	doc = xmlReadMemory(body, (int)strlen(body), NULL, NULL,
+	    XML_PARSE_NONET);
+	ck_assert_ptr_nonnull(doc);
+	root = xmlDocGetRootElement(doc);
+	ck_assert_str_eq((const char *)root->name, "methodCall");
+	for (n = root->children; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (strcmp((const char *)n->name, "methodName") == 0) {
+			s = xmlNodeGetContent(n);
+			ck_assert_str_eq((const char *)s, method);
+			xmlFree(s);
+			continue;
+		}
+		for (p = n->children; p != NULL; p = p->next, i++) {
+			ck_assert_int_lt(i, nwant);
+			ck_assert_str_eq((const char *)p->name, "param");
+			ck_assert_str_eq((const char *)p->children->children->
+			    name, "string");
+			s = xmlNodeGetContent(p);
+			ck_assert_str_eq((const char *)s, want[i]);
+			xmlFree(s);
+		}
+	}
+	ck_assert_int_eq(i, nwant);
+	xmlFreeDoc(doc);
+}
+
+START_TEST(test_xmlrpc_request)
+{
+	struct conf_target	 t = { CONF_TARGET_XMLRPC,
+				    "http://rpc.ex/RPC2", NULL };
+	const char		*ext[] = { site.name, site.site, site.site,
+				    "https://ex.org/feed.rss" };
+	struct notify_msg	 m;
+	struct err		 e;
+
+	err_init(&e);
+	ck_assert_int_eq(notify_build(&t, ext[3], &site, 0, &m, &e), 0);
+	ck_assert_str_eq(m.content_type, "text/xml");
+	ck_assert_ptr_nonnull(strstr(m.body, "&amp;"));
+	check_call(m.body, "weblogUpdates.extendedPing", ext, 4);
+	notify_msg_release(&m);
+	ck_assert_int_eq(notify_build(&t, ext[3], &site, 1, &m, &e), 0);
+	check_call(m.body, "weblogUpdates.ping", ext, 2);
+	notify_msg_release(&m);
+	err_release(&e);
+}
+END_TEST
+
+#define OK_STRUCT(v) "<?xml version=\"1.0\"?><methodResponse><params><param>" \
+	"<value><struct><member><name>flerror</name><value>" v "</value>" \
+	"</member><member><name>message</name><value>Thanks</value>" \
+	"</member></struct></value></param></params></methodResponse>"
+
+static const struct {
+	const char	*xml;
+	int		 rc;		/* of notify_xmlrpc_parse */
+	int		 is_fault;
+	int		 flerror;
+	const char	*message;	/* or part of the error */
+} parse_cases[] = {
+	{ OK_STRUCT("<boolean>0</boolean>"), 0, 0, 0, "Thanks" },
+	{ OK_STRUCT("<boolean>1</boolean>"), 0, 0, 1, "Thanks" },
+	{ OK_STRUCT("<boolean> false </boolean>"), 0, 0, 0, "Thanks" },
+	{ OK_STRUCT("<boolean>true</boolean>"), 0, 0, 1, "Thanks" },
+	{ OK_STRUCT("<int>0</int>"), 0, 0, 0, "Thanks" },
+	{ OK_STRUCT("<i4>1</i4>"), 0, 0, 1, "Thanks" },
+	{ OK_STRUCT("<string>false</string>"), 0, 0, 0, "Thanks" },
+	{ OK_STRUCT("<string>TRUE</string>"), 0, 0, 1, "Thanks" },
+	{ OK_STRUCT("0"), 0, 0, 0, "Thanks" },
+	{ OK_STRUCT("1"), 0, 0, 1, "Thanks" },
+	{ OK_STRUCT(""), 0, 0, 0, "Thanks" },
+	{ OK_STRUCT("<string>maybe</string>"), 0, 0, 1, "Thanks" },
+	{ OK_STRUCT("<struct/>"), 0, 0, 1, "Thanks" },
+	{ "<methodResponse>\n  <params>\n    <param>\n      <value><struct>"
+	  "<member><name>message</name><value><string>ok &amp; fine</string>"
+	  "</value></member></struct></value>\n    </param>\n  </params>\n"
+	  "</methodResponse>\n", 0, 0, 0, "ok & fine" },
+	{ "<methodResponse><params><param><value><boolean>1</boolean>"
+	  "</value></param></params></methodResponse>", 0, 0, 0, "1" },
+	{ "<methodResponse><params><param><value><boolean>0</boolean>"
+	  "</value></param></params></methodResponse>", 0, 0, 1, "0" },
+	{ "<methodResponse><params><param><value>Thanks for the ping."
+	  "</value></param></params></methodResponse>", 0, 0, 0,
+	  "Thanks for the ping." },
+	{ "<?xml version='1.0'?>\n<methodResponse>\n<fault>\n<value><struct>\n"
+	  "<member>\n<name>faultCode</name>\n<value><int>1</int></value>\n"
+	  "</member>\n<member>\n<name>faultString</name>\n<value><string>"
+	  "&lt;class 'Exception'&gt;:not here</string></value>\n</member>\n"
+	  "</struct></value>\n</fault>\n</methodResponse>\n", 0, 1, 0,
+	  "<class 'Exception'>:not here" },
+	{ "<methodResponse><fault/></methodResponse>", 0, 1, 0, "" },
+	{ "<methodResponse/>", -1, 0, 0, "without params" },
+	{ "<methodResponse><params/></methodResponse>", -1, 0, 0,
+	  "without params" },
+	{ "<methodCall/>", -1, 0, 0, "not a methodResponse" },
+	{ "<x:methodResponse xmlns:x='urn:x'/>", -1, 0, 0,
+	  "not a methodResponse" },
+	{ "<!DOCTYPE methodResponse [<!ENTITY e 'x'>]><methodResponse>"
+	  "<params><param><value>&e;</value></param></params>"
+	  "</methodResponse>", -1, 0, 0, "DOCTYPE" },
+	{ "<!DOCTYPE methodResponse SYSTEM 'http://ex/x.dtd'>"
+	  "<methodResponse/>", -1, 0, 0, "DOCTYPE" },
+	{ "<methodResponse><params><param><value>&e;</value></param>"
+	  "</params></methodResponse>", -1, 0, 0, "xml-rpc" },
+	{ "OK", -1, 0, 0, "xml-rpc" },
+	{ "", -1, 0, 0, "xml-rpc" },
+	{ "<methodResponse>", -1, 0, 0, "xml-rpc" },
+};
+
+START_TEST(test_xmlrpc_parse)
+{
+	struct notify_xmlrpc_reply	 r;
+	struct err			 e;
+	const char			*xml = parse_cases[_i].xml;
+
+	err_init(&e);
+	ck_assert_int_eq(notify_xmlrpc_parse(xml, strlen(xml), &r, &e),
+	    parse_cases[_i].rc);
+	if (parse_cases[_i].rc == 0) {
+		ck_assert_int_eq(r.is_fault, parse_cases[_i].is_fault);
+		ck_assert_int_eq(r.flerror, parse_cases[_i].flerror);
+		ck_assert_str_eq(r.message, parse_cases[_i].message);
+	} else
+		ck_assert_msg(strstr(e.msg, parse_cases[_i].message) != NULL,
+		    "%s", e.msg);
+	err_release(&e);
+}
+END_TEST
+
+static const struct {
+	enum conf_target_kind	 kind;
+	int			 phase;
+	long			 status;
+	const char		*body;
+	enum notify_verdict	 v;
+} judge_cases[] = {
+	{ CONF_TARGET_WEBSUB, 0, 204, "", NOTIFY_OK },
+	{ CONF_TARGET_WEBSUB, 0, 202, "", NOTIFY_OK },
+	{ CONF_TARGET_WEBSUB, 0, 500, "", NOTIFY_FAIL },
+	{ CONF_TARGET_WEBSUB, 0, 301, "", NOTIFY_FAIL },
+	{ CONF_TARGET_WEBSUB, 0, 0, "", NOTIFY_FAIL },
+	{ CONF_TARGET_PING_GET, 0, 200, "whatever", NOTIFY_OK },
+	{ CONF_TARGET_PING_POST, 0, 404, "", NOTIFY_FAIL },
+	{ CONF_TARGET_XMLRPC, 0, 200, OK_STRUCT("<boolean>0</boolean>"),
+	  NOTIFY_OK },
+	{ CONF_TARGET_XMLRPC, 0, 200, OK_STRUCT("<boolean>1</boolean>"),
+	  NOTIFY_FALLBACK },
+	{ CONF_TARGET_XMLRPC, 1, 200, OK_STRUCT("<boolean>1</boolean>"),
+	  NOTIFY_FAIL },
+	{ CONF_TARGET_XMLRPC, 0, 200, "<methodResponse><fault/>"
+	  "</methodResponse>", NOTIFY_FALLBACK },
+	{ CONF_TARGET_XMLRPC, 1, 200, "<methodResponse><fault/>"
+	  "</methodResponse>", NOTIFY_FAIL },
+	{ CONF_TARGET_XMLRPC, 0, 200, "not xml", NOTIFY_FAIL },
+	{ CONF_TARGET_XMLRPC, 0, 503, OK_STRUCT("0"), NOTIFY_FAIL },
+};
+
+START_TEST(test_judge)
+{
+	struct err	 e;
+	const char	*b = judge_cases[_i].body;
+
+	err_init(&e);
+	ck_assert_int_eq(notify_judge(judge_cases[_i].kind,
+	    judge_cases[_i].phase, judge_cases[_i].status, b, strlen(b), &e),
+	    judge_cases[_i].v);
+	if (judge_cases[_i].v != NOTIFY_OK)
+		ck_assert_str_ne(e.msg, "");
+	if (judge_cases[_i].status == 500)
+		ck_assert_str_eq(e.msg, "HTTP 500");
+	err_release(&e);
+}
+END_TEST
+
+static const struct {
+	const char	*tmpl;
+	enum notify_esc	 esc;
+	const char	*out;
+} expand_cases[] = {
+	{ "http://p.ex/ping?url={feed}&n={name}",
+	  NOTIFY_ESC_PCT, "http://p.ex/ping?url=https%3A%2F%2Fex.org%2Ffeed"
+	  ".atom&n=Centre%20for%20%22Crime%22%20%26%20%3CResearch%3E" },
+	{ "{site}{site}", NOTIFY_ESC_PCT,
+	  "https%3A%2F%2Fex.org%2Fhttps%3A%2F%2Fex.org%2F" },
+	{ "{nope} {feed", NOTIFY_ESC_PCT, "{nope} {feed" },
+	{ "", NOTIFY_ESC_PCT, "" },
+	{ "<p n=\"{name}\">{feed}</p>", NOTIFY_ESC_XML,
+	  "<p n=\"Centre for &quot;Crime&quot; &amp; &lt;Research&gt;\">"
+	  "https://ex.org/feed.atom</p>" },
+	{ "{\"name\":\"{name}\",\"url\":\"{feed}\"}", NOTIFY_ESC_JSON,
+	  "{\"name\":\"Centre for \\\"Crime\\\" & <Research>\","
+	  "\"url\":\"https://ex.org/feed.atom\"}" },
+};
+
+START_TEST(test_expand)
+{
+	struct buf	 b;
+
+	buf_init(&b, 4096);
+	ck_assert_int_eq(notify_expand(&b, expand_cases[_i].tmpl,
+	    expand_cases[_i].esc, "https://ex.org/feed.atom", &site), 0);
+	ck_assert_str_eq(b.data, expand_cases[_i].out);
+	buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_ping_build)
+{
+	struct conf_target	 get = { CONF_TARGET_PING_GET,
+				    "http://p.ex/?u={feed}", NULL };
+	struct conf_target	 post = { CONF_TARGET_PING_POST,
+				    "http://p.ex/{name}", " <u>{feed}</u>" };
+	struct conf_target	 json = { CONF_TARGET_PING_POST,
+				    "http://p.ex/", "{\"u\":\"{feed}\"}" };
+	struct conf_target	 form = { CONF_TARGET_PING_POST,
+				    "http://p.ex/", "u={feed}" };
+	struct notify_msg	 m;
+	struct err		 e;
+
+	err_init(&e);
+	ck_assert_int_eq(notify_build(&get, "http://a/b&c", &site, 0, &m,
+	    &e), 0);
+	ck_assert_str_eq(m.url, "http://p.ex/?u=http%3A%2F%2Fa%2Fb%26c");
+	ck_assert_ptr_null(m.body);
+	notify_msg_release(&m);
+	ck_assert_int_eq(notify_build(&post, "http://a/b&c", &site, 0, &m,
+	    &e), 0);
+	ck_assert_str_eq(m.url, "http://p.ex/Centre%20for%20%22Crime%22%20"
+	    "%26%20%3CResearch%3E");
+	ck_assert_str_eq(m.body, " <u>http://a/b&amp;c</u>");
+	ck_assert_str_eq(m.content_type, "text/xml");
+	notify_msg_release(&m);
+	ck_assert_int_eq(notify_build(&json, "x\"y", &site, 0, &m, &e), 0);
+	ck_assert_str_eq(m.body, "{\"u\":\"x\\\"y\"}");
+	ck_assert_str_eq(m.content_type, "application/json");
+	notify_msg_release(&m);
+	ck_assert_int_eq(notify_build(&form, "a b", &site, 0, &m, &e), 0);
+	ck_assert_str_eq(m.body, "u=a%20b");
+	ck_assert_str_eq(m.content_type, "application/x-www-form-urlencoded");
+	notify_msg_release(&m);
+	err_release(&e);
+}
+END_TEST
+
+START_TEST(test_outbox_roundtrip)
+{
+	struct conf_target	 t[] = {
+		{ CONF_TARGET_WEBSUB, "https://hub.ex/", NULL },
+		{ CONF_TARGET_PING_POST, "http://p.ex/%41 x", "a=b c\n-%" },
+		{ CONF_TARGET_PING_POST, "http://p.ex/", "-" },
+		{ CONF_TARGET_XMLRPC, "http://r.ex/", NULL },
+	};
+	struct notify_outbox	 ob, back;
+	struct notify_item	*it;
+	struct buf		 b, b2;
+	struct err		 e;
+	size_t			 i;
+
+	notify_outbox_init(&ob);
+	notify_outbox_init(&back);
+	buf_init(&b, 1 << 20);
+	buf_init(&b2, 1 << 20);
+	err_init(&e);
+	for (i = 0; i < (size_t)NELEM(t); i++) {
+		ck_assert_ptr_nonnull(it = notify_outbox_add(&ob, &t[i],
+		    "https://ex.org/sets/a:b.atom"));
+		it->attempts = (int)i;
+		it->not_before = 1700000000000LL + (int64_t)i;
+	}
+	ck_assert_ptr_nonnull(notify_outbox_add(&ob, &t[0], "-"));
+	ck_assert_int_eq(notify_outbox_serialize(&ob, &b), 0);
+	ck_assert_int_eq(notify_outbox_parse(&back, b.data, b.len, "outbox",
+	    &e), 0);
+	ck_assert_uint_eq(back.n, ob.n);
+	for (i = 0; i < ob.n; i++) {
+		ck_assert(notify_target_eq(&back.v[i]->t, &ob.v[i]->t));
+		ck_assert_str_eq(back.v[i]->topic, ob.v[i]->topic);
+		ck_assert_int_eq(back.v[i]->attempts, ob.v[i]->attempts);
+		ck_assert_int_eq(back.v[i]->not_before, ob.v[i]->not_before);
+	}
+	ck_assert_str_eq(back.v[1]->t.body, "a=b c\n-%");
+	ck_assert_ptr_nonnull(notify_outbox_find(&back, &t[2],
+	    "https://ex.org/sets/a:b.atom"));
+	ck_assert_int_eq(notify_outbox_serialize(&back, &b2), 0);
+	ck_assert_str_eq(b.data, b2.data);
+	notify_outbox_remove(&back, 0);
+	ck_assert_uint_eq(back.n, ob.n - 1);
+	ck_assert_ptr_null(notify_outbox_find(&back, &t[0],
+	    "https://ex.org/sets/a:b.atom"));
+	notify_outbox_release(&ob);
+	notify_outbox_release(&back);
+	buf_release(&b);
+	buf_release(&b2);
+	err_release(&e);
+}
+END_TEST
+
+START_TEST(test_outbox_damaged)
+{
+	static const char text[] =
+	    "# pubfeed outbox 1\n"
+	    "websub-hub https://hub.ex/ - https://ex.org/feed.atom 0 0\n"
+	    "\n"
+	    "# a comment\n"
+	    "smoke-signal https://hub.ex/ - https://ex.org/feed.atom 0 0\n"
+	    "websub-hub https://hub.ex/ - https://ex.org/feed.rss 0\n"
+	    "websub-hub https://hub.ex/ - https://ex.org/feed.rss x 0\n"
+	    "websub-hub https://hub.ex/ - https://ex.org/a%zz 0 0\n"
+	    "websub-hub https://hub.ex/ - https://ex.org/a%00 0 0\n"
+	    "websub-hub https://hub.ex/ - https://ex.org/feed.atom 3 5\n"
+	    "websub-hub - - https://ex.org/feed.atom 0 0\n"
+	    "websub-hub https://hub.ex/ - https://ex.org/feed.rss 2 7 8 9 "
+	    "10 11 12\n"
+	    "xmlrpc-ping http://r.ex/ - https://ex.org/feed.rss 1001 0\n"
+	    "xmlrpc-ping http://r.ex/ - https://ex.org/feed.rss 4 "
+	    "99999999999999999999\n"
+	    "ping-get http://g.ex/?u={feed} - https://ex.org/feed.rss 2 9";
+	static const char	 nul[] = "# pubfeed outbox 1\n"
+				    "websub-hub h\0x - t 0 0\n";
+	struct notify_outbox	 ob;
+	struct err		 e;
+
+	notify_outbox_init(&ob);
+	err_init(&e);
+	ck_assert_int_eq(notify_outbox_parse(&ob, text, sizeof(text) - 1,
+	    "st/outbox", &e), -1);
+	ck_assert_int_eq(e.count, 9);
+	ck_assert_str_eq(e.msg, "st/outbox:5: unknown target kind "
+	    "'smoke-signal'");
+	ck_assert_ptr_nonnull(strstr(e.all, "st/outbox:6: expected 6 fields, "
+	    "not 5"));
+	ck_assert_ptr_nonnull(strstr(e.all, "st/outbox:12: too many fields"));
+	/* the good lines are kept, the duplicate coalesced */
+	ck_assert_uint_eq(ob.n, 2);
+	ck_assert_int_eq(ob.v[0]->attempts, 0);
+	ck_assert_str_eq(ob.v[1]->t.url, "http://g.ex/?u={feed}");
+	ck_assert_int_eq(ob.v[1]->not_before, 9);
+	notify_outbox_release(&ob);
+	err_clear(&e);
+	ck_assert_int_eq(notify_outbox_parse(&ob, "# pubfeed state 1\n", 18,
+	    "st/outbox", &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "st/outbox:1: not a pubfeed"));
+	ck_assert_uint_eq(ob.n, 0);
+	err_clear(&e);
+	ck_assert_int_eq(notify_outbox_parse(&ob, "", 0, "st/outbox", &e), 0);
+	ck_assert_int_eq(notify_outbox_parse(&ob, nul, sizeof(nul) - 1,
+	    "st/outbox", &e), -1);
+	ck_assert_str_eq(e.msg, "st/outbox:2: NUL byte in line");
+	notify_outbox_release(&ob);
+	err_release(&e);
+}
+END_TEST
+
+START_TEST(test_stats_roundtrip)
+{
+	struct conf_target	 a = { CONF_TARGET_WEBSUB, "https://hub.ex/",
+				    NULL };
+	struct conf_target	 p = { CONF_TARGET_PING_POST, "http://p.ex/",
+				    "u={feed}" };
+	static const char	 bad[] = "# pubfeed notify status 1\n"
+				    "websub-hub h - 1 2 3 4 -5 -\n";
+	struct notify_stats	 st, back;
+	struct notify_stat	*s;
+	struct buf		 b;
+	struct err		 e;
+
+	notify_stats_init(&st);
+	notify_stats_init(&back);
+	buf_init(&b, 1 << 20);
+	err_init(&e);
+	s = notify_stats_get(&st, &a);
+	s->sent = 12;
+	s->failed = 3;
+	s->dropped = 1;
+	s->last_ok = 1700000000;
+	s->last_fail = 1700000100;
+	s->reason = strdup("HTTP 500 % and -");
+	ck_assert_ptr_eq(notify_stats_get(&st, &a), s);
+	notify_stats_get(&st, &p)->sent = 1;
+	ck_assert_uint_eq(st.n, 2);
+	ck_assert_int_eq(notify_stats_serialize(&st, &b), 0);
+	ck_assert_int_eq(notify_stats_parse(&back, b.data, b.len, "status",
+	    &e), 0);
+	ck_assert_uint_eq(back.n, 2);
+	s = notify_stats_find(&back, &a);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(s->sent, 12);
+	ck_assert_uint_eq(s->failed, 3);
+	ck_assert_uint_eq(s->dropped, 1);
+	ck_assert_int_eq(s->last_ok, 1700000000);
+	ck_assert_int_eq(s->last_fail, 1700000100);
+	ck_assert_str_eq(s->reason, "HTTP 500 % and -");
+	s = notify_stats_find(&back, &p);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_null(s->reason);
+	err_clear(&e);
+	ck_assert_int_eq(notify_stats_parse(&back, bad, strlen(bad), "status",
+	    &e), -1);
+	ck_assert_str_eq(e.msg, "status:2: bad number '-5'");
+	notify_stats_release(&st);
+	notify_stats_release(&back);
+	buf_release(&b);
+	err_release(&e);
+}
+END_TEST
+
+START_TEST(test_kinds)
+{
+	enum conf_target_kind	 k;
+	int			 i;
+
+	for (i = CONF_TARGET_WEBSUB; i <= CONF_TARGET_PING_POST; i++) {
+		ck_assert_int_eq(notify_kind_parse(notify_kind_name(
+		    (enum conf_target_kind)i), &k), 0);
+		ck_assert_int_eq((int)k, i);
+	}
+	ck_assert_int_eq(notify_kind_parse("websub", &k), -1);
+}
+END_TEST
+
+static Suite *
+notify_suite(void)
+{
+	Suite	*s = suite_create("notify");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, test_pct);
+	tcase_add_test(tc, test_websub);
+	tcase_add_test(tc, test_xmlrpc_request);
+	tcase_add_loop_test(tc, test_xmlrpc_parse, 0, NELEM(parse_cases));
+	tcase_add_loop_test(tc, test_judge, 0, NELEM(judge_cases));
+	tcase_add_loop_test(tc, test_expand, 0, NELEM(expand_cases));
+	tcase_add_test(tc, test_ping_build);
+	tcase_add_test(tc, test_outbox_roundtrip);
+	tcase_add_test(tc, test_outbox_damaged);
+	tcase_add_test(tc, test_stats_roundtrip);
+	tcase_add_test(tc, test_kinds);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(notify_suite());
+	int	 failed;
+
+	xmlInitParser();
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
