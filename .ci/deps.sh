@@ -5,12 +5,16 @@ set -e
 PKGS="build-essential pkg-config libxml2-dev libmicrohttpd-dev
 libcurl4-openssl-dev zlib1g-dev libsystemd-dev check libsubunit-dev
 libxml2-utils curl python3 python3-lxml python3-feedparser libhttp-oai-perl
-nginx-light wrk clang libclang-rt-14-dev systemd nodejs npm"
+nginx-light wrk clang libclang-rt-14-dev systemd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing="$missing $p"
 done
+# Node.js may come from elsewhere (NodeSource bundles npm, and Debian's npm
+# package conflicts with it): only ask Debian when the commands are absent.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 echo "installing:$missing"
 SUDO=

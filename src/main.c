@@ -494,8 +494,14 @@ cmd_serve(struct pubfeed *pf)
 		    pf->conf_path, e.count, e.count == 1 ? "" : "s");
 	}
 	log_init(pf->conf->log_level, -1);
-	if (block_signals(&set) == -1 ||
-	    (pf->sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
+	/*
+	 * A reload asked for during start-up waits for the loop; SIGTERM stays
+	 * deliverable until the first snapshot is up, so a slow first scan can
+	 * be stopped (nothing is half-written: state files are renamed in).
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		fatal("signals");
 	metrics_init(&pf->metrics);
 	if ((pf->store = store_new(pf->conf, pf->replica ? STORE_REPLICA : 0,
@@ -511,6 +517,10 @@ cmd_serve(struct pubfeed *pf)
 	err_clear(&e);
 	if (rebuild(pf, NULL) == -1)
 		fatalx("cannot build the first snapshot");
+	/* before any long-lived thread starts, so only the signalfd sees them */
+	if (block_signals(&set) == -1 ||
+	    (pf->sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
+		fatal("signals");
 	memset(&ho, 0, sizeof(ho));
 	ho.addr = pf->conf->listen_addr;
 	ho.port = pf->conf->listen_port;
@@ -738,6 +748,55 @@ out:
 	return rc;
 }
 
+/* Options a command accepts besides -c, as bits of struct command. */
+#define OPT_LISTEN	0x1
+#define OPT_BASE_URL	0x2
+#define OPT_CONFIG_ONLY	0x4
+#define OPT_REPLICA	0x8
+
+static int
+run_serve(struct pubfeed *pf, char *const *args)
+{
+	return cmd_serve(pf);
+}
+
+static int
+run_check(struct pubfeed *pf, char *const *args)
+{
+	return cmd_check(pf);
+}
+
+static int
+run_ping(struct pubfeed *pf, char *const *args)
+{
+	return cmd_ping(pf);
+}
+
+static int
+run_status(struct pubfeed *pf, char *const *args)
+{
+	return cmd_status(pf);
+}
+
+static int
+run_export(struct pubfeed *pf, char *const *args)
+{
+	return cmd_export(pf, args[0]);
+}
+
+static const struct command {
+	const char	*name;
+	int		(*run)(struct pubfeed *, char *const *);
+	int		 nargs;		/* operands after the command */
+	int		 options;	/* OPT_* it accepts */
+} commands[] = {
+	{ "serve", run_serve, 0, OPT_LISTEN | OPT_BASE_URL | OPT_REPLICA },
+	{ "check", run_check, 0, OPT_CONFIG_ONLY },
+	{ "export", run_export, 1, OPT_BASE_URL },
+	{ "ping", run_ping, 0, OPT_BASE_URL },
+	{ "status", run_status, 0, 0 },
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -751,9 +810,10 @@ main(int argc, char *argv[])
 		{ "replica", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pubfeed	 pf;
-	const char	*cmd = NULL;
-	int		 ch;
+	const struct command	*cmd = NULL;
+	struct pubfeed		 pf;
+	size_t			 i;
+	int			 ch, given = 0;
 
 	memset(&pf, 0, sizeof(pf));
 	pf.sigfd = -1;
@@ -761,11 +821,7 @@ main(int argc, char *argv[])
 	    DEFAULT_CONF;
 	log_init(LOG_LEVEL_INFO, -1);
 	xmlInitParser();
-	if (argc > 1 && argv[1][0] != '-') {
-		cmd = argv[1];
-		argv++;
-		argc--;
-	}
+	/* GNU getopt permutes: options may come before or after the command */
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -773,9 +829,11 @@ main(int argc, char *argv[])
 			break;
 		case 'l':
 			pf.listen = optarg;
+			given |= OPT_LISTEN;
 			break;
 		case 'b':
 			pf.base_url = optarg;
+			given |= OPT_BASE_URL;
 			break;
 		case 'h':
 			usage(stdout);
@@ -785,35 +843,29 @@ main(int argc, char *argv[])
 			return 0;
 		case 'C':
 			pf.config_only = 1;
+			given |= OPT_CONFIG_ONLY;
 			break;
 		case 'R':
 			pf.replica = 1;
+			given |= OPT_REPLICA;
 			break;
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (cmd != NULL && strcmp(cmd, "export") == 0 && optind == argc - 1 &&
-	    pf.listen == NULL && !pf.config_only && !pf.replica)
-		return cmd_export(&pf, argv[optind]);
-	if (optind != argc || cmd == NULL) {
+	for (i = 0; optind < argc && i < sizeof(commands) /
+	    sizeof(commands[0]); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL || argc - optind - 1 != cmd->nargs ||
+	    (given & ~cmd->options) != 0) {
+		if (optind < argc)
+			fprintf(stderr, "pubfeed: unknown command, or an option "
+			    "or operand it does not take: '%s'\n",
+			    argv[optind]);
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(cmd, "serve") == 0 && !pf.config_only)
-		return cmd_serve(&pf);
-	if (strcmp(cmd, "check") == 0 && pf.listen == NULL &&
-	    pf.base_url == NULL && !pf.replica)
-		return cmd_check(&pf);
-	if (strcmp(cmd, "ping") == 0 && pf.listen == NULL &&
-	    !pf.config_only && !pf.replica)
-		return cmd_ping(&pf);
-	if (strcmp(cmd, "status") == 0 && pf.listen == NULL &&
-	    pf.base_url == NULL && !pf.config_only && !pf.replica)
-		return cmd_status(&pf);
-	fprintf(stderr, "pubfeed: unknown command or option for it: '%s'\n",
-	    cmd);
-	usage(stderr);
-	return 2;
+	return cmd->run(&pf, argv + optind + 1);
 }

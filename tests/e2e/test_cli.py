@@ -5,23 +5,10 @@ import shutil
 import socket
 import subprocess
 import sys
-import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-try:
-    import pf
-except AttributeError:
-    # pf.py's class body names a method "signal", which shadows the module
-    # in "def stop(self, sig=signal.SIGTERM)"; load it with that one default
-    # spelled out until the harness is fixed.
-    _p = os.path.join(HERE, "pf.py")
-    with open(_p) as _f:
-        _src = _f.read().replace("sig=signal.SIGTERM", "sig=15")
-    pf = types.ModuleType("pf")
-    pf.__file__ = _p
-    sys.modules["pf"] = pf
-    exec(compile(_src, _p, "exec"), pf.__dict__)
+import pf  # noqa: E402,F401
 
 from lxml import etree  # noqa: E402
 
@@ -73,6 +60,16 @@ def help_goes_to_stdout():
         for word in ("check", "--listen", "--base-url", "--config",
                      "--version"):
             assert word in out, word
+
+
+@test
+def options_before_or_after_the_command():
+    for args in (("-c", "config/pubfeed.conf", "check"),
+                 ("check", "-c", "config/pubfeed.conf"),
+                 ("--config=config/pubfeed.conf", "check", "--config-only")):
+        rc, out, err = pubfeed(*args)
+        assert rc == 0, (args, rc, err)
+        assert "configuration ok" in out, (args, out)
 
 
 @test

@@ -13,23 +13,10 @@ import subprocess
 import sys
 import threading
 import time
-import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-try:
-    import pf
-except AttributeError:
-    # pf.py's class body names a method "signal", which shadows the module
-    # in "def stop(self, sig=signal.SIGTERM)"; load it with that one default
-    # spelled out until the harness is fixed (as test_feeds.py does).
-    _p = os.path.join(HERE, "pf.py")
-    with open(_p) as _f:
-        _src = _f.read().replace("sig=signal.SIGTERM", "sig=15")
-    pf = types.ModuleType("pf")
-    pf.__file__ = _p
-    sys.modules["pf"] = pf
-    exec(compile(_src, _p, "exec"), pf.__dict__)
+import pf  # noqa: E402,F401
 
 from lxml import etree  # noqa: E402
 
