@@ -91,25 +91,45 @@ check-asan:
 check-unit: $(UNIT_BINS)
 	@B=$(B) PUBFEED=$(B)/pubfeed PUBFEED_SUITES=unit sh tests/run.sh
 
-# libFuzzer targets: each links one parser.  `make fuzz` builds them and runs
-# each for FUZZ_SECONDS over its seed corpus.
+# libFuzzer targets: each links one parser's entry point.  The library is
+# compiled once with coverage instrumentation (fuzzer-no-link), then `make
+# fuzz` links every fuzz/fuzz_*.c and runs it for FUZZ_SECONDS over its seed
+# corpus.
 FUZZ_SECONDS ?= 20
-FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined
-fuzz:
-	@$(MAKE) --no-print-directory B=build build/record_xsd.c
-	@mkdir -p build/fuzz
-	@set -e; for f in $(FUZZ_SRCS); do \
-	  n=$$(basename $$f .c); \
-	  clang $(FUZZ_CFLAGS) -std=c11 -D_GNU_SOURCE -Isrc -Ibuild \
-	    -DPUBFEED_VERSION='"$(VERSION)"' $$(pkg-config --cflags $(PKGS)) \
-	    -o build/fuzz/$$n $$f $(LIB_SRCS) build/record_xsd.c $(PF_LIBS); \
-	  mkdir -p build/fuzz/corpus-$$n; \
+FZ	 = build/fuzz
+FZ_SAN	 = -fsanitize=address,undefined
+FZ_CFLAGS = -O1 -g -std=c11 -D_GNU_SOURCE -Isrc -Ibuild \
+	    -DPUBFEED_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
+FZ_OBJS	 = $(patsubst src/%.c,$(FZ)/obj/%.o,$(LIB_SRCS)) $(FZ)/obj/record_xsd.o
+FZ_BINS	 = $(patsubst fuzz/%.c,$(FZ)/%,$(FUZZ_SRCS))
+
+$(FZ)/obj/%.o: src/%.c $(wildcard src/*.h) | $(FZ)/obj
+	clang $(FZ_CFLAGS) -fsanitize=fuzzer-no-link $(FZ_SAN) -c -o $@ $<
+
+$(FZ)/obj/record_xsd.o: $(B)/record_xsd.c | $(FZ)/obj
+	clang -O1 -c -o $@ $<
+
+$(FZ)/obj:
+	mkdir -p $@
+
+$(FZ)/libfuzzlib.a: $(FZ_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FZ)/fuzz_%: fuzz/fuzz_%.c $(FZ)/libfuzzlib.a
+	clang $(FZ_CFLAGS) -fsanitize=fuzzer $(FZ_SAN) -o $@ $< \
+	    $(FZ)/libfuzzlib.a $(PF_LIBS)
+
+fuzz: $(FZ_BINS)
+	@set -e; for b in $(FZ_BINS); do \
+	  n=$$(basename $$b); \
+	  mkdir -p $(FZ)/corpus-$$n; \
 	  seeds=fuzz/corpus/$${n#fuzz_}; [ -d $$seeds ] || seeds=; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	  build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	    build/fuzz/corpus-$$n $$seeds 2>build/fuzz/$$n.log || \
-	    { tail -40 build/fuzz/$$n.log; exit 1; }; \
-	  tail -1 build/fuzz/$$n.log; \
+	  $$b -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    $(FZ)/corpus-$$n $$seeds 2>$(FZ)/$$n.log || \
+	    { tail -40 $(FZ)/$$n.log; exit 1; }; \
+	  tail -1 $(FZ)/$$n.log; \
 	done
 
 run:

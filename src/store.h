@@ -79,6 +79,12 @@ int		 store_wants(const char *path);
  * ids into tombstones, save the state when it changed.  chg (may be NULL)
  * receives what changed compared with the state; release it with
  * store_changes_release().  The caller renders documents and publishes.
+ * After the first, a snapshot is derived from the previous one
+ * (snap_next()): only ids whose files changed since are stamped and looked
+ * up.  Start-up, a new conf (store_set_conf()), a duplicate id among the
+ * changes, or more than a few thousand changed ids take the full path,
+ * which gives the same snapshot.  Changed files are read in parallel by
+ * store_scan() / store_update() when there are many.
  */
 struct snap	*store_snapshot(struct store *, struct store_changes *chg,
 		    struct err *e);

@@ -9,6 +9,8 @@
  * "SKIP: standards not found" and are skipped, visibly.
  */
 #include <check.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -595,6 +597,60 @@ START_TEST(test_reuse)
 }
 END_TEST
 
+/*
+ * Archive pages are rendered on first request: threads asking for the same
+ * page at once all get the one document, complete; the next snapshot shares
+ * it, and paths that are not archive pages find nothing.
+ */
+static void *
+lazy_get(void *arg)
+{
+	return (void *)(uintptr_t)snap_doc_find(arg, "/archive/2.atom");
+}
+
+START_TEST(test_lazy_once)
+{
+	struct snap		*s, *s2;
+	const struct snap_doc	*d;
+	pthread_t		 t[4];
+	void			*got[4];
+	size_t			 i;
+
+	s = build(recp, NRECS, NULL);
+	ck_assert_uint_eq(s->pages.npages, 3);
+	for (i = 0; i < SNAP_PAGE_KINDS * 3; i++)
+		ck_assert(!snap_doc_is_ready(s->pages.docs[i]));
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, lazy_get, s), 0);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_join(t[i], &got[i]), 0);
+	d = got[0];
+	ck_assert_ptr_nonnull(d);
+	for (i = 1; i < 4; i++)
+		ck_assert_ptr_eq(got[i], d);
+	ck_assert_str_eq(d->path, "/archive/2.atom");
+	ck_assert(snap_doc_is_ready(s->pages.docs[1]));
+	ck_assert(!snap_doc_is_ready(s->pages.docs[0]));
+	/* page 2: rec-3 and rec-2, linked as itself */
+	ck_assert_ptr_nonnull(strstr(d->body, BASE "/archive/2.atom"));
+	ck_assert_ptr_nonnull(strstr(d->body, TAG "record/rec-3<"));
+	ck_assert_ptr_nonnull(strstr(d->body, TAG "record/rec-2<"));
+	ck_assert_ptr_null(strstr(d->body, TAG "record/rec-4<"));
+	ck_assert_uint_gt(d->gzlen, 0);
+	ck_assert_int_eq(d->etag[0], '"');
+	/* the next snapshot shares the page, rendered once */
+	s2 = build(recp, NRECS, s);
+	ck_assert_ptr_eq(snap_doc_find(s2, "/archive/2.atom"), d);
+	ck_assert_ptr_eq(s2->pages.docs[0], s->pages.docs[0]);
+	ck_assert_ptr_null(snap_doc_find(s2, "/archive/2.xml"));
+	ck_assert_ptr_null(snap_doc_find(s2, "/archive/02.atom"));
+	ck_assert_ptr_null(snap_doc_find(s2, "/sets/nope/archive/1.atom"));
+	ck_assert_ptr_null(snap_doc_find(s2, "/sets//archive/1.atom"));
+	snap_release(s2);
+	snap_release(s);
+}
+END_TEST
+
 /* Only void elements may be written "<x/>" in HTML. */
 static void
 assert_no_selfclosed(const char *html)
@@ -692,6 +748,7 @@ feed_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_archives);
 	tcase_add_test(tc, test_reuse);
+	tcase_add_test(tc, test_lazy_once);
 	tcase_add_test(tc, test_index);
 	tcase_add_test(tc, test_index_empty);
 	suite_add_tcase(s, tc);

@@ -746,6 +746,109 @@ static const struct {
 	{ "", 0 },
 };
 
+/*
+ * Many files at once (read on several threads), then live changes taken
+ * incrementally: the snapshot must be the one a full build gives.
+ */
+START_TEST(test_many_incremental)
+{
+	struct store		*st;
+	struct snap		*s, *s2, *full;
+	struct store_changes	 chg;
+	struct record		*recs[200];
+	struct snap_tomb	 tombs[200];
+	struct err		 e;
+	char			 rel[64], id[32];
+	const char		*paths[3];
+	size_t			 i, j, nr = 0, nt = 0;
+
+	ck_assert_int_eq(mkdir(tp("recs/many"), 0755), 0);
+	for (i = 0; i < 150; i++) {
+		snprintf(rel, sizeof(rel), "recs/many/r%03zu.xml", i);
+		snprintf(id, sizeof(id), "many-%03zu", i);
+		write_rec(rel, id, i % 3 == 0 ? "topic:a" : i % 3 == 1 ?
+		    "topic:b region:x" : "");
+	}
+	write_file("recs/many/bad.xml", "<record>");
+	st = mkstore(0);
+	err_init(&e);
+	ck_assert_int_eq(store_scan(st, &e), 0);
+	ck_assert_int_eq(e.count, 1);
+	ck_assert_msg(strstr(e.msg, "bad.xml") != NULL, "%s", e.msg);
+	err_release(&e);
+	ck_assert_uint_eq(store_ninvalid(st), 1);
+	s = snapshot(st, &chg);
+	ck_assert_uint_eq(s->nlive, 150);
+	ck_assert_uint_eq(chg.added, 150);
+	store_changes_release(&chg);
+
+	/* one edit (new sets), one deletion, one new file */
+	write_rec("recs/many/r007.xml", "many-007", "topic:a");
+	ck_assert_int_eq(unlink(tp("recs/many/r008.xml")), 0);
+	write_rec("recs/many/new.xml", "many-new", "region:x");
+	paths[0] = tp("recs/many/r007.xml");
+	paths[1] = tp("recs/many/r008.xml");
+	paths[2] = tp("recs/many/new.xml");
+	err_init(&e);
+	ck_assert_int_eq(store_update(st, paths, 3, &e), 0);
+	ck_assert_msg(e.count == 0, "%s", e.all);
+	err_release(&e);
+	s2 = snapshot(st, &chg);
+	ck_assert_uint_eq(chg.changed, 1);
+	ck_assert_uint_eq(chg.deleted, 1);
+	ck_assert_uint_eq(chg.added, 1);
+	ck_assert(has_set(&chg, "topic:b") && has_set(&chg, "region:x"));
+	store_changes_release(&chg);
+	ck_assert_uint_eq(s2->nlive, 150);
+	ck_assert_uint_eq(s2->nitems, 151);
+	ck_assert_ptr_null(item(s2, "many-008")->rec);
+	ck_assert_int_eq(item(s2, "many-009")->datestamp,
+	    item(s, "many-009")->datestamp);
+	ck_assert_ptr_eq(item(s2, "many-009")->rec, item(s, "many-009")->rec);
+
+	/* the same items through snap_new(): same order everywhere */
+	for (i = 0; i < s2->nitems; i++) {
+		const struct snap_item *it = &s2->items[i];
+
+		if (it->rec != NULL) {
+			recs[nr++] = it->rec;
+			continue;
+		}
+		tombs[nt].id = it->id;
+		tombs[nt].datestamp = it->datestamp;
+		tombs[nt].sets = it->sets;
+		tombs[nt++].nsets = it->nsets;
+	}
+	err_init(&e);
+	full = snap_new(s2->conf, recs, nr, tombs, nt, &e);
+	ck_assert_ptr_nonnull(full);
+	err_release(&e);
+	ck_assert_uint_eq(full->nitems, s2->nitems);
+	for (i = 0; i < full->nitems; i++) {
+		ck_assert_str_eq(full->items[i].id, s2->items[i].id);
+		ck_assert_str_eq(full->by_id[i]->id, s2->by_id[i]->id);
+	}
+	for (i = 0; i < full->nfeed; i++)
+		ck_assert_ptr_eq(full->feed[i], s2->feed[i]);
+	ck_assert_uint_eq(full->nsets, s2->nsets);
+	for (i = 0; i < full->nsets; i++) {
+		ck_assert_str_eq(full->sets[i].spec, s2->sets[i].spec);
+		ck_assert_uint_eq(full->sets[i].nitems, s2->sets[i].nitems);
+		ck_assert_uint_eq(full->sets[i].nfeed, s2->sets[i].nfeed);
+		for (j = 0; j < full->sets[i].nitems; j++)
+			ck_assert_uint_eq(full->sets[i].items[j],
+			    s2->sets[i].items[j]);
+		for (j = 0; j < full->sets[i].nfeed; j++)
+			ck_assert_ptr_eq(full->sets[i].feed[j],
+			    s2->sets[i].feed[j]);
+	}
+	snap_release(full);
+	snap_release(s2);
+	snap_release(s);
+	store_free(st);
+}
+END_TEST
+
 START_TEST(test_wants)
 {
 	ck_assert_msg(store_wants(wants[_i].path) == wants[_i].wanted,
@@ -769,6 +872,7 @@ store_suite(void)
 	tcase_add_test(tc, test_records_dir_gone);
 	tcase_add_test(tc, test_readonly);
 	tcase_add_test(tc, test_conf_switch);
+	tcase_add_test(tc, test_many_incremental);
 	tcase_add_loop_test(tc, test_wants, 0,
 	    sizeof(wants) / sizeof(wants[0]));
 	suite_add_tcase(s, tc);
