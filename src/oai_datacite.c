@@ -31,30 +31,23 @@
 #define SCHEMA_VERSION	"4.7"
 #define UNAV		"(:unav)"
 
+/* resourceTypeGeneral; "Text" for a type the kernel has no word for. */
 static const char *
 dcite_type(enum record_type t)
 {
-	switch (t) {
-	case RECORD_REPORT:
-	case RECORD_POLICY_BRIEF:
-		return "Report";
-	case RECORD_WORKING_PAPER:
-		return "Preprint";
-	case RECORD_BOOK:
-		return "Book";
-	case RECORD_CHAPTER:
-		return "BookChapter";
-	case RECORD_ARTICLE:
-		return "JournalArticle";
-	case RECORD_DATASET:
-		return "Dataset";
-	case RECORD_PRESENTATION:
-		return "Presentation";
-	case RECORD_EVENT:
-		return "Event";
-	default:
+	static const char *const types[RECORD_TYPE_COUNT] = {
+		[RECORD_REPORT] = "Report", [RECORD_POLICY_BRIEF] = "Report",
+		[RECORD_WORKING_PAPER] = "Preprint", [RECORD_BOOK] = "Book",
+		[RECORD_CHAPTER] = "BookChapter",
+		[RECORD_ARTICLE] = "JournalArticle",
+		[RECORD_DATASET] = "Dataset",
+		[RECORD_PRESENTATION] = "Presentation",
+		[RECORD_EVENT] = "Event",
+	};
+
+	if ((unsigned)t >= RECORD_TYPE_COUNT || types[t] == NULL)
 		return "Text";
-	}
+	return types[t];
 }
 
 /* contributorType from the kernel's closed list; NULL for funders. */
@@ -243,15 +236,27 @@ dcite_contributors(struct xw *xw, const struct record *r, struct buf *tmp)
 	return 0;
 }
 
+/*
+ * <elem attr="type" attr2="value2">text</elem>, the kernel's typed-value
+ * shape; attr2 (may be NULL) is left out when value2 is NULL.
+ */
+static void
+dcite_typed(struct xw *xw, const char *elem, const char *attr,
+    const char *type, const char *attr2, const char *value2, const char *text)
+{
+	xw_start(xw, elem);
+	xw_attr(xw, attr, type);
+	xw_attr(xw, attr2, value2);
+	xw_text(xw, text);
+	xw_end(xw);
+}
+
 static void
 dcite_date(struct xw *xw, const char *type, const char *info,
     const char *value)
 {
-	xw_start(xw, "date");
-	xw_attr(xw, "dateType", type);
-	xw_attr(xw, "dateInformation", info);
-	xw_text(xw, value);
-	xw_end(xw);
+	dcite_typed(xw, "date", "dateType", type, "dateInformation", info,
+	    value);
 }
 
 static int
@@ -280,16 +285,6 @@ dcite_dates(struct xw *xw, const struct record *r, struct buf *tmp)
 	return 0;
 }
 
-static void
-dcite_pair(struct xw *xw, const char *elem, const char *attr,
-    const char *type, const char *value)
-{
-	xw_start(xw, elem);
-	xw_attr(xw, attr, type);
-	xw_text(xw, value);
-	xw_end(xw);
-}
-
 /*
  * ISBN/ISSN/handle/URN/URL numbers and the landing page, except the one
  * used as the identifier and those naming a container (ISSN; a chapter's
@@ -315,8 +310,9 @@ dcite_alternates(struct xw *xw, const struct record *r, const void *used)
 			continue;
 		if (!open++)
 			xw_start(xw, "alternateIdentifiers");
-		dcite_pair(xw, "alternateIdentifier", "alternateIdentifierType",
-		    names[id->kind], id->value);
+		dcite_typed(xw, "alternateIdentifier",
+		    "alternateIdentifierType", names[id->kind], NULL, NULL,
+		    id->value);
 	}
 	for (i = 0; i < r->nlinks; i++) {
 		if (r->links[i].rel != RECORD_LINK_LANDING ||
@@ -324,8 +320,9 @@ dcite_alternates(struct xw *xw, const struct record *r, const void *used)
 			continue;
 		if (!open++)
 			xw_start(xw, "alternateIdentifiers");
-		dcite_pair(xw, "alternateIdentifier", "alternateIdentifierType",
-		    "URL", r->links[i].href);
+		dcite_typed(xw, "alternateIdentifier",
+		    "alternateIdentifierType", "URL", NULL, NULL,
+		    r->links[i].href);
 	}
 	if (open)
 		xw_end(xw);
@@ -335,11 +332,8 @@ static void
 dcite_related1(struct xw *xw, const char *type, const char *rel,
     const char *value)
 {
-	xw_start(xw, "relatedIdentifier");
-	xw_attr(xw, "relatedIdentifierType", type);
-	xw_attr(xw, "relationType", rel);
-	xw_text(xw, value);
-	xw_end(xw);
+	dcite_typed(xw, "relatedIdentifier", "relatedIdentifierType", type,
+	    "relationType", rel, value);
 }
 
 static void
@@ -576,28 +570,27 @@ dcite_open(struct xw *xw, const struct snap *snap)
 }
 
 static int
-dcite_write(struct xw *xw, const struct snap *snap, const struct record *r)
+dcite_body(struct xw *xw, const struct snap *snap, const struct record *r,
+    struct buf *tmp, struct buf *tmp2)
 {
-	struct buf	 tmp;
 	const void	*used = NULL;
 	const char	*pub = r->publisher;
 	char		 year[16];
 	size_t		 i;
-	int		 rc = -1;
 
-	buf_init(&tmp, OAI_FMT_TMP_MAX);
+	(void)tmp2;
 	dcite_open(xw, snap);
-	if (dcite_identifier(xw, snap, r, &tmp, &used) == -1 ||
-	    dcite_creators(xw, r, &tmp) == -1)
-		goto out;
+	if (dcite_identifier(xw, snap, r, tmp, &used) == -1 ||
+	    dcite_creators(xw, r, tmp) == -1)
+		return -1;
 	dcite_titles(xw, r);
 	if (pub == NULL && snap != NULL && snap->conf != NULL)
 		pub = snap->conf->repository_name;
 	xw_elem(xw, "publisher", pub != NULL && pub[0] != '\0' ? pub : UNAV);
 	snprintf(year, sizeof(year), "%04d", oai_fmt_year(&r->issued));
 	xw_elem(xw, "publicationYear", year);
-	dcite_pair(xw, "resourceType", "resourceTypeGeneral",
-	    dcite_type(r->type), oai_fmt_type_label(r->type));
+	dcite_typed(xw, "resourceType", "resourceTypeGeneral",
+	    dcite_type(r->type), NULL, NULL, oai_fmt_type_label(r->type));
 	if (r->nsubjects > 0) {
 		xw_start(xw, "subjects");
 		for (i = 0; i < r->nsubjects; i++)
@@ -605,9 +598,9 @@ dcite_write(struct xw *xw, const struct snap *snap, const struct record *r)
 			    r->subjects[i].text);
 		xw_end(xw);
 	}
-	if (dcite_contributors(xw, r, &tmp) == -1 ||
-	    dcite_dates(xw, r, &tmp) == -1)
-		goto out;
+	if (dcite_contributors(xw, r, tmp) == -1 ||
+	    dcite_dates(xw, r, tmp) == -1)
+		return -1;
 	if (r->nlanguages > 0)
 		xw_elem(xw, "language", r->languages[0]);
 	dcite_alternates(xw, r, used);
@@ -615,17 +608,18 @@ dcite_write(struct xw *xw, const struct snap *snap, const struct record *r)
 	dcite_files(xw, r);
 	dcite_rights(xw, r);
 	dcite_descriptions(xw, r);
-	if (dcite_place_funders(xw, r, &tmp) == -1)
-		goto out;
+	if (dcite_place_funders(xw, r, tmp) == -1)
+		return -1;
 	xw_end(xw);	/* resource */
 	xw_end(xw);	/* payload */
 	xw_end(xw);	/* oai_datacite */
-	rc = xw->failed ? -1 : 0;
-out:
-	if (rc == -1)
-		xw->failed = 1;	/* the payload is unfinished: poison it */
-	buf_release(&tmp);
-	return rc;
+	return 0;
+}
+
+static int
+dcite_write(struct xw *xw, const struct snap *snap, const struct record *r)
+{
+	return oai_fmt_run(xw, snap, r, dcite_body);
 }
 
 const struct oai_format oai_format_datacite = {

@@ -251,24 +251,23 @@ dc_rights(struct xw *xw, const struct record *r)
 }
 
 static int
-dc_write(struct xw *xw, const struct snap *snap, const struct record *r)
+dc_body(struct xw *xw, const struct snap *snap, const struct record *r,
+    struct buf *tmp, struct buf *tmp2)
 {
 	static const char *const decls[] = {
 		"xmlns:oai_dc", OAI_DC_NS, "xmlns:dc", DC_NS, NULL
 	};
-	struct buf	 tmp;
 	char		 day[DATE_DAY_LEN];
 	const char	*code;
 	size_t		 i;
-	int		 rc = -1;
 
 	(void)snap;
-	buf_init(&tmp, OAI_FMT_TMP_MAX);
+	(void)tmp2;
 	oai_fmt_root(xw, "oai_dc:dc", decls, OAI_DC_NS, OAI_DC_XSD);
-	if (dc_titles(xw, r, &tmp) == -1 ||
+	if (dc_titles(xw, r, tmp) == -1 ||
 	    dc_agents(xw, "dc:creator", r->creators, r->ncreators,
-	    &tmp) == -1)
-		goto out;
+	    tmp) == -1)
+		return -1;
 	for (i = 0; i < r->nsubjects; i++)
 		xw_elem_lang(xw, "dc:subject", r->subjects[i].lang,
 		    r->subjects[i].text);
@@ -277,29 +276,30 @@ dc_write(struct xw *xw, const struct snap *snap, const struct record *r)
 		    r->abstracts[i].text);
 	xw_elem(xw, "dc:publisher", r->publisher);
 	if (dc_agents(xw, "dc:contributor", r->contributors,
-	    r->ncontributors, &tmp) == -1)
-		goto out;
+	    r->ncontributors, tmp) == -1)
+		return -1;
 	date_fmt_day(r->event != NULL ? r->event->start.t : r->issued.t, day);
 	xw_elem(xw, "dc:date", day);
 	dc_types(xw, r->type);
 	dc_formats(xw, r);
-	if (dc_identifiers(xw, r, &tmp) == -1)
-		goto out;
+	if (dc_identifiers(xw, r, tmp) == -1)
+		return -1;
 	for (i = 0; i < r->nlanguages; i++) {
 		code = oai_fmt_lang_t(r->languages[i]);
 		xw_elem(xw, "dc:language", code != NULL ? code :
 		    r->languages[i]);
 	}
-	if (dc_relations(xw, r, &tmp) == -1 || dc_coverage(xw, r, &tmp) == -1)
-		goto out;
+	if (dc_relations(xw, r, tmp) == -1 || dc_coverage(xw, r, tmp) == -1)
+		return -1;
 	dc_rights(xw, r);
 	xw_end(xw);
-	rc = xw->failed ? -1 : 0;
-out:
-	if (rc == -1)
-		xw->failed = 1;	/* the payload is unfinished: poison it */
-	buf_release(&tmp);
-	return rc;
+	return 0;
+}
+
+static int
+dc_write(struct xw *xw, const struct snap *snap, const struct record *r)
+{
+	return oai_fmt_run(xw, snap, r, dc_body);
 }
 
 const struct oai_format oai_format_dc = {

@@ -155,30 +155,19 @@ oai_fmt_subtitle(const struct record *r, size_t i)
 const char *
 oai_fmt_type_label(enum record_type t)
 {
-	switch (t) {
-	case RECORD_REPORT:
-		return "Report";
-	case RECORD_POLICY_BRIEF:
-		return "Policy brief";
-	case RECORD_WORKING_PAPER:
-		return "Working paper";
-	case RECORD_BOOK:
-		return "Book";
-	case RECORD_CHAPTER:
-		return "Book chapter";
-	case RECORD_ARTICLE:
-		return "Article";
-	case RECORD_DATASET:
-		return "Dataset";
-	case RECORD_PRESENTATION:
-		return "Presentation";
-	case RECORD_EVENT:
-		return "Event";
-	case RECORD_NEWS:
-		return "News";
-	default:
+	static const char *const labels[RECORD_TYPE_COUNT] = {
+		[RECORD_REPORT] = "Report",
+		[RECORD_POLICY_BRIEF] = "Policy brief",
+		[RECORD_WORKING_PAPER] = "Working paper",
+		[RECORD_BOOK] = "Book", [RECORD_CHAPTER] = "Book chapter",
+		[RECORD_ARTICLE] = "Article", [RECORD_DATASET] = "Dataset",
+		[RECORD_PRESENTATION] = "Presentation",
+		[RECORD_EVENT] = "Event", [RECORD_NEWS] = "News",
+	};
+
+	if ((unsigned)t >= RECORD_TYPE_COUNT || labels[t] == NULL)
 		return "Text";
-	}
+	return labels[t];
 }
 
 int
@@ -212,4 +201,23 @@ oai_fmt_root(struct xw *xw, const char *name, const char *const *decls,
 	xw_attr(xw, "xmlns:xsi", OAI_FMT_XSI_NS);
 	snprintf(loc, sizeof(loc), "%s %s", ns, schema);
 	xw_attr(xw, "xsi:schemaLocation", loc);
+}
+
+int
+oai_fmt_run(struct xw *xw, const struct snap *snap, const struct record *r,
+    oai_fmt_body *body)
+{
+	struct buf	 tmp, tmp2;
+	int		 rc;
+
+	buf_init(&tmp, OAI_FMT_TMP_MAX);
+	buf_init(&tmp2, OAI_FMT_TMP_MAX);
+	rc = body(xw, snap, r, &tmp, &tmp2);
+	buf_release(&tmp);
+	buf_release(&tmp2);
+	if (rc == -1 || xw->failed) {
+		xw->failed = 1;	/* the payload is unfinished: poison it */
+		return -1;
+	}
+	return 0;
 }

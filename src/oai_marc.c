@@ -428,37 +428,34 @@ marc_links(struct xw *xw, const struct record *r)
 }
 
 static int
-marc_write(struct xw *xw, const struct snap *snap, const struct record *r)
+marc_body(struct xw *xw, const struct snap *snap, const struct record *r,
+    struct buf *tmp, struct buf *tmp2)
 {
 	static const char *const decls[] = { "xmlns:marc", MARC_NS, NULL };
-	struct buf	 tmp, tmp2;
-	int		 rc = -1;
 
 	(void)snap;
-	buf_init(&tmp, OAI_FMT_TMP_MAX);
-	buf_init(&tmp2, OAI_FMT_TMP_MAX);
 	oai_fmt_root(xw, "marc:record", decls, MARC_NS, MARC_XSD);
 	marc_control_fields(xw, r);
 	marc_numbers(xw, r);
 	if (r->ncreators > 0 && marc_agent(xw, '1', &r->creators[0],
 	    r->type == RECORD_EVENT ? "organizer" : "author",
-	    r->type == RECORD_EVENT ? "orm" : "aut", &tmp) == -1)
-		goto out;
+	    r->type == RECORD_EVENT ? "orm" : "aut", tmp) == -1)
+		return -1;
 	marc_titles(xw, r, r->ncreators > 0);
 	marc_publication(xw, r);
-	if (marc_notes(xw, r, &tmp, &tmp2) == -1 ||
-	    marc_added(xw, r, &tmp, &tmp2) == -1)
-		goto out;
+	if (marc_notes(xw, r, tmp, tmp2) == -1 ||
+	    marc_added(xw, r, tmp, tmp2) == -1)
+		return -1;
 	marc_host(xw, r);
 	marc_links(xw, r);
 	xw_end(xw);
-	rc = xw->failed ? -1 : 0;
-out:
-	if (rc == -1)
-		xw->failed = 1;	/* the payload is unfinished: poison it */
-	buf_release(&tmp);
-	buf_release(&tmp2);
-	return rc;
+	return 0;
+}
+
+static int
+marc_write(struct xw *xw, const struct snap *snap, const struct record *r)
+{
+	return oai_fmt_run(xw, snap, r, marc_body);
 }
 
 const struct oai_format oai_format_marc = {

@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "err.h"
 #include "record.h"
+#include "testlib.h"
 #include "banned.h"
 
 /* Seven lines: an extra line appended to it is line 8. */
@@ -532,27 +533,9 @@ static const char *const goldens[] = {
 	"unknown", "ranges", "many", "missing", "lexical", "encoding",
 };
 
-static char *
-slurp(const char *path)
-{
-	FILE	*fp;
-	char	*s;
-	long	 n;
-
-	if ((fp = fopen(path, "rb")) == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	if ((s = calloc(1, n + 1)) != NULL && fread(s, 1, n, fp) != (size_t)n)
-		s[0] = '\0';
-	fclose(fp);
-	return s;
-}
-
 START_TEST(test_golden)
 {
-	char		 conf[256], golden[256], *want;
+	char		 conf[256], golden[256];
 	struct conf	*c;
 	struct err	 e;
 
@@ -560,13 +543,11 @@ START_TEST(test_golden)
 	    goldens[_i]);
 	snprintf(golden, sizeof(golden), "tests/data/conf/bad/%s.err",
 	    goldens[_i]);
-	ck_assert_ptr_nonnull(want = slurp(golden));
 	err_init(&e);
 	c = conf_load(conf, &e);
 	ck_assert_ptr_null(c);
-	ck_assert_str_eq(e.all, want);
+	tl_assert_golden(e.all, golden);
 	err_release(&e);
-	free(want);
 }
 END_TEST
 
@@ -597,17 +578,7 @@ conf_suite(void)
 int
 main(void)
 {
-	SRunner		*sr;
-	const char	*dir;
-	int		 failed;
-
-	if ((dir = getenv("PUBFEED_SRCDIR")) != NULL && chdir(dir) == -1) {
-		perror(dir);
+	if (tl_chdir_srcdir() == -1)
 		return 1;
-	}
-	sr = srunner_create(conf_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(conf_suite());
 }

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "date.h"
+#include "testlib.h"
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -314,11 +315,5 @@ date_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(date_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(date_suite());
 }

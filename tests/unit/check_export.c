@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "export.h"
+#include "testlib.h"
 
 #define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -54,14 +55,8 @@ main(void)
 {
 	Suite	*s = suite_create("export");
 	TCase	*tc = tcase_create("path");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_loop_test(tc, test_export_path, 0, NELEM(path_cases));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(s);
 }

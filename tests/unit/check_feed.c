@@ -30,6 +30,7 @@
 #include "hash.h"
 #include "record.h"
 #include "snap.h"
+#include "testlib.h"
 #include "banned.h"
 
 #define NRECS	7	/* with 2 entries a page: archives 1-3 + current */
@@ -148,17 +149,13 @@ static int		 rng_tried;
 static xmlRelaxNGPtr
 atom_schema(void)
 {
-	const char		*dir = getenv("PUBFEED_STANDARDS");
 	char			 path[4096];
 	xmlRelaxNGParserCtxtPtr	 pc;
 
 	if (rng_tried)
 		return rng;
 	rng_tried = 1;
-	if (dir == NULL)
-		dir = "../shared/standards";
-	snprintf(path, sizeof(path), "%s/feeds/atom.rng", dir);
-	if (access(path, R_OK) == -1) {
+	if (tl_standard(path, sizeof(path), "feeds/atom.rng") == -1) {
 		fprintf(stderr, "SKIP: standards not found (%s): Atom RELAX NG "
 		    "validation not run\n", path);
 		return NULL;
@@ -195,31 +192,19 @@ parse(const char *body, size_t len)
 	return doc;
 }
 
+static const char *const feed_ns[] = {
+	"a", "http://www.w3.org/2005/Atom",
+	"fh", "http://purl.org/syndication/history/1.0",
+	"dc", "http://purl.org/dc/elements/1.1/",
+	"pf", "https://pubfeed.org/ns/feed/1",
+	NULL
+};
+
 /* The string value of an XPath expression ("" when nothing matched). */
 static char *
 xp(xmlDocPtr doc, const char *expr)
 {
-	xmlXPathContextPtr	 ctx = xmlXPathNewContext(doc);
-	xmlXPathObjectPtr	 o;
-	xmlChar			*s;
-	char			*r;
-
-	xmlXPathRegisterNs(ctx, BAD_CAST "a",
-	    BAD_CAST "http://www.w3.org/2005/Atom");
-	xmlXPathRegisterNs(ctx, BAD_CAST "fh",
-	    BAD_CAST "http://purl.org/syndication/history/1.0");
-	xmlXPathRegisterNs(ctx, BAD_CAST "dc",
-	    BAD_CAST "http://purl.org/dc/elements/1.1/");
-	xmlXPathRegisterNs(ctx, BAD_CAST "pf",
-	    BAD_CAST "https://pubfeed.org/ns/feed/1");
-	o = xmlXPathEvalExpression(BAD_CAST expr, ctx);
-	ck_assert_msg(o != NULL, "bad XPath %s", expr);
-	s = xmlXPathCastToString(o);
-	r = strdup((char *)s);
-	xmlFree(s);
-	xmlXPathFreeObject(o);
-	xmlXPathFreeContext(ctx);
-	return r;
+	return tl_xpath_str(doc, feed_ns, expr);
 }
 
 static void
@@ -758,11 +743,5 @@ feed_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(feed_suite());
-	int	 nfail;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(feed_suite());
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "testlib.h"
 
 static const struct {
 	const char	*msg;
@@ -176,11 +177,5 @@ hash_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(hash_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(hash_suite());
 }

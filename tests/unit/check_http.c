@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "http.h"
+#include "testlib.h"
 
 static const struct {
 	const char	*ae;
@@ -71,17 +72,11 @@ main(void)
 {
 	Suite	*s = suite_create("http");
 	TCase	*tc = tcase_create("headers");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_loop_test(tc, test_accepts_coding, 0,
 	    sizeof(ae_cases) / sizeof(ae_cases[0]));
 	tcase_add_loop_test(tc, test_etag_match, 0,
 	    sizeof(inm_cases) / sizeof(inm_cases[0]));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run(s);
 }

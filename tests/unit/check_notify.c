@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "notify_int.h"
+#include "testlib.h"
 
 #define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -509,12 +510,6 @@ notify_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(notify_suite());
-	int	 failed;
-
 	xmlInitParser();
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(notify_suite());
 }

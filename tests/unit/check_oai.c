@@ -12,23 +12,16 @@
  */
 #include <check.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#include <libxml/catalog.h>
-#include <libxml/parser.h>
-#include <libxml/xmlschemas.h>
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
 
 #include "conf.h"
 #include "oai.h"
 #include "oai_token.h"
 #include "record.h"
 #include "snap.h"
+#include "testlib.h"
 
 #define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
 #define OUT_MAX		(16 * 1024 * 1024)
@@ -153,58 +146,19 @@ make_snap(struct conf *c, struct record *const *r, size_t n,
 	return s;
 }
 
-static const char *
-standards_dir(void)
-{
-	const char	*d = getenv("PUBFEED_STANDARDS");
-
-	return d != NULL && *d != '\0' ? d : "../shared/standards";
-}
-
-static void
-schema_error(void *ctx, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
-
-static void
-schema_warning(void *ctx, const char *fmt, ...)
-{
-}
-
 static void
 load_schema(void)
 {
-	char			 path[1024];
-	struct stat		 st;
-	xmlSchemaParserCtxtPtr	 pc;
+	char	 path[1024];
 
-	snprintf(path, sizeof(path), "%s/oai-pmh/oai-pmh-all.xsd",
-	    standards_dir());
-	if (stat(path, &st) == -1) {
+	if (tl_standard(path, sizeof(path), "oai-pmh/oai-pmh-all.xsd") == -1) {
 		printf("SKIP: %s not found: responses are checked for "
 		    "well-formedness only, not against the OAI-PMH schema "
 		    "(set PUBFEED_STANDARDS)\n", path);
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/catalog.xml", standards_dir());
-	xmlLoadCatalog(path);
-	xmlSetExternalEntityLoader(xmlNoNetExternalEntityLoader);
-	snprintf(path, sizeof(path), "%s/oai-pmh/oai-pmh-all.xsd",
-	    standards_dir());
-	pc = xmlSchemaNewParserCtxt(path);
 	/* the kit's README: the xml: namespace warnings are harmless */
-	xmlSchemaSetParserErrors(pc, schema_error, schema_warning, NULL);
-	xsd = xmlSchemaParse(pc);
-	xmlSchemaFreeParserCtxt(pc);
-	if (xsd == NULL) {
-		fprintf(stderr, "cannot compile %s\n", path);
-		exit(1);
-	}
+	xsd = tl_xsd_load(path, tl_stderr);
 	printf("SKIP: the standards kit has no MARC21slim schema: marc21 "
 	    "payloads are checked for well-formedness only\n");
 }
@@ -262,49 +216,29 @@ teardown(void)
 /* ------------------------------------------------------------------ */
 /* Responses */
 
+static const char *const oai_ns[] = {
+	"o", "http://www.openarchives.org/OAI/2.0/",
+	"i", "http://www.openarchives.org/OAI/2.0/oai-identifier",
+	NULL
+};
+
 static xmlXPathObjectPtr
 xpath(xmlDocPtr doc, const char *expr)
 {
-	xmlXPathContextPtr	 xc = xmlXPathNewContext(doc);
-	xmlXPathObjectPtr	 o;
-
-	xmlXPathRegisterNs(xc, BAD_CAST "o",
-	    BAD_CAST "http://www.openarchives.org/OAI/2.0/");
-	xmlXPathRegisterNs(xc, BAD_CAST "i",
-	    BAD_CAST "http://www.openarchives.org/OAI/2.0/oai-identifier");
-	o = xmlXPathEvalExpression(BAD_CAST expr, xc);
-	xmlXPathFreeContext(xc);
-	ck_assert_msg(o != NULL, "bad xpath %s", expr);
-	return o;
+	return tl_xpath(doc, oai_ns, expr);
 }
 
 /* The string value of expr (a copy, "" when nothing matches). */
 static char *
 xstr(xmlDocPtr doc, const char *expr)
 {
-	char			 wrap[512];
-	xmlXPathObjectPtr	 o;
-	char			*s;
-
-	snprintf(wrap, sizeof(wrap), "string(%s)", expr);
-	o = xpath(doc, wrap);
-	s = strdup(o->stringval != NULL ? (char *)o->stringval : "");
-	xmlXPathFreeObject(o);
-	return s;
+	return tl_xpath_str(doc, oai_ns, expr);
 }
 
 static int
 xcount(xmlDocPtr doc, const char *expr)
 {
-	char			 wrap[512];
-	xmlXPathObjectPtr	 o;
-	int			 n;
-
-	snprintf(wrap, sizeof(wrap), "count(%s)", expr);
-	o = xpath(doc, wrap);
-	n = (int)o->floatval;
-	xmlXPathFreeObject(o);
-	return n;
+	return tl_xpath_count(doc, oai_ns, expr);
 }
 
 /*
@@ -1423,8 +1357,6 @@ main(void)
 {
 	Suite	*s = suite_create("oai");
 	TCase	*tc;
-	SRunner	*sr;
-	int	 failed;
 
 	tc = tcase_create("args");
 	tcase_add_loop_test(tc, test_args_parse, 0, NELEM(args_cases));
@@ -1465,9 +1397,5 @@ main(void)
 	tcase_add_test(tc, test_cache_race);
 	suite_add_tcase(s, tc);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(s);
 }

@@ -14,17 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <libxml/catalog.h>
-#include <libxml/parser.h>
-#include <libxml/xmlIO.h>
-#include <libxml/xmlschemas.h>
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
 
 #include "oai.h"
 #include "oai_fmt.h"
+#include "testlib.h"
 
 static int	matches(const char *, const char *);
 
@@ -278,13 +271,6 @@ render_doc(const struct oai_format *f, const struct record *r)
 	return doc;
 }
 
-static void
-quiet(void *ctx, const char *fmt, ...)
-{
-	(void)ctx;
-	(void)fmt;
-}
-
 /* 0 when valid; errors go to stderr unless is_quiet. */
 static int
 validate(xmlDocPtr doc, int is_quiet)
@@ -295,7 +281,7 @@ validate(xmlDocPtr doc, int is_quiet)
 	v = xmlSchemaNewValidCtxt(schema);
 	ck_assert_ptr_nonnull(v);
 	if (is_quiet)
-		xmlSchemaSetValidErrors(v, quiet, quiet, NULL);
+		xmlSchemaSetValidErrors(v, tl_quiet, tl_quiet, NULL);
 	rc = xmlSchemaValidateDoc(v, doc);
 	xmlSchemaFreeValidCtxt(v);
 	return rc;
@@ -304,33 +290,20 @@ validate(xmlDocPtr doc, int is_quiet)
 static void
 setup_schema(void)
 {
-	const char		*dir = getenv("PUBFEED_STANDARDS");
-	char			 cat[1024], xsd[1024];
-	xmlSchemaParserCtxtPtr	 pc;
+	char	 cat[1024], xsd[1024];
+	int	 have;
 
 	xmlInitParser();
 	fixtures_init();
-	if (dir == NULL || *dir == '\0')
-		dir = "../shared/standards";
-	snprintf(cat, sizeof(cat), "%s/catalog.xml", dir);
-	snprintf(xsd, sizeof(xsd), "%s/oai-pmh/oai-pmh-all.xsd", dir);
-	if (access(cat, R_OK) != 0 || access(xsd, R_OK) != 0) {
+	have = tl_standard(cat, sizeof(cat), "catalog.xml") == 0;
+	if (tl_standard(xsd, sizeof(xsd), "oai-pmh/oai-pmh-all.xsd") == -1 ||
+	    !have) {
 		printf("SKIP: %s not found: schema validation of oai_dc and "
 		    "oai_datacite skipped (set PUBFEED_STANDARDS)\n", xsd);
 		fflush(stdout);
 		return;
 	}
-	xmlLoadCatalog(cat);
-	xmlSetExternalEntityLoader(xmlNoNetExternalEntityLoader);
-	pc = xmlSchemaNewParserCtxt(xsd);
-	/* the "Skipping import of schema" warnings are expected noise */
-	xmlSchemaSetParserErrors(pc, quiet, quiet, NULL);
-	schema = xmlSchemaParse(pc);
-	xmlSchemaFreeParserCtxt(pc);
-	if (schema == NULL) {
-		fprintf(stderr, "cannot compile %s\n", xsd);
-		exit(1);
-	}
+	schema = tl_xsd_load(xsd, tl_quiet);
 }
 
 static void
@@ -343,58 +316,39 @@ teardown_schema(void)
 
 /* ---- XPath ------------------------------------------------------------- */
 
+static const char *const fmt_ns[] = {
+	"oai", OAI_NS,
+	"oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc/",
+	"dc", "http://purl.org/dc/elements/1.1/",
+	"marc", "http://www.loc.gov/MARC21/slim",
+	"dco", "http://schema.datacite.org/oai/oai-1.1/",
+	"k", "http://datacite.org/schema/kernel-4",
+	"xsi", OAI_FMT_XSI_NS,
+	NULL
+};
+
 static xmlXPathObjectPtr
 xp_eval(xmlDocPtr doc, const char *expr)
 {
-	static const char *const ns[] = {
-		"oai", OAI_NS,
-		"oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc/",
-		"dc", "http://purl.org/dc/elements/1.1/",
-		"marc", "http://www.loc.gov/MARC21/slim",
-		"dco", "http://schema.datacite.org/oai/oai-1.1/",
-		"k", "http://datacite.org/schema/kernel-4",
-		"xsi", OAI_FMT_XSI_NS,
-	};
-	xmlXPathContextPtr	 ctx = xmlXPathNewContext(doc);
-	xmlXPathObjectPtr	 o;
-	int			 i;
-
-	for (i = 0; i < NELEM(ns); i += 2)
-		xmlXPathRegisterNs(ctx, (const xmlChar *)ns[i],
-		    (const xmlChar *)ns[i + 1]);
-	o = xmlXPathEvalExpression((const xmlChar *)expr, ctx);
-	xmlXPathFreeContext(ctx);
-	ck_assert_msg(o != NULL, "bad XPath %s", expr);
-	return o;
+	return tl_xpath(doc, fmt_ns, expr);
 }
 
 /* string(expr) into a static buffer (tests are single-threaded). */
 static const char *
 xs(xmlDocPtr doc, const char *expr)
 {
-	static char		 out[4096];
-	char			 e[1024];
-	xmlXPathObjectPtr	 o;
+	static char	 out[4096];
+	char		*v = tl_xpath_str(doc, fmt_ns, expr);
 
-	snprintf(e, sizeof(e), "string(%s)", expr);
-	o = xp_eval(doc, e);
-	snprintf(out, sizeof(out), "%s", (const char *)o->stringval);
-	xmlXPathFreeObject(o);
+	snprintf(out, sizeof(out), "%s", v);
+	free(v);
 	return out;
 }
 
 static int
 xn(xmlDocPtr doc, const char *expr)
 {
-	char			 e[1024];
-	xmlXPathObjectPtr	 o;
-	int			 n;
-
-	snprintf(e, sizeof(e), "count(%s)", expr);
-	o = xp_eval(doc, e);
-	n = (int)o->floatval;
-	xmlXPathFreeObject(o);
-	return n;
+	return tl_xpath_count(doc, fmt_ns, expr);
 }
 
 #define XS_EQ(doc, expr, want)	ck_assert_str_eq(xs(doc, expr), want)
@@ -1009,11 +963,5 @@ oai_formats_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(oai_formats_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(oai_formats_suite());
 }

@@ -16,34 +16,13 @@
 #include <unistd.h>
 
 #include "record.h"
+#include "testlib.h"
 
 #define GOOD	"tests/data/records/good/"
 #define BAD	"tests/data/records/bad/"
 
 static struct record_schema	*schema;
 static glob_t			 bad_files;
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE	*fp;
-	char	*b;
-	long	 n;
-
-	fp = fopen(path, "rb");
-	ck_assert_msg(fp != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	ck_assert_int_ge(n, 0);
-	rewind(fp);
-	b = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(b);
-	ck_assert_uint_eq(fread(b, 1, (size_t)n, fp), (size_t)n);
-	b[n] = '\0';
-	fclose(fp);
-	*len = (size_t)n;
-	return b;
-}
 
 /* The size cap a bad file is parsed with. */
 static size_t
@@ -57,7 +36,7 @@ parse_file(const char *path, size_t max, struct err *e)
 {
 	struct record	*r;
 	size_t		 len;
-	char		*b = slurp(path, &len);
+	char		*b = tl_slurp(path, &len);
 
 	r = record_parse_mem(schema, b, len, path, max, e);
 	free(b);
@@ -211,7 +190,7 @@ START_TEST(test_full_report)
 	ck_assert_str_eq(r->sets[1], "type:report");
 	ck_assert_int_eq(r->datestamp, 0);
 
-	b = slurp(GOOD "full-report.xml", &len);
+	b = tl_slurp(GOOD "full-report.xml", &len);
 	hash_sha256(b, len, md);
 	ck_assert_mem_eq(r->hash, md, HASH_LEN);
 	free(b);
@@ -315,23 +294,19 @@ START_TEST(test_bad_golden)
 	const char	*xml = bad_files.gl_pathv[_i];
 	struct record	*r;
 	struct err	 e;
-	size_t		 n, len;
+	size_t		 n;
 	char		 errpath[512];
-	char		*want;
 
 	n = strlen(xml);
 	snprintf(errpath, sizeof(errpath), "%.*s.err", (int)(n - 4), xml);
-	want = slurp(errpath, &len);
 	err_init(&e);
 	r = parse_file(xml, max_for(xml), &e);
 	ck_assert_msg(r == NULL, "%s parsed", xml);
-	ck_assert_ptr_nonnull(e.all);
-	ck_assert_str_eq(e.all, want);
+	tl_assert_golden(e.all, errpath);
 	ck_assert_int_ge(e.count, 1);
 	/* an entity's target must never have been read */
 	ck_assert_ptr_null(strstr(e.all, "root:"));
 	err_release(&e);
-	free(want);
 }
 END_TEST
 
@@ -385,7 +360,7 @@ START_TEST(test_size_cap)
 	struct err	 e;
 	struct record	*r;
 	size_t		 len;
-	char		*b = slurp(GOOD "minimal.xml", &len);
+	char		*b = tl_slurp(GOOD "minimal.xml", &len);
 
 	err_init(&e);
 	r = record_parse_mem(schema, b, len, "m.xml", len, &e);
@@ -617,20 +592,13 @@ record_suite(void)
 int
 main(void)
 {
-	SRunner		*sr;
-	const char	*dir;
-	int		 failed;
+	int	 rc;
 
-	if ((dir = getenv("PUBFEED_SRCDIR")) != NULL && chdir(dir) == -1) {
-		perror(dir);
+	if (tl_chdir_srcdir() == -1)
 		return 1;
-	}
 	if (glob(BAD "*.xml", 0, NULL, &bad_files) != 0)
 		memset(&bad_files, 0, sizeof(bad_files));
-	sr = srunner_create(record_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = tl_run(record_suite());
 	globfree(&bad_files);
-	return failed == 0 ? 0 : 1;
+	return rc;
 }

@@ -17,6 +17,7 @@
 #include "hash.h"
 #include "record.h"
 #include "snap.h"
+#include "testlib.h"
 #include "banned.h"
 
 #define CONF_TEXT \
@@ -42,9 +43,8 @@ setup(void)
 	err_init(&e);
 	schema = record_schema_new(&e);
 	ck_assert_msg(schema != NULL, "%s", e.msg);
-	conf = conf_parse_mem(CONF_TEXT, strlen(CONF_TEXT), "t.conf", &e);
-	ck_assert_msg(conf != NULL, "%s", e.all);
 	err_release(&e);
+	conf = tl_conf(CONF_TEXT);
 }
 
 static void
@@ -61,8 +61,7 @@ static struct record *
 mkrec(const char *id, const char *issued, int64_t datestamp,
     const char *sets)
 {
-	char		 xml[4096], one[1024];
-	const char	*p, *q;
+	char		 xml[4096];
 	size_t		 n;
 	struct record	*r;
 	struct err	 e;
@@ -71,12 +70,7 @@ mkrec(const char *id, const char *issued, int64_t datestamp,
 	    "<record xmlns=\"" RECORD_NS "\" id=\"%s\" type=\"report\">"
 	    "<title>Title of %s</title><issued>%s</issued>"
 	    "<language>en</language>", id, id, issued);
-	for (p = sets; p != NULL && *p != '\0'; p = *q ? q + 1 : q) {
-		q = p + strcspn(p, " ");
-		snprintf(one, sizeof(one), "%.*s", (int)(q - p), p);
-		n += (size_t)snprintf(xml + n, sizeof(xml) - n,
-		    "<set>%s</set>", one);
-	}
+	n = tl_add_sets(xml, sizeof(xml), n, sets, "<set>%.*s</set>");
 	n += (size_t)snprintf(xml + n, sizeof(xml) - n, "</record>");
 	err_init(&e);
 	r = record_parse_mem(schema, xml, n, id, 0, &e);
@@ -838,11 +832,5 @@ snap_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(snap_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(snap_suite());
 }

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "hash.h"
 #include "state.h"
+#include "testlib.h"
 #include "banned.h"
 
 #define MAGIC	"# pubfeed state 1\n"
@@ -25,26 +26,16 @@
 
 static char	 tmpdir[256];
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void
 setup(void)
 {
-	const char	*t = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/check_state.XXXXXX",
-	    t != NULL && *t != '\0' ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	tl_mkdtemp(tmpdir, sizeof(tmpdir), "check_state");
 }
 
 static void
 teardown(void)
 {
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tl_rm_rf(tmpdir);
 }
 
 static void
@@ -71,16 +62,6 @@ dir_list(const char *dir, char *out, size_t len)
 		free(v[i]);
 	}
 	free(v);
-}
-
-static void
-write_text(const char *path, const char *text)
-{
-	FILE	*fp = fopen(path, "w");
-
-	ck_assert_ptr_nonnull(fp);
-	fputs(text, fp);
-	ck_assert_int_eq(fclose(fp), 0);
 }
 
 static void
@@ -180,7 +161,7 @@ START_TEST(test_atomic_save)
 	err_init(&e);
 	state_init(&st);
 	tpath(p, sizeof(p), "records.state");
-	write_text(p, MAGIC);
+	tl_write_file(p, MAGIC);
 	ck_assert_int_eq(stat(p, &before), 0);
 	fill(&st);
 	ck_assert_int_eq(state_save(&st, p, &e), 0);
@@ -316,7 +297,7 @@ START_TEST(test_bad_file)
 
 	/* state_load reports the real path and line */
 	tpath(p, sizeof(p), "records.state");
-	write_text(p, MAGIC "id\tnothex\t1\tlive\t\n");
+	tl_write_file(p, MAGIC "id\tnothex\t1\tlive\t\n");
 	err_clear(&e);
 	ck_assert_int_eq(state_load(&st, p, &e), -1);
 	ck_assert_ptr_nonnull(strstr(e.msg, "/records.state:2: bad hash"));
@@ -405,7 +386,7 @@ START_TEST(test_token_key_file)
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
 
 	/* a damaged key file is an error, never silently replaced */
-	write_text(p, "not hex\n");
+	tl_write_file(p, "not hex\n");
 	ck_assert_int_eq(state_token_key(NULL, tmpdir, k2, &l2, &e), -1);
 	ck_assert_ptr_nonnull(strstr(e.msg,
 	    "/token.key:1: not a 64-digit hex key"));
@@ -431,7 +412,7 @@ START_TEST(test_token_key_configured)
 	ck_assert_str_eq(list, "");
 	/* even with a key file present, the configured key wins */
 	tpath(p, sizeof(p), "token.key");
-	write_text(p, HASH_A "\n");
+	tl_write_file(p, HASH_A "\n");
 	ck_assert_int_eq(state_token_key("other", tmpdir, k, &l, &e), 0);
 	ck_assert_uint_eq(l, 5);
 	ck_assert_mem_eq(k, "other", 5);
@@ -495,11 +476,5 @@ state_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(state_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(state_suite());
 }

@@ -24,6 +24,7 @@
 #include "snap.h"
 #include "state.h"
 #include "store.h"
+#include "testlib.h"
 #include "banned.h"
 
 #define REC_SMUG	"config/records/reports/2015-smuggling-balkan-route.xml"
@@ -35,18 +36,6 @@
 
 static char		 tmpdir[256];
 static struct conf	*conf;
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void
-rm_rf(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* tmpdir/rel */
 static const char *
@@ -64,8 +53,6 @@ static struct conf *
 mkconf(const char *records, const char *state)
 {
 	char		 text[2048];
-	struct conf	*c;
-	struct err	 e;
 
 	snprintf(text, sizeof(text),
 	    "repository-name R\n"
@@ -75,21 +62,13 @@ mkconf(const char *records, const char *state)
 	    "state \"%s\"\n"
 	    "feed-author-name A\n"
 	    "oai-namespace example.org\n", tp(records), tp(state));
-	err_init(&e);
-	c = conf_parse_mem(text, strlen(text), "t.conf", &e);
-	ck_assert_msg(c != NULL, "%s", e.all);
-	err_release(&e);
-	return c;
+	return tl_conf(text);
 }
 
 static void
 setup(void)
 {
-	const char	*t = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/check_store.XXXXXX",
-	    t != NULL && *t != '\0' ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	tl_mkdtemp(tmpdir, sizeof(tmpdir), "check_store");
 	ck_assert_int_eq(mkdir(tp("recs"), 0755), 0);
 	conf = mkconf("recs", "st");
 }
@@ -98,17 +77,13 @@ static void
 teardown(void)
 {
 	conf_unref(conf);
-	rm_rf(tmpdir);
+	tl_rm_rf(tmpdir);
 }
 
 static void
 write_file(const char *rel, const char *text)
 {
-	FILE	*fp = fopen(tp(rel), "w");
-
-	ck_assert_msg(fp != NULL, "%s", tp(rel));
-	fputs(text, fp);
-	ck_assert_int_eq(fclose(fp), 0);
+	tl_write_file(tp(rel), text);
 }
 
 /* A small valid record; sets is a space-separated list or "". */
@@ -117,7 +92,6 @@ write_rec(const char *rel, const char *id, const char *sets)
 {
 	char		 xml[2048];
 	size_t		 n;
-	const char	*p, *q;
 
 	n = (size_t)snprintf(xml, sizeof(xml),
 	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -125,11 +99,7 @@ write_rec(const char *rel, const char *id, const char *sets)
 	    "  <title>About %s</title>\n"
 	    "  <issued>2020-02-29</issued>\n"
 	    "  <language>en</language>\n", id, id);
-	for (p = sets; *p != '\0'; p = *q ? q + 1 : q) {
-		q = p + strcspn(p, " ");
-		n += (size_t)snprintf(xml + n, sizeof(xml) - n,
-		    "  <set>%.*s</set>\n", (int)(q - p), p);
-	}
+	n = tl_add_sets(xml, sizeof(xml), n, sets, "  <set>%.*s</set>\n");
 	snprintf(xml + n, sizeof(xml) - n, "</record>\n");
 	write_file(rel, xml);
 }
@@ -585,7 +555,7 @@ START_TEST(test_update)
 	snap_release(s);
 
 	/* a directory removed: one event for the directory only */
-	rm_rf(tp("recs/sub"));
+	tl_rm_rf(tp("recs/sub"));
 	update_ok(st, "recs/sub");
 	s = snapshot(st, &chg);
 	ck_assert_uint_eq(chg.deleted, 2);
@@ -882,11 +852,5 @@ store_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(store_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(store_suite());
 }

@@ -15,6 +15,7 @@
 
 #include "store.h"
 #include "watch.h"
+#include "testlib.h"
 
 static char		 top[256];	/* holds root and "outside" */
 static char		 root[300];
@@ -341,11 +342,5 @@ watch_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(watch_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(watch_suite());
 }

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "xw.h"
+#include "testlib.h"
 
 #define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
 #define FFFD		"\xEF\xBF\xBD"
@@ -320,11 +321,5 @@ xw_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(xw_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(xw_suite());
 }
