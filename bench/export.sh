@@ -16,72 +16,19 @@
 # build/bench), BENCH_RECORDS.  Summary lines start with "summary: ".
 set -u
 
-PUBFEED=${PUBFEED:-build/pubfeed}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_init export curl
 BENCH_DIR=${BENCH_DIR:-build/bench}
 NREC=${BENCH_RECORDS:-10000}
-PY=/usr/bin/python3
-
-die() {
-	echo "export: $*" >&2
-	exit 1
-}
-
-for tool in curl "$PY"; do
-	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (make deps)"
-done
-[ -x "$PUBFEED" ] || die "$PUBFEED not built (make pubfeed)"
 PUBFEED=$(cd "$(dirname "$PUBFEED")" && pwd)/$(basename "$PUBFEED")
 
-now() { date +%s.%N; }
-elapsed() { echo "$1 $2" | awk '{ printf "%.3f", $2 - $1 }'; }
+bench_records "$BENCH_DIR" "$NREC"
+bench_workdir
 
-mkdir -p "$BENCH_DIR" || die "cannot create $BENCH_DIR"
-BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
-RECORDS=$BENCH_DIR/records-$NREC
-if [ ! -d "$RECORDS" ]; then
-	echo "export: generating $NREC records into $RECORDS"
-	rm -rf "$RECORDS.tmp"
-	"$PY" bench/gen_records.py "$RECORDS.tmp" "$NREC" >/dev/null ||
-	    die "gen_records.py failed"
-	mv "$RECORDS.tmp" "$RECORDS"
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pubfeed-bench-export.XXXXXX") ||
-    die "mktemp failed"
-PF_PID=
-cleanup() {
-	[ -n "$PF_PID" ] && kill "$PF_PID" 2>/dev/null && wait "$PF_PID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-PF=http://127.0.0.1:$PORT
-cat >"$WORK/pubfeed.conf" <<CONF
-repository-name "Pubfeed Benchmark"
-base-url $PF
-listen 127.0.0.1:$PORT
-admin-email admin@bench.example.org
-tag-authority bench.example.org,2024
-records $RECORDS
-state $WORK/state
-feed-author-name "Benchmark"
-feed-entries 50
-oai-namespace bench.example.org
-threads 2
-log-level warning
-rescan-interval 0
-CONF
-
-"$PUBFEED" serve -c "$WORK/pubfeed.conf" >"$WORK/serve.log" 2>&1 &
-PF_PID=$!
-i=0
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "$PF/healthz")" = 200 ]; do
-	i=$((i + 1))
-	[ $i -lt 2400 ] || { cat "$WORK/serve.log" >&2; die "serve not ready"; }
-	sleep 0.05
-done
+bench_ports
+pubfeed_conf "$PF_PORT" "$RECORDS" "feed-entries 50" "threads 2"
+start_pubfeed "$PF_PORT" 120
 
 t0=$(now)
 "$PUBFEED" export -c "$WORK/pubfeed.conf" "$WORK/export" 2>"$WORK/export.log" ||

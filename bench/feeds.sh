@@ -33,37 +33,16 @@
 
 set -u
 
-PUBFEED=${PUBFEED:-build/pubfeed}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_init feeds wrk nginx curl
 BENCH_DIR=${BENCH_DIR:-build/bench}
 WORKERS=${BENCH_WORKERS:-2}
 DURATION=${BENCH_DURATION:-5}
 CONNS=${BENCH_CONNS:-32}
 RUNS=${BENCH_RUNS:-3}
 NREC=${BENCH_RECORDS:-10000}
-PY=/usr/bin/python3
 TICK=$(getconf CLK_TCK)
-
-die() {
-	echo "feeds: $*" >&2
-	exit 1
-}
-
-for tool in wrk nginx curl "$PY"; do
-	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (make deps)"
-done
-[ -x "$PUBFEED" ] || die "$PUBFEED not built (make pubfeed)"
-
-free_port() {
-	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# median of the numbers on stdin, one per line
-median() {
-	sort -n | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "0"; exit }
-		if (NR % 2) print v[(NR + 1) / 2];
-		else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 # cpu_ticks PID...: user + system clock ticks used so far by these
 # processes (all threads included)
@@ -73,77 +52,16 @@ cpu_ticks() {
 	done | sed 's/.*) //' | awk '{ t += $12 + $13 } END { print t + 0 }'
 }
 
-# wait_http URL SECONDS: until URL answers 200
-wait_http() {
-	i=0
-	while [ "$i" -lt "$(($2 * 20))" ]; do
-		if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ]; then
-			return 0
-		fi
-		sleep 0.05
-		i=$((i + 1))
-	done
-	return 1
-}
+bench_records "$BENCH_DIR" "$NREC"
+bench_workdir
 
-# The collection is cached: generated into a temp name, renamed when done.
-mkdir -p "$BENCH_DIR" || die "cannot create $BENCH_DIR"
-BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
-RECORDS=$BENCH_DIR/records-$NREC
-if [ ! -d "$RECORDS" ]; then
-	echo "feeds: generating $NREC records into $RECORDS"
-	rm -rf "$RECORDS.tmp"
-	"$PY" bench/gen_records.py "$RECORDS.tmp" "$NREC" >/dev/null 2>&1 ||
-	    die "gen_records.py failed"
-	mv "$RECORDS.tmp" "$RECORDS"
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pubfeed-bench-feeds.XXXXXX") ||
-    die "mktemp failed"
-# nginx workers may run as "nobody" when started by root: world-readable
-chmod 755 "$WORK"
-PF_PID=
-NG_PID=
-cleanup() {
-	[ -n "$PF_PID" ] && kill "$PF_PID" 2>/dev/null && wait "$PF_PID" 2>/dev/null
-	[ -n "$NG_PID" ] && kill "$NG_PID" 2>/dev/null && wait "$NG_PID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PF_PORT=$(free_port)
-NG_PORT=$(free_port)
-PF=http://127.0.0.1:$PF_PORT
-NG=http://127.0.0.1:$NG_PORT
-
-cat >"$WORK/pubfeed.conf" <<EOF
-repository-name "Pubfeed Benchmark"
-base-url $PF
-admin-email admin@bench.example.org
-tag-authority bench.example.org,2024
-records $RECORDS
-state $WORK/state
-feed-author-name "Benchmark"
-feed-entries 50
-oai-namespace bench.example.org
-listen 127.0.0.1:$PF_PORT
-threads $WORKERS
-access-log no
-log-level warning
-rescan-interval 0
-EOF
+bench_ports
+pubfeed_conf "$PF_PORT" "$RECORDS" "feed-entries 50" "threads $WORKERS" \
+    "access-log no"
 
 echo "feeds: starting pubfeed ($NREC records, threads $WORKERS) on $PF"
-t0=$(date +%s.%N)
-"$PUBFEED" serve -c "$WORK/pubfeed.conf" >"$WORK/pubfeed.log" 2>&1 &
-PF_PID=$!
-wait_http "$PF/healthz" 120 || {
-	cat "$WORK/pubfeed.log" >&2
-	die "pubfeed did not become ready"
-}
-t1=$(date +%s.%N)
-STARTUP=$(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')
+start_pubfeed "$PF_PORT" 120
+STARTUP=$(elapsed "$PF_T0" "$PF_T1" %.2f)
 echo "feeds: pubfeed ready in ${STARTUP}s"
 
 # The documents nginx will serve: pubfeed's own bytes.
@@ -175,13 +93,7 @@ echo "feeds: /feed.atom is $PLAIN_BYTES bytes, $GZ_BYTES gzip, 50 entries"
 sed -e "s|@WORKERS@|$WORKERS|g" -e "s|@WORK@|$WORK|g" \
     -e "s|@PORT@|$NG_PORT|g" -e "s|@WWW@|$WWW|g" -e "s|@CC@|$CC|g" \
     bench/nginx.conf.in >"$WORK/nginx.conf" || die "nginx.conf failed"
-nginx -p "$WORK/nginx" -c "$WORK/nginx.conf" -e "$WORK/nginx/error.log" \
-    >"$WORK/nginx.out" 2>&1 &
-NG_PID=$!
-wait_http "$NG/feed.atom" 20 || {
-	cat "$WORK/nginx.out" "$WORK/nginx/error.log" >&2
-	die "nginx did not start"
-}
+start_nginx "$NG/feed.atom"
 curl -s -D "$WORK/ng-plain.h" -o /dev/null "$NG/feed.atom"
 NG_ETAG=$(header etag "$WORK/ng-plain.h")
 [ -n "$NG_ETAG" ] || die "nginx sent no ETag"
@@ -212,37 +124,6 @@ echo "feeds: responses verified (200 plain, 200 gzip, 304) on both servers"
 echo "feeds: wrk -t2 -c$CONNS -d${DURATION}s, $RUNS runs per case," \
     "pubfeed threads $WORKERS vs nginx worker_processes $WORKERS"
 
-# wrk_rps MIN MAX URL [header]: requests/s of one run.  Fails on socket
-# errors or non-2xx/3xx answers, and unless the bytes read per request lie
-# in [MIN, MAX] (so a 304 run really was 304s, a gzip run really gzip;
-# wrk rounds its byte total to three digits, hence the 3% slack).
-wrk_rps() {
-	min=$1 max=$2 url=$3
-	shift 3
-	if [ $# -eq 0 ]; then
-		wrk -t2 -c"$CONNS" -d"${DURATION}s" "$url" >"$WORK/wrk.out" 2>&1
-	else
-		wrk -t2 -c"$CONNS" -d"${DURATION}s" -H "$1" "$url" \
-		    >"$WORK/wrk.out" 2>&1
-	fi || die "wrk failed: $(cat "$WORK/wrk.out")"
-	if grep -q -E 'Non-2xx|Socket errors' "$WORK/wrk.out"; then
-		cat "$WORK/wrk.out" >&2
-		die "wrk saw errors against $url"
-	fi
-	per=$(awk '/requests in/ {
-		n = $1; v = $5; u = v; sub(/[0-9.]+/, "", v); sub(/[A-Za-z]+$/, "", u)
-		m = 1
-		if (v == "KB") m = 1024; else if (v == "MB") m = 1048576
-		else if (v == "GB") m = 1073741824
-		else if (v == "TB") m = 1099511627776
-		if (n > 0) printf "%.0f", u * m / n }' "$WORK/wrk.out")
-	if [ -z "$per" ] || [ "$per" -lt "$min" ] || [ "$per" -gt "$max" ]; then
-		cat "$WORK/wrk.out" >&2
-		die "$url: ${per:-?} bytes per response, expected $min..$max"
-	fi
-	awk '/^Requests\/sec:/ { print $2 }' "$WORK/wrk.out"
-}
-
 # requests of the last wrk run
 wrk_requests() {
 	awk '/requests in/ { print $1 }' "$WORK/wrk.out"
@@ -253,10 +134,7 @@ RESULTS=$WORK/results
 for case in plain gzip 304; do
 	run=1
 	while [ "$run" -le "$RUNS" ]; do
-		# alternate which server goes first, so drift hits both alike
-		if [ $((run % 2)) = 1 ]; then order="pubfeed nginx"
-		else order="nginx pubfeed"; fi
-		for srv in $order; do
+		for srv in $(server_order "$run"); do
 			if [ "$srv" = pubfeed ]; then
 				url=$PF/feed.atom etag=$PF_ETAG pids=$PF_PID
 			else
@@ -305,8 +183,7 @@ for case in plain gzip 304; do
 	done
 	p=$(cat "$WORK/m.pubfeed.3") n=$(cat "$WORK/m.nginx.3")
 	pu=$(cat "$WORK/m.pubfeed.4") nu=$(cat "$WORK/m.nginx.4")
-	r=$(echo "$p $n" | awk '{ printf "%.2f", ($2 > 0 ? $1 / $2 : 0) }')
-	ru=$(echo "$pu $nu" | awk '{ printf "%.2f", ($2 > 0 ? $1 / $2 : 0) }')
+	r=$(ratio "$p" "$n") ru=$(ratio "$pu" "$nu")
 	printf '%-6s %13.0f %13.0f %8s   %8.1f %8.1f %6s\n' "$case" "$p" "$n" \
 	    "$r" "$pu" "$nu" "$ru"
 	printf 'summary: feeds %-5s pubfeed %6.0f nginx %6.0f req/s, ratio %s;' \

@@ -38,7 +38,9 @@
 
 set -u
 
-PUBFEED=${PUBFEED:-build/pubfeed}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_init oai wrk nginx curl
 DATA=${BENCH_OAI_DIR:-/tmp/pubfeed-bench-oai}
 NREC=${BENCH_RECORDS:-100000}
 WORKERS=${BENCH_WORKERS:-2}
@@ -46,109 +48,22 @@ DURATION=${BENCH_DURATION:-5}
 CONNS=${BENCH_CONNS:-16}
 RUNS=${BENCH_RUNS:-3}
 LAT_RUNS=${BENCH_LAT_RUNS:-100}
-PY=/usr/bin/python3
 DEEP=1000	# the deep page of the latency test
 
-die() {
-	echo "oai: $*" >&2
-	exit 1
-}
+bench_records "$DATA" "$NREC"
+bench_workdir
 
-for tool in wrk nginx curl "$PY"; do
-	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (make deps)"
-done
-[ -x "$PUBFEED" ] || die "$PUBFEED not built (make pubfeed)"
-[ -f bench/gen_records.py ] || die "run from the repository root"
-
-free_port() {
-	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# median of the numbers on stdin, one per line
-median() {
-	sort -n | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "0"; exit }
-		if (NR % 2) print v[(NR + 1) / 2];
-		else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# wait_http URL SECONDS: until URL answers 200
-wait_http() {
-	i=0
-	while [ "$i" -lt "$(($2 * 20))" ]; do
-		if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ]; then
-			return 0
-		fi
-		kill -0 "$PF_PID" 2>/dev/null || return 1
-		sleep 0.05
-		i=$((i + 1))
-	done
-	return 1
-}
-
-# The collection is generated into a temp name and renamed when complete,
-# so the directory's existence is the marker that it is whole.
-mkdir -p "$DATA" || die "cannot create $DATA"
-RECORDS=$DATA/records-$NREC
-if [ ! -d "$RECORDS" ]; then
-	echo "oai: generating $NREC records into $RECORDS"
-	rm -rf "$RECORDS.tmp"
-	"$PY" bench/gen_records.py "$RECORDS.tmp" "$NREC" >/dev/null ||
-	    die "gen_records.py failed"
-	mv "$RECORDS.tmp" "$RECORDS"
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pubfeed-bench-oai.XXXXXX") ||
-    die "mktemp failed"
-# nginx workers may run as "nobody" when started by root: world-readable
-chmod 755 "$WORK"
-PF_PID=
-NG_PID=
-cleanup() {
-	[ -n "$PF_PID" ] && kill "$PF_PID" 2>/dev/null && wait "$PF_PID" 2>/dev/null
-	[ -n "$NG_PID" ] && kill "$NG_PID" 2>/dev/null && wait "$NG_PID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PF_PORT=$(free_port)
-NG_PORT=$(free_port)
-PF=http://127.0.0.1:$PF_PORT
-NG=http://127.0.0.1:$NG_PORT
+bench_ports
 QUERY='verb=ListRecords&metadataPrefix=oai_dc'
 
 # feed-entries 1000 keeps the number of feed archive documents (built at
 # start-up, not measured here) small.
-cat >"$WORK/pubfeed.conf" <<EOF
-repository-name "Pubfeed Benchmark"
-base-url $PF
-listen 127.0.0.1:$PF_PORT
-admin-email admin@bench.example.org
-tag-authority bench.example.org,2024
-records $RECORDS
-state $WORK/state
-feed-author-name "Benchmark"
-feed-entries 1000
-oai-namespace bench.example.org
-oai-page-size 100
-oai-max-requests 1024
-threads $WORKERS
-access-log no
-log-level warning
-rescan-interval 0
-EOF
+pubfeed_conf "$PF_PORT" "$RECORDS" "feed-entries 1000" "oai-page-size 100" \
+    "oai-max-requests 1024" "threads $WORKERS" "access-log no"
 
 echo "oai: starting pubfeed ($NREC records, threads $WORKERS) on $PF"
-t0=$(date +%s.%N)
-"$PUBFEED" serve -c "$WORK/pubfeed.conf" >"$WORK/pubfeed.log" 2>&1 &
-PF_PID=$!
-wait_http "$PF/healthz" 300 || {
-	cat "$WORK/pubfeed.log" >&2
-	die "pubfeed did not become ready"
-}
-t1=$(date +%s.%N)
-STARTUP=$(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }')
+start_pubfeed "$PF_PORT" 300
+STARTUP=$(elapsed "$PF_T0" "$PF_T1" %.1f)
 RSS0=$(awk '/^VmRSS/ { print int($2 / 1024) }' /proc/$PF_PID/status)
 echo "oai: pubfeed ready in ${STARTUP}s, ${RSS0} MiB resident"
 
@@ -224,7 +139,7 @@ RSS1=$(awk '/^VmRSS/ { print int($2 / 1024) }' /proc/$PF_PID/status)
 # The page nginx will serve: pubfeed's own bytes.  Only responseDate
 # differs between two fetches, and it has a fixed length.
 WWW=$WORK/www
-mkdir -p "$WWW" "$WORK/nginx/tmp"
+mkdir -p "$WWW"
 curl -s -D "$WORK/pf.h" -o "$WWW/oai" "$PF/oai?$QUERY" ||
     die "fetching $PF/oai?$QUERY failed"
 chmod 644 "$WWW/oai"
@@ -280,13 +195,7 @@ http {
 	}
 }
 EOF
-nginx -p "$WORK/nginx" -c "$WORK/nginx.conf" -e "$WORK/nginx/error.log" \
-    >"$WORK/nginx.out" 2>&1 &
-NG_PID=$!
-wait_http "$NG/oai" 20 || {
-	cat "$WORK/nginx.out" "$WORK/nginx/error.log" >&2
-	die "nginx did not start"
-}
+start_nginx "$NG/oai"
 for url in "$PF/oai?$QUERY" "$NG/oai?$QUERY"; do
 	got=$(curl -s -o "$WORK/check.body" -w '%{http_code}' "$url")
 	[ "$got" = 200 ] || die "$url answered $got"
@@ -315,34 +224,13 @@ PF_GZ=$GZ_SIZE
 gzip_size "$NG/oai?$QUERY"
 NG_GZ=$GZ_SIZE
 
-# wrk_rps BYTES URL [header]: requests/s of one run.  Fails on socket
-# errors, non-2xx answers, or bytes per response off BYTES (3% slack and
-# the headers: wrk rounds its byte total to three digits).
-wrk_rps() {
-	want=$1 url=$2
-	shift 2
-	if [ $# -eq 0 ]; then
-		wrk -t2 -c"$CONNS" -d"${DURATION}s" "$url" >"$WORK/wrk.out" 2>&1
-	else
-		wrk -t2 -c"$CONNS" -d"${DURATION}s" -H "$1" "$url" \
-		    >"$WORK/wrk.out" 2>&1
-	fi || die "wrk failed: $(cat "$WORK/wrk.out")"
-	if grep -q -E 'Non-2xx|Socket errors' "$WORK/wrk.out"; then
-		cat "$WORK/wrk.out" >&2
-		die "wrk saw errors against $url"
-	fi
-	per=$(awk '/requests in/ {
-		n = $1; v = $5; u = v; sub(/[0-9.]+/, "", v); sub(/[A-Za-z]+$/, "", u)
-		m = 1
-		if (v == "KB") m = 1024; else if (v == "MB") m = 1048576
-		else if (v == "GB") m = 1073741824
-		if (n > 0) printf "%.0f", u * m / n }' "$WORK/wrk.out")
-	if [ -z "$per" ] || [ "$per" -lt $((want * 97 / 100)) ] ||
-	    [ "$per" -gt $((want * 103 / 100 + 1024)) ]; then
-		cat "$WORK/wrk.out" >&2
-		die "$url: ${per:-?} bytes per response, expected about $want"
-	fi
-	awk '/^Requests\/sec:/ { print $2 }' "$WORK/wrk.out"
+# oai_rps BYTES URL [header]: requests/s of one wrk run, bytes per
+# response about BYTES (3% slack and the headers: wrk rounds its byte
+# total to three digits)
+oai_rps() {
+	want=$1
+	shift
+	wrk_rps $((want * 97 / 100)) $((want * 103 / 100 + 1024)) "$@"
 }
 
 RESULTS=$WORK/results
@@ -350,16 +238,13 @@ RESULTS=$WORK/results
 for case in plain gzip; do
 	run=1
 	while [ "$run" -le "$RUNS" ]; do
-		# alternate which server goes first, so drift hits both alike
-		if [ $((run % 2)) = 1 ]; then order="pubfeed nginx"
-		else order="nginx pubfeed"; fi
-		for srv in $order; do
+		for srv in $(server_order "$run"); do
 			if [ $srv = pubfeed ]; then url=$PF/oai?$QUERY gz=$PF_GZ
 			else url=$NG/oai?$QUERY gz=$NG_GZ; fi
 			if [ $case = plain ]; then
-				rps=$(wrk_rps "$BYTES" "$url") || exit 1
+				rps=$(oai_rps "$BYTES" "$url") || exit 1
 			else
-				rps=$(wrk_rps "$gz" "$url" \
+				rps=$(oai_rps "$gz" "$url" \
 				    'Accept-Encoding: gzip') || exit 1
 			fi
 			echo "$case $srv $rps" >>"$RESULTS"
@@ -374,9 +259,6 @@ kill -0 "$PF_PID" 2>/dev/null || die "pubfeed died during the run"
 med() {
 	awk -v c="$1" -v s="$2" '$1 == c && $2 == s { print $3 }' \
 	    "$RESULTS" | median
-}
-ratio() {
-	echo "$1 $2" | awk '{ printf "%.2f", ($2 > 0 ? $1 / $2 : 0) }'
 }
 PRPS=$(med plain pubfeed) NRPS=$(med plain nginx)
 PGZ=$(med gzip pubfeed) NGZ=$(med gzip nginx)
