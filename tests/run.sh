@@ -47,6 +47,7 @@ for s in $SUITES; do
 			[ $rc -ne 0 ] && [ $bad -eq 0 ] && bad=1
 			add "$n" $((total - fl - er)) $bad
 			[ $bad -eq 0 ] || grep -E ':[EF]:' "$log/$n.log" | head -20
+			grep -E '^SKIP' "$log/$n.log" | sort -u
 		done
 		;;
 	e2e)
