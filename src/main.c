@@ -480,7 +480,7 @@ notify_status_cb(void *arg, struct buf *out)
 }
 
 static int
-cmd_serve(struct pubfeed *pf)
+cmd_serve(struct pubfeed *pf, char *const *args)
 {
 	struct http_opts	 ho;
 	struct err		 e;
@@ -567,7 +567,7 @@ cmd_serve(struct pubfeed *pf)
 }
 
 static int
-cmd_check(struct pubfeed *pf)
+cmd_check(struct pubfeed *pf, char *const *args)
 {
 	struct store	*st;
 	struct err	 e;
@@ -616,7 +616,7 @@ out:
  * stdout.  The outbox of a running daemon is left alone.
  */
 static int
-cmd_ping(struct pubfeed *pf)
+cmd_ping(struct pubfeed *pf, char *const *args)
 {
 	struct store	*store = NULL;
 	struct snap	*s = NULL;
@@ -666,7 +666,7 @@ out:
 
 /* "pubfeed status": what STATE_DIR/notify.status and the outbox say. */
 static int
-cmd_status(struct pubfeed *pf)
+cmd_status(struct pubfeed *pf, char *const *args)
 {
 	struct notify	*n = NULL;
 	struct buf	 b;
@@ -700,8 +700,9 @@ out:
  * documents as static files.
  */
 static int
-cmd_export(struct pubfeed *pf, const char *dir)
+cmd_export(struct pubfeed *pf, char *const *args)
 {
+	const char		*dir = args[0];	/* the one operand */
 	struct export_stats	 st;
 	struct store		*store = NULL;
 	struct snap		*s = NULL;
@@ -754,47 +755,17 @@ out:
 #define OPT_CONFIG_ONLY	0x4
 #define OPT_REPLICA	0x8
 
-static int
-run_serve(struct pubfeed *pf, char *const *args)
-{
-	return cmd_serve(pf);
-}
-
-static int
-run_check(struct pubfeed *pf, char *const *args)
-{
-	return cmd_check(pf);
-}
-
-static int
-run_ping(struct pubfeed *pf, char *const *args)
-{
-	return cmd_ping(pf);
-}
-
-static int
-run_status(struct pubfeed *pf, char *const *args)
-{
-	return cmd_status(pf);
-}
-
-static int
-run_export(struct pubfeed *pf, char *const *args)
-{
-	return cmd_export(pf, args[0]);
-}
-
 static const struct command {
 	const char	*name;
-	int		(*run)(struct pubfeed *, char *const *);
+	int		(*run)(struct pubfeed *, char *const *args);
 	int		 nargs;		/* operands after the command */
 	int		 options;	/* OPT_* it accepts */
 } commands[] = {
-	{ "serve", run_serve, 0, OPT_LISTEN | OPT_BASE_URL | OPT_REPLICA },
-	{ "check", run_check, 0, OPT_CONFIG_ONLY },
-	{ "export", run_export, 1, OPT_BASE_URL },
-	{ "ping", run_ping, 0, OPT_BASE_URL },
-	{ "status", run_status, 0, 0 },
+	{ "serve", cmd_serve, 0, OPT_LISTEN | OPT_BASE_URL | OPT_REPLICA },
+	{ "check", cmd_check, 0, OPT_CONFIG_ONLY },
+	{ "export", cmd_export, 1, OPT_BASE_URL },
+	{ "ping", cmd_ping, 0, OPT_BASE_URL },
+	{ "status", cmd_status, 0, 0 },
 };
 
 int
