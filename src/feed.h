@@ -14,7 +14,11 @@
  *
  * Entry ids are tag: URIs (RFC 4151) built from conf->tag_authority and the
  * record id, independent of any URL.  Renderers are pure: they read the
- * snapshot and conf and write bytes; they never log.
+ * snapshot and a struct feed_conf and write bytes; they never log.
+ *
+ * Layout: feed_build.c decides which documents exist and calls the
+ * renderers (feed_atom.c, feed_rss.c, feed_html.c); they call only the
+ * helpers of feed_util.c (feed_int.h), which call nothing back.
  */
 #ifndef PUBFEED_FEED_H
 #define PUBFEED_FEED_H
@@ -25,6 +29,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "err.h"
+#include "hash.h"
 #include "record.h"
 #include "snap.h"
 
@@ -36,6 +41,40 @@ enum feed_format {
 #define FEED_ATOM_TYPE	"application/atom+xml; charset=utf-8"
 #define FEED_RSS_TYPE	"application/rss+xml; charset=utf-8"
 #define FEED_HTML_TYPE	"text/html; charset=utf-8"
+
+/*
+ * The configuration the feed renderers read, and nothing else: renderers
+ * take this, never struct conf, so what they can read is what the key
+ * covers.  The fields are listed once, here; the list declares them,
+ * feed_conf_init() copies them from struct conf (same names) and the key
+ * hashes them in this order, so a field added to the list is in the key.
+ * Strings may be NULL.  sets and targets point into the conf, which must
+ * outlive this (a snapshot holds its conf).
+ */
+#define FEED_CONF_STRINGS(X)						\
+	X(repository_name) X(base_url) X(tag_authority) X(feed_title)	\
+	X(feed_subtitle) X(feed_author_name) X(feed_author_email)	\
+	X(feed_author_uri) X(feed_icon) X(feed_logo) X(feed_rights)	\
+	X(feed_lang) X(oai_path)
+#define FEED_CONF_INTS(X)	X(feed_entries)
+
+struct feed_conf {
+#define FEED_CONF_STRING(f)	const char *f;
+#define FEED_CONF_INT(f)	int f;
+	FEED_CONF_STRINGS(FEED_CONF_STRING)
+	FEED_CONF_INTS(FEED_CONF_INT)
+#undef FEED_CONF_STRING
+#undef FEED_CONF_INT
+	const struct conf_set		*sets;		/* set labels */
+	size_t				 nsets;
+	const struct conf_target	*targets;	/* WebSub hubs */
+	size_t				 ntargets;
+	/* SHA-256 of the version and every field above, in order */
+	unsigned char			 key[HASH_LEN];
+};
+
+/* Fill fc from c and compute fc->key.  Never fails. */
+void	feed_conf_init(struct feed_conf *fc, const struct conf *c);
 
 /* One feed document to render. */
 struct feed_page {
@@ -54,11 +93,12 @@ struct feed_page {
 };
 
 /* Render one document into out (appending).  0, or -1 with e set. */
-int	feed_render(const struct conf *, const struct feed_page *,
+int	feed_render(const struct feed_conf *, const struct feed_page *,
 	    enum feed_format, struct buf *out, struct err *e);
 
 /* The HTML home page of s. */
-int	feed_render_index(const struct snap *, struct buf *out, struct err *e);
+int	feed_render_index(const struct feed_conf *, const struct snap *,
+	    struct buf *out, struct err *e);
 
 /*
  * Give s its documents, reusing from prev (may be NULL) what did not
@@ -84,7 +124,7 @@ const struct snap_doc *feed_resolve(const struct snap *s, const char *path);
 int	feed_materialize(const struct snap *s, struct err *e);
 
 /* "tag:AUTHORITY:record/ID" for a record, into out.  0 or -1. */
-int	feed_tag_id(const struct conf *, const char *what, const char *id,
+int	feed_tag_id(const struct feed_conf *, const char *what, const char *id,
 	    struct buf *out);
 
 #endif

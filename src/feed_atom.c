@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "conf.h"
 #include "date.h"
 #include "err.h"
 #include "feed.h"
@@ -24,7 +23,7 @@
 #endif
 
 struct atom {
-	const struct conf	*conf;
+	const struct feed_conf	*conf;
 	struct xw		 w;
 	struct buf		 tmp;
 	const char		*lang;	/* in scope: feed's, then entry's */
@@ -99,7 +98,7 @@ atom_agent(struct atom *a, const char *elem, const struct record_agent *ag)
 static void
 atom_head(struct atom *a, const struct feed_page *p)
 {
-	const struct conf	*c = a->conf;
+	const struct feed_conf	*c = a->conf;
 	const char		*self_type = "application/atom+xml";
 
 	if (feed_id(&a->tmp, c, p->set_spec) == 0)
@@ -245,7 +244,7 @@ atom_has_event(const struct feed_page *p)
 }
 
 int
-feed_render_atom(const struct conf *c, const struct feed_page *p,
+feed_render_atom(const struct feed_conf *c, const struct feed_page *p,
     struct buf *out, struct err *e)
 {
 	struct atom	 a;

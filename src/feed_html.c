@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "conf.h"
 #include "date.h"
 #include "err.h"
 #include "feed.h"
@@ -22,7 +21,7 @@
 #include "banned.h"
 
 struct html {
-	const struct conf	*conf;
+	const struct feed_conf	*conf;
 	struct xw		 w;
 	struct buf		 url;
 	struct buf		 tmp;
@@ -224,14 +223,15 @@ html_feeds(struct html *h, const struct snap *s)
 }
 
 int
-feed_render_index(const struct snap *s, struct buf *out, struct err *e)
+feed_render_index(const struct feed_conf *c, const struct snap *s,
+    struct buf *out, struct err *e)
 {
 	static const char	 doctype[] = "<!DOCTYPE html>\n";
 	struct html		 h;
 	int			 rc;
 
 	memset(&h, 0, sizeof(h));
-	h.conf = s->conf;
+	h.conf = c;
 	buf_init(&h.url, FEED_URL_MAX);
 	buf_init(&h.tmp, FEED_URL_MAX);
 	if (xw_open(&h.w, out, 1, 0) == -1) {

@@ -1,10 +1,12 @@
 /*
- * feed_int: what feed.c, feed_atom.c, feed_rss.c and feed_html.c share.
- * Private to the feed module (the public contract is feed.h); nothing
- * outside src/feed*.c includes it.
+ * feed_int: private to the feed module (the public contract is feed.h);
+ * nothing outside src/feed*.c includes it.  The renderers' entry points,
+ * which only feed_build.c calls, and the helpers of feed_util.c, which the
+ * renderers and feed_build.c call and which call no renderer.
  *
- * The helpers are pure functions of a record or of conf; every "url" helper
- * resets the buffer it is given and leaves a NUL-terminated string in it.
+ * The helpers are pure functions of a record or of a feed_conf; every "url"
+ * helper resets the buffer it is given and leaves a NUL-terminated string in
+ * it.
  */
 #ifndef PUBFEED_FEED_INT_H
 #define PUBFEED_FEED_INT_H
@@ -12,7 +14,6 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "conf.h"
 #include "err.h"
 #include "feed.h"
 #include "record.h"
@@ -28,19 +29,19 @@
 #define FEED_INDEX_ITEMS 20		/* newest items on the home page */
 
 /* Atom 1.0 and RSS 2.0 bodies of feed_render(). */
-int	feed_render_atom(const struct conf *, const struct feed_page *,
+int	feed_render_atom(const struct feed_conf *, const struct feed_page *,
 	    struct buf *out, struct err *e);
-int	feed_render_rss(const struct conf *, const struct feed_page *,
+int	feed_render_rss(const struct feed_conf *, const struct feed_page *,
 	    struct buf *out, struct err *e);
 
-/* conf->feed_title, else the repository name; conf->feed_lang, else "en". */
-const char *feed_conf_title(const struct conf *);
-const char *feed_conf_lang(const struct conf *);
+/* feed_title, else the repository name; feed_lang, else "en". */
+const char *feed_conf_title(const struct feed_conf *);
+const char *feed_conf_lang(const struct feed_conf *);
 
 /* base_url + path into b (reset first).  0 or -1 (cap). */
-int	feed_url(struct buf *b, const struct conf *, const char *path);
+int	feed_url(struct buf *b, const struct feed_conf *, const char *path);
 /* The feed's id: "tag:AUTH:feed", or "tag:AUTH:set/SPEC" for a set. */
-int	feed_id(struct buf *b, const struct conf *, const char *set_spec);
+int	feed_id(struct buf *b, const struct feed_conf *, const char *set_spec);
 
 /* Atom updated of an entry: the datestamp, never before issued. */
 int64_t	feed_entry_updated(const struct record *);
@@ -56,7 +57,7 @@ const struct record_link *feed_entry_link(const struct record *);
  */
 int	feed_summary(struct buf *b, const struct record *, const char **lang);
 /* The configured name of a set, or NULL. */
-const char *feed_set_label(const struct conf *, const char *spec);
+const char *feed_set_label(const struct feed_conf *, const char *spec);
 /* Write <pf:event .../> for an event record (no-op for others). */
 void	feed_write_event(struct xw *, const struct record *);
 

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "conf.h"
 #include "date.h"
 #include "err.h"
 #include "feed.h"
@@ -22,7 +21,7 @@
 #endif
 
 struct rss {
-	const struct conf	*conf;
+	const struct feed_conf	*conf;
 	struct xw		 w;
 	struct buf		 tmp;
 };
@@ -81,7 +80,7 @@ rss_person(struct rss *r, const char *email, const char *name)
 static void
 rss_head(struct rss *r, const struct feed_page *p)
 {
-	const struct conf	*c = r->conf;
+	const struct feed_conf	*c = r->conf;
 	const char		*type = "application/rss+xml";
 
 	xw_elem(&r->w, "title", p->title);
@@ -181,7 +180,7 @@ rss_item(struct rss *r, const struct record *rec)
 }
 
 int
-feed_render_rss(const struct conf *c, const struct feed_page *p,
+feed_render_rss(const struct feed_conf *c, const struct feed_page *p,
     struct buf *out, struct err *e)
 {
 	struct rss	 r;

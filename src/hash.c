@@ -165,6 +165,23 @@ hash_hmac(const void *key, size_t keylen, const void *msg, size_t len,
 }
 
 void
+hash_update_str(struct hash_ctx *h, const char *s)
+{
+	uint64_t	 n;
+
+	n = s == NULL ? UINT64_MAX : (uint64_t)strlen(s);
+	hash_update(h, &n, sizeof(n));
+	if (s != NULL)
+		hash_update(h, s, (size_t)n);
+}
+
+void
+hash_update_i64(struct hash_ctx *h, int64_t v)
+{
+	hash_update(h, &v, sizeof(v));
+}
+
+void
 hash_hex(const unsigned char *in, size_t n, char *out)
 {
 	static const char	 digits[] = "0123456789abcdef";

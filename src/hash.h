@@ -26,6 +26,14 @@ void	hash_final(struct hash_ctx *, unsigned char out[HASH_LEN]);
 void	hash_sha256(const void *, size_t, unsigned char out[HASH_LEN]);
 void	hash_hmac(const void *key, size_t keylen, const void *msg, size_t len,
 	    unsigned char out[HASH_LEN]);
+/*
+ * Fold typed values into h, so that a key is a defined serialization of its
+ * fields: a string as its 64-bit length then its bytes (NULL as length
+ * UINT64_MAX, so NULL, "" and two strings that concatenate alike all
+ * differ), an integer as its 8 bytes.
+ */
+void	hash_update_str(struct hash_ctx *, const char *);
+void	hash_update_i64(struct hash_ctx *, int64_t);
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void	hash_hex(const unsigned char *in, size_t n, char *out);
 /* Constant-time comparison of two n-byte strings: 1 when equal. */

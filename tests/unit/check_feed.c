@@ -10,6 +10,7 @@
  */
 #include <check.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,13 +239,15 @@ page_current(struct feed_page *p, struct record **ents, size_t n)
 static xmlDocPtr
 render(const struct feed_page *p, enum feed_format fmt)
 {
+	struct feed_conf fc;
 	struct buf	 out;
 	struct err	 e;
 	xmlDocPtr	 doc;
 
+	feed_conf_init(&fc, &conf);
 	buf_init(&out, 1 << 24);
 	err_init(&e);
-	ck_assert_msg(feed_render(&conf, p, fmt, &out, &e) == 0, "%s", e.msg);
+	ck_assert_msg(feed_render(&fc, p, fmt, &out, &e) == 0, "%s", e.msg);
 	ck_assert_msg(strstr(out.data, "\x01") == NULL, "control char kept");
 	doc = parse(out.data, out.len);
 	buf_release(&out);
@@ -417,15 +420,166 @@ static const struct {
 START_TEST(test_tag_id)
 {
 	struct conf	 c = conf;
+	struct feed_conf fc;
 	struct buf	 b;
 
 	c.tag_authority = (char *)tag_cases[_i].auth;
 	c.base_url = (char *)tag_cases[_i].base;
+	feed_conf_init(&fc, &c);
 	buf_init(&b, 1024);
-	ck_assert_int_eq(feed_tag_id(&c, tag_cases[_i].what, tag_cases[_i].id,
+	ck_assert_int_eq(feed_tag_id(&fc, tag_cases[_i].what, tag_cases[_i].id,
 	    &b), 0);
 	ck_assert_str_eq(b.data, tag_cases[_i].want);
 	buf_release(&b);
+}
+END_TEST
+
+/*
+ * The renderers' key covers every field of struct feed_conf and nothing
+ * else of struct conf.  The string and int fields come from the same lists
+ * that declare them (FEED_CONF_STRINGS, FEED_CONF_INTS), so a field added
+ * there is tested here without editing this file.
+ */
+static const size_t conf_key_strings[] = {
+#define OFF(f)	offsetof(struct conf, f),
+	FEED_CONF_STRINGS(OFF)
+#undef OFF
+};
+static const size_t conf_key_ints[] = {
+#define OFF(f)	offsetof(struct conf, f),
+	FEED_CONF_INTS(OFF)
+#undef OFF
+};
+
+static struct conf_target key_targets[] = {
+	{ CONF_TARGET_WEBSUB, "https://hub.example.org/", NULL },
+	{ CONF_TARGET_PING_POST, "https://ping.example.org/", "u={feed}" },
+};
+
+static void
+conf_key(const struct conf *c, unsigned char key[HASH_LEN])
+{
+	struct feed_conf	 fc;
+
+	feed_conf_init(&fc, c);
+	memcpy(key, fc.key, HASH_LEN);
+}
+
+static struct conf
+key_base(void)
+{
+	struct conf	 c = conf;
+
+	c.targets = key_targets;
+	c.ntargets = 2;
+	return c;
+}
+
+static void
+assert_key_differs(const struct conf *c, const char *what)
+{
+	struct conf	 base = key_base();
+	unsigned char	 a[HASH_LEN], b[HASH_LEN];
+
+	conf_key(&base, a);
+	conf_key(c, b);
+	ck_assert_msg(memcmp(a, b, HASH_LEN) != 0, "%s: key unchanged", what);
+}
+
+START_TEST(test_key_string_field)
+{
+	struct conf	 c = key_base();
+	char		**f = (char **)((char *)&c + conf_key_strings[_i]);
+
+	const char	*was = *f;
+
+	*f = "changed";
+	assert_key_differs(&c, "string field");
+	/* NULL and "" are different values too */
+	*f = was == NULL ? "" : NULL;
+	assert_key_differs(&c, "string field NULL/empty");
+}
+END_TEST
+
+START_TEST(test_key_int_field)
+{
+	struct conf	 c = key_base();
+	int		*f = (int *)((char *)&c + conf_key_ints[_i]);
+
+	*f += 1;
+	assert_key_differs(&c, "int field");
+}
+END_TEST
+
+START_TEST(test_key_arrays)
+{
+	struct conf_set		 sets[2];
+	struct conf_target	 tg[2];
+	struct conf		 c;
+	int			 i;
+
+	for (i = 0; i < 3; i++) {
+		c = key_base();
+		memcpy(sets, conf_sets, sizeof(sets));
+		c.sets = sets;
+		if (i == 0)
+			sets[1].spec = "region:norway";
+		else if (i == 1)
+			sets[1].name = "Bulgaria";
+		else
+			sets[0].description = "Every region";
+		assert_key_differs(&c, "set");
+	}
+	c = key_base();
+	c.nsets = 1;
+	assert_key_differs(&c, "nsets");
+	for (i = 0; i < 3; i++) {
+		c = key_base();
+		memcpy(tg, key_targets, sizeof(tg));
+		c.targets = tg;
+		if (i == 0)
+			tg[0].url = "https://other-hub.example.org/";
+		else if (i == 1)
+			tg[1].kind = CONF_TARGET_PING_GET;
+		else
+			tg[1].body = "v={feed}";
+		assert_key_differs(&c, "target");
+	}
+	c = key_base();
+	c.ntargets = 1;
+	assert_key_differs(&c, "ntargets");
+}
+END_TEST
+
+/* What no feed renderer reads leaves the key alone. */
+START_TEST(test_key_unrelated)
+{
+	static char	*other_admins[] = { "other@example.org", "x@y.org" };
+	struct conf	 base = key_base(), c = base;
+	unsigned char	 a[HASH_LEN], b[HASH_LEN];
+
+	c.path = "/elsewhere.conf";
+	c.admin_emails = other_admins;
+	c.nadmin_emails = 2;
+	c.records_dir = "/srv/records";
+	c.state_dir = "/var/lib/x";
+	c.max_record_bytes = 12345;
+	c.listen_addr = "0.0.0.0";
+	c.listen_port = 9999;
+	c.threads = 7;
+	c.max_age = 1;
+	c.access_log = 1;
+	c.oai_namespace = "other.example.org";
+	c.oai_page_size = 3;
+	c.oai_token_key = "secret";
+	c.debounce_ms = 5;
+	c.rescan_interval = 6;
+	c.notify_timeout = 7;
+	c.notify_max_attempts = 8;
+	c.notify_backoff_max = 9;
+	conf_key(&base, a);
+	conf_key(&c, b);
+	ck_assert(memcmp(a, b, HASH_LEN) == 0);
 }
 END_TEST
 
@@ -725,6 +879,12 @@ feed_suite(void)
 	tcase_add_test(tc, test_atom_current);
 	tcase_add_test(tc, test_atom_empty);
 	tcase_add_test(tc, test_rss);
+	tcase_add_loop_test(tc, test_key_string_field, 0,
+	    sizeof(conf_key_strings) / sizeof(conf_key_strings[0]));
+	tcase_add_loop_test(tc, test_key_int_field, 0,
+	    sizeof(conf_key_ints) / sizeof(conf_key_ints[0]));
+	tcase_add_test(tc, test_key_arrays);
+	tcase_add_test(tc, test_key_unrelated);
 	tcase_add_loop_test(tc, test_tag_id, 0,
 	    sizeof(tag_cases) / sizeof(tag_cases[0]));
 	suite_add_tcase(s, tc);

@@ -1,9 +1,11 @@
 /*
- * feed.c: the helpers every renderer shares, feed_render()'s dispatch,
- * feed_build(), which decides which documents exist (current feeds, RFC 5005
- * archive pages, per set, the home page) and renders the current ones whose
- * inputs changed since the previous snapshot, and feed_resolve(), which
- * renders an archive page on its first request.
+ * feed_build.c: the orchestrator of the feed module.  feed_conf_init()
+ * takes from conf what the renderers read; feed_render() dispatches to a
+ * renderer; feed_build() decides which documents exist (current feeds,
+ * RFC 5005 archive pages, per set, the home page) and renders the current
+ * ones whose inputs changed since the previous snapshot; feed_resolve()
+ * renders an archive page on its first request.  Renderers never call back
+ * into this file.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -11,14 +13,12 @@
 
 #include "buf.h"
 #include "conf.h"
-#include "date.h"
 #include "err.h"
 #include "feed.h"
 #include "feed_int.h"
 #include "hash.h"
 #include "record.h"
 #include "snap.h"
-#include "xw.h"
 #include "banned.h"
 
 #ifndef PUBFEED_VERSION
@@ -27,201 +27,48 @@
 
 #define FEED_DEFAULT_ENTRIES	50
 
-const char *
-feed_conf_title(const struct conf *c)
-{
-	if (c->feed_title != NULL && c->feed_title[0] != '\0')
-		return c->feed_title;
-	return c->repository_name != NULL ? c->repository_name : "pubfeed";
-}
-
-const char *
-feed_conf_lang(const struct conf *c)
-{
-	if (c->feed_lang != NULL && c->feed_lang[0] != '\0')
-		return c->feed_lang;
-	return "en";
-}
-
-int
-feed_url(struct buf *b, const struct conf *c, const char *path)
-{
-	buf_reset(b);
-	if (buf_addstr(b, c->base_url != NULL ? c->base_url : "") == -1 ||
-	    buf_addstr(b, path) == -1)
-		return -1;
-	return 0;
-}
-
 /*
- * conf.c is expected to always fill tag_authority; should it be missing we
- * still need stable ids, so fall back to the host of base_url with a fixed
- * year (ids must never change, so the year cannot be "now").
+ * The key's serialization: the generator version (written into every
+ * document), each field of FEED_CONF_STRINGS and FEED_CONF_INTS in list
+ * order, then the sets and the notification targets, each array as its
+ * length then every member of every element.
  */
-static int
-feed_tag_authority(const struct conf *c, struct buf *out)
-{
-	const char	*p, *end;
-
-	if (c->tag_authority != NULL && c->tag_authority[0] != '\0')
-		return buf_addstr(out, c->tag_authority);
-	p = c->base_url != NULL ? c->base_url : "localhost";
-	if ((end = strstr(p, "://")) != NULL)
-		p = end + 3;
-	end = p + strcspn(p, ":/");
-	if (end == p)
-		return buf_addstr(out, "localhost,2000");
-	if (buf_add(out, p, (size_t)(end - p)) == -1)
-		return -1;
-	return buf_addstr(out, ",2000");
-}
-
-int
-feed_tag_id(const struct conf *c, const char *what, const char *id,
-    struct buf *out)
-{
-	if (buf_addstr(out, "tag:") == -1 ||
-	    feed_tag_authority(c, out) == -1 ||
-	    buf_addch(out, ':') == -1 || buf_addstr(out, what) == -1)
-		return -1;
-	if (id != NULL && (buf_addch(out, '/') == -1 ||
-	    buf_addstr(out, id) == -1))
-		return -1;
-	return 0;
-}
-
-int
-feed_id(struct buf *b, const struct conf *c, const char *set_spec)
-{
-	buf_reset(b);
-	if (set_spec == NULL)
-		return feed_tag_id(c, "feed", NULL, b);
-	return feed_tag_id(c, "set", set_spec, b);
-}
-
-int64_t
-feed_entry_updated(const struct record *r)
-{
-	return r->datestamp < r->issued.t ? r->issued.t : r->datestamp;
-}
-
-/*
- * An empty page says the epoch rather than "now" or the snapshot's latest
- * change: a document must be a pure function of what its key hashes, or a
- * reused copy and a fresh rendering of the same inputs would disagree.
- */
-int64_t
-feed_page_updated(const struct feed_page *p)
-{
-	int64_t	 t = 0, u;
-	size_t	 i;
-
-	for (i = 0; i < p->nentries; i++)
-		if ((u = feed_entry_updated(p->entries[i])) > t)
-			t = u;
-	return t;
-}
-
-const struct record_link *
-feed_entry_link(const struct record *r)
-{
-	const struct record_link	*l;
-
-	if ((l = record_link_find(r, RECORD_LINK_LANDING)) != NULL ||
-	    (l = record_link_find(r, RECORD_LINK_RELATED)) != NULL)
-		return l;
-	return record_link_find(r, RECORD_LINK_FULLTEXT);
-}
-
-/* "hh:mm" of a time with seconds, after a separator; nothing for days. */
-static int
-feed_event_time(struct buf *b, const struct date *d, const char *sep)
-{
-	char	 iso[DATE_ISO_LEN];
-
-	if (d->gran != DATE_SECOND)
-		return 0;
-	date_fmt_iso(d->t, iso);
-	return buf_printf(b, "%s%.5s", sep, iso + 11);
-}
-
-/* "2019-05-14 – 2019-05-16", "2026-12-09 13:00–14:30 UTC", then place. */
-static int
-feed_event_prefix(struct buf *b, const struct record_event *ev)
-{
-	char	 d1[DATE_DAY_LEN], d2[DATE_DAY_LEN];
-	int	 timed = ev->start.gran == DATE_SECOND ||
-		    ev->end.gran == DATE_SECOND;
-
-	date_fmt_day(ev->start.t, d1);
-	date_fmt_day(ev->end.t, d2);
-	if (buf_addstr(b, d1) == -1 ||
-	    feed_event_time(b, &ev->start, " ") == -1)
-		return -1;
-	if (strcmp(d1, d2) != 0) {
-		if (buf_printf(b, " \xe2\x80\x93 %s", d2) == -1 ||
-		    feed_event_time(b, &ev->end, " ") == -1)
-			return -1;
-	} else if (ev->end.t > ev->start.t &&
-	    feed_event_time(b, &ev->end, "\xe2\x80\x93") == -1)
-		return -1;
-	if (timed && buf_addstr(b, " UTC") == -1)
-		return -1;
-	if (ev->place != NULL && buf_printf(b, ", %s", ev->place) == -1)
-		return -1;
-	if (ev->country != NULL && buf_printf(b, " (%s)", ev->country) == -1)
-		return -1;
-	return buf_addch(b, '.');
-}
-
-int
-feed_summary(struct buf *b, const struct record *r, const char **lang)
-{
-	const struct record_text	*ab;
-
-	buf_reset(b);
-	*lang = NULL;
-	if (r->event != NULL && feed_event_prefix(b, r->event) == -1)
-		return -1;
-	ab = record_text_pick(r->abstracts, r->nabstracts, r->lang);
-	if (ab == NULL || ab->text == NULL)
-		return 0;
-	*lang = ab->lang;
-	if (b->len > 0 && buf_addch(b, ' ') == -1)
-		return -1;
-	return buf_addstr(b, ab->text);
-}
-
-const char *
-feed_set_label(const struct conf *c, const char *spec)
-{
-	const struct conf_set	*cs;
-
-	if ((cs = conf_set_find(c, spec)) == NULL)
-		return NULL;
-	return cs->name;
-}
-
 void
-feed_write_event(struct xw *w, const struct record *r)
+feed_conf_init(struct feed_conf *fc, const struct conf *c)
 {
-	const struct record_event	*ev = r->event;
-	char				 d[DATE_ISO_LEN];
+	struct hash_ctx	 h;
+	size_t		 i;
 
-	if (ev == NULL)
-		return;
-	xw_start(w, "pf:event");
-	date_fmt(&ev->start, d);
-	xw_attr(w, "start", d);
-	date_fmt(&ev->end, d);
-	xw_attr(w, "end", d);
-	xw_attr(w, "place", ev->place);
-	xw_attr(w, "country", ev->country);
-	xw_end(w);
+	memset(fc, 0, sizeof(*fc));
+	hash_init(&h);
+	hash_update_str(&h, "pubfeed " PUBFEED_VERSION);
+#define FEED_CONF_COPY_STRING(f)	fc->f = c->f; hash_update_str(&h, fc->f);
+#define FEED_CONF_COPY_INT(f)		fc->f = c->f; hash_update_i64(&h, fc->f);
+	FEED_CONF_STRINGS(FEED_CONF_COPY_STRING)
+	FEED_CONF_INTS(FEED_CONF_COPY_INT)
+#undef FEED_CONF_COPY_STRING
+#undef FEED_CONF_COPY_INT
+	fc->sets = c->sets;
+	fc->nsets = c->nsets;
+	hash_update_i64(&h, (int64_t)fc->nsets);
+	for (i = 0; i < fc->nsets; i++) {
+		hash_update_str(&h, fc->sets[i].spec);
+		hash_update_str(&h, fc->sets[i].name);
+		hash_update_str(&h, fc->sets[i].description);
+	}
+	fc->targets = c->targets;
+	fc->ntargets = c->ntargets;
+	hash_update_i64(&h, (int64_t)fc->ntargets);
+	for (i = 0; i < fc->ntargets; i++) {
+		hash_update_i64(&h, (int64_t)fc->targets[i].kind);
+		hash_update_str(&h, fc->targets[i].url);
+		hash_update_str(&h, fc->targets[i].body);
+	}
+	hash_final(&h, fc->key);
 }
 
 int
-feed_render(const struct conf *c, const struct feed_page *p,
+feed_render(const struct feed_conf *c, const struct feed_page *p,
     enum feed_format fmt, struct buf *out, struct err *e)
 {
 	switch (fmt) {
@@ -239,79 +86,14 @@ struct feed_build {
 	const struct snap	*s;	/* what is rendered */
 	struct snap		*out;	/* where documents go; NULL: resolve */
 	const struct snap	*prev;
-	const struct conf	*conf;
+	struct feed_conf	 conf;
 	size_t			 per_page;
 	struct record		**ents;		/* one page, newest first */
 	struct buf		 body;
 	struct buf		 self, alt, cur, prevp, nextp, title;
 	struct err		*e;
 	size_t			 rendered, reused;
-	unsigned char		 conf_key[HASH_LEN];
 };
-
-/* Each string with its length, so no two inputs hash alike by accident. */
-static void
-key_str(struct hash_ctx *h, const char *s)
-{
-	uint64_t	 n;
-
-	n = s == NULL ? UINT64_MAX : (uint64_t)strlen(s);
-	hash_update(h, &n, sizeof(n));
-	if (s != NULL)
-		hash_update(h, s, (size_t)n);
-}
-
-static void
-key_int(struct hash_ctx *h, int64_t v)
-{
-	hash_update(h, &v, sizeof(v));
-}
-
-/* Everything of conf any renderer reads. */
-static void
-key_conf(struct hash_ctx *h, const struct conf *c)
-{
-	size_t	 i;
-
-	key_str(h, "pubfeed " PUBFEED_VERSION);
-	key_str(h, c->repository_name);
-	key_str(h, c->base_url);
-	key_str(h, c->tag_authority);
-	key_str(h, c->feed_title);
-	key_str(h, c->feed_subtitle);
-	key_str(h, c->feed_author_name);
-	key_str(h, c->feed_author_email);
-	key_str(h, c->feed_author_uri);
-	key_str(h, c->feed_icon);
-	key_str(h, c->feed_logo);
-	key_str(h, c->feed_rights);
-	key_str(h, c->feed_lang);
-	key_str(h, c->oai_path);
-	key_int(h, c->feed_entries);
-	key_int(h, (int64_t)c->nsets);
-	for (i = 0; i < c->nsets; i++) {
-		key_str(h, c->sets[i].spec);
-		key_str(h, c->sets[i].name);
-		key_str(h, c->sets[i].description);
-	}
-	/* WebSub hubs are linked from every feed */
-	key_int(h, (int64_t)c->ntargets);
-	for (i = 0; i < c->ntargets; i++) {
-		key_int(h, (int64_t)c->targets[i].kind);
-		key_str(h, c->targets[i].url);
-		key_str(h, c->targets[i].body);
-	}
-}
-
-static void
-feed_conf_key(const struct conf *c, unsigned char out[HASH_LEN])
-{
-	struct hash_ctx	 h;
-
-	hash_init(&h);
-	key_conf(&h, c);
-	hash_final(&h, out);
-}
 
 /*
  * The entries of a page fold into 128 bits by identity.  A record object is
@@ -339,25 +121,24 @@ key_entries(struct hash_ctx *h, struct record *const *ents, size_t n)
 }
 
 static void
-feed_page_key(const unsigned char conf_key[HASH_LEN],
-    const struct feed_page *p, enum feed_format fmt,
-    unsigned char key[HASH_LEN])
+feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
+    enum feed_format fmt, unsigned char key[HASH_LEN])
 {
 	struct hash_ctx	 h;
 
 	hash_init(&h);
-	key_str(&h, fmt == FEED_ATOM ? "atom" : "rss");
-	hash_update(&h, conf_key, HASH_LEN);
-	key_str(&h, p->title);
-	key_str(&h, p->subtitle);
-	key_str(&h, p->set_spec);
-	key_str(&h, p->self_path);
-	key_str(&h, p->alt_path);
-	key_str(&h, p->current_path);
-	key_str(&h, p->prev_archive);
-	key_str(&h, p->next_archive);
-	key_int(&h, p->is_archive);
-	key_int(&h, (int64_t)p->nentries);
+	hash_update_str(&h, fmt == FEED_ATOM ? "atom" : "rss");
+	hash_update(&h, fc->key, HASH_LEN);
+	hash_update_str(&h, p->title);
+	hash_update_str(&h, p->subtitle);
+	hash_update_str(&h, p->set_spec);
+	hash_update_str(&h, p->self_path);
+	hash_update_str(&h, p->alt_path);
+	hash_update_str(&h, p->current_path);
+	hash_update_str(&h, p->prev_archive);
+	hash_update_str(&h, p->next_archive);
+	hash_update_i64(&h, p->is_archive);
+	hash_update_i64(&h, (int64_t)p->nentries);
 	key_entries(&h, p->entries, p->nentries);
 	hash_final(&h, key);
 }
@@ -367,10 +148,10 @@ fb_init(struct feed_build *b, const struct snap *s, struct err *e)
 {
 	memset(b, 0, sizeof(*b));
 	b->s = s;
-	b->conf = s->conf;
+	feed_conf_init(&b->conf, s->conf);
 	b->e = e;
-	b->per_page = s->conf->feed_entries > 0 ?
-	    (size_t)s->conf->feed_entries : FEED_DEFAULT_ENTRIES;
+	b->per_page = b->conf.feed_entries > 0 ?
+	    (size_t)b->conf.feed_entries : FEED_DEFAULT_ENTRIES;
 	buf_init(&b->body, FEED_BUF_MAX);
 	buf_init(&b->self, FEED_URL_MAX);
 	buf_init(&b->alt, FEED_URL_MAX);
@@ -378,7 +159,6 @@ fb_init(struct feed_build *b, const struct snap *s, struct err *e)
 	buf_init(&b->prevp, FEED_URL_MAX);
 	buf_init(&b->nextp, FEED_URL_MAX);
 	buf_init(&b->title, FEED_URL_MAX);
-	feed_conf_key(s->conf, b->conf_key);
 	if ((b->ents = calloc(b->per_page, sizeof(*b->ents))) == NULL)
 		return err_set(e, "out of memory");
 	return 0;
@@ -403,13 +183,13 @@ build_emit(struct feed_build *b, const struct feed_page *p,
 {
 	unsigned char	 key[HASH_LEN];
 
-	feed_page_key(b->conf_key, p, fmt, key);
+	feed_page_key(&b->conf, p, fmt, key);
 	if (snap_doc_reuse(b->out, b->prev, p->self_path, key) == 1) {
 		b->reused++;
 		return 0;
 	}
 	buf_reset(&b->body);
-	if (feed_render(b->conf, p, fmt, &b->body, b->e) == -1)
+	if (feed_render(&b->conf, p, fmt, &b->body, b->e) == -1)
 		return -1;
 	if (snap_doc_add(b->out, p->self_path,
 	    fmt == FEED_ATOM ? FEED_ATOM_TYPE : FEED_RSS_TYPE,
@@ -498,7 +278,7 @@ static int
 build_head(struct feed_build *b, struct feed_page *p,
     const struct snap_set *set)
 {
-	const struct conf	*c = b->conf;
+	const struct feed_conf	*c = &b->conf;
 
 	memset(p, 0, sizeof(*p));
 	p->title = feed_conf_title(c);
@@ -596,16 +376,16 @@ build_index(struct feed_build *b)
 	size_t			 i, n;
 
 	hash_init(&h);
-	key_str(&h, "html");
-	hash_update(&h, b->conf_key, HASH_LEN);
-	key_int(&h, s->latest);
-	key_int(&h, (int64_t)s->nfeed);
-	key_int(&h, (int64_t)s->nsets);
+	hash_update_str(&h, "html");
+	hash_update(&h, b->conf.key, HASH_LEN);
+	hash_update_i64(&h, s->latest);
+	hash_update_i64(&h, (int64_t)s->nfeed);
+	hash_update_i64(&h, (int64_t)s->nsets);
 	for (i = 0; i < s->nsets; i++) {
-		key_str(&h, s->sets[i].spec);
-		key_str(&h, s->sets[i].name);
-		key_str(&h, s->sets[i].description);
-		key_int(&h, (int64_t)s->sets[i].nfeed);
+		hash_update_str(&h, s->sets[i].spec);
+		hash_update_str(&h, s->sets[i].name);
+		hash_update_str(&h, s->sets[i].description);
+		hash_update_i64(&h, (int64_t)s->sets[i].nfeed);
 	}
 	n = s->nfeed < FEED_INDEX_ITEMS ? s->nfeed : FEED_INDEX_ITEMS;
 	key_entries(&h, s->feed + s->nfeed - n, n);
@@ -615,7 +395,7 @@ build_index(struct feed_build *b)
 		return 0;
 	}
 	buf_reset(&b->body);
-	if (feed_render_index(s, &b->body, b->e) == -1)
+	if (feed_render_index(&b->conf, s, &b->body, b->e) == -1)
 		return -1;
 	/* the newest change of any kind, deletions included */
 	if (snap_doc_add(b->out, "/", FEED_HTML_TYPE, b->body.data,
@@ -728,8 +508,8 @@ feed_resolve(const struct snap *s, const char *path)
 	    build_page(&b, &p, set != NULL ? set->feed : s->feed,
 	    set != NULL ? set->nfeed : s->nfeed, page, fmt) == 0) {
 		buf_reset(&b.body);
-		feed_page_key(b.conf_key, &p, fmt, key);
-		if (feed_render(b.conf, &p, fmt, &b.body, &e) == 0)
+		feed_page_key(&b.conf, &p, fmt, key);
+		if (feed_render(&b.conf, &p, fmt, &b.body, &e) == 0)
 			snap_doc_fill(d, p.self_path, fmt == FEED_ATOM ?
 			    FEED_ATOM_TYPE : FEED_RSS_TYPE, b.body.data,
 			    b.body.len, key, feed_page_updated(&p));
