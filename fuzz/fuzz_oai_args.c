@@ -3,7 +3,7 @@
 #include <stdint.h>
 
 #include "oai.h"
-#include "oai_token.h"
+#include "oai_int.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

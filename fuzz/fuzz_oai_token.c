@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oai_token.h"
+#include "oai_int.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

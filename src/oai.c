@@ -17,14 +17,15 @@
  * writer produced for it, kept on the immutable record by the record cache
  * (record.h) per metadata format, so every later page, harvest or
  * GetRecord copies it instead of rendering it again.  A block depends on the
- * record, the format, and the configuration values in resp.key; a deleted
- * item has no record and is rendered every time.
+ * record, the format, and the struct oai_conf it was written from, so that
+ * is its cache key; a deleted item has no record and is rendered every
+ * time.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "date.h"
-#include "oai_token.h"
+#include "oai_int.h"
 #include "banned.h"
 
 #define OAI_NS		"http://www.openarchives.org/OAI/2.0/"
@@ -47,19 +48,15 @@
 #define OAI_TAIL	"</OAI-PMH>\n"
 #define OAI_TAG_HEADER	0	/* record cache tag of a bare <header> */
 
-const struct oai_format *const oai_formats[] = {
-	&oai_format_dc, &oai_format_marc, &oai_format_datacite, NULL
-};
-
 struct resp {
 	const struct snap	*s;
 	const struct oai_ctx	*ctx;
+	struct oai_conf		 conf;	/* its key: what cached blocks depend on */
 	const struct oai_args	*args;
 	struct oai_req		 req;
 	struct xw		 xw;
 	struct buf		 tmp;	/* identifiers, tokens */
 	struct buf		 frag;	/* the fragment being written */
-	struct buf		 key;	/* what cached blocks depend on */
 	struct err		*e;
 	int			 failed;	/* e is set */
 };
@@ -84,36 +81,6 @@ struct plan {
 	const struct snap_item	*one;	/* GetRecord */
 	struct oai_token	 t;
 };
-
-const struct oai_format *
-oai_format_find(const char *prefix)
-{
-	size_t	 i;
-
-	for (i = 0; prefix != NULL && oai_formats[i] != NULL; i++)
-		if (strcmp(oai_formats[i]->prefix, prefix) == 0)
-			return oai_formats[i];
-	return NULL;
-}
-
-int
-oai_identifier(const struct snap *s, const char *id, struct buf *out)
-{
-	return buf_printf(out, "oai:%s:%s", s->conf->oai_namespace, id);
-}
-
-const char *
-oai_local_id(const struct snap *s, const char *identifier)
-{
-	const char	*ns = s->conf->oai_namespace;
-	size_t		 n = strlen(ns);
-
-	if (strncmp(identifier, "oai:", 4) != 0 ||
-	    strncmp(identifier + 4, ns, n) != 0 || identifier[4 + n] != ':' ||
-	    identifier[5 + n] == '\0')
-		return NULL;
-	return identifier + 5 + n;
-}
 
 static const struct snap_item *
 view_at(const struct view *v, size_t i)
@@ -246,7 +213,7 @@ static const char *
 item_identifier(struct resp *r, const char *id)
 {
 	buf_reset(&r->tmp);
-	if (oai_identifier(r->s, id, &r->tmp) == -1) {
+	if (oai_identifier(&r->conf, id, &r->tmp) == -1) {
 		r->xw.failed = 1;
 		return "";
 	}
@@ -279,7 +246,7 @@ write_record(struct resp *r, const struct snap_item *it,
 	write_header(r, it);
 	if (it->rec != NULL) {
 		xw_start(&r->xw, "metadata");
-		if (!r->xw.failed && f->write(&r->xw, r->s, it->rec) == -1) {
+		if (!r->xw.failed && f->write(&r->xw, &r->conf, it->rec) == -1) {
 			if (!r->failed)
 				err_set(r->e, "%s: metadata format %s failed",
 				    it->id, f->prefix);
@@ -309,7 +276,8 @@ item_block(struct resp *r, const struct snap_item *it,
 	if (f != NULL)
 		tag++;
 	if (it->rec != NULL)
-		c = record_cache_find(it->rec, tag, r->key.data, r->key.len);
+		c = record_cache_find(it->rec, tag, r->conf.key,
+		    sizeof(r->conf.key));
 	if (c == NULL) {
 		if (frag_open(r, 2) == -1)
 			return -1;
@@ -320,8 +288,8 @@ item_block(struct resp *r, const struct snap_item *it,
 		if (frag_close(r, 2, &off, &len) == -1)
 			return -1;
 		if (it->rec == NULL || (c = record_cache_add(it->rec, tag,
-		    r->key.data, r->key.len, r->frag.data + off, len)) ==
-		    NULL) {
+		    r->conf.key, sizeof(r->conf.key), r->frag.data + off,
+		    len)) == NULL) {
 			if (buf_add(out, r->frag.data + off, len) == -1)
 				goto full;
 			return 0;
@@ -338,7 +306,7 @@ full:
 static void
 write_identify_description(struct resp *r)
 {
-	const struct conf	*c = r->s->conf;
+	const struct oai_conf	*c = &r->conf;
 
 	xw_start(&r->xw, "description");
 	xw_start(&r->xw, "oai-identifier");
@@ -356,7 +324,7 @@ write_identify_description(struct resp *r)
 static void
 verb_identify(struct resp *r, const char *base)
 {
-	const struct conf	*c = r->s->conf;
+	const struct oai_conf	*c = &r->conf;
 	char			 d[DATE_ISO_LEN];
 	size_t			 i;
 
@@ -387,7 +355,7 @@ find_item(struct resp *r, const char *identifier)
 	const struct snap_item	*it = NULL;
 	const char		*lid;
 
-	if ((lid = oai_local_id(r->s, identifier)) != NULL)
+	if ((lid = oai_local_id(&r->conf, identifier)) != NULL)
 		it = snap_item_find(r->s, lid);
 	if (it == NULL)
 		oai_req_error(&r->req, OAI_ERR_ID_DOES_NOT_EXIST,
@@ -483,7 +451,7 @@ write_token(struct resp *r, struct oai_token *t, size_t total, size_t sent,
 static size_t
 page_size(const struct resp *r)
 {
-	int	 n = r->s->conf->oai_page_size;
+	int	 n = r->conf.oai_page_size;
 
 	return n > 0 ? (size_t)n : OAI_PAGE_DEFAULT;
 }
@@ -753,7 +721,7 @@ write_body(struct resp *r, const char *base)
 static int
 respond(struct resp *r, struct buf *out)
 {
-	const struct conf	*c = r->s->conf;
+	const struct oai_conf	*c = &r->conf;
 	struct plan		 p;
 	struct buf		 base;
 	char			 d[DATE_ISO_LEN];
@@ -763,12 +731,6 @@ respond(struct resp *r, struct buf *out)
 	buf_init(&base, OAI_TMP_MAX);
 	if (buf_printf(&base, "%s%s", c->base_url, c->oai_path) == -1) {
 		fail(r, "base URL too long");
-		goto out;
-	}
-	/* every configuration value a cached block is rendered from */
-	if (buf_add(&r->key, c->oai_namespace, strlen(c->oai_namespace) + 1)
-	    == -1 || buf_addstr(&r->key, c->repository_name) == -1) {
-		fail(r, "configuration values too long");
 		goto out;
 	}
 	date_fmt_iso(r->ctx->now, d);
@@ -813,6 +775,7 @@ oai_respond(const struct snap *s, const struct oai_ctx *ctx,
 	memset(&r, 0, sizeof(r));
 	r.s = s;
 	r.ctx = ctx;
+	oai_conf_init(&r.conf, s->conf);
 	r.args = &args;
 	r.e = e;
 	if (oai_args_parse(query, len, &args) == -1) {
@@ -821,7 +784,6 @@ oai_respond(const struct snap *s, const struct oai_ctx *ctx,
 	}
 	buf_init(&r.tmp, OAI_TMP_MAX);
 	buf_init(&r.frag, out->max);
-	buf_init(&r.key, OAI_TMP_MAX);
 	oai_req_check(&args, &r.req);
 	if (respond(&r, out) == 0)
 		verb = oai_verb_name(r.req.verb);
@@ -832,7 +794,6 @@ oai_respond(const struct snap *s, const struct oai_ctx *ctx,
 	}
 	buf_release(&r.tmp);
 	buf_release(&r.frag);
-	buf_release(&r.key);
 	oai_args_release(&args);
 	return verb;
 }

@@ -7,12 +7,12 @@
  * 200 response, as the spec requires.  It reads only the snapshot it is given,
  * so it runs on any HTTP thread without locks.
  *
- * Layout: oai_args.c (form decoding and the argument rules of each verb),
- * oai_token.c (stateless, keyset-based, HMAC-protected resumption tokens),
- * oai.c (the six verbs; list pages assembled from per-record blocks kept in
- * the record cache, see record.h), oai_html.c (the page a browser gets at
- * the bare endpoint), and one file per metadata format (oai_dc.c,
- * oai_marc.c, oai_datacite.c) registered in oai_formats[].
+ * Layout: oai.c (the six verbs; list pages assembled from per-record blocks
+ * kept in the record cache, see record.h), oai_args.c (form decoding and the
+ * argument rules of each verb), oai_token.c (stateless, keyset-based,
+ * HMAC-protected resumption tokens), oai_html.c (the page a browser gets at
+ * the bare endpoint), one file per metadata format (oai_dc.c, oai_marc.c,
+ * oai_datacite.c) and oai_util.c (what they all share); see oai_int.h.
  */
 #ifndef PUBFEED_OAI_H
 #define PUBFEED_OAI_H
@@ -23,7 +23,6 @@
 #include "buf.h"
 #include "err.h"
 #include "snap.h"
-#include "xw.h"
 
 #define OAI_TYPE	"text/xml; charset=utf-8"
 #define OAI_ARGS_MAX	16		/* more arguments: badArgument */
@@ -67,25 +66,5 @@ const char *oai_respond(const struct snap *, const struct oai_ctx *,
 
 /* The HTML page for a browser opening the endpoint with no arguments. */
 int	oai_render_html(const struct snap *, struct buf *out, struct err *e);
-
-/*
- * A metadata format: one file each, listed in oai_formats[] (oai.c).
- * write() emits the <metadata> payload of one live record.
- */
-struct oai_format {
-	const char	*prefix;	/* "oai_dc" */
-	const char	*schema;	/* official XSD URL */
-	const char	*ns;		/* namespace URI */
-	int		(*write)(struct xw *, const struct snap *,
-			    const struct record *);
-};
-
-extern const struct oai_format	oai_format_dc;
-extern const struct oai_format	oai_format_marc;
-extern const struct oai_format	oai_format_datacite;
-
-/* "oai:NAMESPACE:ID" into out; parse back (NULL if not ours). */
-int	 oai_identifier(const struct snap *, const char *id, struct buf *out);
-const char *oai_local_id(const struct snap *, const char *identifier);
 
 #endif

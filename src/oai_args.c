@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oai_token.h"
+#include "oai_int.h"
 #include "xw.h"
 #include "banned.h"
 

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "oai.h"
 #include "oai_fmt.h"
 #include "banned.h"
 
@@ -68,7 +67,7 @@ dcite_contrib_type(const char *role)
 
 /* The kernel's mandatory identifier: the most persistent one we hold. */
 static int
-dcite_identifier(struct xw *xw, const struct snap *snap,
+dcite_identifier(struct xw *xw, const struct oai_conf *oc,
     const struct record *r, struct buf *tmp, const void **used)
 {
 	static const struct {
@@ -109,11 +108,9 @@ dcite_identifier(struct xw *xw, const struct snap *snap,
 		}
 	if (type == NULL) {
 		buf_reset(tmp);
-		if (snap != NULL && snap->conf != NULL &&
-		    snap->conf->oai_namespace != NULL) {
+		if (oc != NULL && oc->oai_namespace != NULL) {
 			type = "OAI";
-			if (buf_printf(tmp, "oai:%s:%s",
-			    snap->conf->oai_namespace, r->id) == -1)
+			if (oai_identifier(oc, r->id, tmp) == -1)
 				return -1;
 		} else {
 			type = "Local";
@@ -553,13 +550,13 @@ dcite_place_funders(struct xw *xw, const struct record *r, struct buf *tmp)
 }
 
 static void
-dcite_open(struct xw *xw, const struct snap *snap)
+dcite_open(struct xw *xw, const struct oai_conf *oc)
 {
 	static const char *const decls[] = { "xmlns", DCO_NS, NULL };
 	const char	*symbol = NULL;
 
-	if (snap != NULL && snap->conf != NULL)
-		symbol = snap->conf->oai_namespace;
+	if (oc != NULL)
+		symbol = oc->oai_namespace;
 	oai_fmt_root(xw, "oai_datacite", decls, DCO_NS, DCO_XSD);
 	xw_elem(xw, "schemaVersion", SCHEMA_VERSION);
 	xw_elem(xw, "datacentreSymbol", symbol != NULL ? symbol : UNAV);
@@ -570,7 +567,7 @@ dcite_open(struct xw *xw, const struct snap *snap)
 }
 
 static int
-dcite_body(struct xw *xw, const struct snap *snap, const struct record *r,
+dcite_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
     struct buf *tmp, struct buf *tmp2)
 {
 	const void	*used = NULL;
@@ -579,13 +576,13 @@ dcite_body(struct xw *xw, const struct snap *snap, const struct record *r,
 	size_t		 i;
 
 	(void)tmp2;
-	dcite_open(xw, snap);
-	if (dcite_identifier(xw, snap, r, tmp, &used) == -1 ||
+	dcite_open(xw, oc);
+	if (dcite_identifier(xw, oc, r, tmp, &used) == -1 ||
 	    dcite_creators(xw, r, tmp) == -1)
 		return -1;
 	dcite_titles(xw, r);
-	if (pub == NULL && snap != NULL && snap->conf != NULL)
-		pub = snap->conf->repository_name;
+	if (pub == NULL && oc != NULL)
+		pub = oc->repository_name;
 	xw_elem(xw, "publisher", pub != NULL && pub[0] != '\0' ? pub : UNAV);
 	snprintf(year, sizeof(year), "%04d", oai_fmt_year(&r->issued));
 	xw_elem(xw, "publicationYear", year);
@@ -617,9 +614,9 @@ dcite_body(struct xw *xw, const struct snap *snap, const struct record *r,
 }
 
 static int
-dcite_write(struct xw *xw, const struct snap *snap, const struct record *r)
+dcite_write(struct xw *xw, const struct oai_conf *oc, const struct record *r)
 {
-	return oai_fmt_run(xw, snap, r, dcite_body);
+	return oai_fmt_run(xw, oc, r, dcite_body);
 }
 
 const struct oai_format oai_format_datacite = {

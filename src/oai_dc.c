@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "oai.h"
 #include "oai_fmt.h"
 #include "banned.h"
 
@@ -251,7 +250,7 @@ dc_rights(struct xw *xw, const struct record *r)
 }
 
 static int
-dc_body(struct xw *xw, const struct snap *snap, const struct record *r,
+dc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
     struct buf *tmp, struct buf *tmp2)
 {
 	static const char *const decls[] = {
@@ -261,7 +260,7 @@ dc_body(struct xw *xw, const struct snap *snap, const struct record *r,
 	const char	*code;
 	size_t		 i;
 
-	(void)snap;
+	(void)oc;
 	(void)tmp2;
 	oai_fmt_root(xw, "oai_dc:dc", decls, OAI_DC_NS, OAI_DC_XSD);
 	if (dc_titles(xw, r, tmp) == -1 ||
@@ -297,9 +296,9 @@ dc_body(struct xw *xw, const struct snap *snap, const struct record *r,
 }
 
 static int
-dc_write(struct xw *xw, const struct snap *snap, const struct record *r)
+dc_write(struct xw *xw, const struct oai_conf *oc, const struct record *r)
 {
-	return oai_fmt_run(xw, snap, r, dc_body);
+	return oai_fmt_run(xw, oc, r, dc_body);
 }
 
 const struct oai_format oai_format_dc = {

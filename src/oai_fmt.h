@@ -11,10 +11,9 @@
 
 #include "buf.h"
 #include "date.h"
+#include "oai_int.h"
 #include "record.h"
 #include "xw.h"
-
-struct snap;
 
 #define OAI_FMT_XSI_NS	"http://www.w3.org/2001/XMLSchema-instance"
 #define OAI_FMT_TMP_MAX	(256 * 1024)	/* cap on one composed string */
@@ -67,7 +66,7 @@ void		 oai_fmt_root(struct xw *, const char *name,
  * A writer's body: writes r's payload with two scratch buffers (empty,
  * capped at OAI_FMT_TMP_MAX); -1 when a buffer's cap is reached.
  */
-typedef int	oai_fmt_body(struct xw *, const struct snap *,
+typedef int	oai_fmt_body(struct xw *, const struct oai_conf *,
 		    const struct record *, struct buf *tmp, struct buf *tmp2);
 
 /*
@@ -76,7 +75,7 @@ typedef int	oai_fmt_body(struct xw *, const struct snap *,
  * payload is unfinished and must not be sent), when body or the writer
  * failed; else 0.
  */
-int		 oai_fmt_run(struct xw *, const struct snap *,
+int		 oai_fmt_run(struct xw *, const struct oai_conf *,
 		    const struct record *, oai_fmt_body *body);
 
 #endif

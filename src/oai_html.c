@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "date.h"
-#include "oai_token.h"
+#include "oai_int.h"
 #include "banned.h"
 
 #define HTML_TMP_MAX	(64 * 1024)
@@ -21,6 +21,7 @@ static const char style[] =
 
 struct page {
 	const struct snap	*s;
+	struct oai_conf		 conf;
 	struct xw		 xw;
 	struct buf		 base;	/* base_url + oai_path */
 	struct buf		 url;	/* scratch for one link */
@@ -127,7 +128,8 @@ verbs(struct page *pg)
 	}
 	if (s->nitems > 0) {
 		buf_init(&id, HTML_TMP_MAX);
-		if (oai_identifier(s, s->items[s->nitems - 1].id, &id) == -1)
+		if (oai_identifier(&pg->conf, s->items[s->nitems - 1].id,
+		    &id) == -1)
 			pg->xw.failed = 1;
 		xw_start(&pg->xw, "li");
 		page_link(pg, "GetRecord", "GetRecord", "identifier",
@@ -207,7 +209,7 @@ sets(struct page *pg)
 static void
 head(struct page *pg)
 {
-	const char	*name = pg->s->conf->repository_name;
+	const char	*name = pg->conf.repository_name;
 
 	xw_raw(&pg->xw, "<!DOCTYPE html>\n", 16);
 	xw_start(&pg->xw, "html");
@@ -237,16 +239,17 @@ oai_render_html(const struct snap *s, struct buf *out, struct err *e)
 
 	memset(&pg, 0, sizeof(pg));
 	pg.s = s;
+	oai_conf_init(&pg.conf, s->conf);
 	buf_init(&pg.base, HTML_TMP_MAX);
 	buf_init(&pg.url, HTML_TMP_MAX);
-	if (buf_printf(&pg.base, "%s%s", s->conf->base_url,
-	    s->conf->oai_path) == -1 || xw_open(&pg.xw, out, 1, 0) == -1) {
+	if (buf_printf(&pg.base, "%s%s", pg.conf.base_url,
+	    pg.conf.oai_path) == -1 || xw_open(&pg.xw, out, 1, 0) == -1) {
 		err_set(e, "cannot start the OAI-PMH HTML page");
 		goto out;
 	}
 	head(&pg);
 	xw_start(&pg.xw, "body");
-	xw_elem(&pg.xw, "h1", s->conf->repository_name);
+	xw_elem(&pg.xw, "h1", pg.conf.repository_name);
 	intro(&pg);
 	verbs(&pg);
 	formats(&pg);

@@ -21,7 +21,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "oai.h"
 #include "oai_fmt.h"
 #include "banned.h"
 
@@ -428,12 +427,12 @@ marc_links(struct xw *xw, const struct record *r)
 }
 
 static int
-marc_body(struct xw *xw, const struct snap *snap, const struct record *r,
+marc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
     struct buf *tmp, struct buf *tmp2)
 {
 	static const char *const decls[] = { "xmlns:marc", MARC_NS, NULL };
 
-	(void)snap;
+	(void)oc;
 	oai_fmt_root(xw, "marc:record", decls, MARC_NS, MARC_XSD);
 	marc_control_fields(xw, r);
 	marc_numbers(xw, r);
@@ -453,9 +452,9 @@ marc_body(struct xw *xw, const struct snap *snap, const struct record *r,
 }
 
 static int
-marc_write(struct xw *xw, const struct snap *snap, const struct record *r)
+marc_write(struct xw *xw, const struct oai_conf *oc, const struct record *r)
 {
-	return oai_fmt_run(xw, snap, r, marc_body);
+	return oai_fmt_run(xw, oc, r, marc_body);
 }
 
 const struct oai_format oai_format_marc = {

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "hash.h"
-#include "oai_token.h"
+#include "oai_int.h"
 #include "banned.h"
 
 #define TOKEN_VERSION	1

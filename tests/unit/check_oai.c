@@ -12,13 +12,14 @@
  */
 #include <check.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
 #include "oai.h"
-#include "oai_token.h"
+#include "oai_int.h"
 #include "record.h"
 #include "snap.h"
 #include "testlib.h"
@@ -1086,19 +1087,113 @@ START_TEST(test_output_cap)
 }
 END_TEST
 
+/*
+ * The record cache's key covers every field of struct oai_conf and nothing
+ * else of struct conf.  The string and int fields come from the lists that
+ * declare them (OAI_CONF_STRINGS, OAI_CONF_INTS), so a field added there is
+ * tested here without editing this file.
+ */
+static const size_t oai_key_strings[] = {
+#define OFF(f)	offsetof(struct conf, f),
+	OAI_CONF_STRINGS(OFF)
+#undef OFF
+};
+static const size_t oai_key_ints[] = {
+#define OFF(f)	offsetof(struct conf, f),
+	OAI_CONF_INTS(OFF)
+#undef OFF
+};
+
+static int
+key_equal(const struct conf *a, const struct conf *b)
+{
+	struct oai_conf	 x, y;
+
+	oai_conf_init(&x, a);
+	oai_conf_init(&y, b);
+	return memcmp(x.key, y.key, HASH_LEN) == 0;
+}
+
+START_TEST(test_key_string_field)
+{
+	struct conf	 c = *snap->conf;
+	char		**f = (char **)((char *)&c + oai_key_strings[_i]);
+	const char	*was = *f;
+
+	*f = "changed";
+	ck_assert(!key_equal(snap->conf, &c));
+	*f = was == NULL ? "" : NULL;
+	ck_assert(!key_equal(snap->conf, &c));
+}
+END_TEST
+
+START_TEST(test_key_int_field)
+{
+	struct conf	 c = *snap->conf;
+	int		*f = (int *)((char *)&c + oai_key_ints[_i]);
+
+	*f += 1;
+	ck_assert(!key_equal(snap->conf, &c));
+}
+END_TEST
+
+START_TEST(test_key_admins)
+{
+	static char	*two[] = { "admin@example.org", "b@example.org" };
+	static char	*other[] = { "other@example.org" };
+	struct conf	 c = *snap->conf;
+
+	c.admin_emails = two;
+	c.nadmin_emails = 2;
+	ck_assert(!key_equal(snap->conf, &c));
+	c = *snap->conf;
+	c.admin_emails = other;
+	c.nadmin_emails = 1;
+	ck_assert(!key_equal(snap->conf, &c));
+}
+END_TEST
+
+/* What the oai module does not read leaves the key alone. */
+START_TEST(test_key_unrelated)
+{
+	static struct conf_set	 sets[] = { { "x", "X", "Xs" } };
+	struct conf		 c = *snap->conf;
+
+	c.path = "/elsewhere.conf";
+	c.tag_authority = "other.example.org,2001";
+	c.records_dir = "/srv/records";
+	c.state_dir = "/var/lib/x";
+	c.listen_addr = "0.0.0.0";
+	c.listen_port = 9999;
+	c.threads = 7;
+	c.feed_title = "Another title";
+	c.feed_author_name = "Someone";
+	c.feed_entries = 3;
+	c.sets = sets;
+	c.nsets = 1;
+	c.oai_max_requests = 1;
+	c.oai_retry_after = 2;
+	c.oai_token_key = "secret";
+	c.notify_timeout = 7;
+	ck_assert(key_equal(snap->conf, &c));
+}
+END_TEST
+
 START_TEST(test_identifiers)
 {
+	struct oai_conf	 oc;
 	struct buf	 b;
 
+	oai_conf_init(&oc, snap->conf);
 	buf_init(&b, 256);
-	ck_assert_int_eq(oai_identifier(snap, "x-1", &b), 0);
+	ck_assert_int_eq(oai_identifier(&oc, "x-1", &b), 0);
 	ck_assert_str_eq(b.data, "oai:example.org:x-1");
-	ck_assert_str_eq(oai_local_id(snap, b.data), "x-1");
-	ck_assert(oai_local_id(snap, "oai:example.orgx:x-1") == NULL);
-	ck_assert(oai_local_id(snap, "oai:example.org") == NULL);
-	ck_assert(oai_local_id(snap, "oai:example.org:") == NULL);
-	ck_assert(oai_local_id(snap, "OAI:example.org:x") == NULL);
-	ck_assert(oai_local_id(snap, "") == NULL);
+	ck_assert_str_eq(oai_local_id(&oc, b.data), "x-1");
+	ck_assert(oai_local_id(&oc, "oai:example.orgx:x-1") == NULL);
+	ck_assert(oai_local_id(&oc, "oai:example.org") == NULL);
+	ck_assert(oai_local_id(&oc, "oai:example.org:") == NULL);
+	ck_assert(oai_local_id(&oc, "OAI:example.org:x") == NULL);
+	ck_assert(oai_local_id(&oc, "") == NULL);
 	buf_release(&b);
 }
 END_TEST
@@ -1378,6 +1473,11 @@ main(void)
 	tcase_add_test(tc, test_identify);
 	tcase_add_test(tc, test_records);
 	tcase_add_test(tc, test_identifiers);
+	tcase_add_loop_test(tc, test_key_string_field, 0,
+	    NELEM(oai_key_strings));
+	tcase_add_loop_test(tc, test_key_int_field, 0, NELEM(oai_key_ints));
+	tcase_add_test(tc, test_key_admins);
+	tcase_add_test(tc, test_key_unrelated);
 	tcase_add_loop_test(tc, test_harvest, 0, NELEM(harvests));
 	tcase_add_test(tc, test_token_idempotent);
 	tcase_add_test(tc, test_forged_tokens);

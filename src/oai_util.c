@@ -1,0 +1,72 @@
+/*
+ * oai_util.c: what every file of the oai module shares (oai_int.h): the
+ * registry of metadata formats, oai identifiers, and the configuration
+ * the module reads with its key.  Calls no verb and no format writer.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "conf.h"
+#include "hash.h"
+#include "oai_int.h"
+#include "banned.h"
+
+const struct oai_format *const oai_formats[] = {
+	&oai_format_dc, &oai_format_marc, &oai_format_datacite, NULL
+};
+
+const struct oai_format *
+oai_format_find(const char *prefix)
+{
+	size_t	 i;
+
+	for (i = 0; prefix != NULL && oai_formats[i] != NULL; i++)
+		if (strcmp(oai_formats[i]->prefix, prefix) == 0)
+			return oai_formats[i];
+	return NULL;
+}
+
+/*
+ * The key's serialization: each field of OAI_CONF_STRINGS and OAI_CONF_INTS
+ * in list order, then the admin e-mails as their count and each one.
+ */
+void
+oai_conf_init(struct oai_conf *oc, const struct conf *c)
+{
+	struct hash_ctx	 h;
+	size_t		 i;
+
+	memset(oc, 0, sizeof(*oc));
+	hash_init(&h);
+#define OAI_CONF_COPY_STRING(f)	oc->f = c->f; hash_update_str(&h, oc->f);
+#define OAI_CONF_COPY_INT(f)	oc->f = c->f; hash_update_i64(&h, oc->f);
+	OAI_CONF_STRINGS(OAI_CONF_COPY_STRING)
+	OAI_CONF_INTS(OAI_CONF_COPY_INT)
+#undef OAI_CONF_COPY_STRING
+#undef OAI_CONF_COPY_INT
+	oc->admin_emails = c->admin_emails;
+	oc->nadmin_emails = c->nadmin_emails;
+	hash_update_i64(&h, (int64_t)oc->nadmin_emails);
+	for (i = 0; i < oc->nadmin_emails; i++)
+		hash_update_str(&h, oc->admin_emails[i]);
+	hash_final(&h, oc->key);
+}
+
+int
+oai_identifier(const struct oai_conf *oc, const char *id, struct buf *out)
+{
+	return buf_printf(out, "oai:%s:%s", oc->oai_namespace, id);
+}
+
+const char *
+oai_local_id(const struct oai_conf *oc, const char *identifier)
+{
+	const char	*ns = oc->oai_namespace;
+	size_t		 n = strlen(ns);
+
+	if (strncmp(identifier, "oai:", 4) != 0 ||
+	    strncmp(identifier + 4, ns, n) != 0 || identifier[4 + n] != ':' ||
+	    identifier[5 + n] == '\0')
+		return NULL;
+	return identifier + 5 + n;
+}
