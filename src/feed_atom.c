@@ -47,29 +47,7 @@ atom_date(struct atom *a, const char *name, int64_t t)
 static void
 atom_link(struct atom *a, const char *rel, const char *type, const char *path)
 {
-	if (path == NULL || feed_url(&a->tmp, a->conf, path) == -1)
-		return;
-	xw_start(&a->w, "link");
-	xw_attr(&a->w, "rel", rel);
-	xw_attr(&a->w, "type", type);
-	xw_attr(&a->w, "href", a->tmp.data);
-	xw_end(&a->w);
-}
-
-/* WebSub discovery (W3C WebSub 4): rel=hub next to rel=self. */
-static void
-atom_hubs(struct atom *a)
-{
-	size_t	 i;
-
-	for (i = 0; i < a->conf->ntargets; i++) {
-		if (a->conf->targets[i].kind != CONF_TARGET_WEBSUB)
-			continue;
-		xw_start(&a->w, "link");
-		xw_attr(&a->w, "rel", "hub");
-		xw_attr(&a->w, "href", a->conf->targets[i].url);
-		xw_end(&a->w);
-	}
+	feed_write_link(&a->w, &a->tmp, a->conf, "link", rel, type, path);
 }
 
 static void
@@ -115,7 +93,7 @@ atom_head(struct atom *a, const struct feed_page *p)
 	atom_link(a, "current", self_type, p->current_path);
 	atom_link(a, "prev-archive", self_type, p->prev_archive);
 	atom_link(a, "next-archive", self_type, p->next_archive);
-	atom_hubs(a);
+	feed_write_hubs(&a->w, a->conf, "link");
 	if (p->is_archive) {
 		xw_start(&a->w, "fh:archive");
 		xw_end(&a->w);
@@ -232,17 +210,6 @@ atom_entry(struct atom *a, const struct record *r)
 	a->lang = feed_lang;
 }
 
-static int
-atom_has_event(const struct feed_page *p)
-{
-	size_t	 i;
-
-	for (i = 0; i < p->nentries; i++)
-		if (p->entries[i]->event != NULL)
-			return 1;
-	return 0;
-}
-
 int
 feed_render_atom(const struct feed_conf *c, const struct feed_page *p,
     struct buf *out, struct err *e)
@@ -263,7 +230,7 @@ feed_render_atom(const struct feed_conf *c, const struct feed_page *p,
 	xw_start_ns(&a.w, NULL, "feed", FEED_ATOM_NS);
 	if (p->is_archive)
 		xw_attr(&a.w, "xmlns:fh", FEED_FH_NS);
-	if (atom_has_event(p))
+	if (feed_page_has_event(p))
 		xw_attr(&a.w, "xmlns:pf", FEED_PF_NS);
 	xw_attr(&a.w, "xml:lang", a.lang);
 	atom_head(&a, p);

@@ -58,6 +58,18 @@ const struct record_link *feed_entry_link(const struct record *);
 int	feed_summary(struct buf *b, const struct record *, const char **lang);
 /* The configured name of a set, or NULL. */
 const char *feed_set_label(const struct feed_conf *, const char *spec);
+/*
+ * <ELEM rel= type= href=base_url+path/>, with tmp as scratch; nothing when
+ * path is NULL.  ELEM is "link" in Atom, "atom:link" in RSS.
+ */
+void	feed_write_link(struct xw *, struct buf *tmp, const struct feed_conf *,
+	    const char *elem, const char *rel, const char *type,
+	    const char *path);
+/* WebSub discovery (W3C WebSub 4): <ELEM rel="hub" href=/> per hub. */
+void	feed_write_hubs(struct xw *, const struct feed_conf *,
+	    const char *elem);
+/* 1 when an entry of p is an event (the page declares the pf: prefix). */
+int	feed_page_has_event(const struct feed_page *);
 /* Write <pf:event .../> for an event record (no-op for others). */
 void	feed_write_event(struct xw *, const struct record *);
 

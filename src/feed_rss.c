@@ -39,29 +39,7 @@ static void
 rss_atom_link(struct rss *r, const char *rel, const char *type,
     const char *path)
 {
-	if (path == NULL || feed_url(&r->tmp, r->conf, path) == -1)
-		return;
-	xw_start(&r->w, "atom:link");
-	xw_attr(&r->w, "rel", rel);
-	xw_attr(&r->w, "type", type);
-	xw_attr(&r->w, "href", r->tmp.data);
-	xw_end(&r->w);
-}
-
-/* WebSub discovery (W3C WebSub 4): rel=hub next to rel=self. */
-static void
-rss_hubs(struct rss *r)
-{
-	size_t	 i;
-
-	for (i = 0; i < r->conf->ntargets; i++) {
-		if (r->conf->targets[i].kind != CONF_TARGET_WEBSUB)
-			continue;
-		xw_start(&r->w, "atom:link");
-		xw_attr(&r->w, "rel", "hub");
-		xw_attr(&r->w, "href", r->conf->targets[i].url);
-		xw_end(&r->w);
-	}
+	feed_write_link(&r->w, &r->tmp, r->conf, "atom:link", rel, type, path);
 }
 
 /* "email (Name)", the RSS 2.0 form of a person. */
@@ -108,7 +86,7 @@ rss_head(struct rss *r, const struct feed_page *p)
 	rss_atom_link(r, "current", type, p->current_path);
 	rss_atom_link(r, "prev-archive", type, p->prev_archive);
 	rss_atom_link(r, "next-archive", type, p->next_archive);
-	rss_hubs(r);
+	feed_write_hubs(&r->w, r->conf, "atom:link");
 	if (p->is_archive) {
 		xw_start(&r->w, "fh:archive");
 		xw_end(&r->w);
@@ -185,7 +163,7 @@ feed_render_rss(const struct feed_conf *c, const struct feed_page *p,
 {
 	struct rss	 r;
 	size_t		 i;
-	int		 rc, has_event = 0;
+	int		 rc;
 
 	memset(&r, 0, sizeof(r));
 	r.conf = c;
@@ -195,16 +173,13 @@ feed_render_rss(const struct feed_conf *c, const struct feed_page *p,
 		return err_set(e, "%s: cannot start the XML writer",
 		    p->self_path);
 	}
-	for (i = 0; i < p->nentries; i++)
-		if (p->entries[i]->event != NULL)
-			has_event = 1;
 	xw_start(&r.w, "rss");
 	xw_attr(&r.w, "version", "2.0");
 	xw_attr(&r.w, "xmlns:atom", FEED_ATOM_NS);
 	xw_attr(&r.w, "xmlns:dc", FEED_DC_NS);
 	if (p->is_archive)
 		xw_attr(&r.w, "xmlns:fh", FEED_FH_NS);
-	if (has_event)
+	if (feed_page_has_event(p))
 		xw_attr(&r.w, "xmlns:pf", FEED_PF_NS);
 	xw_start(&r.w, "channel");
 	rss_head(&r, p);

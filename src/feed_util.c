@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "conf.h"
 #include "date.h"
 #include "feed.h"
 #include "feed_int.h"
@@ -189,6 +190,45 @@ feed_set_label(const struct feed_conf *c, const char *spec)
 		    strcmp(c->sets[i].spec, spec) == 0)
 			return c->sets[i].name;
 	return NULL;
+}
+
+void
+feed_write_link(struct xw *w, struct buf *tmp, const struct feed_conf *c,
+    const char *elem, const char *rel, const char *type, const char *path)
+{
+	if (path == NULL || feed_url(tmp, c, path) == -1)
+		return;
+	xw_start(w, elem);
+	xw_attr(w, "rel", rel);
+	xw_attr(w, "type", type);
+	xw_attr(w, "href", tmp->data);
+	xw_end(w);
+}
+
+void
+feed_write_hubs(struct xw *w, const struct feed_conf *c, const char *elem)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->ntargets; i++) {
+		if (c->targets[i].kind != CONF_TARGET_WEBSUB)
+			continue;
+		xw_start(w, elem);
+		xw_attr(w, "rel", "hub");
+		xw_attr(w, "href", c->targets[i].url);
+		xw_end(w);
+	}
+}
+
+int
+feed_page_has_event(const struct feed_page *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nentries; i++)
+		if (p->entries[i]->event != NULL)
+			return 1;
+	return 0;
 }
 
 void

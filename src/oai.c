@@ -246,7 +246,8 @@ write_record(struct resp *r, const struct snap_item *it,
 	write_header(r, it);
 	if (it->rec != NULL) {
 		xw_start(&r->xw, "metadata");
-		if (!r->xw.failed && f->write(&r->xw, &r->conf, it->rec) == -1) {
+		if (!r->xw.failed && oai_format_write(f, &r->xw, &r->conf,
+		    it->rec) == -1) {
 			if (!r->failed)
 				err_set(r->e, "%s: metadata format %s failed",
 				    it->id, f->prefix);

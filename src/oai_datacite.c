@@ -613,15 +613,9 @@ dcite_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	return 0;
 }
 
-static int
-dcite_write(struct xw *xw, const struct oai_conf *oc, const struct record *r)
-{
-	return oai_fmt_run(xw, oc, r, dcite_body);
-}
-
 const struct oai_format oai_format_datacite = {
 	.prefix = "oai_datacite",
 	.schema = DCO_XSD,
 	.ns = DCO_NS,
-	.write = dcite_write,
+	.body = dcite_body,
 };

@@ -295,15 +295,9 @@ dc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	return 0;
 }
 
-static int
-dc_write(struct xw *xw, const struct oai_conf *oc, const struct record *r)
-{
-	return oai_fmt_run(xw, oc, r, dc_body);
-}
-
 const struct oai_format oai_format_dc = {
 	.prefix = "oai_dc",
 	.schema = OAI_DC_XSD,
 	.ns = OAI_DC_NS,
-	.write = dc_write,
+	.body = dc_body,
 };

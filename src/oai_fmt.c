@@ -204,15 +204,15 @@ oai_fmt_root(struct xw *xw, const char *name, const char *const *decls,
 }
 
 int
-oai_fmt_run(struct xw *xw, const struct oai_conf *oc,
-    const struct record *r, oai_fmt_body *body)
+oai_format_write(const struct oai_format *f, struct xw *xw,
+    const struct oai_conf *oc, const struct record *r)
 {
 	struct buf	 tmp, tmp2;
 	int		 rc;
 
 	buf_init(&tmp, OAI_FMT_TMP_MAX);
 	buf_init(&tmp2, OAI_FMT_TMP_MAX);
-	rc = body(xw, oc, r, &tmp, &tmp2);
+	rc = f->body(xw, oc, r, &tmp, &tmp2);
 	buf_release(&tmp);
 	buf_release(&tmp2);
 	if (rc == -1 || xw->failed) {

@@ -62,20 +62,4 @@ void		 oai_fmt_root(struct xw *, const char *name,
 		    const char *const *decls, const char *ns,
 		    const char *schema);
 
-/*
- * A writer's body: writes r's payload with two scratch buffers (empty,
- * capped at OAI_FMT_TMP_MAX); -1 when a buffer's cap is reached.
- */
-typedef int	oai_fmt_body(struct xw *, const struct oai_conf *,
-		    const struct record *, struct buf *tmp, struct buf *tmp2);
-
-/*
- * The oai_format write() of every format: runs body with fresh scratch
- * buffers and frees them.  Returns -1, and marks the writer failed (the
- * payload is unfinished and must not be sent), when body or the writer
- * failed; else 0.
- */
-int		 oai_fmt_run(struct xw *, const struct oai_conf *,
-		    const struct record *, oai_fmt_body *body);
-
 #endif

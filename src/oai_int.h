@@ -111,17 +111,29 @@ int	 oai_identifier(const struct oai_conf *, const char *id,
 const char *oai_local_id(const struct oai_conf *, const char *identifier);
 
 /*
- * A metadata format: one file each, listed in oai_formats[].  write()
- * emits the <metadata> payload of one live record; oc may be NULL (no
- * configuration: the payload says so where it needs a value).
+ * A format's body: writes r's payload with two scratch buffers (empty,
+ * capped at OAI_FMT_TMP_MAX); -1 when a buffer's cap is reached.  oc may be
+ * NULL (no configuration: the payload says so where it needs a value).
  */
+typedef int	oai_fmt_body(struct xw *, const struct oai_conf *oc,
+		    const struct record *r, struct buf *tmp, struct buf *tmp2);
+
+/* A metadata format: one file each, listed in oai_formats[]. */
 struct oai_format {
 	const char	*prefix;	/* "oai_dc" */
 	const char	*schema;	/* official XSD URL */
 	const char	*ns;		/* namespace URI */
-	int		(*write)(struct xw *, const struct oai_conf *oc,
-			    const struct record *);
+	oai_fmt_body	*body;
 };
+
+/*
+ * The <metadata> payload of one live record in format f (oai_fmt.c): runs
+ * f->body with fresh scratch buffers and frees them.  Returns -1, and
+ * marks the writer failed (the payload is unfinished and must not be
+ * sent), when the body or the writer failed; else 0.
+ */
+int	oai_format_write(const struct oai_format *f, struct xw *,
+	    const struct oai_conf *oc, const struct record *r);
 
 extern const struct oai_format	oai_format_dc;
 extern const struct oai_format	oai_format_marc;

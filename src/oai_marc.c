@@ -451,15 +451,9 @@ marc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	return 0;
 }
 
-static int
-marc_write(struct xw *xw, const struct oai_conf *oc, const struct record *r)
-{
-	return oai_fmt_run(xw, oc, r, marc_body);
-}
-
 const struct oai_format oai_format_marc = {
 	.prefix = "marc21",
 	.schema = MARC_XSD,
 	.ns = MARC_NS,
-	.write = marc_write,
+	.body = marc_body,
 };

@@ -247,7 +247,7 @@ render(const struct oai_format *f, const struct record *r, struct buf *out)
 	xw_end(&xw);
 	xw_start(&xw, "metadata");
 	oai_conf_init(&oc, &conf);
-	rc = f->write(&xw, &oc, r);
+	rc = oai_format_write(f, &xw, &oc, r);
 	xw_end(&xw);
 	xw_end(&xw);
 	xw_end(&xw);
@@ -870,7 +870,8 @@ START_TEST(datacite_without_snapshot)
 
 	buf_init(&out, 1 << 20);
 	ck_assert_int_eq(xw_open(&xw, &out, 0, 0), 0);
-	ck_assert_int_eq(oai_format_datacite.write(&xw, NULL, &bare), 0);
+	ck_assert_int_eq(oai_format_write(&oai_format_datacite, &xw, NULL,
+	    &bare), 0);
 	ck_assert_int_eq(xw_close(&xw), 0);
 	d = xmlReadMemory(out.data, (int)out.len, "p.xml", NULL,
 	    XML_PARSE_NONET);
