@@ -369,7 +369,7 @@ static void
 dcite_files(struct xw *xw, const struct record *r)
 {
 	char	 size[32];
-	size_t	 i, j;
+	size_t	 i;
 	int	 open = 0;
 
 	for (i = 0; i < r->nlinks; i++) {
@@ -386,15 +386,7 @@ dcite_files(struct xw *xw, const struct record *r)
 		xw_end(xw);
 	open = 0;
 	for (i = 0; i < r->nlinks; i++) {
-		if (r->links[i].rel != RECORD_LINK_FULLTEXT ||
-		    r->links[i].type == NULL)
-			continue;
-		for (j = 0; j < i; j++)
-			if (r->links[j].rel == RECORD_LINK_FULLTEXT &&
-			    r->links[j].type != NULL &&
-			    strcmp(r->links[j].type, r->links[i].type) == 0)
-				break;
-		if (j < i)
+		if (!oai_fmt_new_format(r, i))
 			continue;
 		if (!open++)
 			xw_start(xw, "formats");

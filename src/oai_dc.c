@@ -187,20 +187,11 @@ dc_relations(struct xw *xw, const struct record *r, struct buf *tmp)
 static void
 dc_formats(struct xw *xw, const struct record *r)
 {
-	size_t	 i, j;
+	size_t	 i;
 
-	for (i = 0; i < r->nlinks; i++) {
-		if (r->links[i].rel != RECORD_LINK_FULLTEXT ||
-		    r->links[i].type == NULL)
-			continue;
-		for (j = 0; j < i; j++)
-			if (r->links[j].rel == RECORD_LINK_FULLTEXT &&
-			    r->links[j].type != NULL &&
-			    strcmp(r->links[j].type, r->links[i].type) == 0)
-				break;
-		if (j == i)
+	for (i = 0; i < r->nlinks; i++)
+		if (oai_fmt_new_format(r, i))
 			xw_elem(xw, "dc:format", r->links[i].type);
-	}
 }
 
 /* Where and when an event took place. */

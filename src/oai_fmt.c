@@ -181,6 +181,22 @@ oai_fmt_year(const struct date *d)
 }
 
 int
+oai_fmt_new_format(const struct record *r, size_t i)
+{
+	const struct record_link	*l = &r->links[i];
+	size_t				 j;
+
+	if (l->rel != RECORD_LINK_FULLTEXT || l->type == NULL)
+		return 0;
+	for (j = 0; j < i; j++)
+		if (r->links[j].rel == RECORD_LINK_FULLTEXT &&
+		    r->links[j].type != NULL &&
+		    strcmp(r->links[j].type, l->type) == 0)
+			return 0;
+	return 1;
+}
+
+int
 oai_fmt_same_lang(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)

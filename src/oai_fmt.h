@@ -47,6 +47,12 @@ const char	*oai_fmt_type_label(enum record_type);
 /* Calendar year of d (UTC). */
 int		 oai_fmt_year(const struct date *d);
 
+/*
+ * 1 when r->links[i] is a full text with a media type that no earlier full
+ * text of r has: iterating i so lists each format once, in link order.
+ */
+int		 oai_fmt_new_format(const struct record *r, size_t i);
+
 /* 1 when the two language tags are equal, ignoring case; NULL == NULL. */
 int		 oai_fmt_same_lang(const char *a, const char *b);
 

@@ -924,6 +924,32 @@ START_TEST(lang_codes)
 }
 END_TEST
 
+/* Each full-text media type once, at its first link; other links never. */
+START_TEST(new_format)
+{
+	struct record_link	 l[] = {
+		{ RECORD_LINK_FULLTEXT, "https://x.org/a.pdf", "application/pdf",
+		    -1, NULL, NULL },
+		{ RECORD_LINK_LANDING, "https://x.org/", "text/html", -1, NULL,
+		    NULL },
+		{ RECORD_LINK_FULLTEXT, "https://x.org/b.pdf", "application/pdf",
+		    -1, NULL, NULL },
+		{ RECORD_LINK_FULLTEXT, "https://x.org/c", NULL, -1, NULL, NULL },
+		{ RECORD_LINK_FULLTEXT, "https://x.org/a.html", "text/html", -1,
+		    NULL, NULL },
+	};
+	static const int	 want[] = { 1, 0, 0, 0, 1 };
+	struct record		 r;
+	size_t			 i;
+
+	memset(&r, 0, sizeof(r));
+	r.links = l;
+	r.nlinks = NELEM(l);
+	for (i = 0; i < r.nlinks; i++)
+		ck_assert_int_eq(oai_fmt_new_format(&r, i), want[i]);
+}
+END_TEST
+
 START_TEST(format_table)
 {
 	ck_assert_str_eq(oai_format_dc.prefix, "oai_dc");
@@ -957,6 +983,7 @@ oai_formats_suite(void)
 	tcase_add_test(tc, datacite_without_snapshot);
 	tcase_add_loop_test(tc, output_cap_fails, 0, NELEM(formats));
 	tcase_add_loop_test(tc, lang_codes, 0, NELEM(langs));
+	tcase_add_test(tc, new_format);
 	tcase_add_test(tc, format_table);
 	suite_add_tcase(s, tc);
 	return s;
