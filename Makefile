@@ -55,7 +55,7 @@ $(B)/libpubfeed.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj
-	$(CC) $(CFLAGS) $(PF_CFLAGS) -MMD -c -o $@ $<
+	$(CC) $(CFLAGS) $(PF_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The record schema is compiled into the binary so a daemon never depends on
 # finding schemas/ at run time.
