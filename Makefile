@@ -145,15 +145,20 @@ bench: pubfeed
 
 # make install PREFIX=/usr DESTDIR=...: the binary, schemas/, the example
 # configuration rewritten for an installed system (records in
-# /srv/pubfeed/records, state in systemd's StateDirectory /var/lib/pubfeed;
-# an existing pubfeed.conf is never overwritten), the man pages and the
-# systemd units (their paths follow BINDIR and SYSCONFDIR).
+# INSTALL_RECORDS, state in INSTALL_STATE, systemd's StateDirectory; an
+# existing pubfeed.conf is never overwritten), both of those directories
+# (empty, so the installed daemon starts as it is), the man pages and the
+# systemd units (their paths follow BINDIR, SYSCONFDIR and the two
+# directories).  Under DynamicUser= systemd moves the state directory to
+# /var/lib/private/pubfeed on the first start and leaves a symlink.
 INSTALL_RECORDS ?= /srv/pubfeed/records
 INSTALL_STATE	?= /var/lib/pubfeed
 install: pubfeed
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/schemas \
 	    $(DESTDIR)$(SYSCONFDIR)/pubfeed $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -d -m 755 $(DESTDIR)$(INSTALL_RECORDS)
+	install -d -m 700 $(DESTDIR)$(INSTALL_STATE)
 	install -m 755 pubfeed $(DESTDIR)$(BINDIR)/pubfeed
 	install -m 644 schemas/* $(DESTDIR)$(DATADIR)/schemas/
 	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/pubfeed/pubfeed.conf ]; then \
@@ -169,7 +174,8 @@ install: pubfeed
 	install -m 644 man/pubfeed.8 $(DESTDIR)$(MANDIR)/man8/
 	for u in systemd/pubfeed.service systemd/pubfeed.socket; do \
 	    sed -e 's|/usr/bin/pubfeed|$(BINDIR)/pubfeed|g' \
-	        -e 's|/etc/pubfeed/|$(SYSCONFDIR)/pubfeed/|g' $$u \
+	        -e 's|/etc/pubfeed/|$(SYSCONFDIR)/pubfeed/|g' \
+	        -e 's|/srv/pubfeed/records|$(INSTALL_RECORDS)|g' $$u \
 	        >$(DESTDIR)$(UNITDIR)/$${u#systemd/} && \
 	    chmod 644 $(DESTDIR)$(UNITDIR)/$${u#systemd/} || exit 1; \
 	done

@@ -3,10 +3,15 @@
  *
  * Library-like modules never log; they fill a struct err and return -1 (or
  * NULL).  A parser that reports every problem it finds calls err_at() once
- * per problem: msg keeps the first message (what a caller usually shows),
- * while all keeps every message, one per line, so "pubfeed check" can print
- * them all.  Messages about user data use the compiler format
- * "path:line:col: message" (col omitted when 0, line too when 0).
+ * per problem: msg keeps the first message (what a caller usually shows,
+ * cut to ERR_MSG_MAX - 1 bytes), while all keeps every message in full, one
+ * per line, so "pubfeed check" can print them all; err_merge() moves the
+ * messages of one record into another (a file's into a scan's) without
+ * losing or miscounting any.  There is no cap: count says how many messages
+ * were recorded, and nlost how many of them all could not hold because
+ * memory ran out (printers say so).  Messages about user data use the
+ * compiler format "path:line:col: message" (col omitted when 0, line too
+ * when 0).
  */
 #ifndef PUBFEED_ERR_H
 #define PUBFEED_ERR_H
@@ -14,13 +19,14 @@
 #include <stddef.h>
 
 #define ERR_MSG_MAX	512
-#define ERR_ALL_MAX	(256 * 1024)	/* cap on the accumulated messages */
 
 struct err {
 	char	 msg[ERR_MSG_MAX];	/* first message, "" when none */
-	char	*all;			/* every message, '\n'-separated */
+	char	*all;			/* every message, '\n'-terminated */
 	size_t	 alllen;
+	size_t	 allcap;
 	int	 count;			/* number of messages recorded */
+	int	 nlost;			/* of those, not in all (no memory) */
 };
 
 /* Zero the record; err_release() frees what err_at() accumulated. */
@@ -35,5 +41,11 @@ int	err_set(struct err *, const char *, ...)
 /* Record "path:line:col: message".  Always returns -1. */
 int	err_at(struct err *, const char *path, int line, int col,
 	    const char *, ...) __attribute__((format(printf, 5, 6)));
+/*
+ * Append every message of src to dst, in order, each counted once (src's
+ * lost ones too); src is left untouched.  dst may be NULL.  Always returns
+ * -1, like err_set().
+ */
+int	err_merge(struct err *dst, const struct err *src);
 
 #endif

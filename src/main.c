@@ -172,6 +172,9 @@ log_problems(const struct err *e)
 		log_lines(LOG_LEVEL_WARN, e->all);
 	else
 		log_warnx("%s", e->msg);
+	if (e->nlost > 0)
+		log_warnx("%d more problems not shown: out of memory",
+		    e->nlost);
 }
 
 /*
@@ -566,6 +569,19 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	return 0;
 }
 
+/* Every message of e on stderr, and how many did not fit in memory. */
+static void
+print_problems(const struct err *e)
+{
+	if (e->all != NULL)
+		fputs(e->all, stderr);
+	else if (e->count > 0)
+		fprintf(stderr, "%s\n", e->msg);
+	if (e->nlost > 0)
+		fprintf(stderr, "pubfeed: %d message%s not shown: out of memory\n",
+		    e->nlost, e->nlost == 1 ? "" : "s");
+}
+
 static int
 cmd_check(struct pubfeed *pf, char *const *args)
 {
@@ -576,7 +592,7 @@ cmd_check(struct pubfeed *pf, char *const *args)
 
 	err_init(&e);
 	if ((pf->conf = load_conf(pf, &e)) == NULL) {
-		fputs(e.all ? e.all : e.msg, stderr);
+		print_problems(&e);
 		fprintf(stderr, "%s: %d error%s in the configuration\n",
 		    pf->conf_path, e.count, e.count == 1 ? "" : "s");
 		goto out;
@@ -588,14 +604,14 @@ cmd_check(struct pubfeed *pf, char *const *args)
 	}
 	if ((st = store_new(pf->conf, STORE_READONLY, &e)) == NULL ||
 	    store_scan(st, &e) == -1) {
-		fprintf(stderr, "%s\n", e.msg);
+		print_problems(&e);
 		store_free(st);
 		goto out;
 	}
 	n = store_check_ids(st, &e);
 	store_free(st);
 	if (e.count > 0) {
-		fputs(e.all ? e.all : e.msg, stderr);
+		print_problems(&e);
 		fprintf(stderr, "%d problem%s; %zu valid records in %s\n",
 		    e.count, e.count == 1 ? "" : "s", n,
 		    pf->conf->records_dir);

@@ -341,10 +341,10 @@ store_apply(struct store *st, struct store_load *ld, struct err *e)
 	return;
 bad:
 	f->is_invalid = 1;
-	if (ld->fe.all != NULL)
-		err_set(e, "%.*s", (int)ld->fe.alllen - 1, ld->fe.all);
+	if (ld->fe.count > 0)
+		err_merge(e, &ld->fe);
 	else
-		err_set(e, "%s", ld->fe.msg);
+		err_set(e, "%s: cannot be read", f->path);
 	if (f->rec != NULL)
 		err_set(e, "%s: keeping the last good version on line",
 		    f->path);

@@ -18,6 +18,44 @@ passed=0
 failed=0
 broken=""
 
+# Every suite runs with a private, empty $TMPDIR, and every process it starts
+# carries PUBFEED_TEST_RUN in its environment: whatever is left in that
+# directory, or still running with that mark, after a suite is a leak of
+# that suite (counted as a failure, then removed or killed so the next suite
+# starts clean).  Private, so parallel runs on one machine never count each
+# other's files.
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/pubfeed-run.XXXXXX") || exit 1
+export TMPDIR="$run_tmp" PUBFEED_TEST_RUN="$run_tmp"
+trap 'rm -rf "$run_tmp"' EXIT
+trap 'exit 130' INT TERM HUP
+
+leftover_procs() {	# pids of live processes carrying this run's mark
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		[ "$pid" != $$ ] || continue
+		{ tr '\0' '\n' <"$p/environ"; } 2>/dev/null |
+		    grep -qxF "PUBFEED_TEST_RUN=$run_tmp" && echo "$pid"
+	done
+}
+
+leaks() {	# suite: count what the suite left behind as one failure
+	left=$(ls -A "$run_tmp")
+	procs=$(leftover_procs)
+	[ -z "$left" ] && [ -z "$procs" ] && return 0
+	if [ -n "$left" ]; then
+		echo "LEAK: $1 left $(echo "$left" | wc -l) entries in \$TMPDIR:" \
+		    $(echo "$left" | head -10)
+		chmod -R u+rwx "$run_tmp" 2>/dev/null
+		find "$run_tmp" -mindepth 1 -delete
+	fi
+	for pid in $procs; do
+		echo "LEAK: $1 left process $pid running:" \
+		    "$(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null | cut -c1-200)"
+		kill -KILL "$pid" 2>/dev/null
+	done
+	add "$1 (leaks)" 0 1
+}
+
 add() {	# suite passed failed
 	passed=$((passed + $2))
 	failed=$((failed + $3))
@@ -48,6 +86,7 @@ for s in $SUITES; do
 			add "$n" $((total - fl - er)) $bad
 			[ $bad -eq 0 ] || grep -E ':[EF]:' "$log/$n.log" | head -20
 			grep -E '^SKIP' "$log/$n.log" | sort -u
+			leaks "$n"
 		done
 		;;
 	e2e)
@@ -69,6 +108,7 @@ for s in $SUITES; do
 			add "$n" "$p" "$f"
 			[ "$f" -eq 0 ] || grep -E '^(FAIL|ERROR)|Error|assert' "$log/$n.log" | head -30
 			grep -E '^SKIP' "$log/$n.log" | sort -u
+			leaks "$n"
 		done
 		;;
 	esac

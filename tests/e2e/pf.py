@@ -4,7 +4,15 @@ python3-lxml / python3-feedparser only (run with /usr/bin/python3).
 
 Each test file registers functions with @test and calls run(); the last line
 printed is "RESULT: N passed, M failed", which tests/run.sh adds up.
+
+Nothing outlives a test file: every temporary directory comes from mkdtemp()
+below and every child process from spawn() (Daemon uses both); at exit --
+normal, an exception, SIGTERM, SIGINT or SIGHUP -- cleanup() kills the
+process group of each child still running and removes each directory, even
+one a test left unreadable.  Use these, never tempfile.mkdtemp() or a bare
+subprocess.Popen() for anything that may outlive a test.
 """
+import atexit
 import gzip
 import http.client
 import os
@@ -27,6 +35,77 @@ HAVE_STANDARDS = os.path.isdir(STANDARDS)
 
 _tests = []
 _skips = []
+_tmpdirs = []
+_procs = []
+
+
+def mkdtemp(prefix="pubfeed-e2e-"):
+    """A fresh directory under $TMPDIR, removed by cleanup()."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    _tmpdirs.append(d)
+    return d
+
+
+def spawn(argv, **kw):
+    """subprocess.Popen in a process group of its own, killed by cleanup()."""
+    kw.setdefault("start_new_session", True)
+    p = subprocess.Popen(argv, **kw)
+    _procs.append(p)
+    return p
+
+
+def _rmtree(d):
+    def fix(func, path, _exc):
+        # a test may have left a directory chmod 000: make it removable
+        for q in (os.path.dirname(path), path):
+            try:
+                os.chmod(q, 0o700)
+            except OSError:
+                pass
+        try:
+            func(path)
+        except FileNotFoundError:
+            pass
+        except IsADirectoryError:
+            shutil.rmtree(path, ignore_errors=True)
+    if os.path.lexists(d):
+        shutil.rmtree(d, onerror=fix)
+
+
+def cleanup():
+    """Stop every child still running, then remove every temporary dir."""
+    for d in list(Daemon.running):
+        try:
+            d.stop(timeout=5)
+        except Exception:
+            pass
+    Daemon.running = []
+    while _procs:
+        p = _procs.pop()
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                p.kill()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+    while _tmpdirs:
+        d = _tmpdirs.pop()
+        try:
+            _rmtree(d)
+        except OSError as ex:
+            print("cleanup: cannot remove %s: %s" % (d, ex), flush=True)
+
+
+def _on_signal(sig, _frame):
+    sys.exit(128 + sig)     # atexit runs cleanup()
+
+
+atexit.register(cleanup)
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(_sig, _on_signal)
 
 
 def test(fn):
@@ -58,6 +137,7 @@ def run():
             passed += 1
             print("ok   %s (%.2fs)" % (fn.__name__, time.monotonic() - t0), flush=True)
     Daemon.stop_all()
+    cleanup()
     print("RESULT: %d passed, %d failed" % (passed, failed), flush=True)
     sys.exit(1 if failed else 0)
 
@@ -98,7 +178,7 @@ class Daemon:
 
     def __init__(self, records=None, entries=10, page=5, extra="", copy=True,
                  state=None, port=None, args=()):
-        self.dir = tempfile.mkdtemp(prefix="pubfeed-e2e-")
+        self.dir = mkdtemp()
         if records is None:
             records = SAMPLES
         if copy:
@@ -133,10 +213,11 @@ class Daemon:
         e.pop("NOTIFY_SOCKET", None)
         if env:
             e.update(env)
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             [PUBFEED, "serve", "-c", self.conf, "--listen",
              "127.0.0.1:%d" % self.port] + self.args,
             stdout=logf, stderr=logf, env=e)
+        logf.close()
         Daemon.running.append(self)
         if wait:
             self.wait_ready()

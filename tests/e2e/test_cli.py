@@ -153,6 +153,63 @@ def check_reports_every_bad_record():
     shutil.rmtree(d.dir)
 
 
+def bad_links_record(name, n):
+    """A record with n bad link hrefs: n messages from one file."""
+    links = "".join('  <link rel="landing" href="not a url %d, with a long '
+                    'description to make the message line long"/>\n' % i
+                    for i in range(n))
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<record xmlns="https://pubfeed.org/ns/record/1" id="%s" '
+            'type="report" xml:lang="en">\n'
+            '  <title>Many errors</title>\n'
+            '  <issued>2019-05-16</issued>\n'
+            '  <language>en</language>\n%s</record>\n' % (name, links))
+
+
+@test
+def check_prints_every_message_of_a_file():
+    # 12 messages of one file once printed as 5 lines (cut at 512 bytes
+    # mid-line) and counted as "1 problem"
+    d = Daemon()
+    path = os.path.join(d.records, "reports", "many.xml")
+    with open(path, "w") as f:
+        f.write(bad_links_record("many", 12))
+    rc, out, err = pubfeed("check", "-c", d.conf)
+    assert rc == 1 and out == "", (rc, out, err)
+    lines = err.splitlines()
+    for i in range(12):
+        want = ("%s:%d: href is not an absolute http(s) URL: 'not a url %d, "
+                "with a long description to make the message line long'"
+                % (path, 6 + i, i))
+        assert want in lines, (want, err)
+    assert len(lines) == 13, err
+    assert lines[-1] == "12 problems; 34 valid records in %s" % d.records, err
+
+
+@test
+def check_prints_every_message_past_256k():
+    # the accumulated list was silently capped at 256 KB
+    d = Daemon()
+    per, files = 1500, 4
+    paths = []
+    for k in range(files):
+        p = os.path.join(d.records, "reports", "many-%d.xml" % k)
+        with open(p, "w") as f:
+            f.write(bad_links_record("many-%d" % k, per))
+        paths.append(p)
+    rc, out, err = pubfeed("check", "-c", d.conf)
+    assert rc == 1 and out == "", (rc, out, err[-500:])
+    assert len(err) > 3 * 256 * 1024, len(err)
+    lines = err.splitlines()
+    for p in paths:
+        got = [l for l in lines if l.startswith(p + ":")]
+        assert len(got) == per, (p, len(got))
+        assert got[-1].startswith("%s:%d: href " % (p, 5 + per)), got[-1]
+    assert len(lines) == files * per + 1, len(lines)
+    assert lines[-1] == "%d problems; 34 valid records in %s" % (
+        files * per, d.records), lines[-1]
+
+
 @test
 def serve_with_bad_config_starts_nothing():
     port = free_port()

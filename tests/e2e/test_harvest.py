@@ -20,7 +20,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -287,7 +286,7 @@ def big():
     (seeded, as if replicated) state; started together to halve the wait."""
     if "big" in _g:
         return _g["big"]
-    src = tempfile.mkdtemp(prefix="pubfeed-e2e-gen-")
+    src = pf.mkdtemp(prefix="pubfeed-e2e-gen-")
     _g["gen"] = src
     subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "gen_records.py"),
                     src, str(BIG)], check=True, stdout=subprocess.DEVNULL)

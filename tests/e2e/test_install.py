@@ -4,9 +4,9 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 
-from pf import Daemon, ROOT, SAMPLES, run, skip, test
+import pf
+from pf import Daemon, ROOT, SAMPLES, mkdtemp, run, skip, test
 
 _dest = []
 
@@ -19,9 +19,9 @@ def clean_env():
     return env
 
 
-def install(dest):
+def install(dest, *args):
     p = subprocess.run(["make", "--no-print-directory", "-s", "install",
-                        "PREFIX=/usr", "DESTDIR=" + dest],
+                        "PREFIX=/usr", "DESTDIR=" + dest] + list(args),
                        cwd=ROOT, capture_output=True, text=True, env=clean_env())
     assert p.returncode == 0, p.stdout + p.stderr
     return p.stdout
@@ -29,7 +29,7 @@ def install(dest):
 
 def destdir():
     if not _dest:
-        d = tempfile.mkdtemp(prefix="pubfeed-install-")
+        d = mkdtemp(prefix="pubfeed-install-")
         install(d)
         _dest.append(d)
     return _dest[0]
@@ -57,7 +57,7 @@ def installs_every_file():
 
 @test
 def keeps_an_existing_configuration():
-    d = tempfile.mkdtemp(prefix="pubfeed-install-")
+    d = mkdtemp(prefix="pubfeed-install-")
     install(d)
     conf = os.path.join(d, "etc/pubfeed/pubfeed.conf")
     with open(conf, "a") as f:
@@ -66,7 +66,6 @@ def keeps_an_existing_configuration():
     with open(conf) as f:
         assert f.read().endswith("# local change\n")
     assert "keeping" in out
-    shutil.rmtree(d)
 
 
 @test
@@ -80,7 +79,7 @@ def installed_binary_runs_the_installed_configuration():
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     # the same file with only records/state moved into a scratch root
-    work = tempfile.mkdtemp(prefix="pubfeed-installed-")
+    work = mkdtemp(prefix="pubfeed-installed-")
     shutil.copytree(SAMPLES, os.path.join(work, "records"))
     with open(conf) as f:
         text = f.read()
@@ -95,7 +94,6 @@ def installed_binary_runs_the_installed_configuration():
     assert "34 records ok" in p.stdout, p.stdout
     dm = Daemon(records=os.path.join(work, "records"), copy=False)
     dm.conf = local
-    import pf
     old = pf.PUBFEED
     pf.PUBFEED = pubfeed
     try:
@@ -107,7 +105,81 @@ def installed_binary_runs_the_installed_configuration():
     assert st == 200 and ("<title>%s</title>" % title).encode() in body, body[:500]
     assert dm.stop() == 0
     assert os.path.isfile(os.path.join(work, "state", "records.state"))
-    shutil.rmtree(work)
+
+
+def directive(text, name):
+    m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
+    assert m, name
+    return m.group(1)
+
+
+def start_installed(d, conf_text):
+    """The installed binary on the installed configuration, untouched but
+    for its two directories moved under DESTDIR (and a free port)."""
+    text = conf_text
+    for name in ("records", "state"):
+        path = directive(text, name)
+        text = re.sub(r"^%s \S+$" % name, "%s %s%s" % (name, d, path), text,
+                      flags=re.M)
+    local = os.path.join(d, "etc/pubfeed/pubfeed-destdir.conf")
+    with open(local, "w") as f:
+        f.write(text)
+    return local
+
+
+@test
+def installs_the_directories_the_configuration_names():
+    # make install created no records directory: the installed daemon
+    # exited 1
+    d = destdir()
+    with open(os.path.join(d, "etc/pubfeed/pubfeed.conf")) as f:
+        text = f.read()
+    records, state = directive(text, "records"), directive(text, "state")
+    assert os.path.isdir(d + records), records
+    assert os.stat(d + records).st_mode & 0o777 == 0o755
+    assert os.listdir(d + records) == []
+    assert os.path.isdir(d + state), state
+    assert os.stat(d + state).st_mode & 0o777 == 0o700
+    # the unit's comment and StateDirectory= name the same directories
+    with open(os.path.join(d, "usr/lib/systemd/system/pubfeed.service")) as f:
+        unit = f.read()
+    comments = "\n".join(l for l in unit.splitlines() if l.startswith("#"))
+    assert records in comments, comments
+    assert state in comments, comments
+    assert "StateDirectory=" + os.path.basename(state) + "\n" in unit
+    assert state == "/var/lib/" + os.path.basename(state)
+    assert "/var/lib/pubfeed/records" not in unit
+    pubfeed = os.path.join(d, "usr/bin/pubfeed")
+    local = start_installed(d, text)
+    p = subprocess.run([pubfeed, "check", "-c", local], capture_output=True,
+                       text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "0 records ok in %s%s" % (d, records) in p.stdout, p.stdout
+    # and serve starts, answers and stops cleanly
+    dm = Daemon(records=d + records, copy=False, state=d + state)
+    dm.conf = local
+    old = pf.PUBFEED
+    pf.PUBFEED = pubfeed
+    try:
+        dm.start()
+    finally:
+        pf.PUBFEED = old
+    st, _, body = dm.get("/healthz")
+    assert st == 200, (st, body)
+    assert dm.stop() == 0, dm.logtext()
+
+
+@test
+def install_directories_follow_the_variables():
+    d = mkdtemp(prefix="pubfeed-install-")
+    install(d, "INSTALL_RECORDS=/data/pf/records")
+    with open(os.path.join(d, "etc/pubfeed/pubfeed.conf")) as f:
+        text = f.read()
+    assert directive(text, "records") == "/data/pf/records"
+    assert os.path.isdir(os.path.join(d, "data/pf/records"))
+    with open(os.path.join(d, "usr/lib/systemd/system/pubfeed.service")) as f:
+        unit = f.read()
+    assert "/data/pf/records" in unit and "/srv/pubfeed" not in unit
 
 
 @test

@@ -345,8 +345,8 @@ def test_changes_under_load():
     threads = [threading.Thread(target=hammer, args=(paths[i:] + paths[:i],)) for i in range(4)]
     wrk = None
     if shutil.which("wrk"):
-        wrk = subprocess.Popen(["wrk", "-t2", "-c16", "-d8s", d.base + "/feed.atom"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        wrk = pf.spawn(["wrk", "-t2", "-c16", "-d8s", d.base + "/feed.atom"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     else:
         skip("wrk not installed: load from Python threads only")
     for t in threads:

@@ -7,11 +7,10 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 
-from pf import (Daemon, PUBFEED, SAMPLES, free_port, run, skip, test,
-                validate_oai)
+from pf import (Daemon, PUBFEED, SAMPLES, free_port, mkdtemp, run, skip,
+                spawn, test, validate_oai)
 
 NRECORDS = 34           # config/records
 
@@ -27,7 +26,7 @@ class NotifySocket:
     """A stand-in for systemd's notification socket (AF_UNIX datagrams)."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="pubfeed-notify-")
+        self.dir = mkdtemp(prefix="pubfeed-notify-")
         self.path = os.path.join(self.dir, "notify")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
@@ -214,9 +213,9 @@ def socket_activation():
     env = dict(os.environ)
     env.pop("NOTIFY_SOCKET", None)
     env.pop("JOURNAL_STREAM", None)
-    p = subprocess.Popen(["systemd-socket-activate", "-l", "127.0.0.1:%d" % port,
-                          PUBFEED, "serve", "-c", d.conf],
-                         stdout=logf, stderr=logf, env=env)
+    p = spawn(["systemd-socket-activate", "-l", "127.0.0.1:%d" % port,
+               PUBFEED, "serve", "-c", d.conf],
+              stdout=logf, stderr=logf, env=env)
     try:
         d.port = port
         # the socket exists before pubfeed starts: the first request waits
@@ -373,9 +372,9 @@ def metrics_local_only_healthz_open():
     for local_only, want in (("yes", 403), ("no", 200)):
         d = Daemon(extra="metrics-local-only " + local_only)
         # on every address: the harness's --listen binds loopback only
-        d.proc = subprocess.Popen([PUBFEED, "serve", "-c", d.conf, "--listen",
-                                   "0.0.0.0:%d" % d.port],
-                                  stdout=open(d.log, "ab"), stderr=subprocess.STDOUT)
+        d.proc = spawn([PUBFEED, "serve", "-c", d.conf, "--listen",
+                        "0.0.0.0:%d" % d.port],
+                       stdout=open(d.log, "ab"), stderr=subprocess.STDOUT)
         Daemon.running.append(d)
         d.wait_ready()
 
