@@ -9,14 +9,24 @@ SUITES=${PUBFEED_SUITES:-unit e2e}
 PY=/usr/bin/python3
 export PUBFEED B
 export PUBFEED_STANDARDS=${PUBFEED_STANDARDS:-$(cd .. && pwd)/shared/standards}
-if [ ! -d "$PUBFEED_STANDARDS" ]; then
-	echo "NOTE: $PUBFEED_STANDARDS not found: schema validations are SKIPPED (set PUBFEED_STANDARDS)"
-fi
+export PUBFEED_TOOLS=${PUBFEED_TOOLS:-$(cd .. && pwd)/shared/tools}
 log=$B/test-logs
 mkdir -p "$log"
 passed=0
 failed=0
 broken=""
+# The judges in ../shared are optional in a user's own clone (skipped with a
+# visible note) but required under CI, where a skip would hide a regression.
+for kit in "$PUBFEED_STANDARDS" "$PUBFEED_TOOLS"; do
+	[ -d "$kit" ] && continue
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL: $kit not found, and CI=true requires it"
+		failed=$((failed + 1))
+		broken="$broken kits"
+	else
+		echo "NOTE: $kit not found: checks that need it are SKIPPED (set PUBFEED_STANDARDS / PUBFEED_TOOLS)"
+	fi
+done
 
 # Every suite runs with a private, empty $TMPDIR, and every process it starts
 # carries PUBFEED_TEST_RUN in its environment: whatever is left in that
