@@ -705,8 +705,9 @@ reap_one(struct notify *n, struct xfer *x, CURLcode res)
 		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 		v = notify_judge(it->t.kind, x->phase, status, x->resp.data,
 		    x->resp.len, &e);
-		if (v != NOTIFY_FAIL && x->is_truncated &&
-		    it->t.kind == CONF_TARGET_XMLRPC) {
+		if (x->is_truncated && it->t.kind == CONF_TARGET_XMLRPC &&
+		    status >= 200 && status <= 299) {
+			err_clear(&e);
 			err_set(&e, "xml-rpc answer larger than %d bytes",
 			    NOTIFY_RESP_MAX);
 			v = NOTIFY_FAIL;
