@@ -26,8 +26,14 @@
 #include "state.h"
 #include "banned.h"
 
-#define MAX_INFLIGHT		32	/* transfers at once */
+/*
+ * Transfers at once.  The per-target limit is what keeps targets apart;
+ * the total only bounds descriptors, so it is set well above what a
+ * configuration's targets can hold: hung targets must not use it up.
+ */
+#define MAX_INFLIGHT		256
 #define MAX_PER_TARGET		4	/* one slow target can't hog */
+#define MAX_PER_DOWN_TARGET	1	/* a failing one gets one probe */
 #define IDLE_WAKE_MS		1000
 #define STATUS_SAVE_MS		1000
 #define USER_AGENT		"pubfeed/" PUBFEED_VERSION
@@ -661,8 +667,9 @@ start_due(struct notify *n)
 			continue;
 		}
 		st = notify_stats_find(&n->st, &it->t);
-		if (n->nflight >= MAX_INFLIGHT ||
-		    (st != NULL && st->inflight >= MAX_PER_TARGET))
+		if (n->nflight >= MAX_INFLIGHT || (st != NULL &&
+		    st->inflight >= (n->report == NULL && st->health.is_down ?
+		    MAX_PER_DOWN_TARGET : MAX_PER_TARGET)))
 			continue;
 		err_clear(&e);
 		if (xfer_start(n, it, 0, &e) == 0)
@@ -748,14 +755,15 @@ unlink_xfer(struct notify *n, struct xfer *x)
 		}
 }
 
-static void
+/* Judge every finished transfer; how many there were. */
+static int
 reap(struct notify *n)
 {
 	CURLMsg		*msg;
 	struct xfer	*x;
 	CURLcode	 res;
 	char		*priv;
-	int		 left;
+	int		 left, k = 0;
 
 	while ((msg = curl_multi_info_read(n->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
@@ -768,7 +776,9 @@ reap(struct notify *n)
 		unlink_xfer(n, x);
 		reap_one(n, x, res);
 		xfer_free(n, x);
+		k++;
 	}
+	return k;
 }
 
 /* Abort every transfer; its item stays pending.  Thread stopped. */
@@ -802,14 +812,19 @@ any_due(struct notify *n)
 	return 0;
 }
 
-/* One turn of the engine: start, drive, reap, save; then wait <= ms. */
+/*
+ * One turn of the engine: start, drive, reap, save; then wait <= ms.  A
+ * reaped transfer freed a slot that an item already due may take: no
+ * wait then.
+ */
 static void
 turn(struct notify *n, int wait)
 {
 	int	 still;
 
 	curl_multi_perform(n->multi, &still);
-	reap(n);
+	if (reap(n) > 0)
+		wait = 0;
 	notify_save(n, 0);
 	curl_multi_poll(n->multi, NULL, 0, wait, NULL);
 }

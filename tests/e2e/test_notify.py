@@ -670,6 +670,12 @@ class Flood:
             def log_message(self, *a):
                 pass
 
+            def handle(self):
+                try:
+                    super().handle()
+                except OSError:     # the daemon hung up, as it should
+                    pass
+
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(n)
@@ -750,6 +756,82 @@ def hundred_megabyte_answers_are_cut():
     finally:
         hub.close()
         rpc.close()
+
+
+@test
+def nine_hanging_targets_do_not_starve_a_healthy_hub():
+    hub = Hub()
+    slow = [Peer() for _ in range(9)]
+    for p in slow:
+        p.set_mode("hang")
+    try:
+        # the hub comes last: its items are the last in the outbox
+        d = prepared("".join("ping-get %s/slow?feed={feed}\n" % p.url for p in slow) +
+                     "websub-hub %s\n" % hub.url,
+                     "notify-timeout 30\nnotify-backoff-max 1\n")
+        want = topics_for(d, record_sets(d))
+        change(d, "starve")
+        # served while every hanging target still holds its requests
+        # (a Peer hangs for 10 s at most): nobody waited for them
+        d.wait_for(lambda: set(hub.ok(Hub.topic)) == want, timeout=8,
+                   what="the hub served despite nine hanging targets")
+        for p in slow:
+            with p.lock:
+                assert p.reqs and all(r["status"] is None for r in p.reqs), p.reqs
+        assert d.stop() == 0
+    finally:
+        hub.close()
+        for p in slow:
+            p.close()
+
+
+@test
+def huge_response_headers_are_cut():
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def handle(self):
+            try:
+                super().handle()
+            except OSError:     # the daemon hung up, as it should
+                pass
+
+        def do_GET(self):
+            try:
+                self.send_response(200)
+                for i in range(200):    # 200 KiB of headers
+                    self.send_header("X-Pad-%d" % i, "p" * 1024)
+                self.send_header("Content-Length", "3")
+                self.end_headers()
+                self.wfile.write(b"ok\n")
+            except OSError:
+                pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = "http://127.0.0.1:%d/h?feed={feed}" % srv.server_address[1]
+    try:
+        d = Daemon()
+        d.start()
+        d.stop()
+        d.write_conf("notify-timeout 5\nnotify-max-attempts 1\nping-get %s\n" % url)
+        d.start(env=JOURNAL)
+        want = topics_for(d, record_sets(d))
+        change(d, "headers")
+        d.wait_for(lambda: metrics(d)[("pubfeed_notify_dropped_total", "ping-get", url)]
+                   == len(want), timeout=20, what="every item given up")
+        assert metrics(d)[("pubfeed_notify_sent_total", "ping-get", url)] == 0
+        d.stop()
+        warn = notify_lines(d, 4, "is failing")
+        assert len(warn) == 1, warn
+        assert "response headers larger than 65536 bytes" in warn[0], warn
+    finally:
+        srv.shutdown()
+        srv.server_close()
 
 
 run()
