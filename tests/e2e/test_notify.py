@@ -8,6 +8,7 @@ nothing asserts on elapsed time.
 import http.server
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -548,6 +549,13 @@ OLD_BUDGET = 8      # notify-max-attempts' old default
 JOURNAL = {"JOURNAL_STREAM": "0:0"}     # "<N>" priorities on every line
 
 
+def discard(d):
+    """Stop d if it runs and remove its directory."""
+    if d is not None:
+        d.kill()
+        shutil.rmtree(d.dir, ignore_errors=True)
+
+
 def notify_lines(d, prio, what):
     return [ln for ln in d.logtext().splitlines()
             if ln.startswith("<%d>notify:" % prio) and what in ln]
@@ -557,6 +565,7 @@ def notify_lines(d, prio, what):
 def outage_longer_than_the_old_budget_and_kill9_delivered_once():
     hub = Hub()
     hub.set_mode("fail")
+    d = None
     try:
         d = Daemon()
         d.start()
@@ -614,6 +623,7 @@ def outage_longer_than_the_old_budget_and_kill9_delivered_once():
         assert not per_attempt, per_attempt
         assert not hub.problems, hub.problems
     finally:
+        discard(d)
         hub.close()
 
 
@@ -621,6 +631,7 @@ def outage_longer_than_the_old_budget_and_kill9_delivered_once():
 def outage_without_restart_one_warning_one_recovery():
     hub, other = Hub(), Peer()
     hub.set_mode("fail")
+    d = None
     try:
         d = Daemon()
         d.start()
@@ -647,6 +658,7 @@ def outage_without_restart_one_warning_one_recovery():
         assert m and int(m.group(1)) >= 3 * len(want), info
         assert "at least" not in info[0], info
     finally:
+        discard(d)
         hub.close()
         other.close()
 
@@ -715,6 +727,7 @@ def rss_kb(d):
 @test
 def hundred_megabyte_answers_are_cut():
     hub, rpc = Flood(202), Flood(200, "text/xml")
+    d = None
     try:
         d = Daemon()
         d.start()
@@ -757,6 +770,7 @@ def hundred_megabyte_answers_are_cut():
         assert max(sent) < 16 * 1024 * 1024, sent
         assert rss1 - rss0 < 16 * 1024, (rss0, rss1)
     finally:
+        discard(d)
         hub.close()
         rpc.close()
 
@@ -767,6 +781,7 @@ def nine_hanging_targets_do_not_starve_a_healthy_hub():
     slow = [Peer() for _ in range(9)]
     for p in slow:
         p.set_mode("hang")
+    d = None
     try:
         # the hub comes last: its items are the last in the outbox
         d = prepared("".join("ping-get %s/slow?feed={feed}\n" % p.url for p in slow) +
@@ -783,6 +798,7 @@ def nine_hanging_targets_do_not_starve_a_healthy_hub():
                 assert p.reqs and all(r["status"] is None for r in p.reqs), p.reqs
         assert d.stop() == 0
     finally:
+        discard(d)
         hub.close()
         for p in slow:
             p.close()
@@ -817,6 +833,7 @@ def huge_response_headers_are_cut():
     srv.daemon_threads = True
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     url = "http://127.0.0.1:%d/h?feed={feed}" % srv.server_address[1]
+    d = None
     try:
         d = Daemon()
         d.start()
@@ -833,6 +850,7 @@ def huge_response_headers_are_cut():
         assert len(warn) == 1, warn
         assert "response headers larger than 65536 bytes" in warn[0], warn
     finally:
+        discard(d)
         srv.shutdown()
         srv.server_close()
 
