@@ -136,7 +136,7 @@ static const struct directive directives[] = {
 	TARGET("ping-get", CONF_TARGET_PING_GET, 1),
 	TARGET("ping-post", CONF_TARGET_PING_POST, 2),
 	INT("notify-timeout", notify_timeout, 1, 600),
-	INT("notify-max-attempts", notify_max_attempts, 1, 100),
+	INT("notify-max-attempts", notify_max_attempts, 0, 1000000),
 	INT("notify-backoff-max", notify_backoff_max, 1, 604800),
 };
 #define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
@@ -909,7 +909,7 @@ conf_defaults(void)
 	c->debounce_ms = 200;
 	c->rescan_interval = 300;
 	c->notify_timeout = 10;
-	c->notify_max_attempts = 8;
+	c->notify_max_attempts = 0;	/* no limit */
 	c->notify_backoff_max = 3600;
 	if ((c->listen_addr = strdup("127.0.0.1")) == NULL ||
 	    (c->feed_lang = strdup("en")) == NULL ||

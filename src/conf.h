@@ -95,7 +95,7 @@ struct conf {
 	struct conf_target *targets;
 	size_t		 ntargets;
 	int		 notify_timeout;	/* seconds, default 10 */
-	int		 notify_max_attempts;	/* default 8 */
+	int		 notify_max_attempts;	/* 0 (default): no limit */
 	int		 notify_backoff_max;	/* seconds, default 3600 */
 };
 

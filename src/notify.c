@@ -26,10 +26,14 @@
 #include "state.h"
 #include "banned.h"
 
-#define MAX_INFLIGHT		32	/* transfers at once */
+/*
+ * Transfers at once.  The per-target limit is what keeps targets apart;
+ * the total only bounds descriptors, so it is set well above what a
+ * configuration's targets can hold: hung targets must not use it up.
+ */
+#define MAX_INFLIGHT		256
 #define MAX_PER_TARGET		4	/* one slow target can't hog */
-#define BACKOFF_BASE_MS		1000
-#define BACKOFF_MIN_MS		100
+#define MAX_PER_DOWN_TARGET	1	/* a failing one gets one probe */
 #define IDLE_WAKE_MS		1000
 #define STATUS_SAVE_MS		1000
 #define USER_AGENT		"pubfeed/" PUBFEED_VERSION
@@ -40,9 +44,13 @@ struct xfer {
 	CURL			*h;
 	struct notify_item	*it;
 	int			 phase;	/* 1: XML-RPC fallback */
+	uint64_t		 ok_seq;	/* target's at the start */
 	struct notify_msg	 m;
 	struct curl_slist	*hdrs;
 	struct buf		 resp;
+	size_t			 hdr_len;
+	int			 is_truncated;	/* body cut at RESP_MAX */
+	int			 is_hdr_over;	/* headers over HDR_MAX */
 	char			 errbuf[CURL_ERROR_SIZE];
 };
 
@@ -79,20 +87,6 @@ rng_next(struct notify *n)
 	n->rng ^= n->rng >> 7;
 	n->rng ^= n->rng << 17;
 	return n->rng;
-}
-
-/* Full jitter: uniform in [0, min(cap, base * 2^(attempts-1))]. */
-static int64_t
-backoff_ms(struct notify *n, int attempts)
-{
-	int64_t	 cap = (int64_t)n->conf->notify_backoff_max * 1000, ceil;
-	int	 shift = attempts > 1 ? attempts - 1 : 0;
-
-	ceil = shift >= 30 ? cap : (int64_t)BACKOFF_BASE_MS << shift;
-	if (ceil > cap)
-		ceil = cap;
-	return BACKOFF_MIN_MS + (int64_t)(rng_next(n) %
-	    (uint64_t)(ceil + 1));
 }
 
 static int
@@ -251,6 +245,20 @@ clamp_times(struct notify *n)
 			n->ob.v[i]->not_before = latest;
 }
 
+/*
+ * A target that was failing when the daemon stopped is still in that
+ * outage: its first failure after the restart is no news, its recovery is.
+ */
+static void
+inherit_health(struct notify *n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n->st.n; i++)
+		notify_health_inherit(&n->st.v[i].health, n->st.v[i].last_ok,
+		    n->st.v[i].last_fail);
+}
+
 struct notify *
 notify_new(struct conf *c, struct err *e)
 {
@@ -285,6 +293,7 @@ notify_new(struct conf *c, struct err *e)
 	load_file(n->status_path, &n->st, parse_stats);
 	clamp_times(n);
 	prune(n);
+	inherit_health(n);
 	n->ob_dirty = n->st_dirty = 0;	/* rewritten on the next change */
 	return n;
 }
@@ -308,19 +317,12 @@ notify_set_conf(struct notify *n, struct conf *c)
 static int
 queue(struct notify *n, const struct conf_target *t, const char *topic)
 {
-	struct notify_item	*it;
+	int	 q;
 
-	if ((it = notify_outbox_find(&n->ob, t, topic)) != NULL) {
-		/* on the wire now, maybe sent before this change: once more */
-		if (it->in_flight && !it->again) {
-			it->again = 1;
-			n->ob_dirty = 1;
-		}
-		return 0;
-	}
-	if (notify_outbox_add(&n->ob, t, topic) == NULL)
+	if ((q = notify_coalesce(&n->ob, t, topic)) == -1)
 		return -1;
-	n->ob_dirty = 1;
+	if (q != NOTIFY_Q_PENDING)
+		n->ob_dirty = 1;
 	return 0;
 }
 
@@ -371,15 +373,40 @@ notify_changed(struct notify *n, const char *const *sets, size_t nsets)
 	return rc;
 }
 
+/*
+ * Keep the head of the answer and stop reading there: a target that
+ * answers 100 MB costs NOTIFY_RESP_MAX, not 100 MB per attempt.  Returning
+ * short makes libcurl abort with CURLE_WRITE_ERROR; reap_one() then judges
+ * what arrived.
+ */
 static size_t
 xfer_write(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer	*x = arg;
 	size_t		 len = size * nmemb, room;
 
-	/* keep the head of the answer, swallow the rest */
 	room = NOTIFY_RESP_MAX - x->resp.len;
-	buf_add(&x->resp, p, len < room ? len : room);
+	if (len <= room) {
+		buf_add(&x->resp, p, len);
+		return len;
+	}
+	buf_add(&x->resp, p, room);
+	x->is_truncated = 1;
+	return 0;
+}
+
+/* libcurl caps one header line; this caps them all, redirects included. */
+static size_t
+xfer_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer	*x = arg;
+	size_t		 len = size * nmemb;
+
+	if (len > NOTIFY_HDR_MAX - x->hdr_len) {
+		x->is_hdr_over = 1;
+		return 0;
+	}
+	x->hdr_len += len;
 	return len;
 }
 
@@ -412,6 +439,8 @@ xfer_setup(struct xfer *x, long timeout_ms)
 	bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, xfer_write);
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	bad |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, xfer_header);
+	bad |= curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	bad |= curl_easy_setopt(h, CURLOPT_PRIVATE, x);
 	bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
 	/* services move to https; a POST stays a POST across the redirect */
@@ -453,6 +482,8 @@ xfer_start(struct notify *n, struct notify_item *it, int phase,
 		return err_set(e, "out of memory");
 	x->it = it;
 	x->phase = phase;
+	if ((st = notify_stats_find(&n->st, &it->t)) != NULL)
+		x->ok_seq = st->health.ok_seq;
 	buf_init(&x->resp, NOTIFY_RESP_MAX);
 	site.name = n->conf->repository_name;
 	site.site = s = join_path(n->conf->base_url, "");
@@ -508,14 +539,63 @@ release_slot(struct notify *n, struct notify_item *it)
 		st->inflight--;
 }
 
-/* Record the end of an item's exchange.  Under mu. */
+/* The target's last failure, as one line whatever a server put in it. */
 static void
-finish(struct notify *n, struct notify_item *it, int ok, const char *why)
+set_reason(struct notify_stat *st, const char *why)
+{
+	char	*p;
+
+	free(st->reason);
+	if ((st->reason = strndup(why, NOTIFY_REASON_MAX)) != NULL)
+		for (p = st->reason; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20)
+				*p = ' ';
+}
+
+/*
+ * Log what the exchange x says about the target's health: a line when an
+ * outage starts and one when it ends, never one per attempt.  Under mu.
+ */
+static void
+log_health(struct notify *n, struct notify_stat *st,
+    const struct notify_item *it, const struct xfer *x, int ok,
+    const char *why, int64_t now)
+{
+	enum notify_transition	 tr;
+	int64_t			 down_ms = 0;
+	uint64_t		 attempts = 0;
+	char			 d[64];
+
+	tr = notify_health_update(&st->health, ok, x->ok_seq, now, &down_ms,
+	    &attempts);
+	if (tr == NOTIFY_T_DOWN)
+		log_warnx("notify: %s %s is failing: %s (%s); retrying with "
+		    "backoff up to %d s%s", notify_kind_name(it->t.kind),
+		    it->t.url, why, it->topic, n->conf->notify_backoff_max,
+		    n->conf->notify_max_attempts > 0 ? "" :
+		    ", until delivered");
+	else if (tr == NOTIFY_T_UP) {
+		notify_fmt_duration(d, sizeof(d), down_ms);
+		log_info("notify: %s %s recovered after %s%s down, %llu "
+		    "failed attempt%s%s", notify_kind_name(it->t.kind),
+		    it->t.url, st->health.is_inherited ? "at least " : "", d,
+		    (unsigned long long)attempts, attempts == 1 ? "" : "s",
+		    st->health.is_inherited ? " since the restart" : "");
+	}
+}
+
+/*
+ * Record the end of an item's exchange x (NULL: the request could not even
+ * be built).  A failed item is retried until delivered, superseded or, with
+ * notify-max-attempts, given up.  Under mu.
+ */
+static void
+finish(struct notify *n, struct notify_item *it, int ok, const char *why,
+    const struct xfer *x)
 {
 	struct notify_stat	*st;
-	int64_t			 now = date_now_ms(), delay;
+	int64_t			 now = date_now_ms();
 	size_t			 i;
-	char			*p;
 
 	release_slot(n, it);
 	n->st_dirty = 1;
@@ -525,15 +605,12 @@ finish(struct notify *n, struct notify_item *it, int ok, const char *why)
 	} else if (st != NULL) {
 		st->failed++;
 		st->last_fail = now / 1000;
-		free(st->reason);
-		/* one line, whatever a server put in its message */
-		if ((st->reason = strndup(why, NOTIFY_REASON_MAX)) != NULL)
-			for (p = st->reason; *p != '\0'; p++)
-				if ((unsigned char)*p < 0x20)
-					*p = ' ';
+		set_reason(st, why);
 	}
 	if (n->report != NULL)
 		report(n, it, ok, why);
+	else if (st != NULL && x != NULL)
+		log_health(n, st, it, x, ok, why, now);
 	if (ok)
 		log_debug("notify: %s %s: %s delivered",
 		    notify_kind_name(it->t.kind), it->t.url, it->topic);
@@ -545,21 +622,19 @@ finish(struct notify *n, struct notify_item *it, int ok, const char *why)
 		it->not_before = 0;
 		return;
 	}
-	if (!ok && n->report == NULL && !it->is_orphan &&
-	    ++it->attempts < n->conf->notify_max_attempts) {
-		it->again = 0;
-		delay = backoff_ms(n, it->attempts);
-		it->not_before = now + delay;
-		log_info("notify: %s %s: %s failed (%s), attempt %d of %d, "
-		    "next in %lld ms", notify_kind_name(it->t.kind), it->t.url,
-		    it->topic, why, it->attempts, n->conf->notify_max_attempts,
-		    (long long)delay);
-		return;
-	}
 	if (!ok && n->report == NULL && !it->is_orphan) {
+		if (notify_after_failure(it, n->conf->notify_max_attempts,
+		    (int64_t)n->conf->notify_backoff_max * 1000, now,
+		    rng_next(n)) == NOTIFY_RETRY) {
+			log_debug("notify: %s %s: %s failed (%s), attempt %d, "
+			    "next in %lld ms", notify_kind_name(it->t.kind),
+			    it->t.url, it->topic, why, it->attempts,
+			    (long long)(it->not_before - now));
+			return;
+		}
 		log_warnx("notify: %s %s: giving up on %s after %d attempts "
-		    "(%s)", notify_kind_name(it->t.kind), it->t.url,
-		    it->topic, it->attempts, why);
+		    "(notify-max-attempts): %s", notify_kind_name(it->t.kind),
+		    it->t.url, it->topic, it->attempts, why);
 		if (st != NULL)
 			st->dropped++;
 	}
@@ -592,22 +667,36 @@ start_due(struct notify *n)
 			continue;
 		}
 		st = notify_stats_find(&n->st, &it->t);
-		if (n->nflight >= MAX_INFLIGHT ||
-		    (st != NULL && st->inflight >= MAX_PER_TARGET))
+		if (n->nflight >= MAX_INFLIGHT || (st != NULL &&
+		    st->inflight >= (n->report == NULL && st->health.is_down ?
+		    MAX_PER_DOWN_TARGET : MAX_PER_TARGET)))
 			continue;
 		err_clear(&e);
 		if (xfer_start(n, it, 0, &e) == 0)
 			continue;
 		/* cannot be built: it never will be */
+		if (n->report == NULL) {
+			log_warnx("notify: %s %s: giving up on %s: %s",
+			    notify_kind_name(it->t.kind), it->t.url,
+			    it->topic, e.msg);
+			if ((st = notify_stats_get(&n->st, &it->t)) != NULL)
+				st->dropped++;
+		}
 		it->is_orphan = 1;
-		finish(n, it, 0, e.msg);
+		finish(n, it, 0, e.msg, NULL);
 		i--;
 	}
 	err_release(&e);
 	return (int)wait;
 }
 
-/* Judge one finished transfer and record it; may start the fallback. */
+/*
+ * Judge one finished transfer and record it; may start the fallback.  An
+ * answer cut at NOTIFY_RESP_MAX is judged on its status and what was read:
+ * WebSub and plain pings speak through the status alone, so a 2xx with a
+ * huge body is a success; an XML-RPC answer that large is no
+ * methodResponse this daemon will parse, so it is a failure.
+ */
 static void
 reap_one(struct notify *n, struct xfer *x, CURLcode res)
 {
@@ -617,10 +706,23 @@ reap_one(struct notify *n, struct xfer *x, CURLcode res)
 	long			 status = 0;
 
 	err_init(&e);
+	if (res == CURLE_WRITE_ERROR && x->is_truncated)
+		res = CURLE_OK;
 	if (res == CURLE_OK) {
 		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 		v = notify_judge(it->t.kind, x->phase, status, x->resp.data,
 		    x->resp.len, &e);
+		if (x->is_truncated && it->t.kind == CONF_TARGET_XMLRPC &&
+		    status >= 200 && status <= 299) {
+			err_clear(&e);
+			err_set(&e, "xml-rpc answer larger than %d bytes",
+			    NOTIFY_RESP_MAX);
+			v = NOTIFY_FAIL;
+		}
+	} else if (x->is_hdr_over) {
+		err_set(&e, "response headers larger than %d bytes",
+		    NOTIFY_HDR_MAX);
+		v = NOTIFY_FAIL;
 	} else {
 		err_set(&e, "%s", x->errbuf[0] != '\0' ? x->errbuf :
 		    curl_easy_strerror(res));
@@ -633,9 +735,9 @@ reap_one(struct notify *n, struct xfer *x, CURLcode res)
 		release_slot(n, it);
 		err_clear(&e);
 		if (xfer_start(n, it, 1, &e) == -1)
-			finish(n, it, 0, e.msg);
+			finish(n, it, 0, e.msg, x);
 	} else
-		finish(n, it, v == NOTIFY_OK, e.msg);
+		finish(n, it, v == NOTIFY_OK, e.msg, x);
 	pthread_mutex_unlock(&n->mu);
 	err_release(&e);
 }
@@ -653,14 +755,15 @@ unlink_xfer(struct notify *n, struct xfer *x)
 		}
 }
 
-static void
+/* Judge every finished transfer; how many there were. */
+static int
 reap(struct notify *n)
 {
 	CURLMsg		*msg;
 	struct xfer	*x;
 	CURLcode	 res;
 	char		*priv;
-	int		 left;
+	int		 left, k = 0;
 
 	while ((msg = curl_multi_info_read(n->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
@@ -673,7 +776,9 @@ reap(struct notify *n)
 		unlink_xfer(n, x);
 		reap_one(n, x, res);
 		xfer_free(n, x);
+		k++;
 	}
+	return k;
 }
 
 /* Abort every transfer; its item stays pending.  Thread stopped. */
@@ -707,14 +812,19 @@ any_due(struct notify *n)
 	return 0;
 }
 
-/* One turn of the engine: start, drive, reap, save; then wait <= ms. */
+/*
+ * One turn of the engine: start, drive, reap, save; then wait <= ms.  A
+ * reaped transfer freed a slot that an item already due may take: no
+ * wait then.
+ */
 static void
 turn(struct notify *n, int wait)
 {
 	int	 still;
 
 	curl_multi_perform(n->multi, &still);
-	reap(n);
+	if (reap(n) > 0)
+		wait = 0;
 	notify_save(n, 0);
 	curl_multi_poll(n->multi, NULL, 0, wait, NULL);
 }
@@ -867,7 +977,7 @@ pending(const struct notify *n, const struct conf_target *t)
 }
 
 enum metric_field {
-	M_SENT, M_FAILED, M_DROPPED, M_PENDING, M_LAST_OK, M_LAST_FAIL
+	M_SENT, M_FAILED, M_DROPPED, M_DOWN, M_PENDING, M_LAST_OK, M_LAST_FAIL
 };
 
 static const struct {
@@ -879,7 +989,11 @@ static const struct {
 	{ "pubfeed_notify_failed_total", "counter",
 	    "Notification attempts that failed.", M_FAILED },
 	{ "pubfeed_notify_dropped_total", "counter",
-	    "Notifications given up after the last attempt.", M_DROPPED },
+	    "Notifications given up (notify-max-attempts reached, or the "
+	    "request cannot be built).", M_DROPPED },
+	{ "pubfeed_notify_target_down", "gauge",
+	    "1 while a target is failing, from its first failure to its "
+	    "next success.", M_DOWN },
 	{ "pubfeed_notify_pending", "gauge",
 	    "Notifications waiting in the outbox.", M_PENDING },
 	{ "pubfeed_notify_last_success_seconds", "gauge",
@@ -905,6 +1019,8 @@ metric_value(struct notify *n, const struct conf_target *t,
 		return (long long)s->failed;
 	case M_DROPPED:
 		return (long long)s->dropped;
+	case M_DOWN:
+		return s->health.is_down;
 	case M_LAST_OK:
 		return s->last_ok;
 	default:

@@ -13,11 +13,14 @@
  * last success and failure live in STATE_DIR/notify.status.
  *
  * Delivery runs on one notifier thread over the libcurl multi interface,
- * never on a request path: every request has conf->notify_timeout, a
- * failure is retried with exponential backoff and full jitter capped at
- * conf->notify_backoff_max, and an item is dropped (and logged) after
- * conf->notify_max_attempts attempts.  Targets are independent: a hub that
- * hangs or answers 500 delays nobody else.
+ * never on a request path: every request has conf->notify_timeout and
+ * reads at most NOTIFY_RESP_MAX of the answer; a failure is retried with
+ * capped exponential backoff (notify_backoff_ms()) until the item is
+ * delivered or superseded, or, when conf->notify_max_attempts is not 0,
+ * given up after that many attempts (logged at warning, counted as
+ * dropped).  The log tells transitions, not attempts: a warning when a
+ * target starts failing, an info line when it recovers.  Targets are
+ * independent: a hub that hangs or answers 500 delays nobody else.
  *
  * Thread rules: every function may be called from the main thread while the
  * notifier runs; the state is guarded by one mutex.  notify_render_*() may

@@ -17,7 +17,8 @@
 #include "conf.h"
 #include "err.h"
 
-#define NOTIFY_RESP_MAX		(64 * 1024)	/* bytes kept */
+#define NOTIFY_RESP_MAX		(64 * 1024)	/* body bytes read, at most */
+#define NOTIFY_HDR_MAX		(64 * 1024)	/* header bytes, redirects too */
 #define NOTIFY_FILE_MAX		(64UL * 1024 * 1024)
 #define NOTIFY_REASON_MAX	200
 
@@ -37,6 +38,19 @@ struct notify_outbox {
 	size_t			 n, cap;
 };
 
+/*
+ * Whether a target is in an outage, for logging transitions rather than
+ * attempts.  Not persisted itself: notify_health_inherit() rebuilds it from
+ * the persisted last success and failure.
+ */
+struct notify_health {
+	int		 is_down;
+	int		 is_inherited;	/* down before the restart */
+	int64_t		 down_since;	/* wall, ms */
+	uint64_t	 down_attempts;	/* failed since is_down */
+	uint64_t	 ok_seq;	/* successes so far */
+};
+
 /* What one target has seen, persisted for "pubfeed status". */
 struct notify_stat {
 	struct conf_target	 t;
@@ -47,6 +61,7 @@ struct notify_stat {
 	int64_t			 last_fail;
 	char			*reason;	/* last failure's */
 	int			 inflight;	/* not saved */
+	struct notify_health	 health;	/* not saved */
 };
 
 struct notify_stats {
@@ -176,5 +191,67 @@ struct notify_stat *notify_stats_find(const struct notify_stats *,
 int	notify_stats_parse(struct notify_stats *, const char *buf,
 	    size_t len, const char *path, struct err *e);
 int	notify_stats_serialize(const struct notify_stats *, struct buf *);
+
+/*
+ * notify_retry.c: the retry policy, pure.
+ *
+ * The delay before retry number attempts (1 for the first retry) is drawn
+ * from [hi / 2, hi] where hi = min(cap_ms, NOTIFY_BACKOFF_BASE_MS *
+ * 2^(attempts-1)), with r (any 64-bit random value) as the fraction; never
+ * below NOTIFY_BACKOFF_MIN_MS, never above max(cap_ms, that floor).  For a
+ * fixed r it does not decrease with attempts.
+ */
+#define NOTIFY_BACKOFF_BASE_MS	1000
+#define NOTIFY_BACKOFF_MIN_MS	250
+int64_t	notify_backoff_ms(int attempts, int64_t cap_ms, uint64_t r);
+
+/*
+ * Queue (t, topic) in ob unless pending.  NOTIFY_Q_NEW: added;
+ * NOTIFY_Q_AGAIN: it is on the wire, maybe with the older content, and is
+ * now marked to go once more; NOTIFY_Q_PENDING: the pending item covers the
+ * change, nothing changed.  -1: no memory.
+ */
+enum notify_queued {
+	NOTIFY_Q_PENDING,
+	NOTIFY_Q_AGAIN,
+	NOTIFY_Q_NEW,
+};
+int	notify_coalesce(struct notify_outbox *, const struct conf_target *,
+	    const char *topic);
+
+/*
+ * An attempt for it failed at now (wall ms): count it and schedule the
+ * retry.  max_attempts 0 means no limit.  An item changed while on the
+ * wire (again) is a new notification and starts a new count.  NOTIFY_RETRY
+ * with it->not_before set, or NOTIFY_GIVE_UP once max_attempts are spent.
+ */
+enum notify_next {
+	NOTIFY_RETRY,
+	NOTIFY_GIVE_UP,
+};
+enum notify_next notify_after_failure(struct notify_item *it,
+	    int max_attempts, int64_t cap_ms, int64_t now, uint64_t r);
+
+/*
+ * A target's attempt, started when h->ok_seq was seq, ended at now (wall
+ * ms).  NOTIFY_T_DOWN on the first failure of an outage, NOTIFY_T_UP on the
+ * first success after one, NOTIFY_T_NONE otherwise.  A failure of an
+ * attempt started before the last success is old news: it starts no
+ * outage.  On NOTIFY_T_UP, *down_ms and *attempts say how long and how
+ * many failures the outage lasted (read before the next update).
+ */
+enum notify_transition {
+	NOTIFY_T_NONE,
+	NOTIFY_T_DOWN,
+	NOTIFY_T_UP,
+};
+enum notify_transition notify_health_update(struct notify_health *h,
+	    int ok, uint64_t seq, int64_t now, int64_t *down_ms,
+	    uint64_t *attempts);
+/* After a restart: down if the last failure (s) is after the last success. */
+void	notify_health_inherit(struct notify_health *h, int64_t last_ok,
+	    int64_t last_fail);
+/* "1 h 2 min", "3 min 5 s", "12 s", "0.4 s". */
+void	notify_fmt_duration(char *, size_t, int64_t ms);
 
 #endif

@@ -8,6 +8,7 @@ nothing asserts on elapsed time.
 import http.server
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -536,6 +537,322 @@ ping-post %s/post "<ping><feed>{feed}</feed><name>{name}</name></ping>"
         hub.close()
         rpc.close()
         plain.close()
+
+
+# Short backoff (0.5 to 1 s between attempts) and no attempt limit: the
+# defaults but for the waits.
+RETRY_CONF = """
+notify-timeout 1
+notify-backoff-max 1
+"""
+OLD_BUDGET = 8      # notify-max-attempts' old default
+JOURNAL = {"JOURNAL_STREAM": "0:0"}     # "<N>" priorities on every line
+
+
+def discard(d):
+    """Stop d if it runs and remove its directory."""
+    if d is not None:
+        d.kill()
+        shutil.rmtree(d.dir, ignore_errors=True)
+
+
+def notify_lines(d, prio, what):
+    return [ln for ln in d.logtext().splitlines()
+            if ln.startswith("<%d>notify:" % prio) and what in ln]
+
+
+@test
+def outage_longer_than_the_old_budget_and_kill9_delivered_once():
+    hub = Hub()
+    hub.set_mode("fail")
+    d = None
+    try:
+        d = Daemon()
+        d.start()
+        d.stop()
+        d.write_conf(RETRY_CONF + "websub-hub %s\n" % hub.url)
+        d.start(env=JOURNAL)
+        want = topics_for(d, record_sets(d))
+        change(d, "outage")
+
+        def tries():
+            with hub.lock:
+                return counts(Hub.topic(r) for r in hub.reqs)
+
+        # every topic failed more often than the old limit allowed
+        d.wait_for(lambda: set(tries()) == want and
+                   min(tries().values()) > OLD_BUDGET + 1, timeout=40,
+                   what="more attempts than the old budget")
+        before = tries()
+        d.kill()
+        d.start(env=JOURNAL)
+        d.wait_for(lambda: min(tries()[t] - before[t] for t in want) >= 2,
+                   timeout=20, what="retries after the restart")
+        assert not hub.ok(Hub.topic), hub.ok(Hub.topic)
+        hub.set_mode("ok")
+        d.wait_for(lambda: set(hub.ok(Hub.topic)) == want, timeout=20,
+                   what="delivery once the hub is back")
+        d.wait_for(lambda: settled(d), what="outbox empty")
+        time.sleep(1.5)     # a duplicate would have arrived by now
+        assert hub.ok(Hub.topic) == {t: 1 for t in want}, hub.ok(Hub.topic)
+        m = metrics(d)
+        assert m[("pubfeed_notify_dropped_total", "websub-hub", hub.url)] == 0, m
+        assert m[("pubfeed_notify_target_down", "websub-hub", hub.url)] == 0, m
+        assert d.stop() == 0
+        # an acknowledged one is never sent again
+        n = hub.count()
+        d.start(env=JOURNAL)
+        time.sleep(1.5)
+        assert hub.count() == n, hub.reqs[n:]
+        d.stop()
+
+        # the log tells the outage once and the recovery once, across
+        # the kill -9; the attempts only at debug level
+        total = sum(tries().values())
+        print("%d attempts for %d topics" % (total, len(want)))
+        warn = notify_lines(d, 4, "")
+        assert len(warn) == 1, warn
+        assert "is failing: HTTP 500" in warn[0] and hub.url in warn[0], warn
+        info = notify_lines(d, 6, "recovered")
+        assert len(info) == 1, info
+        assert re.search(r"recovered after at least [0-9.]+ s down, \d+ "
+                         r"failed attempts since the restart", info[0]), info
+        per_attempt = [ln for ln in d.logtext().splitlines()
+                       if "notify:" in ln and not ln.startswith("<7>")
+                       and ln not in warn + info]
+        assert not per_attempt, per_attempt
+        assert not hub.problems, hub.problems
+    finally:
+        discard(d)
+        hub.close()
+
+
+@test
+def outage_without_restart_one_warning_one_recovery():
+    hub, other = Hub(), Peer()
+    hub.set_mode("fail")
+    d = None
+    try:
+        d = Daemon()
+        d.start()
+        d.stop()
+        d.write_conf(RETRY_CONF + "websub-hub %s\nping-get %s/p?feed={feed}\n"
+                     % (hub.url, other.url))
+        d.start(env=JOURNAL)
+        want = topics_for(d, record_sets(d))
+        change(d, "blip")
+        # the healthy target is not held up by the failing one
+        d.wait_for(lambda: set(other.ok(q_feed)) == want, what="other target")
+        d.wait_for(lambda: hub.count() > 3 * len(want), timeout=20,
+                   what="several rounds of failures")
+        assert metrics(d)[("pubfeed_notify_target_down", "websub-hub", hub.url)] == 1
+        hub.set_mode("ok")
+        d.wait_for(lambda: settled(d), timeout=20, what="outbox empty")
+        d.stop()
+        assert hub.ok(Hub.topic) == {t: 1 for t in want}, hub.ok(Hub.topic)
+        warn = notify_lines(d, 4, "")
+        assert len(warn) == 1 and "is failing: HTTP 500" in warn[0], warn
+        info = notify_lines(d, 6, "recovered")
+        assert len(info) == 1, info
+        m = re.search(r"recovered after [0-9.]+ s down, (\d+) failed attempts$", info[0])
+        assert m and int(m.group(1)) >= 3 * len(want), info
+        assert "at least" not in info[0], info
+    finally:
+        discard(d)
+        hub.close()
+        other.close()
+
+
+class Flood:
+    """Answers every request with `status` and a 100 MB body, streamed from
+    one 64 KiB block; counts what each answer got out before the client
+    hung up."""
+
+    SIZE = 100 * 1024 * 1024
+    BLOCK = b"x" * 65536
+
+    def __init__(self, status=202, ctype="text/plain"):
+        self.lock = threading.Lock()
+        self.sent = []
+        flood = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def handle(self):
+                try:
+                    super().handle()
+                except OSError:     # the daemon hung up, as it should
+                    pass
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(n)
+                out = 0
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(Flood.SIZE))
+                    self.end_headers()
+                    while out < Flood.SIZE:
+                        self.wfile.write(Flood.BLOCK)
+                        out += len(Flood.BLOCK)
+                except OSError:
+                    pass
+                with flood.lock:
+                    flood.sent.append(out)
+                self.close_connection = True
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.srv.daemon_threads = True
+        self.url = "http://127.0.0.1:%d/flood" % self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def rss_kb(d):
+    with open("/proc/%d/status" % d.proc.pid) as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@test
+def hundred_megabyte_answers_are_cut():
+    hub, rpc = Flood(202), Flood(200, "text/xml")
+    d = None
+    try:
+        d = Daemon()
+        d.start()
+        d.stop()
+        d.write_conf("notify-timeout 5\nnotify-backoff-max 1\nnotify-max-attempts 2\n"
+                     "websub-hub %s\nxmlrpc-ping %s\n" % (hub.url, rpc.url))
+        # under ASan, a small quarantine: freed blocks are not kept resident
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        d.start(env=dict(JOURNAL, ASAN_OPTIONS=(asan + ":" if asan else "") +
+                         "quarantine_size_mb=4"))
+        want = topics_for(d, record_sets(d))
+        rss0 = rss_kb(d)
+        change(d, "flood")
+
+        def done():
+            m = metrics(d)
+            return (m[("pubfeed_notify_sent_total", "websub-hub", hub.url)] +
+                    m[("pubfeed_notify_dropped_total", "xmlrpc-ping", rpc.url)]
+                    == 2 * len(want))
+        d.wait_for(done, timeout=30, what="every item judged")
+        assert settled(d)
+        rss1 = rss_kb(d)
+        m = metrics(d)
+        # WebSub speaks through its status: a 202 with 100 MB is a success
+        assert m[("pubfeed_notify_sent_total", "websub-hub", hub.url)] == len(want), m
+        assert m[("pubfeed_notify_failed_total", "websub-hub", hub.url)] == 0, m
+        # no XML-RPC answer is that large: a failure, given up after 2
+        assert m[("pubfeed_notify_sent_total", "xmlrpc-ping", rpc.url)] == 0, m
+        assert m[("pubfeed_notify_dropped_total", "xmlrpc-ping", rpc.url)] == len(want), m
+        gave_up = notify_lines(d, 4, "giving up")
+        assert len(gave_up) == len(want), gave_up
+        assert "xml-rpc answer larger than 65536 bytes" in gave_up[0], gave_up
+        d.stop()
+        with hub.lock, rpc.lock:
+            sent = hub.sent + rpc.sent
+        print("RSS %d -> %d kB; per answer at most %.1f MB of 100 went out"
+              % (rss0, rss1, max(sent) / 1048576.0))
+        assert len(sent) >= 3 * len(want), len(sent)
+        # the reader stopped early (what went out is mostly socket buffers)
+        assert max(sent) < 16 * 1024 * 1024, sent
+        assert rss1 - rss0 < 16 * 1024, (rss0, rss1)
+    finally:
+        discard(d)
+        hub.close()
+        rpc.close()
+
+
+@test
+def nine_hanging_targets_do_not_starve_a_healthy_hub():
+    hub = Hub()
+    slow = [Peer() for _ in range(9)]
+    for p in slow:
+        p.set_mode("hang")
+    d = None
+    try:
+        # the hub comes last: its items are the last in the outbox
+        d = prepared("".join("ping-get %s/slow?feed={feed}\n" % p.url for p in slow) +
+                     "websub-hub %s\n" % hub.url,
+                     "notify-timeout 30\nnotify-backoff-max 1\n")
+        want = topics_for(d, record_sets(d))
+        change(d, "starve")
+        # served while every hanging target still holds its requests
+        # (a Peer hangs for 10 s at most): nobody waited for them
+        d.wait_for(lambda: set(hub.ok(Hub.topic)) == want, timeout=8,
+                   what="the hub served despite nine hanging targets")
+        for p in slow:
+            with p.lock:
+                assert p.reqs and all(r["status"] is None for r in p.reqs), p.reqs
+        assert d.stop() == 0
+    finally:
+        discard(d)
+        hub.close()
+        for p in slow:
+            p.close()
+
+
+@test
+def huge_response_headers_are_cut():
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def handle(self):
+            try:
+                super().handle()
+            except OSError:     # the daemon hung up, as it should
+                pass
+
+        def do_GET(self):
+            try:
+                self.send_response(200)
+                for i in range(200):    # 200 KiB of headers
+                    self.send_header("X-Pad-%d" % i, "p" * 1024)
+                self.send_header("Content-Length", "3")
+                self.end_headers()
+                self.wfile.write(b"ok\n")
+            except OSError:
+                pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = "http://127.0.0.1:%d/h?feed={feed}" % srv.server_address[1]
+    d = None
+    try:
+        d = Daemon()
+        d.start()
+        d.stop()
+        d.write_conf("notify-timeout 5\nnotify-max-attempts 1\nping-get %s\n" % url)
+        d.start(env=JOURNAL)
+        want = topics_for(d, record_sets(d))
+        change(d, "headers")
+        d.wait_for(lambda: metrics(d)[("pubfeed_notify_dropped_total", "ping-get", url)]
+                   == len(want), timeout=20, what="every item given up")
+        assert metrics(d)[("pubfeed_notify_sent_total", "ping-get", url)] == 0
+        d.stop()
+        warn = notify_lines(d, 4, "is failing")
+        assert len(warn) == 1, warn
+        assert "response headers larger than 65536 bytes" in warn[0], warn
+    finally:
+        discard(d)
+        srv.shutdown()
+        srv.server_close()
 
 
 run()

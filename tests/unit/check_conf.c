@@ -119,7 +119,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c->rescan_interval, 300);
 	ck_assert_uint_eq(c->ntargets, 0);
 	ck_assert_int_eq(c->notify_timeout, 10);
-	ck_assert_int_eq(c->notify_max_attempts, 8);
+	ck_assert_int_eq(c->notify_max_attempts, 0);
 	ck_assert_int_eq(c->notify_backoff_max, 3600);
 	conf_unref(c);
 }

@@ -1,9 +1,11 @@
 /*
  * check_notify: the pure parts of notify — request building for every
- * protocol, XML-RPC response parsing and judging, and the outbox and
- * status text forms (round trips, damaged lines).
+ * protocol, XML-RPC response parsing and judging, the outbox and
+ * status text forms (round trips, damaged lines), and the retry policy:
+ * backoff schedule, coalescing, give-up and failure/recovery transitions.
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -486,6 +488,234 @@ START_TEST(test_kinds)
 }
 END_TEST
 
+/* The retry schedule: never 0, never past the cap, monotone for a fixed r. */
+START_TEST(test_backoff_schedule)
+{
+	static const int64_t	 caps[] = { 1, 1000, 30000, 3600000,
+				    604800000LL };
+	static const uint64_t	 rs[] = { 0, 1, UINT64_MAX, UINT64_MAX / 2,
+				    0x9e3779b97f4a7c15ULL, 12345 };
+	int64_t			 cap, d, prev, hi;
+	size_t			 i, k;
+	int			 a;
+
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		for (k = 0; k < sizeof(rs) / sizeof(rs[0]); k++) {
+			cap = caps[i] < NOTIFY_BACKOFF_MIN_MS ?
+			    NOTIFY_BACKOFF_MIN_MS : caps[i];
+			prev = 0;
+			for (a = -1; a < 300; a++) {
+				d = notify_backoff_ms(a, caps[i], rs[k]);
+				ck_assert_int_ge(d, NOTIFY_BACKOFF_MIN_MS);
+				ck_assert_int_le(d, cap);
+				ck_assert_int_ge(d, prev);
+				/* and never under half the ceiling */
+				hi = a >= 40 ? cap : (int64_t)
+				    NOTIFY_BACKOFF_BASE_MS << (a > 1 ? a - 1 : 0);
+				if (hi > cap)
+					hi = cap;
+				ck_assert_int_ge(d, hi / 2);
+				prev = d;
+			}
+			ck_assert_int_ge(notify_backoff_ms(INT32_MAX, caps[i],
+			    rs[k]), cap / 2);
+		}
+	/* the first retry waits 0.5 to 1 s; the cap is reached */
+	ck_assert_int_eq(notify_backoff_ms(1, 3600000, 0), 500);
+	ck_assert_int_le(notify_backoff_ms(1, 3600000, UINT64_MAX), 1000);
+	ck_assert_int_ge(notify_backoff_ms(1, 3600000, UINT64_MAX), 999);
+	ck_assert_int_eq(notify_backoff_ms(30, 3600000, 0), 1800000);
+	ck_assert_int_ge(notify_backoff_ms(30, 3600000, UINT64_MAX), 3599999);
+	/* the jitter spreads: many r give many delays */
+	for (k = 0, prev = -1, a = 0; k < 64; k++) {
+		d = notify_backoff_ms(12, 3600000, (uint64_t)k << 58);
+		a += d != prev;
+		prev = d;
+	}
+	ck_assert_int_eq(a, 64);
+}
+END_TEST
+
+START_TEST(test_after_failure)
+{
+	struct notify_item	 it;
+	int			 i;
+
+	/* no limit: retried for ever, always in the future */
+	memset(&it, 0, sizeof(it));
+	for (i = 1; i <= 100000; i++) {
+		ck_assert_int_eq(notify_after_failure(&it, 0, 1000, 5000,
+		    (uint64_t)i * 0x9e3779b97f4a7c15ULL), NOTIFY_RETRY);
+		ck_assert_int_eq(it.attempts, i);
+		ck_assert_int_ge(it.not_before, 5000 + NOTIFY_BACKOFF_MIN_MS);
+		ck_assert_int_le(it.not_before, 6000);
+	}
+	/* a limit of 3: the third failure gives up */
+	memset(&it, 0, sizeof(it));
+	ck_assert_int_eq(notify_after_failure(&it, 3, 1000, 0, 0),
+	    NOTIFY_RETRY);
+	ck_assert_int_eq(notify_after_failure(&it, 3, 1000, 0, 0),
+	    NOTIFY_RETRY);
+	/* changed while on the wire: a new notification, a new count */
+	it.again = 1;
+	ck_assert_int_eq(notify_after_failure(&it, 3, 1000, 0, 0),
+	    NOTIFY_RETRY);
+	ck_assert_int_eq(it.attempts, 1);
+	ck_assert_int_eq(it.again, 0);
+	ck_assert_int_eq(notify_after_failure(&it, 3, 1000, 0, 0),
+	    NOTIFY_RETRY);
+	ck_assert_int_eq(notify_after_failure(&it, 3, 1000, 0, 0),
+	    NOTIFY_GIVE_UP);
+	ck_assert_int_eq(it.attempts, 3);
+	memset(&it, 0, sizeof(it));
+	ck_assert_int_eq(notify_after_failure(&it, 1, 1000, 0, 0),
+	    NOTIFY_GIVE_UP);
+}
+END_TEST
+
+/* However many changes, the outbox holds one item per target and topic. */
+START_TEST(test_coalesce)
+{
+	struct conf_target	 t[] = {
+		{ CONF_TARGET_WEBSUB, "https://hub.ex/", NULL },
+		{ CONF_TARGET_PING_POST, "http://p.ex/", "a" },
+		{ CONF_TARGET_PING_POST, "http://p.ex/", "b" },
+	};
+	static const char	*topics[] = { "https://ex.org/feed.atom",
+				    "https://ex.org/feed.rss",
+				    "https://ex.org/sets/a.atom",
+				    "https://ex.org/sets/a.rss" };
+	struct notify_outbox	 ob;
+	struct notify_item	*it;
+	size_t			 i, k, r, news = 0;
+	int			 q;
+
+	notify_outbox_init(&ob);
+	for (r = 0; r < 50; r++)
+		for (i = 0; i < 3; i++)
+			for (k = 0; k < 4; k++) {
+				q = notify_coalesce(&ob, &t[i], topics[k]);
+				ck_assert_int_ne(q, -1);
+				ck_assert_int_ne(q, NOTIFY_Q_AGAIN);
+				news += q == NOTIFY_Q_NEW;
+			}
+	ck_assert_uint_eq(ob.n, 12);
+	ck_assert_uint_eq(news, 12);
+	/* on the wire: marked once to go again, then covered */
+	it = notify_outbox_find(&ob, &t[1], topics[2]);
+	ck_assert_ptr_nonnull(it);
+	it->in_flight = 1;
+	ck_assert_int_eq(notify_coalesce(&ob, &t[1], topics[2]),
+	    NOTIFY_Q_AGAIN);
+	ck_assert_int_eq(it->again, 1);
+	ck_assert_int_eq(notify_coalesce(&ob, &t[1], topics[2]),
+	    NOTIFY_Q_PENDING);
+	ck_assert_uint_eq(ob.n, 12);
+	/* an item in backoff is not reset by a newer change */
+	it = notify_outbox_find(&ob, &t[0], topics[0]);
+	it->attempts = 7;
+	it->not_before = 123456;
+	ck_assert_int_eq(notify_coalesce(&ob, &t[0], topics[0]),
+	    NOTIFY_Q_PENDING);
+	ck_assert_int_eq(it->attempts, 7);
+	ck_assert_int_eq(it->not_before, 123456);
+	notify_outbox_release(&ob);
+}
+END_TEST
+
+/* One line when an outage starts, one when it ends, none per attempt. */
+START_TEST(test_health_transitions)
+{
+	struct notify_health	 h;
+	int64_t			 down = -1;
+	uint64_t		 n = 0, seq;
+	int			 i, ndown = 0, nup = 0;
+	enum notify_transition	 tr;
+
+	memset(&h, 0, sizeof(h));
+	ck_assert_int_eq(notify_health_update(&h, 1, h.ok_seq, 1000, &down,
+	    &n), NOTIFY_T_NONE);
+	/* 16 topics x 20 attempts against a dead hub */
+	for (i = 0; i < 320; i++) {
+		tr = notify_health_update(&h, 0, h.ok_seq, 2000 + i, &down,
+		    &n);
+		ndown += tr == NOTIFY_T_DOWN;
+		nup += tr == NOTIFY_T_UP;
+	}
+	ck_assert_int_eq(ndown, 1);
+	ck_assert_int_eq(nup, 0);
+	ck_assert_int_eq(h.is_down, 1);
+	ck_assert_int_eq(h.down_since, 2000);
+	seq = h.ok_seq;		/* an attempt goes out during the outage */
+	ck_assert_int_eq(notify_health_update(&h, 1, h.ok_seq, 62000, &down,
+	    &n), NOTIFY_T_UP);
+	ck_assert_int_eq(down, 60000);
+	ck_assert_uint_eq(n, 320);
+	ck_assert_int_eq(h.is_down, 0);
+	/* it fails after the recovery: it was on the wire before, no news */
+	ck_assert_int_eq(notify_health_update(&h, 0, seq, 62001, &down, &n),
+	    NOTIFY_T_NONE);
+	ck_assert_int_eq(h.is_down, 0);
+	ck_assert_int_eq(notify_health_update(&h, 1, h.ok_seq, 62002, &down,
+	    &n), NOTIFY_T_NONE);
+	/* a fresh failure is a new outage */
+	ck_assert_int_eq(notify_health_update(&h, 0, h.ok_seq, 70000, &down,
+	    &n), NOTIFY_T_DOWN);
+	ck_assert_int_eq(notify_health_update(&h, 1, h.ok_seq, 70500, &down,
+	    &n), NOTIFY_T_UP);
+	ck_assert_int_eq(down, 500);
+	ck_assert_uint_eq(n, 1);
+}
+END_TEST
+
+/* Down before the restart: no second warning, the recovery is told. */
+START_TEST(test_health_inherit)
+{
+	struct notify_health	 h;
+	int64_t			 down = -1;
+	uint64_t		 n = 0;
+
+	memset(&h, 0, sizeof(h));
+	notify_health_inherit(&h, 100, 100);
+	ck_assert_int_eq(h.is_down, 0);
+	notify_health_inherit(&h, 200, 100);
+	ck_assert_int_eq(h.is_down, 0);
+	notify_health_inherit(&h, 0, 100);
+	ck_assert_int_eq(h.is_down, 1);
+	ck_assert_int_eq(h.is_inherited, 1);
+	ck_assert_int_eq(notify_health_update(&h, 0, h.ok_seq, 101000, &down,
+	    &n), NOTIFY_T_NONE);
+	ck_assert_int_eq(notify_health_update(&h, 1, h.ok_seq, 130000, &down,
+	    &n), NOTIFY_T_UP);
+	ck_assert_int_eq(down, 30000);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(h.is_inherited, 1);	/* for the log line */
+	ck_assert_int_eq(notify_health_update(&h, 0, h.ok_seq, 140000, &down,
+	    &n), NOTIFY_T_DOWN);
+	ck_assert_int_eq(h.is_inherited, 0);
+}
+END_TEST
+
+START_TEST(test_duration)
+{
+	static const struct {
+		int64_t		 ms;
+		const char	*s;
+	} c[] = {
+		{ -5, "0.0 s" }, { 0, "0.0 s" }, { 400, "0.4 s" },
+		{ 9999, "9.9 s" }, { 12000, "12 s" }, { 185000, "3 min 5 s" },
+		{ 3720000, "1 h 2 min" }, { 90061000, "25 h 1 min" },
+	};
+	char	 out[64];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		notify_fmt_duration(out, sizeof(out), c[i].ms);
+		ck_assert_str_eq(out, c[i].s);
+	}
+}
+END_TEST
+
 static Suite *
 notify_suite(void)
 {
@@ -503,6 +733,12 @@ notify_suite(void)
 	tcase_add_test(tc, test_outbox_damaged);
 	tcase_add_test(tc, test_stats_roundtrip);
 	tcase_add_test(tc, test_kinds);
+	tcase_add_test(tc, test_backoff_schedule);
+	tcase_add_test(tc, test_after_failure);
+	tcase_add_test(tc, test_coalesce);
+	tcase_add_test(tc, test_health_transitions);
+	tcase_add_test(tc, test_health_inherit);
+	tcase_add_test(tc, test_duration);
 	suite_add_tcase(s, tc);
 	return s;
 }
