@@ -58,10 +58,20 @@ void		 http_stop(struct http *h, int drain_ms);
  * http_accepts_coding: 1 when an Accept-Encoding value accepts coding
  * (listed, or "*", with q > 0; "gzip;q=0" refuses it; RFC 7231 5.3.4).
  * http_etag_match: 1 when an If-None-Match value matches etag by the weak
- * comparison of RFC 7232 3.2 ("*", a list, W/ prefixes).
+ * comparison of RFC 7232 3.2 ("*" alone, a list, W/ prefixes; a "*"
+ * inside a list makes the field invalid, which matches nothing).
+ * http_media_type_is: 1 when a Content-Type value names exactly the media
+ * type type (case-insensitive), with or without parameters (RFC 9110 8.3.1):
+ * "application/x-www-form-urlencoded; charset=utf-8" is that type,
+ * "application/x-www-form-urlencodedXYZ" is not.
+ * http_origin_path: the path of a request-target: for the absolute form
+ * ("http://host:port/path", RFC 9112 3.2.2) a pointer to its path inside
+ * target ("/" when it has none), otherwise target itself.
  */
 int		 http_accepts_coding(const char *accept_encoding,
 		    const char *coding);
 int		 http_etag_match(const char *if_none_match, const char *etag);
+int		 http_media_type_is(const char *content_type, const char *type);
+const char	*http_origin_path(const char *target);
 
 #endif
