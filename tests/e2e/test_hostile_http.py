@@ -716,6 +716,15 @@ def forged_resumption_tokens_are_bad_resumption_tokens():
 
 
 @test
+def unit_raises_the_descriptor_limit():
+    # the unit's SystemCallFilter denies setrlimit(): the limit comes from it
+    with open(os.path.join(pf.ROOT, "systemd", "pubfeed.service")) as f:
+        m = re.search(r"^LimitNOFILE=(\d+)$", f.read(), re.M)
+    assert m and int(m.group(1)) >= 8192, "pubfeed.service: no LimitNOFILE >= 8192"
+    outcome("systemd unit", "LimitNOFILE=%s" % m.group(1))
+
+
+@test
 def zz_catalogue_table():
     """Not a check of its own: prints the catalogue the cases above filled."""
     assert TABLE, "no case recorded an outcome"
