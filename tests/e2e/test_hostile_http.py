@@ -236,10 +236,11 @@ def conflicting_framing_is_refused():
         n = len(status_lines(r))
         # libmicrohttpd 0.9.75 queues its own 400 and then builds the header
         # again (connection.c: parse_connection_headers' caller overwrites the
-        # state); the application never sees the request.
+        # state; 1.0.0 checks it); the application never sees the request.
         outcome("Content-Length: -1", "400, %s" % (
             "one status line" if n == 1 else
-            "status line sent %d times by libmicrohttpd 0.9.75 (not fixable in the app)" % n))
+            "status line sent %d times by libmicrohttpd 0.9.75 (fixed in 1.0.0; "
+            "the application never sees the request)" % n))
         assert healthy(d)
     finally:
         finish(d)
