@@ -752,6 +752,11 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 			return http_text(req, c, 414,
 			    "too many query arguments\n");
 		default:
+			/* the Allow header names the route's methods */
+			if ((req->snap = snap_current()) != NULL &&
+			    strcmp(http_origin_path(url),
+			    req->snap->conf->oai_path) == 0)
+				req->route = METRICS_ROUTE_OAI;
 			return http_text(req, c, status,
 			    "method not implemented\n");
 		}

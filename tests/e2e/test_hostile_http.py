@@ -290,6 +290,8 @@ def garbage_methods():
         for m in ["PUT", "DELETE", "OPTIONS", "PATCH"]:
             r = raw(d.port, req(m, "/feed.atom"))
             assert first_status(r) == 405 and header(r, "Allow") == "GET, HEAD", r[:300]
+        r = raw(d.port, req("FOO", "/oai"))
+        assert first_status(r) == 501 and header(r, "Allow") == "GET, HEAD, POST", r[:300]
         r = raw(d.port, req("DELETE", "/oai"))
         assert first_status(r) == 405 and "POST" in header(r, "Allow"), r[:300]
         outcome("unknown methods", "501 with Allow")
