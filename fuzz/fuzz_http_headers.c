@@ -20,6 +20,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	http_accepts_coding(s, "deflate");
 	http_etag_match(s, "\"0123456789abcdef\"");
 	http_etag_match("\"a\", W/\"b\", *", s);
+	http_media_type_is(s, "application/x-www-form-urlencoded");
+	(void)http_origin_path(s);
 	free(s);
 	return 0;
 }

@@ -1,13 +1,18 @@
+#include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <microhttpd.h>
@@ -20,18 +25,45 @@
 #include "snap.h"
 #include "banned.h"
 
-#define HTTP_POST_MAX	(64 * 1024)	/* OAI arguments never need more */
+/* OAI arguments; big enough that a forged 100 KB token is an OAI error */
+#define HTTP_POST_MAX	(256 * 1024)
 #define HTTP_OAI_MAX	(256UL * 1024 * 1024)
+#define HTTP_ARGS_MAX	64	/* query arguments; OAI-PMH needs at most 7 */
+#define HTTP_HEADER_DEADLINE_MS	10000
+#define HTTP_CONN_MAX	4096
+#define HTTP_PER_IP_MAX	128
+#define HTTP_FD_RESERVE	256	/* descriptors kept for records, state, hubs */
+
+struct http_conn {
+	TAILQ_ENTRY(http_conn)	 entry;		/* in h->waiting */
+	struct http_req		*req;		/* from the URI callback on */
+	int64_t			 since_ms;	/* waiting for headers since */
+	int			 fd;
+	int			 waiting;
+};
+TAILQ_HEAD(http_conns, http_conn);
 
 struct http {
 	struct MHD_Daemon	*mhd;
 	struct http_opts	 opts;
 	int			 oai_active;	/* atomic */
 	int			 in_flight;	/* atomic */
+	int			 listen_fd;	/* ours, or the one passed */
+	int			 port;
+	unsigned int		 conn_limit;
+	unsigned int		 per_ip_limit;
+	/* connections still sending request headers, oldest first */
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct http_conns	 waiting;
+	pthread_t		 reaper;
+	int			 has_reaper;
+	int			 stopping;
 };
 
 struct http_req {
 	struct http		*h;
+	struct http_conn	*conn;
 	char			*uri;		/* raw request-target */
 	char			*agent;		/* User-Agent, for the log */
 	const char		*method;
@@ -44,32 +76,82 @@ struct http_req {
 	enum metrics_route	 route;
 	int			 oai_slot;
 	int			 counted;
+	int			 reject;	/* status decided before the headers */
 };
+
+/* Start or stop the header deadline of a connection. */
+static void
+http_conn_wait(struct http *h, struct http_conn *conn, int on)
+{
+	if (conn == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	if (on && !conn->waiting) {
+		conn->since_ms = date_mono_ms();
+		TAILQ_INSERT_TAIL(&h->waiting, conn, entry);
+		conn->waiting = 1;
+	} else if (!on && conn->waiting) {
+		TAILQ_REMOVE(&h->waiting, conn, entry);
+		conn->waiting = 0;
+	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+static struct http_conn *
+http_conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
 
 static void *
 http_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	struct http_req	*req;
+	char		*q;
+	size_t		 nargs = 0;
 
+	/*
+	 * libmicrohttpd 0.9.75 parses the query into the connection's memory
+	 * pool right after this callback; when the pool runs out (some 470
+	 * arguments) it queues a 431 and then carries on as if nothing
+	 * happened, so the client gets no answer and the completion callback
+	 * never runs.  The OAI parser reads the query from our copy of the
+	 * request-target, so cut libmicrohttpd's copy after the '?': it points
+	 * into the connection's read buffer, which is ours to write here.
+	 */
+	if ((q = strchr(uri, '?')) != NULL) {
+		for (nargs = 1; (q = strchr(q + 1, '&')) != NULL; nargs++)
+			;
+		q = strchr(uri, '?');
+		if (q[1] == '\0')
+			nargs = 0;
+	}
 	if ((req = calloc(1, sizeof(*req))) == NULL)
-		return NULL;
+		goto out;
 	req->h = cls;
 	req->uri = strdup(uri);
 	req->start_ms = date_mono_ms();
 	req->route = METRICS_ROUTE_OTHER;
+	if (nargs > HTTP_ARGS_MAX)
+		req->reject = 414;
 	buf_init(&req->body, HTTP_POST_MAX);
+	/* the connection frees it should libmicrohttpd forget to */
+	if ((req->conn = http_conn_of(c)) != NULL)
+		req->conn->req = req;
+out:
+	if (q != NULL)
+		q[1] = '\0';
 	return req;
 }
 
 static void
-http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-    enum MHD_RequestTerminationCode toe)
+http_req_free(struct http *h, struct http_req *req)
 {
-	struct http_req	*req = *con_cls;
-	struct http	*h = cls;
-
-	if (req == NULL)
-		return;
+	if (req->conn != NULL)
+		req->conn->req = NULL;
 	if (req->counted) {
 		metrics_count_request(h->opts.metrics, req->route, req->status,
 		    req->bytes);
@@ -89,7 +171,89 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(req->uri);
 	free(req->agent);
 	free(req);
+}
+
+static void
+http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_req	*req = *con_cls;
+	struct http	*h = cls;
+	struct http_conn *conn;
+
+	if (req == NULL)
+		return;
+	conn = req->conn;
+	http_req_free(h, req);
 	*con_cls = NULL;
+	/* a kept-alive connection has the same time for its next request */
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		http_conn_wait(h, conn, 1);
+}
+
+static void
+http_conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct http			*h = cls;
+	struct http_conn		*conn = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci == NULL || (conn = calloc(1, sizeof(*conn))) == NULL)
+			return;
+		conn->fd = ci->connect_fd;
+		*socket_context = conn;
+		http_conn_wait(h, conn, 1);
+		return;
+	}
+	if (conn == NULL)
+		return;
+	http_conn_wait(h, conn, 0);
+	if (conn->req != NULL)
+		http_req_free(h, conn->req);
+	free(conn);
+	*socket_context = NULL;
+}
+
+/*
+ * The header deadline: libmicrohttpd's connection timeout is an idle one,
+ * which a client sending a header line now and then never reaches.  A
+ * connection still short of its request headers HTTP_HEADER_DEADLINE_MS
+ * after it was accepted (or after its previous response) is shut down;
+ * libmicrohttpd then sees the end of the stream and closes it.  The fd
+ * stays valid while the lock is held: the close notification, which runs
+ * before libmicrohttpd closes the socket, takes the lock to unlink it.
+ */
+static void *
+http_reaper(void *arg)
+{
+	struct http		*h = arg;
+	struct http_conn	*conn;
+	struct timespec		 ts;
+	int64_t			 now;
+
+	pthread_mutex_lock(&h->mu);
+	while (!h->stopping) {
+		now = date_mono_ms();
+		while ((conn = TAILQ_FIRST(&h->waiting)) != NULL &&
+		    now - conn->since_ms >= HTTP_HEADER_DEADLINE_MS) {
+			shutdown(conn->fd, SHUT_RDWR);
+			TAILQ_REMOVE(&h->waiting, conn, entry);
+			conn->waiting = 0;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 250 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000 * 1000 * 1000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000 * 1000 * 1000;
+		}
+		pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
 }
 
 static void
@@ -129,7 +293,7 @@ http_text_retry(struct http_req *req, struct MHD_Connection *c, int status,
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	if (status == 405)
+	if (status == 405 || status == 501)
 		MHD_add_response_header(r, "Allow",
 		    req->route == METRICS_ROUTE_OAI ? "GET, HEAD, POST" :
 		    "GET, HEAD");
@@ -313,8 +477,8 @@ http_oai(struct http_req *req, struct MHD_Connection *c)
 		const char *ct = MHD_lookup_connection_value(c,
 		    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 
-		if (ct == NULL || strncasecmp(ct,
-		    "application/x-www-form-urlencoded", 33) != 0)
+		if (!http_media_type_is(ct,
+		    "application/x-www-form-urlencoded"))
 			return http_text(req, c, 400, "OAI-PMH POST requests "
 			    "must be application/x-www-form-urlencoded\n");
 		query = req->body.data ? req->body.data : "";
@@ -365,6 +529,12 @@ http_oai(struct http_req *req, struct MHD_Connection *c)
 		coding = "deflate";
 	if (coding != NULL && http_compress(&out, coding[0] == 'g') == -1)
 		coding = NULL;
+	/*
+	 * The slot bounds rendering, not transmission: a harvester that reads
+	 * slowly (or never) must not lock the others out.
+	 */
+	__atomic_sub_fetch(&h->oai_active, 1, __ATOMIC_RELAXED);
+	req->oai_slot = 0;
 	if ((data = buf_detach(&out, &qlen)) == NULL)
 		return MHD_NO;
 	r = MHD_create_response_from_buffer_with_free_callback(qlen, data,
@@ -476,6 +646,79 @@ http_dispatch(struct http_req *req, struct MHD_Connection *c, const char *url)
 	return http_serve_doc(req, c, d);
 }
 
+struct http_framing {
+	int		 nhost;
+	int		 nlength;
+	int		 nte;
+	int		 lengths_differ;
+	const char	*length;
+};
+
+static enum MHD_Result
+http_framing_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct http_framing	*f = cls;
+
+	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		f->nhost++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		f->nte++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->nlength++ > 0 && strcmp(f->length, value) != 0)
+			f->lengths_differ = 1;
+		f->length = value;
+	}
+	return MHD_YES;
+}
+
+static int
+http_is_method(const char *m)
+{
+	static const char *const known[] = { "GET", "HEAD", "POST", "PUT",
+	    "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(m, known[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * What libmicrohttpd 0.9.75 lets through: the Host rule of RFC 9112 3.2,
+ * conflicting framing (a request-smuggling shape, RFC 9112 6.3), a body
+ * announced past the cap (refused before it is read), unknown methods.
+ * Returns the status to answer with, or 0.
+ */
+static int
+http_check_request(struct http_req *req, struct MHD_Connection *c,
+    const char *method, const char *version)
+{
+	struct http_framing	 f;
+	unsigned long long	 len;
+	char			*end;
+
+	if (req->reject != 0)
+		return req->reject;
+	memset(&f, 0, sizeof(f));
+	MHD_get_connection_values(c, MHD_HEADER_KIND, http_framing_cb, &f);
+	if (f.nhost > 1 || (f.nhost == 0 &&
+	    strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
+		return 400;
+	if (f.lengths_differ || (f.nlength > 0 && f.nte > 0))
+		return 400;
+	if (f.length != NULL) {
+		errno = 0;
+		len = strtoull(f.length, &end, 10);
+		if (errno == 0 && *end == '\0' && len > HTTP_POST_MAX)
+			return 413;
+	}
+	if (!http_is_method(method))
+		return 501;
+	return 0;
+}
+
 static enum MHD_Result
 http_access(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -483,35 +726,59 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct http_req	*req = *con_cls;
 	const char	*ua;
+	int		 status;
 
 	if (req == NULL)
 		return MHD_NO;
 	if (!req->called) {
-		/*
-		 * Queueing on the first call makes libmicrohttpd close the
-		 * connection; answering from the second call keeps it alive.
-		 */
 		req->called = 1;
 		req->method = method;
 		req->counted = 1;
 		__atomic_add_fetch(&req->h->in_flight, 1, __ATOMIC_RELAXED);
+		http_conn_wait(req->h, req->conn, 0);
 		if ((ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_USER_AGENT)) != NULL)
 			req->agent = strdup(ua);
+		/* an answer queued now closes the connection: right for these */
+		switch ((status = http_check_request(req, c, method, version))) {
+		case 0:
+			break;
+		case 400:
+			return http_text(req, c, 400, "bad request\n");
+		case 413:
+			return http_text(req, c, 413,
+			    "request body too large\n");
+		case 414:
+			return http_text(req, c, 414,
+			    "too many query arguments\n");
+		default:
+			/* the Allow header names the route's methods */
+			if ((req->snap = snap_current()) != NULL &&
+			    strcmp(http_origin_path(url),
+			    req->snap->conf->oai_path) == 0)
+				req->route = METRICS_ROUTE_OAI;
+			return http_text(req, c, status,
+			    "method not implemented\n");
+		}
+		/*
+		 * Queueing on the first call makes libmicrohttpd close the
+		 * connection; answering from the second call keeps it alive.
+		 */
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
-		/* past the cap the body is dropped and answered with 400 */
+		/* past the cap the body is dropped and answered with 413 */
 		if (buf_add(&req->body, upload_data, *upload_data_size) == -1)
 			req->body.max = 0;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (req->body.max == 0)
-		return http_text(req, c, 400, "request body too large\n");
+		return http_text(req, c, 413, "request body too large\n");
 	if (req->uri == NULL || (req->snap = snap_current()) == NULL)
 		return http_text_retry(req, c, 503, "starting\n", 1);
-	return http_dispatch(req, c, url);
+	/* the absolute form (RFC 9112 3.2.2) is served by its path */
+	return http_dispatch(req, c, http_origin_path(url));
 }
 
 static int
@@ -535,12 +802,107 @@ http_sockaddr(const char *addr, int port, struct sockaddr_storage *ss,
 	return 0;
 }
 
+static void
+http_stop_reaper(struct http *h)
+{
+	if (!h->has_reaper)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->stopping = 1;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->reaper, NULL);
+	h->has_reaper = 0;
+}
+
+/* Bind and listen ourselves, so a failure says why. */
+static int
+http_listen(const struct http_opts *opts, struct err *e)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = 0;
+	int			 fd, one = 1;
+
+	if (http_sockaddr(opts->addr, opts->port, &ss, &sslen, e) == -1)
+		return -1;
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		err_set(e, "cannot listen on %s:%d: %s", opts->addr,
+		    opts->port, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1 ||
+	    listen(fd, 1024) == -1) {
+		err_set(e, "cannot listen on %s%s%s:%d: %s",
+		    strchr(opts->addr, ':') ? "[" : "", opts->addr,
+		    strchr(opts->addr, ':') ? "]" : "", opts->port,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The port a listening socket is bound to (the passed one may differ). */
+static int
+http_bound_port(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)(void *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)(void *)&ss)->sin6_port);
+	return -1;
+}
+
+/*
+ * Raise the soft descriptor limit to the hard one, then size the
+ * connection limits so HTTP clients never take the descriptors record
+ * reads, the state and the notification targets need.  Below the limit
+ * libmicrohttpd stops polling the listening socket; hitting EMFILE instead
+ * makes a worker with no connections spin on accept().
+ */
+static void
+http_limits(struct http *h)
+{
+	struct rlimit	 rl;
+	rlim_t		 fds = 1024, avail;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rlim_t cur = rl.rlim_cur;
+
+			rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+			    rl.rlim_max > 1048576 ? 1048576 : rl.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+				rl.rlim_cur = cur;
+		}
+		fds = rl.rlim_cur;
+	}
+	avail = fds >= HTTP_FD_RESERVE + 64 ? fds - HTTP_FD_RESERVE : fds / 4;
+	if (avail > HTTP_CONN_MAX)
+		avail = HTTP_CONN_MAX;
+	if (avail < (rlim_t)h->opts.threads)
+		avail = (rlim_t)h->opts.threads;
+	h->conn_limit = (unsigned int)avail;
+	h->per_ip_limit = h->conn_limit / 4 > HTTP_PER_IP_MAX ?
+	    HTTP_PER_IP_MAX : h->conn_limit / 4;
+	if (h->per_ip_limit == 0)
+		h->per_ip_limit = 1;
+}
+
 struct http *
 http_start(const struct http_opts *opts, struct err *e)
 {
 	struct http		*h;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
+	pthread_condattr_t	 ca;
 	unsigned int		 flags = MHD_USE_INTERNAL_POLLING_THREAD |
 				    MHD_USE_EPOLL | MHD_USE_ITC |
 				    MHD_USE_TURBO;
@@ -550,31 +912,49 @@ http_start(const struct http_opts *opts, struct err *e)
 		return NULL;
 	}
 	h->opts = *opts;
-	if (opts->listen_fd == -1) {
-		if (http_sockaddr(opts->addr, opts->port, &ss, &sslen, e) == -1)
-			goto fail;
-		if (ss.ss_family == AF_INET6)
-			flags |= MHD_USE_IPv6;
+	TAILQ_INIT(&h->waiting);
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	http_limits(h);
+	h->listen_fd = opts->listen_fd;
+	if (h->listen_fd == -1 && (h->listen_fd = http_listen(opts, e)) == -1)
+		goto fail;
+	if ((h->port = http_bound_port(h->listen_fd)) == -1) {
+		err_set(e, "listening socket: %s", strerror(errno));
+		goto fail;
 	}
-	h->mhd = MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL,
+	if (pthread_create(&h->reaper, NULL, http_reaper, h) != 0) {
+		err_set(e, "cannot start the header-deadline thread");
+		goto fail;
+	}
+	h->has_reaper = 1;
+	errno = 0;
+	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL,
 	    http_access, h,
 	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, h,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_conn_notify, h,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)opts->threads,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-	    opts->listen_fd == -1 ? MHD_OPTION_SOCK_ADDR :
-	    MHD_OPTION_LISTEN_SOCKET,
-	    opts->listen_fd == -1 ? (void *)&ss :
-	    (void *)(intptr_t)opts->listen_fd,
+	    MHD_OPTION_CONNECTION_LIMIT, h->conn_limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->per_ip_limit,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->listen_fd,
 	    MHD_OPTION_END);
 	if (h->mhd == NULL) {
-		err_set(e, "cannot listen on %s:%d", opts->addr, opts->port);
+		err_set(e, "cannot serve on %s:%d: %s", opts->addr, h->port,
+		    errno != 0 ? strerror(errno) : "libmicrohttpd failed");
 		goto fail;
 	}
 	return h;
 fail:
+	http_stop_reaper(h);
+	if (h->listen_fd != -1 && opts->listen_fd == -1)
+		close(h->listen_fd);
+	pthread_cond_destroy(&h->cv);
+	pthread_mutex_destroy(&h->mu);
 	free(h);
 	return NULL;
 }
@@ -582,10 +962,7 @@ fail:
 int
 http_port(const struct http *h)
 {
-	const union MHD_DaemonInfo	*di;
-
-	di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	return di ? di->port : -1;
+	return h->port;
 }
 
 void
@@ -593,13 +970,20 @@ http_stop(struct http *h, int drain_ms)
 {
 	int64_t		 deadline = date_mono_ms() + drain_ms;
 	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	MHD_socket	 fd;
 
 	if (h == NULL)
 		return;
-	MHD_quiesce_daemon(h->mhd);
+	/* once quiesced the listening socket is ours to close */
+	fd = MHD_quiesce_daemon(h->mhd);
 	while (__atomic_load_n(&h->in_flight, __ATOMIC_RELAXED) > 0 &&
 	    date_mono_ms() < deadline)
 		nanosleep(&ts, NULL);
+	http_stop_reaper(h);
 	MHD_stop_daemon(h->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	pthread_cond_destroy(&h->cv);
+	pthread_mutex_destroy(&h->mu);
 	free(h);
 }

@@ -14,6 +14,19 @@
  * queued on the second call of the access handler so libmicrohttpd keeps
  * connections alive.  Settings that may change on SIGHUP (max-age, hubs,
  * access log) are read from the snapshot's conf per request.
+ *
+ * Hostile clients: a request with more than 64 query arguments gets 414
+ * (libmicrohttpd's own 414/431 cover request lines and headers past its
+ * 32 KB connection buffer); HTTP/1.1 without exactly one Host, differing
+ * Content-Length values or Content-Length with Transfer-Encoding get 400;
+ * a body past 256 KB gets 413 (before it is read when it is announced);
+ * unknown methods get 501 and known but unsupported ones 405, both with
+ * Allow; an absolute-form request-target is served by its path.  A
+ * connection must complete its request headers within 10 s of being
+ * accepted or of its previous response, or it is shut down.  Connections
+ * are capped per client address and in total, below the descriptor limit
+ * (see http_start()).  An OAI-PMH slot is held while a response is
+ * rendered, not while it is sent.
  */
 #ifndef PUBFEED_HTTP_H
 #define PUBFEED_HTTP_H
@@ -41,9 +54,17 @@ struct http_opts {
 	void			*extra_arg;
 };
 
-/* Listen and serve on libmicrohttpd's threads.  NULL with e set on failure. */
+/*
+ * Listen (on opts->listen_fd, or on a socket of our own bound to
+ * addr:port) and serve on libmicrohttpd's threads.  Raises the soft
+ * RLIMIT_NOFILE to the hard limit (when the process may) and caps HTTP
+ * connections at the limit less 256 descriptors (a quarter of it when the
+ * limit is tiny), at most 4096, and per client address at a quarter of
+ * that, at most 128.  NULL with e set on failure; a listening error says
+ * why ("cannot listen on 127.0.0.1:8080: Address already in use").
+ */
 struct http	*http_start(const struct http_opts *, struct err *e);
-/* The port actually bound (useful with port 0). */
+/* The port actually bound: with port 0, or the one systemd passed. */
 int		 http_port(const struct http *);
 /*
  * Stop accepting, let requests in flight finish for up to drain_ms, then
@@ -58,10 +79,20 @@ void		 http_stop(struct http *h, int drain_ms);
  * http_accepts_coding: 1 when an Accept-Encoding value accepts coding
  * (listed, or "*", with q > 0; "gzip;q=0" refuses it; RFC 7231 5.3.4).
  * http_etag_match: 1 when an If-None-Match value matches etag by the weak
- * comparison of RFC 7232 3.2 ("*", a list, W/ prefixes).
+ * comparison of RFC 7232 3.2 ("*" alone, a list, W/ prefixes; a "*"
+ * inside a list makes the field invalid, which matches nothing).
+ * http_media_type_is: 1 when a Content-Type value names exactly the media
+ * type type (case-insensitive), with or without parameters (RFC 9110 8.3.1):
+ * "application/x-www-form-urlencoded; charset=utf-8" is that type,
+ * "application/x-www-form-urlencodedXYZ" is not.
+ * http_origin_path: the path of a request-target: for the absolute form
+ * ("http://host:port/path", RFC 9112 3.2.2) a pointer to its path inside
+ * target ("/" when it has none), otherwise target itself.
  */
 int		 http_accepts_coding(const char *accept_encoding,
 		    const char *coding);
 int		 http_etag_match(const char *if_none_match, const char *etag);
+int		 http_media_type_is(const char *content_type, const char *type);
+const char	*http_origin_path(const char *target);
 
 #endif

@@ -69,21 +69,35 @@ http_etag_match(const char *inm, const char *etag)
 {
 	const char	*p = inm, *end;
 	size_t		 n = strlen(etag), len;
+	int		 nelem = 0, star = 0;
 
 	/* weak comparison: a W/ prefix on either side is ignored */
 	if (strncmp(etag, "W/", 2) == 0) {
 		etag += 2;
 		n -= 2;
 	}
+	/*
+	 * "*" stands alone (RFC 7232 3.2: "*" / 1#entity-tag); a list that
+	 * holds one is invalid and matches nothing.
+	 */
 	for (; p != NULL && *p != '\0'; p = *end ? end + 1 : end) {
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		p = skip_ows(p);
+		if (p < end)	/* empty elements do not count (RFC 7230 7) */
+			nelem++;
+		if (*p == '*' && (p + 1 == end || skip_ows(p + 1) == end))
+			star = 1;
+	}
+	if (star)
+		return nelem == 1;
+	for (p = inm; p != NULL && *p != '\0'; p = *end ? end + 1 : end) {
 		p = skip_ows(p);
 		if ((end = strchr(p, ',')) == NULL)
 			end = p + strlen(p);
 		len = (size_t)(end - p);
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
-		if (len == 1 && *p == '*')
-			return 1;
 		if (len >= 2 && strncmp(p, "W/", 2) == 0) {
 			p += 2;
 			len -= 2;
@@ -92,4 +106,36 @@ http_etag_match(const char *inm, const char *etag)
 			return 1;
 	}
 	return 0;
+}
+
+int
+http_media_type_is(const char *value, const char *type)
+{
+	size_t		 n = strlen(type);
+	const char	*p;
+
+	if (value == NULL)
+		return 0;
+	value = skip_ows(value);
+	if (strncasecmp(value, type, n) != 0)
+		return 0;
+	p = skip_ows(value + n);
+	/* the type/subtype token ends here; parameters may follow */
+	return *p == '\0' || *p == ';';
+}
+
+const char *
+http_origin_path(const char *target)
+{
+	const char	*p;
+
+	if (strncasecmp(target, "http://", 7) == 0)
+		p = target + 7;
+	else if (strncasecmp(target, "https://", 8) == 0)
+		p = target + 8;
+	else
+		return target;
+	/* the authority ends at the path, the query or the end */
+	p += strcspn(p, "/?");
+	return *p == '/' ? p : "/";
 }

@@ -112,7 +112,16 @@ args_add(struct oai_args *a, const char *seg, size_t n)
 	size_t		 klen = eq != NULL ? (size_t)(eq - seg) : n;
 	size_t		 vlen = eq != NULL ? n - klen - 1 : 0;
 	char		*k, *v;
+	/* an over-long token is a bad token (badResumptionToken), not a bad
+	 * argument: "!" is never a token */
+	int		 is_token = klen == 15 &&
+			    memcmp(seg, "resumptionToken", 15) == 0;
 
+	if (is_token && vlen > 3 * OAI_ARG_MAX) {
+		seg = "resumptionToken=!";
+		eq = seg + klen;
+		vlen = 1;
+	}
 	if (a->n == OAI_ARGS_MAX || klen > 3 * OAI_ARG_MAX ||
 	    vlen > 3 * OAI_ARG_MAX) {
 		a->too_many = 1;
@@ -125,6 +134,8 @@ args_add(struct oai_args *a, const char *seg, size_t n)
 		free(k);
 		return -1;
 	}
+	if (is_token && strlen(v) > OAI_ARG_MAX)
+		memcpy(v, "!", 2);
 	if (strlen(k) > OAI_ARG_MAX || strlen(v) > OAI_ARG_MAX) {
 		a->too_many = 1;
 		free(k);

@@ -1,6 +1,7 @@
 /* The HTTP header parsers behind content negotiation and conditional GET. */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "http.h"
 #include "testlib.h"
@@ -57,6 +58,13 @@ static const struct {
 	{ "", "\"abc\"", 0 },
 	{ "\"abc\" ", "\"abc\"", 1 },
 	{ "abc", "\"abc\"", 0 },
+	/* "*" only alone: in a list the field is invalid (RFC 7232 3.2) */
+	{ "*, \"x\"", "\"abc\"", 0 },
+	{ "\"x\", *", "\"abc\"", 0 },
+	{ "\"abc\", *", "\"abc\"", 0 },
+	{ "*, ,", "\"abc\"", 1 },	/* empty elements are ignored */
+	{ "**", "\"abc\"", 0 },
+	{ "\t*\t", "\"abc\"", 1 },
 };
 
 START_TEST(test_etag_match)
@@ -64,6 +72,60 @@ START_TEST(test_etag_match)
 	ck_assert_msg(http_etag_match(inm_cases[_i].inm, inm_cases[_i].etag) ==
 	    inm_cases[_i].want, "If-None-Match '%s' vs %s", inm_cases[_i].inm,
 	    inm_cases[_i].etag);
+}
+END_TEST
+
+static const struct {
+	const char	*ct;
+	int		 want;
+} ct_cases[] = {
+	{ NULL, 0 },
+	{ "", 0 },
+	{ "application/x-www-form-urlencoded", 1 },
+	{ "Application/X-WWW-Form-URLEncoded", 1 },
+	{ "application/x-www-form-urlencoded; charset=utf-8", 1 },
+	{ "application/x-www-form-urlencoded;charset=utf-8", 1 },
+	{ " application/x-www-form-urlencoded ", 1 },
+	{ "application/x-www-form-urlencodedXYZ", 0 },
+	{ "application/x-www-form-urlencoded-evil", 0 },
+	{ "application/x-www-form-urlencoded/x", 0 },
+	{ "application/x-www-form", 0 },
+	{ "multipart/form-data", 0 },
+	{ "text/plain; application/x-www-form-urlencoded", 0 },
+};
+
+START_TEST(test_media_type_is)
+{
+	ck_assert_msg(http_media_type_is(ct_cases[_i].ct,
+	    "application/x-www-form-urlencoded") == ct_cases[_i].want,
+	    "Content-Type '%s'", ct_cases[_i].ct ? ct_cases[_i].ct : "(none)");
+}
+END_TEST
+
+static const struct {
+	const char	*target;
+	const char	*want;
+} path_cases[] = {
+	{ "/feed.atom", "/feed.atom" },
+	{ "/oai?verb=Identify", "/oai?verb=Identify" },
+	{ "http://example.org/feed.atom", "/feed.atom" },
+	{ "HTTP://example.org:8080/feed.atom", "/feed.atom" },
+	{ "https://example.org/oai?verb=Identify", "/oai?verb=Identify" },
+	{ "http://example.org", "/" },
+	{ "http://example.org?x=1", "/" },
+	{ "http://[::1]:80/healthz", "/healthz" },
+	{ "ftp://example.org/feed.atom", "ftp://example.org/feed.atom" },
+	{ "*", "*" },
+	{ "", "" },
+};
+
+START_TEST(test_origin_path)
+{
+	const char	*got = http_origin_path(path_cases[_i].target);
+
+	ck_assert_msg(strcmp(got, path_cases[_i].want) == 0,
+	    "target '%s': got '%s', want '%s'", path_cases[_i].target, got,
+	    path_cases[_i].want);
 }
 END_TEST
 
@@ -77,6 +139,10 @@ main(void)
 	    sizeof(ae_cases) / sizeof(ae_cases[0]));
 	tcase_add_loop_test(tc, test_etag_match, 0,
 	    sizeof(inm_cases) / sizeof(inm_cases[0]));
+	tcase_add_loop_test(tc, test_media_type_is, 0,
+	    sizeof(ct_cases) / sizeof(ct_cases[0]));
+	tcase_add_loop_test(tc, test_origin_path, 0,
+	    sizeof(path_cases) / sizeof(path_cases[0]));
 	suite_add_tcase(s, tc);
 	return tl_run(s);
 }
