@@ -251,7 +251,7 @@ START_TEST(test_scan)
 	ck_assert_uint_eq(chg.nsets, 12);
 	store_changes_release(&chg);
 	ck_assert_uint_eq(chg.nsets, 0);
-	ck_assert(exists("st/records.state"));
+	ck_assert(exists("st/pubfeed.db"));
 	ck_assert(exists("st/token.key"));
 
 	/* nothing changed: nothing to report, the records are shared */
