@@ -478,17 +478,24 @@ fail:
 	return -1;
 }
 
-static int
-state_version(struct state *st, int64_t *dv, uint64_t *ino)
+/* What identifies the database's content for a read-only user. */
+static void
+state_version(const char *dir, int64_t ver[6])
 {
 	char		 path[4096];
 	struct stat	 sb;
+	int		 i;
 
-	snprintf(path, sizeof(path), "%s/%s", st->dir, STATE_DB_NAME);
-	*ino = stat(path, &sb) == 0 ? (uint64_t)sb.st_ino : 0;
-	if (st->db == NULL)
-		return 0;
-	return db_int(st->db, "PRAGMA data_version", dv);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", dir, STATE_DB_NAME,
+		    i ? "-wal" : "");
+		if (stat(path, &sb) == -1)
+			memset(&sb, 0, sizeof(sb));
+		ver[3 * i] = (int64_t)sb.st_ino;
+		ver[3 * i + 1] = (int64_t)sb.st_size;
+		ver[3 * i + 2] = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+		    sb.st_mtim.tv_nsec;
+	}
 }
 
 /* Read-only and no database: an old text state, read into a memory db. */
@@ -513,25 +520,63 @@ out:
 	return rc;
 }
 
+/*
+ * Read-only: load the table on a connection of its own, closed again.
+ * Without a WAL no primary is running: immutable=1 reads the file as it
+ * is and creates nothing next to it.
+ */
+static int
+state_ro_load(struct state *st, struct err *e)
+{
+	struct buf	 uri;
+	sqlite3		*db = NULL;
+	const char	*p;
+	char		 path[4096];
+	int		 rc = -1;
+
+	state_version(st->dir, st->ver);
+	if (st->ver[0] == 0)
+		return state_open_text(st, e);
+	snprintf(path, sizeof(path), "%s/%s", st->dir, STATE_DB_NAME);
+	buf_init(&uri, 3 * sizeof(path) + 64);
+	if (buf_addstr(&uri, "file:") == -1)
+		goto nomem;
+	for (p = path; *p != '\0'; p++)
+		if ((*p == '?' || *p == '#' || *p == '%' ?
+		    buf_printf(&uri, "%%%02X", (unsigned char)*p) :
+		    buf_addch(&uri, *p)) == -1)
+			goto nomem;
+	if (buf_addstr(&uri, st->ver[3] == 0 ? "?mode=ro&immutable=1" :
+	    "?mode=ro") == -1)
+		goto nomem;
+	if (sqlite3_open_v2(uri.data, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		err_set(e, "%s: %s", path, db != NULL ? sqlite3_errmsg(db) :
+		    "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (db_check(db, path, e) == -1 || state_load_db(st, db, e) == -1)
+		goto out;
+	rc = 0;
+	goto out;
+nomem:
+	err_set(e, "out of memory");
+out:
+	sqlite3_close(db);
+	buf_release(&uri);
+	return rc;
+}
+
 int
 state_open(struct state *st, const char *dir, int flags, struct err *e)
 {
-	char		 path[4096];
-
 	state_release(st);
 	st->flags = flags;
 	if ((st->dir = strdup(dir)) == NULL)
 		return err_set(e, "out of memory");
-	snprintf(path, sizeof(path), "%s/%s", dir, STATE_DB_NAME);
-	if (flags & STATE_RDONLY) {
-		if (access(path, F_OK) == -1 && errno == ENOENT)
-			return state_open_text(st, e);
-		if (state_db_open(dir, STATE_RDONLY, &st->db, e) == -1)
-			return -1;
-		if (state_version(st, &st->data_version, &st->db_ino) == -1)
-			return db_err(e, st->db, "cannot read", path);
-		return state_load_db(st, st->db, e);
-	}
+	if (flags & STATE_RDONLY)
+		return state_ro_load(st, e);
 	if (state_lock(st, dir, e) == -1)
 		return -1;
 	state_rm_stale(dir);
@@ -545,33 +590,24 @@ int
 state_reload(struct state *st, int force, int *changed, struct err *e)
 {
 	struct state	 fresh;
-	int64_t		 dv = 0;
-	uint64_t	 ino = 0;
+	int64_t		 ver[6];
 
 	if (changed != NULL)
 		*changed = 0;
-	if ((st->flags & STATE_RDONLY) && !force) {
-		if (state_version(st, &dv, &ino) == -1)
-			return db_err(e, st->db, "cannot read", st->dir);
-		if (ino == st->db_ino && (st->db == NULL ||
-		    dv == st->data_version))
-			return 0;
-		if (ino != st->db_ino || st->db == NULL) {
-			/* created or replaced (a synced copy): open it anew */
-			state_init(&fresh);
-			if (state_open(&fresh, st->dir, st->flags, e) == -1) {
-				state_release(&fresh);
-				return -1;
-			}
-			state_release(st);
-			*st = fresh;
-			if (changed != NULL)
-				*changed = 1;
-			return 0;
-		}
-	}
 	state_init(&fresh);
-	if (state_load_db(&fresh, st->db, e) == -1) {
+	if (st->flags & STATE_RDONLY) {
+		state_version(st->dir, ver);
+		if (!force && memcmp(ver, st->ver, sizeof(ver)) == 0)
+			return 0;
+		fresh.dir = st->dir;
+		if (state_ro_load(&fresh, e) == -1) {
+			fresh.dir = NULL;
+			state_release(&fresh);
+			return -1;
+		}
+		fresh.dir = NULL;
+		memcpy(st->ver, fresh.ver, sizeof(st->ver));
+	} else if (state_load_db(&fresh, st->db, e) == -1) {
 		state_release(&fresh);
 		return -1;
 	}
@@ -581,7 +617,6 @@ state_reload(struct state *st, int force, int *changed, struct err *e)
 	st->cap = fresh.cap;
 	st->slots = fresh.slots;
 	st->nslots = fresh.nslots;
-	st->data_version = dv;
 	if (changed != NULL)
 		*changed = 1;
 	return 0;
@@ -617,7 +652,8 @@ state_commit(struct state *st, struct err *e)
 	if (st->npending == 0)
 		return 0;
 	if (st->db == NULL || (st->flags & STATE_RDONLY))
-		return err_set(e, "%s: the state is read-only here", st->dir);
+		return err_set(e, "%s: the state is read-only here",
+		    st->dir != NULL ? st->dir : "memory");
 	path = sqlite3_db_filename(st->db, NULL);
 	buf_init(&sets, 1024 * 1024);
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=

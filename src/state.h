@@ -27,7 +27,11 @@
  * only those rows.  A primary holds an exclusive flock(2) on
  * STATE_DIR/pubfeed.lock for its lifetime; read-only users (replicas,
  * "pubfeed export") open the database with SQLITE_OPEN_READONLY and take no
- * lock.  The resumption-token key stays in STATE_DIR/token.key.
+ * lock; they keep no connection open but read the whole table again when
+ * the database or its WAL changed (a WAL-mode database without a WAL, i.e.
+ * no primary running, is opened immutable=1 so that reading creates no
+ * -wal/-shm file in a directory that is not ours).  The resumption-token
+ * key stays in STATE_DIR/token.key.
  *
  * SQLite connections are per thread here: the store's thread owns the one in
  * struct state; the notifier opens its own with state_db_open().  Nothing in
@@ -69,8 +73,8 @@ struct state {
 	char			*dir;
 	int			 flags;
 	int			 lockfd;
-	int64_t			 data_version;	/* read-only: last loaded */
-	uint64_t		 db_ino;
+	/* read-only: inode, size, mtime of the database and its WAL loaded */
+	int64_t			 ver[6];
 };
 
 /* state_open() / state_db_open() flags */
@@ -99,8 +103,9 @@ int	state_open(struct state *, const char *dir, int flags, struct err *e);
 int	state_commit(struct state *, struct err *e);
 /*
  * Replace the memory with what the database holds, dropping anything
- * queued.  With STATE_RDONLY and force 0, only when another connection
- * committed since (PRAGMA data_version) or the file was replaced; *changed
+ * queued.  With STATE_RDONLY and force 0, only when the database or its
+ * WAL changed since the last load (a primary committed, or a synced copy
+ * replaced the file); *changed
  * (may be NULL) says whether it did.  Entry pointers and indices are
  * invalid afterwards.  0 or -1 with e set (the memory is then unchanged).
  */
