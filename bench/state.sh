@@ -61,7 +61,7 @@ def free_port():
 
 def io(pid):
     out = {}
-    with open("/proc/%d/io" % pid) as f:
+    with open("/proc/%d/io" % pid) as f:  # the whole process, all threads
         for line in f:
             k, v = line.split(":")
             out[k] = int(v)
@@ -93,7 +93,9 @@ def main():
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
+                r = conn.getresponse()
+                r.read()
+                if r.status == 200:
                     break
             except OSError:
                 pass
@@ -154,6 +156,9 @@ def main():
               % (NREC, statistics.median(vis) * 1000, statistics.median(wrt) * 1000,
                  statistics.median(wb), statistics.median(wc), sz), flush=True)
     finally:
+        if proc is not None and proc.poll() is not None:
+            with open(os.path.join(work, "log"), errors="replace") as f:
+                say("pubfeed exited %d:\n%s" % (proc.returncode, f.read()[-3000:]))
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)

@@ -347,7 +347,10 @@ state_db_open(const char *dir, int flags, sqlite3 **out, struct err *e)
 	if (!(flags & STATE_RDONLY) &&
 	    (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) !=
 	    SQLITE_OK || sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL,
-	    NULL, NULL) != SQLITE_OK)) {
+	    NULL, NULL) != SQLITE_OK || sqlite3_exec(db,
+	    "PRAGMA journal_size_limit = 4194304", NULL, NULL, NULL) !=
+	    SQLITE_OK)) {
+		/* (the size limit: a big first import leaves no 30 MB WAL) */
 		db_err(e, db, "cannot set WAL mode", path);
 		goto fail;
 	}
