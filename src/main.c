@@ -669,7 +669,7 @@ out:
 	return rc;
 }
 
-/* "pubfeed status": what STATE_DIR/notify.status and the outbox say. */
+/* "pubfeed status": what the state database says of the targets. */
 static int
 cmd_status(struct pubfeed *pf, char *const *args)
 {
