@@ -26,7 +26,7 @@ BENCH_DIR=${BENCH_DIR:-build/bench}
 export PUBFEED BENCH_DIR
 mkdir -p "$BENCH_DIR" || exit 1
 
-ALL="feeds oai snapshot live notify export"
+ALL="feeds oai snapshot live notify state export"
 ONLY=${BENCH_ONLY:-$ALL}
 SUMMARY=$BENCH_DIR/summary.txt
 : >"$SUMMARY"

@@ -631,6 +631,9 @@ http_dispatch(struct http_req *req, struct MHD_Connection *c, const char *url)
 		return http_text(req, c, 405, "method not allowed\n");
 	switch (req->route) {
 	case METRICS_ROUTE_HEALTH:
+		/* 503: changes are not going live (see README, State) */
+		if (!metrics_state_ok(req->h->opts.metrics))
+			return http_text(req, c, 503, "state: failing\n");
 		return http_text(req, c, 200, "ok\n");
 	case METRICS_ROUTE_METRICS:
 	case METRICS_ROUTE_STATUS:

@@ -36,6 +36,7 @@
 #define DEFAULT_CONF	"/etc/pubfeed/pubfeed.conf"
 #define DRAIN_MS	10000
 #define NOTIFY_DRAIN_MS	2000	/* notifications due at SIGTERM */
+#define STATE_RETRY_MS	2000	/* a failed state commit, again */
 
 struct pubfeed {
 	const char	*conf_path;
@@ -197,7 +198,9 @@ rebuild(struct pubfeed *pf, struct store_changes *chg)
 	if (chg == NULL)
 		chg = &local;
 	prev = snap_current();
-	if ((next = store_snapshot(pf->store, chg, &e)) == NULL)
+	next = store_snapshot(pf->store, chg, &e);
+	metrics_set_state(&pf->metrics, !store_state_failing(pf->store));
+	if (next == NULL)
 		goto out;
 	log_problems(&e);
 	err_clear(&e);
@@ -302,19 +305,6 @@ watch_start(struct pubfeed *pf)
 	err_release(&e);
 }
 
-/* The state, once the snapshot it belongs to is out (store_save_later()). */
-static void
-save_state(struct pubfeed *pf)
-{
-	struct err	 e;
-
-	err_init(&e);
-	/* not fatal: keep serving, the next change retries */
-	if (store_save(pf->store, &e) == -1)
-		log_warnx("cannot save state: %s", e.msg);
-	err_release(&e);
-}
-
 /* Apply one debounced burst of changes and publish the result. */
 static void
 apply_changes(struct pubfeed *pf, struct watch_batch *b)
@@ -346,7 +336,6 @@ apply_changes(struct pubfeed *pf, struct watch_batch *b)
 	memset(&chg, 0, sizeof(chg));
 	rebuild(pf, &chg);
 	store_changes_release(&chg);
-	save_state(pf);
 out:
 	watch_batch_clear(b);
 	err_release(&e);
@@ -388,15 +377,20 @@ serve_loop(struct pubfeed *pf)
 	struct watch_batch	 batch;
 	struct err		 e;
 	int64_t			 next_rescan = 0, first = 0, last = 0, due;
+	int64_t			 retry = 0;
 	char			*root;
 
 	memset(&batch, 0, sizeof(batch));
-	store_save_later(pf->store);
 	for (;;) {
 		if (pf->conf->rescan_interval > 0 && next_rescan == 0)
 			next_rescan = date_mono_ms() +
 			    (int64_t)pf->conf->rescan_interval * 1000;
 		due = first ? burst_deadline(pf, first, last) : 0;
+		/* a failed state commit is retried until it goes through */
+		if (store_state_failing(pf->store) && retry == 0)
+			retry = date_mono_ms() + STATE_RETRY_MS;
+		if (retry && (due == 0 || retry < due))
+			due = retry;
 		pfd[0].fd = pf->sigfd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = pf->watch ? watch_fd(pf->watch) : -1;
@@ -417,7 +411,6 @@ serve_loop(struct pubfeed *pf)
 			log_info("SIGHUP: reloading");
 			root = pf->watch ? strdup(watch_root(pf->watch)) : NULL;
 			reload(pf);
-			save_state(pf);
 			/* the reload rescanned everything: no burst pending */
 			watch_batch_clear(&batch);
 			first = last = 0;
@@ -447,6 +440,11 @@ serve_loop(struct pubfeed *pf)
 		    last)) {
 			first = last = 0;
 			apply_changes(pf, &batch);
+		}
+		if (retry && date_mono_ms() >= retry) {
+			retry = 0;
+			if (store_state_failing(pf->store))
+				rebuild(pf, NULL);
 		}
 		if (next_rescan && date_mono_ms() >= next_rescan) {
 			next_rescan = 0;
@@ -488,7 +486,7 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	struct http_opts	 ho;
 	struct err		 e;
 	sigset_t		 set;
-	int			 port;
+	int			 port, rc = 0;
 
 	err_init(&e);
 	if ((pf->conf = load_conf(pf, &e)) == NULL) {
@@ -554,6 +552,13 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	sd_notify(0, "READY=1");
 	serve_loop(pf);
 	sd_notify(0, "STOPPING=1");
+	/* one last try; a change that cannot be saved makes the exit fail */
+	if (store_state_failing(pf->store) && rebuild(pf, NULL) == -1 &&
+	    store_state_failing(pf->store)) {
+		log_warnx("the state could not be saved: the last changes "
+		    "were not published and will be stamped again");
+		rc = 1;
+	}
 	/* pending items stay in the outbox for the next start */
 	notify_stop(pf->notify, NOTIFY_DRAIN_MS);
 	http_stop(pf->http, DRAIN_MS);
@@ -566,7 +571,7 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	close(pf->sigfd);
 	err_release(&e);
 	log_info("stopped");
-	return 0;
+	return rc;
 }
 
 /* Every message of e on stderr, and how many did not fit in memory. */
@@ -680,7 +685,7 @@ out:
 	return rc;
 }
 
-/* "pubfeed status": what STATE_DIR/notify.status and the outbox say. */
+/* "pubfeed status": what the state database says of the targets. */
 static int
 cmd_status(struct pubfeed *pf, char *const *args)
 {

@@ -80,6 +80,21 @@ metrics_count_reload(struct metrics *m, int ok, uint64_t ms)
 	__atomic_store_n(&m->last_reload_ms, ms, __ATOMIC_RELAXED);
 }
 
+void
+metrics_set_state(struct metrics *m, int ok)
+{
+	if (!ok)
+		bump(&m->state_failures, 1);
+	__atomic_store_n(&m->state_failing, !ok, __ATOMIC_RELAXED);
+}
+
+int
+metrics_state_ok(const struct metrics *m)
+{
+	return m == NULL ||
+	    !__atomic_load_n(&m->state_failing, __ATOMIC_RELAXED);
+}
+
 static int
 metrics_header(struct buf *out, const char *name, const char *type,
     const char *help)
@@ -125,6 +140,13 @@ metrics_render(const struct metrics *m, const struct snap *s, struct buf *out)
 	    "Duration of the last snapshot rebuild.");
 	rc |= buf_printf(out, "pubfeed_reload_duration_seconds %.3f\n",
 	    (double)load(&m->last_reload_ms) / 1000.0);
+	rc |= metrics_header(out, "pubfeed_state_ok", "gauge",
+	    "1 while the state commits; 0: changes are not being published.");
+	rc |= buf_printf(out, "pubfeed_state_ok %d\n", metrics_state_ok(m));
+	rc |= metrics_header(out, "pubfeed_state_commit_failures_total",
+	    "counter", "Snapshot changes whose state commit failed.");
+	rc |= buf_printf(out, "pubfeed_state_commit_failures_total %" PRIu64
+	    "\n", load(&m->state_failures));
 	rc |= metrics_header(out, "pubfeed_start_time_seconds", "gauge",
 	    "Start time of the process since the epoch.");
 	rc |= buf_printf(out, "pubfeed_start_time_seconds %" PRId64 "\n",

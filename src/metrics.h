@@ -36,6 +36,8 @@ struct metrics {
 	uint64_t	 reload_failures;
 	uint64_t	 last_reload_ms;	/* duration of the last one */
 	int64_t		 started;		/* wall clock, seconds */
+	uint64_t	 state_failures;	/* failed state commits */
+	int		 state_failing;		/* the last one failed */
 };
 
 void	metrics_init(struct metrics *);
@@ -44,6 +46,10 @@ void	metrics_count_request(struct metrics *, enum metrics_route, int status,
 /* verb as oai_respond() returned it ("" for badVerb). */
 void	metrics_count_verb(struct metrics *, const char *verb);
 void	metrics_count_reload(struct metrics *, int ok, uint64_t ms);
+/* The outcome of the last state commit (counts a failure). */
+void	metrics_set_state(struct metrics *, int ok);
+/* 1 unless the last state commit failed (also for NULL). */
+int	metrics_state_ok(const struct metrics *);
 /* Append the whole exposition (s may be NULL before the first snapshot). */
 int	metrics_render(const struct metrics *, const struct snap *,
 	    struct buf *out);

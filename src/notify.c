@@ -4,9 +4,9 @@
  * One mutex guards the conf pointer, the outbox and the status; the
  * notifier thread holds it only to pick due items and to record results,
  * never across network I/O, so notify_changed() and the HTTP threads'
- * metrics never wait on a slow target.  Files are written outside the
- * mutex under save_mu, which also keeps writes in the order the contents
- * were taken.
+ * metrics never wait on a slow target.  The database is written outside
+ * the mutex under save_mu, which also keeps writes in the order the
+ * contents were taken.
  */
 #include <sys/random.h>
 
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <sqlite3.h>
 
 #include "date.h"
 #include "log.h"
@@ -59,8 +60,7 @@ struct notify {
 	pthread_mutex_t		 save_mu;
 	struct conf		*conf;
 	char			*state_dir;
-	char			*outbox_path;
-	char			*status_path;
+	sqlite3			*db;		/* under save_mu (state.h) */
 	struct notify_outbox	 ob;
 	struct notify_stats	 st;
 	int			 ob_dirty, st_dirty;
@@ -141,52 +141,6 @@ prune(struct notify *n)
 		notify_stats_get(st, &n->conf->targets[i]);
 }
 
-/*
- * Write what changed.  Never under mu: fsync takes milliseconds.  The
- * outbox goes out on every change (what is pending must survive a crash);
- * the status, which only informs, at most once a STATUS_SAVE_MS unless
- * force is set, so a busy delivery does not fsync per answer.
- */
-static void
-notify_save(struct notify *n, int force)
-{
-	struct buf	 ob, st;
-	struct err	 e;
-	int64_t		 now = date_mono_ms();
-	int		 dob, dst, bad = 0;
-
-	buf_init(&ob, NOTIFY_FILE_MAX);
-	buf_init(&st, NOTIFY_FILE_MAX);
-	err_init(&e);
-	pthread_mutex_lock(&n->save_mu);
-	pthread_mutex_lock(&n->mu);
-	dob = n->ob_dirty;
-	dst = n->st_dirty && (force || now - n->st_saved >= STATUS_SAVE_MS);
-	n->ob_dirty = 0;
-	if (dst) {
-		n->st_dirty = 0;
-		n->st_saved = now;
-	}
-	if ((dob && notify_outbox_serialize(&n->ob, &ob) == -1) ||
-	    (dst && notify_stats_serialize(&n->st, &st) == -1))
-		bad = 1;
-	pthread_mutex_unlock(&n->mu);
-	if (bad)
-		log_warnx("notify: outbox or status too large to save");
-	else if ((dob || dst) && state_mkdirs(n->state_dir, &e) == -1)
-		log_warnx("notify: %s", e.msg);
-	else if (dob && state_write_file(n->outbox_path, ob.data, ob.len,
-	    0600, &e) == -1)
-		log_warnx("notify: outbox not saved: %s", e.msg);
-	else if (dst && state_write_file(n->status_path, st.data, st.len,
-	    0644, &e) == -1)
-		log_warnx("notify: status not saved: %s", e.msg);
-	pthread_mutex_unlock(&n->save_mu);
-	err_release(&e);
-	buf_release(&ob);
-	buf_release(&st);
-}
-
 static char *
 join_path(const char *dir, const char *name)
 {
@@ -198,38 +152,260 @@ join_path(const char *dir, const char *name)
 	return buf_detach(&b, NULL);
 }
 
-/* Load one file with parse; a missing file is empty, bad lines are logged. */
-static void
-load_file(const char *path, void *obj,
-    int (*parse)(void *, const char *, size_t, const char *, struct err *))
+/* Copy what is to be saved, under mu, so the write can run without it. */
+static int
+save_copy(struct notify *n, int dob, int dst, struct notify_outbox *ob,
+    struct notify_stats *st)
 {
-	struct err	 e;
-	char		*data = NULL;
-	size_t		 len;
+	struct notify_item	*it;
+	struct notify_stat	*s;
+	size_t			 i;
+
+	for (i = 0; dob && i < n->ob.n; i++) {
+		if ((it = notify_outbox_add(ob, &n->ob.v[i]->t,
+		    n->ob.v[i]->topic)) == NULL)
+			return -1;
+		it->attempts = n->ob.v[i]->attempts;
+		it->not_before = n->ob.v[i]->not_before;
+	}
+	for (i = 0; dst && i < n->st.n; i++) {
+		if ((s = notify_stats_get(st, &n->st.v[i].t)) == NULL)
+			return -1;
+		s->sent = n->st.v[i].sent;
+		s->failed = n->st.v[i].failed;
+		s->dropped = n->st.v[i].dropped;
+		s->last_ok = n->st.v[i].last_ok;
+		s->last_fail = n->st.v[i].last_fail;
+		if (n->st.v[i].reason != NULL &&
+		    (s->reason = strdup(n->st.v[i].reason)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+bind_target(sqlite3_stmt *q, const struct conf_target *t)
+{
+	return sqlite3_bind_text(q, 1, notify_kind_name(t->kind), -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 2, t->url, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 3, t->body != NULL ? t->body : "", -1,
+	    SQLITE_STATIC) != SQLITE_OK ? -1 : 0;
+}
+
+/*
+ * One transaction: the whole outbox (it is bounded by targets x topics)
+ * and/or every target's status.  Under save_mu; the connection is the
+ * notifier's own (state.h), opened on first use.
+ */
+static int
+save_db(struct notify *n, const struct notify_outbox *ob,
+    const struct notify_stats *st, struct err *e)
+{
+	sqlite3_stmt	*q = NULL;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (n->db == NULL && (state_mkdirs(n->state_dir, e) == -1 ||
+	    state_db_open(n->state_dir, 0, &n->db, e) == -1))
+		return -1;
+	if (sqlite3_exec(n->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	if (ob != NULL) {
+		if (sqlite3_exec(n->db, "DELETE FROM outbox", NULL, NULL,
+		    NULL) != SQLITE_OK || sqlite3_prepare_v2(n->db,
+		    "INSERT OR REPLACE INTO outbox (kind, url, body, topic, "
+		    "attempts, not_before) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		    -1, &q, NULL) != SQLITE_OK)
+			goto fail;
+		for (i = 0; i < ob->n; i++) {
+			const struct notify_item *it = ob->v[i];
+
+			sqlite3_reset(q);
+			if (bind_target(q, &it->t) == -1 ||
+			    sqlite3_bind_text(q, 4, it->topic, -1,
+			    SQLITE_STATIC) != SQLITE_OK ||
+			    sqlite3_bind_int(q, 5, it->attempts) != SQLITE_OK ||
+			    sqlite3_bind_int64(q, 6, it->not_before < 0 ? 0 :
+			    it->not_before) != SQLITE_OK ||
+			    sqlite3_step(q) != SQLITE_DONE)
+				goto fail;
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if (st != NULL) {
+		if (sqlite3_exec(n->db, "DELETE FROM target_status", NULL,
+		    NULL, NULL) != SQLITE_OK || sqlite3_prepare_v2(n->db,
+		    "INSERT OR REPLACE INTO target_status (kind, url, body, "
+		    "sent, failed, dropped, last_ok, last_fail, reason) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &q,
+		    NULL) != SQLITE_OK)
+			goto fail;
+		for (i = 0; i < st->n; i++) {
+			const struct notify_stat *s = &st->v[i];
+
+			sqlite3_reset(q);
+			if (bind_target(q, &s->t) == -1 ||
+			    sqlite3_bind_int64(q, 4, (int64_t)s->sent) !=
+			    SQLITE_OK ||
+			    sqlite3_bind_int64(q, 5, (int64_t)s->failed) !=
+			    SQLITE_OK ||
+			    sqlite3_bind_int64(q, 6, (int64_t)s->dropped) !=
+			    SQLITE_OK ||
+			    sqlite3_bind_int64(q, 7, s->last_ok) != SQLITE_OK ||
+			    sqlite3_bind_int64(q, 8, s->last_fail) !=
+			    SQLITE_OK ||
+			    (s->reason != NULL ? sqlite3_bind_text(q, 9,
+			    s->reason, -1, SQLITE_STATIC) :
+			    sqlite3_bind_null(q, 9)) != SQLITE_OK ||
+			    sqlite3_step(q) != SQLITE_DONE)
+				goto fail;
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if (sqlite3_exec(n->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	err_set(e, "%s: %s", sqlite3_db_filename(n->db, NULL),
+	    sqlite3_errmsg(n->db));
+	sqlite3_finalize(q);
+	if (sqlite3_get_autocommit(n->db) == 0)
+		sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/*
+ * Write what changed.  Never under mu: fsync takes milliseconds.  The
+ * outbox goes out on every change (what is pending must survive a crash);
+ * the status, which only informs, at most once a STATUS_SAVE_MS unless
+ * force is set, so a busy delivery does not fsync per answer.  What could
+ * not be written stays dirty and is tried again on the next save.
+ */
+static void
+notify_save(struct notify *n, int force)
+{
+	struct notify_outbox	 ob;
+	struct notify_stats	 st;
+	struct err		 e;
+	int64_t			 now = date_mono_ms();
+	int			 dob, dst, bad = 0;
+
+	notify_outbox_init(&ob);
+	notify_stats_init(&st);
+	err_init(&e);
+	pthread_mutex_lock(&n->save_mu);
+	pthread_mutex_lock(&n->mu);
+	dob = n->ob_dirty;
+	dst = n->st_dirty && (force || now - n->st_saved >= STATUS_SAVE_MS);
+	n->ob_dirty = 0;
+	if (dst) {
+		n->st_dirty = 0;
+		n->st_saved = now;
+	}
+	if (save_copy(n, dob, dst, &ob, &st) == -1)
+		bad = 1;
+	pthread_mutex_unlock(&n->mu);
+	if (bad)
+		log_warnx("notify: out of memory saving the outbox");
+	else if ((dob || dst) && save_db(n, dob ? &ob : NULL,
+	    dst ? &st : NULL, &e) == -1) {
+		log_warnx("notify: outbox or status not saved: %s", e.msg);
+		bad = 1;
+	}
+	if (bad) {
+		pthread_mutex_lock(&n->mu);
+		n->ob_dirty |= dob;
+		n->st_dirty |= dst;
+		pthread_mutex_unlock(&n->mu);
+	}
+	pthread_mutex_unlock(&n->save_mu);
+	err_release(&e);
+	notify_outbox_release(&ob);
+	notify_stats_release(&st);
+}
+
+/* A row's target; rows of an unknown kind are skipped (and logged). */
+static int
+load_target(sqlite3_stmt *q, struct conf_target *t)
+{
+	const char	*kind = (const char *)sqlite3_column_text(q, 0);
+
+	memset(t, 0, sizeof(*t));
+	t->url = (char *)sqlite3_column_text(q, 1);
+	t->body = (char *)sqlite3_column_text(q, 2);
+	if (t->body != NULL && *t->body == '\0')
+		t->body = NULL;
+	if (kind == NULL || t->url == NULL ||
+	    notify_kind_parse(kind, &t->kind) == -1) {
+		log_warnx("notify: %s: ignoring a row with target kind '%s'",
+		    sqlite3_db_filename(sqlite3_db_handle(q), NULL),
+		    kind != NULL ? kind : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* Load the outbox and the status from the database, if there is one. */
+static void
+load_file(struct notify *n)
+{
+	sqlite3_stmt		*q = NULL;
+	struct notify_item	*it;
+	struct notify_stat	*s;
+	struct conf_target	 t;
+	struct err		 e;
+	char			 path[4096];
+	const char		*topic, *reason;
 
 	err_init(&e);
+	snprintf(path, sizeof(path), "%s/%s", n->state_dir, STATE_DB_NAME);
 	if (access(path, F_OK) != 0)
+		goto out;	/* nothing saved yet: opened on the first save */
+	if (state_db_open(n->state_dir, 0, &n->db, &e) == -1) {
+		log_warnx("notify: %s", e.msg);
 		goto out;
-	if (state_read_file(path, NOTIFY_FILE_MAX, &data, &len, &e) == -1 ||
-	    parse(obj, data, len, path, &e) == -1) {
-		log_warnx("notify: ignoring what cannot be read of %s:", path);
-		log_lines(LOG_LEVEL_WARN, e.all != NULL ? e.all : e.msg);
 	}
+	if (sqlite3_prepare_v2(n->db, "SELECT kind, url, body, topic, "
+	    "attempts, not_before FROM outbox", -1, &q, NULL) != SQLITE_OK)
+		goto fail;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		topic = (const char *)sqlite3_column_text(q, 3);
+		if (load_target(q, &t) == -1 || topic == NULL)
+			continue;
+		if ((it = notify_outbox_add(&n->ob, &t, topic)) == NULL)
+			break;
+		it->attempts = sqlite3_column_int(q, 4);
+		it->not_before = sqlite3_column_int64(q, 5);
+	}
+	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(n->db, "SELECT kind, url, body, sent, failed, "
+	    "dropped, last_ok, last_fail, reason FROM target_status", -1, &q,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (load_target(q, &t) == -1)
+			continue;
+		if ((s = notify_stats_get(&n->st, &t)) == NULL)
+			break;
+		s->sent = (uint64_t)sqlite3_column_int64(q, 3);
+		s->failed = (uint64_t)sqlite3_column_int64(q, 4);
+		s->dropped = (uint64_t)sqlite3_column_int64(q, 5);
+		s->last_ok = sqlite3_column_int64(q, 6);
+		s->last_fail = sqlite3_column_int64(q, 7);
+		reason = (const char *)sqlite3_column_text(q, 8);
+		free(s->reason);
+		s->reason = reason != NULL ? strdup(reason) : NULL;
+	}
+	sqlite3_finalize(q);
+	goto out;
+fail:
+	log_warnx("notify: %s: %s", path, sqlite3_errmsg(n->db));
 out:
-	free(data);
 	err_release(&e);
-}
-
-static int
-parse_outbox(void *ob, const char *b, size_t l, const char *p, struct err *e)
-{
-	return notify_outbox_parse(ob, b, l, p, e);
-}
-
-static int
-parse_stats(void *st, const char *b, size_t l, const char *p, struct err *e)
-{
-	return notify_stats_parse(st, b, l, p, e);
 }
 
 /* A clock that jumped back must not park loaded items for years. */
@@ -282,15 +458,12 @@ notify_new(struct conf *c, struct err *e)
 		n->rng = (uint64_t)date_now_ms();
 	n->rng |= 1;
 	if ((n->state_dir = strdup(c->state_dir)) == NULL ||
-	    (n->outbox_path = join_path(c->state_dir, "outbox")) == NULL ||
-	    (n->status_path = join_path(c->state_dir, "notify.status")) ==
-	    NULL || (n->multi = curl_multi_init()) == NULL) {
+	    (n->multi = curl_multi_init()) == NULL) {
 		err_set(e, "out of memory");
 		notify_free(n);
 		return NULL;
 	}
-	load_file(n->outbox_path, &n->ob, parse_outbox);
-	load_file(n->status_path, &n->st, parse_stats);
+	load_file(n);
 	clamp_times(n);
 	prune(n);
 	inherit_health(n);
@@ -893,8 +1066,8 @@ notify_free(struct notify *n)
 	notify_stats_release(&n->st);
 	conf_unref(n->conf);
 	free(n->state_dir);
-	free(n->outbox_path);
-	free(n->status_path);
+	if (n->db != NULL)
+		sqlite3_close(n->db);
 	pthread_mutex_destroy(&n->mu);
 	pthread_mutex_destroy(&n->save_mu);
 	free(n);

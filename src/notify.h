@@ -7,10 +7,11 @@
  * and coalesces: an item already pending is not queued twice, so a burst of
  * changes costs one notification per target and topic (two when a change
  * lands while the first is on the wire).  The pending set is the outbox,
- * written atomically to STATE_DIR/outbox on every change of it, so pending
- * notifications survive a crash and go out after the restart; an item is
- * removed once the target acknowledged it.  Per-target counters and the
- * last success and failure live in STATE_DIR/notify.status.
+ * committed to the state database (table outbox, see state.h) on every
+ * change of it, so pending notifications survive a crash and go out after
+ * the restart; an item is removed once the target acknowledged it.
+ * Per-target counters and the last success and failure live in the table
+ * target_status.  The notifier has its own database connection.
  *
  * Delivery runs on one notifier thread over the libcurl multi interface,
  * never on a request path: every request has conf->notify_timeout and
@@ -40,7 +41,7 @@ struct notify;
 
 /*
  * A notifier for conf (takes a reference), with the outbox and the status
- * loaded from conf's state directory; bad lines there are logged and
+ * loaded from conf's state database; rows it cannot use are logged and
  * skipped, items for targets no longer configured are dropped.  No thread
  * runs yet.  NULL with e set when libcurl cannot be set up.
  */
@@ -49,8 +50,8 @@ struct notify	*notify_new(struct conf *, struct err *e);
 int		 notify_start(struct notify *, struct err *e);
 /*
  * Stop the thread: let transfers in flight and items already due finish
- * for at most drain_ms, then abort the rest, keeping them in the outbox on
- * disk.  Safe to call when the thread never started.
+ * for at most drain_ms, then abort the rest, keeping them in the outbox in
+ * the database.  Safe to call when the thread never started.
  */
 void		 notify_stop(struct notify *, int drain_ms);
 /* notify_stop(n, 0) if needed, then free; NULL is a no-op. */

@@ -4,8 +4,7 @@
  * the fuzz targets include it to reach the pure parts.
  *
  * Everything here is a pure function of its arguments: request building,
- * response judging, the text forms of the outbox and of the per-target
- * status.  Nothing here logs, touches the network or takes a lock.
+ * response judging, the outbox and the per-target status in memory.  Nothing here logs, touches the network or takes a lock.
  */
 #ifndef PUBFEED_NOTIFY_INT_H
 #define PUBFEED_NOTIFY_INT_H
@@ -155,13 +154,7 @@ int	notify_expand(struct buf *, const char *tmpl, enum notify_esc,
 int	notify_ping_build(const struct conf_target *, const char *topic,
 	    const struct notify_site *, struct notify_msg *, struct err *);
 
-/*
- * The outbox file: "pubfeed-outbox 1", then one line per item
- * "KIND URL BODY TOPIC ATTEMPTS NOT_BEFORE_MS", fields percent-encoded
- * (space, controls, '%'), an absent or empty field written "-".
- * parse keeps every good line and reports each bad one as path:line; it
- * returns -1 when there was any problem (ob still holds the good lines).
- */
+/* The outbox in memory (saved in the state database's outbox table). */
 void	notify_outbox_init(struct notify_outbox *);
 void	notify_outbox_release(struct notify_outbox *);
 /* Append a new item (copies t and topic).  The item, or NULL. */
@@ -172,15 +165,8 @@ struct notify_item *notify_outbox_find(const struct notify_outbox *,
 /* Remove and free v[i] (order is kept). */
 void	notify_outbox_remove(struct notify_outbox *, size_t i);
 void	notify_item_free(struct notify_item *);
-int	notify_outbox_parse(struct notify_outbox *, const char *buf,
-	    size_t len, const char *path, struct err *e);
-int	notify_outbox_serialize(const struct notify_outbox *, struct buf *);
 
-/*
- * The status file: "pubfeed-notify-status 1", then one line per target
- * "KIND URL BODY SENT FAILED DROPPED LAST_OK LAST_FAIL REASON".
- * Same conventions and error rules as the outbox.
- */
+/* Per-target status in memory (the target_status table). */
 void	notify_stats_init(struct notify_stats *);
 void	notify_stats_release(struct notify_stats *);
 /* The entry for t, created (zeroed) if missing; NULL on no memory. */
@@ -188,9 +174,6 @@ struct notify_stat *notify_stats_get(struct notify_stats *,
 	    const struct conf_target *);
 struct notify_stat *notify_stats_find(const struct notify_stats *,
 	    const struct conf_target *);
-int	notify_stats_parse(struct notify_stats *, const char *buf,
-	    size_t len, const char *path, struct err *e);
-int	notify_stats_serialize(const struct notify_stats *, struct buf *);
 
 /*
  * notify_retry.c: the retry policy, pure.

@@ -1,6 +1,17 @@
+/*
+ * state.c: the SQLite database and its in-memory cache of the records
+ * table.
+ *
+ * synchronous=FULL in WAL mode: a commit returns only once the WAL is
+ * fsynced, so a change the daemon acknowledged (published, notified)
+ * survives a power loss; NORMAL would only keep the database consistent
+ * and could lose the last commits, i.e. a tombstone harvesters saw.
+ */
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,13 +25,13 @@
 #include "state.h"
 #include "banned.h"
 
-#define STATE_MAGIC	"# pubfeed state 1"
-#define STATE_MAX_BYTES	(512UL * 1024 * 1024)
+#define BUSY_TIMEOUT_MS	5000
 
 void
 state_init(struct state *st)
 {
 	memset(st, 0, sizeof(*st));
+	st->lockfd = -1;
 }
 
 static void
@@ -35,8 +46,9 @@ entry_free_sets(struct state_entry *en)
 	en->nsets = 0;
 }
 
-void
-state_release(struct state *st)
+/* Forget the cached entries, keep the database and the lock. */
+static void
+state_clear(struct state *st)
 {
 	size_t	 i;
 
@@ -46,6 +58,21 @@ state_release(struct state *st)
 	}
 	free(st->v);
 	free(st->slots);
+	free(st->pending);
+	st->v = NULL;
+	st->slots = st->pending = NULL;
+	st->n = st->cap = st->nslots = st->npending = st->pending_cap = 0;
+}
+
+void
+state_release(struct state *st)
+{
+	state_clear(st);
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	if (st->lockfd != -1)
+		close(st->lockfd);	/* drops the flock */
+	free(st->dir);
 	state_init(st);
 }
 
@@ -102,10 +129,12 @@ state_get(struct state *st, const char *id)
 	if ((en = state_find(st, id)) != NULL)
 		return en;
 	if (st->n == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 256;
-		if ((v = realloc(st->v, st->cap * sizeof(*v))) == NULL)
+		size_t ncap = st->cap ? st->cap * 2 : 256;
+
+		if ((v = reallocarray(st->v, ncap, sizeof(*v))) == NULL)
 			return NULL;
 		st->v = v;
+		st->cap = ncap;
 	}
 	/* keep the load factor under one half */
 	if ((st->n + 1) * 2 > st->nslots && state_rehash(st) == -1)
@@ -118,7 +147,6 @@ state_get(struct state *st, const char *id)
 	while (st->slots[j] != 0)
 		j = (j + 1) & (st->nslots - 1);
 	st->slots[j] = ++st->n;
-	st->dirty = 1;
 	return en;
 }
 
@@ -170,87 +198,514 @@ hex_decode(const char *s, size_t len, unsigned char *out, size_t outlen)
 	return 0;
 }
 
-/* Split line at tabs into at most nf fields; returns how many. */
-static size_t
-split_tabs(char *line, char **f, size_t nf)
+int
+state_touch(struct state *st, struct state_entry *en)
 {
-	size_t	 n = 0;
+	size_t	*p, ncap;
 
-	while (n < nf) {
-		f[n++] = line;
-		if ((line = strchr(line, '\t')) == NULL)
-			break;
-		*line++ = '\0';
+	if (en->is_pending)
+		return 0;
+	if (st->npending == st->pending_cap) {
+		ncap = st->pending_cap ? st->pending_cap * 2 : 64;
+		if ((p = reallocarray(st->pending, ncap, sizeof(*p))) == NULL)
+			return -1;
+		st->pending = p;
+		st->pending_cap = ncap;
 	}
-	return n;
-}
-
-static int
-state_parse_line(struct state *st, char *line, const char *path, int lineno,
-    struct err *e)
-{
-	char			*f[5], *end, *sp, *save = NULL;
-	const char		*sets[256];
-	size_t			 nsets = 0;
-	unsigned char		 h[HASH_LEN];
-	long long		 ds;
-	struct state_entry	*en;
-
-	if (split_tabs(line, f, 5) != 5)
-		return err_at(e, path, lineno, 0, "expected 5 fields");
-	if (*f[0] == '\0' || state_find(st, f[0]) != NULL)
-		return err_at(e, path, lineno, 0, "empty or repeated id '%s'",
-		    f[0]);
-	if (hex_decode(f[1], strlen(f[1]), h, HASH_LEN) == -1)
-		return err_at(e, path, lineno, 0, "bad hash");
-	errno = 0;
-	ds = strtoll(f[2], &end, 10);
-	if (errno != 0 || *end != '\0' || end == f[2] || ds < 0)
-		return err_at(e, path, lineno, 0, "bad datestamp '%s'", f[2]);
-	if (strcmp(f[3], "live") != 0 && strcmp(f[3], "deleted") != 0)
-		return err_at(e, path, lineno, 0, "bad status '%s'", f[3]);
-	for (sp = strtok_r(f[4], " ", &save); sp != NULL && nsets < 256;
-	    sp = strtok_r(NULL, " ", &save))
-		sets[nsets++] = sp;
-	if ((en = state_get(st, f[0])) == NULL ||
-	    state_set_sets(en, sets, nsets) == -1)
-		return err_set(e, "out of memory");
-	memcpy(en->hash, h, HASH_LEN);
-	en->datestamp = ds;
-	en->is_deleted = f[3][0] == 'd';
+	st->pending[st->npending++] = (size_t)(en - st->v);
+	en->is_pending = 1;
 	return 0;
 }
 
-int
-state_parse_mem(struct state *st, const char *buf, size_t len,
-    const char *path, struct err *e)
-{
-	char	*copy, *line, *nl;
-	int	 lineno = 0, rc = 0;
+static const char *const schema_sql =
+    "CREATE TABLE IF NOT EXISTS records ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " hash TEXT NOT NULL,"
+    " datestamp INTEGER NOT NULL,"
+    " is_deleted INTEGER NOT NULL CHECK (is_deleted IN (0, 1)),"
+    " sets TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    " kind TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL DEFAULT '',"
+    " topic TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " not_before INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (kind, url, body, topic)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS target_status ("
+    " kind TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL DEFAULT '',"
+    " sent INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,"
+    " dropped INTEGER NOT NULL DEFAULT 0,"
+    " last_ok INTEGER NOT NULL DEFAULT 0,"
+    " last_fail INTEGER NOT NULL DEFAULT 0, reason TEXT,"
+    " PRIMARY KEY (kind, url, body)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS meta ("
+    " key TEXT PRIMARY KEY NOT NULL, value TEXT) WITHOUT ROWID;";
 
-	if ((copy = malloc(len + 1)) == NULL)
-		return err_set(e, "out of memory");
-	memcpy(copy, buf, len);
-	copy[len] = '\0';
-	if (memchr(buf, '\0', len) != NULL) {
-		free(copy);
-		return err_at(e, path, 0, 0, "file contains a NUL byte");
+static int
+db_err(struct err *e, sqlite3 *db, const char *what, const char *path)
+{
+	return err_set(e, "%s: %s: %s", path, what, sqlite3_errmsg(db));
+}
+
+static int
+db_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+state_schema(sqlite3 *db, struct err *e)
+{
+	int64_t	 v = 0;
+	char	 sql[64];
+
+	if (db_int(db, "PRAGMA user_version", &v) == -1)
+		return db_err(e, db, "schema", sqlite3_db_filename(db, NULL));
+	if (v > STATE_SCHEMA_VERSION)
+		return err_set(e, "%s: schema version %lld is newer than this "
+		    "pubfeed knows (%d); refusing to touch it",
+		    sqlite3_db_filename(db, NULL), (long long)v,
+		    STATE_SCHEMA_VERSION);
+	if (v == STATE_SCHEMA_VERSION)
+		return 0;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    STATE_SCHEMA_VERSION);
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK || sqlite3_exec(db, schema_sql, NULL, NULL, NULL) !=
+	    SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, NULL) !=
+	    SQLITE_OK || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		db_err(e, db, "cannot create the schema",
+		    sqlite3_db_filename(db, NULL));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
 	}
-	for (line = copy; line != NULL && *line != '\0'; line = nl) {
-		lineno++;
-		if ((nl = strchr(line, '\n')) != NULL)
-			*nl++ = '\0';
-		if (lineno == 1 && strcmp(line, STATE_MAGIC) != 0) {
-			rc = err_at(e, path, 1, 0, "not a pubfeed state file");
-			break;
-		}
-		if (*line == '#' || *line == '\0')
+	return 0;
+}
+
+/* A database that does not pass quick_check is never used. */
+static int
+db_check(sqlite3 *db, const char *path, struct err *e)
+{
+	sqlite3_stmt	*q = NULL;
+	const char	*r;
+	int		 rc = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &q, NULL) !=
+	    SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+		err_set(e, "%s: database is unreadable or corrupt (%s); "
+		    "refusing to start with an empty state (tombstones and "
+		    "datestamps would be lost): restore it from a backup",
+		    path, sqlite3_errmsg(db));
+		goto out;
+	}
+	r = (const char *)sqlite3_column_text(q, 0);
+	if (r == NULL || strcmp(r, "ok") != 0) {
+		err_set(e, "%s: database is corrupt (%s); refusing to start "
+		    "with an empty state (tombstones and datestamps would be "
+		    "lost): restore it from a backup", path,
+		    r != NULL ? r : "?");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int
+state_db_open(const char *dir, int flags, sqlite3 **out, struct err *e)
+{
+	sqlite3	*db = NULL;
+	char	 path[4096];
+	int	 oflags;
+
+	*out = NULL;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, STATE_DB_NAME) >=
+	    (int)sizeof(path))
+		return err_set(e, "%s: path too long", dir);
+	oflags = (flags & STATE_RDONLY) ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &db, oflags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		err_set(e, "%s: %s", path, db != NULL ? sqlite3_errmsg(db) :
+		    "out of memory");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(db, 1);
+	if (db_check(db, path, e) == -1)
+		goto fail;
+	if (!(flags & STATE_RDONLY) &&
+	    (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) !=
+	    SQLITE_OK || sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL,
+	    NULL, NULL) != SQLITE_OK || sqlite3_exec(db,
+	    "PRAGMA journal_size_limit = 4194304", NULL, NULL, NULL) !=
+	    SQLITE_OK)) {
+		/* (the size limit: a big first import leaves no 30 MB WAL) */
+		db_err(e, db, "cannot set WAL mode", path);
+		goto fail;
+	}
+	if (!(flags & STATE_RDONLY) && state_schema(db, e) == -1)
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	sqlite3_close(db);
+	return -1;
+}
+
+/* A second primary on the same directory must not start. */
+static int
+state_lock(struct state *st, const char *dir, struct err *e)
+{
+	char	 path[4096], pid[32], other[32];
+	ssize_t	 n;
+	int	 fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_LOCK_NAME);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		return err_set(e, "%s: %s (is the state directory %s "
+		    "writable?)", path, strerror(errno), dir);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		int saved = errno;
+
+		n = pread(fd, other, sizeof(other) - 1, 0);
+		other[n > 0 ? n : 0] = '\0';
+		other[strcspn(other, "\n")] = '\0';
+		close(fd);
+		if (saved == EWOULDBLOCK)
+			return err_set(e, "state directory %s is in use by "
+			    "another pubfeed serve (pid %s); refusing to "
+			    "start a second primary on it", dir,
+			    other[0] != '\0' ? other : "unknown");
+		return err_set(e, "%s: flock: %s", path, strerror(saved));
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		int saved = errno;
+
+		close(fd);
+		return err_set(e, "%s: %s", path, strerror(saved));
+	}
+	st->lockfd = fd;
+	return 0;
+}
+
+/* "NAME.tmp.PID" files are what a kill -9 left of an atomic write. */
+static void
+state_rm_stale(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	const char	*t;
+	char		 path[4096];
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if ((t = strstr(de->d_name, ".tmp.")) == NULL ||
+		    t[5] == '\0' || strspn(t + 5, "0123456789") != strlen(t + 5))
 			continue;
-		if (state_parse_line(st, line, path, lineno, e) == -1)
-			rc = -1;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) <
+		    (int)sizeof(path))
+			unlink(path);
 	}
+	closedir(d);
+}
+
+static int
+state_load_db(struct state *st, sqlite3 *db, struct err *e)
+{
+	sqlite3_stmt		*q = NULL;
+	struct state_entry	*en;
+	const char		*id, *hex, *sets, *sp[256];
+	char			*copy = NULL, *tok, *save;
+	size_t			 ns;
+	int			 rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT id, hash, datestamp, is_deleted, "
+	    "sets FROM records", -1, &q, NULL) != SQLITE_OK)
+		return db_err(e, db, "cannot read records",
+		    sqlite3_db_filename(db, NULL));
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		id = (const char *)sqlite3_column_text(q, 0);
+		hex = (const char *)sqlite3_column_text(q, 1);
+		sets = (const char *)sqlite3_column_text(q, 4);
+		if (id == NULL || hex == NULL || *id == '\0') {
+			err_set(e, "%s: records: a row without id or hash",
+			    sqlite3_db_filename(db, NULL));
+			goto fail;
+		}
+		if ((en = state_get(st, id)) == NULL ||
+		    (copy = strdup(sets != NULL ? sets : "")) == NULL) {
+			err_set(e, "out of memory");
+			goto fail;
+		}
+		if (hex_decode(hex, strlen(hex), en->hash, HASH_LEN) == -1) {
+			err_set(e, "%s: records: bad hash for '%s'",
+			    sqlite3_db_filename(db, NULL), id);
+			goto fail;
+		}
+		en->datestamp = sqlite3_column_int64(q, 2);
+		en->is_deleted = sqlite3_column_int(q, 3) != 0;
+		ns = 0;
+		for (tok = strtok_r(copy, " ", &save); tok != NULL && ns < 256;
+		    tok = strtok_r(NULL, " ", &save))
+			sp[ns++] = tok;
+		if (state_set_sets(en, sp, ns) == -1) {
+			err_set(e, "out of memory");
+			goto fail;
+		}
+		free(copy);
+		copy = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		db_err(e, db, "cannot read records",
+		    sqlite3_db_filename(db, NULL));
+		goto fail;
+	}
+	sqlite3_finalize(q);
+	return 0;
+fail:
 	free(copy);
-	st->dirty = 0;
+	sqlite3_finalize(q);
+	return -1;
+}
+
+/* What identifies the database's content for a read-only user. */
+static void
+state_version(const char *dir, int64_t ver[6])
+{
+	char		 path[4096];
+	struct stat	 sb;
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", dir, STATE_DB_NAME,
+		    i ? "-wal" : "");
+		if (stat(path, &sb) == -1)
+			memset(&sb, 0, sizeof(sb));
+		ver[3 * i] = (int64_t)sb.st_ino;
+		ver[3 * i + 1] = (int64_t)sb.st_size;
+		ver[3 * i + 2] = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+		    sb.st_mtim.tv_nsec;
+	}
+}
+
+/* Read-only and no database: an old text state, read into a memory db. */
+static int
+state_open_text(struct state *st, struct err *e)
+{
+	sqlite3	*mem = NULL;
+	int	 rc = -1;
+
+	if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_MEMORY, NULL) != SQLITE_OK) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	if (state_schema(mem, e) == -1 ||
+	    state_migrate(mem, st->dir, 0, e) == -1 ||
+	    state_load_db(st, mem, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	sqlite3_close(mem);
+	return rc;
+}
+
+/*
+ * Read-only: load the table on a connection of its own, closed again.
+ * Without a WAL no primary is running: immutable=1 reads the file as it
+ * is and creates nothing next to it.
+ */
+static int
+state_ro_load(struct state *st, struct err *e)
+{
+	struct buf	 uri;
+	sqlite3		*db = NULL;
+	const char	*p;
+	char		 path[4096];
+	int		 rc = -1;
+
+	state_version(st->dir, st->ver);
+	if (st->ver[0] == 0)
+		return state_open_text(st, e);
+	snprintf(path, sizeof(path), "%s/%s", st->dir, STATE_DB_NAME);
+	buf_init(&uri, 3 * sizeof(path) + 64);
+	if (buf_addstr(&uri, "file:") == -1)
+		goto nomem;
+	for (p = path; *p != '\0'; p++)
+		if ((*p == '?' || *p == '#' || *p == '%' ?
+		    buf_printf(&uri, "%%%02X", (unsigned char)*p) :
+		    buf_addch(&uri, *p)) == -1)
+			goto nomem;
+	if (buf_addstr(&uri, st->ver[3] == 0 ? "?mode=ro&immutable=1" :
+	    "?mode=ro") == -1)
+		goto nomem;
+	if (sqlite3_open_v2(uri.data, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		err_set(e, "%s: %s", path, db != NULL ? sqlite3_errmsg(db) :
+		    "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (db_check(db, path, e) == -1 || state_load_db(st, db, e) == -1)
+		goto out;
+	rc = 0;
+	goto out;
+nomem:
+	err_set(e, "out of memory");
+out:
+	sqlite3_close(db);
+	buf_release(&uri);
+	return rc;
+}
+
+int
+state_open(struct state *st, const char *dir, int flags, struct err *e)
+{
+	state_release(st);
+	st->flags = flags;
+	if ((st->dir = strdup(dir)) == NULL)
+		return err_set(e, "out of memory");
+	if (flags & STATE_RDONLY)
+		return state_ro_load(st, e);
+	if (state_lock(st, dir, e) == -1)
+		return -1;
+	state_rm_stale(dir);
+	if (state_db_open(dir, 0, &st->db, e) == -1 ||
+	    state_migrate(st->db, dir, 1, e) == -1)
+		return -1;
+	return state_load_db(st, st->db, e);
+}
+
+int
+state_reload(struct state *st, int force, int *changed, struct err *e)
+{
+	struct state	 fresh;
+	int64_t		 ver[6];
+
+	if (changed != NULL)
+		*changed = 0;
+	state_init(&fresh);
+	if (st->flags & STATE_RDONLY) {
+		state_version(st->dir, ver);
+		if (!force && memcmp(ver, st->ver, sizeof(ver)) == 0)
+			return 0;
+		fresh.dir = st->dir;
+		if (state_ro_load(&fresh, e) == -1) {
+			fresh.dir = NULL;
+			state_release(&fresh);
+			return -1;
+		}
+		fresh.dir = NULL;
+		memcpy(st->ver, fresh.ver, sizeof(st->ver));
+	} else if (state_load_db(&fresh, st->db, e) == -1) {
+		state_release(&fresh);
+		return -1;
+	}
+	state_clear(st);
+	st->v = fresh.v;
+	st->n = fresh.n;
+	st->cap = fresh.cap;
+	st->slots = fresh.slots;
+	st->nslots = fresh.nslots;
+	if (changed != NULL)
+		*changed = 1;
+	return 0;
+}
+
+static int
+sets_join(struct buf *b, const struct state_entry *en)
+{
+	size_t	 j;
+
+	buf_reset(b);
+	for (j = 0; j < en->nsets; j++)
+		if (buf_printf(b, "%s%s", j ? " " : "", en->sets[j]) == -1)
+			return -1;
+	return buf_addch(b, '\0');
+}
+
+int
+state_commit(struct state *st, struct err *e)
+{
+	static const char	 upsert[] = "INSERT INTO records "
+	    "(id, hash, datestamp, is_deleted, sets) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, "
+	    "datestamp = excluded.datestamp, is_deleted = excluded.is_deleted, "
+	    "sets = excluded.sets";
+	sqlite3_stmt		*q = NULL;
+	struct buf		 sets;
+	char			 hex[HASH_HEX_LEN];
+	const char		*path;
+	size_t			 i;
+	int			 rc = -1, in_tx = 0;
+
+	if (st->npending == 0)
+		return 0;
+	if (st->db == NULL || (st->flags & STATE_RDONLY))
+		return err_set(e, "%s: the state is read-only here",
+		    st->dir != NULL ? st->dir : "memory");
+	path = sqlite3_db_filename(st->db, NULL);
+	buf_init(&sets, 1024 * 1024);
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		db_err(e, st->db, "cannot begin a transaction", path);
+		goto out;
+	}
+	in_tx = 1;
+	if (sqlite3_prepare_v2(st->db, upsert, -1, &q, NULL) != SQLITE_OK) {
+		db_err(e, st->db, "cannot write records", path);
+		goto out;
+	}
+	for (i = 0; i < st->npending; i++) {
+		const struct state_entry *en = &st->v[st->pending[i]];
+
+		hash_hex(en->hash, HASH_LEN, hex);
+		if (sets_join(&sets, en) == -1) {
+			err_set(e, "%s: out of memory", path);
+			goto out;
+		}
+		sqlite3_reset(q);
+		if (sqlite3_bind_text(q, 1, en->id, -1, SQLITE_STATIC) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_text(q, 2, hex, -1, SQLITE_STATIC) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int64(q, 3, en->datestamp) != SQLITE_OK ||
+		    sqlite3_bind_int(q, 4, en->is_deleted) != SQLITE_OK ||
+		    sqlite3_bind_text(q, 5, sets.data, -1, SQLITE_TRANSIENT) !=
+		    SQLITE_OK || sqlite3_step(q) != SQLITE_DONE) {
+			db_err(e, st->db, "cannot write records", path);
+			goto out;
+		}
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		db_err(e, st->db, "cannot commit", path);
+		goto out;
+	}
+	in_tx = 0;
+	for (i = 0; i < st->npending; i++)
+		st->v[st->pending[i]].is_pending = 0;
+	st->npending = 0;
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	if (in_tx)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	buf_release(&sets);
 	return rc;
 }
 
@@ -280,22 +735,6 @@ state_read_file(const char *path, size_t cap, char **out, size_t *len,
 	close(fd);
 	*out = buf_detach(&b, len);
 	return *out ? 0 : err_set(e, "out of memory");
-}
-
-int
-state_load(struct state *st, const char *path, struct err *e)
-{
-	char	*data = NULL;
-	size_t	 len;
-	int	 rc;
-
-	if (access(path, F_OK) == -1 && errno == ENOENT)
-		return 0;
-	if (state_read_file(path, STATE_MAX_BYTES, &data, &len, e) == -1)
-		return -1;
-	rc = state_parse_mem(st, data, len, path, e);
-	free(data);
-	return rc;
 }
 
 static int
@@ -367,42 +806,6 @@ out:
 		close(fd);
 	unlink(tmp);
 	return rc;
-}
-
-int
-state_save(struct state *st, const char *path, struct err *e)
-{
-	struct buf	 b;
-	char		 hex[HASH_HEX_LEN];
-	size_t		 i, j;
-	int		 rc = -1;
-
-	buf_init(&b, STATE_MAX_BYTES);
-	if (buf_addstr(&b, STATE_MAGIC "\n") == -1)
-		goto out;
-	for (i = 0; i < st->n; i++) {
-		const struct state_entry *en = &st->v[i];
-
-		hash_hex(en->hash, HASH_LEN, hex);
-		if (buf_printf(&b, "%s\t%s\t%" PRId64 "\t%s\t", en->id, hex,
-		    en->datestamp, en->is_deleted ? "deleted" : "live") == -1)
-			goto out;
-		for (j = 0; j < en->nsets; j++)
-			if (buf_printf(&b, "%s%s", j ? " " : "",
-			    en->sets[j]) == -1)
-				goto out;
-		if (buf_addch(&b, '\n') == -1)
-			goto out;
-	}
-	if (state_write_file(path, b.data, b.len, 0644, e) == 0) {
-		st->dirty = 0;
-		rc = 0;
-	}
-	buf_release(&b);
-	return rc;
-out:
-	buf_release(&b);
-	return err_set(e, "%s: state too large or out of memory", path);
 }
 
 int

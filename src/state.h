@@ -1,12 +1,41 @@
 /*
  * state: what must survive a restart — every OAI identifier ever served with
  * the hash of its content, its datestamp and whether it is deleted (a
- * tombstone is kept forever), plus the resumption-token key.
+ * tombstone is kept forever, with its sets), the notification outbox and the
+ * per-target status.  All of it lives in one SQLite database,
+ * STATE_DIR/pubfeed.db, which an operator may read with sqlite3(1):
  *
- * The table is a plain text file (one "id hash datestamp live|deleted sets"
- * line per identifier) written atomically: temp file, fsync, rename, fsync of
- * the directory, so a crash leaves the old or the new file, never a mix.
- * Owned by the store's thread; not thread-safe.
+ *   records(id TEXT PRIMARY KEY, hash TEXT (64 hex digits),
+ *           datestamp INTEGER (Unix seconds), is_deleted INTEGER 0|1,
+ *           sets TEXT (setSpecs separated by one space; a tombstone keeps
+ *           the sets it had))
+ *   outbox(kind TEXT, url TEXT, body TEXT ('' for none), topic TEXT,
+ *          attempts INTEGER, not_before INTEGER (Unix ms);
+ *          PRIMARY KEY (kind, url, body, topic))
+ *   target_status(kind TEXT, url TEXT, body TEXT, sent INTEGER,
+ *          failed INTEGER, dropped INTEGER, last_ok INTEGER,
+ *          last_fail INTEGER (Unix s, 0 never), reason TEXT;
+ *          PRIMARY KEY (kind, url, body))
+ *   meta(key TEXT PRIMARY KEY, value TEXT)   ("migrated": when the text
+ *          state of pubfeed < 0.2 was imported)
+ *   PRAGMA user_version = STATE_SCHEMA_VERSION
+ *
+ * kind is "websub-hub", "xmlrpc-ping", "ping-get" or "ping-post".  The
+ * database is in WAL mode with synchronous=FULL (see state.c).  The records
+ * table is cached in memory (struct state); changed entries are queued with
+ * state_touch() and written by state_commit() in one transaction that holds
+ * only those rows.  A primary holds an exclusive flock(2) on
+ * STATE_DIR/pubfeed.lock for its lifetime; read-only users (replicas,
+ * "pubfeed export") open the database with SQLITE_OPEN_READONLY and take no
+ * lock; they keep no connection open but read the whole table again when
+ * the database or its WAL changed (a WAL-mode database without a WAL, i.e.
+ * no primary running, is opened immutable=1 so that reading creates no
+ * -wal/-shm file in a directory that is not ours).  The resumption-token
+ * key stays in STATE_DIR/token.key.
+ *
+ * SQLite connections are per thread here: the store's thread owns the one in
+ * struct state; the notifier opens its own with state_db_open().  Nothing in
+ * this module is thread-safe otherwise.
  */
 #ifndef PUBFEED_STATE_H
 #define PUBFEED_STATE_H
@@ -14,8 +43,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
 #include "err.h"
 #include "hash.h"
+
+#define STATE_SCHEMA_VERSION	1
+#define STATE_DB_NAME		"pubfeed.db"
+#define STATE_LOCK_NAME		"pubfeed.lock"
 
 struct state_entry {
 	char		*id;
@@ -24,6 +59,7 @@ struct state_entry {
 	int		 is_deleted;
 	char		**sets;		/* NULL-terminated */
 	size_t		 nsets;
+	int		 is_pending;	/* queued for the next commit */
 };
 
 struct state {
@@ -31,26 +67,65 @@ struct state {
 	size_t			 n, cap;
 	size_t			*slots;	/* open-addressing index into v, +1 */
 	size_t			 nslots;
-	int			 dirty;	/* changed since load/save */
+	size_t			*pending;	/* indices into v, not committed */
+	size_t			 npending, pending_cap;
+	sqlite3			*db;	/* NULL: memory only */
+	char			*dir;
+	int			 flags;
+	int			 lockfd;
+	/* read-only: inode, size, mtime of the database and its WAL loaded */
+	int64_t			 ver[6];
 };
 
+/* state_open() / state_db_open() flags */
+#define STATE_RDONLY	0x1	/* SQLITE_OPEN_READONLY, no lock, no migration */
+
 void	state_init(struct state *);
+/* Close the database, drop the lock and free everything. */
 void	state_release(struct state *);
 
-/* Parse the text form; every bad line is reported as path:line: reason. */
-int	state_parse_mem(struct state *, const char *buf, size_t len,
-	    const char *path, struct err *e);
-/* Load path; a missing file is an empty state.  0 or -1. */
-int	state_load(struct state *, const char *path, struct err *e);
-/* Write atomically to path.  0 or -1. */
-int	state_save(struct state *, const char *path, struct err *e);
+/*
+ * Open DIR's state.  Primary (flags 0): take the lock (-1 with a message
+ * naming DIR when another instance holds it), remove stale "*.tmp.PID"
+ * files a crash left, create the database or check it (a corrupt one is an
+ * error, never an empty start), import an old text state once (see
+ * state_migrate.c), then load the records.  STATE_RDONLY: no database yet
+ * is an empty state (an old text state is read in memory); nothing is
+ * created.  0 or -1 with e set.
+ */
+int	state_open(struct state *, const char *dir, int flags, struct err *e);
+/*
+ * Write every entry queued since the last commit in one transaction.  On
+ * failure it is rolled back and the queue is kept (the memory still holds
+ * the uncommitted values: call state_reload() to go back to the database).
+ * 0 (also when nothing is queued) or -1 with e set.
+ */
+int	state_commit(struct state *, struct err *e);
+/*
+ * Replace the memory with what the database holds, dropping anything
+ * queued.  With STATE_RDONLY and force 0, only when the database or its
+ * WAL changed since the last load (a primary committed, or a synced copy
+ * replaced the file); *changed
+ * (may be NULL) says whether it did.  Entry pointers and indices are
+ * invalid afterwards.  0 or -1 with e set (the memory is then unchanged).
+ */
+int	state_reload(struct state *, int force, int *changed, struct err *e);
 
 struct state_entry *state_find(struct state *, const char *id);
 /* The entry for id, created (live, datestamp 0, no sets) if missing. */
 struct state_entry *state_get(struct state *, const char *id);
+/* Queue an entry for the next commit.  0 or -1 (no memory). */
+int	state_touch(struct state *, struct state_entry *);
 /* Replace an entry's sets with a copy of sets.  0 or -1. */
 int	state_set_sets(struct state_entry *, const char *const *sets,
 	    size_t nsets);
+
+/*
+ * Open DIR/pubfeed.db on its own connection (the notifier's), with the
+ * pragmas and the schema (created unless STATE_RDONLY).  Caller closes with
+ * sqlite3_close().  0 or -1 with e set.
+ */
+int	state_db_open(const char *dir, int flags, sqlite3 **db, struct err *e);
 
 /*
  * Write len bytes to path atomically (temp file in the same directory,
@@ -70,5 +145,21 @@ int	state_mkdirs(const char *path, struct err *e);
  */
 int	state_token_key(const char *configured, const char *dir,
 	    unsigned char *key, size_t *keylen, struct err *e);
+
+/*
+ * state_migrate.c: import the text state of pubfeed < 0.2 (DIR/records.state,
+ * DIR/outbox, DIR/notify.status) into db in one transaction, then rename
+ * the files to *.bak.  A file that is empty, truncated (no final newline)
+ * or has any bad line is refused with path:line messages and nothing is
+ * imported.  0 (also when there is nothing to import) or -1 with e set.
+ * With rename 0 the files stay (read-only users import into a memory db).
+ */
+int	state_migrate(sqlite3 *db, const char *dir, int rename_bak,
+	    struct err *e);
+/* One old file from memory (which: 'r'ecords, 'o'utbox, 's'tatus); fuzzed. */
+int	state_migrate_mem(sqlite3 *db, int which, const char *buf, size_t len,
+	    const char *path, struct err *e);
+/* Create the schema in db (a new or a memory database).  0 or -1. */
+int	state_schema(sqlite3 *db, struct err *e);
 
 #endif

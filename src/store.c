@@ -49,7 +49,6 @@ struct store {
 	struct conf		*conf;
 	struct record_schema	*schema;
 	struct state		 state;
-	char			*state_path;
 	unsigned char		 key[256];
 	size_t			 keylen;
 	struct store_file	*files;
@@ -59,11 +58,10 @@ struct store {
 	struct store_load	*loads;	/* files the walk found changed */
 	size_t			 nloads, loads_cap;
 	int			 flags;
-	int			 save_later;	/* store_save_later() */
-	/* replica: the state file as last loaded */
-	ino_t			 state_ino;
-	int64_t			 state_mtime_ns;
-	off_t			 state_size;
+	int			 state_failing;	/* the last commit failed */
+	/* records this build gave their first datestamp (undone on failure) */
+	struct record		**stamped;
+	size_t			 nstamped, stamped_cap;
 	/*
 	 * Incremental snapshots: the last snapshot made, how many files claim
 	 * each state entry's id (as of that snapshot, minus the claims
@@ -98,7 +96,6 @@ struct store *
 store_new(struct conf *conf, int flags, struct err *e)
 {
 	struct store	*st;
-	char		 path[4096];
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		err_set(e, "out of memory");
@@ -107,9 +104,7 @@ store_new(struct conf *conf, int flags, struct err *e)
 	st->conf = conf_ref(conf);
 	st->flags = flags;
 	state_init(&st->state);
-	snprintf(path, sizeof(path), "%s/records.state", conf->state_dir);
-	if ((st->state_path = strdup(path)) == NULL ||
-	    (st->schema = record_schema_new(e)) == NULL) {
+	if ((st->schema = record_schema_new(e)) == NULL) {
 		store_free(st);
 		return NULL;
 	}
@@ -117,7 +112,8 @@ store_new(struct conf *conf, int flags, struct err *e)
 		return st;
 	if (flags & (STORE_NOSAVE | STORE_REPLICA)) {
 		/* never create anything in a directory that is not ours */
-		if (state_load(&st->state, st->state_path, e) == -1 ||
+		if (state_open(&st->state, conf->state_dir, STATE_RDONLY,
+		    e) == -1 ||
 		    ((flags & STORE_REPLICA) && state_token_key(
 		    conf->oai_token_key, conf->state_dir, st->key,
 		    &st->keylen, e) == -1)) {
@@ -127,7 +123,7 @@ store_new(struct conf *conf, int flags, struct err *e)
 		return st;
 	}
 	if (state_mkdirs(conf->state_dir, e) == -1 ||
-	    state_load(&st->state, st->state_path, e) == -1 ||
+	    state_open(&st->state, conf->state_dir, 0, e) == -1 ||
 	    state_token_key(conf->oai_token_key, conf->state_dir, st->key,
 	    &st->keylen, e) == -1) {
 		store_free(st);
@@ -152,10 +148,10 @@ store_free(struct store *st)
 	free(st->loads);
 	free(st->claims);
 	free(st->retract);
+	free(st->stamped);
 	snap_release(st->last);
 	state_release(&st->state);
 	record_schema_free(st->schema);
-	free(st->state_path);
 	conf_unref(st->conf);
 	free(st);
 }
@@ -735,25 +731,38 @@ store_stamp_one(struct store *st, struct state_entry *en, struct record *rec,
 		memcpy(en->hash, rec->hash, HASH_LEN);
 		en->datestamp = now;
 		en->is_deleted = 0;
-		if (state_set_sets(en, rec->sets, rec->nsets) == -1)
+		if (state_set_sets(en, rec->sets, rec->nsets) == -1 ||
+		    state_touch(&st->state, en) == -1)
 			return -1;
-		st->state.dirty = 1;
 	}
 	/* only a record no snapshot has seen yet gets written to */
-	if (rec->datestamp == 0)
+	if (rec->datestamp == 0) {
+		if (st->nstamped == st->stamped_cap) {
+			size_t ncap = st->stamped_cap * 2 + 64;
+			struct record **p;
+
+			if ((p = reallocarray(st->stamped, ncap,
+			    sizeof(*p))) == NULL)
+				return -1;
+			st->stamped = p;
+			st->stamped_cap = ncap;
+		}
+		st->stamped[st->nstamped++] = rec;
 		rec->datestamp = en->datestamp;
+	}
 	return 0;
 }
 
 /* An id no file has any more: a tombstone, dated when first seen gone. */
-static void
+static int
 store_tomb_one(struct store *st, struct state_entry *en, int64_t now,
     struct store_changes *chg, struct snap_tomb *t)
 {
 	if (!en->is_deleted) {
 		en->is_deleted = 1;
 		en->datestamp = now;
-		st->state.dirty = 1;
+		if (state_touch(&st->state, en) == -1)
+			return -1;
 		if (chg != NULL) {
 			chg->deleted++;
 			chg_add_sets(chg, en->sets, en->nsets);
@@ -763,6 +772,7 @@ store_tomb_one(struct store *st, struct state_entry *en, int64_t now,
 	t->datestamp = en->datestamp;
 	t->sets = (const char *const *)en->sets;
 	t->nsets = en->nsets;
+	return 0;
 }
 
 /* Datestamps: new or changed content gets now; the rest keeps its own. */
@@ -792,41 +802,13 @@ store_tombs(struct store *st, const unsigned char *live, int64_t now,
 	if ((tombs = calloc(st->state.n + 1, sizeof(*tombs))) == NULL)
 		return NULL;
 	for (i = 0; i < st->state.n; i++)
-		if (!live[i])
-			store_tomb_one(st, &st->state.v[i], now, chg,
-			    &tombs[n++]);
+		if (!live[i] && store_tomb_one(st, &st->state.v[i], now, chg,
+		    &tombs[n++]) == -1) {
+			free(tombs);
+			return NULL;
+		}
 	*ntombs = n;
 	return tombs;
-}
-
-/* Replica: load the primary's state file again when it changed. */
-static int
-store_replica_reload(struct store *st, struct err *e)
-{
-	struct state	 fresh;
-	struct stat	 sb;
-
-	if (stat(st->state_path, &sb) == -1) {
-		if (errno == ENOENT)
-			return 0;	/* the primary has not written one yet */
-		return err_set(e, "%s: %s", st->state_path, strerror(errno));
-	}
-	if (sb.st_ino == st->state_ino && sb.st_size == st->state_size &&
-	    (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ==
-	    st->state_mtime_ns)
-		return 0;
-	state_init(&fresh);
-	if (state_load(&fresh, st->state_path, e) == -1) {
-		state_release(&fresh);
-		return -1;
-	}
-	state_release(&st->state);
-	st->state = fresh;
-	st->state_ino = sb.st_ino;
-	st->state_size = sb.st_size;
-	st->state_mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
-	    sb.st_mtim.tv_nsec;
-	return 0;
 }
 
 /* What this replica served last for an id, or NULL. */
@@ -903,7 +885,7 @@ store_replica_snapshot(struct store *st, struct store_changes *chg,
 	unsigned char		*done = NULL;
 	size_t			 i, nrecs = 0, ntombs = 0;
 
-	if (store_replica_reload(st, e) == -1)
+	if (state_reload(&st->state, 0, NULL, e) == -1)
 		goto out;
 	recs = calloc(st->nfiles + st->state.n + 1, sizeof(*recs));
 	tombs = calloc(st->state.n + 1, sizeof(*tombs));
@@ -1041,7 +1023,8 @@ store_snapshot_incr(struct store *st, int64_t now, struct store_changes *chg)
 		}
 		if (st->claims[aff[i].k] != 0)
 			goto out;	/* an unchanged file claims it */
-		store_tomb_one(st, en, now, chg, &tombs[nu]);
+		if (store_tomb_one(st, en, now, chg, &tombs[nu]) == -1)
+			goto out;
 		upd[nu].tomb = &tombs[nu];
 		nu++;
 	}
@@ -1087,49 +1070,76 @@ out:
 	return s;
 }
 
+/*
+ * A commit failed: go back to what the database holds and build from
+ * scratch next time, so the retry stamps the changes anew (with the time
+ * they really go live) and reports them again.
+ */
+static void
+store_rollback(struct store *st)
+{
+	struct err	 e;
+	size_t		 i;
+
+	for (i = 0; i < st->nstamped; i++)
+		st->stamped[i]->datestamp = 0;
+	st->nstamped = 0;
+	err_init(&e);
+	if (state_reload(&st->state, 1, NULL, &e) == -1) {
+		/* the memory keeps the uncommitted values, still queued */
+		log_warnx("state: %s", e.msg);
+	}
+	err_release(&e);
+	st->nretract = 0;
+	st->need_full = 1;
+}
+
 struct snap *
 store_snapshot(struct store *st, struct store_changes *chg, struct err *e)
 {
 	struct snap	*s;
 	int64_t		 now = date_now();
-	struct err	 se;
+	struct err	 ce;
 
 	if (chg != NULL)
 		memset(chg, 0, sizeof(*chg));
-	if (st->flags & STORE_REPLICA)
-		return store_replica_snapshot(st, chg, e);
+	if (st->flags & STORE_REPLICA) {
+		s = store_replica_snapshot(st, chg, e);
+		st->state_failing = s == NULL;
+		return s;
+	}
+	st->nstamped = 0;
 	if ((s = store_snapshot_incr(st, now, chg)) == NULL &&
 	    (s = store_snapshot_full(st, now, chg, e)) == NULL)
 		return NULL;
 	if (chg != NULL)
 		chg->any = chg->added + chg->changed + chg->deleted > 0;
 	s->ninvalid = store_ninvalid(st);
+	/* committed before anyone sees it: what was served stays served */
+	if (!(st->flags & (STORE_READONLY | STORE_NOSAVE))) {
+		err_init(&ce);
+		if (state_commit(&st->state, &ce) == -1) {
+			err_set(e, "cannot commit the state, the change is "
+			    "not published: %s", ce.msg);
+			err_release(&ce);
+			snap_release(s);
+			store_rollback(st);
+			st->state_failing = 1;
+			return NULL;
+		}
+		err_release(&ce);
+	}
+	st->state_failing = 0;
+	st->nstamped = 0;
 	snap_release(st->last);
 	st->last = snap_ref(s);
-	if (st->state.dirty && !st->save_later &&
-	    !(st->flags & (STORE_READONLY | STORE_NOSAVE | STORE_REPLICA))) {
-		err_init(&se);
-		/* not fatal: serve anyway, the next change retries */
-		if (state_save(&st->state, st->state_path, &se) == -1)
-			log_warnx("cannot save state: %s", se.msg);
-		err_release(&se);
-	}
 	return s;
 }
 
-void
-store_save_later(struct store *st)
-{
-	st->save_later = 1;
-}
-
 int
-store_save(struct store *st, struct err *e)
+store_state_failing(const struct store *st)
 {
-	if (!st->state.dirty ||
-	    (st->flags & (STORE_READONLY | STORE_NOSAVE | STORE_REPLICA)))
-		return 0;
-	return state_save(&st->state, st->state_path, e);
+	return st->state_failing;
 }
 
 size_t

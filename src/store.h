@@ -35,7 +35,9 @@ struct store_changes {
 
 /*
  * A store over conf's records directory with its state loaded from conf's
- * state directory (created if missing).  Takes a reference to conf.
+ * state directory (created if missing; see state.h: a primary takes the
+ * directory's lock and fails when another one holds it, or when the
+ * database is corrupt).  Takes a reference to conf.
  * STORE_READONLY ("pubfeed check"): no state is read or written.
  * STORE_NOSAVE ("pubfeed export"): the state is read, datestamps for new
  * content are assigned in memory only, nothing is written (no token key
@@ -76,7 +78,11 @@ int		 store_wants(const char *path);
 /*
  * Build the next snapshot from the current files: resolve duplicate ids,
  * assign datestamps (unchanged content keeps its datestamp), turn vanished
- * ids into tombstones, save the state when it changed.  chg (may be NULL)
+ * ids into tombstones, and commit the changed state rows in one
+ * transaction before returning, so the caller publishes only what is
+ * durable.  When the commit fails it is rolled back and NULL is returned
+ * with e set: the caller keeps serving the previous snapshot, and the next
+ * call (a retry) builds the same change again, stamped anew.  chg (may be NULL)
  * receives what changed compared with the state; release it with
  * store_changes_release().  The caller renders documents and publishes.
  * After the first, a snapshot is derived from the previous one
@@ -91,14 +97,10 @@ struct snap	*store_snapshot(struct store *, struct store_changes *chg,
 void		 store_changes_release(struct store_changes *);
 
 /*
- * From now on store_snapshot() leaves writing the state to store_save(), so
- * the daemon publishes a change before it waits for the fsync of a large
- * state file.  A crash in between only means the change is stamped again
- * (with a later datestamp) after the restart.
+ * 1 when the last store_snapshot() could not commit the state (a primary:
+ * full or read-only disk; a replica: the primary's state unreadable).
  */
-void		 store_save_later(struct store *);
-/* Write the state if it changed since it was last written.  0 or -1. */
-int		 store_save(struct store *, struct err *e);
+int		 store_state_failing(const struct store *);
 
 /*
  * "pubfeed check": after store_scan(), report ids claimed by two files.

@@ -104,7 +104,7 @@ def installed_binary_runs_the_installed_configuration():
     title = re.search(r'^feed-title "([^"]*)"', text, re.M).group(1)
     assert st == 200 and ("<title>%s</title>" % title).encode() in body, body[:500]
     assert dm.stop() == 0
-    assert os.path.isfile(os.path.join(work, "state", "records.state"))
+    assert os.path.isfile(os.path.join(work, "state", "pubfeed.db"))
 
 
 def directive(text, name):

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -431,6 +432,17 @@ ping-get %s/slow?feed={feed}
         slow.close()
 
 
+def outbox_rows(d, kind=None):
+    """The outbox table of the daemon's state database."""
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(d.state, "pubfeed.db"),
+                         uri=True)
+    try:
+        return [r for r in db.execute("SELECT kind, url, body, topic FROM outbox")
+                if kind is None or r[0] == kind]
+    finally:
+        db.close()
+
+
 @test
 def pending_notifications_survive_sigkill():
     port = free_port()      # nothing listens there yet
@@ -438,13 +450,11 @@ def pending_notifications_survive_sigkill():
     d = prepared("ping-get %s\n" % url)
     want = topics_for(d, record_sets(d))
     change(d, "crash")
-    outbox = os.path.join(d.state, "outbox")
 
     def queued():
         try:
-            with open(outbox) as f:
-                return len([ln for ln in f if ln.startswith("ping-get ")]) == len(want)
-        except OSError:
+            return len(outbox_rows(d, "ping-get")) == len(want)
+        except sqlite3.Error:
             return False
     d.wait_for(queued, what="outbox written")
     d.wait_for(lambda: metrics(d)[("pubfeed_notify_failed_total", "ping-get", url)] > 0,
@@ -457,8 +467,7 @@ def pending_notifications_survive_sigkill():
                    what="delivery after the restart")
         d.wait_for(lambda: settled(d), what="outbox empty")
         assert d.stop() == 0
-        with open(outbox) as f:
-            assert [ln for ln in f if not ln.startswith("#")] == []
+        assert outbox_rows(d) == []
         # acknowledged ones are never sent again
         n = peer.count()
         d.start()
@@ -483,8 +492,7 @@ def sigterm_with_a_hanging_target_keeps_the_outbox():
         assert d.stop() == 0
         # bounded by the 2 s drain, not by the 30 s request timeout
         assert time.monotonic() - t0 < 15
-        with open(os.path.join(d.state, "outbox")) as f:
-            lines = [ln for ln in f if ln.startswith("ping-get ")]
+        lines = outbox_rows(d, "ping-get")
         assert len(lines) == len(want), lines
         slow.set_mode("ok")
         d.start()

@@ -99,7 +99,7 @@ def replica_follows_the_primary_and_never_writes():
     before, _ = get_record(p, SAMPLE_ID)
     assert p.stop() == 0
     files = state_files(p)
-    assert "records.state" in files
+    assert "pubfeed.db" in files
     r.start()
     assert get_record(r, SAMPLE_ID)[0] == before
     # a new record and a changed one, while the primary is down

@@ -1,8 +1,9 @@
 /*
  * check_notify: the pure parts of notify — request building for every
  * protocol, XML-RPC response parsing and judging, the outbox and
- * status text forms (round trips, damaged lines), and the retry policy:
- * backoff schedule, coalescing, give-up and failure/recovery transitions.
+ * status in the state database (round trips, rows of unknown kinds), and
+ * the retry policy: backoff schedule, coalescing, give-up and
+ * failure/recovery transitions.
  */
 #include <check.h>
 #include <stdint.h>
@@ -12,7 +13,10 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include <sqlite3.h>
+
 #include "buf.h"
+#include "notify.h"
 #include "notify_int.h"
 #include "testlib.h"
 
@@ -312,165 +316,137 @@ START_TEST(test_ping_build)
 }
 END_TEST
 
-START_TEST(test_outbox_roundtrip)
+/* A conf with three targets whose state lives in tmpdir/st. */
+static struct conf *
+db_conf(const char *tmpdir)
 {
-	struct conf_target	 t[] = {
-		{ CONF_TARGET_WEBSUB, "https://hub.ex/", NULL },
-		{ CONF_TARGET_PING_POST, "http://p.ex/%41 x", "a=b c\n-%" },
-		{ CONF_TARGET_PING_POST, "http://p.ex/", "-" },
-		{ CONF_TARGET_XMLRPC, "http://r.ex/", NULL },
-	};
-	struct notify_outbox	 ob, back;
-	struct notify_item	*it;
-	struct buf		 b, b2;
-	struct err		 e;
-	size_t			 i;
+	char	 text[2048];
 
-	notify_outbox_init(&ob);
-	notify_outbox_init(&back);
-	buf_init(&b, 1 << 20);
-	buf_init(&b2, 1 << 20);
+	snprintf(text, sizeof(text),
+	    "repository-name R\n"
+	    "base-url https://example.org\n"
+	    "admin-email a@example.org\n"
+	    "records \"%s/recs\"\n"
+	    "state \"%s/st\"\n"
+	    "feed-author-name A\n"
+	    "oai-namespace example.org\n"
+	    "websub-hub https://hub.ex/\n"
+	    "ping-post http://p.ex/%%41 \"a=b c&u={feed} %%\"\n"
+	    "xmlrpc-ping http://r.ex/\n", tmpdir, tmpdir);
+	return tl_conf(text);
+}
+
+static int64_t
+db_count(const char *tmpdir, const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*q;
+	char		 path[512];
+	int64_t		 n = -1;
+
+	snprintf(path, sizeof(path), "%s/st/pubfeed.db", tmpdir);
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+db_exec(const char *tmpdir, const char *sql)
+{
+	sqlite3		*db;
+	char		 path[512];
+
+	snprintf(path, sizeof(path), "%s/st/pubfeed.db", tmpdir);
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* The outbox goes into the database on every change and comes back. */
+START_TEST(test_outbox_db)
+{
+	char		 tmpdir[256];
+	const char	*sets[] = { "topic", "topic:a" };
+	struct conf	*c;
+	struct notify	*n;
+	struct buf	 b;
+	struct err	 e;
+
+	tl_mkdtemp(tmpdir, sizeof(tmpdir), "check_notify");
+	c = db_conf(tmpdir);
 	err_init(&e);
-	for (i = 0; i < (size_t)NELEM(t); i++) {
-		ck_assert_ptr_nonnull(it = notify_outbox_add(&ob, &t[i],
-		    "https://ex.org/sets/a:b.atom"));
-		it->attempts = (int)i;
-		it->not_before = 1700000000000LL + (int64_t)i;
-	}
-	ck_assert_ptr_nonnull(notify_outbox_add(&ob, &t[0], "-"));
-	ck_assert_int_eq(notify_outbox_serialize(&ob, &b), 0);
-	ck_assert_int_eq(notify_outbox_parse(&back, b.data, b.len, "outbox",
-	    &e), 0);
-	ck_assert_uint_eq(back.n, ob.n);
-	for (i = 0; i < ob.n; i++) {
-		ck_assert(notify_target_eq(&back.v[i]->t, &ob.v[i]->t));
-		ck_assert_str_eq(back.v[i]->topic, ob.v[i]->topic);
-		ck_assert_int_eq(back.v[i]->attempts, ob.v[i]->attempts);
-		ck_assert_int_eq(back.v[i]->not_before, ob.v[i]->not_before);
-	}
-	ck_assert_str_eq(back.v[1]->t.body, "a=b c\n-%");
-	ck_assert_ptr_nonnull(notify_outbox_find(&back, &t[2],
-	    "https://ex.org/sets/a:b.atom"));
-	ck_assert_int_eq(notify_outbox_serialize(&back, &b2), 0);
-	ck_assert_str_eq(b.data, b2.data);
-	notify_outbox_remove(&back, 0);
-	ck_assert_uint_eq(back.n, ob.n - 1);
-	ck_assert_ptr_null(notify_outbox_find(&back, &t[0],
-	    "https://ex.org/sets/a:b.atom"));
-	notify_outbox_release(&ob);
-	notify_outbox_release(&back);
+	buf_init(&b, 1 << 20);
+	ck_assert_ptr_nonnull(n = notify_new(c, &e));
+	ck_assert_int_eq(notify_changed(n, sets, 2), 0);
+	notify_free(n);
+	/* 3 targets x (collection + 2 sets) x (atom + rss) */
+	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox"), 18);
+	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox "
+	    "WHERE kind = 'ping-post' AND url = 'http://p.ex/%41' AND "
+	    "body = 'a=b c&u={feed} %'"), 6);
+	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox "
+	    "WHERE kind = 'websub-hub' AND body = '' AND attempts = 0"), 6);
+	/* a row of a kind nobody knows is skipped; the rest comes back */
+	db_exec(tmpdir, "INSERT INTO outbox (kind, url, body, topic) VALUES "
+	    "('smoke-signal', 'https://hub.ex/', '', 'https://x/')");
+	ck_assert_ptr_nonnull(n = notify_new(c, &e));
+	ck_assert_int_eq(notify_render_metrics(n, &b), 0);
+	ck_assert_ptr_nonnull(strstr(b.data, "pubfeed_notify_pending{"
+	    "kind=\"websub-hub\",target=\"https://hub.ex/\"} 6"));
+	ck_assert_ptr_nonnull(strstr(b.data, "pubfeed_notify_pending{"
+	    "kind=\"ping-post\",target=\"http://p.ex/%41\"} 6"));
+	/* coalesced: queuing the same topics again adds nothing */
+	ck_assert_int_eq(notify_changed(n, sets, 2), 0);
+	notify_free(n);
+	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox "
+	    "WHERE kind != 'smoke-signal'"), 18);
 	buf_release(&b);
-	buf_release(&b2);
 	err_release(&e);
+	conf_unref(c);
+	tl_rm_rf(tmpdir);
 }
 END_TEST
 
-START_TEST(test_outbox_damaged)
+/* target_status rows are what "pubfeed status" shows. */
+START_TEST(test_status_db)
 {
-	static const char text[] =
-	    "# pubfeed outbox 1\n"
-	    "websub-hub https://hub.ex/ - https://ex.org/feed.atom 0 0\n"
-	    "\n"
-	    "# a comment\n"
-	    "smoke-signal https://hub.ex/ - https://ex.org/feed.atom 0 0\n"
-	    "websub-hub https://hub.ex/ - https://ex.org/feed.rss 0\n"
-	    "websub-hub https://hub.ex/ - https://ex.org/feed.rss x 0\n"
-	    "websub-hub https://hub.ex/ - https://ex.org/a%zz 0 0\n"
-	    "websub-hub https://hub.ex/ - https://ex.org/a%00 0 0\n"
-	    "websub-hub https://hub.ex/ - https://ex.org/feed.atom 3 5\n"
-	    "websub-hub - - https://ex.org/feed.atom 0 0\n"
-	    "websub-hub https://hub.ex/ - https://ex.org/feed.rss 2 7 8 9 "
-	    "10 11 12\n"
-	    "xmlrpc-ping http://r.ex/ - https://ex.org/feed.rss 1001 0\n"
-	    "xmlrpc-ping http://r.ex/ - https://ex.org/feed.rss 4 "
-	    "99999999999999999999\n"
-	    "ping-get http://g.ex/?u={feed} - https://ex.org/feed.rss 2 9";
-	static const char	 nul[] = "# pubfeed outbox 1\n"
-				    "websub-hub h\0x - t 0 0\n";
-	struct notify_outbox	 ob;
-	struct err		 e;
+	char		 tmpdir[256];
+	struct conf	*c;
+	struct notify	*n;
+	struct buf	 b;
+	struct err	 e;
 
-	notify_outbox_init(&ob);
+	tl_mkdtemp(tmpdir, sizeof(tmpdir), "check_notify");
+	c = db_conf(tmpdir);
 	err_init(&e);
-	ck_assert_int_eq(notify_outbox_parse(&ob, text, sizeof(text) - 1,
-	    "st/outbox", &e), -1);
-	ck_assert_int_eq(e.count, 9);
-	ck_assert_str_eq(e.msg, "st/outbox:5: unknown target kind "
-	    "'smoke-signal'");
-	ck_assert_ptr_nonnull(strstr(e.all, "st/outbox:6: expected 6 fields, "
-	    "not 5"));
-	ck_assert_ptr_nonnull(strstr(e.all, "st/outbox:12: too many fields"));
-	/* the good lines are kept, the duplicate coalesced */
-	ck_assert_uint_eq(ob.n, 2);
-	ck_assert_int_eq(ob.v[0]->attempts, 0);
-	ck_assert_str_eq(ob.v[1]->t.url, "http://g.ex/?u={feed}");
-	ck_assert_int_eq(ob.v[1]->not_before, 9);
-	notify_outbox_release(&ob);
-	err_clear(&e);
-	ck_assert_int_eq(notify_outbox_parse(&ob, "# pubfeed state 1\n", 18,
-	    "st/outbox", &e), -1);
-	ck_assert_ptr_nonnull(strstr(e.msg, "st/outbox:1: not a pubfeed"));
-	ck_assert_uint_eq(ob.n, 0);
-	err_clear(&e);
-	ck_assert_int_eq(notify_outbox_parse(&ob, "", 0, "st/outbox", &e), 0);
-	ck_assert_int_eq(notify_outbox_parse(&ob, nul, sizeof(nul) - 1,
-	    "st/outbox", &e), -1);
-	ck_assert_str_eq(e.msg, "st/outbox:2: NUL byte in line");
-	notify_outbox_release(&ob);
-	err_release(&e);
-}
-END_TEST
-
-START_TEST(test_stats_roundtrip)
-{
-	struct conf_target	 a = { CONF_TARGET_WEBSUB, "https://hub.ex/",
-				    NULL };
-	struct conf_target	 p = { CONF_TARGET_PING_POST, "http://p.ex/",
-				    "u={feed}" };
-	static const char	 bad[] = "# pubfeed notify status 1\n"
-				    "websub-hub h - 1 2 3 4 -5 -\n";
-	struct notify_stats	 st, back;
-	struct notify_stat	*s;
-	struct buf		 b;
-	struct err		 e;
-
-	notify_stats_init(&st);
-	notify_stats_init(&back);
 	buf_init(&b, 1 << 20);
-	err_init(&e);
-	s = notify_stats_get(&st, &a);
-	s->sent = 12;
-	s->failed = 3;
-	s->dropped = 1;
-	s->last_ok = 1700000000;
-	s->last_fail = 1700000100;
-	s->reason = strdup("HTTP 500 % and -");
-	ck_assert_ptr_eq(notify_stats_get(&st, &a), s);
-	notify_stats_get(&st, &p)->sent = 1;
-	ck_assert_uint_eq(st.n, 2);
-	ck_assert_int_eq(notify_stats_serialize(&st, &b), 0);
-	ck_assert_int_eq(notify_stats_parse(&back, b.data, b.len, "status",
-	    &e), 0);
-	ck_assert_uint_eq(back.n, 2);
-	s = notify_stats_find(&back, &a);
-	ck_assert_ptr_nonnull(s);
-	ck_assert_uint_eq(s->sent, 12);
-	ck_assert_uint_eq(s->failed, 3);
-	ck_assert_uint_eq(s->dropped, 1);
-	ck_assert_int_eq(s->last_ok, 1700000000);
-	ck_assert_int_eq(s->last_fail, 1700000100);
-	ck_assert_str_eq(s->reason, "HTTP 500 % and -");
-	s = notify_stats_find(&back, &p);
-	ck_assert_ptr_nonnull(s);
-	ck_assert_ptr_null(s->reason);
-	err_clear(&e);
-	ck_assert_int_eq(notify_stats_parse(&back, bad, strlen(bad), "status",
-	    &e), -1);
-	ck_assert_str_eq(e.msg, "status:2: bad number '-5'");
-	notify_stats_release(&st);
-	notify_stats_release(&back);
+	ck_assert_ptr_nonnull(n = notify_new(c, &e));
+	ck_assert_int_eq(notify_changed(n, NULL, 0), 0);
+	notify_free(n);
+	db_exec(tmpdir, "INSERT OR REPLACE INTO target_status (kind, url, "
+	    "body, sent, failed, dropped, last_ok, last_fail, reason) VALUES "
+	    "('websub-hub', 'https://hub.ex/', '', 12, 3, 1, 1700000000, "
+	    "1700000100, 'HTTP 500 % and -')");
+	ck_assert_ptr_nonnull(n = notify_new(c, &e));
+	ck_assert_int_eq(notify_render_metrics(n, &b), 0);
+	ck_assert_ptr_nonnull(strstr(b.data, "pubfeed_notify_sent_total{"
+	    "kind=\"websub-hub\",target=\"https://hub.ex/\"} 12"));
+	ck_assert_ptr_nonnull(strstr(b.data, "pubfeed_notify_failed_total{"
+	    "kind=\"websub-hub\",target=\"https://hub.ex/\"} 3"));
+	buf_reset(&b);
+	ck_assert_int_eq(notify_render_status(n, &b), 0);
+	ck_assert_ptr_nonnull(strstr(b.data, "HTTP 500 % and -"));
+	notify_free(n);
 	buf_release(&b);
 	err_release(&e);
+	conf_unref(c);
+	tl_rm_rf(tmpdir);
 }
 END_TEST
 
@@ -729,9 +705,8 @@ notify_suite(void)
 	tcase_add_loop_test(tc, test_judge, 0, NELEM(judge_cases));
 	tcase_add_loop_test(tc, test_expand, 0, NELEM(expand_cases));
 	tcase_add_test(tc, test_ping_build);
-	tcase_add_test(tc, test_outbox_roundtrip);
-	tcase_add_test(tc, test_outbox_damaged);
-	tcase_add_test(tc, test_stats_roundtrip);
+	tcase_add_test(tc, test_outbox_db);
+	tcase_add_test(tc, test_status_db);
 	tcase_add_test(tc, test_kinds);
 	tcase_add_test(tc, test_backoff_schedule);
 	tcase_add_test(tc, test_after_failure);

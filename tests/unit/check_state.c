@@ -1,6 +1,7 @@
 /*
- * check_state: the persistent state table (parse, save, atomic writes) and
- * the resumption-token key.  Every test works in its own temporary
+ * check_state: the state database (commit, rollback, reopen, lock,
+ * read-only use, corruption, the import of the old text state), atomic
+ * file writes and the resumption-token key.  Every test works in its own temporary
  * directory under $TMPDIR (or /tmp) and removes it.
  */
 #include <sys/stat.h>
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "err.h"
 #include "hash.h"
@@ -87,103 +90,460 @@ fill(struct state *st)
 	ck_assert_int_eq(state_set_sets(en, sets_c, 1), 0);
 }
 
-START_TEST(test_round_trip)
+/* tmpdir/st as a primary would open it. */
+static void
+open_primary(struct state *st, const char *sub)
 {
-	struct state		 st, in;
-	struct state_entry	*en;
-	struct err		 e;
-	char			 p[512], *a, *b;
-	size_t			 alen, blen;
-	unsigned char		 h[HASH_LEN];
+	struct err	 e;
+	char		 dir[512];
 
 	err_init(&e);
-	state_init(&st);
-	fill(&st);
-	ck_assert_int_eq(st.dirty, 1);
-	tpath(p, sizeof(p), "records.state");
-	ck_assert_int_eq(state_save(&st, p, &e), 0);
-	ck_assert_int_eq(st.dirty, 0);
+	tpath(dir, sizeof(dir), sub);
+	ck_assert_int_eq(state_mkdirs(dir, &e), 0);
+	state_init(st);
+	ck_assert_msg(state_open(st, dir, 0, &e) == 0, "%s", e.msg);
+	err_release(&e);
+}
 
-	state_init(&in);
-	ck_assert_msg(state_load(&in, p, &e) == 0, "%s", e.msg);
-	ck_assert_uint_eq(in.n, 3);
-	ck_assert_int_eq(in.dirty, 0);
-	en = state_find(&in, "rec-a");
+static void
+touch_all(struct state *st)
+{
+	size_t	 i;
+
+	for (i = 0; i < st->n; i++)
+		ck_assert_int_eq(state_touch(st, &st->v[i]), 0);
+}
+
+static int64_t
+sql_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt	*q;
+	int64_t		 v = -1;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+static void
+check_filled(struct state *st)
+{
+	struct state_entry	*en;
+
+	ck_assert_uint_eq(st->n, 3);
+	en = state_find(st, "rec-a");
 	ck_assert_ptr_nonnull(en);
-	memset(h, 0xa5, HASH_LEN);
-	ck_assert_mem_eq(en->hash, h, HASH_LEN);
+	ck_assert_int_eq(en->hash[0], 0xa5);
+	ck_assert_int_eq(en->hash[HASH_LEN - 1], 0xa5);
 	ck_assert_int_eq(en->datestamp, 1700000000);
 	ck_assert_int_eq(en->is_deleted, 0);
 	ck_assert_uint_eq(en->nsets, 2);
 	ck_assert_str_eq(en->sets[0], "topic:smuggling");
 	ck_assert_str_eq(en->sets[1], "region");
-	ck_assert_ptr_null(en->sets[2]);
-	en = state_find(&in, "rec-b");
-	ck_assert_ptr_nonnull(en);
+	en = state_find(st, "rec-b");
 	ck_assert_int_eq(en->is_deleted, 1);
 	ck_assert_int_eq(en->datestamp, 1600000000);
 	ck_assert_uint_eq(en->nsets, 0);
-	en = state_find(&in, "rec-c");
+	en = state_find(st, "rec-c");
 	ck_assert_int_eq(en->is_deleted, 1);
-	ck_assert_int_eq(en->datestamp, 1);
+	ck_assert_int_eq(en->hash[3], 0xff);
+	/* a tombstone keeps its sets */
+	ck_assert_uint_eq(en->nsets, 1);
 	ck_assert_str_eq(en->sets[0], "type:events");
-	ck_assert_ptr_null(state_find(&in, "rec-d"));
+}
 
-	/* Saving what was loaded gives the same bytes. */
-	ck_assert_int_eq(state_read_file(p, 1 << 20, &a, &alen, &e), 0);
-	ck_assert_int_eq(state_save(&in, p, &e), 0);
-	ck_assert_int_eq(state_read_file(p, 1 << 20, &b, &blen, &e), 0);
-	ck_assert_uint_eq(alen, blen);
-	ck_assert_mem_eq(a, b, alen);
-	ck_assert_int_eq(strncmp(a, MAGIC, strlen(MAGIC)), 0);
-	ck_assert_ptr_nonnull(strstr(a, "rec-b\t0101"));
-	ck_assert_ptr_nonnull(strstr(a, "\t1600000000\tdeleted\t\n"));
-	ck_assert_ptr_nonnull(strstr(a,
-	    "\t1700000000\tlive\ttopic:smuggling region\n"));
-	free(a);
-	free(b);
+START_TEST(test_round_trip)
+{
+	struct state	 st;
+	struct err	 e;
+	char		 list[512], dir[512];
+
+	err_init(&e);
+	open_primary(&st, "st");
+	ck_assert_uint_eq(st.n, 0);
+	fill(&st);
+	touch_all(&st);
+	ck_assert_uint_eq(st.npending, 3);
+	ck_assert_int_eq(state_touch(&st, &st.v[0]), 0);	/* once */
+	ck_assert_uint_eq(st.npending, 3);
+	ck_assert_msg(state_commit(&st, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(st.npending, 0);
+	ck_assert_int_eq(sql_int(st.db, "PRAGMA user_version"),
+	    STATE_SCHEMA_VERSION);
+	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM records"), 3);
+	ck_assert_int_eq(sql_int(st.db, "SELECT is_deleted FROM records "
+	    "WHERE id = 'rec-c'"), 1);
 	state_release(&st);
-	state_release(&in);
-	ck_assert_int_eq(e.count, 0);
+	tpath(dir, sizeof(dir), "st");
+	dir_list(dir, list, sizeof(list));
+	ck_assert_str_eq(list, "pubfeed.db pubfeed.lock");
+
+	open_primary(&st, "st");
+	check_filled(&st);
+	ck_assert_uint_eq(st.npending, 0);
+	/* nothing queued: nothing to do */
+	ck_assert_int_eq(state_commit(&st, &e), 0);
+	state_release(&st);
 	err_release(&e);
 }
 END_TEST
 
-START_TEST(test_atomic_save)
+/* A commit writes the queued rows only, in one transaction. */
+START_TEST(test_commit_changed_only)
 {
-	struct state	 st;
-	struct stat	 before, after;
-	mode_t		 mask;
-	struct err	 e;
-	char		 p[512], list[512], *data;
-	size_t		 len;
+	struct state		 st;
+	struct state_entry	*en;
+	struct err		 e;
+	int			 before;
 
 	err_init(&e);
-	state_init(&st);
-	tpath(p, sizeof(p), "records.state");
-	tl_write_file(p, MAGIC);
-	ck_assert_int_eq(stat(p, &before), 0);
+	open_primary(&st, "st");
 	fill(&st);
-	ck_assert_int_eq(state_save(&st, p, &e), 0);
-	ck_assert_int_eq(stat(p, &after), 0);
-	/* a new file renamed over the old one, not rewritten in place */
-	ck_assert_uint_ne(before.st_ino, after.st_ino);
-	mask = umask(0);
-	umask(mask);
-	ck_assert_int_eq(after.st_mode & 0777, 0644 & ~mask);
-	dir_list(tmpdir, list, sizeof(list));
-	ck_assert_str_eq(list, "records.state");
-	ck_assert_int_eq(state_read_file(p, 1 << 20, &data, &len, &e), 0);
-	ck_assert_ptr_nonnull(strstr(data, "rec-c"));
-	free(data);
-
-	/* A directory that cannot take the file: error, old file intact. */
-	tpath(p, sizeof(p), "nodir/records.state");
-	ck_assert_int_eq(state_save(&st, p, &e), -1);
-	ck_assert_ptr_nonnull(strstr(e.msg, "nodir/records.state.tmp."));
-	dir_list(tmpdir, list, sizeof(list));
-	ck_assert_str_eq(list, "records.state");
+	touch_all(&st);
+	ck_assert_int_eq(state_commit(&st, &e), 0);
+	before = sqlite3_total_changes(st.db);
+	en = state_find(&st, "rec-a");
+	en->datestamp = 1800000000;
+	ck_assert_int_eq(state_touch(&st, en), 0);
+	ck_assert_int_eq(state_commit(&st, &e), 0);
+	ck_assert_int_eq(sqlite3_total_changes(st.db) - before, 1);
+	ck_assert_int_eq(sql_int(st.db, "SELECT datestamp FROM records "
+	    "WHERE id = 'rec-a'"), 1800000000);
+	ck_assert_int_eq(sql_int(st.db, "PRAGMA synchronous"), 2);  /* FULL */
 	state_release(&st);
+	err_release(&e);
+}
+END_TEST
+
+/*
+ * A failed commit changes nothing on disk and keeps the queue, so the
+ * next commit writes it; state_reload() goes back to what is on disk.
+ */
+START_TEST(test_commit_failure)
+{
+	struct state		 st, again;
+	struct state_entry	*en;
+	struct err		 e;
+	sqlite3			*other;
+	char			 path[512];
+
+	err_init(&e);
+	open_primary(&st, "st");
+	fill(&st);
+	touch_all(&st);
+	ck_assert_int_eq(state_commit(&st, &e), 0);
+	en = state_find(&st, "rec-b");
+	en->is_deleted = 0;
+	en->datestamp = 1900000000;
+	ck_assert_int_eq(state_touch(&st, en), 0);
+	en = state_get(&st, "rec-new");
+	en->datestamp = 1900000000;
+	ck_assert_int_eq(state_touch(&st, en), 0);
+
+	/* another writer holds the database: the commit cannot go through */
+	tpath(path, sizeof(path), "st/pubfeed.db");
+	ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_busy_timeout(st.db, 10);
+	ck_assert_int_eq(state_commit(&st, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "pubfeed.db"));
+	ck_assert_uint_eq(st.npending, 2);
+	ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	ck_assert_int_eq(sql_int(other, "SELECT count(*) FROM records"), 3);
+	ck_assert_int_eq(sql_int(other, "SELECT is_deleted FROM records "
+	    "WHERE id = 'rec-b'"), 1);
+
+	/* the retry writes both rows */
+	ck_assert_msg(state_commit(&st, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(st.npending, 0);
+	ck_assert_int_eq(sql_int(other, "SELECT count(*) FROM records"), 4);
+	ck_assert_int_eq(sql_int(other, "SELECT is_deleted FROM records "
+	    "WHERE id = 'rec-b'"), 0);
+
+	/* uncommitted memory goes away with a reload */
+	en = state_find(&st, "rec-a");
+	en->datestamp = 5;
+	ck_assert_int_eq(state_touch(&st, en), 0);
+	state_get(&st, "rec-ghost");
+	ck_assert_int_eq(state_reload(&st, 1, NULL, &e), 0);
+	ck_assert_uint_eq(st.npending, 0);
+	ck_assert_uint_eq(st.n, 4);
+	ck_assert_ptr_null(state_find(&st, "rec-ghost"));
+	ck_assert_int_eq(state_find(&st, "rec-a")->datestamp, 1700000000);
+	sqlite3_close(other);
+	state_release(&st);
+
+	/* and a reopen sees exactly what was committed */
+	open_primary(&again, "st");
+	ck_assert_uint_eq(again.n, 4);
+	ck_assert_int_eq(state_find(&again, "rec-b")->datestamp, 1900000000);
+	state_release(&again);
+	err_release(&e);
+}
+END_TEST
+
+/* One primary per state directory; read-only users take no lock. */
+START_TEST(test_lock)
+{
+	struct state	 a, b, ro;
+	struct err	 e;
+	char		 dir[512];
+
+	err_init(&e);
+	open_primary(&a, "st");
+	tpath(dir, sizeof(dir), "st");
+	state_init(&b);
+	ck_assert_int_eq(state_open(&b, dir, 0, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "in use by another pubfeed "
+	    "serve"));
+	ck_assert_ptr_nonnull(strstr(e.msg, dir));
+	state_release(&b);
+	state_init(&ro);
+	ck_assert_msg(state_open(&ro, dir, STATE_RDONLY, &e) == 0, "%s",
+	    e.msg);
+	state_release(&ro);
+	state_release(&a);
+	/* released with the first */
+	open_primary(&b, "st");
+	state_release(&b);
+	err_release(&e);
+}
+END_TEST
+
+/* Read-only: nothing created; the primary's commits show on reload. */
+START_TEST(test_readonly)
+{
+	struct state	 pri, ro;
+	struct err	 e;
+	char		 dir[512], list[512];
+	int		 changed;
+
+	err_init(&e);
+	tpath(dir, sizeof(dir), "st");
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	state_init(&ro);
+	ck_assert_int_eq(state_open(&ro, dir, STATE_RDONLY, &e), 0);
+	ck_assert_uint_eq(ro.n, 0);
+	dir_list(dir, list, sizeof(list));
+	ck_assert_str_eq(list, "");
+	ck_assert_int_eq(state_commit(&ro, &e), 0);	/* nothing queued */
+
+	open_primary(&pri, "st");
+	fill(&pri);
+	touch_all(&pri);
+	ck_assert_int_eq(state_commit(&pri, &e), 0);
+	ck_assert_int_eq(state_reload(&ro, 0, &changed, &e), 0);
+	ck_assert_int_eq(changed, 1);
+	check_filled(&ro);
+	ck_assert_int_eq(state_reload(&ro, 0, &changed, &e), 0);
+	ck_assert_int_eq(changed, 0);
+	state_find(&pri, "rec-a")->datestamp = 1750000000;
+	ck_assert_int_eq(state_touch(&pri, state_find(&pri, "rec-a")), 0);
+	ck_assert_int_eq(state_commit(&pri, &e), 0);
+	ck_assert_int_eq(state_reload(&ro, 0, &changed, &e), 0);
+	ck_assert_int_eq(changed, 1);
+	ck_assert_int_eq(state_find(&ro, "rec-a")->datestamp, 1750000000);
+	/* a read-only state never writes */
+	ck_assert_int_eq(state_touch(&ro, state_find(&ro, "rec-a")), 0);
+	ck_assert_int_eq(state_commit(&ro, &e), -1);
+	state_release(&ro);
+	state_release(&pri);
+	err_release(&e);
+}
+END_TEST
+
+static void
+scribble(const char *path, long off, size_t n)
+{
+	FILE	*fp;
+	size_t	 i;
+
+	ck_assert_ptr_nonnull(fp = fopen(path, "r+"));
+	ck_assert_int_eq(fseek(fp, off, SEEK_SET), 0);
+	for (i = 0; i < n; i++)
+		fputc((int)((i * 7919 + 13) & 0xff), fp);
+	fclose(fp);
+}
+
+/* A damaged database is refused, never taken for an empty one. */
+START_TEST(test_corrupt)
+{
+	struct state	 st;
+	struct err	 e;
+	char		 dir[512], path[512], id[32];
+	struct stat	 sb;
+	int		 i;
+
+	err_init(&e);
+	open_primary(&st, "st");
+	for (i = 0; i < 2000; i++) {
+		snprintf(id, sizeof(id), "record-%d", i);
+		state_get(&st, id)->datestamp = i + 1;
+	}
+	touch_all(&st);
+	ck_assert_int_eq(state_commit(&st, &e), 0);
+	state_release(&st);	/* checkpoints the WAL into the file */
+	tpath(dir, sizeof(dir), "st");
+	tpath(path, sizeof(path), "st/pubfeed.db");
+	ck_assert_int_eq(stat(path, &sb), 0);
+	/* the start of a page in the middle: a records b-tree page */
+	scribble(path, sb.st_size / 2 / 4096 * 4096, 2000);
+	state_init(&st);
+	ck_assert_int_eq(state_open(&st, dir, 0, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "pubfeed.db: database is"));
+	ck_assert_ptr_nonnull(strstr(e.msg, "refusing to start"));
+	state_release(&st);
+	state_init(&st);
+	ck_assert_int_eq(state_open(&st, dir, STATE_RDONLY, &e), -1);
+	state_release(&st);
+	scribble(path, 0, 100);			/* the header */
+	state_init(&st);
+	err_clear(&e);
+	ck_assert_int_eq(state_open(&st, dir, 0, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "refusing to start"));
+	state_release(&st);
+	err_release(&e);
+}
+END_TEST
+
+/* What a kill -9 left of an atomic write goes at the next start. */
+START_TEST(test_stale_tmp)
+{
+	struct state	 st;
+	char		 p[512], list[512];
+
+	tpath(p, sizeof(p), "st");
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	tpath(p, sizeof(p), "st/records.state.tmp.123");
+	tl_write_file(p, "half");
+	tpath(p, sizeof(p), "st/token.key.tmp.9");
+	tl_write_file(p, "");
+	tpath(p, sizeof(p), "st/keep.tmp.x1");
+	tl_write_file(p, "");
+	open_primary(&st, "st");
+	state_release(&st);
+	tpath(p, sizeof(p), "st");
+	dir_list(p, list, sizeof(list));
+	ck_assert_str_eq(list, "keep.tmp.x1 pubfeed.db pubfeed.lock");
+}
+END_TEST
+
+#define OLD_STATE \
+	MAGIC \
+	"rec-a\t" HASH_A "\t1700000000\tlive\ttopic:smuggling region\n" \
+	"rec-b\t" HASH_A "\t1600000000\tdeleted\t\n" \
+	"rec-c\t" HASH_A "\t1\tdeleted\ttype:events\n"
+
+/* The text state of pubfeed < 0.2 is imported once and kept as *.bak. */
+START_TEST(test_migrate)
+{
+	struct state	 st;
+	struct err	 e;
+	char		 p[512], list[512];
+
+	err_init(&e);
+	tpath(p, sizeof(p), "st");
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	tpath(p, sizeof(p), "st/records.state");
+	tl_write_file(p, OLD_STATE);
+	tpath(p, sizeof(p), "st/outbox");
+	tl_write_file(p, "# pubfeed outbox 1\n"
+	    "websub-hub https://hub.ex/ - https://ex.org/feed.atom 3 5\n"
+	    "ping-post http://p.ex/ a=b%20c https://ex.org/f%20x 0 0\n");
+	tpath(p, sizeof(p), "st/notify.status");
+	tl_write_file(p, "# pubfeed notify status 1\n"
+	    "websub-hub https://hub.ex/ - 12 3 1 1700000000 1700000100 "
+	    "HTTP%20500\n");
+
+	/* read-only users see it without touching anything */
+	tpath(p, sizeof(p), "st");
+	state_init(&st);
+	ck_assert_msg(state_open(&st, p, STATE_RDONLY, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(st.n, 3);
+	state_release(&st);
+	dir_list(p, list, sizeof(list));
+	ck_assert_str_eq(list, "notify.status outbox records.state");
+
+	open_primary(&st, "st");
+	ck_assert_uint_eq(st.n, 3);
+	ck_assert_int_eq(state_find(&st, "rec-a")->hash[1], 0x11);
+	ck_assert_int_eq(state_find(&st, "rec-c")->is_deleted, 1);
+	ck_assert_str_eq(state_find(&st, "rec-c")->sets[0], "type:events");
+	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM outbox"), 2);
+	ck_assert_int_eq(sql_int(st.db, "SELECT attempts FROM outbox WHERE "
+	    "kind = 'websub-hub'"), 3);
+	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM outbox WHERE "
+	    "body = 'a=b c' AND topic = 'https://ex.org/f x'"), 1);
+	ck_assert_int_eq(sql_int(st.db, "SELECT sent FROM target_status"), 12);
+	state_release(&st);
+	tpath(p, sizeof(p), "st");
+	dir_list(p, list, sizeof(list));
+	ck_assert_str_eq(list, "notify.status.bak outbox.bak pubfeed.db "
+	    "pubfeed.lock records.state.bak");
+
+	/*
+	 * A crash after the commit, before the renames: the file is renamed,
+	 * not imported again (the database already holds newer values).
+	 */
+	tpath(p, sizeof(p), "st/records.state");
+	tl_write_file(p, MAGIC "rec-z\t" HASH_A "\t5\tlive\t\n");
+	open_primary(&st, "st");
+	ck_assert_uint_eq(st.n, 3);
+	ck_assert_ptr_null(state_find(&st, "rec-z"));
+	state_release(&st);
+	tpath(p, sizeof(p), "st/records.state");
+	ck_assert_int_eq(access(p, F_OK), -1);
+	err_release(&e);
+}
+END_TEST
+
+/* Defect 11: an empty or truncated old state is refused, not half-read. */
+static const struct {
+	const char	*text;
+	const char	*msg;
+} bad_old[] = {
+	{ "", "records.state: empty file" },
+	{ MAGIC "rec-a\t" HASH_A "\t1700000000\tlive\t",
+	    "records.state: last line is not terminated" },
+	{ MAGIC "rec-a\t" HASH_A "\t1700000000\tlive\n",
+	    "records.state:2: expected 5 fields" },
+	{ MAGIC "rec-a\tzz\t1\tlive\t\n", "records.state:2: bad hash" },
+	{ MAGIC "rec-a\t" HASH_A "\t-1\tlive\t\n",
+	    "records.state:2: bad datestamp '-1'" },
+	{ MAGIC "rec-a\t" HASH_A "\t1\tgone\t\n",
+	    "records.state:2: bad status 'gone'" },
+	{ MAGIC "rec-a\t" HASH_A "\t1\tlive\t\nrec-a\t" HASH_A "\t2\tlive\t\n",
+	    "records.state:3: repeated entry" },
+	{ "# something else\n", "records.state:1: not a pubfeed file" },
+};
+
+START_TEST(test_migrate_refuses)
+{
+	struct state	 st;
+	struct err	 e;
+	char		 p[512], dir[512];
+
+	err_init(&e);
+	tpath(dir, sizeof(dir), "st");
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	tpath(p, sizeof(p), "st/records.state");
+	tl_write_file(p, bad_old[_i].text);
+	state_init(&st);
+	ck_assert_int_eq(state_open(&st, dir, 0, &e), -1);
+	ck_assert_msg(strstr(e.msg, bad_old[_i].msg) != NULL, "%s", e.msg);
+	state_release(&st);
+	/* nothing imported, the file left alone for the operator */
+	ck_assert_int_eq(access(p, F_OK), 0);
+	state_init(&st);
+	err_clear(&e);
+	ck_assert_int_eq(state_open(&st, dir, 0, &e), -1);
+	state_release(&st);
+	tpath(p, sizeof(p), "st/records.state.bak");
+	ck_assert_int_eq(access(p, F_OK), -1);
 	err_release(&e);
 }
 END_TEST
@@ -222,105 +582,6 @@ START_TEST(test_write_file)
 	tpath(p, sizeof(p), "missing");
 	ck_assert_int_eq(state_read_file(p, 5, &data, &len, &e), -1);
 	ck_assert_int_eq(e.count, 2);
-	err_release(&e);
-}
-END_TEST
-
-START_TEST(test_bad_lines)
-{
-	static const char text[] =
-	    MAGIC						/* 1 */
-	    "good1\t" HASH_A "\t100\tlive\ta:b\n"		/* 2 */
-	    "short\t" HASH_A "\t100\tlive\n"			/* 3 */
-	    "badhash\t00zz\t100\tlive\t\n"			/* 4 */
-	    "# a comment\n"					/* 5 */
-	    "\n"						/* 6 */
-	    "baddate\t" HASH_A "\t12x\tlive\t\n"		/* 7 */
-	    "badstatus\t" HASH_A "\t100\tgone\t\n"		/* 8 */
-	    "good1\t" HASH_A "\t200\tlive\t\n"			/* 9 */
-	    "\t" HASH_A "\t100\tlive\t\n"			/* 10 */
-	    "neg\t" HASH_A "\t-5\tdeleted\t\n"			/* 11 */
-	    "good2\t" HASH_A "\t300\tdeleted\tx y z";		/* 12 */
-	struct state		 st;
-	struct state_entry	*en;
-	struct err		 e;
-
-	err_init(&e);
-	state_init(&st);
-	ck_assert_int_eq(state_parse_mem(&st, text, strlen(text), "s.state",
-	    &e), -1);
-	ck_assert_int_eq(e.count, 7);
-	ck_assert_str_eq(e.msg, "s.state:3: expected 5 fields");
-	ck_assert_str_eq(e.all,
-	    "s.state:3: expected 5 fields\n"
-	    "s.state:4: bad hash\n"
-	    "s.state:7: bad datestamp '12x'\n"
-	    "s.state:8: bad status 'gone'\n"
-	    "s.state:9: empty or repeated id 'good1'\n"
-	    "s.state:10: empty or repeated id ''\n"
-	    "s.state:11: bad datestamp '-5'\n");
-	/* the good lines were still read; the repeat did not overwrite */
-	ck_assert_uint_eq(st.n, 2);
-	en = state_find(&st, "good1");
-	ck_assert_int_eq(en->datestamp, 100);
-	ck_assert_str_eq(en->sets[0], "a:b");
-	en = state_find(&st, "good2");
-	ck_assert_ptr_nonnull(en);
-	ck_assert_int_eq(en->is_deleted, 1);
-	ck_assert_uint_eq(en->nsets, 3);
-	ck_assert_str_eq(en->sets[2], "z");
-	state_release(&st);
-	err_release(&e);
-}
-END_TEST
-
-START_TEST(test_bad_file)
-{
-	static const char nul[] = MAGIC "a\0b";
-	struct state	 st;
-	struct err	 e;
-	char		 p[512];
-
-	err_init(&e);
-	state_init(&st);
-	ck_assert_int_eq(state_parse_mem(&st, "hello\n", 6, "x", &e), -1);
-	ck_assert_str_eq(e.msg, "x:1: not a pubfeed state file");
-	ck_assert_int_eq(state_parse_mem(&st, nul, sizeof(nul) - 1, "x", &e),
-	    -1);
-	ck_assert_int_eq(e.count, 2);
-	ck_assert_uint_eq(st.n, 0);
-	/* empty input and a bare header are empty states */
-	ck_assert_int_eq(state_parse_mem(&st, "", 0, "x", &e), 0);
-	ck_assert_int_eq(state_parse_mem(&st, MAGIC, strlen(MAGIC), "x", &e),
-	    0);
-	ck_assert_uint_eq(st.n, 0);
-
-	/* state_load reports the real path and line */
-	tpath(p, sizeof(p), "records.state");
-	tl_write_file(p, MAGIC "id\tnothex\t1\tlive\t\n");
-	err_clear(&e);
-	ck_assert_int_eq(state_load(&st, p, &e), -1);
-	ck_assert_ptr_nonnull(strstr(e.msg, "/records.state:2: bad hash"));
-	state_release(&st);
-	err_release(&e);
-}
-END_TEST
-
-START_TEST(test_missing_file)
-{
-	struct state	 st;
-	struct err	 e;
-	char		 p[512];
-
-	err_init(&e);
-	state_init(&st);
-	tpath(p, sizeof(p), "records.state");
-	ck_assert_int_eq(state_load(&st, p, &e), 0);
-	ck_assert_uint_eq(st.n, 0);
-	ck_assert_ptr_null(state_find(&st, "x"));
-	ck_assert_int_eq(e.count, 0);
-	ck_assert_int_eq(access(p, F_OK), -1);
-	state_release(&st);
 	err_release(&e);
 }
 END_TEST
@@ -460,11 +721,16 @@ state_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_round_trip);
-	tcase_add_test(tc, test_atomic_save);
+	tcase_add_test(tc, test_commit_changed_only);
+	tcase_add_test(tc, test_commit_failure);
+	tcase_add_test(tc, test_lock);
+	tcase_add_test(tc, test_readonly);
+	tcase_add_test(tc, test_corrupt);
+	tcase_add_test(tc, test_stale_tmp);
+	tcase_add_test(tc, test_migrate);
+	tcase_add_loop_test(tc, test_migrate_refuses, 0,
+	    (int)(sizeof(bad_old) / sizeof(bad_old[0])));
 	tcase_add_test(tc, test_write_file);
-	tcase_add_test(tc, test_bad_lines);
-	tcase_add_test(tc, test_bad_file);
-	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_many_entries);
 	tcase_add_test(tc, test_token_key_file);
 	tcase_add_test(tc, test_token_key_configured);

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "conf.h"
 #include "date.h"
 #include "err.h"
@@ -196,6 +198,19 @@ exists(const char *rel)
 	return access(tp(rel), F_OK) == 0;
 }
 
+static int64_t
+db_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt	*q;
+	int64_t		 v = -1;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
 START_TEST(test_scan)
 {
 	struct store		*st;
@@ -251,7 +266,7 @@ START_TEST(test_scan)
 	ck_assert_uint_eq(chg.nsets, 12);
 	store_changes_release(&chg);
 	ck_assert_uint_eq(chg.nsets, 0);
-	ck_assert(exists("st/records.state"));
+	ck_assert(exists("st/pubfeed.db"));
 	ck_assert(exists("st/token.key"));
 
 	/* nothing changed: nothing to report, the records are shared */
@@ -826,6 +841,62 @@ START_TEST(test_wants)
 }
 END_TEST
 
+/*
+ * Commit before publish: a snapshot whose state cannot be committed is not
+ * returned, the committed state is untouched, and the next call builds the
+ * same change again (stamped then) and commits it.
+ */
+START_TEST(test_commit_failure)
+{
+	struct store_changes	 chg;
+	struct store		*st;
+	struct snap		*s, *s2;
+	struct err		 e;
+	sqlite3			*other;
+	int64_t			 t0;
+
+	err_init(&e);
+	write_rec("recs/a.xml", "a", "topic:x");
+	ck_assert_ptr_nonnull(st = store_new(conf, 0, &e));
+	scan_ok(st);
+	s = snapshot(st, NULL);
+	/* another writer holds the database for longer than busy_timeout */
+	ck_assert_int_eq(sqlite3_open(tp("st/pubfeed.db"), &other), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	write_rec("recs/b.xml", "b", "topic:y");
+	unlink(tp("recs/a.xml"));
+	scan_ok(st);
+	t0 = date_now();
+	ck_assert_ptr_null(store_snapshot(st, &chg, &e));
+	ck_assert_ptr_nonnull(strstr(e.msg, "cannot commit the state"));
+	ck_assert_int_eq(store_state_failing(st), 1);
+	store_changes_release(&chg);
+	ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	ck_assert_int_eq(db_int(other, "SELECT count(*) FROM records"), 1);
+	ck_assert_int_eq(db_int(other, "SELECT is_deleted FROM records WHERE "
+	    "id = 'a'"), 0);
+	/* the retry reports and commits the whole change */
+	s2 = snapshot(st, &chg);
+	ck_assert_int_eq(store_state_failing(st), 0);
+	ck_assert_uint_eq(chg.added, 1);
+	ck_assert_uint_eq(chg.deleted, 1);
+	ck_assert(has_set(&chg, "topic:y") && has_set(&chg, "topic:x"));
+	store_changes_release(&chg);
+	ck_assert_int_ge(item(s2, "b")->datestamp, t0 + 5);
+	ck_assert_ptr_null(item(s2, "a")->rec);
+	ck_assert_int_eq(db_int(other, "SELECT count(*) FROM records"), 2);
+	ck_assert_int_eq(db_int(other, "SELECT datestamp FROM records WHERE "
+	    "id = 'b'"), item(s2, "b")->datestamp);
+	sqlite3_close(other);
+	snap_release(s);
+	snap_release(s2);
+	store_free(st);
+	err_release(&e);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -835,6 +906,7 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_scan);
+	tcase_add_test(tc, test_commit_failure);
 	tcase_add_test(tc, test_datestamps);
 	tcase_add_test(tc, test_invalid_edit);
 	tcase_add_test(tc, test_duplicate_id);
