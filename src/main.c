@@ -321,8 +321,15 @@ apply_changes(struct pubfeed *pf, struct watch_batch *b)
 
 	err_init(&e);
 	if (b->rescan || pf->watch == NULL) {
-		log_info("change events were lost; rescanning %s",
-		    pf->conf->records_dir);
+		/* "lost" only when inotify really overflowed */
+		if (b->lost)
+			log_warnx("change events were lost (inotify queue "
+			    "overflow); rescanning %s", pf->conf->records_dir);
+		else if (b->root_moved)
+			log_info("%s was moved, deleted or recreated; "
+			    "rescanning", pf->conf->records_dir);
+		else
+			log_debug("rescanning %s", pf->conf->records_dir);
 		if (pf->watch == NULL)
 			watch_start(pf);
 		else if (watch_resync(pf->watch, &e) == -1) {
@@ -413,6 +420,11 @@ serve_loop(struct pubfeed *pf)
 			}
 			log_info("SIGHUP: reloading");
 			root = pf->watch ? strdup(watch_root(pf->watch)) : NULL;
+			/* before the rescan, so no change slips between them */
+			err_init(&e);
+			if (pf->watch != NULL && watch_resync(pf->watch, &e) == -1)
+				log_warnx("%s", e.msg);
+			err_release(&e);
 			reload(pf);
 			save_state(pf);
 			/* the reload rescanned everything: no burst pending */
