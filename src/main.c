@@ -277,6 +277,16 @@ block_signals(sigset_t *set)
 	return pthread_sigmask(SIG_BLOCK, set, NULL) == 0 ? 0 : -1;
 }
 
+/* store_set_interrupt(): SIGTERM or SIGINT waits in the signalfd. */
+static int
+stop_pending(void *arg)
+{
+	sigset_t	 set;
+
+	return sigpending(&set) == 0 && (sigismember(&set, SIGTERM) == 1 ||
+	    sigismember(&set, SIGINT) == 1);
+}
+
 /*
  * Live updates: inotify on the records tree.  Without it (no inotify, too
  * many directories for fs.inotify.max_user_watches) the periodic rescan
@@ -533,6 +543,8 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	if (block_signals(&set) == -1 ||
 	    (pf->sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
 		fatal("signals");
+	/* from now on a pending SIGTERM cuts a long batch of reads short */
+	store_set_interrupt(pf->store, stop_pending, NULL);
 	memset(&ho, 0, sizeof(ho));
 	ho.addr = pf->conf->listen_addr;
 	ho.port = pf->conf->listen_port;

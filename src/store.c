@@ -31,6 +31,7 @@ struct store_load {
 	off_t		 size;
 	int		 have_id;	/* the file was looked at: remember the
 					   metadata above as what gave rec */
+	int		 is_skipped;	/* not read: store_set_interrupt() */
 	struct record	*rec;
 	struct err	 fe;
 };
@@ -66,6 +67,8 @@ struct store {
 	struct store_load	*loads;	/* files the walk found changed */
 	char			*root_real;	/* realpath() of the records
 						   directory, for symlinks */
+	int			(*stop)(void *);	/* store_set_interrupt() */
+	void			*stop_arg;
 	size_t			 nloads, loads_cap;
 	int			 flags;
 	int			 save_later;	/* store_save_later() */
@@ -463,6 +466,8 @@ store_apply(struct store *st, struct store_load *ld, struct err *e)
 	 * file again even when its size and mtime are the same.
 	 */
 	f->need_read = !ld->have_id;
+	if (ld->is_skipped)
+		return;		/* interrupted: as if not looked at yet */
 	if (ld->have_id) {
 		f->dev = ld->dev;
 		f->ino = ld->ino;
@@ -496,7 +501,15 @@ bad:
 struct store_workers {
 	struct store	*st;
 	size_t		 next;		/* atomic: the next load to take */
+	int		 stopped;	/* atomic: st->stop said so */
 };
+
+void
+store_set_interrupt(struct store *st, int (*stop)(void *), void *arg)
+{
+	st->stop = stop;
+	st->stop_arg = arg;
+}
 
 static void *
 store_worker(void *arg)
@@ -509,6 +522,12 @@ store_worker(void *arg)
 	    st->nloads) {
 		struct store_load *ld = &st->loads[i];
 
+		if (__atomic_load_n(&w->stopped, __ATOMIC_RELAXED) ||
+		    (st->stop != NULL && st->stop(st->stop_arg))) {
+			__atomic_store_n(&w->stopped, 1, __ATOMIC_RELAXED);
+			ld->is_skipped = 1;
+			continue;
+		}
 		ld->rec = store_read_one(st, st->files[ld->fidx].path, ld,
 		    &ld->fe);
 	}
@@ -525,7 +544,7 @@ store_worker(void *arg)
 static void
 store_load_run(struct store *st, struct err *e)
 {
-	struct store_workers	 w = { st, 0 };
+	struct store_workers	 w = { st, 0, 0 };
 	pthread_t		 tid[STORE_MAX_THREADS];
 	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t			 i, nt = 0, want;

@@ -70,6 +70,17 @@ int		 store_scan(struct store *, struct err *e);
 int		 store_update(struct store *, const char *const *paths,
 		    size_t n, struct err *e);
 
+/*
+ * From now on the reading threads of store_scan() / store_update() call
+ * stop(arg) before each file and read no more once it returns 1 (main: a
+ * SIGTERM is pending), so a long batch cannot delay shutdown by more than
+ * one file's parse, which the size cap and record.c's pre-scan bound.  A
+ * file left unread keeps its last good version and is read at the next
+ * look.  stop must be thread-safe.
+ */
+void		 store_set_interrupt(struct store *, int (*stop)(void *),
+		    void *arg);
+
 /* 1 when path is a file the store would read (name rules above). */
 int		 store_wants(const char *path);
 

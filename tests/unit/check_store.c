@@ -952,6 +952,51 @@ START_TEST(test_names_escaped)
 }
 END_TEST
 
+static int	 stop_after;
+
+static int
+stop_counting(void *arg)
+{
+	(void)arg;
+	return __atomic_sub_fetch(&stop_after, 1, __ATOMIC_RELAXED) < 0;
+}
+
+/*
+ * A pending SIGTERM (here: a counter) cuts a batch of reads short; what
+ * was not read is read at the next look, and nothing is lost meanwhile.
+ */
+START_TEST(test_interrupt)
+{
+	struct store		*st;
+	struct snap		*s;
+	struct store_changes	 chg;
+	char			 rel[64], id[32];
+	int			 i;
+
+	for (i = 0; i < 200; i++) {
+		snprintf(rel, sizeof(rel), "recs/r%d.xml", i);
+		snprintf(id, sizeof(id), "r%d", i);
+		write_rec(rel, id, "");
+	}
+	st = mkstore(0);
+	stop_after = 10;
+	store_set_interrupt(st, stop_counting, NULL);
+	scan_ok(st);
+	s = snapshot(st, NULL);
+	ck_assert_uint_ge(s->nlive, 1);
+	ck_assert_uint_le(s->nlive, 10);
+	snap_release(s);
+	store_set_interrupt(st, NULL, NULL);
+	scan_ok(st);
+	s = snapshot(st, &chg);
+	ck_assert_uint_eq(s->nlive, 200);
+	ck_assert_uint_eq(chg.deleted, 0);
+	store_changes_release(&chg);
+	snap_release(s);
+	store_free(st);
+}
+END_TEST
+
 START_TEST(test_readonly)
 {
 	struct store	*st;
@@ -1161,6 +1206,7 @@ store_suite(void)
 	tcase_add_test(tc, test_fifo_never_blocks);
 	tcase_add_test(tc, test_symlinks);
 	tcase_add_test(tc, test_names_escaped);
+	tcase_add_test(tc, test_interrupt);
 	tcase_add_test(tc, test_readonly);
 	tcase_add_test(tc, test_conf_switch);
 	tcase_add_test(tc, test_many_incremental);
