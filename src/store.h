@@ -11,6 +11,16 @@
  *
  * Ignored: hidden files and directories, editor temporaries (".*.swp",
  * "*~", ".#*", "*.tmp") and anything not ending in ".xml".
+ *
+ * Only regular files are read, opened without blocking (a FIFO or device
+ * is refused, never waited on).  A symbolic link to a file is followed
+ * only when it resolves inside the records directory; one pointing out of
+ * it, a loop or a dangling link is reported.  Symbolic links to
+ * directories are not walked.  A failure to read (EACCES, EMFILE, EIO) or
+ * to walk a directory is reported with the path and the reason and changes
+ * nothing: what was there keeps its last good state (never a deletion),
+ * and the next look (event, rescan, SIGHUP) tries again.  Paths in
+ * messages have control bytes and invalid UTF-8 escaped (log_escape()).
  */
 #ifndef PUBFEED_STORE_H
 #define PUBFEED_STORE_H
