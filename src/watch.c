@@ -34,7 +34,7 @@ struct watch {
 	int			 fd;
 	char			*root;
 	char			*parent;	/* dirname(root) */
-	const char		*base;		/* basename(root), in root */
+	char			*base;		/* basename(root) */
 	int			 parent_wd;	/* -1: not watched */
 	dev_t			 root_dev;	/* the root directory watched */
 	ino_t			 root_ino;
@@ -212,7 +212,7 @@ watch_add_tree(struct watch *w, const char *dir, int depth, struct err *e)
 	return added;
 }
 
-/* Split the root into parent and name: "a/b/" -> "a/b" + "", "r" -> "." */
+/* Split the root: "a/b/" -> "a" + "b", "r" -> "." + "r", "/" -> "/" + "". */
 static int
 watch_parent_init(struct watch *w)
 {
@@ -224,11 +224,11 @@ watch_parent_init(struct watch *w)
 	if ((w->parent = strndup(w->root, n)) == NULL)
 		return -1;
 	if ((slash = strrchr(w->parent, '/')) == NULL) {
-		w->base = w->root;
-		free(w->parent);
+		w->base = w->parent;
 		return (w->parent = strdup(".")) == NULL ? -1 : 0;
 	}
-	w->base = w->root + (slash - w->parent) + 1;
+	if ((w->base = strdup(slash + 1)) == NULL)
+		return -1;
 	if (slash == w->parent)
 		slash[1] = '\0';	/* "/srv" -> "/" */
 	else
@@ -296,6 +296,7 @@ watch_free(struct watch *w)
 		close(w->fd);
 	free(w->root);
 	free(w->parent);
+	free(w->base);
 	free(w);
 }
 

@@ -398,6 +398,34 @@ START_TEST(test_root_parent_replaced)
 }
 END_TEST
 
+/* The root given with a trailing slash: its name is still recognised. */
+START_TEST(test_root_trailing_slash)
+{
+	char		 slashed[400], away[600];
+	struct err	 e;
+
+	watch_free(w);
+	snprintf(slashed, sizeof(slashed), "%s/", root);
+	err_init(&e);
+	w = watch_new(slashed, store_wants, &e);
+	ck_assert_msg(w != NULL, "%s", e.msg);
+	err_release(&e);
+	snprintf(away, sizeof(away), "%s/away", top);
+	ck_assert_int_eq(rename(root, away), 0);
+	collect();
+	ck_assert_int_eq(watch_root_lost(w), 1);
+	watch_batch_clear(&b);
+	ck_assert_int_eq(rename(away, root), 0);
+	collect();
+	ck_assert_int_eq(watch_root_lost(w), 0);
+	watch_batch_clear(&b);
+	put(at("n.xml"), "<n/>");
+	collect();
+	ck_assert_int_eq(b.rescan, 0);
+	ck_assert_uint_eq(b.npaths, 1);
+}
+END_TEST
+
 /* Many changes make a rescan, but nothing was lost: say so. */
 START_TEST(test_many_paths_not_lost)
 {
@@ -443,6 +471,7 @@ watch_suite(void)
 	tcase_add_test(tc, test_root_deleted);
 	tcase_add_test(tc, test_root_moved_back);
 	tcase_add_test(tc, test_root_parent_replaced);
+	tcase_add_test(tc, test_root_trailing_slash);
 	tcase_add_test(tc, test_many_paths_not_lost);
 	suite_add_tcase(s, tc);
 	return s;
