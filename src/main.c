@@ -432,7 +432,8 @@ serve_loop(struct pubfeed *pf)
 			root = pf->watch ? strdup(watch_root(pf->watch)) : NULL;
 			/* before the rescan, so no change slips between them */
 			err_init(&e);
-			if (pf->watch != NULL && watch_resync(pf->watch, &e) == -1)
+			if (pf->watch != NULL &&
+			    watch_resync(pf->watch, &e) == -1)
 				log_warnx("%s", e.msg);
 			err_release(&e);
 			reload(pf);

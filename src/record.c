@@ -317,7 +317,7 @@ record_schema_free(struct record_schema *rs)
 struct prescan {
 	const char	*p, *end;
 	long		 line;
-	const char	*bol;		/* first byte of the current line */
+	const char	*bol;		/* first byte of this line */
 };
 
 static void

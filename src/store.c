@@ -29,9 +29,9 @@ struct store_load {
 	ino_t		 ino;
 	int64_t		 mtime_ns;
 	off_t		 size;
-	int		 have_id;	/* the file was looked at: remember the
-					   metadata above as what gave rec */
-	int		 is_skipped;	/* not read: store_set_interrupt() */
+	int		 have_id;	/* looked at: the metadata above
+					   is what gave rec */
+	int		 is_skipped;	/* store_set_interrupt() */
 	struct record	*rec;
 	struct err	 fe;
 };
@@ -44,8 +44,8 @@ struct store_file {
 	off_t		 size;
 	struct record	*rec;		/* last good version, or NULL */
 	int		 is_invalid;	/* the bytes on disk do not parse */
-	int		 need_read;	/* the last read failed: read again at
-					   the next look, whatever the metadata */
+	int		 need_read;	/* the last read failed: read
+					   again, whatever the metadata */
 	int		 seen;
 	/* incremental snapshots (store_snapshot_incr()) */
 	size_t		 ent;		/* state index + 1 of the id rec
@@ -65,9 +65,10 @@ struct store {
 	size_t			*slots;	/* path index into files, +1 */
 	size_t			 nslots;
 	struct store_load	*loads;	/* files the walk found changed */
-	char			*root_real;	/* realpath() of the records
-						   directory, for symlinks */
-	int			(*stop)(void *);	/* store_set_interrupt() */
+	char			*root_real;	/* realpath() of the
+						   records directory */
+	/* store_set_interrupt() */
+	int			(*stop)(void *);
 	void			*stop_arg;
 	size_t			 nloads, loads_cap;
 	int			 flags;
@@ -467,7 +468,7 @@ store_apply(struct store *st, struct store_load *ld, struct err *e)
 	 */
 	f->need_read = !ld->have_id;
 	if (ld->is_skipped)
-		return;		/* interrupted: as if not looked at yet */
+		return;		/* interrupted: as if not looked at */
 	if (ld->have_id) {
 		f->dev = ld->dev;
 		f->ino = ld->ino;

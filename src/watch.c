@@ -36,7 +36,7 @@ struct watch {
 	char			*parent;	/* dirname(root) */
 	char			*base;		/* basename(root) */
 	int			 parent_wd;	/* -1: not watched */
-	dev_t			 root_dev;	/* the root directory watched */
+	dev_t			 root_dev;	/* the root watched */
 	ino_t			 root_ino;
 	int			 root_wd;	/* -1: the root is lost */
 	watch_filter		*wants;
@@ -379,7 +379,7 @@ watch_root_again(struct watch *w, struct watch_batch *b)
 	watch_forget_tree(w, w->root);
 	w->root_wd = -1;
 	err_init(&e);
-	watch_add_tree(w, w->root, 0, &e);	/* -1: lost until it is back */
+	watch_add_tree(w, w->root, 0, &e);	/* -1: lost until back */
 	err_release(&e);
 	watch_batch_rescan(b);
 	b->root_moved = 1;

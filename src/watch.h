@@ -47,7 +47,7 @@ struct watch_batch {
 	size_t	  npaths, cap;
 	int	  rescan;	/* scan the whole tree instead */
 	int	  lost;		/* why: the kernel queue overflowed */
-	int	  root_moved;	/* why: the root went away or came back */
+	int	  root_moved;	/* why: the root went or came back */
 };
 
 /* 1 when a file name is of interest (e.g. store_wants()). */

@@ -26,7 +26,8 @@ static const struct {
 	{ "utf-8 \xc3\xa5 \xe2\x82\xac \xf0\x9f\x98\x80",
 	  "utf-8 \xc3\xa5 \xe2\x82\xac \xf0\x9f\x98\x80" },
 	{ "bad \xff\xfe", "bad \\xff\\xfe" },
-	{ "overlong \xc0\xaf \xe0\x80\xaf", "overlong \\xc0\\xaf \\xe0\\x80\\xaf" },
+	{ "overlong \xc0\xaf \xe0\x80\xaf",
+	  "overlong \\xc0\\xaf \\xe0\\x80\\xaf" },
 	{ "surrogate \xed\xa0\x80", "surrogate \\xed\\xa0\\x80" },
 	{ "past max \xf4\x90\x80\x80", "past max \\xf4\\x90\\x80\\x80" },
 	{ "truncated \xe2\x82", "truncated \\xe2\\x82" },
@@ -50,7 +51,8 @@ START_TEST(test_escape_truncates)
 
 	ck_assert_str_eq(log_escape("abcd\n", out, sizeof(out)), "abcd");
 	ck_assert_str_eq(log_escape("abc\xe2\x82\xac", out, 6), "abc");
-	ck_assert_str_eq(log_escape("abc\xe2\x82\xac", out, 7), "abc\xe2\x82\xac");
+	ck_assert_str_eq(log_escape("abc\xe2\x82\xac", out, 7),
+	    "abc\xe2\x82\xac");
 	ck_assert_str_eq(log_escape("x", out, 1), "");
 }
 END_TEST
