@@ -5,6 +5,7 @@
  * in its own temporary directory; run from the repository root (it copies
  * records from config/records/).
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <check.h>
@@ -732,6 +733,41 @@ START_TEST(test_failed_read_retried)
 }
 END_TEST
 
+/* EMFILE (descriptors exhausted) is a failed read too: tried again. */
+START_TEST(test_emfile_retried)
+{
+	struct store	*st;
+	struct snap	*s;
+	struct rlimit	 old, low;
+	struct err	 e;
+	const char	*paths[1];
+	int		 fd;
+
+	write_rec("recs/m.xml", "m", "");
+	paths[0] = tp("recs/m.xml");
+	st = mkstore(0);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	fd = dup(0);
+	ck_assert_int_ne(fd, -1);
+	close(fd);
+	low = old;
+	low.rlim_cur = (rlim_t)fd;	/* no descriptor left to open */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	err_init(&e);
+	ck_assert_int_eq(store_update(st, paths, 1, &e), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_int_eq(e.count, 1);
+	err_clear(&e);
+	ck_assert_int_eq(store_update(st, paths, 1, &e), 0);
+	s = snapshot(st, NULL);
+	ck_assert_ptr_nonnull(item(s, "m")->rec);
+	snap_release(s);
+	ck_assert_msg(e.count == 0, "%s", e.all);
+	err_release(&e);
+	store_free(st);
+}
+END_TEST
+
 /* Issue 8 defect 5: an unreadable directory is an error, not a deletion. */
 START_TEST(test_unreadable_dir_kept)
 {
@@ -1202,6 +1238,7 @@ store_suite(void)
 	tcase_add_test(tc, test_update);
 	tcase_add_test(tc, test_records_dir_gone);
 	tcase_add_test(tc, test_failed_read_retried);
+	tcase_add_test(tc, test_emfile_retried);
 	tcase_add_test(tc, test_unreadable_dir_kept);
 	tcase_add_test(tc, test_fifo_never_blocks);
 	tcase_add_test(tc, test_symlinks);
