@@ -757,6 +757,8 @@ START_TEST(test_emfile_retried)
 	ck_assert_int_eq(store_update(st, paths, 1, &e), 0);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
 	ck_assert_int_eq(e.count, 1);
+	ck_assert_msg(strstr(e.msg, "recs/m.xml: cannot open: Too many open "
+	    "files") != NULL, "%s", e.msg);
 	err_clear(&e);
 	ck_assert_int_eq(store_update(st, paths, 1, &e), 0);
 	s = snapshot(st, NULL);
