@@ -61,14 +61,76 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
-static void
-log_emit(enum log_level level, const char *msg, const char *suffix)
+/* Length of the valid UTF-8 sequence at s (not a C1 control), or 0. */
+static size_t
+log_utf8_len(const unsigned char *s)
 {
-	char	 line[2048];
+	unsigned int	 c = s[0];
+	size_t		 n, i;
+
+	if (c < 0x80)
+		return c >= 0x20 && c != 0x7f;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && s[1] < 0xa0) ||	/* overlong */
+	    (c == 0xed && s[1] >= 0xa0) ||	/* surrogate */
+	    (c == 0xf0 && s[1] < 0x90) ||	/* overlong */
+	    (c == 0xf4 && s[1] >= 0x90) ||	/* past U+10FFFF */
+	    (c == 0xc2 && s[1] < 0xa0))		/* C1 control */
+		return 0;
+	return n;
+}
+
+char *
+log_escape(const char *in, char *out, size_t size)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*s = (const unsigned char *)in;
+	size_t			 o = 0, n;
+
+	if (size == 0)
+		return out;
+	while (*s != '\0') {
+		if ((n = log_utf8_len(s)) > 0) {
+			if (o + n >= size)
+				break;
+			memcpy(out + o, s, n);
+			o += n;
+			s += n;
+			continue;
+		}
+		if (o + 4 >= size)
+			break;
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[*s >> 4];
+		out[o++] = hex[*s & 0xf];
+		s++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void
+log_emit(enum log_level level, const char *raw, const char *suffix)
+{
+	char	 line[2048], msg[2048], suf[256];
 	int	 n;
 
 	if (!log_enabled(level))
 		return;
+	log_escape(raw, msg, sizeof(msg));
+	if (suffix != NULL)
+		suffix = log_escape(suffix, suf, sizeof(suf));
 	if (log_journald)
 		n = snprintf(line, sizeof(line), "<%d>%s%s%s\n", (int)level, msg,
 		    suffix ? ": " : "", suffix ? suffix : "");

@@ -6,9 +6,17 @@
  * appends strerror(errno); log_warnx() does not.  fatal()/fatalx() log and
  * exit(1): only main calls them, and only before serving starts.
  * Thread-safe: each line is written with one write(2).
+ *
+ * Every line is escaped on its way out (log_escape()): a control byte, a C1
+ * control or a byte that is not valid UTF-8 is written as "\xNN".  Messages
+ * carry names an attacker may choose (record file names, URLs, request
+ * targets); escaping once here, for every line, means no caller can forget
+ * it and no such name can forge a log line or drive the terminal.
  */
 #ifndef PUBFEED_LOG_H
 #define PUBFEED_LOG_H
+
+#include <stddef.h>
 
 enum log_level {
 	LOG_LEVEL_ERR = 3,
@@ -28,6 +36,13 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Copy in to out (size bytes, NUL-terminated, truncated on a character
+ * boundary), with every C0 control, DEL, C1 control and byte outside valid
+ * UTF-8 written as "\xNN".  Returns out.  For a multi-line text, escape each
+ * line, or a name holding a newline splits into a forged line.
+ */
+char	*log_escape(const char *in, char *out, size_t size);
 /* Log every line of a multi-line message (e.g. struct err's all). */
 void	log_lines(enum log_level, const char *);
 void	fatal(const char *, ...)

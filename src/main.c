@@ -283,6 +283,16 @@ block_signals(sigset_t *set)
 	return pthread_sigmask(SIG_BLOCK, set, NULL) == 0 ? 0 : -1;
 }
 
+/* store_set_interrupt(): SIGTERM or SIGINT waits in the signalfd. */
+static int
+stop_pending(void *arg)
+{
+	sigset_t	 set;
+
+	return sigpending(&set) == 0 && (sigismember(&set, SIGTERM) == 1 ||
+	    sigismember(&set, SIGINT) == 1);
+}
+
 /*
  * Live updates: inotify on the records tree.  Without it (no inotify, too
  * many directories for fs.inotify.max_user_watches) the periodic rescan
@@ -314,8 +324,15 @@ apply_changes(struct pubfeed *pf, struct watch_batch *b)
 
 	err_init(&e);
 	if (b->rescan || pf->watch == NULL) {
-		log_info("change events were lost; rescanning %s",
-		    pf->conf->records_dir);
+		/* "lost" only when inotify really overflowed */
+		if (b->lost)
+			log_warnx("change events were lost (inotify queue "
+			    "overflow); rescanning %s", pf->conf->records_dir);
+		else if (b->root_moved)
+			log_info("%s was moved, deleted or recreated; "
+			    "rescanning", pf->conf->records_dir);
+		else
+			log_debug("rescanning %s", pf->conf->records_dir);
 		if (pf->watch == NULL)
 			watch_start(pf);
 		else if (watch_resync(pf->watch, &e) == -1) {
@@ -410,6 +427,12 @@ serve_loop(struct pubfeed *pf)
 			}
 			log_info("SIGHUP: reloading");
 			root = pf->watch ? strdup(watch_root(pf->watch)) : NULL;
+			/* before the rescan, so no change slips between them */
+			err_init(&e);
+			if (pf->watch != NULL &&
+			    watch_resync(pf->watch, &e) == -1)
+				log_warnx("%s", e.msg);
+			err_release(&e);
 			reload(pf);
 			/* the reload rescanned everything: no burst pending */
 			watch_batch_clear(&batch);
@@ -522,6 +545,8 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	if (block_signals(&set) == -1 ||
 	    (pf->sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
 		fatal("signals");
+	/* from now on a pending SIGTERM cuts a long batch of reads short */
+	store_set_interrupt(pf->store, stop_pending, NULL);
 	memset(&ho, 0, sizeof(ho));
 	ho.addr = pf->conf->listen_addr;
 	ho.port = pf->conf->listen_port;

@@ -300,6 +300,164 @@ record_schema_free(struct record_schema *rs)
 }
 
 /* ------------------------------------------------------------------ */
+/* Pre-scan */
+
+/*
+ * libxml2 2.9 checks an element's attributes for duplicates pairwise: one
+ * start tag with 100,000 attributes costs minutes.  Before libxml2 sees the
+ * bytes, one linear pass counts attributes per start tag and in all, and
+ * refuses a file past RECORD_MAX_ATTRS or RECORD_MAX_ATTRS_TOTAL, naming
+ * the start tag (line:col of its '<').  Comments, CDATA sections,
+ * processing instructions and declarations are skipped; anything the pass
+ * does not understand ends it and is left to the parser, whose own cost on
+ * malformed input is linear (it stops at the first fatal error).
+ */
+#define PRESCAN_MAX_MSGS	10
+
+struct prescan {
+	const char	*p, *end;
+	long		 line;
+	const char	*bol;		/* first byte of this line */
+};
+
+static void
+ps_adv(struct prescan *ps, size_t n)
+{
+	while (n-- > 0 && ps->p < ps->end)
+		if (*ps->p++ == '\n') {
+			ps->line++;
+			ps->bol = ps->p;
+		}
+}
+
+/* Skip past the first occurrence of s; 0 when it is not there. */
+static int
+ps_skip_past(struct prescan *ps, const char *s)
+{
+	const char	*q;
+	size_t		 n = strlen(s);
+
+	q = memmem(ps->p, (size_t)(ps->end - ps->p), s, n);
+	if (q == NULL)
+		return 0;
+	ps_adv(ps, (size_t)(q - ps->p) + n);
+	return 1;
+}
+
+static int
+ps_starts(const struct prescan *ps, const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return (size_t)(ps->end - ps->p) >= n && memcmp(ps->p, s, n) == 0;
+}
+
+static int
+ps_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * The start tag at ps->p (just past '<'): the number of its attributes,
+ * or -1 when it is not something the pass understands.
+ */
+static long
+ps_start_tag(struct prescan *ps, char *name, size_t namesz)
+{
+	size_t	 n = 0;
+	long	 count = 0;
+	char	 q;
+
+	while (ps->p < ps->end && !ps_is_space(*ps->p) && *ps->p != '>' &&
+	    *ps->p != '/') {
+		if (n + 1 < namesz)
+			name[n++] = *ps->p;
+		ps_adv(ps, 1);
+	}
+	name[n] = '\0';
+	for (;;) {
+		while (ps->p < ps->end && ps_is_space(*ps->p))
+			ps_adv(ps, 1);
+		if (ps->p >= ps->end)
+			return -1;
+		if (*ps->p == '>' || ps_starts(ps, "/>"))
+			return count;
+		/* an attribute: name, '=', a quoted value */
+		while (ps->p < ps->end && *ps->p != '=' && *ps->p != '>' &&
+		    !ps_is_space(*ps->p))
+			ps_adv(ps, 1);
+		while (ps->p < ps->end && ps_is_space(*ps->p))
+			ps_adv(ps, 1);
+		if (ps->p >= ps->end || *ps->p != '=')
+			return -1;
+		ps_adv(ps, 1);
+		while (ps->p < ps->end && ps_is_space(*ps->p))
+			ps_adv(ps, 1);
+		if (ps->p >= ps->end || (*ps->p != '"' && *ps->p != '\''))
+			return -1;
+		q = *ps->p;
+		ps_adv(ps, 1);
+		if (!ps_skip_past(ps, q == '"' ? "\"" : "'"))
+			return -1;
+		count++;
+	}
+}
+
+/* 0, or -1 after reporting every element (up to a few) over the limits. */
+static int
+prescan(struct rparse *rp, const char *buf, size_t len)
+{
+	struct prescan	 ps = { buf, buf + len, 1, buf };
+	char		 name[64];
+	long		 n, line, total = 0;
+	int		 col, nmsg = 0;
+
+	while (ps.p < ps.end && nmsg < PRESCAN_MAX_MSGS) {
+		const char *lt = memchr(ps.p, '<', (size_t)(ps.end - ps.p));
+
+		if (lt == NULL)
+			break;
+		ps_adv(&ps, (size_t)(lt - ps.p));
+		line = ps.line;
+		col = (int)(ps.p - ps.bol) + 1;
+		if (ps_starts(&ps, "<!--")) {
+			if (!ps_skip_past(&ps, "-->"))
+				break;
+		} else if (ps_starts(&ps, "<![CDATA[")) {
+			if (!ps_skip_past(&ps, "]]>"))
+				break;
+		} else if (ps_starts(&ps, "<?")) {
+			if (!ps_skip_past(&ps, "?>"))
+				break;
+		} else if (ps_starts(&ps, "<!") || ps_starts(&ps, "</")) {
+			if (!ps_skip_past(&ps, ">"))
+				break;
+		} else {
+			ps_adv(&ps, 1);
+			if ((n = ps_start_tag(&ps, name, sizeof(name))) == -1)
+				break;
+			if (n > RECORD_MAX_ATTRS) {
+				rp_err(rp, line, col, "element '%s' has %ld "
+				    "attributes, more than %d: refused before "
+				    "parsing", name, n, RECORD_MAX_ATTRS);
+				nmsg++;
+			}
+			/* one message per element: the first limit hit */
+			else if (total <= RECORD_MAX_ATTRS_TOTAL &&
+			    total + n > RECORD_MAX_ATTRS_TOTAL) {
+				rp_err(rp, line, col, "more than %d "
+				    "attributes in the file: refused before "
+				    "parsing", RECORD_MAX_ATTRS_TOTAL);
+				nmsg++;
+			}
+			total += n;
+		}
+	}
+	return nmsg > 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Parsing */
 
 /* Parse well-formed XML without a DOCTYPE; NULL after reporting why. */
@@ -959,7 +1117,8 @@ record_parse_mem(struct record_schema *rs, const char *buf, size_t len,
 		rp_err(&rp, 0, 0, "no schema or no input");
 		goto out;
 	}
-	if ((doc = parse_xml(&rp, buf, len)) == NULL ||
+	if (prescan(&rp, buf, len) == -1 ||
+	    (doc = parse_xml(&rp, buf, len)) == NULL ||
 	    validate(&rp, rs, doc) == -1)
 		goto out;
 	if ((root = xmlDocGetRootElement(doc)) == NULL)

@@ -4,7 +4,8 @@
  * The format is the project's own (namespace RECORD_NS, schema
  * schemas/record.xsd, documented in schemas/README.md).  record_parse_mem()
  * reads from memory with libxml2 without network access, DTD loading or
- * entity substitution, rejects any DOCTYPE and anything over the size cap,
+ * entity substitution, rejects any DOCTYPE, anything over the size cap and
+ * absurd attribute counts (a linear pre-scan, before libxml2 sees the bytes),
  * validates against the compiled-in schema and then checks what a schema
  * cannot: real calendar dates, absolute http(s) URLs, end >= start, the
  * fulltext link carrying a media type and a byte size.
@@ -27,6 +28,13 @@
 
 #define RECORD_NS	"https://pubfeed.org/ns/record/1"
 #define RECORD_MAX_BYTES (4 * 1024 * 1024)	/* default size cap */
+/*
+ * Refused before parsing (libxml2 2.9 checks an element's attributes for
+ * duplicates in quadratic time): more attributes than this on one element,
+ * namespace declarations included, or in the whole file.
+ */
+#define RECORD_MAX_ATTRS	256
+#define RECORD_MAX_ATTRS_TOTAL	50000
 
 enum record_type {
 	RECORD_REPORT,

@@ -2,12 +2,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "date.h"
 #include "log.h"
 #include "record.h"
@@ -26,6 +29,9 @@ struct store_load {
 	ino_t		 ino;
 	int64_t		 mtime_ns;
 	off_t		 size;
+	int		 have_id;	/* looked at: the metadata above
+					   is what gave rec */
+	int		 is_skipped;	/* store_set_interrupt() */
 	struct record	*rec;
 	struct err	 fe;
 };
@@ -38,6 +44,8 @@ struct store_file {
 	off_t		 size;
 	struct record	*rec;		/* last good version, or NULL */
 	int		 is_invalid;	/* the bytes on disk do not parse */
+	int		 need_read;	/* the last read failed: read
+					   again, whatever the metadata */
 	int		 seen;
 	/* incremental snapshots (store_snapshot_incr()) */
 	size_t		 ent;		/* state index + 1 of the id rec
@@ -56,6 +64,11 @@ struct store {
 	size_t			*slots;	/* path index into files, +1 */
 	size_t			 nslots;
 	struct store_load	*loads;	/* files the walk found changed */
+	char			*root_real;	/* realpath() of the
+						   records directory */
+	/* store_set_interrupt() */
+	int			(*stop)(void *);
+	void			*stop_arg;
 	size_t			 nloads, loads_cap;
 	int			 flags;
 	int			 state_failing;	/* the last commit failed */
@@ -146,6 +159,7 @@ store_free(struct store *st)
 	free(st->files);
 	free(st->slots);
 	free(st->loads);
+	free(st->root_real);
 	free(st->claims);
 	free(st->retract);
 	free(st->stamped);
@@ -289,25 +303,149 @@ store_file_changed(struct store *st, struct store_file *f)
 	st->retract[st->nretract++] = k;
 }
 
-/* Read and parse one file: no store state is touched (worker threads). */
-static struct record *
-store_read_one(const struct store *st, const char *path, off_t size,
+/* path as messages show it: control bytes and bad UTF-8 escaped. */
+static const char *
+store_disp(const char *path, char *buf, size_t size)
+{
+	return log_escape(path, buf, size);
+}
+
+/*
+ * Symbolic links: a link is followed only when what it resolves to lies
+ * inside the records tree (st->root_real), so a record can be shared
+ * between two places in the tree but a link can never publish a file from
+ * elsewhere (/etc/passwd, another user's home).  A link out of the tree, a
+ * loop or a link to a missing file is an error for the link's path.  The
+ * resolved path is opened without following links again.
+ */
+static int
+store_resolve(const struct store *st, const char *path, char *out,
     struct err *fe)
 {
-	struct record	*rec;
-	char		*data = NULL;
+	char	 disp[1024], *real;
+	size_t	 n;
+
+	if ((real = realpath(path, NULL)) == NULL)
+		return err_at(fe, store_disp(path, disp, sizeof(disp)), 0, 0,
+		    "cannot follow symbolic link: %s", strerror(errno));
+	n = st->root_real != NULL ? strlen(st->root_real) : 0;
+	if (n == 0 || strncmp(real, st->root_real, n) != 0 ||
+	    real[n] != '/' || strlen(real) >= PATH_MAX) {
+		free(real);
+		return err_at(fe, store_disp(path, disp, sizeof(disp)), 0, 0,
+		    "symbolic link points outside the records directory; "
+		    "not followed");
+	}
+	memcpy(out, real, strlen(real) + 1);
+	free(real);
+	return 0;
+}
+
+/*
+ * Open a record for reading.  O_NONBLOCK: a FIFO or device renamed over
+ * the record since the walk looked cannot block the open; O_NOFOLLOW: a
+ * symbolic link is resolved by the rule above, never implicitly.  Only a
+ * regular file is accepted (checked on the descriptor, so it is the file
+ * read), and ld's metadata becomes the descriptor's.
+ */
+static int
+store_open(const struct store *st, const char *path, struct store_load *ld,
+    struct err *fe)
+{
+	struct stat	 sb;
+	char		 disp[1024], real[PATH_MAX];
+	int		 fd, fl, flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+			    O_NOCTTY | O_CLOEXEC;
+
+	store_disp(path, disp, sizeof(disp));
+	if ((fd = open(path, flags)) == -1 && errno == ELOOP) {
+		if (store_resolve(st, path, real, fe) == -1)
+			return -1;
+		fd = open(real, flags);
+	}
+	if (fd == -1)
+		return err_at(fe, disp, 0, 0, "cannot open: %s",
+		    strerror(errno));
+	if (fstat(fd, &sb) == -1) {
+		err_at(fe, disp, 0, 0, "cannot stat: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	ld->dev = sb.st_dev;
+	ld->ino = sb.st_ino;
+	ld->size = sb.st_size;
+	ld->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+	    sb.st_mtim.tv_nsec;
+	ld->have_id = 1;
+	if (!S_ISREG(sb.st_mode)) {
+		err_at(fe, disp, 0, 0, "not a regular file; ignored");
+		close(fd);
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+		ld->have_id = 0;
+		err_at(fe, disp, 0, 0, "cannot read: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Read and parse one file: no store state is touched (worker threads).
+ * A failure to get at the bytes (open, read) leaves ld->have_id 0, so the
+ * file is read again at the next look; what the bytes or the descriptor's
+ * metadata decided (invalid, too large, not a file) stays decided until
+ * the file changes.
+ */
+static struct record *
+store_read_one(const struct store *st, const char *path,
+    struct store_load *ld, struct err *fe)
+{
+	struct record	*rec = NULL;
+	struct buf	 b;
+	char		 chunk[65536], disp[1024];
 	size_t		 len, max = st->conf->max_record_bytes;
+	ssize_t		 n;
+	int		 fd;
 
 	if (max == 0)
 		max = RECORD_MAX_BYTES;
-	if ((size_t)size > max) {
-		err_at(fe, path, 0, 0, "file is larger than %zu bytes", max);
+	ld->have_id = 0;
+	if ((fd = store_open(st, path, ld, fe)) == -1)
 		return NULL;
+	store_disp(path, disp, sizeof(disp));
+	buf_init(&b, max + 1);
+	if ((size_t)ld->size > max) {
+		err_at(fe, disp, 0, 0, "file is larger than %zu bytes", max);
+		goto out;
 	}
-	if (state_read_file(path, max + 1, &data, &len, fe) == -1)
-		return NULL;
-	rec = record_parse_mem(st->schema, data, len, path, max, fe);
-	free(data);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			ld->have_id = 0;
+			err_at(fe, disp, 0, 0, "cannot read: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (buf_add(&b, chunk, (size_t)n) == -1) {
+			err_at(fe, disp, 0, 0, "file is larger than %zu bytes",
+			    max);
+			goto out;
+		}
+	}
+	if (b.data == NULL && buf_add(&b, "", 0) == -1) {
+		ld->have_id = 0;
+		err_at(fe, disp, 0, 0, "out of memory");
+		goto out;
+	}
+	len = b.len;
+	rec = record_parse_mem(st->schema, b.data, len, disp, max, fe);
+out:
+	close(fd);
+	buf_release(&b);
 	return rec;
 }
 
@@ -317,11 +455,22 @@ store_apply(struct store *st, struct store_load *ld, struct err *e)
 {
 	struct store_file	*f = &st->files[ld->fidx];
 	struct record		*rec = ld->rec;
+	char			 disp[1024];
 
-	f->dev = ld->dev;
-	f->ino = ld->ino;
-	f->size = ld->size;
-	f->mtime_ns = ld->mtime_ns;
+	/*
+	 * Only what was really looked at is remembered: after a failed read
+	 * (EACCES, EMFILE, EIO) the next event, rescan or SIGHUP reads the
+	 * file again even when its size and mtime are the same.
+	 */
+	f->need_read = !ld->have_id;
+	if (ld->is_skipped)
+		return;		/* interrupted: as if not looked at */
+	if (ld->have_id) {
+		f->dev = ld->dev;
+		f->ino = ld->ino;
+		f->size = ld->size;
+		f->mtime_ns = ld->mtime_ns;
+	}
 	ld->rec = NULL;
 	if (rec == NULL)
 		goto bad;
@@ -343,13 +492,21 @@ bad:
 		err_set(e, "%s: cannot be read", f->path);
 	if (f->rec != NULL)
 		err_set(e, "%s: keeping the last good version on line",
-		    f->path);
+		    store_disp(f->path, disp, sizeof(disp)));
 }
 
 struct store_workers {
 	struct store	*st;
 	size_t		 next;		/* atomic: the next load to take */
+	int		 stopped;	/* atomic: st->stop said so */
 };
+
+void
+store_set_interrupt(struct store *st, int (*stop)(void *), void *arg)
+{
+	st->stop = stop;
+	st->stop_arg = arg;
+}
 
 static void *
 store_worker(void *arg)
@@ -362,8 +519,14 @@ store_worker(void *arg)
 	    st->nloads) {
 		struct store_load *ld = &st->loads[i];
 
-		ld->rec = store_read_one(st, st->files[ld->fidx].path,
-		    ld->size, &ld->fe);
+		if (__atomic_load_n(&w->stopped, __ATOMIC_RELAXED) ||
+		    (st->stop != NULL && st->stop(st->stop_arg))) {
+			__atomic_store_n(&w->stopped, 1, __ATOMIC_RELAXED);
+			ld->is_skipped = 1;
+			continue;
+		}
+		ld->rec = store_read_one(st, st->files[ld->fidx].path, ld,
+		    &ld->fe);
 	}
 	return NULL;
 }
@@ -378,7 +541,7 @@ store_worker(void *arg)
 static void
 store_load_run(struct store *st, struct err *e)
 {
-	struct store_workers	 w = { st, 0 };
+	struct store_workers	 w = { st, 0, 0 };
 	pthread_t		 tid[STORE_MAX_THREADS];
 	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t			 i, nt = 0, want;
@@ -415,7 +578,7 @@ store_visit_file(struct store *st, const char *path, const struct stat *sb,
 	    (f = store_file_add(st, path)) == NULL)
 		return err_set(e, "out of memory");
 	f->seen = 1;
-	if (f->dev == sb->st_dev && f->ino == sb->st_ino &&
+	if (!f->need_read && f->dev == sb->st_dev && f->ino == sb->st_ino &&
 	    f->size == sb->st_size && f->mtime_ns == mtime_ns)
 		return 0;
 	if (st->nloads == st->loads_cap) {
@@ -437,38 +600,130 @@ store_visit_file(struct store *st, const char *path, const struct stat *sb,
 	return 0;
 }
 
+/* A directory moved away takes its files with it, without events for them. */
+static void
+store_unsee_under(struct store *st, const char *dir)
+{
+	size_t	 i, len = strlen(dir);
+
+	for (i = 0; i < st->nfiles; i++)
+		if (strncmp(st->files[i].path, dir, len) == 0 &&
+		    st->files[i].path[len] == '/')
+			st->files[i].seen = 0;
+}
+
+/*
+ * path could not be looked at (an I/O error, not an absence): every file
+ * known at or below it keeps its last good state.  Never a deletion: a
+ * transient EACCES or EIO must not turn records into tombstones.
+ */
+static void
+store_keep(struct store *st, const char *path)
+{
+	struct store_file	*f;
+	size_t			 i, len = strlen(path);
+
+	if ((f = store_file_find(st, path)) != NULL)
+		f->seen = 1;
+	for (i = 0; i < st->nfiles; i++)
+		if (strncmp(st->files[i].path, path, len) == 0 &&
+		    st->files[i].path[len] == '/')
+			st->files[i].seen = 1;
+}
+
+/* An absence rather than an error: the path (or a parent) is gone. */
+static int
+store_is_gone(int err)
+{
+	return err == ENOENT || err == ENOTDIR;
+}
+
+static int	store_walk(struct store *, const char *, int, struct err *);
+
+/*
+ * Look at one path of the tree: a directory is walked, a record file is
+ * queued for reading (a symbolic link too: store_open() applies the rule),
+ * anything else with a record's name is reported.  -1 after an error that
+ * kept what is below path as it was.
+ */
+static int
+store_look(struct store *st, const char *path, int depth, struct err *e)
+{
+	struct stat	 sb, tsb;
+	char		 disp[1024];
+
+	if (lstat(path, &sb) == -1) {
+		if (store_is_gone(errno))
+			return 0;	/* gone since: a deletion */
+		store_keep(st, path);
+		return err_at(e, store_disp(path, disp, sizeof(disp)), 0, 0,
+		    "cannot look at: %s; keeping its records as they were",
+		    strerror(errno));
+	}
+	if (S_ISDIR(sb.st_mode))
+		return store_walk(st, path, depth + 1, e);
+	if (!store_wants(path))
+		return 0;
+	if (S_ISLNK(sb.st_mode)) {
+		if (stat(path, &tsb) == 0)
+			sb = tsb;
+		else if (errno == ENOENT)
+			return err_at(e, store_disp(path, disp, sizeof(disp)),
+			    0, 0, "symbolic link to a missing file; ignored");
+		return store_visit_file(st, path, &sb, e);
+	}
+	if (!S_ISREG(sb.st_mode))
+		return err_at(e, store_disp(path, disp, sizeof(disp)), 0, 0,
+		    "not a regular file; ignored");
+	return store_visit_file(st, path, &sb, e);
+}
+
+/*
+ * Walk dir.  An I/O error anywhere (opendir, readdir, lstat) is reported
+ * with the path and the reason, and everything known under that directory
+ * keeps its last good state; -1 when dir itself could not be read.
+ */
 static int
 store_walk(struct store *st, const char *dir, int depth, struct err *e)
 {
 	DIR		*d;
 	struct dirent	*de;
-	struct stat	 sb;
-	char		 path[4096];
+	char		 path[4096], disp[1024];
+	int		 rc = 0;
 
-	if (depth > STORE_MAX_DEPTH)
-		return err_set(e, "%s: directories nested too deep", dir);
-	if ((d = opendir(dir)) == NULL)
-		return err_set(e, "%s: %s", dir, strerror(errno));
-	while ((de = readdir(d)) != NULL) {
+	store_disp(dir, disp, sizeof(disp));
+	if (depth > STORE_MAX_DEPTH) {
+		store_keep(st, dir);
+		return err_set(e, "%s: directories nested too deep", disp);
+	}
+	if ((d = opendir(dir)) == NULL) {
+		if (depth > 0 && store_is_gone(errno))
+			return 0;	/* removed since the parent was read */
+		store_keep(st, dir);
+		return err_set(e, "%s: cannot read directory: %s; keeping "
+		    "its records as they were", disp, strerror(errno));
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0) {
+				store_keep(st, dir);
+				rc = err_set(e, "%s: cannot read directory: "
+				    "%s; keeping its records as they were",
+				    disp, strerror(errno));
+			}
+			break;
+		}
 		if (de->d_name[0] == '.')
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
 		    (int)sizeof(path))
 			continue;
 		/* lstat: a symlinked directory could loop; files may link */
-		if (lstat(path, &sb) == -1)
-			continue;
-		if (S_ISDIR(sb.st_mode)) {
-			store_walk(st, path, depth + 1, e);
-			continue;
-		}
-		if (!store_wants(path) || stat(path, &sb) == -1 ||
-		    !S_ISREG(sb.st_mode))
-			continue;
-		store_visit_file(st, path, &sb, e);
+		store_look(st, path, depth, e);
 	}
 	closedir(d);
-	return 0;
+	return rc;
 }
 
 static void
@@ -492,6 +747,14 @@ store_forget_unseen(struct store *st)
 	}
 }
 
+/* The records directory as symbolic links are checked against. */
+static void
+store_root_real(struct store *st)
+{
+	free(st->root_real);
+	st->root_real = realpath(st->conf->records_dir, NULL);
+}
+
 int
 store_scan(struct store *st, struct err *e)
 {
@@ -500,6 +763,7 @@ store_scan(struct store *st, struct err *e)
 
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].seen = 0;
+	store_root_real(st);
 	rc = store_walk(st, st->conf->records_dir, 0, e);
 	store_load_run(st, e);
 	/*
@@ -513,48 +777,26 @@ store_scan(struct store *st, struct err *e)
 	return 0;
 }
 
-/* A directory moved away takes its files with it, without events for them. */
-static void
-store_unsee_under(struct store *st, const char *dir)
-{
-	size_t	 i, len = strlen(dir);
-
-	for (i = 0; i < st->nfiles; i++)
-		if (strncmp(st->files[i].path, dir, len) == 0 &&
-		    st->files[i].path[len] == '/')
-			st->files[i].seen = 0;
-}
-
 int
 store_update(struct store *st, const char *const *paths, size_t n,
     struct err *e)
 {
 	struct store_file	*f;
-	struct stat		 sb;
 	size_t			 i, k;
 
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].seen = 1;
+	store_root_real(st);
 	for (k = 0; k < n; k++) {
-		if (lstat(paths[k], &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			/* files no longer under it (replaced directory) go */
-			store_unsee_under(st, paths[k]);
-			store_walk(st, paths[k], 0, e);
-			continue;
-		}
-		if (store_wants(paths[k]) && stat(paths[k], &sb) == 0 &&
-		    S_ISREG(sb.st_mode)) {
-			store_visit_file(st, paths[k], &sb, e);
-			continue;
-		}
 		/*
-		 * Gone (a deletion, unless another file still has the id), or
-		 * no longer a file.  A removed directory's name need not look
-		 * like a record's, so this comes before the name rules.
+		 * What was at or below the path goes unless the look finds
+		 * it again (a deletion, a file no longer a record, files no
+		 * longer under a replaced directory) or cannot look (kept).
 		 */
 		if ((f = store_file_find(st, paths[k])) != NULL)
 			f->seen = 0;
 		store_unsee_under(st, paths[k]);
+		store_look(st, paths[k], -1, e);
 	}
 	store_load_run(st, e);
 	store_forget_unseen(st);
@@ -690,7 +932,7 @@ store_live(struct store *st, size_t *nout, int track, struct err *e)
 		if (rec == NULL)
 			continue;
 		if (owner[ent[i]] != i + 1) {
-			err_at(e, st->files[i].path, 0, 0,
+			err_at(e, rec->path, 0, 0,	/* escaped */
 			    "id '%s' is already used by another file; "
 			    "left out", rec->id);
 			continue;
@@ -847,7 +1089,7 @@ store_replica_live(struct store *st, const struct snap *prev,
 		    en->datestamp == 0)
 			continue;	/* not stamped by the primary yet */
 		if (done[en - st->state.v]) {
-			err_at(e, byp[i]->path, 0, 0, "id '%s' is already "
+			err_at(e, rec->path, 0, 0, "id '%s' is already "
 			    "used by another file; left out", rec->id);
 			continue;
 		}

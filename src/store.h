@@ -11,6 +11,16 @@
  *
  * Ignored: hidden files and directories, editor temporaries (".*.swp",
  * "*~", ".#*", "*.tmp") and anything not ending in ".xml".
+ *
+ * Only regular files are read, opened without blocking (a FIFO or device
+ * is refused, never waited on).  A symbolic link to a file is followed
+ * only when it resolves inside the records directory; one pointing out of
+ * it, a loop or a dangling link is reported.  Symbolic links to
+ * directories are not walked.  A failure to read (EACCES, EMFILE, EIO) or
+ * to walk a directory is reported with the path and the reason and changes
+ * nothing: what was there keeps its last good state (never a deletion),
+ * and the next look (event, rescan, SIGHUP) tries again.  Paths in
+ * messages have control bytes and invalid UTF-8 escaped (log_escape()).
  */
 #ifndef PUBFEED_STORE_H
 #define PUBFEED_STORE_H
@@ -71,6 +81,17 @@ int		 store_scan(struct store *, struct err *e);
  */
 int		 store_update(struct store *, const char *const *paths,
 		    size_t n, struct err *e);
+
+/*
+ * From now on the reading threads of store_scan() / store_update() call
+ * stop(arg) before each file and read no more once it returns 1 (main: a
+ * SIGTERM is pending), so a long batch cannot delay shutdown by more than
+ * one file's parse, which the size cap and record.c's pre-scan bound.  A
+ * file left unread keeps its last good version and is read at the next
+ * look.  stop must be thread-safe.
+ */
+void		 store_set_interrupt(struct store *, int (*stop)(void *),
+		    void *arg);
 
 /* 1 when path is a file the store would read (name rules above). */
 int		 store_wants(const char *path);

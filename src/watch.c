@@ -27,9 +27,18 @@ struct watch_dir {
 	char	*path;
 };
 
+/* The root's parent: only the root's name appearing there matters. */
+#define WATCH_PARENT_MASK (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
+
 struct watch {
 	int			 fd;
 	char			*root;
+	char			*parent;	/* dirname(root) */
+	char			*base;		/* basename(root) */
+	int			 parent_wd;	/* -1: not watched */
+	dev_t			 root_dev;	/* the root watched */
+	ino_t			 root_ino;
+	int			 root_wd;	/* -1: the root is lost */
 	watch_filter		*wants;
 	struct watch_dir	*dirs;	/* by wd */
 	size_t			 ndirs, cap;
@@ -176,6 +185,13 @@ watch_add_tree(struct watch *w, const char *dir, int depth, struct err *e)
 		    "fs.inotify.max_user_watches)" : strerror(errno));
 	if ((added = watch_dir_put(w, wd, dir)) == -1)
 		return err_set(e, "out of memory");
+	if (depth == 0 && strcmp(dir, w->root) == 0) {
+		w->root_wd = wd;
+		if (stat(dir, &sb) == 0) {
+			w->root_dev = sb.st_dev;
+			w->root_ino = sb.st_ino;
+		}
+	}
 	if ((d = opendir(dir)) == NULL)
 		return added;
 	while ((de = readdir(d)) != NULL) {
@@ -196,6 +212,46 @@ watch_add_tree(struct watch *w, const char *dir, int depth, struct err *e)
 	return added;
 }
 
+/* Split the root: "a/b/" -> "a" + "b", "r" -> "." + "r", "/" -> "/" + "". */
+static int
+watch_parent_init(struct watch *w)
+{
+	char	*slash;
+	size_t	 n = strlen(w->root);
+
+	while (n > 1 && w->root[n - 1] == '/')
+		n--;
+	if ((w->parent = strndup(w->root, n)) == NULL)
+		return -1;
+	if ((slash = strrchr(w->parent, '/')) == NULL) {
+		w->base = w->parent;
+		return (w->parent = strdup(".")) == NULL ? -1 : 0;
+	}
+	if ((w->base = strdup(slash + 1)) == NULL)
+		return -1;
+	if (slash == w->parent)
+		slash[1] = '\0';	/* "/srv" -> "/" */
+	else
+		*slash = '\0';
+	return 0;
+}
+
+/*
+ * Watch the root's parent for the root's name, so a records directory moved
+ * away (or deleted) and back is watched again at once, without waiting for
+ * a rescan.  Best effort: without it the next SIGHUP or rescan resyncs.
+ */
+static void
+watch_parent_add(struct watch *w)
+{
+	int	 wd;
+
+	if (w->parent_wd != -1 || w->base[0] == '\0')
+		return;
+	if ((wd = inotify_add_watch(w->fd, w->parent, WATCH_PARENT_MASK)) >= 0)
+		w->parent_wd = wd;
+}
+
 struct watch *
 watch_new(const char *root, watch_filter *wants, struct err *e)
 {
@@ -206,17 +262,20 @@ watch_new(const char *root, watch_filter *wants, struct err *e)
 		return NULL;
 	}
 	w->wants = wants;
+	w->parent_wd = w->root_wd = -1;
 	if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
 		err_set(e, "inotify: %s", strerror(errno));
 		free(w);
 		return NULL;
 	}
-	if ((w->root = strdup(root)) == NULL) {
+	if ((w->root = strdup(root)) == NULL ||
+	    watch_parent_init(w) == -1) {
 		err_set(e, "out of memory");
 		goto fail;
 	}
 	if (watch_add_tree(w, root, 0, e) == -1)
 		goto fail;
+	watch_parent_add(w);
 	return w;
 fail:
 	watch_free(w);
@@ -236,13 +295,22 @@ watch_free(struct watch *w)
 	if (w->fd != -1)
 		close(w->fd);
 	free(w->root);
+	free(w->parent);
+	free(w->base);
 	free(w);
 }
 
 int
 watch_resync(struct watch *w, struct err *e)
 {
+	watch_parent_add(w);
 	return watch_add_tree(w, w->root, 0, e);
+}
+
+int
+watch_root_lost(const struct watch *w)
+{
+	return w->root_wd == -1;
 }
 
 /* A whole-tree scan covers every path we would have listed. */
@@ -264,9 +332,9 @@ watch_batch_add(struct watch_batch *b, const char *path)
 
 	if (b->rescan)
 		return;
+	if (b->npaths >= WATCH_MAX_PATHS)
+		goto rescan;
 	if (b->npaths == b->cap) {
-		if (b->npaths >= WATCH_MAX_PATHS)
-			goto rescan;
 		b->cap = b->cap ? b->cap * 2 : 64;
 		if ((p = realloc(b->paths, b->cap * sizeof(*p))) == NULL)
 			goto rescan;
@@ -302,6 +370,40 @@ watch_dir_event(struct watch *w, struct watch_batch *b, uint32_t mask,
 	}
 }
 
+/* Start over from the root's name; the batch asks for a rescan. */
+static void
+watch_root_again(struct watch *w, struct watch_batch *b)
+{
+	struct err	 e;
+
+	watch_forget_tree(w, w->root);
+	w->root_wd = -1;
+	err_init(&e);
+	watch_add_tree(w, w->root, 0, &e);	/* -1: lost until back */
+	err_release(&e);
+	watch_batch_rescan(b);
+	b->root_moved = 1;
+}
+
+static void
+watch_parent_event(struct watch *w, struct watch_batch *b,
+    const struct inotify_event *ev)
+{
+	struct stat	 sb;
+
+	if (ev->mask & IN_IGNORED) {
+		w->parent_wd = -1;	/* the parent went: SIGHUP resyncs */
+		return;
+	}
+	if (ev->len == 0 || strcmp(ev->name, w->base) != 0)
+		return;
+	/* the directory already watched there (we got to it first) */
+	if (w->root_wd != -1 && stat(w->root, &sb) == 0 &&
+	    sb.st_dev == w->root_dev && sb.st_ino == w->root_ino)
+		return;
+	watch_root_again(w, b);
+}
+
 static void
 watch_event(struct watch *w, struct watch_batch *b,
     const struct inotify_event *ev)
@@ -313,27 +415,29 @@ watch_event(struct watch *w, struct watch_batch *b,
 
 	if (ev->mask & IN_Q_OVERFLOW) {
 		watch_batch_rescan(b);
+		b->lost = 1;
+		return;
+	}
+	if (ev->wd == w->parent_wd) {
+		watch_parent_event(w, b, ev);
 		return;
 	}
 	if ((d = watch_dir_find(w, ev->wd)) == NULL)
 		return;		/* queued before we dropped the watch */
-	is_root = strcmp(d->path, w->root) == 0;
-	if (ev->mask & IN_IGNORED) {
-		watch_dir_drop(w, d);
-		if (is_root)
-			watch_batch_rescan(b);
-		return;
-	}
-	if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+	is_root = ev->wd == w->root_wd;
+	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
 		/*
 		 * Below the root the parent's event does the work.  The root
-		 * itself gone or moved: its paths mean nothing any more; a
-		 * rescan (and watch_resync()) starts over from the name.
+		 * itself gone, moved or unmounted: its paths mean nothing any
+		 * more.  Watch the name again if something is there already;
+		 * else the parent's watch sees it come back.
 		 */
-		if (is_root) {
-			watch_forget_tree(w, w->root);
-			watch_batch_rescan(b);
+		if (!is_root) {
+			if (ev->mask & IN_IGNORED)
+				watch_dir_drop(w, d);
+			return;
 		}
+		watch_root_again(w, b);
 		return;
 	}
 	if (ev->len == 0 || ev->name[0] == '\0')
@@ -422,6 +526,8 @@ watch_batch_clear(struct watch_batch *b)
 		free(b->paths[i]);
 	b->npaths = 0;
 	b->rescan = 0;
+	b->lost = 0;
+	b->root_moved = 0;
 }
 
 void

@@ -19,6 +19,14 @@
  * the batch asks for a full rescan instead, and watch_resync() re-adds any
  * directory watch that was missed meanwhile.
  *
+ * The root itself moved away, deleted or unmounted (IN_MOVE_SELF,
+ * IN_DELETE_SELF, IN_IGNORED): its watches go, the batch asks for a rescan
+ * (the store keeps every record while the directory cannot be read), and a
+ * watch on the root's parent notices the name coming back (created, or
+ * moved in), watches the tree again and asks for another rescan.  When the
+ * parent itself goes, watch_resync() (SIGHUP, the periodic rescan) sets
+ * both up again.
+ *
  * Single-threaded: the main loop owns a watch; nothing here blocks (the
  * inotify descriptor is non-blocking, the caller polls watch_fd()).
  */
@@ -37,7 +45,9 @@ struct watch;
 struct watch_batch {
 	char	**paths;	/* "ROOT/sub/name.xml", as the tree is walked */
 	size_t	  npaths, cap;
-	int	  rescan;	/* events were lost: scan the whole tree */
+	int	  rescan;	/* scan the whole tree instead */
+	int	  lost;		/* why: the kernel queue overflowed */
+	int	  root_moved;	/* why: the root went or came back */
 };
 
 /* 1 when a file name is of interest (e.g. store_wants()). */
@@ -68,10 +78,13 @@ int		 watch_read(struct watch *, struct watch_batch *b,
 
 /*
  * Walk the tree again and watch every directory that lacks a watch (after an
- * overflow, or when the root was recreated).  Returns the number of watches
- * added, or -1 with e set when the root cannot be watched.
+ * overflow, or when the root was recreated), the root's parent too.  Returns
+ * the number of watches added, or -1 with e set when the root cannot be
+ * watched.
  */
 int		 watch_resync(struct watch *, struct err *e);
+/* 1 while the root is not watched (moved away or deleted, not back yet). */
+int		 watch_root_lost(const struct watch *);
 
 /* 1 when b holds anything to act on. */
 int		 watch_batch_pending(const struct watch_batch *b);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "date.h"
 #include "record.h"
 #include "testlib.h"
 
@@ -375,6 +376,109 @@ START_TEST(test_size_cap)
 }
 END_TEST
 
+/* A record whose root start tag carries n extra attributes (caller frees). */
+static char *
+many_attrs(long n, const char *prefix)
+{
+	size_t	 cap = (size_t)n * 16 + 1024, o = 0;
+	char	*b = malloc(cap);
+	long	 i;
+
+	ck_assert_ptr_nonnull(b);
+	o += (size_t)snprintf(b + o, cap - o, "<?xml version=\"1.0\"?>\n%s"
+	    "<record xmlns=\"" RECORD_NS "\" id=\"a\" type=\"news\"", prefix);
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(b + o, cap - o, " a%ld='>'", i);
+	snprintf(b + o, cap - o, ">\n<title>t</title><issued>2020-01-01"
+	    "</issued><language>en</language></record>\n");
+	return b;
+}
+
+/*
+ * Issue 8 defect 7: 100,000 attributes took libxml2 2.9.14 ~50 s; the
+ * pre-scan refuses them in linear time, naming the start tag.
+ */
+START_TEST(test_attribute_bomb)
+{
+	struct err	 e;
+	char		*b = many_attrs(100000, "<!-- <x a='1'> -->\n");
+	int64_t		 t0 = date_mono_ms();
+
+	err_init(&e);
+	ck_assert_ptr_null(parse_str(b, &e));
+	ck_assert_int_lt(date_mono_ms() - t0, 2000);
+	ck_assert_int_eq(e.count, 1);
+	ck_assert_str_eq(e.msg, "t.xml:3:1: element 'record' has 100003 "
+	    "attributes, more than 256: refused before parsing");
+	err_release(&e);
+	free(b);
+
+	/* at the limit the parser decides (here: the schema refuses) */
+	b = many_attrs(RECORD_MAX_ATTRS - 3, "");
+	err_init(&e);
+	ck_assert_ptr_null(parse_str(b, &e));
+	ck_assert_ptr_null(strstr(e.msg, "refused before parsing"));
+	err_release(&e);
+	free(b);
+}
+END_TEST
+
+/* Many elements, each under the limit: the whole file has a cap too. */
+START_TEST(test_attribute_total)
+{
+	struct err	 e;
+	char		*b;
+	size_t		 cap = 6 * 1024 * 1024, o = 0;
+	int		 i, k;
+
+	b = malloc(cap);
+	ck_assert_ptr_nonnull(b);
+	o += (size_t)snprintf(b + o, cap - o, "<record xmlns=\"" RECORD_NS
+	    "\" id=\"a\" type=\"news\">\n");
+	for (i = 0; i < 250; i++) {
+		o += (size_t)snprintf(b + o, cap - o, "<title");
+		for (k = 0; k < 250; k++)
+			o += (size_t)snprintf(b + o, cap - o, " a%d=\"\"", k);
+		o += (size_t)snprintf(b + o, cap - o, "/>\n");
+	}
+	snprintf(b + o, cap - o, "</record>\n");
+	err_init(&e);
+	ck_assert_ptr_null(parse_str(b, &e));
+	ck_assert_int_eq(e.count, 1);
+	ck_assert_str_eq(e.msg, "t.xml:201:1: more than 50000 attributes in "
+	    "the file: refused before parsing");
+	err_release(&e);
+	free(b);
+}
+END_TEST
+
+/* What the pre-scan must not count: comments, CDATA, PIs, end tags. */
+START_TEST(test_prescan_skips)
+{
+	struct err	 e;
+	struct record	*r;
+	char		 buf[8192];
+	size_t		 o = 0;
+	int		 i;
+
+	o += (size_t)snprintf(buf + o, sizeof(buf) - o, "<?pi");
+	for (i = 0; i < 300; i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, " a%d=''", i);
+	o += (size_t)snprintf(buf + o, sizeof(buf) - o, "?>\n<!--");
+	for (i = 0; i < 300; i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, " a%d=''", i);
+	snprintf(buf + o, sizeof(buf) - o, " -->\n<record xmlns=\""
+	    RECORD_NS "\" id=\"a\" type=\"news\"><title><![CDATA[<x a='1' "
+	    "b='2'>]]>t</title><issued>2020-01-01</issued>"
+	    "<language>en</language></record>\n");
+	err_init(&e);
+	r = parse_str(buf, &e);
+	ck_assert_msg(r != NULL, "%s", e.msg);
+	record_unref(r);
+	err_release(&e);
+}
+END_TEST
+
 /* Snippets inside a minimal record: what each must report. */
 static const struct {
 	const char	*body;	/* after <title>, before <language> */
@@ -577,6 +681,9 @@ record_suite(void)
 	tcase_add_test(tc, test_bad_count);
 	tcase_add_test(tc, test_silent);
 	tcase_add_test(tc, test_size_cap);
+	tcase_add_test(tc, test_attribute_bomb);
+	tcase_add_test(tc, test_attribute_total);
+	tcase_add_test(tc, test_prescan_skips);
 	tcase_add_loop_test(tc, test_snippets, 0,
 	    (int)(sizeof(snippets) / sizeof(*snippets)));
 	suite_add_tcase(s, tc);

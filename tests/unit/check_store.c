@@ -5,12 +5,14 @@
  * in its own temporary directory; run from the repository root (it copies
  * records from config/records/).
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -651,6 +653,403 @@ START_TEST(test_records_dir_gone)
 }
 END_TEST
 
+/*
+ * Permission tests need a user the mode bits apply to: as root (CI, the
+ * containers) the effective uid drops to nobody around the looks and comes
+ * back (the saved uid stays 0), so EACCES is real, not simulated.
+ */
+static void
+drop(void)
+{
+	if (getuid() != 0)
+		return;
+	ck_assert_int_eq(chmod(tmpdir, 0755), 0);
+	ck_assert_int_eq(seteuid(65534), 0);
+}
+
+static void
+undrop(void)
+{
+	if (getuid() == 0)
+		ck_assert_int_eq(seteuid(0), 0);
+}
+
+/* A scan as the dropped user; returns what it reported. */
+static int
+scan_dropped(struct store *st, struct err *e)
+{
+	int	 rc;
+
+	drop();
+	rc = store_scan(st, e);
+	undrop();
+	return rc;
+}
+
+static void
+update_dropped(struct store *st, const char *rel, struct err *e)
+{
+	const char	*paths[1];
+
+	paths[0] = tp(rel);
+	drop();
+	ck_assert_int_eq(store_update(st, paths, 1, e), 0);
+	undrop();
+}
+
+/* Issue 8 defect 4: a failed read is not the file's state. */
+START_TEST(test_failed_read_retried)
+{
+	struct store	*st;
+	struct snap	*s;
+	struct err	 e;
+
+	write_rec("recs/a.xml", "a", "old");
+	write_rec("recs/n.xml", "n", "");
+	ck_assert_int_eq(chmod(tp("recs/n.xml"), 0), 0);
+	st = mkstore(0);
+	err_init(&e);
+	ck_assert_int_eq(scan_dropped(st, &e), 0);
+	ck_assert_int_eq(e.count, 1);
+	s = snapshot(st, NULL);
+	ck_assert_ptr_null(snap_item_find(s, "n"));
+	snap_release(s);
+
+	/* chmod alone (same size, same mtime): the next look reads it */
+	ck_assert_int_eq(chmod(tp("recs/n.xml"), 0644), 0);
+	ck_assert_int_eq(scan_dropped(st, &e), 0);
+	s = snapshot(st, NULL);
+	ck_assert_ptr_nonnull(item(s, "n")->rec);
+	snap_release(s);
+	ck_assert_msg(strstr(e.msg, "recs/n.xml: cannot open: Permission "
+	    "denied") != NULL, "%s", e.msg);
+	ck_assert_int_eq(e.count, 1);
+	err_clear(&e);
+
+	/* a new version that cannot be read: the last good one stays */
+	write_rec("recs/a.xml", "a", "new");
+	ck_assert_int_eq(chmod(tp("recs/a.xml"), 0), 0);
+	update_dropped(st, "recs/a.xml", &e);
+	ck_assert_int_eq(e.count, 2);
+	ck_assert_ptr_nonnull(strstr(e.all, "keeping the last good version"));
+	err_clear(&e);
+	s = snapshot(st, NULL);
+	ck_assert_str_eq(item(s, "a")->rec->sets[0], "old");
+	snap_release(s);
+	/* and an event (here: the chmod's IN_ATTRIB) reads it again */
+	ck_assert_int_eq(chmod(tp("recs/a.xml"), 0644), 0);
+	update_dropped(st, "recs/a.xml", &e);
+	ck_assert_msg(e.count == 0, "%s", e.all);
+	s = snapshot(st, NULL);
+	ck_assert_str_eq(item(s, "a")->rec->sets[0], "new");
+	snap_release(s);
+	err_release(&e);
+	store_free(st);
+}
+END_TEST
+
+/* EMFILE (descriptors exhausted) is a failed read too: tried again. */
+START_TEST(test_emfile_retried)
+{
+	struct store	*st;
+	struct snap	*s;
+	struct rlimit	 old, low;
+	struct err	 e;
+	const char	*paths[1];
+	int		 fd;
+
+	write_rec("recs/m.xml", "m", "");
+	paths[0] = tp("recs/m.xml");
+	st = mkstore(0);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	fd = dup(0);
+	ck_assert_int_ne(fd, -1);
+	close(fd);
+	low = old;
+	low.rlim_cur = (rlim_t)fd;	/* no descriptor left to open */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	err_init(&e);
+	ck_assert_int_eq(store_update(st, paths, 1, &e), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_int_eq(e.count, 1);
+	ck_assert_msg(strstr(e.msg, "recs/m.xml: cannot open: Too many open "
+	    "files") != NULL, "%s", e.msg);
+	err_clear(&e);
+	ck_assert_int_eq(store_update(st, paths, 1, &e), 0);
+	s = snapshot(st, NULL);
+	ck_assert_ptr_nonnull(item(s, "m")->rec);
+	snap_release(s);
+	ck_assert_msg(e.count == 0, "%s", e.all);
+	err_release(&e);
+	store_free(st);
+}
+END_TEST
+
+/* Issue 8 defect 5: an unreadable directory is an error, not a deletion. */
+START_TEST(test_unreadable_dir_kept)
+{
+	struct store		*st;
+	struct snap		*s;
+	struct store_changes	 chg;
+	struct err		 e;
+	int64_t			 d;
+
+	ck_assert_int_eq(mkdir(tp("recs/sub"), 0755), 0);
+	ck_assert_int_eq(mkdir(tp("recs/sub/deep"), 0755), 0);
+	write_rec("recs/top.xml", "top", "");
+	write_rec("recs/sub/a.xml", "a", "");
+	write_rec("recs/sub/deep/b.xml", "b", "");
+	st = mkstore(0);
+	scan_ok(st);
+	s = snapshot(st, NULL);
+	d = item(s, "a")->datestamp;
+	snap_release(s);
+
+	/* no read permission: opendir fails */
+	ck_assert_int_eq(chmod(tp("recs/sub"), 0), 0);
+	err_init(&e);
+	ck_assert_int_eq(scan_dropped(st, &e), 0);
+	s = snapshot(st, &chg);
+	ck_assert_uint_eq(chg.deleted, 0);
+	ck_assert_int_eq(chg.any, 0);
+	ck_assert_ptr_nonnull(item(s, "a")->rec);
+	ck_assert_ptr_nonnull(item(s, "b")->rec);
+	store_changes_release(&chg);
+	snap_release(s);
+	ck_assert_int_eq(e.count, 1);
+	ck_assert_msg(strstr(e.msg, "recs/sub: cannot read directory: "
+	    "Permission denied; keeping its records as they were") != NULL,
+	    "%s", e.msg);
+	err_clear(&e);
+	/* the watcher reporting the directory changes nothing either */
+	update_dropped(st, "recs/sub", &e);
+	ck_assert_int_eq(e.count, 1);
+	err_clear(&e);
+
+	/* read but no search permission: each lstat fails */
+	ck_assert_int_eq(chmod(tp("recs/sub"), 0644), 0);
+	ck_assert_int_eq(scan_dropped(st, &e), 0);
+	ck_assert_msg(strstr(e.all, "recs/sub/a.xml: cannot look at: "
+	    "Permission denied") != NULL, "%s", e.all);
+	ck_assert_msg(strstr(e.all, "recs/sub/deep: cannot look at: "
+	    "Permission denied") != NULL, "%s", e.all);
+	err_clear(&e);
+	update_dropped(st, "recs/sub/a.xml", &e);
+	ck_assert_int_eq(e.count, 1);
+	err_clear(&e);
+	s = snapshot(st, &chg);
+	ck_assert_uint_eq(chg.deleted, 0);
+	ck_assert_ptr_nonnull(item(s, "a")->rec);
+	ck_assert_ptr_nonnull(item(s, "b")->rec);
+	store_changes_release(&chg);
+	snap_release(s);
+
+	/* restored: the same datestamps, nothing to notify */
+	ck_assert_int_eq(chmod(tp("recs/sub"), 0755), 0);
+	ck_assert_int_eq(scan_dropped(st, &e), 0);
+	ck_assert_msg(e.count == 0, "%s", e.all);
+	s = snapshot(st, &chg);
+	ck_assert_int_eq(chg.any, 0);
+	ck_assert_int_eq(item(s, "a")->datestamp, d);
+	store_changes_release(&chg);
+	snap_release(s);
+	err_release(&e);
+	store_free(st);
+}
+END_TEST
+
+static volatile int	 swapping;
+
+#define NPAD	2000
+
+/* Swap a FIFO and a regular file over recs/race.xml as fast as we can. */
+static void *
+swapper(void *arg)
+{
+	unsigned long	 k = 0;
+
+	(void)arg;
+	while (__atomic_load_n(&swapping, __ATOMIC_RELAXED)) {
+		if (k++ % 2 == 0) {
+			unlink(tp("recs/.f"));
+			if (mkfifo(tp("recs/.f"), 0644) == 0)
+				rename(tp("recs/.f"), tp("recs/race.xml"));
+		} else {
+			int fd = open(tp("recs/.r"), O_WRONLY | O_CREAT |
+			    O_TRUNC, 0644);
+
+			if (fd != -1 && write(fd, "<x/>", 4) == 4)
+				rename(tp("recs/.r"), tp("recs/race.xml"));
+			if (fd != -1)
+				close(fd);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Issue 8 defect 6: a FIFO renamed over a record between the walk's stat
+ * and the open must not block the store (it did forever: no writer).  The
+ * test's 30 s timeout fails it if any open blocks.
+ */
+START_TEST(test_fifo_never_blocks)
+{
+	struct store	*st;
+	struct snap	*s;
+	struct err	 e;
+	const char	*paths[NPAD];
+	pthread_t	 t;
+	int		 i;
+
+	write_rec("recs/good.xml", "good", "");
+	st = mkstore(0);
+	err_init(&e);
+	swapping = 1;
+	ck_assert_int_eq(pthread_create(&t, NULL, swapper, NULL), 0);
+	/*
+	 * The race file first, then paths that only cost a look each: they
+	 * widen the window between the look and the open, so the FIFO is in
+	 * place at the open about every other round.
+	 */
+	paths[0] = strdup(tp("recs/race.xml"));
+	for (i = 1; i < NPAD; i++) {
+		char	 rel[64];
+
+		snprintf(rel, sizeof(rel), "recs/none-%d.xml", i);
+		paths[i] = strdup(tp(rel));
+	}
+	for (i = 0; i < 300; i++) {
+		ck_assert_int_eq(store_update(st, paths, NPAD, &e), 0);
+		err_clear(&e);
+	}
+	for (i = 0; i < NPAD; i++)
+		free((char *)paths[i]);
+	__atomic_store_n(&swapping, 0, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(mkfifo(tp("recs/fifo.xml"), 0644), 0);
+	ck_assert_int_eq(store_scan(st, &e), 0);
+	ck_assert_msg(e.all != NULL && strstr(e.all, "recs/fifo.xml: not a "
+	    "regular file; ignored") != NULL, "%s", e.msg);
+	s = snapshot(st, NULL);
+	ck_assert_ptr_nonnull(item(s, "good")->rec);
+	snap_release(s);
+	err_release(&e);
+	store_free(st);
+}
+END_TEST
+
+/* Symbolic links are followed only within the records tree. */
+START_TEST(test_symlinks)
+{
+	struct store	*st;
+	struct snap	*s;
+	struct err	 e;
+	char		 target[600];
+
+	ck_assert_int_eq(mkdir(tp("recs/data"), 0755), 0);
+	write_rec("recs/data/in.rec", "in", "");
+	write_rec("outside.xml", "outside", "");
+	ck_assert_int_eq(symlink("data/in.rec", tp("recs/in.xml")), 0);
+	snprintf(target, sizeof(target), "%s", tp("outside.xml"));
+	ck_assert_int_eq(symlink(target, tp("recs/out.xml")), 0);
+	ck_assert_int_eq(symlink("../outside.xml", tp("recs/rel.xml")), 0);
+	ck_assert_int_eq(symlink("loop.xml", tp("recs/loop.xml")), 0);
+	ck_assert_int_eq(symlink("nothing", tp("recs/dangling.xml")), 0);
+	ck_assert_int_eq(symlink("/etc/passwd", tp("recs/passwd.xml")), 0);
+	st = mkstore(0);
+	err_init(&e);
+	ck_assert_int_eq(store_scan(st, &e), 0);
+	ck_assert_int_eq(e.count, 5);
+	ck_assert_msg(strstr(e.all, "recs/out.xml: symbolic link points "
+	    "outside the records directory; not followed\n") != NULL, "%s",
+	    e.all);
+	ck_assert_ptr_nonnull(strstr(e.all, "recs/rel.xml: symbolic link "
+	    "points outside"));
+	ck_assert_ptr_nonnull(strstr(e.all, "recs/passwd.xml: symbolic link "
+	    "points outside"));
+	ck_assert_ptr_nonnull(strstr(e.all, "recs/loop.xml: cannot follow "
+	    "symbolic link: Too many levels of symbolic links"));
+	ck_assert_ptr_nonnull(strstr(e.all, "recs/dangling.xml: symbolic "
+	    "link to a missing file; ignored"));
+	s = snapshot(st, NULL);
+	ck_assert_ptr_nonnull(item(s, "in")->rec);
+	ck_assert_ptr_null(snap_item_find(s, "outside"));
+	ck_assert_uint_eq(s->nlive, 1);
+	snap_release(s);
+	err_release(&e);
+	store_free(st);
+}
+END_TEST
+
+/* Issue 8 defect 12: a file name cannot forge a message line. */
+START_TEST(test_names_escaped)
+{
+	struct store	*st;
+	struct err	 e;
+	const char	*p;
+	int		 lines = 0;
+
+	write_file("recs/a\nforged: b\x1b[2J\xff.xml", "junk");
+	st = mkstore(0);
+	err_init(&e);
+	ck_assert_int_eq(store_scan(st, &e), 0);
+	ck_assert_int_eq(e.count, 1);
+	for (p = e.all; *p != '\0'; p++)
+		lines += *p == '\n';
+	ck_assert_int_eq(lines, 1);
+	ck_assert_msg(strstr(e.all, "recs/a\\x0aforged: b\\x1b[2J\\xff.xml:")
+	    != NULL, "%s", e.all);
+	ck_assert_ptr_null(strchr(e.all, '\x1b'));
+	err_release(&e);
+	store_free(st);
+}
+END_TEST
+
+static int	 stop_after;
+
+static int
+stop_counting(void *arg)
+{
+	(void)arg;
+	return __atomic_sub_fetch(&stop_after, 1, __ATOMIC_RELAXED) < 0;
+}
+
+/*
+ * A pending SIGTERM (here: a counter) cuts a batch of reads short; what
+ * was not read is read at the next look, and nothing is lost meanwhile.
+ */
+START_TEST(test_interrupt)
+{
+	struct store		*st;
+	struct snap		*s;
+	struct store_changes	 chg;
+	char			 rel[64], id[32];
+	int			 i;
+
+	for (i = 0; i < 200; i++) {
+		snprintf(rel, sizeof(rel), "recs/r%d.xml", i);
+		snprintf(id, sizeof(id), "r%d", i);
+		write_rec(rel, id, "");
+	}
+	st = mkstore(0);
+	stop_after = 10;
+	store_set_interrupt(st, stop_counting, NULL);
+	scan_ok(st);
+	s = snapshot(st, NULL);
+	ck_assert_uint_ge(s->nlive, 1);
+	ck_assert_uint_le(s->nlive, 10);
+	snap_release(s);
+	store_set_interrupt(st, NULL, NULL);
+	scan_ok(st);
+	s = snapshot(st, &chg);
+	ck_assert_uint_eq(s->nlive, 200);
+	ck_assert_uint_eq(chg.deleted, 0);
+	store_changes_release(&chg);
+	snap_release(s);
+	store_free(st);
+}
+END_TEST
+
 START_TEST(test_readonly)
 {
 	struct store	*st;
@@ -912,6 +1311,13 @@ store_suite(void)
 	tcase_add_test(tc, test_duplicate_id);
 	tcase_add_test(tc, test_update);
 	tcase_add_test(tc, test_records_dir_gone);
+	tcase_add_test(tc, test_failed_read_retried);
+	tcase_add_test(tc, test_emfile_retried);
+	tcase_add_test(tc, test_unreadable_dir_kept);
+	tcase_add_test(tc, test_fifo_never_blocks);
+	tcase_add_test(tc, test_symlinks);
+	tcase_add_test(tc, test_names_escaped);
+	tcase_add_test(tc, test_interrupt);
 	tcase_add_test(tc, test_readonly);
 	tcase_add_test(tc, test_conf_switch);
 	tcase_add_test(tc, test_many_incremental);

@@ -288,6 +288,7 @@ START_TEST(test_overflow)
 	}
 	collect();
 	ck_assert_int_eq(b.rescan, 1);
+	ck_assert_int_eq(b.lost, 1);
 	ck_assert_int_eq((int)b.npaths, 0);
 	watch_batch_clear(&b);
 	ck_assert_int_eq(watch_resync(w, NULL), 0);	/* nothing missing */
@@ -315,6 +316,139 @@ START_TEST(test_root_deleted)
 }
 END_TEST
 
+/*
+ * Issue 8 defect 8: the records directory moved away and back is watched
+ * again at once (it stayed unwatched until a periodic rescan, forever with
+ * rescan-interval 0).
+ */
+START_TEST(test_root_moved_back)
+{
+	char	 away[600];
+
+	snprintf(away, sizeof(away), "%s/away", top);
+	ck_assert_int_eq(rename(root, away), 0);
+	collect();
+	ck_assert_int_eq(b.rescan, 1);
+	ck_assert_int_eq(b.root_moved, 1);
+	ck_assert_int_eq(b.lost, 0);
+	ck_assert_int_eq(watch_root_lost(w), 1);
+	watch_batch_clear(&b);
+	ck_assert_int_eq(rename(away, root), 0);
+	collect();
+	ck_assert_int_eq(b.rescan, 1);
+	ck_assert_int_eq(b.root_moved, 1);
+	ck_assert_int_eq(watch_root_lost(w), 0);
+	ck_assert_int_eq((int)watch_ndirs(w), 2);
+	watch_batch_clear(&b);
+	put(at("n.xml"), "<n/>");
+	expect_only("n.xml");
+	put(at("old/m.xml"), "<m/>");
+	expect_only("old/m.xml");
+
+	/* deleted and created again */
+	rm_rf(root);
+	collect();
+	ck_assert_int_eq(watch_root_lost(w), 1);
+	watch_batch_clear(&b);
+	ck_assert_int_eq(mkdir(root, 0755), 0);
+	collect();
+	ck_assert_int_eq(b.rescan, 1);
+	ck_assert_int_eq(watch_root_lost(w), 0);
+	watch_batch_clear(&b);
+	put(at("again.xml"), "<a/>");
+	expect_only("again.xml");
+}
+END_TEST
+
+/* The parent replaced too: watch_resync() (SIGHUP) sets everything up. */
+START_TEST(test_root_parent_replaced)
+{
+	char	 aside[600], saved[700];
+	struct err e;
+
+	snprintf(aside, sizeof(aside), "%s.aside", top);
+	snprintf(saved, sizeof(saved), "%s/records", aside);
+	ck_assert_int_eq(mkdir(aside, 0755), 0);
+	ck_assert_int_eq(rename(root, saved), 0);
+	collect();
+	ck_assert_int_eq(rmdir(top), 0);
+	ck_assert_int_eq(mkdir(top, 0755), 0);
+	collect();
+	ck_assert_int_eq(rename(saved, root), 0);
+	rmdir(aside);
+	collect();
+	ck_assert_int_eq(watch_root_lost(w), 1);
+	watch_batch_clear(&b);
+	err_init(&e);
+	ck_assert_int_eq(watch_resync(w, &e), 2);
+	err_release(&e);
+	ck_assert_int_eq(watch_root_lost(w), 0);
+	put(at("n.xml"), "<n/>");
+	expect_only("n.xml");
+	/* and the new parent is watched: the next move is seen */
+	ck_assert_int_eq(rename(root, aside), 0);
+	collect();
+	watch_batch_clear(&b);
+	ck_assert_int_eq(rename(aside, root), 0);
+	collect();
+	ck_assert_int_eq(watch_root_lost(w), 0);
+	watch_batch_clear(&b);
+	put(at("m.xml"), "<m/>");
+	expect_only("m.xml");
+}
+END_TEST
+
+/* The root given with a trailing slash: its name is still recognised. */
+START_TEST(test_root_trailing_slash)
+{
+	char		 slashed[400], away[600];
+	struct err	 e;
+
+	watch_free(w);
+	snprintf(slashed, sizeof(slashed), "%s/", root);
+	err_init(&e);
+	w = watch_new(slashed, store_wants, &e);
+	ck_assert_msg(w != NULL, "%s", e.msg);
+	err_release(&e);
+	snprintf(away, sizeof(away), "%s/away", top);
+	ck_assert_int_eq(rename(root, away), 0);
+	collect();
+	ck_assert_int_eq(watch_root_lost(w), 1);
+	watch_batch_clear(&b);
+	ck_assert_int_eq(rename(away, root), 0);
+	collect();
+	ck_assert_int_eq(watch_root_lost(w), 0);
+	watch_batch_clear(&b);
+	put(at("n.xml"), "<n/>");
+	collect();
+	ck_assert_int_eq(b.rescan, 0);
+	ck_assert_uint_eq(b.npaths, 1);
+}
+END_TEST
+
+/* Many changes make a rescan, but nothing was lost: say so. */
+START_TEST(test_many_paths_not_lost)
+{
+	struct err	 e;
+	char		 rel[64];
+	int		 i;
+
+	err_init(&e);
+	for (i = 0; i <= WATCH_MAX_PATHS; i++) {
+		snprintf(rel, sizeof(rel), "f%d.xml", i);
+		put(at(rel), "<f/>");
+		if (i % 500 == 0)
+			ck_assert_int_eq(watch_read(w, &b, &e), 0);
+	}
+	err_release(&e);
+	collect();
+	ck_assert_int_eq(b.rescan, 1);
+	ck_assert_int_eq(b.lost, 0);
+	ck_assert_int_eq(b.root_moved, 0);
+	watch_batch_clear(&b);
+}
+END_TEST
+
 static Suite *
 watch_suite(void)
 {
@@ -335,6 +469,10 @@ watch_suite(void)
 	tcase_add_test(tc, test_dir_renamed_inside);
 	tcase_add_test(tc, test_overflow);
 	tcase_add_test(tc, test_root_deleted);
+	tcase_add_test(tc, test_root_moved_back);
+	tcase_add_test(tc, test_root_parent_replaced);
+	tcase_add_test(tc, test_root_trailing_slash);
+	tcase_add_test(tc, test_many_paths_not_lost);
 	suite_add_tcase(s, tc);
 	return s;
 }
