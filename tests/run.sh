@@ -35,6 +35,9 @@ done
 # starts clean).  Private, so parallel runs on one machine never count each
 # other's files.
 run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/pubfeed-run.XXXXXX") || exit 1
+# searchable by all: some tests drop privileges (uid nobody) to make EACCES
+# real even when the suite runs as root
+chmod 755 "$run_tmp"
 export TMPDIR="$run_tmp" PUBFEED_TEST_RUN="$run_tmp"
 trap 'rm -rf "$run_tmp"' EXIT
 trap 'exit 130' INT TERM HUP
