@@ -22,6 +22,8 @@
 #include "err.h"
 #include "log.h"
 #include "record.h"
+#include "syntax.h"
+#include "vec.h"
 #include "banned.h"
 
 #define CONF_MAX_BYTES	(1024 * 1024)
@@ -205,59 +207,6 @@ is_digits(const char *s, size_t n)
 	return 1;
 }
 
-/*
- * Locate the host of an absolute http(s) URL.  Userinfo is skipped, an IPv6
- * literal keeps its brackets, a port must be digits.  Whitespace and
- * non-ASCII bytes are refused: these URLs go on the wire and into markup.
- */
-static int
-url_host(const char *s, const char **host, size_t *hostlen)
-{
-	const char	*a, *end, *h, *at, *colon;
-	size_t		 i;
-
-	if (strncasecmp(s, "http://", 7) == 0)
-		a = s + 7;
-	else if (strncasecmp(s, "https://", 8) == 0)
-		a = s + 8;
-	else
-		return -1;
-	for (i = 0; s[i] != '\0'; i++)
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return -1;
-	end = a + strcspn(a, "/?#");
-	h = a;
-	for (at = a; at < end; at++)
-		if (*at == '@')
-			h = at + 1;
-	if (*h == '[') {
-		if ((colon = memchr(h, ']', end - h)) == NULL)
-			return -1;
-		colon++;
-	} else {
-		colon = h;
-		while (colon < end && *colon != ':')
-			colon++;
-	}
-	if (colon == h)
-		return -1;
-	if (colon < end && (*colon != ':' ||
-	    !is_digits(colon + 1, end - colon - 1)))
-		return -1;
-	*host = h;
-	*hostlen = colon - h;
-	return 0;
-}
-
-static int
-url_ok(const char *s)
-{
-	const char	*h;
-	size_t		 n;
-
-	return url_host(s, &h, &n) == 0;
-}
-
 /* RFC 4151 DNSname: DNScomp *("." DNScomp), alphaNum at both ends. */
 static int
 dns_name_ok(const char *s, size_t n)
@@ -344,27 +293,6 @@ email_ok(const char *s)
 	return 1;
 }
 
-/* OAI-PMH setSpec: ':'-separated runs of URI unreserved characters. */
-static int
-set_spec_ok(const char *s)
-{
-	size_t	 run = 0;
-
-	for (;; s++) {
-		if (*s == ':' || *s == '\0') {
-			if (run == 0)
-				return 0;
-			if (*s == '\0')
-				return 1;
-			run = 0;
-		} else if (is_alnum((unsigned char)*s) ||
-		    strchr("-_.!~*'()", *s) != NULL) {
-			run++;
-		} else
-			return 0;
-	}
-}
-
 /* oai-identifier repositoryIdentifier: at least two dotted labels. */
 static int
 namespace_ok(const char *s)
@@ -380,29 +308,6 @@ namespace_ok(const char *s)
 		if (*s == '\0')
 			return labels >= 2;
 		if (*s++ != '.')
-			return 0;
-	}
-}
-
-/* BCP 47 shape: 1*8ALPHA *("-" 1*8alphanum). */
-static int
-lang_ok(const char *s)
-{
-	size_t	 run = 0;
-	int	 first = 1;
-
-	for (;; s++) {
-		if (*s == '-' || *s == '\0') {
-			if (run == 0 || run > 8)
-				return 0;
-			if (*s == '\0')
-				return 1;
-			run = 0;
-			first = 0;
-		} else if (first ? is_alpha((unsigned char)*s) :
-		    is_alnum((unsigned char)*s))
-			run++;
-		else
 			return 0;
 	}
 }
@@ -455,7 +360,7 @@ d_string(struct parser *p, const struct directive *d, char **v, int n)
 static int
 d_url(struct parser *p, const struct directive *d, char **v, int n)
 {
-	if (!url_ok(v[0]))
+	if (!syntax_is_http_url(v[0]))
 		return perr(p, 0, "%s is not an absolute http(s) URL: '%s'",
 		    d->name, v[0]);
 	return store_str(p, d, v[0]);
@@ -466,10 +371,10 @@ d_base_url(struct parser *p, const struct directive *d, char **v, int n)
 {
 	size_t	 len = strlen(v[0]);
 
-	if (!url_ok(v[0]))
+	if (!syntax_is_http_url(v[0]))
 		return d_url(p, d, v, n);
 	/* It is a prefix every link is built on. */
-	if (strpbrk(v[0], "?#") != NULL)
+	if (!syntax_is_base_url(v[0]))
 		return perr(p, 0, "%s must not have a query or fragment: '%s'",
 		    d->name, v[0]);
 	if (v[0][len - 1] == '/')
@@ -626,7 +531,7 @@ bad:
 static int
 d_lang(struct parser *p, const struct directive *d, char **v, int n)
 {
-	if (!lang_ok(v[0]))
+	if (!syntax_is_lang(v[0]))
 		return perr(p, 0, "%s is not a language tag: '%s'", d->name,
 		    v[0]);
 	return store_str(p, d, v[0]);
@@ -638,7 +543,7 @@ d_set(struct parser *p, const struct directive *d, char **v, int n)
 	struct conf	*c = p->c;
 	struct conf_set	*s;
 
-	if (!set_spec_ok(v[0]))
+	if (!syntax_is_setspec(v[0]))
 		return perr(p, 0, "set spec is not a valid setSpec: '%s'",
 		    v[0]);
 	if (conf_set_find(c, v[0]) != NULL)
@@ -696,7 +601,8 @@ d_target(struct parser *p, const struct directive *d, char **v, int n)
 	struct conf		*c = p->c;
 	struct conf_target	*t;
 
-	if (!url_ok(v[0]))
+	if (d->min == CONF_TARGET_PING_GET || d->min == CONF_TARGET_PING_POST ?
+	    !syntax_is_http_template(v[0]) : !syntax_is_http_url(v[0]))
 		return perr(p, 0, "%s is not an absolute http(s) URL: '%s'",
 		    d->name, v[0]);
 	t = pgrow(p, c->targets, c->ntargets, sizeof(*t));
@@ -930,7 +836,7 @@ default_tag_authority(struct parser *p)
 	char		*t;
 
 	if (c->tag_authority != NULL || c->base_url == NULL ||
-	    url_host(c->base_url, &h, &n) == -1)
+	    syntax_url_host(c->base_url, &h, &n) == -1)
 		return;
 	if (!dns_name_ok(h, n)) {
 		p->line = 0;

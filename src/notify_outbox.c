@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "notify_int.h"
+#include "syntax.h"
 #include "banned.h"
 
 #define OUTBOX_MAGIC	"# pubfeed outbox 1"
@@ -85,22 +86,7 @@ notify_target_release(struct conf_target *t)
 int
 notify_pct_encode(struct buf *b, const char *s)
 {
-	static const char	 hex[] = "0123456789ABCDEF";
-	unsigned char		 c;
-
-	for (; *s != '\0'; s++) {
-		c = (unsigned char)*s;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~') {
-			if (buf_addch(b, (char)c) == -1)
-				return -1;
-		} else if (buf_addch(b, '%') == -1 ||
-		    buf_addch(b, hex[c >> 4]) == -1 ||
-		    buf_addch(b, hex[c & 15]) == -1)
-			return -1;
-	}
-	return buf_addstr(b, "");
+	return syntax_pct_encode(b, s);
 }
 
 int
@@ -255,13 +241,7 @@ field_put(struct buf *b, const char *s)
 static int
 hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return syntax_hexval((unsigned char)c);
 }
 
 /*

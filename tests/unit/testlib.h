@@ -36,6 +36,9 @@
 
 #define TL_UNUSED	__attribute__((unused))
 
+/* The number of elements of array a, as an int (tcase_add_loop_test's). */
+#define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
+
 /* ---- Running ----------------------------------------------------------- */
 
 /* Run every test of s; the exit status of the suite's binary. */
