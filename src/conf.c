@@ -40,6 +40,9 @@ struct parser {
 	int		 skipped;	/* lines lost to encoding/quoting */
 	int		 oom;
 	int		*seen;		/* first line of each directive */
+	size_t		 cap_admin;	/* capacities of the conf's lists */
+	size_t		 cap_sets;
+	size_t		 cap_targets;
 };
 
 enum {
@@ -185,14 +188,15 @@ pstrdup(struct parser *p, const char *s)
 	return d;
 }
 
-static void *
-pgrow(struct parser *p, void *arr, size_t n, size_t size)
+/* Room for n + 1 elements in *arr (capacity *cap); -1 and oom if not. */
+static int
+pgrow(struct parser *p, void *arr, size_t *cap, size_t n, size_t size)
 {
-	void	*q;
-
-	if ((q = reallocarray(arr, n + 1, size)) == NULL)
+	if (vec_grow(arr, cap, n + 1, size) == -1) {
 		p->oom = 1;
-	return q;
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -409,16 +413,14 @@ static int
 d_admin(struct parser *p, const struct directive *d, char **v, int n)
 {
 	struct conf	*c = p->c;
-	char		**a;
 
 	if (!email_ok(v[0]))
 		return perr(p, 0, "%s is not an e-mail address: '%s'",
 		    d->name, v[0]);
-	a = pgrow(p, c->admin_emails, c->nadmin_emails, sizeof(*a));
-	if (a == NULL)
+	if (pgrow(p, (void **)&c->admin_emails, &p->cap_admin,
+	    c->nadmin_emails, sizeof(*c->admin_emails)) == -1)
 		return -1;
-	c->admin_emails = a;
-	if ((a[c->nadmin_emails] = pstrdup(p, v[0])) != NULL)
+	if ((c->admin_emails[c->nadmin_emails] = pstrdup(p, v[0])) != NULL)
 		c->nadmin_emails++;
 	return 0;
 }
@@ -564,9 +566,9 @@ d_set(struct parser *p, const struct directive *d, char **v, int n)
 		return perr(p, 0, "duplicate set '%s'", v[0]);
 	if (v[1][0] == '\0')
 		return perr(p, 0, "set name must not be empty: '%s'", v[0]);
-	if ((s = pgrow(p, c->sets, c->nsets, sizeof(*s))) == NULL)
+	if (pgrow(p, (void **)&c->sets, &p->cap_sets, c->nsets,
+	    sizeof(*c->sets)) == -1)
 		return -1;
-	c->sets = s;
 	s = &c->sets[c->nsets];
 	memset(s, 0, sizeof(*s));
 	s->spec = pstrdup(p, v[0]);
@@ -619,10 +621,9 @@ d_target(struct parser *p, const struct directive *d, char **v, int n)
 	    !syntax_is_http_template(v[0]) : !syntax_is_http_url(v[0]))
 		return perr(p, 0, "%s is not an absolute http(s) URL: '%s'",
 		    d->name, v[0]);
-	t = pgrow(p, c->targets, c->ntargets, sizeof(*t));
-	if (t == NULL)
+	if (pgrow(p, (void **)&c->targets, &p->cap_targets, c->ntargets,
+	    sizeof(*c->targets)) == -1)
 		return -1;
-	c->targets = t;
 	t = &c->targets[c->ntargets++];
 	memset(t, 0, sizeof(*t));
 	t->kind = (enum conf_target_kind)d->min;

@@ -947,8 +947,11 @@ record_parse_mem(struct record_schema *rs, const char *buf, size_t len,
 	r->arena = rp.a;
 	r->refs = 1;
 	r->modified.t = 0;
-	if ((p = arena_alloc(rp.a, strlen(rp.path) + 1)) != NULL)
-		memcpy(p, rp.path, strlen(rp.path) + 1);
+	if ((p = arena_alloc(rp.a, strlen(rp.path) + 1)) == NULL) {
+		rp_err(&rp, 0, 0, "out of memory");
+		goto out;
+	}
+	memcpy(p, rp.path, strlen(rp.path) + 1);
 	r->path = p;
 	hash_sha256(buf, len, r->hash);
 	build(&rp, root);
