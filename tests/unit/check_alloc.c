@@ -187,12 +187,7 @@ static struct record_schema	*schema;
 static void
 setup(void)
 {
-	struct err	 e;
-
-	err_init(&e);
-	schema = record_schema_new(&e);
-	ck_assert_msg(schema != NULL, "%s", e.msg);
-	err_release(&e);
+	schema = tl_record_schema();
 }
 
 static void

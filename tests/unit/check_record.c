@@ -67,12 +67,7 @@ parse_str(const char *s, struct err *e)
 static void
 setup(void)
 {
-	struct err	 e;
-
-	err_init(&e);
-	schema = record_schema_new(&e);
-	ck_assert_msg(schema != NULL, "%s", e.all != NULL ? e.all : e.msg);
-	err_release(&e);
+	schema = tl_record_schema();
 }
 
 static void
