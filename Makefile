@@ -74,6 +74,12 @@ $(B)/tests/check_%: tests/unit/check_%.c $(B)/libpubfeed.a | $(B)/tests
 	$(CC) $(CFLAGS) $(PF_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(B)/libpubfeed.a \
 	    $(LDSAN) $(CHECK_LIBS) $(PF_LIBS)
 
+# check_alloc fails the Nth allocation the library makes: the linker sends
+# the library's calls to the suite's own __wrap_ functions.
+ALLOC_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc \
+	     -Wl,--wrap=reallocarray,--wrap=strdup,--wrap=strndup
+$(B)/tests/check_alloc: CHECK_LIBS += $(ALLOC_WRAP)
+
 # make check: unit tests (Check) then end-to-end tests against the real
 # daemon; tests/summary.sh adds up every suite into one line.
 # `make check` and `make run` first install missing Debian packages, then

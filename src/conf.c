@@ -22,6 +22,8 @@
 #include "err.h"
 #include "log.h"
 #include "record.h"
+#include "syntax.h"
+#include "vec.h"
 #include "banned.h"
 
 #define CONF_MAX_BYTES	(1024 * 1024)
@@ -38,13 +40,23 @@ struct parser {
 	int		 skipped;	/* lines lost to encoding/quoting */
 	int		 oom;
 	int		*seen;		/* first line of each directive */
+	size_t		 cap_admin;	/* capacities of the conf's lists */
+	size_t		 cap_sets;
+	size_t		 cap_targets;
 };
 
 enum {
 	D_REQUIRED = 0x1,
 	D_MULTI = 0x2,
+	D_STR = 0x4,	/* off is a char * the conf owns: conf_free frees it */
 };
 
+/*
+ * One row per directive: what it takes, where it goes and what it is when
+ * absent.  A new scalar directive is its struct conf field plus one row:
+ * conf_defaults() applies def through the row's own handler (as if the file
+ * said "name def"), and conf_free() frees every D_STR field.
+ */
 struct directive {
 	const char	*name;
 	int		 minargs;
@@ -55,6 +67,7 @@ struct directive {
 	size_t		 off;	/* field in struct conf */
 	long long	 min;	/* integer range, or target kind */
 	long long	 max;
+	const char	*def;	/* the value when absent, as in the file */
 };
 
 static int	 d_string(struct parser *, const struct directive *, char **,
@@ -89,55 +102,61 @@ static int	 d_target(struct parser *, const struct directive *, char **,
 		    int);
 
 #define OFF(f)	offsetof(struct conf, f)
-#define STR(n, f, fl)	{ n, 1, 1, fl, d_string, OFF(f), 0, 0 }
-#define URL(n, f)	{ n, 1, 1, 0, d_url, OFF(f), 0, 0 }
-#define INT(n, f, lo, hi) { n, 1, 1, 0, d_int, OFF(f), lo, hi }
-#define BOOL(n, f)	{ n, 1, 1, 0, d_bool, OFF(f), 0, 0 }
-#define TARGET(n, k, a)	{ n, a, a, D_MULTI, d_target, 0, k, 0 }
+#define STR(n, f, fl)	{ n, 1, 1, (fl) | D_STR, d_string, OFF(f), 0, 0, NULL }
+#define URL(n, f)	{ n, 1, 1, D_STR, d_url, OFF(f), 0, 0, NULL }
+#define INT(n, f, lo, hi, def) { n, 1, 1, 0, d_int, OFF(f), lo, hi, def }
+#define BOOL(n, f, def)	{ n, 1, 1, 0, d_bool, OFF(f), 0, 0, def }
+#define TARGET(n, k, a)	{ n, a, a, D_MULTI, d_target, 0, k, 0, NULL }
 
 static const struct directive directives[] = {
 	STR("repository-name", repository_name, D_REQUIRED),
-	{ "base-url", 1, 1, D_REQUIRED, d_base_url, OFF(base_url), 0, 0 },
-	{ "admin-email", 1, 1, D_REQUIRED | D_MULTI, d_admin, 0, 0, 0 },
-	{ "tag-authority", 1, 1, 0, d_tag, OFF(tag_authority), 0, 0 },
+	{ "base-url", 1, 1, D_REQUIRED | D_STR, d_base_url, OFF(base_url),
+	    0, 0, NULL },
+	{ "admin-email", 1, 1, D_REQUIRED | D_MULTI, d_admin, 0, 0, 0, NULL },
+	{ "tag-authority", 1, 1, D_STR, d_tag, OFF(tag_authority), 0, 0,
+	    NULL },
 	STR("records", records_dir, D_REQUIRED),
 	STR("state", state_dir, D_REQUIRED),
+	/* "4M": RECORD_MAX_BYTES (check_conf's test_defaults holds them equal) */
 	{ "max-record-size", 1, 1, 0, d_size, OFF(max_record_bytes),
-	    1024, 64 * 1024 * 1024 },
-	{ "listen", 1, 1, 0, d_listen, 0, 0, 0 },
-	INT("threads", threads, 1, 256),
-	INT("max-age", max_age, 0, 31536000),
-	BOOL("metrics-local-only", metrics_local_only),
-	BOOL("access-log", access_log),
-	{ "log-level", 1, 1, 0, d_loglevel, OFF(log_level), 0, 0 },
+	    1024, 64 * 1024 * 1024, "4M" },
+	{ "listen", 1, 1, D_STR, d_listen, OFF(listen_addr), 0, 0,
+	    "127.0.0.1:8080" },
+	INT("threads", threads, 1, 256, "4"),
+	INT("max-age", max_age, 0, 31536000, "300"),
+	BOOL("metrics-local-only", metrics_local_only, "yes"),
+	BOOL("access-log", access_log, "no"),
+	{ "log-level", 1, 1, 0, d_loglevel, OFF(log_level), 0, 0, "info" },
 	STR("feed-title", feed_title, 0),
 	STR("feed-subtitle", feed_subtitle, 0),
 	STR("feed-author-name", feed_author_name, D_REQUIRED),
-	{ "feed-author-email", 1, 1, 0, d_email, OFF(feed_author_email),
-	    0, 0 },
+	{ "feed-author-email", 1, 1, D_STR, d_email, OFF(feed_author_email),
+	    0, 0, NULL },
 	URL("feed-author-uri", feed_author_uri),
 	URL("feed-icon", feed_icon),
 	URL("feed-logo", feed_logo),
 	STR("feed-rights", feed_rights, 0),
-	{ "feed-language", 1, 1, 0, d_lang, OFF(feed_lang), 0, 0 },
-	INT("feed-entries", feed_entries, 1, 1000),
-	{ "set", 2, 3, D_MULTI, d_set, 0, 0, 0 },
-	{ "oai-path", 1, 1, 0, d_oai_path, OFF(oai_path), 0, 0 },
-	{ "oai-namespace", 1, 1, D_REQUIRED, d_namespace, OFF(oai_namespace),
-	    0, 0 },
-	INT("oai-page-size", oai_page_size, 1, 10000),
-	INT("oai-max-requests", oai_max_requests, 1, 1024),
-	INT("oai-retry-after", oai_retry_after, 1, 86400),
-	{ "oai-token-key", 1, 1, 0, d_token_key, OFF(oai_token_key), 0, 0 },
-	INT("debounce", debounce_ms, 0, 60000),
-	INT("rescan-interval", rescan_interval, 0, 86400),
+	{ "feed-language", 1, 1, D_STR, d_lang, OFF(feed_lang), 0, 0, "en" },
+	INT("feed-entries", feed_entries, 1, 1000, "50"),
+	{ "set", 2, 3, D_MULTI, d_set, 0, 0, 0, NULL },
+	{ "oai-path", 1, 1, D_STR, d_oai_path, OFF(oai_path), 0, 0, "/oai" },
+	{ "oai-namespace", 1, 1, D_REQUIRED | D_STR, d_namespace,
+	    OFF(oai_namespace), 0, 0, NULL },
+	INT("oai-page-size", oai_page_size, 1, 10000, "100"),
+	INT("oai-max-requests", oai_max_requests, 1, 1024, "16"),
+	INT("oai-retry-after", oai_retry_after, 1, 86400, "10"),
+	{ "oai-token-key", 1, 1, D_STR, d_token_key, OFF(oai_token_key), 0, 0,
+	    NULL },
+	INT("debounce", debounce_ms, 0, 60000, "200"),
+	INT("rescan-interval", rescan_interval, 0, 86400, "300"),
 	TARGET("websub-hub", CONF_TARGET_WEBSUB, 1),
 	TARGET("xmlrpc-ping", CONF_TARGET_XMLRPC, 1),
 	TARGET("ping-get", CONF_TARGET_PING_GET, 1),
 	TARGET("ping-post", CONF_TARGET_PING_POST, 2),
-	INT("notify-timeout", notify_timeout, 1, 600),
-	INT("notify-max-attempts", notify_max_attempts, 0, 1000000),
-	INT("notify-backoff-max", notify_backoff_max, 1, 604800),
+	INT("notify-timeout", notify_timeout, 1, 600, "10"),
+	/* 0: no limit */
+	INT("notify-max-attempts", notify_max_attempts, 0, 1000000, "0"),
+	INT("notify-backoff-max", notify_backoff_max, 1, 604800, "3600"),
 };
 #define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
 
@@ -169,14 +188,15 @@ pstrdup(struct parser *p, const char *s)
 	return d;
 }
 
-static void *
-pgrow(struct parser *p, void *arr, size_t n, size_t size)
+/* Room for n + 1 elements in *arr (capacity *cap); -1 and oom if not. */
+static int
+pgrow(struct parser *p, void *arr, size_t *cap, size_t n, size_t size)
 {
-	void	*q;
-
-	if ((q = reallocarray(arr, n + 1, size)) == NULL)
+	if (vec_grow(arr, cap, n + 1, size) == -1) {
 		p->oom = 1;
-	return q;
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -203,59 +223,6 @@ is_digits(const char *s, size_t n)
 		if (s[i] < '0' || s[i] > '9')
 			return 0;
 	return 1;
-}
-
-/*
- * Locate the host of an absolute http(s) URL.  Userinfo is skipped, an IPv6
- * literal keeps its brackets, a port must be digits.  Whitespace and
- * non-ASCII bytes are refused: these URLs go on the wire and into markup.
- */
-static int
-url_host(const char *s, const char **host, size_t *hostlen)
-{
-	const char	*a, *end, *h, *at, *colon;
-	size_t		 i;
-
-	if (strncasecmp(s, "http://", 7) == 0)
-		a = s + 7;
-	else if (strncasecmp(s, "https://", 8) == 0)
-		a = s + 8;
-	else
-		return -1;
-	for (i = 0; s[i] != '\0'; i++)
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return -1;
-	end = a + strcspn(a, "/?#");
-	h = a;
-	for (at = a; at < end; at++)
-		if (*at == '@')
-			h = at + 1;
-	if (*h == '[') {
-		if ((colon = memchr(h, ']', end - h)) == NULL)
-			return -1;
-		colon++;
-	} else {
-		colon = h;
-		while (colon < end && *colon != ':')
-			colon++;
-	}
-	if (colon == h)
-		return -1;
-	if (colon < end && (*colon != ':' ||
-	    !is_digits(colon + 1, end - colon - 1)))
-		return -1;
-	*host = h;
-	*hostlen = colon - h;
-	return 0;
-}
-
-static int
-url_ok(const char *s)
-{
-	const char	*h;
-	size_t		 n;
-
-	return url_host(s, &h, &n) == 0;
 }
 
 /* RFC 4151 DNSname: DNScomp *("." DNScomp), alphaNum at both ends. */
@@ -344,27 +311,6 @@ email_ok(const char *s)
 	return 1;
 }
 
-/* OAI-PMH setSpec: ':'-separated runs of URI unreserved characters. */
-static int
-set_spec_ok(const char *s)
-{
-	size_t	 run = 0;
-
-	for (;; s++) {
-		if (*s == ':' || *s == '\0') {
-			if (run == 0)
-				return 0;
-			if (*s == '\0')
-				return 1;
-			run = 0;
-		} else if (is_alnum((unsigned char)*s) ||
-		    strchr("-_.!~*'()", *s) != NULL) {
-			run++;
-		} else
-			return 0;
-	}
-}
-
 /* oai-identifier repositoryIdentifier: at least two dotted labels. */
 static int
 namespace_ok(const char *s)
@@ -380,29 +326,6 @@ namespace_ok(const char *s)
 		if (*s == '\0')
 			return labels >= 2;
 		if (*s++ != '.')
-			return 0;
-	}
-}
-
-/* BCP 47 shape: 1*8ALPHA *("-" 1*8alphanum). */
-static int
-lang_ok(const char *s)
-{
-	size_t	 run = 0;
-	int	 first = 1;
-
-	for (;; s++) {
-		if (*s == '-' || *s == '\0') {
-			if (run == 0 || run > 8)
-				return 0;
-			if (*s == '\0')
-				return 1;
-			run = 0;
-			first = 0;
-		} else if (first ? is_alpha((unsigned char)*s) :
-		    is_alnum((unsigned char)*s))
-			run++;
-		else
 			return 0;
 	}
 }
@@ -441,7 +364,7 @@ store_str(struct parser *p, const struct directive *d, const char *v)
 
 	free(*fp);
 	*fp = pstrdup(p, v);
-	return 0;
+	return *fp != NULL ? 0 : -1;
 }
 
 static int
@@ -455,7 +378,7 @@ d_string(struct parser *p, const struct directive *d, char **v, int n)
 static int
 d_url(struct parser *p, const struct directive *d, char **v, int n)
 {
-	if (!url_ok(v[0]))
+	if (!syntax_is_http_url(v[0]))
 		return perr(p, 0, "%s is not an absolute http(s) URL: '%s'",
 		    d->name, v[0]);
 	return store_str(p, d, v[0]);
@@ -466,10 +389,10 @@ d_base_url(struct parser *p, const struct directive *d, char **v, int n)
 {
 	size_t	 len = strlen(v[0]);
 
-	if (!url_ok(v[0]))
+	if (!syntax_is_http_url(v[0]))
 		return d_url(p, d, v, n);
 	/* It is a prefix every link is built on. */
-	if (strpbrk(v[0], "?#") != NULL)
+	if (!syntax_is_base_url(v[0]))
 		return perr(p, 0, "%s must not have a query or fragment: '%s'",
 		    d->name, v[0]);
 	if (v[0][len - 1] == '/')
@@ -490,16 +413,14 @@ static int
 d_admin(struct parser *p, const struct directive *d, char **v, int n)
 {
 	struct conf	*c = p->c;
-	char		**a;
 
 	if (!email_ok(v[0]))
 		return perr(p, 0, "%s is not an e-mail address: '%s'",
 		    d->name, v[0]);
-	a = pgrow(p, c->admin_emails, c->nadmin_emails, sizeof(*a));
-	if (a == NULL)
+	if (pgrow(p, (void **)&c->admin_emails, &p->cap_admin,
+	    c->nadmin_emails, sizeof(*c->admin_emails)) == -1)
 		return -1;
-	c->admin_emails = a;
-	if ((a[c->nadmin_emails] = pstrdup(p, v[0])) != NULL)
+	if ((c->admin_emails[c->nadmin_emails] = pstrdup(p, v[0])) != NULL)
 		c->nadmin_emails++;
 	return 0;
 }
@@ -614,8 +535,8 @@ d_listen(struct parser *p, const struct directive *d, char **v, int n)
 	if (parse_uint(sep + 1, strlen(sep + 1), &x) == -1 || x > 65535)
 		return perr(p, 0, "%s port must be between 0 and 65535: '%s'",
 		    d->name, sep + 1);
-	free(p->c->listen_addr);
-	p->c->listen_addr = pstrdup(p, addr);
+	if (store_str(p, d, addr) == -1)
+		return -1;
 	p->c->listen_port = (int)x;
 	return 0;
 bad:
@@ -626,7 +547,7 @@ bad:
 static int
 d_lang(struct parser *p, const struct directive *d, char **v, int n)
 {
-	if (!lang_ok(v[0]))
+	if (!syntax_is_lang(v[0]))
 		return perr(p, 0, "%s is not a language tag: '%s'", d->name,
 		    v[0]);
 	return store_str(p, d, v[0]);
@@ -638,16 +559,16 @@ d_set(struct parser *p, const struct directive *d, char **v, int n)
 	struct conf	*c = p->c;
 	struct conf_set	*s;
 
-	if (!set_spec_ok(v[0]))
+	if (!syntax_is_setspec(v[0]))
 		return perr(p, 0, "set spec is not a valid setSpec: '%s'",
 		    v[0]);
 	if (conf_set_find(c, v[0]) != NULL)
 		return perr(p, 0, "duplicate set '%s'", v[0]);
 	if (v[1][0] == '\0')
 		return perr(p, 0, "set name must not be empty: '%s'", v[0]);
-	if ((s = pgrow(p, c->sets, c->nsets, sizeof(*s))) == NULL)
+	if (pgrow(p, (void **)&c->sets, &p->cap_sets, c->nsets,
+	    sizeof(*c->sets)) == -1)
 		return -1;
-	c->sets = s;
 	s = &c->sets[c->nsets];
 	memset(s, 0, sizeof(*s));
 	s->spec = pstrdup(p, v[0]);
@@ -696,13 +617,13 @@ d_target(struct parser *p, const struct directive *d, char **v, int n)
 	struct conf		*c = p->c;
 	struct conf_target	*t;
 
-	if (!url_ok(v[0]))
+	if (d->min == CONF_TARGET_PING_GET || d->min == CONF_TARGET_PING_POST ?
+	    !syntax_is_http_template(v[0]) : !syntax_is_http_url(v[0]))
 		return perr(p, 0, "%s is not an absolute http(s) URL: '%s'",
 		    d->name, v[0]);
-	t = pgrow(p, c->targets, c->ntargets, sizeof(*t));
-	if (t == NULL)
+	if (pgrow(p, (void **)&c->targets, &p->cap_targets, c->ntargets,
+	    sizeof(*c->targets)) == -1)
 		return -1;
-	c->targets = t;
 	t = &c->targets[c->ntargets++];
 	memset(t, 0, sizeof(*t));
 	t->kind = (enum conf_target_kind)d->min;
@@ -887,37 +808,19 @@ parse_line(struct parser *p, const char *s, size_t len, char *scratch)
 		dispatch(p, argv, argc);
 }
 
-static struct conf *
-conf_defaults(void)
+/* Every row's def, through its handler; the line is 0 in any message. */
+static void
+conf_defaults(struct parser *p)
 {
-	struct conf	*c;
+	char	 v[64], *argv[1] = { v };
+	size_t	 i;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	c->refs = 1;
-	c->max_record_bytes = RECORD_MAX_BYTES;
-	c->listen_port = 8080;
-	c->threads = 4;
-	c->max_age = 300;
-	c->metrics_local_only = 1;
-	c->access_log = 0;
-	c->log_level = LOG_LEVEL_INFO;
-	c->feed_entries = 50;
-	c->oai_page_size = 100;
-	c->oai_max_requests = 16;
-	c->oai_retry_after = 10;
-	c->debounce_ms = 200;
-	c->rescan_interval = 300;
-	c->notify_timeout = 10;
-	c->notify_max_attempts = 0;	/* no limit */
-	c->notify_backoff_max = 3600;
-	if ((c->listen_addr = strdup("127.0.0.1")) == NULL ||
-	    (c->feed_lang = strdup("en")) == NULL ||
-	    (c->oai_path = strdup("/oai")) == NULL) {
-		conf_unref(c);
-		return NULL;
+	for (i = 0; i < NDIRECTIVES; i++) {
+		if (directives[i].def == NULL)
+			continue;
+		snprintf(v, sizeof(v), "%s", directives[i].def);
+		directives[i].fn(p, &directives[i], argv, 1);
 	}
-	return c;
 }
 
 /* tag-authority defaults to base-url's host with the year 2000. */
@@ -930,7 +833,7 @@ default_tag_authority(struct parser *p)
 	char		*t;
 
 	if (c->tag_authority != NULL || c->base_url == NULL ||
-	    url_host(c->base_url, &h, &n) == -1)
+	    syntax_url_host(c->base_url, &h, &n) == -1)
 		return;
 	if (!dns_name_ok(h, n)) {
 		p->line = 0;
@@ -985,8 +888,13 @@ conf_parse_mem(const char *buf, size_t len, const char *path, struct err *e)
 		err_at(e, p.path, 0, 0, "file is larger than 1 MiB");
 		return NULL;
 	}
-	if ((p.c = conf_defaults()) == NULL ||
-	    (p.c->path = strdup(p.path)) == NULL ||
+	if ((p.c = calloc(1, sizeof(*p.c))) == NULL) {
+		p.oom = 1;
+		goto out;
+	}
+	p.c->refs = 1;
+	conf_defaults(&p);
+	if ((p.c->path = strdup(p.path)) == NULL ||
 	    (scratch = malloc(len + 1)) == NULL) {
 		p.oom = 1;
 		goto out;
@@ -1060,6 +968,10 @@ conf_free(struct conf *c)
 {
 	size_t	 i;
 
+	for (i = 0; i < NDIRECTIVES; i++)
+		if (directives[i].flags & D_STR)
+			free(*(char **)(void *)((char *)c + directives[i].off));
+	/* the lists of the D_MULTI rows */
 	for (i = 0; i < c->nadmin_emails; i++)
 		free(c->admin_emails[i]);
 	for (i = 0; i < c->nsets; i++) {
@@ -1075,24 +987,6 @@ conf_free(struct conf *c)
 	free(c->sets);
 	free(c->targets);
 	free(c->path);
-	free(c->repository_name);
-	free(c->base_url);
-	free(c->tag_authority);
-	free(c->records_dir);
-	free(c->state_dir);
-	free(c->listen_addr);
-	free(c->feed_title);
-	free(c->feed_subtitle);
-	free(c->feed_author_name);
-	free(c->feed_author_email);
-	free(c->feed_author_uri);
-	free(c->feed_icon);
-	free(c->feed_logo);
-	free(c->feed_rights);
-	free(c->feed_lang);
-	free(c->oai_path);
-	free(c->oai_namespace);
-	free(c->oai_token_key);
 	free(c);
 }
 

@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "snap.h"
 #include "store.h"
+#include "syntax.h"
 #include "watch.h"
 #include "banned.h"
 
@@ -136,9 +137,9 @@ apply_overrides(const struct pubfeed *pf, struct conf *c, struct err *e)
 		c->listen_port = port;
 	}
 	if (pf->base_url != NULL) {
-		if (!record_url_is_absolute(pf->base_url))
+		if (!syntax_is_base_url(pf->base_url))
 			return err_set(e, "--base-url: not an absolute http(s) "
-			    "URL: '%s'", pf->base_url);
+			    "URL without query or fragment: '%s'", pf->base_url);
 		if ((url = strdup(pf->base_url)) == NULL)
 			return err_set(e, "out of memory");
 		n = strlen(url);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "notify_int.h"
+#include "syntax.h"
 #include "banned.h"
 
 
@@ -79,22 +80,7 @@ notify_target_release(struct conf_target *t)
 int
 notify_pct_encode(struct buf *b, const char *s)
 {
-	static const char	 hex[] = "0123456789ABCDEF";
-	unsigned char		 c;
-
-	for (; *s != '\0'; s++) {
-		c = (unsigned char)*s;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~') {
-			if (buf_addch(b, (char)c) == -1)
-				return -1;
-		} else if (buf_addch(b, '%') == -1 ||
-		    buf_addch(b, hex[c >> 4]) == -1 ||
-		    buf_addch(b, hex[c & 15]) == -1)
-			return -1;
-	}
-	return buf_addstr(b, "");
+	return syntax_pct_encode(b, s);
 }
 
 int

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "oai_int.h"
+#include "syntax.h"
 #include "xw.h"
 #include "banned.h"
 
@@ -56,25 +57,13 @@ oai_verb_name(enum oai_verb v)
 	return v < OAI_VERB_COUNT ? verbs[v].name : "";
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode p[0..n) into a new string; NUL bytes are dropped. */
 static char *
 form_decode(const char *p, size_t n, int *bad)
 {
 	char	*s, *q;
 	size_t	 i;
-	int	 hi, lo;
+	int	 b;
 
 	if ((s = malloc(n + 1)) == NULL)
 		return NULL;
@@ -84,12 +73,11 @@ form_decode(const char *p, size_t n, int *bad)
 		if (c == '+')
 			c = ' ';
 		else if (c == '%') {
-			if (n - i < 3 || (hi = hexval(p[i + 1])) == -1 ||
-			    (lo = hexval(p[i + 2])) == -1) {
+			if (n - i < 3 || (b = syntax_hex2(p + i + 1)) == -1) {
 				*bad = 1;
 				continue;
 			}
-			c = (unsigned char)(hi << 4 | lo);
+			c = (unsigned char)b;
 			i += 2;
 		}
 		if (c == '\0') {
@@ -216,25 +204,6 @@ is_prefix(const char *s)
 	return 1;
 }
 
-/* setSpecType: parts of spec characters joined by single colons. */
-static int
-is_setspec(const char *s)
-{
-	int	 part = 0;
-
-	for (; *s != '\0'; s++) {
-		if (*s == ':') {
-			if (part == 0)
-				return 0;
-			part = 0;
-		} else if (is_spec_char((unsigned char)*s))
-			part++;
-		else
-			return 0;
-	}
-	return part > 0;
-}
-
 /* RFC 2396 uric: what an identifier (xsd:anyURI) may hold unescaped. */
 static int
 is_identifier(const char *s)
@@ -245,7 +214,7 @@ is_identifier(const char *s)
 		return 0;
 	for (; *p != '\0'; p++) {
 		if (*p == '%') {
-			if (hexval(p[1]) == -1 || hexval(p[2]) == -1)
+			if (syntax_hex2((const char *)p + 1) == -1)
 				return 0;
 			p += 2;
 		} else if (!is_spec_char(*p) &&
@@ -377,7 +346,7 @@ check_syntax(struct oai_req *r, const char *from, const char *until)
 	if (r->prefix != NULL && !is_prefix(r->prefix))
 		oai_req_error(r, OAI_ERR_BAD_ARGUMENT,
 		    "metadataPrefix has an illegal syntax");
-	if (r->set != NULL && !is_setspec(r->set))
+	if (r->set != NULL && !syntax_is_setspec(r->set))
 		oai_req_error(r, OAI_ERR_BAD_ARGUMENT,
 		    "set is not a valid setSpec");
 	if (r->identifier != NULL && !is_identifier(r->identifier))

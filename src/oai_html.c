@@ -9,6 +9,7 @@
 
 #include "date.h"
 #include "oai_int.h"
+#include "syntax.h"
 #include "banned.h"
 
 #define HTML_TMP_MAX	(64 * 1024)
@@ -31,19 +32,9 @@ struct page {
 static int
 add_arg(struct buf *b, const char *key, const char *value)
 {
-	const unsigned char	*p;
-
 	if (buf_printf(b, "&%s=", key) == -1)
 		return -1;
-	for (p = (const unsigned char *)value; *p != '\0'; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-_.~", *p) != NULL) {
-			if (buf_addch(b, (char)*p) == -1)
-				return -1;
-		} else if (buf_printf(b, "%%%02X", *p) == -1)
-			return -1;
-	}
-	return 0;
+	return syntax_pct_encode(b, value);
 }
 
 /*

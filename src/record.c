@@ -9,7 +9,6 @@
  * callbacks only, so nothing here touches its global handlers and nothing is
  * ever printed.
  */
-#include <ctype.h>
 #include <stdalign.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +26,7 @@
 #include <libxml/xmlschemas.h>
 
 #include "record.h"
+#include "syntax.h"
 #include "banned.h"
 
 /* Generated from schemas/record.xsd by the Makefile (build/record_xsd.c). */
@@ -605,31 +605,6 @@ attr(struct rparse *rp, xmlNodePtr n, const char *name)
 	return s;
 }
 
-/* BCP 47 shape: alphanumeric subtags of 1 to 8, the first alphabetic. */
-static int
-lang_ok(const char *s)
-{
-	size_t	 n = 0;
-	int	 first = 1;
-
-	for (;; s++) {
-		if (*s == '-' || *s == '\0') {
-			if (n == 0)
-				return 0;
-			if (*s == '\0')
-				return 1;
-			n = 0;
-			first = 0;
-			continue;
-		}
-		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
-		    (first || !(*s >= '0' && *s <= '9')))
-			return 0;
-		if (++n > 8)
-			return 0;
-	}
-}
-
 /* The element's own xml:lang, or NULL; reports a malformed one. */
 static const char *
 own_lang(struct rparse *rp, xmlNodePtr n)
@@ -642,7 +617,7 @@ own_lang(struct rparse *rp, xmlNodePtr n)
 		return NULL;
 	s = arena_text(rp, (const char *)v, 0);
 	xmlFree(v);
-	if (!lang_ok(s)) {
+	if (!syntax_is_lang(s)) {
 		rp_err(rp, xmlGetLineNo(n), 0,
 		    "xml:lang is not a language tag: '%s'", s);
 		return NULL;
@@ -710,7 +685,7 @@ check_date(struct rparse *rp, xmlNodePtr n, struct date *out)
 static void
 check_url(struct rparse *rp, xmlNodePtr n, const char *what, const char *s)
 {
-	if (s != NULL && !record_url_is_absolute(s))
+	if (s != NULL && !syntax_is_http_url(s))
 		rp_err(rp, xmlGetLineNo(n), 0,
 		    "%s is not an absolute http(s) URL: '%s'", what, s);
 }
@@ -1131,8 +1106,11 @@ record_parse_mem(struct record_schema *rs, const char *buf, size_t len,
 	r->arena = rp.a;
 	r->refs = 1;
 	r->modified.t = 0;
-	if ((p = arena_alloc(rp.a, strlen(rp.path) + 1)) != NULL)
-		memcpy(p, rp.path, strlen(rp.path) + 1);
+	if ((p = arena_alloc(rp.a, strlen(rp.path) + 1)) == NULL) {
+		rp_err(&rp, 0, 0, "out of memory");
+		goto out;
+	}
+	memcpy(p, rp.path, strlen(rp.path) + 1);
 	r->path = p;
 	hash_sha256(buf, len, r->hash);
 	build(&rp, root);
@@ -1305,70 +1283,4 @@ record_ident_find(const struct record *r, enum record_id_kind kind)
 		if (r->idents[i].kind == kind)
 			return &r->idents[i];
 	return NULL;
-}
-
-/* Characters of a reg-name or IPv4 host (RFC 3986 unreserved, pct-encoded). */
-static int
-host_char(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	    c == '~' || c == '%' || c >= 0x80;
-}
-
-/* [start, end) is empty or all digits. */
-static int
-all_digits(const char *p, const char *end)
-{
-	for (; p < end; p++)
-		if (*p < '0' || *p > '9')
-			return 0;
-	return 1;
-}
-
-int
-record_url_is_absolute(const char *s)
-{
-	const char	*auth, *end, *host, *hend, *p;
-
-	if (s == NULL)
-		return 0;
-	if (strncasecmp(s, "http://", 7) == 0)
-		auth = s + 7;
-	else if (strncasecmp(s, "https://", 8) == 0)
-		auth = s + 8;
-	else
-		return 0;
-	for (p = s; *p != '\0'; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '"' ||
-		    *p == '<' || *p == '>' || *p == '\\')
-			return 0;
-	end = auth + strcspn(auth, "/?#");
-	host = auth;
-	for (p = auth; p < end; p++)
-		if (*p == '@')
-			host = p + 1;
-	if (*host == '[') {
-		/* IPv6 literal, then an optional port. */
-		if ((hend = memchr(host, ']', (size_t)(end - host))) == NULL ||
-		    hend == host + 1)
-			return 0;
-		for (p = host + 1; p < hend; p++)
-			if (!isxdigit((unsigned char)*p) && *p != ':' &&
-			    *p != '.')
-				return 0;
-		hend++;
-		return hend == end || (*hend == ':' && all_digits(hend + 1,
-		    end));
-	}
-	if ((hend = memchr(host, ':', (size_t)(end - host))) == NULL)
-		hend = end;
-	else if (!all_digits(hend + 1, end))
-		return 0;
-	if (hend == host)
-		return 0;
-	for (p = host; p < hend; p++)
-		if (!host_char((unsigned char)*p))
-			return 0;
-	return 1;
 }

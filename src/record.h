@@ -243,7 +243,4 @@ const struct record_link *record_link_find(const struct record *,
 const struct record_ident *record_ident_find(const struct record *,
 	    enum record_id_kind);
 
-/* 1 when s is an absolute http or https URL with a host. */
-int	 record_url_is_absolute(const char *s);
-
 #endif

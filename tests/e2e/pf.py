@@ -14,6 +14,7 @@ subprocess.Popen() for anything that may outlive a test.
 """
 import atexit
 import gzip
+import hashlib
 import http.client
 import os
 import shutil
@@ -142,9 +143,62 @@ def run():
     sys.exit(1 if failed else 0)
 
 
-def free_port():
+# ---- Records and state, as the OAI-PMH suites seed them -----------------
+
+REC_NS = "https://pubfeed.org/ns/record/1"
+
+
+def iso(t):
+    """t (seconds since the epoch) as an OAI-PMH UTC datestamp."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def day(t):
+    return time.strftime("%Y-%m-%d", time.gmtime(t))
+
+
+def source_records(path):
+    """id -> {"path", "sets"} read from the record files themselves."""
+    from lxml import etree
+    out = {}
+    for top, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for f in files:
+            if not f.endswith(".xml") or f.startswith("."):
+                continue
+            p = os.path.join(top, f)
+            root = etree.parse(p).getroot()
+            out[root.get("id")] = {
+                "path": p,
+                "sets": [s.text for s in root.findall("{%s}set" % REC_NS)]}
+    return out
+
+
+def seed_state(state_dir, recs, stamps, tombs=()):
+    """Write STATE/records.state so unchanged files keep these datestamps;
+    tombs: (id, datestamp, sets) of deleted records."""
+    os.makedirs(state_dir, exist_ok=True)
+    lines = ["# pubfeed state 1"]
+    for rid in sorted(recs):
+        with open(recs[rid]["path"], "rb") as f:
+            h = hashlib.sha256(f.read()).hexdigest()
+        lines.append("%s\t%s\t%d\tlive\t%s" % (rid, h, stamps[rid],
+                                                " ".join(recs[rid]["sets"])))
+    for rid, ts, sets in tombs:
+        lines.append("%s\t%s\t%d\tdeleted\t%s" % (rid, "0" * 64, ts, " ".join(sets)))
+    with open(os.path.join(state_dir, "records.state"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def forge(tok):
+    """Change one character in the middle of a token (still base64url)."""
+    i = len(tok) // 2
+    return tok[:i] + ("B" if tok[i] != "B" else "C") + tok[i + 1:]
+
+
+def free_port(addr="127.0.0.1"):
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+    s.bind((addr, 0))
     port = s.getsockname()[1]
     s.close()
     return port

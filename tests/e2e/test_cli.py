@@ -231,6 +231,11 @@ def serve_with_bad_config_starts_nothing():
                            "127.0.0.1:%d" % port, "--base-url",
                            "ftp://example.org/", timeout=20)
     assert rc == 1 and "--base-url" in err, (rc, err)
+    # ... by the rule base-url has in the file: no query, no fragment
+    rc, out, err = pubfeed("serve", "-c", d.conf, "--listen",
+                           "127.0.0.1:%d" % port, "--base-url",
+                           "https://example.org/?x", timeout=20)
+    assert rc == 1 and "--base-url" in err, (rc, err)
     assert not listening(port)
     shutil.rmtree(d.dir)
 

@@ -13,14 +13,12 @@ over months), so from/until selections are known without waiting.
 """
 import calendar
 import gzip
-import hashlib
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 
@@ -30,7 +28,8 @@ import pf  # noqa: E402
 
 from lxml import etree  # noqa: E402
 
-from pf import Daemon, ROOT, run, skip, test, validate_oai  # noqa: E402
+from pf import (Daemon, ROOT, run, skip, test, validate_oai, iso, day,  # noqa: E402
+                source_records, seed_state, forge)
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 REC = "https://pubfeed.org/ns/record/1"
@@ -44,47 +43,14 @@ NPM_DIR = HERE
 _g = {}
 
 
-def iso(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-
-
-def day(t):
-    return time.strftime("%Y-%m-%d", time.gmtime(t))
-
-
 def oid(local):
     return "oai:%s:%s" % (REPO, local)
-
-
-def source_records(path):
-    """id -> {"path", "sets"} read from the record files."""
-    out = {}
-    for top, dirs, files in os.walk(path):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for f in files:
-            if f.endswith(".xml") and not f.startswith("."):
-                p = os.path.join(top, f)
-                root = etree.parse(p).getroot()
-                out[root.get("id")] = {
-                    "path": p, "sets": [s.text for s in root.findall("{%s}set" % REC)]}
-    return out
 
 
 def stamps_for(recs, step):
     """A datestamp per record: sorted ids, step seconds apart, jittered."""
     return {rid: BASE_TS + i * step + (i * 7919) % (step // 2)
             for i, rid in enumerate(sorted(recs))}
-
-
-def seed_state(state_dir, recs, stamps):
-    os.makedirs(state_dir, exist_ok=True)
-    lines = ["# pubfeed state 1"]
-    for rid in sorted(recs):
-        with open(recs[rid]["path"], "rb") as f:
-            h = hashlib.sha256(f.read()).hexdigest()
-        lines.append("%s\t%s\t%d\tlive\t%s" % (rid, h, stamps[rid], " ".join(recs[rid]["sets"])))
-    with open(os.path.join(state_dir, "records.state"), "w") as f:
-        f.write("\n".join(lines) + "\n")
 
 
 def in_set(sets, spec):
@@ -420,11 +386,6 @@ def _status(h, rid):
 def _datestamp(h, rid):
     root, _ = h.fetch("verb=GetRecord&metadataPrefix=oai_dc&identifier=" + oid(rid))
     return root.findtext("o:GetRecord/o:record/o:header/o:datestamp", namespaces=NS)
-
-
-def forge(tok):
-    i = len(tok) // 2
-    return tok[:i] + ("B" if tok[i] != "B" else "C") + tok[i + 1:]
 
 
 @test

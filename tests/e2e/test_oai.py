@@ -30,7 +30,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from pf import (Daemon, ROOT, STANDARDS, HAVE_STANDARDS, SAMPLES, run, skip,  # noqa: E402
-                test, validate_oai)
+                test, validate_oai, iso, day, source_records, seed_state, forge)
 from lxml import etree  # noqa: E402
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
@@ -51,51 +51,12 @@ set topic:smuggling "Smuggling" "Smuggling of goods and migrants"
 """
 
 
-def iso(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-
-
-def day(t):
-    return time.strftime("%Y-%m-%d", time.gmtime(t))
-
-
 def parse_iso(s):
     return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
 
 
 def oid(local):
     return "oai:%s:%s" % (REPO, local)
-
-
-def source_records(path):
-    """id -> {"path", "sets"} read from the record files themselves."""
-    out = {}
-    for top, dirs, files in os.walk(path):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for f in files:
-            if not f.endswith(".xml") or f.startswith("."):
-                continue
-            p = os.path.join(top, f)
-            root = etree.parse(p).getroot()
-            out[root.get("id")] = {
-                "path": p,
-                "sets": [s.text for s in root.findall("{%s}set" % REC)]}
-    return out
-
-
-def seed_state(state_dir, recs, stamps, tombs=()):
-    """Write STATE/records.state so unchanged files keep these datestamps."""
-    os.makedirs(state_dir, exist_ok=True)
-    lines = ["# pubfeed state 1"]
-    for rid in sorted(recs):
-        with open(recs[rid]["path"], "rb") as f:
-            h = hashlib.sha256(f.read()).hexdigest()
-        lines.append("%s\t%s\t%d\tlive\t%s" % (rid, h, stamps[rid],
-                                                " ".join(recs[rid]["sets"])))
-    for rid, ts, sets in tombs:
-        lines.append("%s\t%s\t%d\tdeleted\t%s" % (rid, "0" * 64, ts, " ".join(sets)))
-    with open(os.path.join(state_dir, "records.state"), "w") as f:
-        f.write("\n".join(lines) + "\n")
 
 
 def decode_body(h, b):
@@ -336,12 +297,6 @@ for _v in ("ListIdentifiers", "ListRecords"):
         ("verb=%s&resumptionToken=%s" % (_v, "A" * 200), {"badResumptionToken"}),
     ]
 ERROR_TABLE.append(("verb=ListRecords&resumptionToken={li}", {"badResumptionToken"}))
-
-
-def forge(tok):
-    """Change one character in the middle of a token (still base64url)."""
-    i = len(tok) // 2
-    return tok[:i] + ("B" if tok[i] != "B" else "C") + tok[i + 1:]
 
 
 def table_query(q):

@@ -362,6 +362,25 @@ def non_loopback_address():
         return None
 
 
+def start_on_every_address(extra):
+    """A daemon on 0.0.0.0 (the harness's --listen binds loopback only).  A
+    port free on loopback may be taken on another address, or by another
+    suite running in parallel, before the daemon binds it: try again."""
+    for attempt in range(5):
+        d = Daemon(port=free_port("0.0.0.0"), extra=extra)
+        d.proc = spawn([PUBFEED, "serve", "-c", d.conf, "--listen",
+                        "0.0.0.0:%d" % d.port],
+                       stdout=open(d.log, "ab"), stderr=subprocess.STDOUT)
+        Daemon.running.append(d)
+        try:
+            d.wait_ready()
+            return d
+        except AssertionError:
+            if "Address already in use" not in d.logtext() or attempt == 4:
+                raise
+            d.stop()
+
+
 @test
 def metrics_local_only_healthz_open():
     addr = non_loopback_address()
@@ -370,13 +389,7 @@ def metrics_local_only_healthz_open():
         return
     import http.client
     for local_only, want in (("yes", 403), ("no", 200)):
-        d = Daemon(extra="metrics-local-only " + local_only)
-        # on every address: the harness's --listen binds loopback only
-        d.proc = spawn([PUBFEED, "serve", "-c", d.conf, "--listen",
-                        "0.0.0.0:%d" % d.port],
-                       stdout=open(d.log, "ab"), stderr=subprocess.STDOUT)
-        Daemon.running.append(d)
-        d.wait_ready()
+        d = start_on_every_address("metrics-local-only " + local_only)
 
         def get(path):
             c = http.client.HTTPConnection(addr, d.port, timeout=10)

@@ -374,6 +374,19 @@ static const struct {
 	    "t.conf:8: listen port must be between 0 and 65535: ''\n" },
 	{ "feed-language en_GB",
 	    "t.conf:8: feed-language is not a language tag: 'en_GB'\n" },
+	{ "feed-language en-a",
+	    "t.conf:8: feed-language is not a language tag: 'en-a'\n" },
+	{ "feed-language en-GB-US",
+	    "t.conf:8: feed-language is not a language tag: 'en-GB-US'\n" },
+	{ "feed-icon http://x.example/a|b",
+	    "t.conf:8: feed-icon is not an absolute http(s) URL: "
+	    "'http://x.example/a|b'\n" },
+	{ "feed-icon http://x.example/%zz",
+	    "t.conf:8: feed-icon is not an absolute http(s) URL: "
+	    "'http://x.example/%zz'\n" },
+	{ "websub-hub http://h.example/?u={feed}",
+	    "t.conf:8: websub-hub is not an absolute http(s) URL: "
+	    "'http://h.example/?u={feed}'\n" },
 	{ "set topic:a/b \"N\"",
 	    "t.conf:8: set spec is not a valid setSpec: 'topic:a/b'\n" },
 	{ "set topic: \"N\"",
@@ -503,6 +516,28 @@ START_TEST(test_tag_default)
 }
 END_TEST
 
+/*
+ * One URL rule everywhere: IRIs (non-ASCII as UTF-8) are URLs in the file
+ * as in records and on the command line; braces only in ping templates.
+ */
+START_TEST(test_iri)
+{
+	struct conf	*c;
+
+	c = parse_ok("repository-name R\n"
+	    "base-url https://example.org/b\xc3\xbc" "cher\n"
+	    "admin-email a@example.org\nrecords r\nstate s\n"
+	    "feed-author-name A\noai-namespace example.org\n"
+	    "feed-icon https://example.org/\xd0\xb8.png\n"
+	    "feed-language sr-Latn-RS\n"
+	    "ping-get http://p.example/?u={feed}&n={name}\n");
+	ck_assert_str_eq(c->base_url, "https://example.org/b\xc3\xbc" "cher");
+	ck_assert_str_eq(c->feed_lang, "sr-Latn-RS");
+	ck_assert_str_eq(c->tag_authority, "example.org,2000");
+	conf_unref(c);
+}
+END_TEST
+
 START_TEST(test_load_errors)
 {
 	struct conf	*c;
@@ -568,6 +603,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_missing);
 	tcase_add_test(tc, test_tag_default);
+	tcase_add_test(tc, test_iri);
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_loop_test(tc, test_golden, 0,
 	    sizeof(goldens) / sizeof(goldens[0]));

@@ -8,7 +8,6 @@
 #include "date.h"
 #include "testlib.h"
 
-#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const struct {
 	const char	*in;

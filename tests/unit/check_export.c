@@ -7,7 +7,6 @@
 #include "export.h"
 #include "testlib.h"
 
-#define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
 static const struct {
 	const char	*url;

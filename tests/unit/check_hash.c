@@ -157,7 +157,6 @@ START_TEST(test_hex_equal)
 }
 END_TEST
 
-#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *
 hash_suite(void)

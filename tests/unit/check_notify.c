@@ -20,7 +20,6 @@
 #include "notify_int.h"
 #include "testlib.h"
 
-#define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
 static const struct notify_site site = {
 	"Centre for \"Crime\" & <Research>", "https://ex.org/"

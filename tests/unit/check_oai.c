@@ -24,7 +24,6 @@
 #include "snap.h"
 #include "testlib.h"
 
-#define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
 #define OUT_MAX		(16 * 1024 * 1024)
 #define DAY		86400
 /* 2020-09-13T01:00:00Z */

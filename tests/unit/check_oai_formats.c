@@ -21,7 +21,6 @@
 
 static int	matches(const char *, const char *);
 
-#define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
 #define OAI_NS		"http://www.openarchives.org/OAI/2.0/"
 
 static xmlSchemaPtr	 schema;	/* NULL when the standards are absent */

@@ -38,12 +38,7 @@ static struct conf		*conf;
 static void
 setup(void)
 {
-	struct err	 e;
-
-	err_init(&e);
-	schema = record_schema_new(&e);
-	ck_assert_msg(schema != NULL, "%s", e.msg);
-	err_release(&e);
+	schema = tl_record_schema();
 	conf = tl_conf(CONF_TEXT);
 }
 
@@ -64,7 +59,6 @@ mkrec(const char *id, const char *issued, int64_t datestamp,
 	char		 xml[4096];
 	size_t		 n;
 	struct record	*r;
-	struct err	 e;
 
 	n = (size_t)snprintf(xml, sizeof(xml),
 	    "<record xmlns=\"" RECORD_NS "\" id=\"%s\" type=\"report\">"
@@ -72,10 +66,7 @@ mkrec(const char *id, const char *issued, int64_t datestamp,
 	    "<language>en</language>", id, id, issued);
 	n = tl_add_sets(xml, sizeof(xml), n, sets, "<set>%.*s</set>");
 	n += (size_t)snprintf(xml + n, sizeof(xml) - n, "</record>");
-	err_init(&e);
-	r = record_parse_mem(schema, xml, n, id, 0, &e);
-	ck_assert_msg(r != NULL, "%s: %s", id, e.all);
-	err_release(&e);
+	r = tl_record(schema, xml, n, id);
 	r->datestamp = datestamp;
 	return r;
 }

@@ -10,7 +10,6 @@
 #include "xw.h"
 #include "testlib.h"
 
-#define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
 #define FFFD		"\xEF\xBF\xBD"
 
 static const struct {

@@ -33,8 +33,12 @@
 
 #include "conf.h"
 #include "err.h"
+#include "record.h"
 
 #define TL_UNUSED	__attribute__((unused))
+
+/* The number of elements of array a, as an int (tcase_add_loop_test's). */
+#define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---- Running ----------------------------------------------------------- */
 
@@ -161,6 +165,36 @@ tl_conf(const char *text)
 	ck_assert_msg(c != NULL, "%s", e.all);
 	err_release(&e);
 	return c;
+}
+
+/* The compiled-in record schema; failing to build it fails the test. */
+TL_UNUSED static struct record_schema *
+tl_record_schema(void)
+{
+	struct record_schema	*rs;
+	struct err		 e;
+
+	err_init(&e);
+	rs = record_schema_new(&e);
+	ck_assert_msg(rs != NULL, "%s", e.all != NULL ? e.all : e.msg);
+	err_release(&e);
+	return rs;
+}
+
+/* A record that must parse from xml[0..n) (named path in messages). */
+TL_UNUSED static struct record *
+tl_record(struct record_schema *rs, const char *xml, size_t n,
+    const char *path)
+{
+	struct record	*r;
+	struct err	 e;
+
+	err_init(&e);
+	r = record_parse_mem(rs, xml, n, path, 0, &e);
+	ck_assert_msg(r != NULL, "%s: %s", path, e.all != NULL ? e.all :
+	    e.msg);
+	err_release(&e);
+	return r;
 }
 
 /*
