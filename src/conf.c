@@ -121,6 +121,7 @@ static const struct directive directives[] = {
 	STR("feed-rights", feed_rights, 0),
 	{ "feed-language", 1, 1, 0, d_lang, OFF(feed_lang), 0, 0 },
 	INT("feed-entries", feed_entries, 1, 1000),
+	BOOL("publish-emails", publish_emails),
 	{ "set", 2, 3, D_MULTI, d_set, 0, 0, 0 },
 	{ "oai-path", 1, 1, 0, d_oai_path, OFF(oai_path), 0, 0 },
 	{ "oai-namespace", 1, 1, D_REQUIRED, d_namespace, OFF(oai_namespace),
@@ -901,6 +902,7 @@ conf_defaults(void)
 	c->max_age = 300;
 	c->metrics_local_only = 1;
 	c->access_log = 0;
+	c->publish_emails = 0;
 	c->log_level = LOG_LEVEL_INFO;
 	c->feed_entries = 50;
 	c->oai_page_size = 100;
