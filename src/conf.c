@@ -138,6 +138,7 @@ static const struct directive directives[] = {
 	STR("feed-rights", feed_rights, 0),
 	{ "feed-language", 1, 1, D_STR, d_lang, OFF(feed_lang), 0, 0, "en" },
 	INT("feed-entries", feed_entries, 1, 1000, "50"),
+	BOOL("publish-emails", publish_emails, "no"),
 	{ "set", 2, 3, D_MULTI, d_set, 0, 0, 0, NULL },
 	{ "oai-path", 1, 1, D_STR, d_oai_path, OFF(oai_path), 0, 0, "/oai" },
 	{ "oai-namespace", 1, 1, D_REQUIRED | D_STR, d_namespace,

@@ -76,6 +76,7 @@ struct conf {
 	char		*feed_rights;
 	char		*feed_lang;		/* default "en" */
 	int		 feed_entries;		/* per document, default 50 */
+	int		 publish_emails;	/* records' e-mails, default 0 */
 	struct conf_set	*sets;			/* "set SPEC NAME [DESC]" */
 	size_t		 nsets;
 

@@ -56,7 +56,7 @@ enum feed_format {
 	X(feed_subtitle) X(feed_author_name) X(feed_author_email)	\
 	X(feed_author_uri) X(feed_icon) X(feed_logo) X(feed_rights)	\
 	X(feed_lang) X(oai_path)
-#define FEED_CONF_INTS(X)	X(feed_entries)
+#define FEED_CONF_INTS(X)	X(feed_entries) X(publish_emails)
 
 struct feed_conf {
 #define FEED_CONF_STRING(f)	const char *f;
@@ -87,6 +87,12 @@ struct feed_page {
 	const char		*prev_archive;	/* may be NULL */
 	const char		*next_archive;	/* may be NULL */
 	int			 is_archive;
+	/*
+	 * When pubfeed first saw the collection (the snapshot's earliest
+	 * datestamp): entries stamped then take their own dates
+	 * (feed_entry_updated()).
+	 */
+	int64_t			 first_seen;
 	/* entries, newest first */
 	struct record *const	*entries;
 	size_t			 nentries;

@@ -24,6 +24,7 @@
 
 struct atom {
 	const struct feed_conf	*conf;
+	const struct feed_page	*page;
 	struct xw		 w;
 	struct buf		 tmp;
 	const char		*lang;	/* in scope: feed's, then entry's */
@@ -70,7 +71,7 @@ atom_agent(struct atom *a, const char *elem, const struct record_agent *ag)
 	if (ag->orcid != NULL && buf_printf(&a->tmp, "https://orcid.org/%s",
 	    ag->orcid) == 0)
 		uri = a->tmp.data;
-	atom_person(a, elem, ag->name, ag->email, uri);
+	atom_person(a, elem, ag->name, feed_agent_email(a->conf, ag), uri);
 }
 
 static void
@@ -88,8 +89,8 @@ atom_head(struct atom *a, const struct feed_page *p)
 	    c->feed_author_name : feed_conf_title(c), c->feed_author_email,
 	    c->feed_author_uri);
 	atom_link(a, "self", self_type, p->self_path);
+	/* alternate is the web site only: readers open it as the home page */
 	atom_link(a, "alternate", "text/html", "/");
-	atom_link(a, "alternate", "application/rss+xml", p->alt_path);
 	atom_link(a, "current", self_type, p->current_path);
 	atom_link(a, "prev-archive", self_type, p->prev_archive);
 	atom_link(a, "next-archive", self_type, p->next_archive);
@@ -148,13 +149,14 @@ atom_entry_links(struct atom *a, const struct record *r)
 	}
 }
 
+/* scheme_set: a set category (scheme: ListSets); else no scheme. */
 static void
-atom_category(struct atom *a, const char *term, const char *scheme_path,
+atom_category(struct atom *a, const char *term, int scheme_set,
     const char *label)
 {
 	xw_start(&a->w, "category");
 	xw_attr(&a->w, "term", term);
-	if (feed_url(&a->tmp, a->conf, scheme_path) == 0)
+	if (scheme_set && feed_set_scheme(&a->tmp, a->conf) == 0)
 		xw_attr(&a->w, "scheme", a->tmp.data);
 	xw_attr(&a->w, "label", label);
 	xw_end(&a->w);
@@ -180,15 +182,15 @@ atom_entry(struct atom *a, const struct record *r)
 	else
 		xw_elem(&a->w, "title", r->id);
 	atom_date(a, "published", r->issued.t);
-	atom_date(a, "updated", feed_entry_updated(r));
+	atom_date(a, "updated", feed_entry_updated(a->page, r));
 	for (i = 0; i < r->ncreators; i++)
 		atom_agent(a, "author", &r->creators[i]);
 	for (i = 0; i < r->ncontributors; i++)
 		atom_agent(a, "contributor", &r->contributors[i]);
 	for (i = 0; i < r->nsets; i++)
-		atom_category(a, r->sets[i], "/sets/",
+		atom_category(a, r->sets[i], 1,
 		    feed_set_label(a->conf, r->sets[i]));
-	atom_category(a, record_type_name(r->type), "/types/", NULL);
+	atom_category(a, record_type_name(r->type), 0, NULL);
 	atom_entry_links(a, r);
 	if (feed_summary(&a->tmp, r, &lang) == 0 && a->tmp.len > 0) {
 		xw_start(&a->w, "summary");
@@ -205,7 +207,7 @@ atom_entry(struct atom *a, const struct record *r)
 		xw_end(&a->w);
 	}
 	xw_elem(&a->w, "rights", r->rights);
-	feed_write_event(&a->w, r);
+	feed_write_event(&a->w, &a->tmp, r);
 	xw_end(&a->w);
 	a->lang = feed_lang;
 }
@@ -220,6 +222,7 @@ feed_render_atom(const struct feed_conf *c, const struct feed_page *p,
 
 	memset(&a, 0, sizeof(a));
 	a.conf = c;
+	a.page = p;
 	a.lang = feed_conf_lang(c);
 	buf_init(&a.tmp, FEED_URL_MAX);
 	if (xw_open(&a.w, out, 1, 1) == -1) {
@@ -231,7 +234,7 @@ feed_render_atom(const struct feed_conf *c, const struct feed_page *p,
 	if (p->is_archive)
 		xw_attr(&a.w, "xmlns:fh", FEED_FH_NS);
 	if (feed_page_has_event(p))
-		xw_attr(&a.w, "xmlns:pf", FEED_PF_NS);
+		xw_attr(&a.w, "xmlns:ev", FEED_EV_NS);
 	xw_attr(&a.w, "xml:lang", a.lang);
 	atom_head(&a, p);
 	for (i = 0; i < p->nentries; i++)

@@ -138,6 +138,7 @@ feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
 	hash_update_str(&h, p->prev_archive);
 	hash_update_str(&h, p->next_archive);
 	hash_update_i64(&h, p->is_archive);
+	hash_update_i64(&h, p->first_seen);
 	hash_update_i64(&h, (int64_t)p->nentries);
 	key_entries(&h, p->entries, p->nentries);
 	hash_final(&h, key);
@@ -193,7 +194,7 @@ build_emit(struct feed_build *b, const struct feed_page *p,
 		return -1;
 	if (snap_doc_add(b->out, p->self_path,
 	    fmt == FEED_ATOM ? FEED_ATOM_TYPE : FEED_RSS_TYPE,
-	    b->body.data, b->body.len, key, feed_page_updated(p)) == -1)
+	    b->body.data, b->body.len, key, feed_page_changed(p)) == -1)
 		return err_set(b->e, "%s: cannot add the document",
 		    p->self_path);
 	b->rendered++;
@@ -281,6 +282,7 @@ build_head(struct feed_build *b, struct feed_page *p,
 	const struct feed_conf	*c = &b->conf;
 
 	memset(p, 0, sizeof(*p));
+	p->first_seen = b->s->earliest;
 	p->title = feed_conf_title(c);
 	p->subtitle = c->feed_subtitle;
 	if (set == NULL)
@@ -351,8 +353,12 @@ build_feed(struct feed_build *b, struct snap_set *set)
 	    build_page(b, &p, recs, n, 0, FEED_RSS) == -1 ||
 	    build_emit(b, &p, FEED_RSS) == -1)
 		return -1;
-	/* a new conf may change any page: then nothing is carried over */
-	if (b->prev != NULL && b->prev->conf == b->s->conf) {
+	/*
+	 * A new conf, or a new first_seen (every entry's updated may move),
+	 * may change any page: then nothing is carried over.
+	 */
+	if (b->prev != NULL && b->prev->conf == b->s->conf &&
+	    b->prev->earliest == b->s->earliest) {
 		if (set == NULL) {
 			ppg = &b->prev->pages;
 			precs = b->prev->feed;
@@ -512,7 +518,7 @@ feed_resolve(const struct snap *s, const char *path)
 		if (feed_render(&b.conf, &p, fmt, &b.body, &e) == 0)
 			snap_doc_fill(d, p.self_path, fmt == FEED_ATOM ?
 			    FEED_ATOM_TYPE : FEED_RSS_TYPE, b.body.data,
-			    b.body.len, key, feed_page_updated(&p));
+			    b.body.len, key, feed_page_changed(&p));
 	}
 	fb_release(&b);
 	err_release(&e);

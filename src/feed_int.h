@@ -22,8 +22,8 @@
 #define FEED_ATOM_NS	"http://www.w3.org/2005/Atom"
 #define FEED_FH_NS	"http://purl.org/syndication/history/1.0"
 #define FEED_DC_NS	"http://purl.org/dc/elements/1.1/"
-/* Our own Atom/RSS extension: <pf:event start= end= place= country=/>. */
-#define FEED_PF_NS	"https://pubfeed.org/ns/feed/1"
+/* The RSS 1.0 event module, in Atom and RSS: ev:startdate, ev:enddate ... */
+#define FEED_EV_NS	"http://purl.org/rss/1.0/modules/event/"
 #define FEED_BUF_MAX	(64 * 1024 * 1024)	/* cap of one document */
 #define FEED_URL_MAX	(64 * 1024)		/* cap of one built URL */
 #define FEED_INDEX_ITEMS 20		/* newest items on the home page */
@@ -43,10 +43,23 @@ int	feed_url(struct buf *b, const struct feed_conf *, const char *path);
 /* The feed's id: "tag:AUTH:feed", or "tag:AUTH:set/SPEC" for a set. */
 int	feed_id(struct buf *b, const struct feed_conf *, const char *set_spec);
 
-/* Atom updated of an entry: the datestamp, never before issued. */
-int64_t	feed_entry_updated(const struct record *);
+/*
+ * When an entry of p last changed for a reader (Atom updated, JSON Feed
+ * date_modified): the record's own modified when it has one; else issued
+ * when its datestamp is p->first_seen (content pubfeed already had when it
+ * first saw the collection, never the moment of that first start); else
+ * the datestamp (the change, or addition, pubfeed observed).  Never before
+ * issued.  Stable across restarts: every input is persisted.
+ */
+int64_t	feed_entry_updated(const struct feed_page *, const struct record *);
 /* The newest entry's updated; 0 (the epoch) for an empty page. */
 int64_t	feed_page_updated(const struct feed_page *);
+/*
+ * The document's HTTP Last-Modified: the newest of its entries' updated
+ * and datestamps, so a change that keeps a record's own modified still
+ * moves it.
+ */
+int64_t	feed_page_changed(const struct feed_page *);
 /* Where an entry points: landing page, else related, else full text. */
 const struct record_link *feed_entry_link(const struct record *);
 /*
@@ -56,8 +69,19 @@ const struct record_link *feed_entry_link(const struct record *);
  * NULL).  0 or -1 (cap); b is left empty when there is nothing to say.
  */
 int	feed_summary(struct buf *b, const struct record *, const char **lang);
+/*
+ * A creator's e-mail as a public document may show it: NULL unless
+ * publish-emails is on (personal addresses stay private by default).
+ */
+const char *feed_agent_email(const struct feed_conf *,
+	    const struct record_agent *);
 /* The configured name of a set, or NULL. */
 const char *feed_set_label(const struct feed_conf *, const char *spec);
+/*
+ * The scheme (Atom) / domain (RSS) of set categories into b: the OAI-PMH
+ * ListSets response, which pubfeed serves and which names every set.
+ */
+int	feed_set_scheme(struct buf *b, const struct feed_conf *);
 /*
  * <ELEM rel= type= href=base_url+path/>, with tmp as scratch; nothing when
  * path is NULL.  ELEM is "link" in Atom, "atom:link" in RSS.
@@ -68,9 +92,12 @@ void	feed_write_link(struct xw *, struct buf *tmp, const struct feed_conf *,
 /* WebSub discovery (W3C WebSub 4): <ELEM rel="hub" href=/> per hub. */
 void	feed_write_hubs(struct xw *, const struct feed_conf *,
 	    const char *elem);
-/* 1 when an entry of p is an event (the page declares the pf: prefix). */
+/* 1 when an entry of p is an event (the page declares the ev: prefix). */
 int	feed_page_has_event(const struct feed_page *);
-/* Write <pf:event .../> for an event record (no-op for others). */
-void	feed_write_event(struct xw *, const struct record *);
+/*
+ * The ev: elements of an event record (nothing for others), tmp as
+ * scratch.
+ */
+void	feed_write_event(struct xw *, struct buf *tmp, const struct record *);
 
 #endif

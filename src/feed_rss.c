@@ -93,13 +93,16 @@ rss_head(struct rss *r, const struct feed_page *p)
 	}
 }
 
+/* A set as a category: its label, the taxonomy being ListSets. */
 static void
-rss_category(struct rss *r, const char *term, const char *domain_path)
+rss_category(struct rss *r, const char *spec)
 {
+	const char	*label = feed_set_label(r->conf, spec);
+
 	xw_start(&r->w, "category");
-	if (feed_url(&r->tmp, r->conf, domain_path) == 0)
+	if (feed_set_scheme(&r->tmp, r->conf) == 0)
 		xw_attr(&r->w, "domain", r->tmp.data);
-	xw_text(&r->w, term);
+	xw_text(&r->w, label != NULL ? label : spec);
 	xw_end(&r->w);
 }
 
@@ -124,7 +127,7 @@ static void
 rss_item(struct rss *r, const struct record *rec)
 {
 	const struct record_link	*l = feed_entry_link(rec);
-	const char			*lang;
+	const char			*lang, *email;
 	size_t				 i;
 
 	xw_start(&r->w, "item");
@@ -144,16 +147,17 @@ rss_item(struct rss *r, const struct record *rec)
 	for (i = 0; i < rec->ncreators; i++)
 		xw_elem(&r->w, "dc:creator", rec->creators[i].name);
 	for (i = 0; i < rec->ncreators; i++)
-		if (rec->creators[i].email != NULL) {
-			xw_elem(&r->w, "author", rss_person(r,
-			    rec->creators[i].email, rec->creators[i].name));
+		if ((email = feed_agent_email(r->conf,
+		    &rec->creators[i])) != NULL) {
+			xw_elem(&r->w, "author", rss_person(r, email,
+			    rec->creators[i].name));
 			break;
 		}
 	for (i = 0; i < rec->nsets; i++)
-		rss_category(r, rec->sets[i], "/sets/");
-	rss_category(r, record_type_name(rec->type), "/types/");
+		rss_category(r, rec->sets[i]);
+	xw_elem(&r->w, "category", record_type_name(rec->type));
 	rss_enclosure(r, rec);
-	feed_write_event(&r->w, rec);
+	feed_write_event(&r->w, &r->tmp, rec);
 	xw_end(&r->w);
 }
 
@@ -180,7 +184,7 @@ feed_render_rss(const struct feed_conf *c, const struct feed_page *p,
 	if (p->is_archive)
 		xw_attr(&r.w, "xmlns:fh", FEED_FH_NS);
 	if (feed_page_has_event(p))
-		xw_attr(&r.w, "xmlns:pf", FEED_PF_NS);
+		xw_attr(&r.w, "xmlns:ev", FEED_EV_NS);
 	xw_start(&r.w, "channel");
 	rss_head(&r, p);
 	for (i = 0; i < p->nentries; i++)

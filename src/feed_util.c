@@ -87,10 +87,23 @@ feed_id(struct buf *b, const struct feed_conf *c, const char *set_spec)
 	return feed_tag_id(c, "set", set_spec, b);
 }
 
+/*
+ * See feed_int.h.  A datestamp equal to the page's first_seen is the
+ * moment pubfeed first saw the collection, not a change of the record, so
+ * it says nothing a reader wants: issued does.
+ */
 int64_t
-feed_entry_updated(const struct record *r)
+feed_entry_updated(const struct feed_page *p, const struct record *r)
 {
-	return r->datestamp < r->issued.t ? r->issued.t : r->datestamp;
+	int64_t	 t;
+
+	if (r->modified.t != 0)
+		t = r->modified.t;
+	else if (r->datestamp == 0 || r->datestamp == p->first_seen)
+		t = r->issued.t;
+	else
+		t = r->datestamp;
+	return t < r->issued.t ? r->issued.t : t;
 }
 
 /*
@@ -105,8 +118,20 @@ feed_page_updated(const struct feed_page *p)
 	size_t	 i;
 
 	for (i = 0; i < p->nentries; i++)
-		if ((u = feed_entry_updated(p->entries[i])) > t)
+		if ((u = feed_entry_updated(p, p->entries[i])) > t)
 			t = u;
+	return t;
+}
+
+int64_t
+feed_page_changed(const struct feed_page *p)
+{
+	int64_t	 t = feed_page_updated(p);
+	size_t	 i;
+
+	for (i = 0; i < p->nentries; i++)
+		if (p->entries[i]->datestamp > t)
+			t = p->entries[i]->datestamp;
 	return t;
 }
 
@@ -181,6 +206,20 @@ feed_summary(struct buf *b, const struct record *r, const char **lang)
 }
 
 const char *
+feed_agent_email(const struct feed_conf *c, const struct record_agent *ag)
+{
+	return c->publish_emails ? ag->email : NULL;
+}
+
+int
+feed_set_scheme(struct buf *b, const struct feed_conf *c)
+{
+	if (feed_url(b, c, c->oai_path != NULL ? c->oai_path : "/oai") == -1)
+		return -1;
+	return buf_addstr(b, "?verb=ListSets");
+}
+
+const char *
 feed_set_label(const struct feed_conf *c, const char *spec)
 {
 	size_t	 i;
@@ -231,20 +270,30 @@ feed_page_has_event(const struct feed_page *p)
 	return 0;
 }
 
+/*
+ * The RSS 1.0 event module (web.resource.org/rss/1.0/modules/event/):
+ * W3CDTF dates, the place as text, one organizer per creator.  The record
+ * has no kind of event, so there is no ev:type.
+ */
 void
-feed_write_event(struct xw *w, const struct record *r)
+feed_write_event(struct xw *w, struct buf *tmp, const struct record *r)
 {
 	const struct record_event	*ev = r->event;
 	char				 d[DATE_ISO_LEN];
+	size_t				 i;
 
 	if (ev == NULL)
 		return;
-	xw_start(w, "pf:event");
 	date_fmt(&ev->start, d);
-	xw_attr(w, "start", d);
+	xw_elem(w, "ev:startdate", d);
 	date_fmt(&ev->end, d);
-	xw_attr(w, "end", d);
-	xw_attr(w, "place", ev->place);
-	xw_attr(w, "country", ev->country);
-	xw_end(w);
+	xw_elem(w, "ev:enddate", d);
+	buf_reset(tmp);
+	if (ev->place != NULL && buf_addstr(tmp, ev->place) == 0 &&
+	    (ev->country == NULL || buf_printf(tmp, " (%s)", ev->country) == 0))
+		xw_elem(w, "ev:location", tmp->data);
+	else if (ev->place == NULL && ev->country != NULL)
+		xw_elem(w, "ev:location", ev->country);
+	for (i = 0; i < r->ncreators; i++)
+		xw_elem(w, "ev:organizer", r->creators[i].name);
 }

@@ -25,7 +25,7 @@ import pf  # noqa: E402,F401
 import feedparser  # noqa: E402
 from lxml import etree  # noqa: E402
 
-from pf import Daemon, ROOT, run, test, validate_atom  # noqa: E402
+from pf import Daemon, ROOT, mkdtemp, run, test, validate_atom  # noqa: E402
 
 RNS = "https://pubfeed.org/ns/record/1"
 ATOM = "http://www.w3.org/2005/Atom"
@@ -37,6 +37,7 @@ AUTHORITY = "research.example.org,2008"
 E2E = os.path.join(ROOT, "tests", "data", "e2e")
 BAD = ["e2e-charref-control.xml", "e2e-charref-nonchar.xml", "e2e-broken.xml"]
 ENTRIES = 5
+LABELS = {"topic": "Topics", "region:bulgaria": "Bulgaria"}  # pf.BASE_CONF
 
 _state = {}
 
@@ -49,6 +50,13 @@ def norm(s):
 
 
 def issued_dt(s):
+    m = re.match(r"^(.{19})([+-])(\d\d):(\d\d)$", s)
+    if m:
+        t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")
+        off = datetime.timedelta(hours=int(m.group(3)),
+                                 minutes=int(m.group(4)))
+        t = t - off if m.group(2) == "+" else t + off
+        return t.replace(tzinfo=datetime.timezone.utc)
     if len(s) == 10:
         return datetime.datetime.strptime(s, "%Y-%m-%d").replace(
             tzinfo=datetime.timezone.utc)
@@ -84,6 +92,8 @@ def load_sources(records):
             "lang": root.get("{http://www.w3.org/XML/1998/namespace}lang"),
             "title": norm(root.findtext(R + "title")),
             "issued": issued_dt(norm(root.findtext(R + "issued"))),
+            "modified": issued_dt(norm(root.findtext(R + "modified")))
+            if root.findtext(R + "modified") else None,
             "creators": creators,
             "fulltext": fulltext,
             "sets": [norm(s.text) for s in root.findall(R + "set")],
@@ -353,7 +363,9 @@ def atom_entries_match_their_records():
                 r = source_of(m.group(1))
                 assert e.findtext(A + "title") == r["title"], eid
                 assert e.findtext(A + "published") == rfc3339(r["issued"])
-                assert e.findtext(A + "updated") >= rfc3339(r["issued"])
+                # all there at the first start: the record's own dates
+                want = max(r["modified"] or r["issued"], r["issued"])
+                assert e.findtext(A + "updated") == rfc3339(want), eid
                 names = [a.findtext(A + "name")
                          for a in e.findall(A + "author")]
                 assert names == r["creators"], (eid, names)
@@ -389,8 +401,11 @@ def rss_items_match_their_records():
                 enc = [(x.get("url"), x.get("type"), int(x.get("length")))
                        for x in it.findall("enclosure")]
                 assert enc == r["fulltext"][:1], (g.text, enc)
-                terms = [c.text for c in it.findall("category")]
-                assert set(r["sets"]) <= set(terms), (g.text, terms)
+                dom = s["d"].base + "/oai?verb=ListSets"
+                terms = [c.text for c in it.findall("category")
+                         if c.get("domain") == dom]
+                assert sorted(LABELS.get(x, x) for x in r["sets"]) == \
+                    sorted(terms), (g.text, terms)
                 seen.add(m.group(1))
     assert seen == set(s["recs"])
 
@@ -420,21 +435,26 @@ def feed_updated_is_never_now():
     d0 = s["d"]
     before = {p: s["docs"][p][1] for p in ("/feed.atom", "/feed.rss",
                                             "/archive/1.atom", "/sets/topic.rss")}
+    before.update((p, body) for p, (h, body) in s["docs"].items())
     lm = d0.get("/feed.atom")[1]["last-modified"]
-    time.sleep(1.1)
-    d = Daemon(records=d0.records, entries=ENTRIES, copy=False,
-               state=d0.state, port=d0.port)
-    d0.stop()
-    d.start()
-    for p, body in before.items():
-        st, h, now = d.get(p)
-        assert st == 200
-        assert now == body, p + " changed across a restart"
-    assert d.get("/feed.atom")[1]["last-modified"] == lm
+    d = d0
+    for _ in range(2):      # two restarts
+        time.sleep(1.1)
+        d = Daemon(records=d0.records, entries=ENTRIES, copy=False,
+                   state=d0.state, port=d0.port)
+        s["d"].stop()
+        s["d"] = d
+        d.start()
+        for p, body in before.items():
+            st, h, now = d.get(p)
+            assert st == 200
+            assert now == body, p + " changed across a restart"
+        assert d.get("/feed.atom")[1]["last-modified"] == lm
+    # Last-Modified is when pubfeed saw the bytes change, never before the
+    # feed's updated (the records' own dates, which may be older)
     up = etree.fromstring(before["/feed.atom"]).findtext(A + "updated")
-    assert email.utils.parsedate_to_datetime(lm) == datetime.datetime.strptime(
+    assert email.utils.parsedate_to_datetime(lm) >= datetime.datetime.strptime(
         up, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-    s["d"] = d
 
 
 @test
@@ -549,6 +569,163 @@ def forbidden_character_references_are_rejected():
         assert b"\x1b" not in body and "\ufffe".encode() not in body, p
     st, h, body = s["d"].get("/status")
     assert st == 200 and b"3 invalid files" in body, body
+
+
+
+# Dates and privacy, each on a daemon of its own
+
+PERSON = """<?xml version="1.0" encoding="UTF-8"?>
+<record xmlns="https://pubfeed.org/ns/record/1" id="{rid}" type="report" xml:lang="en">
+  <title xml:lang="en">{title}</title>
+  <creator><person><family>Bezlov</family><given>Tihomir</given><email>t.bezlov@example.org</email></person></creator>
+  <contributor role="editor"><person><family>Ivanova</family><given>Maria</given><email>m.ivanova@example.org</email></person></contributor>
+  <issued>2019-05-14</issued>
+  {modified}
+  <language>en</language>
+  <abstract xml:lang="en">{abstract}</abstract>
+  <link rel="landing" href="https://research.example.org/p/{rid}"/>
+  <set>topic:smuggling</set>
+</record>
+"""
+
+
+def write_rec(d, rid, title="A report", modified="", abstract="First."):
+    path = os.path.join(d.records, rid + ".xml")
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        f.write(PERSON.format(rid=rid, title=title, abstract=abstract,
+                              modified=modified))
+    os.rename(path + ".tmp", path)
+
+
+def oai_datestamp(d, rid):
+    st, _, body = d.oai("verb=GetRecord&metadataPrefix=oai_dc&identifier="
+                        "oai:research.example.org:" + rid)
+    assert st == 200, body
+    ds = etree.fromstring(body).findtext(
+        ".//{http://www.openarchives.org/OAI/2.0/}datestamp")
+    return datetime.datetime.strptime(ds, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc)
+
+
+def atom_updated(body):
+    """{record id: (updated, feedparser's updated, published)}."""
+    out = {}
+    for e in feedparser.parse(body).entries:
+        rid = e.id.rsplit("/", 1)[1]
+        out[rid] = (e.updated, datetime.datetime(
+            *e.updated_parsed[:6], tzinfo=datetime.timezone.utc),
+            datetime.datetime(*e.published_parsed[:6],
+                              tzinfo=datetime.timezone.utc))
+    return out
+
+
+@test
+def entry_dates_are_what_readers_think():
+    """First start: every entry says the record's modified, else issued.
+    After that an added or changed record says when pubfeed saw it (its
+    OAI datestamp) unless it gives its own modified; RSS pubDate stays
+    issued; two restarts change no byte."""
+    d = Daemon(records=mkdtemp(), entries=50)
+    write_rec(d, "r-plain")
+    write_rec(d, "r-modified", modified="<modified>2020-02-03</modified>")
+    write_rec(d, "r-stays")
+    d.start()
+    issued = datetime.datetime(2019, 5, 14, tzinfo=datetime.timezone.utc)
+    mod = datetime.datetime(2020, 2, 3, tzinfo=datetime.timezone.utc)
+    up = atom_updated(d.get("/feed.atom")[2])
+    assert up["r-plain"][1] == issued and up["r-stays"][1] == issued, up
+    assert up["r-modified"][1] == mod, up
+    assert all(v[2] == issued for v in up.values()), up
+    before = d.get("/feed.atom")[2]
+    time.sleep(1.1)         # datestamps have one-second resolution
+    write_rec(d, "r-plain", abstract="Second.")
+    write_rec(d, "r-modified", abstract="Second.",
+              modified="<modified>2020-02-03</modified>")
+    write_rec(d, "r-new")
+    d.wait_for(lambda: b"r-new" in d.get("/feed.atom")[2], what="r-new")
+    feed = d.get("/feed.atom")[2]
+    assert feed != before
+    up = atom_updated(feed)
+    assert up["r-plain"][1] == oai_datestamp(d, "r-plain") > issued, up
+    assert up["r-new"][1] == oai_datestamp(d, "r-new"), up
+    assert up["r-modified"][1] == mod, up
+    assert up["r-stays"][1] == issued, up
+    root = etree.fromstring(feed)
+    assert root.findtext(A + "updated") == max(v[0] for v in up.values())
+    for it in rss_items(d.get("/feed.rss")[2]):
+        assert it.findtext("pubDate") == rfc822(issued)
+    docs = {p: d.get(p)[2] for p in ("/feed.atom", "/feed.rss",
+                                     "/sets/topic.atom", "/")}
+    for _ in range(2):
+        d.stop()
+        time.sleep(1.1)
+        d.start()
+        for p, body in docs.items():
+            assert d.get(p)[2] == body, p + " changed across a restart"
+
+
+def every_public_document(d):
+    """/, every feed and archive page, every OAI-PMH format's records."""
+    docs = {"/": d.get("/")[2]}
+    lp = Links()
+    lp.feed(docs["/"].decode("utf-8"))
+    for typ, href in lp.alternates:
+        fmt = {"application/atom+xml": "atom",
+               "application/rss+xml": "rss"}[typ]
+        walk(d, path_of(d, href), fmt, docs)
+    for p in list(docs):
+        if isinstance(docs[p], tuple):
+            docs[p] = docs[p][1]
+    for fmt in ("oai_dc", "marc21", "oai_datacite"):
+        st, _, body = d.oai("verb=ListRecords&metadataPrefix=" + fmt)
+        assert st == 200 and b"<record>" in body, (fmt, body[:300])
+        docs["/oai " + fmt] = body
+    return docs
+
+
+@test
+def personal_emails_stay_private_unless_published():
+    d = Daemon(entries=2)
+    write_rec(d, "r-person")
+    d.start()
+    docs = every_public_document(d)
+    assert len(docs) > 20
+    for p, body in docs.items():
+        assert b"@example.org" not in body.replace(
+            b"info@research.example.org", b"").replace(
+            b"admin@research.example.org", b"").replace(
+            b"oai@research.example.org", b""), p
+    atom = doc_with_in(docs, "r-person", ".atom")
+    assert b"<name>Tihomir Bezlov</name>" in atom
+    d.stop()
+    d.write_conf(extra="publish-emails yes")
+    d.start()
+    docs = every_public_document(d)
+    atom = doc_with_in(docs, "r-person", ".atom")
+    e = [x for x in feedparser.parse(atom).entries
+         if x.id.endswith("/r-person")][0]
+    assert e.author_detail.email == "t.bezlov@example.org", e.author_detail
+    assert b"<email>m.ivanova@example.org</email>" in atom
+    rss = etree.fromstring(doc_with_in(docs, "r-person", ".rss"))
+    it = [i for i in rss.iter("item")
+          if i.findtext("guid").endswith("/r-person")][0]
+    assert it.findtext("author") == "t.bezlov@example.org (Tihomir Bezlov)"
+    # the directive is about the feeds: OAI-PMH never carries them
+    for fmt in ("oai_dc", "marc21", "oai_datacite"):
+        st, _, body = d.oai("verb=GetRecord&metadataPrefix=%s&identifier="
+                            "oai:research.example.org:r-person" % fmt)
+        assert st == 200 and b"Bezlov" in body, fmt
+        assert b"@example.org" not in body.replace(
+            b"admin@research.example.org", b"").replace(
+            b"oai@research.example.org", b""), fmt
+    assert b"bezlov@" not in docs["/"]
+
+
+def doc_with_in(docs, rid, ext):
+    for p, body in docs.items():
+        if p.endswith(ext) and tag_id(rid).encode() in body:
+            return body
+    raise AssertionError(rid + " in no " + ext + " document")
 
 
 run()

@@ -37,6 +37,7 @@
 #define NRECS	7	/* with 2 entries a page: archives 1-3 + current */
 #define TAG	"tag:pubs.example.org,2024:"
 #define BASE	"https://pubs.example.org"
+#define LISTSETS BASE "/oai?verb=ListSets"
 
 /* Fixtures */
 
@@ -197,7 +198,7 @@ static const char *const feed_ns[] = {
 	"a", "http://www.w3.org/2005/Atom",
 	"fh", "http://purl.org/syndication/history/1.0",
 	"dc", "http://purl.org/dc/elements/1.1/",
-	"pf", "https://pubfeed.org/ns/feed/1",
+	"ev", "http://purl.org/rss/1.0/modules/event/",
 	NULL
 };
 
@@ -281,8 +282,9 @@ START_TEST(test_atom_current)
 	xp_eq(d, "/a:feed/a:link[@rel='self']/@type", "application/atom+xml");
 	xp_eq(d, "/a:feed/a:link[@rel='alternate'][@type='text/html']/@href",
 	    BASE "/");
-	xp_eq(d, "/a:feed/a:link[@type='application/rss+xml']/@href",
-	    BASE "/feed.rss");
+	/* alternate is the web site alone: no RSS twin a reader would open */
+	xp_eq(d, "count(/a:feed/a:link[@rel='alternate'])", "1");
+	xp_eq(d, "count(/a:feed/a:link[@type='application/rss+xml'])", "0");
 	xp_eq(d, "/a:feed/a:link[@rel='prev-archive']/@href",
 	    BASE "/archive/3.atom");
 	xp_eq(d, "count(/a:feed/a:link[@rel='next-archive'])", "0");
@@ -311,22 +313,30 @@ START_TEST(test_atom_current)
 	xp_eq(d, "/a:feed/a:entry[1]/a:author[1]/a:uri",
 	    "https://orcid.org/0000-0002-1825-0097");
 	xp_eq(d, "/a:feed/a:entry[1]/a:author[2]/a:name", "Søk AS");
-	xp_eq(d, "/a:feed/a:entry[1]/a:category[@scheme='" BASE
-	    "/sets/']/@term", "region:bulgaria");
-	xp_eq(d, "/a:feed/a:entry[1]/a:category[@scheme='" BASE
-	    "/sets/']/@label", "България");
-	xp_eq(d, "/a:feed/a:entry[1]/a:category[@scheme='" BASE
-	    "/types/']/@term", "report");
+	/* personal e-mail stays private unless publish-emails is on */
+	xp_eq(d, "count(//a:entry//a:email)", "0");
+	xp_eq(d, "/a:feed/a:entry[1]/a:category[@scheme='" LISTSETS
+	    "']/@term", "region:bulgaria");
+	xp_eq(d, "/a:feed/a:entry[1]/a:category[@scheme='" LISTSETS
+	    "']/@label", "България");
+	xp_eq(d, "/a:feed/a:entry[1]/a:category[not(@scheme)]/@term",
+	    "report");
+	xp_eq(d, "count(//a:category[contains(@scheme, '/sets/') or "
+	    "contains(@scheme, '/types/')])", "0");
 	/* rec-5: an event, in Bulgarian */
 	xp_eq(d, "/a:feed/a:entry[2]/a:title", "Доклад за България 5");
 	xp_eq(d, "/a:feed/a:entry[2]/@xml:lang", "bg");
 	xp_eq(d, "/a:feed/a:entry[2]/a:summary",
 	    "2019-06-01 – 2019-06-03, София (BG). Резюме.");
-	xp_eq(d, "/a:feed/a:entry[2]/pf:event/@start", "2019-06-01");
-	xp_eq(d, "/a:feed/a:entry[2]/pf:event/@end", "2019-06-03");
-	xp_eq(d, "/a:feed/a:entry[2]/pf:event/@place", "София");
-	xp_eq(d, "/a:feed/a:entry[2]/a:category[@scheme='" BASE
-	    "/types/']/@term", "event");
+	xp_eq(d, "/a:feed/a:entry[2]/ev:startdate", "2019-06-01");
+	xp_eq(d, "/a:feed/a:entry[2]/ev:enddate", "2019-06-03");
+	xp_eq(d, "/a:feed/a:entry[2]/ev:location", "София (BG)");
+	xp_eq(d, "count(/a:feed/a:entry[2]/ev:organizer)", "2");
+	xp_eq(d, "/a:feed/a:entry[2]/ev:organizer[2]", "Søk AS");
+	xp_eq(d, "count(//*[namespace-uri()='https://pubfeed.org/ns/feed/1'])",
+	    "0");
+	xp_eq(d, "/a:feed/a:entry[2]/a:category[not(@scheme)]/@term",
+	    "event");
 	/* rec-4: updated is the datestamp; rec-3 relies on the feed author */
 	xp_eq(d, "/a:feed/a:entry[3]/a:updated", "2020-01-02T03:04:05Z");
 	xp_eq(d, "/a:feed/a:entry[4]/a:id", TAG "record/rec-3");
@@ -388,17 +398,80 @@ START_TEST(test_rss)
 	    "Thu, 16 May 2019 00:00:00 GMT");
 	xp_eq(d, "count(/rss/channel/item[1]/dc:creator)", "2");
 	xp_eq(d, "/rss/channel/item[1]/dc:creator[2]", "Søk AS");
-	xp_eq(d, "/rss/channel/item[1]/author",
-	    "ivan@example.org (Иван Петров)");
-	xp_eq(d, "/rss/channel/item[1]/category[@domain='" BASE "/sets/']",
-	    "region:bulgaria");
+	xp_eq(d, "count(//item/author)", "0");
+	/* the set's label; the taxonomy is ListSets, which pubfeed serves */
+	xp_eq(d, "/rss/channel/item[1]/category[@domain='" LISTSETS "']",
+	    "България");
+	xp_eq(d, "/rss/channel/item[1]/category[not(@domain)]", "report");
 	xp_eq(d, "count(/rss/channel/item[1]/enclosure)", "1");
 	xp_eq(d, "/rss/channel/item[1]/enclosure/@url", BASE "/p/1.pdf");
 	xp_eq(d, "/rss/channel/item[1]/enclosure/@length", "12345");
 	xp_eq(d, "/rss/channel/item[1]/enclosure/@type", "application/pdf");
-	xp_eq(d, "/rss/channel/item[2]/pf:event/@end", "2019-06-03");
+	xp_eq(d, "/rss/channel/item[2]/ev:startdate", "2019-06-01");
+	xp_eq(d, "/rss/channel/item[2]/ev:enddate", "2019-06-03");
+	xp_eq(d, "/rss/channel/item[2]/ev:location", "София (BG)");
 	xp_eq(d, "count(/rss/channel/item[4]/author)", "0");
 	xp_eq(d, "count(/rss/channel/item[4]/dc:creator)", "0");
+	xmlFreeDoc(d);
+}
+END_TEST
+
+START_TEST(test_publish_emails)
+{
+	struct record	*ents[NRECS];
+	struct feed_page p;
+	xmlDocPtr	 d;
+
+	conf.publish_emails = 1;
+	page_current(&p, ents, NRECS);
+	d = render(&p, FEED_ATOM);
+	assert_atom_valid(d, "publish-emails yes");
+	xp_eq(d, "/a:feed/a:entry[1]/a:author[1]/a:email", "ivan@example.org");
+	xmlFreeDoc(d);
+	p.self_path = "/feed.rss";
+	d = render(&p, FEED_RSS);
+	xp_eq(d, "/rss/channel/item[1]/author",
+	    "ivan@example.org (Иван Петров)");
+	xmlFreeDoc(d);
+	conf.publish_emails = 0;
+}
+END_TEST
+
+/*
+ * updated: the record's modified; else issued when the datestamp is the
+ * collection's first sighting; else the datestamp; never before issued.
+ * pubDate is issued whatever updated says.
+ */
+START_TEST(test_entry_dates)
+{
+	struct record	*ents[NRECS];
+	struct feed_page p;
+	xmlDocPtr	 d;
+
+	page_current(&p, ents, NRECS);
+	p.first_seen = date_from_civil(2024, 3, 1, 12, 0, 0);
+	recs[6].datestamp = p.first_seen;	/* there at the first start */
+	recs[5].datestamp = p.first_seen;
+	recs[5].modified = (struct date){ date_from_civil(2019, 7, 1,
+	    0, 0, 0), DATE_DAY };		/* its own modified wins */
+	recs[4].datestamp = p.first_seen + 60;	/* changed since */
+	recs[3].datestamp = p.first_seen;
+	recs[3].modified = (struct date){ date_from_civil(2001, 1, 1,
+	    0, 0, 0), DATE_DAY };		/* before issued: issued */
+	d = render(&p, FEED_ATOM);
+	xp_eq(d, "/a:feed/a:entry[1]/a:updated", "2019-05-16T00:00:00Z");
+	xp_eq(d, "/a:feed/a:entry[2]/a:updated", "2019-07-01T00:00:00Z");
+	xp_eq(d, "/a:feed/a:entry[3]/a:updated", "2024-03-01T12:01:00Z");
+	xp_eq(d, "/a:feed/a:entry[4]/a:updated", "2019-05-13T00:00:00Z");
+	xp_eq(d, "/a:feed/a:entry[4]/a:published", "2019-05-13T00:00:00Z");
+	/* the feed's updated is its newest entry's */
+	xp_eq(d, "/a:feed/a:updated", "2024-03-01T12:01:00Z");
+	xmlFreeDoc(d);
+	p.self_path = "/feed.rss";
+	d = render(&p, FEED_RSS);
+	xp_eq(d, "/rss/channel/item[2]/pubDate",
+	    "Wed, 15 May 2019 00:00:00 GMT");
+	xp_eq(d, "/rss/channel/lastBuildDate", "Fri, 01 Mar 2024 12:01:00 GMT");
 	xmlFreeDoc(d);
 }
 END_TEST
@@ -688,6 +761,73 @@ START_TEST(test_archives)
 }
 END_TEST
 
+/*
+ * A collection whose records pubfeed all saw at its first start: no entry
+ * says that moment; a record added or changed later says when.  The first
+ * sighting is the snapshot's earliest datestamp, so when it moves (the last
+ * record stamped at the first start changed) the pages are rendered again,
+ * archives too, exactly as a fresh build renders them.
+ */
+START_TEST(test_first_start_dates)
+{
+	struct snap		*s1, *s2, *s3, *fresh;
+	struct record		 chg[NRECS];
+	struct record		*rv[NRECS];
+	const struct snap_doc	*a, *b;
+	xmlDocPtr		 d;
+	int64_t			 t0 = date_from_civil(2024, 3, 1, 12, 0, 0);
+	size_t			 i;
+
+	for (i = 0; i < NRECS; i++)
+		recs[i].datestamp = t0;
+	recs[1].datestamp = t0 + 7200;		/* added later */
+	s1 = build(recp, NRECS, NULL);
+	d = doc_at(s1, "/feed.atom", FEED_ATOM_TYPE);
+	xp_eq(d, "/a:feed/a:entry[1]/a:updated", "2019-05-16T00:00:00Z");
+	xp_eq(d, "count(//a:updated[.='2024-03-01T12:00:00Z'])", "0");
+	xmlFreeDoc(d);
+	d = doc_at(s1, "/archive/1.atom", FEED_ATOM_TYPE);
+	xp_eq(d, "/a:feed/a:entry[1]/a:updated", "2024-03-01T14:00:00Z");
+	xp_eq(d, "/a:feed/a:entry[2]/a:updated", "2019-05-10T00:00:00Z");
+	xmlFreeDoc(d);
+	/* Last-Modified still says when pubfeed saw the bytes change */
+	ck_assert_int_eq(snap_doc_find(s1, "/feed.atom")->last_modified, t0);
+
+	/* rec-2..6 change: they say so; rec-0 still says issued */
+	memcpy(rv, recp, sizeof(rv));
+	for (i = 2; i < NRECS; i++) {
+		chg[i] = recs[i];
+		chg[i].datestamp = t0 + 3600;
+		chg[i].hash[0] ^= 1;
+		rv[i] = &chg[i];
+	}
+	s2 = build(rv, NRECS, s1);
+	d = doc_at(s2, "/archive/2.atom", FEED_ATOM_TYPE);
+	xp_eq(d, "/a:feed/a:entry[1]/a:updated", "2024-03-01T13:00:00Z");
+	xmlFreeDoc(d);
+	d = doc_at(s2, "/archive/1.atom", FEED_ATOM_TYPE);
+	xp_eq(d, "/a:feed/a:entry[2]/a:updated", "2019-05-10T00:00:00Z");
+	xmlFreeDoc(d);
+
+	/* rec-0 changes too: the first sighting moves, archive 2 follows */
+	chg[0] = recs[0];
+	chg[0].datestamp = t0 + 5400;
+	chg[0].hash[0] ^= 1;
+	rv[0] = &chg[0];
+	s3 = build(rv, NRECS, s2);
+	fresh = build(rv, NRECS, NULL);
+	a = snap_doc_find(s3, "/archive/2.atom");
+	b = snap_doc_find(fresh, "/archive/2.atom");
+	ck_assert_ptr_ne(a, snap_doc_find(s2, "/archive/2.atom"));
+	ck_assert_uint_eq(a->len, b->len);
+	ck_assert_int_eq(memcmp(a->body, b->body, a->len), 0);
+	snap_release(fresh);
+	snap_release(s3);
+	snap_release(s2);
+	snap_release(s1);
+}
+END_TEST
+
 static const char *const all_paths[] = {
 	"/", "/feed.atom", "/feed.rss", "/archive/1.atom", "/archive/3.rss",
 	"/sets/region.atom", "/sets/region:bulgaria.rss",
@@ -879,6 +1019,8 @@ feed_suite(void)
 	tcase_add_test(tc, test_atom_current);
 	tcase_add_test(tc, test_atom_empty);
 	tcase_add_test(tc, test_rss);
+	tcase_add_test(tc, test_publish_emails);
+	tcase_add_test(tc, test_entry_dates);
 	tcase_add_loop_test(tc, test_key_string_field, 0,
 	    sizeof(conf_key_strings) / sizeof(conf_key_strings[0]));
 	tcase_add_loop_test(tc, test_key_int_field, 0,
@@ -893,6 +1035,7 @@ feed_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_archives);
 	tcase_add_test(tc, test_reuse);
+	tcase_add_test(tc, test_first_start_dates);
 	tcase_add_test(tc, test_lazy_once);
 	tcase_add_test(tc, test_index);
 	tcase_add_test(tc, test_index_empty);
