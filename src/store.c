@@ -16,6 +16,8 @@
 #include "record.h"
 #include "state.h"
 #include "store.h"
+#include "strmap.h"
+#include "vec.h"
 #include "banned.h"
 
 #define STORE_MAX_DEPTH	32
@@ -61,8 +63,7 @@ struct store {
 	size_t			 keylen;
 	struct store_file	*files;
 	size_t			 nfiles, cap;
-	size_t			*slots;	/* path index into files, +1 */
-	size_t			 nslots;
+	struct strmap		 index;	/* path -> index into files */
 	struct store_load	*loads;	/* files the walk found changed */
 	char			*root_real;	/* realpath() of the
 						   records directory */
@@ -157,7 +158,7 @@ store_free(struct store *st)
 		free(st->files[i].path);
 	}
 	free(st->files);
-	free(st->slots);
+	strmap_release(&st->index);
 	free(st->loads);
 	free(st->root_real);
 	free(st->claims);
@@ -196,57 +197,25 @@ store_ninvalid(const struct store *st)
 	return n;
 }
 
-static uint64_t
-store_strhash(const char *s)
-{
-	uint64_t	 h = 1469598103934665603ULL;	/* FNV-1a */
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
+/* Rebuild the path index after files moved (cannot fail: no growth). */
 static void
-store_index_put(struct store *st, size_t i)
+store_reindex(struct store *st)
 {
-	size_t	 j = store_strhash(st->files[i].path) & (st->nslots - 1);
+	size_t	 i;
 
-	while (st->slots[j] != 0)
-		j = (j + 1) & (st->nslots - 1);
-	st->slots[j] = i + 1;
-}
-
-/* Rebuild the path index with room for at least want files. */
-static int
-store_reindex(struct store *st, size_t want)
-{
-	size_t	 i, n = 1024;
-
-	while (n < want * 2)
-		n *= 2;
-	free(st->slots);
-	if ((st->slots = calloc(n, sizeof(*st->slots))) == NULL) {
-		st->nslots = 0;
-		return -1;
-	}
-	st->nslots = n;
+	strmap_clear(&st->index);
 	for (i = 0; i < st->nfiles; i++)
-		store_index_put(st, i);
-	return 0;
+		strmap_put_str(&st->index, st->files[i].path, i);
 }
 
 static struct store_file *
 store_file_find(struct store *st, const char *path)
 {
-	size_t	 j;
+	struct strmap_ent	*e;
 
-	if (st->nslots == 0)
+	if ((e = strmap_find_str(&st->index, path)) == NULL)
 		return NULL;
-	j = store_strhash(path) & (st->nslots - 1);
-	for (; st->slots[j] != 0; j = (j + 1) & (st->nslots - 1))
-		if (strcmp(st->files[st->slots[j] - 1].path, path) == 0)
-			return &st->files[st->slots[j] - 1];
-	return NULL;
+	return &st->files[e->val];
 }
 
 static struct store_file *
@@ -254,21 +223,16 @@ store_file_add(struct store *st, const char *path)
 {
 	struct store_file	*f;
 
-	if (st->nfiles == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 256;
-		f = realloc(st->files, st->cap * sizeof(*f));
-		if (f == NULL)
-			return NULL;
-		st->files = f;
-	}
-	if ((st->nfiles + 1) * 2 > st->nslots &&
-	    store_reindex(st, st->nfiles + 1) == -1)
+	if (vec_grow((void **)&st->files, &st->cap, st->nfiles + 1,
+	    sizeof(*st->files)) == -1 ||
+	    strmap_reserve(&st->index, st->nfiles + 1) == -1)
 		return NULL;
 	f = &st->files[st->nfiles];
 	memset(f, 0, sizeof(*f));
 	if ((f->path = strdup(path)) == NULL)
 		return NULL;
-	store_index_put(st, st->nfiles++);
+	/* cannot fail: the room is reserved */
+	strmap_put_str(&st->index, f->path, st->nfiles++);
 	return f;
 }
 
@@ -280,7 +244,7 @@ store_file_add(struct store *st, const char *path)
 static void
 store_file_changed(struct store *st, struct store_file *f)
 {
-	size_t	*p, k;
+	size_t	 k;
 
 	f->is_dirty = 1;
 	if (f->ent == 0)
@@ -291,14 +255,10 @@ store_file_changed(struct store *st, struct store_file *f)
 		st->need_full = 1;
 	if (k < st->claims_cap && st->claims[k] > 0)
 		st->claims[k]--;
-	if (st->nretract == st->retract_cap) {
-		st->retract_cap = st->retract_cap ? st->retract_cap * 2 : 64;
-		p = realloc(st->retract, st->retract_cap * sizeof(*p));
-		if (p == NULL) {
-			st->need_full = 1;
-			return;
-		}
-		st->retract = p;
+	if (vec_grow((void **)&st->retract, &st->retract_cap, st->nretract + 1,
+	    sizeof(*st->retract)) == -1) {
+		st->need_full = 1;
+		return;
 	}
 	st->retract[st->nretract++] = k;
 }
@@ -581,14 +541,9 @@ store_visit_file(struct store *st, const char *path, const struct stat *sb,
 	if (!f->need_read && f->dev == sb->st_dev && f->ino == sb->st_ino &&
 	    f->size == sb->st_size && f->mtime_ns == mtime_ns)
 		return 0;
-	if (st->nloads == st->loads_cap) {
-		size_t cap = st->loads_cap ? st->loads_cap * 2 : 256;
-
-		if ((ld = realloc(st->loads, cap * sizeof(*ld))) == NULL)
-			return err_set(e, "out of memory");
-		st->loads = ld;
-		st->loads_cap = cap;
-	}
+	if (vec_grow((void **)&st->loads, &st->loads_cap, st->nloads + 1,
+	    sizeof(*st->loads)) == -1)
+		return err_set(e, "out of memory");
 	ld = &st->loads[st->nloads++];
 	memset(ld, 0, sizeof(*ld));
 	ld->fidx = (size_t)(f - st->files);
@@ -743,7 +698,7 @@ store_forget_unseen(struct store *st)
 	}
 	if (j != st->nfiles) {
 		st->nfiles = j;
-		store_reindex(st, j);
+		store_reindex(st);
 	}
 }
 
@@ -815,7 +770,6 @@ static int
 chg_add_sets(struct store_changes *chg, char *const *sets, size_t nsets)
 {
 	size_t	 i, k, m;
-	char	**p;
 
 	for (i = 0; chg != NULL && i < nsets; i++) {
 		size_t len = strlen(sets[i]);
@@ -829,11 +783,10 @@ chg_add_sets(struct store_changes *chg, char *const *sets, size_t nsets)
 					break;
 			if (m < chg->nsets)
 				continue;
-			p = realloc(chg->sets, (chg->nsets + 1) * sizeof(*p));
-			if (p == NULL)
-				return -1;
-			chg->sets = p;
-			if ((p[chg->nsets] = strndup(sets[i], k)) == NULL)
+			if (vec_grow((void **)&chg->sets, &chg->sets_cap,
+			    chg->nsets + 1, sizeof(*chg->sets)) == -1 ||
+			    (chg->sets[chg->nsets] = strndup(sets[i], k)) ==
+			    NULL)
 				return -1;
 			chg->nsets++;
 		}
@@ -858,16 +811,13 @@ store_changes_release(struct store_changes *chg)
 static int
 store_claims_fit(struct store *st)
 {
-	size_t	*p, cap;
+	size_t	 was = st->claims_cap;
 
-	if (st->state.n <= st->claims_cap)
-		return 0;
-	cap = st->state.n * 2 + 64;
-	if ((p = realloc(st->claims, cap * sizeof(*p))) == NULL)
+	if (vec_grow((void **)&st->claims, &st->claims_cap, st->state.n,
+	    sizeof(*st->claims)) == -1)
 		return -1;
-	memset(p + st->claims_cap, 0, (cap - st->claims_cap) * sizeof(*p));
-	st->claims = p;
-	st->claims_cap = cap;
+	memset(st->claims + was, 0, (st->claims_cap - was) *
+	    sizeof(*st->claims));
 	return 0;
 }
 
@@ -979,16 +929,9 @@ store_stamp_one(struct store *st, struct state_entry *en, struct record *rec,
 	}
 	/* only a record no snapshot has seen yet gets written to */
 	if (rec->datestamp == 0) {
-		if (st->nstamped == st->stamped_cap) {
-			size_t ncap = st->stamped_cap * 2 + 64;
-			struct record **p;
-
-			if ((p = reallocarray(st->stamped, ncap,
-			    sizeof(*p))) == NULL)
-				return -1;
-			st->stamped = p;
-			st->stamped_cap = ncap;
-		}
+		if (vec_grow((void **)&st->stamped, &st->stamped_cap,
+		    st->nstamped + 1, sizeof(*st->stamped)) == -1)
+			return -1;
 		st->stamped[st->nstamped++] = rec;
 		rec->datestamp = en->datestamp;
 	}
@@ -1201,15 +1144,9 @@ store_affected(struct store *st, size_t *nout)
 
 		if (!f->is_dirty || f->rec == NULL)
 			continue;
-		if (n == cap) {
-			struct store_aff *p;
-
-			cap *= 2;
-			if (cap > STORE_INCR_MAX * 2 ||
-			    (p = realloc(aff, cap * sizeof(*aff))) == NULL)
-				goto full;
-			aff = p;
-		}
+		if (n + 1 > STORE_INCR_MAX * 2 || vec_grow((void **)&aff, &cap,
+		    n + 1, sizeof(*aff)) == -1)
+			goto full;
 		if ((en = state_get(&st->state, f->rec->id)) == NULL ||
 		    store_claims_fit(st) == -1)
 			goto full;
