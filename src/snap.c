@@ -6,6 +6,8 @@
 #include <zlib.h>
 
 #include "snap.h"
+#include "strmap.h"
+#include "vec.h"
 #include "banned.h"
 
 /*
@@ -18,22 +20,17 @@ static pthread_mutex_t	 snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snap	*snap_cur;
 static uint64_t		 snap_generation;
 
-struct vec {
+/* A growing list of indexes (into snap->items or snap->feed). */
+struct ivec {
 	size_t	*v;
 	size_t	 n, cap;
 };
 
 static int
-vec_push(struct vec *a, size_t x)
+ivec_push(struct ivec *a, size_t x)
 {
-	size_t	*p;
-
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 8;
-		if ((p = realloc(a->v, a->cap * sizeof(*p))) == NULL)
-			return -1;
-		a->v = p;
-	}
+	if (vec_grow((void **)&a->v, &a->cap, a->n + 1, sizeof(*a->v)) == -1)
+		return -1;
 	a->v[a->n++] = x;
 	return 0;
 }
@@ -264,77 +261,16 @@ snap_fill_items(struct snap *s, struct record *const *recs, size_t nrecs,
 }
 
 /*
- * Every spec prefix seen while building ("a", "a:b", "a:b:c" of "a:b:c"),
- * hashed by its bytes so that neither collecting them nor assigning the
- * items to sets copies a string per item; idx is the set's index once the
- * sets exist.
+ * Every spec prefix seen while building ("a", "a:b", "a:b:c" of "a:b:c") is
+ * a key of a strmap, as bytes of the item's own string (no copy), hashed as
+ * the walk along the spec goes, so that neither collecting them nor
+ * assigning the items to sets copies or rehashes a string per item; its
+ * value is the set's index once the sets exist.
  */
-struct spec_ent {
-	const char	*p;	/* not NUL-terminated at n */
-	size_t		 n;
-	uint64_t	 h;
-	size_t		 idx;
-};
-
-struct spec_tab {
-	struct spec_ent	*v;
-	size_t		 n, cap;	/* cap is a power of two */
-};
-
-#define SPEC_H0		1469598103934665603ULL	/* FNV-1a, per byte */
-#define SPEC_H(h, c)	(((h) ^ (unsigned char)(c)) * 1099511628211ULL)
-
-static const struct spec_ent *
-spec_tab_find(const struct spec_tab *t, const char *p, size_t n, uint64_t h)
-{
-	size_t	 j;
-
-	if (t->cap == 0)
-		return NULL;
-	for (j = h & (t->cap - 1); t->v[j].p != NULL; j = (j + 1) & (t->cap - 1))
-		if (t->v[j].h == h && t->v[j].n == n &&
-		    memcmp(t->v[j].p, p, n) == 0)
-			return &t->v[j];
-	return NULL;
-}
-
-static int
-spec_tab_add(struct spec_tab *t, const char *p, size_t n, uint64_t h)
-{
-	struct spec_ent	*old = t->v, *v;
-	size_t		 i, j, cap = t->cap;
-
-	if (spec_tab_find(t, p, n, h) != NULL)
-		return 0;
-	if ((t->n + 1) * 2 > t->cap) {
-		cap = t->cap ? t->cap * 2 : 64;
-		if ((v = calloc(cap, sizeof(*v))) == NULL)
-			return -1;
-		for (i = 0; i < t->cap; i++) {
-			if (old[i].p == NULL)
-				continue;
-			for (j = old[i].h & (cap - 1); v[j].p != NULL;
-			    j = (j + 1) & (cap - 1))
-				;
-			v[j] = old[i];
-		}
-		free(old);
-		t->v = v;
-		t->cap = cap;
-	}
-	for (j = h & (t->cap - 1); t->v[j].p != NULL; j = (j + 1) & (t->cap - 1))
-		;
-	t->v[j].p = p;
-	t->v[j].n = n;
-	t->v[j].h = h;
-	t->v[j].idx = (size_t)-1;
-	t->n++;
-	return 0;
-}
 
 /* Every spec named anywhere, with its ancestors, sorted and unique. */
 static int
-snap_collect_specs(struct snap *s, struct spec_tab *t, char ***out,
+snap_collect_specs(struct snap *s, struct strmap *t, char ***out,
     size_t *nout)
 {
 	char		**v;
@@ -356,10 +292,12 @@ snap_collect_specs(struct snap *s, struct spec_tab *t, char ***out,
 		}
 		/* the spec and each "a:b" prefix of it */
 		for (j = 0; j < nsets; j++) {
-			for (k = 0, h = SPEC_H0;; h = SPEC_H(h, sets[j][k++])) {
+			for (k = 0, h = STRMAP_HASH_INIT;;
+			    h = STRMAP_HASH_STEP(h, sets[j][k++])) {
 				if (sets[j][k] != ':' && sets[j][k] != '\0')
 					continue;
-				if (k > 0 && spec_tab_add(t, sets[j], k, h) == -1)
+				if (k > 0 && strmap_put(t, sets[j], k, h,
+				    (size_t)-1) == NULL)
 					return -1;
 				if (sets[j][k] == '\0')
 					break;
@@ -369,9 +307,9 @@ snap_collect_specs(struct snap *s, struct spec_tab *t, char ***out,
 	if ((v = calloc(t->n + 1, sizeof(*v))) == NULL)
 		return -1;
 	for (i = 0; i < t->cap; i++) {
-		if (t->v[i].p == NULL)
+		if (t->v[i].key == NULL)
 			continue;
-		if ((v[n] = strndup(t->v[i].p, t->v[i].n)) == NULL) {
+		if ((v[n] = strndup(t->v[i].key, t->v[i].len)) == NULL) {
 			while (n > 0)
 				free(v[--n]);
 			free(v);
@@ -422,23 +360,24 @@ snap_set_index(const struct snap *s, const char *spec, size_t n)
  * marks[] is a per-set stamp so each item lands in each set once.
  */
 static int
-snap_assign(const struct spec_tab *t, const char *const *sets, size_t nsets,
-    size_t stamp, size_t *marks, struct vec *lists, size_t value)
+snap_assign(const struct strmap *t, const char *const *sets, size_t nsets,
+    size_t stamp, size_t *marks, struct ivec *lists, size_t value)
 {
-	const struct spec_ent	*se;
+	const struct strmap_ent	*se;
 	size_t			 j, k, idx;
 	uint64_t		 h;
 
 	for (j = 0; j < nsets; j++) {
 		/* no copy, so no length limit: a spec may be any length */
-		for (k = 0, h = SPEC_H0;; h = SPEC_H(h, sets[j][k++])) {
+		for (k = 0, h = STRMAP_HASH_INIT;;
+		    h = STRMAP_HASH_STEP(h, sets[j][k++])) {
 			if (sets[j][k] != ':' && sets[j][k] != '\0')
 				continue;
-			se = spec_tab_find(t, sets[j], k, h);
-			idx = se != NULL ? se->idx : (size_t)-1;
+			se = strmap_find(t, sets[j], k, h);
+			idx = se != NULL ? se->val : (size_t)-1;
 			if (idx != (size_t)-1 && marks[idx] != stamp) {
 				marks[idx] = stamp;
-				if (vec_push(&lists[idx], value) == -1)
+				if (ivec_push(&lists[idx], value) == -1)
 					return -1;
 			}
 			if (sets[j][k] == '\0')
@@ -453,13 +392,13 @@ snap_fill_sets(struct snap *s)
 {
 	char		**specs = NULL;
 	size_t		 nspecs = 0, i, *marks = NULL;
-	struct vec	*items = NULL, *feeds = NULL;
-	struct spec_tab	 tab;
+	struct ivec	*items = NULL, *feeds = NULL;
+	struct strmap	 tab;
 	int		 rc = -1;
 
-	memset(&tab, 0, sizeof(tab));
+	strmap_init(&tab);
 	if (snap_collect_specs(s, &tab, &specs, &nspecs) == -1) {
-		free(tab.v);
+		strmap_release(&tab);
 		return -1;
 	}
 	if ((s->sets = calloc(nspecs + 1, sizeof(*s->sets))) == NULL) {
@@ -478,9 +417,9 @@ snap_fill_sets(struct snap *s)
 		s->sets[i].is_configured = cs != NULL;
 	}
 	for (i = 0; i < tab.cap; i++)
-		if (tab.v[i].p != NULL)
-			tab.v[i].idx = snap_set_index(s, tab.v[i].p,
-			    tab.v[i].n);
+		if (tab.v[i].key != NULL)
+			tab.v[i].val = snap_set_index(s, tab.v[i].key,
+			    tab.v[i].len);
 	if ((marks = calloc(nspecs + 1, sizeof(*marks))) == NULL ||
 	    (items = calloc(nspecs + 1, sizeof(*items))) == NULL ||
 	    (feeds = calloc(nspecs + 1, sizeof(*feeds))) == NULL)
@@ -518,7 +457,7 @@ out:
 	free(feeds);
 	free(marks);
 	free(specs);
-	free(tab.v);
+	strmap_release(&tab);
 	return rc;
 }
 
@@ -682,14 +621,8 @@ struct pvec {
 static int
 pvec_push(struct pvec *a, struct record *r)
 {
-	struct record	**p;
-
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 8;
-		if ((p = realloc(a->v, a->cap * sizeof(*p))) == NULL)
-			return -1;
-		a->v = p;
-	}
+	if (vec_grow((void **)&a->v, &a->cap, a->n + 1, sizeof(*a->v)) == -1)
+		return -1;
 	a->v[a->n++] = r;
 	return 0;
 }
@@ -709,7 +642,7 @@ struct next {
 	struct record		**addrec;	/* records coming, (issued, id) */
 	size_t			 naddrec;
 	/* per set of p (== of s): the new item indexes and records it gains */
-	struct vec		*set_items;
+	struct ivec		*set_items;
 	struct pvec		*set_recs;
 	unsigned char		*set_hit;	/* loses or gains something */
 	size_t			*marks;
@@ -791,7 +724,7 @@ next_item_sets(struct next *x, const struct snap_item *it, size_t stamp,
 			if (x->marks[idx] != stamp) {
 				x->marks[idx] = stamp;
 				x->set_hit[idx] = 1;
-				if (newidx != SIZE_MAX && (vec_push(
+				if (newidx != SIZE_MAX && (ivec_push(
 				    &x->set_items[idx], newidx) == -1 ||
 				    (it->rec != NULL && pvec_push(
 				    &x->set_recs[idx], it->rec) == -1)))
@@ -810,7 +743,7 @@ next_set(struct next *x, size_t k)
 {
 	const struct snap_set	*ps = &x->p->sets[k];
 	struct snap_set		*ss = &x->s->sets[k];
-	struct vec		*ni = &x->set_items[k];
+	struct ivec		*ni = &x->set_items[k];
 	struct pvec		*nr = &x->set_recs[k];
 	size_t			 i, j = 0, a = 0;
 
@@ -1034,15 +967,9 @@ snap_pages_release(struct snap_pages *pg)
 static int
 snap_doc_push(struct snap *s, struct snap_doc *d)
 {
-	struct snap_doc	**p;
-
-	if (s->ndocs == s->docs_cap) {
-		s->docs_cap = s->docs_cap ? s->docs_cap * 2 : 64;
-		p = realloc(s->docs, s->docs_cap * sizeof(*p));
-		if (p == NULL)
-			return -1;
-		s->docs = p;
-	}
+	if (vec_grow((void **)&s->docs, &s->docs_cap, s->ndocs + 1,
+	    sizeof(*s->docs)) == -1)
+		return -1;
 	s->docs[s->ndocs++] = d;
 	return 0;
 }
