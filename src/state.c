@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "state.h"
+#include "vec.h"
 #include "banned.h"
 
 #define BUSY_TIMEOUT_MS	5000
@@ -57,11 +58,11 @@ state_clear(struct state *st)
 		entry_free_sets(&st->v[i]);
 	}
 	free(st->v);
-	free(st->slots);
+	strmap_release(&st->index);
 	free(st->pending);
 	st->v = NULL;
-	st->slots = st->pending = NULL;
-	st->n = st->cap = st->nslots = st->npending = st->pending_cap = 0;
+	st->pending = NULL;
+	st->n = st->cap = st->npending = st->pending_cap = 0;
 }
 
 void
@@ -76,77 +77,32 @@ state_release(struct state *st)
 	state_init(st);
 }
 
-static uint64_t
-state_strhash(const char *s)
-{
-	uint64_t	 h = 1469598103934665603ULL;	/* FNV-1a */
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-static int
-state_rehash(struct state *st)
-{
-	size_t	 i, j, n = st->nslots ? st->nslots * 2 : 1024;
-	size_t	*slots;
-
-	if ((slots = calloc(n, sizeof(*slots))) == NULL)
-		return -1;
-	for (i = 0; i < st->n; i++) {
-		j = state_strhash(st->v[i].id) & (n - 1);
-		while (slots[j] != 0)
-			j = (j + 1) & (n - 1);
-		slots[j] = i + 1;
-	}
-	free(st->slots);
-	st->slots = slots;
-	st->nslots = n;
-	return 0;
-}
-
 struct state_entry *
 state_find(struct state *st, const char *id)
 {
-	size_t	 j;
+	struct strmap_ent	*e;
 
-	if (st->nslots == 0)
+	if ((e = strmap_find_str(&st->index, id)) == NULL)
 		return NULL;
-	j = state_strhash(id) & (st->nslots - 1);
-	for (; st->slots[j] != 0; j = (j + 1) & (st->nslots - 1))
-		if (strcmp(st->v[st->slots[j] - 1].id, id) == 0)
-			return &st->v[st->slots[j] - 1];
-	return NULL;
+	return &st->v[e->val];
 }
 
 struct state_entry *
 state_get(struct state *st, const char *id)
 {
-	struct state_entry	*en, *v;
-	size_t			 j;
+	struct state_entry	*en;
 
 	if ((en = state_find(st, id)) != NULL)
 		return en;
-	if (st->n == st->cap) {
-		size_t ncap = st->cap ? st->cap * 2 : 256;
-
-		if ((v = reallocarray(st->v, ncap, sizeof(*v))) == NULL)
-			return NULL;
-		st->v = v;
-		st->cap = ncap;
-	}
-	/* keep the load factor under one half */
-	if ((st->n + 1) * 2 > st->nslots && state_rehash(st) == -1)
+	if (vec_grow((void **)&st->v, &st->cap, st->n + 1, sizeof(*st->v)) ==
+	    -1 || strmap_reserve(&st->index, st->n + 1) == -1)
 		return NULL;
 	en = &st->v[st->n];
 	memset(en, 0, sizeof(*en));
 	if ((en->id = strdup(id)) == NULL)
 		return NULL;
-	j = state_strhash(id) & (st->nslots - 1);
-	while (st->slots[j] != 0)
-		j = (j + 1) & (st->nslots - 1);
-	st->slots[j] = ++st->n;
+	/* cannot fail: the room is reserved */
+	strmap_put_str(&st->index, en->id, st->n++);
 	return en;
 }
 
@@ -201,17 +157,11 @@ hex_decode(const char *s, size_t len, unsigned char *out, size_t outlen)
 int
 state_touch(struct state *st, struct state_entry *en)
 {
-	size_t	*p, ncap;
-
 	if (en->is_pending)
 		return 0;
-	if (st->npending == st->pending_cap) {
-		ncap = st->pending_cap ? st->pending_cap * 2 : 64;
-		if ((p = reallocarray(st->pending, ncap, sizeof(*p))) == NULL)
-			return -1;
-		st->pending = p;
-		st->pending_cap = ncap;
-	}
+	if (vec_grow((void **)&st->pending, &st->pending_cap, st->npending + 1,
+	    sizeof(*st->pending)) == -1)
+		return -1;
 	st->pending[st->npending++] = (size_t)(en - st->v);
 	en->is_pending = 1;
 	return 0;
@@ -618,8 +568,7 @@ state_reload(struct state *st, int force, int *changed, struct err *e)
 	st->v = fresh.v;
 	st->n = fresh.n;
 	st->cap = fresh.cap;
-	st->slots = fresh.slots;
-	st->nslots = fresh.nslots;
+	st->index = fresh.index;
 	if (changed != NULL)
 		*changed = 1;
 	return 0;

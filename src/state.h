@@ -47,6 +47,7 @@
 
 #include "err.h"
 #include "hash.h"
+#include "strmap.h"
 
 #define STATE_SCHEMA_VERSION	1
 #define STATE_DB_NAME		"pubfeed.db"
@@ -65,8 +66,7 @@ struct state_entry {
 struct state {
 	struct state_entry	*v;
 	size_t			 n, cap;
-	size_t			*slots;	/* open-addressing index into v, +1 */
-	size_t			 nslots;
+	struct strmap		 index;	/* id -> index into v */
 	size_t			*pending;	/* indices into v, not committed */
 	size_t			 npending, pending_cap;
 	sqlite3			*db;	/* NULL: memory only */

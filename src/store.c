@@ -1,3 +1,8 @@
+/*
+ * store.c: the records tree: the store's life, the path index, walking the
+ * tree and reading the files that changed (in parallel when many).
+ * Snapshots are store_snap.c, the replica's store_replica.c.
+ */
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -11,86 +16,18 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "date.h"
 #include "log.h"
 #include "record.h"
 #include "state.h"
 #include "store.h"
+#include "store_int.h"
+#include "strmap.h"
+#include "vec.h"
 #include "banned.h"
 
 #define STORE_MAX_DEPTH	32
 #define STORE_MAX_THREADS 8	/* parsing threads at most */
 #define STORE_PAR_MIN	64	/* fewer changed files: no threads */
-
-/* A file to (re)read: its new metadata, then what reading it gave. */
-struct store_load {
-	size_t		 fidx;		/* into files */
-	dev_t		 dev;
-	ino_t		 ino;
-	int64_t		 mtime_ns;
-	off_t		 size;
-	int		 have_id;	/* looked at: the metadata above
-					   is what gave rec */
-	int		 is_skipped;	/* store_set_interrupt() */
-	struct record	*rec;
-	struct err	 fe;
-};
-
-struct store_file {
-	char		*path;
-	dev_t		 dev;
-	ino_t		 ino;
-	int64_t		 mtime_ns;
-	off_t		 size;
-	struct record	*rec;		/* last good version, or NULL */
-	int		 is_invalid;	/* the bytes on disk do not parse */
-	int		 need_read;	/* the last read failed: read
-					   again, whatever the metadata */
-	int		 seen;
-	/* incremental snapshots (store_snapshot_incr()) */
-	size_t		 ent;		/* state index + 1 of the id rec
-					   claimed in the last snapshot */
-	int		 is_dirty;	/* rec replaced since then */
-};
-
-struct store {
-	struct conf		*conf;
-	struct record_schema	*schema;
-	struct state		 state;
-	unsigned char		 key[256];
-	size_t			 keylen;
-	struct store_file	*files;
-	size_t			 nfiles, cap;
-	size_t			*slots;	/* path index into files, +1 */
-	size_t			 nslots;
-	struct store_load	*loads;	/* files the walk found changed */
-	char			*root_real;	/* realpath() of the
-						   records directory */
-	/* store_set_interrupt() */
-	int			(*stop)(void *);
-	void			*stop_arg;
-	size_t			 nloads, loads_cap;
-	int			 flags;
-	int			 state_failing;	/* the last commit failed */
-	/* records this build gave their first datestamp (undone on failure) */
-	struct record		**stamped;
-	size_t			 nstamped, stamped_cap;
-	/*
-	 * Incremental snapshots: the last snapshot made, how many files claim
-	 * each state entry's id (as of that snapshot, minus the claims
-	 * retracted since), the entries whose claim went away since, and
-	 * whether the next snapshot must be built from scratch.
-	 */
-	struct snap		*last;
-	size_t			*claims;
-	size_t			 claims_cap;
-	size_t			*retract;
-	size_t			 nretract, retract_cap;
-	int			 need_full;
-};
-
-/* Above this many changed ids a full build is as cheap. */
-#define STORE_INCR_MAX	4096
 
 int
 store_wants(const char *path)
@@ -157,7 +94,7 @@ store_free(struct store *st)
 		free(st->files[i].path);
 	}
 	free(st->files);
-	free(st->slots);
+	strmap_release(&st->index);
 	free(st->loads);
 	free(st->root_real);
 	free(st->claims);
@@ -196,57 +133,25 @@ store_ninvalid(const struct store *st)
 	return n;
 }
 
-static uint64_t
-store_strhash(const char *s)
-{
-	uint64_t	 h = 1469598103934665603ULL;	/* FNV-1a */
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
+/* Rebuild the path index after files moved (cannot fail: no growth). */
 static void
-store_index_put(struct store *st, size_t i)
+store_reindex(struct store *st)
 {
-	size_t	 j = store_strhash(st->files[i].path) & (st->nslots - 1);
+	size_t	 i;
 
-	while (st->slots[j] != 0)
-		j = (j + 1) & (st->nslots - 1);
-	st->slots[j] = i + 1;
-}
-
-/* Rebuild the path index with room for at least want files. */
-static int
-store_reindex(struct store *st, size_t want)
-{
-	size_t	 i, n = 1024;
-
-	while (n < want * 2)
-		n *= 2;
-	free(st->slots);
-	if ((st->slots = calloc(n, sizeof(*st->slots))) == NULL) {
-		st->nslots = 0;
-		return -1;
-	}
-	st->nslots = n;
+	strmap_clear(&st->index);
 	for (i = 0; i < st->nfiles; i++)
-		store_index_put(st, i);
-	return 0;
+		strmap_put_str(&st->index, st->files[i].path, i);
 }
 
 static struct store_file *
 store_file_find(struct store *st, const char *path)
 {
-	size_t	 j;
+	struct strmap_ent	*e;
 
-	if (st->nslots == 0)
+	if ((e = strmap_find_str(&st->index, path)) == NULL)
 		return NULL;
-	j = store_strhash(path) & (st->nslots - 1);
-	for (; st->slots[j] != 0; j = (j + 1) & (st->nslots - 1))
-		if (strcmp(st->files[st->slots[j] - 1].path, path) == 0)
-			return &st->files[st->slots[j] - 1];
-	return NULL;
+	return &st->files[e->val];
 }
 
 static struct store_file *
@@ -254,21 +159,16 @@ store_file_add(struct store *st, const char *path)
 {
 	struct store_file	*f;
 
-	if (st->nfiles == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 256;
-		f = realloc(st->files, st->cap * sizeof(*f));
-		if (f == NULL)
-			return NULL;
-		st->files = f;
-	}
-	if ((st->nfiles + 1) * 2 > st->nslots &&
-	    store_reindex(st, st->nfiles + 1) == -1)
+	if (vec_grow((void **)&st->files, &st->cap, st->nfiles + 1,
+	    sizeof(*st->files)) == -1 ||
+	    strmap_reserve(&st->index, st->nfiles + 1) == -1)
 		return NULL;
 	f = &st->files[st->nfiles];
 	memset(f, 0, sizeof(*f));
 	if ((f->path = strdup(path)) == NULL)
 		return NULL;
-	store_index_put(st, st->nfiles++);
+	/* cannot fail: the room is reserved */
+	strmap_put_str(&st->index, f->path, st->nfiles++);
 	return f;
 }
 
@@ -280,7 +180,7 @@ store_file_add(struct store *st, const char *path)
 static void
 store_file_changed(struct store *st, struct store_file *f)
 {
-	size_t	*p, k;
+	size_t	 k;
 
 	f->is_dirty = 1;
 	if (f->ent == 0)
@@ -291,14 +191,10 @@ store_file_changed(struct store *st, struct store_file *f)
 		st->need_full = 1;
 	if (k < st->claims_cap && st->claims[k] > 0)
 		st->claims[k]--;
-	if (st->nretract == st->retract_cap) {
-		st->retract_cap = st->retract_cap ? st->retract_cap * 2 : 64;
-		p = realloc(st->retract, st->retract_cap * sizeof(*p));
-		if (p == NULL) {
-			st->need_full = 1;
-			return;
-		}
-		st->retract = p;
+	if (vec_grow((void **)&st->retract, &st->retract_cap, st->nretract + 1,
+	    sizeof(*st->retract)) == -1) {
+		st->need_full = 1;
+		return;
 	}
 	st->retract[st->nretract++] = k;
 }
@@ -581,14 +477,9 @@ store_visit_file(struct store *st, const char *path, const struct stat *sb,
 	if (!f->need_read && f->dev == sb->st_dev && f->ino == sb->st_ino &&
 	    f->size == sb->st_size && f->mtime_ns == mtime_ns)
 		return 0;
-	if (st->nloads == st->loads_cap) {
-		size_t cap = st->loads_cap ? st->loads_cap * 2 : 256;
-
-		if ((ld = realloc(st->loads, cap * sizeof(*ld))) == NULL)
-			return err_set(e, "out of memory");
-		st->loads = ld;
-		st->loads_cap = cap;
-	}
+	if (vec_grow((void **)&st->loads, &st->loads_cap, st->nloads + 1,
+	    sizeof(*st->loads)) == -1)
+		return err_set(e, "out of memory");
 	ld = &st->loads[st->nloads++];
 	memset(ld, 0, sizeof(*ld));
 	ld->fidx = (size_t)(f - st->files);
@@ -743,7 +634,7 @@ store_forget_unseen(struct store *st)
 	}
 	if (j != st->nfiles) {
 		st->nfiles = j;
-		store_reindex(st, j);
+		store_reindex(st);
 	}
 }
 
@@ -801,597 +692,4 @@ store_update(struct store *st, const char *const *paths, size_t n,
 	store_load_run(st, e);
 	store_forget_unseen(st);
 	return 0;
-}
-
-static int
-file_path_cmp(const void *a, const void *b)
-{
-	const struct store_file	*const *x = a, *const *y = b;
-
-	return strcmp((*x)->path, (*y)->path);
-}
-
-static int
-chg_add_sets(struct store_changes *chg, char *const *sets, size_t nsets)
-{
-	size_t	 i, k, m;
-	char	**p;
-
-	for (i = 0; chg != NULL && i < nsets; i++) {
-		size_t len = strlen(sets[i]);
-
-		for (k = 1; k <= len; k++) {
-			if (sets[i][k] != ':' && sets[i][k] != '\0')
-				continue;
-			for (m = 0; m < chg->nsets; m++)
-				if (strlen(chg->sets[m]) == k &&
-				    strncmp(chg->sets[m], sets[i], k) == 0)
-					break;
-			if (m < chg->nsets)
-				continue;
-			p = realloc(chg->sets, (chg->nsets + 1) * sizeof(*p));
-			if (p == NULL)
-				return -1;
-			chg->sets = p;
-			if ((p[chg->nsets] = strndup(sets[i], k)) == NULL)
-				return -1;
-			chg->nsets++;
-		}
-	}
-	return 0;
-}
-
-void
-store_changes_release(struct store_changes *chg)
-{
-	size_t	 i;
-
-	if (chg == NULL)
-		return;
-	for (i = 0; i < chg->nsets; i++)
-		free(chg->sets[i]);
-	free(chg->sets);
-	memset(chg, 0, sizeof(*chg));
-}
-
-/* Room in claims for every state entry; new ones start at 0. */
-static int
-store_claims_fit(struct store *st)
-{
-	size_t	*p, cap;
-
-	if (st->state.n <= st->claims_cap)
-		return 0;
-	cap = st->state.n * 2 + 64;
-	if ((p = realloc(st->claims, cap * sizeof(*p))) == NULL)
-		return -1;
-	memset(p + st->claims_cap, 0, (cap - st->claims_cap) * sizeof(*p));
-	st->claims = p;
-	st->claims_cap = cap;
-	return 0;
-}
-
-/* Count every file's claim from scratch: the full path's bookkeeping. */
-static int
-store_claims_reset(struct store *st, const size_t *ent)
-{
-	size_t	 i;
-
-	if (store_claims_fit(st) == -1)
-		return -1;
-	memset(st->claims, 0, st->claims_cap * sizeof(*st->claims));
-	for (i = 0; i < st->nfiles; i++) {
-		struct store_file *f = &st->files[i];
-
-		f->is_dirty = 0;
-		f->ent = f->rec != NULL ? ent[i] + 1 : 0;
-		if (f->rec != NULL)
-			st->claims[ent[i]]++;
-	}
-	st->nretract = 0;
-	return 0;
-}
-
-/*
- * Live records, one per id: when two files claim an id the one whose path
- * sorts first wins and the other is reported, so the choice is stable.
- * track: reset the incremental bookkeeping to what this finds.
- */
-static struct record **
-store_live(struct store *st, size_t *nout, int track, struct err *e)
-{
-	struct record		**recs;
-	struct state_entry	*en;
-	size_t			 i, n = 0, *owner, *ent;
-
-	/*
-	 * No sort by path: each id remembers the file that claims it with the
-	 * smallest path, so this stays linear at 100k files.
-	 */
-	recs = calloc(st->nfiles + 1, sizeof(*recs));
-	owner = calloc(st->state.n + st->nfiles + 1, sizeof(*owner));
-	ent = calloc(st->nfiles + 1, sizeof(*ent));
-	if (recs == NULL || owner == NULL || ent == NULL)
-		goto fail;
-	for (i = 0; i < st->nfiles; i++) {
-		struct record *rec = st->files[i].rec;
-		size_t k;
-
-		if (rec == NULL)
-			continue;
-		if ((en = state_get(&st->state, rec->id)) == NULL)
-			goto fail;
-		k = ent[i] = (size_t)(en - st->state.v);
-		if (owner[k] == 0 || strcmp(st->files[i].path,
-		    st->files[owner[k] - 1].path) < 0)
-			owner[k] = i + 1;
-	}
-	for (i = 0; i < st->nfiles; i++) {
-		struct record *rec = st->files[i].rec;
-
-		if (rec == NULL)
-			continue;
-		if (owner[ent[i]] != i + 1) {
-			err_at(e, rec->path, 0, 0,	/* escaped */
-			    "id '%s' is already used by another file; "
-			    "left out", rec->id);
-			continue;
-		}
-		recs[n++] = rec;
-	}
-	if (track && store_claims_reset(st, ent) == -1)
-		goto fail;
-	free(owner);
-	free(ent);
-	*nout = n;
-	return recs;
-fail:
-	free(recs);
-	free(owner);
-	free(ent);
-	err_set(e, "out of memory");
-	return NULL;
-}
-
-/* A live record's datestamp: new or changed content gets now. */
-static int
-store_stamp_one(struct store *st, struct state_entry *en, struct record *rec,
-    int64_t now, struct store_changes *chg)
-{
-	if (en->datestamp == 0 || en->is_deleted ||
-	    memcmp(en->hash, rec->hash, HASH_LEN) != 0) {
-		if (chg != NULL) {
-			if (en->datestamp == 0 || en->is_deleted)
-				chg->added++;
-			else
-				chg->changed++;
-			if (chg_add_sets(chg, en->sets, en->nsets) ||
-			    chg_add_sets(chg, (char *const *)rec->sets,
-			    rec->nsets))
-				return -1;
-		}
-		memcpy(en->hash, rec->hash, HASH_LEN);
-		en->datestamp = now;
-		en->is_deleted = 0;
-		if (state_set_sets(en, rec->sets, rec->nsets) == -1 ||
-		    state_touch(&st->state, en) == -1)
-			return -1;
-	}
-	/* only a record no snapshot has seen yet gets written to */
-	if (rec->datestamp == 0) {
-		if (st->nstamped == st->stamped_cap) {
-			size_t ncap = st->stamped_cap * 2 + 64;
-			struct record **p;
-
-			if ((p = reallocarray(st->stamped, ncap,
-			    sizeof(*p))) == NULL)
-				return -1;
-			st->stamped = p;
-			st->stamped_cap = ncap;
-		}
-		st->stamped[st->nstamped++] = rec;
-		rec->datestamp = en->datestamp;
-	}
-	return 0;
-}
-
-/* An id no file has any more: a tombstone, dated when first seen gone. */
-static int
-store_tomb_one(struct store *st, struct state_entry *en, int64_t now,
-    struct store_changes *chg, struct snap_tomb *t)
-{
-	if (!en->is_deleted) {
-		en->is_deleted = 1;
-		en->datestamp = now;
-		if (state_touch(&st->state, en) == -1)
-			return -1;
-		if (chg != NULL) {
-			chg->deleted++;
-			chg_add_sets(chg, en->sets, en->nsets);
-		}
-	}
-	t->id = en->id;
-	t->datestamp = en->datestamp;
-	t->sets = (const char *const *)en->sets;
-	t->nsets = en->nsets;
-	return 0;
-}
-
-/* Datestamps: new or changed content gets now; the rest keeps its own. */
-static int
-store_stamp(struct store *st, struct record **recs, size_t n, int64_t now,
-    unsigned char *live, struct store_changes *chg)
-{
-	struct state_entry	*en;
-	size_t			 i;
-
-	for (i = 0; i < n; i++) {
-		en = state_find(&st->state, recs[i]->id);
-		live[en - st->state.v] = 1;
-		if (store_stamp_one(st, en, recs[i], now, chg) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-static struct snap_tomb *
-store_tombs(struct store *st, const unsigned char *live, int64_t now,
-    size_t *ntombs, struct store_changes *chg)
-{
-	struct snap_tomb	*tombs;
-	size_t			 i, n = 0;
-
-	if ((tombs = calloc(st->state.n + 1, sizeof(*tombs))) == NULL)
-		return NULL;
-	for (i = 0; i < st->state.n; i++)
-		if (!live[i] && store_tomb_one(st, &st->state.v[i], now, chg,
-		    &tombs[n++]) == -1) {
-			free(tombs);
-			return NULL;
-		}
-	*ntombs = n;
-	return tombs;
-}
-
-/* What this replica served last for an id, or NULL. */
-static struct record *
-store_replica_prev(const struct snap *prev, const char *id)
-{
-	const struct snap_item	*it;
-
-	if (prev == NULL || (it = snap_item_find(prev, id)) == NULL)
-		return NULL;
-	return it->rec;
-}
-
-/*
- * Replica: one live record per state entry the primary marks live, with the
- * primary's datestamp (see STORE_REPLICA in store.h).  done[i] is set for
- * every entry a file answered.
- */
-static int
-store_replica_live(struct store *st, const struct snap *prev,
-    struct record **recs, size_t *nrecs, unsigned char *done, struct err *e)
-{
-	struct store_file	**byp;
-	struct state_entry	*en;
-	struct record		*rec;
-	size_t			 i, n = 0;
-
-	if ((byp = calloc(st->nfiles + 1, sizeof(*byp))) == NULL)
-		return err_set(e, "out of memory");
-	for (i = 0; i < st->nfiles; i++)
-		byp[i] = &st->files[i];
-	qsort(byp, st->nfiles, sizeof(*byp), file_path_cmp);
-	for (i = 0; i < st->nfiles; i++) {
-		if ((rec = byp[i]->rec) == NULL ||
-		    (en = state_find(&st->state, rec->id)) == NULL ||
-		    en->datestamp == 0)
-			continue;	/* not stamped by the primary yet */
-		if (done[en - st->state.v]) {
-			err_at(e, rec->path, 0, 0, "id '%s' is already "
-			    "used by another file; left out", rec->id);
-			continue;
-		}
-		done[en - st->state.v] = 1;
-		if (en->is_deleted)
-			continue;
-		if (memcmp(en->hash, rec->hash, HASH_LEN) == 0 &&
-		    (rec->datestamp == 0 || rec->datestamp == en->datestamp)) {
-			rec->datestamp = en->datestamp;
-			recs[n++] = rec;
-			continue;
-		}
-		if (memcmp(en->hash, rec->hash, HASH_LEN) == 0) {
-			/* same bytes, new datestamp (deleted, then back):
-			 * parse the file again for a fresh record */
-			record_unref(byp[i]->rec);
-			byp[i]->rec = NULL;
-			byp[i]->mtime_ns = -1;
-		}
-		if ((rec = store_replica_prev(prev, en->id)) != NULL)
-			recs[n++] = rec;
-	}
-	free(byp);
-	*nrecs = n;
-	return 0;
-}
-
-static struct snap *
-store_replica_snapshot(struct store *st, struct store_changes *chg,
-    struct err *e)
-{
-	struct snap		*prev = snap_current(), *s = NULL;
-	struct record		**recs = NULL, *rec;
-	struct snap_tomb	*tombs = NULL;
-	unsigned char		*done = NULL;
-	size_t			 i, nrecs = 0, ntombs = 0;
-
-	if (state_reload(&st->state, 0, NULL, e) == -1)
-		goto out;
-	recs = calloc(st->nfiles + st->state.n + 1, sizeof(*recs));
-	tombs = calloc(st->state.n + 1, sizeof(*tombs));
-	done = calloc(st->state.n + 1, 1);
-	if (recs == NULL || tombs == NULL || done == NULL) {
-		err_set(e, "out of memory");
-		goto out;
-	}
-	if (store_replica_live(st, prev, recs, &nrecs, done, e) == -1)
-		goto out;
-	for (i = 0; i < st->state.n; i++) {
-		struct state_entry *en = &st->state.v[i];
-
-		if (en->is_deleted) {
-			tombs[ntombs].id = en->id;
-			tombs[ntombs].datestamp = en->datestamp;
-			tombs[ntombs].sets = (const char *const *)en->sets;
-			tombs[ntombs++].nsets = en->nsets;
-		} else if (!done[i] && en->datestamp != 0 &&
-		    (rec = store_replica_prev(prev, en->id)) != NULL)
-			recs[nrecs++] = rec;	/* file gone here only */
-	}
-	if (chg != NULL)
-		chg->any = 1;	/* replicas send no notifications */
-	if ((s = snap_new(st->conf, recs, nrecs, tombs, ntombs, e)) != NULL)
-		s->ninvalid = store_ninvalid(st);
-out:
-	snap_release(prev);
-	free(recs);
-	free(tombs);
-	free(done);
-	return s;
-}
-
-/* An id to look at in an incremental snapshot, and its claimant if any. */
-struct store_aff {
-	size_t		 k;	/* state index */
-	struct record	*rec;	/* the changed file's record, or NULL */
-};
-
-static int
-aff_cmp(const void *a, const void *b)
-{
-	const struct store_aff	*x = a, *y = b;
-
-	if (x->k != y->k)
-		return x->k < y->k ? -1 : 1;
-	return (x->rec == NULL) - (y->rec == NULL);	/* claimants first */
-}
-
-/*
- * The ids to look at: those whose claim was retracted since the last
- * snapshot and those the changed files claim now (counted here).  NULL
- * when the full path must decide (a duplicate id is involved, too many).
- */
-static struct store_aff *
-store_affected(struct store *st, size_t *nout)
-{
-	struct store_aff	*aff;
-	struct state_entry	*en;
-	size_t			 i, n = 0, cap = st->nretract + 16;
-
-	if ((aff = malloc(cap * sizeof(*aff))) == NULL)
-		return NULL;
-	for (i = 0; i < st->nretract; i++) {
-		aff[n].k = st->retract[i];
-		aff[n++].rec = NULL;
-	}
-	for (i = 0; i < st->nfiles && !st->need_full; i++) {
-		struct store_file *f = &st->files[i];
-
-		if (!f->is_dirty || f->rec == NULL)
-			continue;
-		if (n == cap) {
-			struct store_aff *p;
-
-			cap *= 2;
-			if (cap > STORE_INCR_MAX * 2 ||
-			    (p = realloc(aff, cap * sizeof(*aff))) == NULL)
-				goto full;
-			aff = p;
-		}
-		if ((en = state_get(&st->state, f->rec->id)) == NULL ||
-		    store_claims_fit(st) == -1)
-			goto full;
-		aff[n].k = (size_t)(en - st->state.v);
-		aff[n++].rec = f->rec;
-		f->ent = aff[n - 1].k + 1;
-		if (++st->claims[aff[n - 1].k] > 1)
-			goto full;
-	}
-	if (st->need_full || n > STORE_INCR_MAX)
-		goto full;
-	*nout = n;
-	return aff;
-full:
-	st->need_full = 1;
-	free(aff);
-	return NULL;
-}
-
-/*
- * The next snapshot from the last one and the files that changed since:
- * only the ids those files had or have are stamped and looked up, and
- * snap_next() merges them in.  NULL: build from scratch instead (nothing
- * is lost; what was stamped here stays stamped and is not counted twice).
- */
-static struct snap *
-store_snapshot_incr(struct store *st, int64_t now, struct store_changes *chg)
-{
-	struct store_aff	*aff;
-	struct snap_upd		*upd = NULL;
-	struct snap_tomb	*tombs = NULL;
-	struct snap		*s = NULL;
-	size_t			 i, n = 0, nu = 0;
-
-	if (st->last == NULL || st->need_full || st->last->conf != st->conf ||
-	    (aff = store_affected(st, &n)) == NULL)
-		return NULL;
-	qsort(aff, n, sizeof(*aff), aff_cmp);
-	if ((upd = calloc(n + 1, sizeof(*upd))) == NULL ||
-	    (tombs = calloc(n + 1, sizeof(*tombs))) == NULL)
-		goto out;
-	for (i = 0; i < n; i++) {
-		struct state_entry *en = &st->state.v[aff[i].k];
-
-		if (i > 0 && aff[i].k == aff[i - 1].k)
-			continue;
-		upd[nu].id = en->id;
-		if (aff[i].rec != NULL) {
-			if (store_stamp_one(st, en, aff[i].rec, now, chg) == -1)
-				goto out;
-			upd[nu++].rec = aff[i].rec;
-			continue;
-		}
-		if (st->claims[aff[i].k] != 0)
-			goto out;	/* an unchanged file claims it */
-		if (store_tomb_one(st, en, now, chg, &tombs[nu]) == -1)
-			goto out;
-		upd[nu].tomb = &tombs[nu];
-		nu++;
-	}
-	if ((s = snap_next(st->last, upd, nu)) == NULL)
-		goto out;
-	for (i = 0; i < st->nfiles; i++)
-		st->files[i].is_dirty = 0;
-	st->nretract = 0;
-out:
-	if (s == NULL)
-		st->need_full = 1;
-	free(aff);
-	free(upd);
-	free(tombs);
-	return s;
-}
-
-static struct snap *
-store_snapshot_full(struct store *st, int64_t now, struct store_changes *chg,
-    struct err *e)
-{
-	struct record		**recs = NULL;
-	struct snap_tomb	*tombs = NULL;
-	unsigned char		*live = NULL;
-	struct snap		*s = NULL;
-	size_t			 nrecs = 0, ntombs = 0;
-
-	st->need_full = 1;	/* until this one is through */
-	if ((recs = store_live(st, &nrecs, 1, e)) == NULL)
-		goto out;
-	if ((live = calloc(st->state.n + 1, 1)) == NULL ||
-	    store_stamp(st, recs, nrecs, now, live, chg) == -1 ||
-	    (tombs = store_tombs(st, live, now, &ntombs, chg)) == NULL) {
-		err_set(e, "out of memory");
-		goto out;
-	}
-	if ((s = snap_new(st->conf, recs, nrecs, tombs, ntombs, e)) != NULL)
-		st->need_full = 0;
-out:
-	free(recs);
-	free(tombs);
-	free(live);
-	return s;
-}
-
-/*
- * A commit failed: go back to what the database holds and build from
- * scratch next time, so the retry stamps the changes anew (with the time
- * they really go live) and reports them again.
- */
-static void
-store_rollback(struct store *st)
-{
-	struct err	 e;
-	size_t		 i;
-
-	for (i = 0; i < st->nstamped; i++)
-		st->stamped[i]->datestamp = 0;
-	st->nstamped = 0;
-	err_init(&e);
-	if (state_reload(&st->state, 1, NULL, &e) == -1) {
-		/* the memory keeps the uncommitted values, still queued */
-		log_warnx("state: %s", e.msg);
-	}
-	err_release(&e);
-	st->nretract = 0;
-	st->need_full = 1;
-}
-
-struct snap *
-store_snapshot(struct store *st, struct store_changes *chg, struct err *e)
-{
-	struct snap	*s;
-	int64_t		 now = date_now();
-	struct err	 ce;
-
-	if (chg != NULL)
-		memset(chg, 0, sizeof(*chg));
-	if (st->flags & STORE_REPLICA) {
-		s = store_replica_snapshot(st, chg, e);
-		st->state_failing = s == NULL;
-		return s;
-	}
-	st->nstamped = 0;
-	if ((s = store_snapshot_incr(st, now, chg)) == NULL &&
-	    (s = store_snapshot_full(st, now, chg, e)) == NULL)
-		return NULL;
-	if (chg != NULL)
-		chg->any = chg->added + chg->changed + chg->deleted > 0;
-	s->ninvalid = store_ninvalid(st);
-	/* committed before anyone sees it: what was served stays served */
-	if (!(st->flags & (STORE_READONLY | STORE_NOSAVE))) {
-		err_init(&ce);
-		if (state_commit(&st->state, &ce) == -1) {
-			err_set(e, "cannot commit the state, the change is "
-			    "not published: %s", ce.msg);
-			err_release(&ce);
-			snap_release(s);
-			store_rollback(st);
-			st->state_failing = 1;
-			return NULL;
-		}
-		err_release(&ce);
-	}
-	st->state_failing = 0;
-	st->nstamped = 0;
-	snap_release(st->last);
-	st->last = snap_ref(s);
-	return s;
-}
-
-int
-store_state_failing(const struct store *st)
-{
-	return st->state_failing;
-}
-
-size_t
-store_check_ids(struct store *st, struct err *e)
-{
-	struct record	**recs;
-	size_t		 n = 0;
-
-	if ((recs = store_live(st, &n, 0, e)) == NULL)
-		return 0;
-	free(recs);
-	return n;
 }

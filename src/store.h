@@ -39,7 +39,7 @@ struct store_changes {
 	size_t	 added, changed, deleted;
 	/* setSpecs (ancestors included) of every item that changed */
 	char	**sets;
-	size_t	 nsets;
+	size_t	 nsets, sets_cap;
 	int	 any;		/* 1 when the collection really changed */
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vec.h"
 #include "watch.h"
 #include "banned.h"
 
@@ -94,7 +95,6 @@ watch_dir_find(const struct watch *w, int wd)
 static int
 watch_dir_put(struct watch *w, int wd, const char *path)
 {
-	struct watch_dir	*d;
 	size_t			 i = watch_dir_lower(w, wd);
 	char			*copy;
 
@@ -105,13 +105,10 @@ watch_dir_put(struct watch *w, int wd, const char *path)
 		w->dirs[i].path = copy;
 		return 0;
 	}
-	if (w->ndirs == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 64;
-		if ((d = realloc(w->dirs, w->cap * sizeof(*d))) == NULL) {
-			free(copy);
-			return -1;
-		}
-		w->dirs = d;
+	if (vec_grow((void **)&w->dirs, &w->cap, w->ndirs + 1,
+	    sizeof(*w->dirs)) == -1) {
+		free(copy);
+		return -1;
 	}
 	memmove(&w->dirs[i + 1], &w->dirs[i],
 	    (w->ndirs - i) * sizeof(*w->dirs));
@@ -328,18 +325,13 @@ watch_batch_rescan(struct watch_batch *b)
 static void
 watch_batch_add(struct watch_batch *b, const char *path)
 {
-	char	**p;
-
 	if (b->rescan)
 		return;
 	if (b->npaths >= WATCH_MAX_PATHS)
 		goto rescan;
-	if (b->npaths == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 64;
-		if ((p = realloc(b->paths, b->cap * sizeof(*p))) == NULL)
-			goto rescan;
-		b->paths = p;
-	}
+	if (vec_grow((void **)&b->paths, &b->cap, b->npaths + 1,
+	    sizeof(*b->paths)) == -1)
+		goto rescan;
 	if ((b->paths[b->npaths] = strdup(path)) == NULL)
 		goto rescan;
 	b->npaths++;

@@ -18,6 +18,7 @@
 #include "record.h"
 #include "snap.h"
 #include "testlib.h"
+#include "tl_realloc.h"
 #include "banned.h"
 
 #define CONF_TEXT \
@@ -423,6 +424,105 @@ START_TEST(test_docs)
 }
 END_TEST
 
+/*
+ * A document table whose growth failed once takes the next documents
+ * as if nothing happened: the capacity was not raised without the memory
+ * (before vec_grow(), the next add wrote past the end of the table).
+ */
+#define NDOCS	100
+
+static int
+add_docs(struct snap *s)
+{
+	unsigned char	 key[HASH_LEN];
+	char		 path[32];
+	size_t		 i;
+	int		 failures = 0;
+
+	for (i = 0; i < NDOCS; i++) {
+		snprintf(path, sizeof(path), "/d/%03zu", i);
+		key_of(path, key);
+		if (snap_doc_add(s, path, "text/plain", path, strlen(path),
+		    key, 1) == -1)
+			failures++;
+	}
+	return failures;
+}
+
+START_TEST(test_doc_add_fail_nth)
+{
+	struct snap	*s;
+	long		 total, nth;
+	int		 failures;
+	char		 path[32];
+	size_t		 i, found;
+
+	s = mksnap(NULL, 0, NULL, 0);
+	tl_realloc_arm(-1);	/* count only */
+	ck_assert_int_eq(add_docs(s), 0);
+	total = tl_realloc_calls;
+	tl_realloc_arm(0);
+	snap_release(s);
+	ck_assert_int_gt(total, 1);
+	for (nth = 1; nth <= total + 1; nth++) {
+		s = mksnap(NULL, 0, NULL, 0);
+		tl_realloc_arm(nth);
+		failures = add_docs(s);
+		tl_realloc_arm(0);
+		ck_assert_int_eq(failures, nth <= total ? 1 : 0);
+		snap_seal(s);
+		ck_assert_uint_eq(s->ndocs, NDOCS - (size_t)failures);
+		for (i = found = 0; i < NDOCS; i++) {
+			snprintf(path, sizeof(path), "/d/%03zu", i);
+			found += snap_doc_find(s, path) != NULL;
+		}
+		ck_assert_uint_eq(found, s->ndocs);
+		snap_release(s);
+	}
+}
+END_TEST
+
+/* snap_new() over sets whose lists grow: any failed growth, no snapshot. */
+START_TEST(test_new_fail_nth)
+{
+	struct record	*recs[200];
+	struct snap	*s;
+	struct err	 e;
+	char		 id[32];
+	long		 total, nth;
+	size_t		 i;
+
+	for (i = 0; i < 200; i++) {
+		snprintf(id, sizeof(id), "r%03zu", i);
+		recs[i] = mkrec(id, "2020-01-01", 100 + (int64_t)i,
+		    i % 2 ? "topic:a region:bulgaria" : "topic:b");
+	}
+	tl_realloc_arm(-1);
+	s = mksnap(recs, 200, NULL, 0);
+	total = tl_realloc_calls;
+	tl_realloc_arm(0);
+	ck_assert_uint_eq(snap_set_find(s, "topic")->nitems, 200);
+	snap_release(s);
+	ck_assert_int_gt(total, 1);
+	for (nth = 1; nth <= total + 1; nth++) {
+		err_init(&e);
+		tl_realloc_arm(nth);
+		s = snap_new(conf, recs, 200, NULL, 0, &e);
+		tl_realloc_arm(0);
+		if (nth <= total) {
+			ck_assert_ptr_null(s);
+			ck_assert_str_eq(e.msg,
+			    "out of memory building the snapshot");
+		} else
+			ck_assert_uint_eq(snap_set_find(s, "topic")->nitems,
+			    200);
+		snap_release(s);
+		err_release(&e);
+	}
+	unref_all(recs, 200);
+}
+END_TEST
+
 START_TEST(test_doc_etag_reuse)
 {
 	struct snap		*a, *b;
@@ -813,6 +913,8 @@ snap_suite(void)
 	    sizeof(covers) / sizeof(covers[0]));
 	tcase_add_test(tc, test_docs);
 	tcase_add_test(tc, test_doc_etag_reuse);
+	tcase_add_test(tc, test_doc_add_fail_nth);
+	tcase_add_test(tc, test_new_fail_nth);
 	tcase_add_loop_test(tc, test_next_equals_full, 0, 4);
 	tcase_add_test(tc, test_refcount);
 	tcase_add_test(tc, test_concurrency);

@@ -16,6 +16,7 @@
 #include "store.h"
 #include "watch.h"
 #include "testlib.h"
+#include "tl_realloc.h"
 
 static char		 top[256];	/* holds root and "outside" */
 static char		 root[300];
@@ -449,6 +450,27 @@ START_TEST(test_many_paths_not_lost)
 }
 END_TEST
 
+/*
+ * The batch's growth fails: a rescan, nothing lost.  After the batch is
+ * cleared the next path goes into it: the capacity was not raised without
+ * the memory (before vec_grow(), that path was written through NULL).
+ */
+START_TEST(test_batch_growth_fails)
+{
+	watch_batch_release(&b);	/* so the next path grows it */
+	tl_realloc_arm(1);
+	put(at("new.xml"), "<n/>");
+	collect();
+	ck_assert_int_eq(tl_realloc_calls, 1);
+	tl_realloc_arm(0);
+	ck_assert_int_eq(b.rescan, 1);
+	ck_assert_uint_eq(b.npaths, 0);
+	watch_batch_clear(&b);
+	put(at("other.xml"), "<o/>");
+	expect_only("other.xml");
+}
+END_TEST
+
 static Suite *
 watch_suite(void)
 {
@@ -468,6 +490,7 @@ watch_suite(void)
 	tcase_add_test(tc, test_dir_moved_away_and_deleted);
 	tcase_add_test(tc, test_dir_renamed_inside);
 	tcase_add_test(tc, test_overflow);
+	tcase_add_test(tc, test_batch_growth_fails);
 	tcase_add_test(tc, test_root_deleted);
 	tcase_add_test(tc, test_root_moved_back);
 	tcase_add_test(tc, test_root_parent_replaced);

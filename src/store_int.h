@@ -1,0 +1,92 @@
+/*
+ * store_int.h: what the files of the store module share, and nothing
+ * outside it includes.  Calls go one way: store_snap.c (snapshots) uses
+ * store_replica.c (a replica's snapshot), and both use store.c (files);
+ * store.c calls neither.
+ */
+#ifndef PUBFEED_STORE_INT_H
+#define PUBFEED_STORE_INT_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "record.h"
+#include "snap.h"
+#include "state.h"
+#include "store.h"
+#include "strmap.h"
+
+/* A file to (re)read: its new metadata, then what reading it gave. */
+struct store_load {
+	size_t		 fidx;		/* into files */
+	dev_t		 dev;
+	ino_t		 ino;
+	int64_t		 mtime_ns;
+	off_t		 size;
+	int		 have_id;	/* looked at: the metadata above
+					   is what gave rec */
+	int		 is_skipped;	/* store_set_interrupt() */
+	struct record	*rec;
+	struct err	 fe;
+};
+
+struct store_file {
+	char		*path;
+	dev_t		 dev;
+	ino_t		 ino;
+	int64_t		 mtime_ns;
+	off_t		 size;
+	struct record	*rec;		/* last good version, or NULL */
+	int		 is_invalid;	/* the bytes on disk do not parse */
+	int		 need_read;	/* the last read failed: read
+					   again, whatever the metadata */
+	int		 seen;
+	/* incremental snapshots (store_snapshot_incr()) */
+	size_t		 ent;		/* state index + 1 of the id rec
+					   claimed in the last snapshot */
+	int		 is_dirty;	/* rec replaced since then */
+};
+
+struct store {
+	struct conf		*conf;
+	struct record_schema	*schema;
+	struct state		 state;
+	unsigned char		 key[256];
+	size_t			 keylen;
+	struct store_file	*files;
+	size_t			 nfiles, cap;
+	struct strmap		 index;	/* path -> index into files */
+	struct store_load	*loads;	/* files the walk found changed */
+	char			*root_real;	/* realpath() of the
+						   records directory */
+	/* store_set_interrupt() */
+	int			(*stop)(void *);
+	void			*stop_arg;
+	size_t			 nloads, loads_cap;
+	int			 flags;
+	int			 state_failing;	/* the last commit failed */
+	/* records this build gave their first datestamp (undone on failure) */
+	struct record		**stamped;
+	size_t			 nstamped, stamped_cap;
+	/*
+	 * Incremental snapshots: the last snapshot made, how many files claim
+	 * each state entry's id (as of that snapshot, minus the claims
+	 * retracted since), the entries whose claim went away since, and
+	 * whether the next snapshot must be built from scratch.
+	 */
+	struct snap		*last;
+	size_t			*claims;
+	size_t			 claims_cap;
+	size_t			*retract;
+	size_t			 nretract, retract_cap;
+	int			 need_full;
+};
+
+/* store_replica.c: a replica's next snapshot (see STORE_REPLICA). */
+struct snap	*store_replica_snapshot(struct store *,
+		    struct store_changes *chg, struct err *e);
+
+#endif
