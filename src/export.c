@@ -10,7 +10,7 @@
 
 #include "export.h"
 #include "feed.h"
-#include "state.h"
+#include "fileio.h"
 #include "banned.h"
 
 #define EXPORT_PATH_MAX	4096
@@ -161,7 +161,7 @@ export_snapshot(const struct snap *s, const char *dir,
 	int			 fd;
 
 	memset(&st, 0, sizeof(st));
-	if (state_mkdirs(dir, e) == -1)
+	if (fileio_mkdirs(dir, e) == -1)
 		return -1;
 	for (i = 0; i < s->ndocs; i++)
 		if (export_doc(s->docs[i], dir, &st, e) == -1)

@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "date.h"
+#include "fileio.h"
 #include "log.h"
 #include "notify.h"
 #include "notify_int.h"
@@ -206,7 +207,7 @@ save_db(struct notify *n, const struct notify_outbox *ob,
 	size_t		 i;
 	int		 rc = -1;
 
-	if (n->db == NULL && (state_mkdirs(n->state_dir, e) == -1 ||
+	if (n->db == NULL && (fileio_mkdirs(n->state_dir, e) == -1 ||
 	    state_db_open(n->state_dir, 0, &n->db, e) == -1))
 		return -1;
 	if (sqlite3_exec(n->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
