@@ -1,0 +1,144 @@
+/*
+ * notify_msg.c: the message layer the notifier and the protocol files
+ * share — target kinds and identity, percent-encoding, building a request
+ * through the target kind's protocol file and judging the answer.  Calls
+ * go one way: notify.c calls here, here calls notify_websub.c,
+ * notify_xmlrpc.c and notify_ping.c, and those call only the helpers above
+ * notify_build() (contracts in notify_int.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "notify_int.h"
+#include "banned.h"
+
+static const char *const kind_names[] = {
+	[CONF_TARGET_WEBSUB] = "websub-hub",
+	[CONF_TARGET_XMLRPC] = "xmlrpc-ping",
+	[CONF_TARGET_PING_GET] = "ping-get",
+	[CONF_TARGET_PING_POST] = "ping-post",
+};
+
+const char *
+notify_kind_name(enum conf_target_kind k)
+{
+	if ((size_t)k >= sizeof(kind_names) / sizeof(kind_names[0]))
+		return "unknown";
+	return kind_names[k];
+}
+
+int
+notify_kind_parse(const char *s, enum conf_target_kind *k)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
+		if (strcmp(s, kind_names[i]) == 0) {
+			*k = (enum conf_target_kind)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* NULL and "" are the same: the text forms cannot tell them apart. */
+static int
+str_eq(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+int
+notify_target_eq(const struct conf_target *a, const struct conf_target *b)
+{
+	return a->kind == b->kind && str_eq(a->url, b->url) &&
+	    str_eq(a->body, b->body);
+}
+
+int
+notify_target_copy(struct conf_target *dst, const struct conf_target *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->kind = src->kind;
+	if ((dst->url = strdup(src->url)) == NULL ||
+	    (src->body != NULL && (dst->body = strdup(src->body)) == NULL)) {
+		notify_target_release(dst);
+		return -1;
+	}
+	return 0;
+}
+
+void
+notify_target_release(struct conf_target *t)
+{
+	free(t->url);
+	free(t->body);
+	t->url = t->body = NULL;
+}
+
+int
+notify_pct_encode(struct buf *b, const char *s)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	unsigned char		 c;
+
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			if (buf_addch(b, (char)c) == -1)
+				return -1;
+		} else if (buf_addch(b, '%') == -1 ||
+		    buf_addch(b, hex[c >> 4]) == -1 ||
+		    buf_addch(b, hex[c & 15]) == -1)
+			return -1;
+	}
+	return buf_addstr(b, "");
+}
+
+int
+notify_build(const struct conf_target *t, const char *topic,
+    const struct notify_site *s, int phase, struct notify_msg *m,
+    struct err *e)
+{
+	memset(m, 0, sizeof(*m));
+	switch (t->kind) {
+	case CONF_TARGET_WEBSUB:
+		return notify_websub_build(t, topic, m, e);
+	case CONF_TARGET_XMLRPC:
+		return notify_xmlrpc_build(t, topic, s, phase, m, e);
+	case CONF_TARGET_PING_GET:
+	case CONF_TARGET_PING_POST:
+		return notify_ping_build(t, topic, s, m, e);
+	}
+	return err_set(e, "unknown target kind %d", (int)t->kind);
+}
+
+void
+notify_msg_release(struct notify_msg *m)
+{
+	free(m->url);
+	free(m->body);
+	memset(m, 0, sizeof(*m));
+}
+
+enum notify_verdict
+notify_judge(enum conf_target_kind k, int phase, long status,
+    const char *body, size_t len, struct err *e)
+{
+	struct notify_xmlrpc_reply	 r;
+
+	if (status < 200 || status > 299) {
+		err_set(e, "HTTP %ld", status);
+		return NOTIFY_FAIL;
+	}
+	if (k != CONF_TARGET_XMLRPC)
+		return NOTIFY_OK;
+	if (notify_xmlrpc_parse(body, len, &r, e) == -1)
+		return NOTIFY_FAIL;
+	if (!r.is_fault && !r.flerror)
+		return NOTIFY_OK;
+	err_set(e, "xml-rpc %s%s%s", r.is_fault ? "fault" : "flerror",
+	    r.message[0] != '\0' ? ": " : "", r.message);
+	return phase == 0 ? NOTIFY_FALLBACK : NOTIFY_FAIL;
+}
