@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "notify_int.h"
 #include "state.h"
+#include "vec.h"
 #include "banned.h"
 
 void
@@ -59,16 +60,11 @@ struct notify_item *
 notify_outbox_add(struct notify_outbox *ob, const struct conf_target *t,
     const char *topic)
 {
-	struct notify_item	*it, **v;
-	size_t			 ncap;
+	struct notify_item	*it;
 
-	if (ob->n == ob->cap) {
-		ncap = ob->cap ? ob->cap * 2 : 16;
-		if ((v = reallocarray(ob->v, ncap, sizeof(*v))) == NULL)
-			return NULL;
-		ob->v = v;
-		ob->cap = ncap;
-	}
+	if (vec_grow((void **)&ob->v, &ob->cap, ob->n + 1,
+	    sizeof(*ob->v)) == -1)
+		return NULL;
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return NULL;
 	if (notify_target_copy(&it->t, t) == -1 ||

@@ -10,6 +10,7 @@
 
 #include "date.h"
 #include "notify_int.h"
+#include "vec.h"
 #include "banned.h"
 
 void
@@ -45,18 +46,13 @@ notify_stats_find(const struct notify_stats *st, const struct conf_target *t)
 struct notify_stat *
 notify_stats_get(struct notify_stats *st, const struct conf_target *t)
 {
-	struct notify_stat	*s, *v;
-	size_t			 ncap;
+	struct notify_stat	*s;
 
 	if ((s = notify_stats_find(st, t)) != NULL)
 		return s;
-	if (st->n == st->cap) {
-		ncap = st->cap ? st->cap * 2 : 8;
-		if ((v = reallocarray(st->v, ncap, sizeof(*v))) == NULL)
-			return NULL;
-		st->v = v;
-		st->cap = ncap;
-	}
+	if (vec_grow((void **)&st->v, &st->cap, st->n + 1,
+	    sizeof(*st->v)) == -1)
+		return NULL;
 	s = &st->v[st->n];
 	memset(s, 0, sizeof(*s));
 	if (notify_target_copy(&s->t, t) == -1)
