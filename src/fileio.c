@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -65,53 +66,74 @@ int
 fileio_write_file(const char *path, const void *data, size_t len, int mode,
     struct err *e)
 {
-	char		 tmp[4096];
-	const char	*p = data;
-	int		 fd, rc = -1;
+	const struct fileio_wopts	 o = { mode, 0, 0 };
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
-	    (long)getpid()) >= (int)sizeof(tmp))
-		return err_set(e, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd == -1)
-		return err_set(e, "%s: %s", tmp, strerror(errno));
+	return fileio_write(path, data, len, &o, e);
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	 n;
+
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			err_set(e, "%s: %s", tmp, strerror(errno));
-			goto out;
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) == -1) {
+	return 0;
+}
+
+int
+fileio_write(const char *path, const void *data, size_t len,
+    const struct fileio_wopts *o, struct err *e)
+{
+	struct timespec	 ts[2];
+	char		 tmp[FILEIO_PATH_MAX + 32];
+	const char	*base = strrchr(path, '/');
+	int		 fd;
+
+	base = base != NULL ? base + 1 : path;
+	if (snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp.%ld", (int)(base - path),
+	    path, base, (long)getpid()) >= (int)sizeof(tmp))
+		return err_set(e, "%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, o->mode);
+	if (fd == -1)
+		return err_set(e, "%s: %s", tmp, strerror(errno));
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)o->mtime;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	if (write_all(fd, data, len) == -1 ||
+	    ((o->flags & FILEIO_EXACT_MODE) && fchmod(fd, o->mode) == -1) ||
+	    ((o->flags & FILEIO_MTIME) && futimens(fd, ts) == -1)) {
+		err_set(e, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		goto out_unlink_tmp;
+	}
+	if (!(o->flags & FILEIO_NOSYNC) && fsync(fd) == -1) {
 		err_set(e, "%s: fsync: %s", tmp, strerror(errno));
-		goto out;
+		close(fd);
+		goto out_unlink_tmp;
 	}
 	if (close(fd) == -1) {
-		fd = -1;
 		err_set(e, "%s: %s", tmp, strerror(errno));
-		goto out;
+		goto out_unlink_tmp;
 	}
-	fd = -1;
 	if (rename(tmp, path) == -1) {
 		err_set(e, "%s: rename: %s", path, strerror(errno));
-		goto out;
+		goto out_unlink_tmp;
 	}
 	/* the rename itself is durable only once the directory is synced */
-	if (fsync_dir_of(path) == -1) {
-		err_set(e, "%s: fsync directory: %s", path, strerror(errno));
-		return -1;
-	}
+	if (!(o->flags & FILEIO_NOSYNC) && fsync_dir_of(path) == -1)
+		return err_set(e, "%s: fsync directory: %s", path,
+		    strerror(errno));
 	return 0;
-out:
-	if (fd != -1)
-		close(fd);
+out_unlink_tmp:
 	unlink(tmp);
-	return rc;
+	return -1;
 }
 
 int

@@ -963,24 +963,28 @@ notify_send_all(struct notify *n, const char *const *sets, size_t nsets,
 	return failed;
 }
 
-int
-notify_render_metrics(struct notify *n, struct buf *b)
+/* A rendering of notify_status.c, under mu. */
+static int
+render(struct notify *n, int (*fn)(const struct conf *,
+    const struct notify_outbox *, const struct notify_stats *, struct buf *),
+    struct buf *b)
 {
 	int	 rc;
 
 	pthread_mutex_lock(&n->mu);
-	rc = notify_status_metrics(n->conf, &n->ob, &n->st, b);
+	rc = fn(n->conf, &n->ob, &n->st, b);
 	pthread_mutex_unlock(&n->mu);
 	return rc;
 }
 
 int
+notify_render_metrics(struct notify *n, struct buf *b)
+{
+	return render(n, notify_status_metrics, b);
+}
+
+int
 notify_render_status(struct notify *n, struct buf *b)
 {
-	int	 rc;
-
-	pthread_mutex_lock(&n->mu);
-	rc = notify_status_text(n->conf, &n->ob, &n->st, b);
-	pthread_mutex_unlock(&n->mu);
-	return rc;
+	return render(n, notify_status_text, b);
 }

@@ -1,7 +1,7 @@
 /*
  * check_fileio: the atomic write (replace, mode, no temporary left, a full
- * disk, no permission, a crash in the middle leaves the old file), the
- * capped read and mkdir -p.  Every test works in its own temporary
+ * disk, no permission, a crash in the middle leaves the old file), its
+ * options (exact mode, mtime), the capped read and mkdir -p.  Every test works in its own temporary
  * directory under $TMPDIR (or /tmp) and removes it.
  */
 #include <sys/mount.h>
@@ -63,7 +63,8 @@ dir_list(const char *dir, char *out, size_t len)
 	n = scandir(dir, &v, NULL, alphasort);
 	ck_assert_int_ge(n, 0);
 	for (i = 0; i < n; i++) {
-		if (v[i]->d_name[0] != '.')
+		if (strcmp(v[i]->d_name, ".") != 0 &&
+		    strcmp(v[i]->d_name, "..") != 0)
 			used += (size_t)snprintf(out + used, len - used, "%s%s",
 			    used ? " " : "", v[i]->d_name);
 		free(v[i]);
@@ -113,6 +114,35 @@ START_TEST(test_roundtrip)
 	tpath(p, sizeof(p), "a/b/c");
 	dir_list(p, list, sizeof(list));
 	ck_assert_str_eq(list, "f");	/* no temporary file left */
+	ck_assert_int_eq(e.count, 0);
+	err_release(&e);
+}
+END_TEST
+
+/* Options: the mode exactly despite the umask, the mtime given. */
+START_TEST(test_write_opts)
+{
+	struct fileio_wopts	 o = { 0644, 0, 1500000000 };
+	struct stat		 sb;
+	struct err		 e;
+	char			 p[512], list[512];
+
+	err_init(&e);
+	umask(077);
+	tpath(p, sizeof(p), "plain");
+	ck_assert_int_eq(fileio_write(p, "x", 1, &o, &e), 0);
+	ck_assert_int_eq(stat(p, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);	/* umask applied */
+	ck_assert_int_ne(sb.st_mtime, 1500000000);
+	tpath(p, sizeof(p), "exact");
+	o.flags = FILEIO_EXACT_MODE | FILEIO_MTIME | FILEIO_NOSYNC;
+	ck_assert_int_eq(fileio_write(p, "y", 1, &o, &e), 0);
+	ck_assert_int_eq(stat(p, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0644);
+	ck_assert_int_eq(sb.st_mtime, 1500000000);
+	assert_holds(p, "y");
+	dir_list(tmpdir, list, sizeof(list));
+	ck_assert_str_eq(list, "exact plain");
 	ck_assert_int_eq(e.count, 0);
 	err_release(&e);
 }
@@ -189,7 +219,7 @@ START_TEST(test_eacces)
 		ck_assert_int_eq(seteuid(65534), 0);
 	tpath(p, sizeof(p), "ro/f");
 	ck_assert_int_eq(fileio_write_file(p, "new", 3, 0600, &e), -1);
-	ck_assert_msg(strstr(e.msg, "ro/f.tmp.") != NULL &&
+	ck_assert_msg(strstr(e.msg, "ro/.f.tmp.") != NULL &&
 	    strstr(e.msg, ": Permission denied") != NULL, "%s", e.msg);
 	ck_assert_int_eq(fileio_read_file(p, 100, &data, &len, &e), -1);
 	ck_assert_ptr_null(data);
@@ -236,7 +266,7 @@ START_TEST(test_enospc)
 	memset(big, 'n', n);
 	ck_assert_int_eq(fileio_write_file(p, big, n, 0644, &e), -1);
 	free(big);
-	ck_assert_msg(strstr(e.msg, "small/f.tmp.") != NULL &&
+	ck_assert_msg(strstr(e.msg, "small/.f.tmp.") != NULL &&
 	    strstr(e.msg, "No space left on device") != NULL, "%s", e.msg);
 	assert_holds(p, "old");
 	tpath(p, sizeof(p), "small");
@@ -283,7 +313,7 @@ START_TEST(test_crash_leaves_old_or_new)
 			ck_assert(WIFSIGNALED(status));
 			ck_assert_int_eq(WTERMSIG(status), SIGXFSZ);
 			assert_holds(p, "old");
-			snprintf(want, sizeof(want), "f f.tmp.%ld", (long)pid);
+			snprintf(want, sizeof(want), ".f.tmp.%ld f", (long)pid);
 			ck_assert_str_eq(list, want);
 		} else {
 			ck_assert(WIFEXITED(status));
@@ -312,7 +342,7 @@ START_TEST(test_write_error_cleans_up)
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
 	ck_assert_int_eq(fileio_write_file(p, big, n, 0644, &e), -1);
 	free(big);
-	ck_assert_msg(strstr(e.msg, "/f.tmp.") != NULL &&
+	ck_assert_msg(strstr(e.msg, "/.f.tmp.") != NULL &&
 	    strstr(e.msg, "File too large") != NULL, "%s", e.msg);
 	assert_holds(p, "old");
 	dir_list(tmpdir, list, sizeof(list));
@@ -329,6 +359,7 @@ fileio_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_write_opts);
 	tcase_add_test(tc, test_read_cap);
 	tcase_add_test(tc, test_mkdirs_errors);
 	tcase_add_test(tc, test_eacces);
