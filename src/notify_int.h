@@ -8,8 +8,9 @@
  *   notify_outbox.c   the outbox in memory, and its persistence
  *   notify_status.c   per-target status in memory; /status and /metrics
  *   notify_retry.c    the retry and outage policy, pure
- *   notify_msg.c      target kinds, request building and judging
+ *   notify_proto.c    a request built and judged by its kind's protocol
  *   notify_websub.c, notify_xmlrpc.c, notify_ping.c   one protocol each
+ *   notify_msg.c      target kinds and identity, percent-encoding
  *
  * Nothing here logs, touches the network or takes a lock; only
  * notify_outbox_save() and notify_outbox_load() touch a file (the state
@@ -115,16 +116,18 @@ void	notify_target_release(struct conf_target *);
 
 /* RFC 3986 percent-encoding of everything but the unreserved characters. */
 int	notify_pct_encode(struct buf *, const char *s);
+/* Free a request's strings (notify_build()). */
+void	notify_msg_release(struct notify_msg *);
 
 /*
- * Build the request for one item.  phase 0 is the first request; phase 1 is
- * the XML-RPC fallback (weblogUpdates.ping).  m's strings are the caller's
- * to free with notify_msg_release().  0 or -1 with e set.
+ * notify_proto.c.  Build the request for one item.  phase 0 is the first
+ * request; phase 1 is the XML-RPC fallback (weblogUpdates.ping).  m's
+ * strings are the caller's to free with notify_msg_release().  0 or -1
+ * with e set.
  */
 int	notify_build(const struct conf_target *, const char *topic,
 	    const struct notify_site *, int phase, struct notify_msg *m,
 	    struct err *e);
-void	notify_msg_release(struct notify_msg *);
 /*
  * Judge a finished exchange: HTTP status (0 when there was no response)
  * and the first NOTIFY_RESP_MAX bytes of the body.

@@ -1,10 +1,7 @@
 /*
- * notify_msg.c: the message layer the notifier and the protocol files
- * share — target kinds and identity, percent-encoding, building a request
- * through the target kind's protocol file and judging the answer.  Calls
- * go one way: notify.c calls here, here calls notify_websub.c,
- * notify_xmlrpc.c and notify_ping.c, and those call only the helpers above
- * notify_build() (contracts in notify_int.h).
+ * notify_msg.c: the helpers every notify file may call — target kinds and
+ * identity, percent-encoding, freeing a request.  It calls nothing of the
+ * module (contracts in notify_int.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -96,49 +93,10 @@ notify_pct_encode(struct buf *b, const char *s)
 	return buf_addstr(b, "");
 }
 
-int
-notify_build(const struct conf_target *t, const char *topic,
-    const struct notify_site *s, int phase, struct notify_msg *m,
-    struct err *e)
-{
-	memset(m, 0, sizeof(*m));
-	switch (t->kind) {
-	case CONF_TARGET_WEBSUB:
-		return notify_websub_build(t, topic, m, e);
-	case CONF_TARGET_XMLRPC:
-		return notify_xmlrpc_build(t, topic, s, phase, m, e);
-	case CONF_TARGET_PING_GET:
-	case CONF_TARGET_PING_POST:
-		return notify_ping_build(t, topic, s, m, e);
-	}
-	return err_set(e, "unknown target kind %d", (int)t->kind);
-}
-
 void
 notify_msg_release(struct notify_msg *m)
 {
 	free(m->url);
 	free(m->body);
 	memset(m, 0, sizeof(*m));
-}
-
-enum notify_verdict
-notify_judge(enum conf_target_kind k, int phase, long status,
-    const char *body, size_t len, struct err *e)
-{
-	struct notify_xmlrpc_reply	 r;
-
-	if (status < 200 || status > 299) {
-		err_set(e, "HTTP %ld", status);
-		return NOTIFY_FAIL;
-	}
-	if (k != CONF_TARGET_XMLRPC)
-		return NOTIFY_OK;
-	if (notify_xmlrpc_parse(body, len, &r, e) == -1)
-		return NOTIFY_FAIL;
-	if (!r.is_fault && !r.flerror)
-		return NOTIFY_OK;
-	err_set(e, "xml-rpc %s%s%s", r.is_fault ? "fault" : "flerror",
-	    r.message[0] != '\0' ? ": " : "", r.message);
-	return phase == 0 ? NOTIFY_FALLBACK : NOTIFY_FAIL;
 }
