@@ -1,19 +1,16 @@
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "export.h"
 #include "feed.h"
-#include "state.h"
+#include "fileio.h"
 #include "banned.h"
 
-#define EXPORT_PATH_MAX	4096
+#define EXPORT_PATH_MAX	FILEIO_PATH_MAX
 
 int
 export_path(const char *urlpath, struct buf *out)
@@ -40,80 +37,34 @@ export_path(const char *urlpath, struct buf *out)
 	return 0;
 }
 
-/* mkdir -p of the directory part of path (dir itself exists). */
+/* mkdir -p of the directory part of path. */
 static int
 export_mkparents(char *path, struct err *e)
 {
-	char	*p;
+	char	*slash = strrchr(path, '/');
+	int	 rc;
 
-	for (p = strchr(path + 1, '/'); p != NULL; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(path, 0755) == -1 && errno != EEXIST) {
-			err_set(e, "%s: %s", path, strerror(errno));
-			*p = '/';
-			return -1;
-		}
-		*p = '/';
-	}
-	return 0;
+	if (slash == NULL || slash == path)
+		return 0;
+	*slash = '\0';
+	rc = fileio_mkdirs(path, e);
+	*slash = '/';
+	return rc;
 }
 
-static int
-export_write_all(int fd, const char *data, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, data, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Write data to path through a temporary file and rename(2). */
+/*
+ * Atomic for a web server reading the directory; durable only after the
+ * one syncfs(2) at the end.  nginx answers Last-Modified from the mtime:
+ * make it the document's.
+ */
 static int
 export_file(const char *path, const char *data, size_t len, int64_t mtime,
     struct err *e)
 {
-	struct timespec	 ts[2];
-	char		 tmp[EXPORT_PATH_MAX + 32];
-	const char	*base = strrchr(path, '/');
-	int		 fd;
+	const struct fileio_wopts	 o = { 0644, FILEIO_EXACT_MODE |
+					    FILEIO_MTIME | FILEIO_NOSYNC, mtime };
 
-	base = base ? base + 1 : path;
-	if (snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp.%ld",
-	    (int)(base - path), path, base, (long)getpid()) >=
-	    (int)sizeof(tmp))
-		return err_set(e, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd == -1)
-		return err_set(e, "%s: %s", tmp, strerror(errno));
-	/* nginx answers Last-Modified from the mtime: make it the doc's */
-	ts[0].tv_sec = ts[1].tv_sec = (time_t)mtime;
-	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	if (export_write_all(fd, data, len) == -1 ||
-	    fchmod(fd, 0644) == -1 || futimens(fd, ts) == -1) {
-		err_set(e, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		goto out_unlink_tmp;
-	}
-	if (close(fd) == -1) {
-		err_set(e, "%s: %s", tmp, strerror(errno));
-		goto out_unlink_tmp;
-	}
-	if (rename(tmp, path) == -1) {
-		err_set(e, "%s: rename: %s", path, strerror(errno));
-		goto out_unlink_tmp;
-	}
-	return 0;
-out_unlink_tmp:
-	unlink(tmp);
-	return -1;
+	return fileio_write(path, data, len, &o, e);
 }
 
 static int
@@ -161,7 +112,7 @@ export_snapshot(const struct snap *s, const char *dir,
 	int			 fd;
 
 	memset(&st, 0, sizeof(st));
-	if (state_mkdirs(dir, e) == -1)
+	if (fileio_mkdirs(dir, e) == -1)
 		return -1;
 	for (i = 0; i < s->ndocs; i++)
 		if (export_doc(s->docs[i], dir, &st, e) == -1)

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "log.h"
 #include "banned.h"
 
@@ -191,6 +192,20 @@ log_lines(enum log_level level, const char *text)
 		log_emit(level, line, NULL);
 		text = nl ? nl + 1 : NULL;
 	}
+}
+
+void
+log_problems(const struct err *e)
+{
+	if (e->count == 0)
+		return;
+	if (e->all != NULL)
+		log_lines(LOG_LEVEL_WARN, e->all);
+	else
+		log_warnx("%s", e->msg);
+	if (e->nlost > 0)
+		log_warnx("%d more problems not shown: out of memory",
+		    e->nlost);
 }
 
 void

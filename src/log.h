@@ -45,6 +45,12 @@ void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 char	*log_escape(const char *in, char *out, size_t size);
 /* Log every line of a multi-line message (e.g. struct err's all). */
 void	log_lines(enum log_level, const char *);
+/*
+ * Every message of e as warnings (all when it holds them, else msg), then
+ * how many did not fit in memory.  Nothing when e holds none.
+ */
+struct err;
+void	log_problems(const struct err *e);
 void	fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...)

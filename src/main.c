@@ -1,16 +1,14 @@
 /*
- * pubfeed: command line, start-up order, signals.  No business logic: the
- * modules do the work, main wires them together in the one direction data
- * flows (config -> store -> snapshot -> renderers -> HTTP) and decides what
- * to log.  Only main exits, and only before serving starts.
+ * pubfeed: the command line, the start-up order and each command.  No
+ * business logic: the modules do the work, main wires them together in the
+ * one direction data flows (config -> store -> snapshot -> renderers ->
+ * HTTP) and decides what to log; the loop "serve" then runs is serve.c's.
+ * Only main exits, and only before serving starts.
  */
-#include <sys/signalfd.h>
-
 #include <pthread.h>
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "serve.h"
 #include "snap.h"
 #include "store.h"
 #include "syntax.h"
@@ -37,7 +36,6 @@
 #define DEFAULT_CONF	"/etc/pubfeed/pubfeed.conf"
 #define DRAIN_MS	10000
 #define NOTIFY_DRAIN_MS	2000	/* notifications due at SIGTERM */
-#define STATE_RETRY_MS	2000	/* a failed state commit, again */
 
 struct pubfeed {
 	const char	*conf_path;
@@ -45,13 +43,7 @@ struct pubfeed {
 	const char	*base_url;	/* --base-url override, or NULL */
 	int		 config_only;	/* check --config-only */
 	int		 replica;	/* serve --replica: STORE_REPLICA */
-	struct conf	*conf;
-	struct store	*store;
-	struct http	*http;
-	struct metrics	 metrics;
-	int		 sigfd;
-	struct watch	*watch;	/* NULL: periodic rescans only */
-	struct notify	*notify;	/* serve only */
+	struct conf	*conf;	/* check, export, ping, status */
 };
 
 static void
@@ -165,320 +157,6 @@ load_conf(const struct pubfeed *pf, struct err *e)
 	return c;
 }
 
-static void
-log_problems(const struct err *e)
-{
-	if (e->count == 0)
-		return;
-	if (e->all != NULL)
-		log_lines(LOG_LEVEL_WARN, e->all);
-	else
-		log_warnx("%s", e->msg);
-	if (e->nlost > 0)
-		log_warnx("%d more problems not shown: out of memory",
-		    e->nlost);
-}
-
-/*
- * Build the next snapshot off the serving path and swap it in, then tell
- * the notification targets about what changed.  chg may be NULL when the
- * caller does not need the changes; they are collected here anyway.
- */
-static int
-rebuild(struct pubfeed *pf, struct store_changes *chg)
-{
-	struct store_changes	 local;
-	struct snap		*prev, *next;
-	struct err		 e;
-	int64_t			 t0 = date_mono_ms();
-	char			 status[128];
-	int			 rc = -1;
-
-	err_init(&e);
-	memset(&local, 0, sizeof(local));
-	if (chg == NULL)
-		chg = &local;
-	prev = snap_current();
-	next = store_snapshot(pf->store, chg, &e);
-	metrics_set_state(&pf->metrics, !store_state_failing(pf->store));
-	if (next == NULL)
-		goto out;
-	log_problems(&e);
-	err_clear(&e);
-	if (feed_build(next, prev, &e) == -1) {
-		snap_release(next);
-		goto out;
-	}
-	snap_seal(next);
-	snprintf(status, sizeof(status), "STATUS=serving %zu records "
-	    "(%zu deleted, %zu invalid files)", next->nlive,
-	    next->nitems - next->nlive, next->ninvalid);
-	log_info("snapshot %llu: %zu records, %zu deleted, %zu invalid "
-	    "files, %zu documents + %zu archive pages on demand, built in "
-	    "%lld ms", (unsigned long long)next->generation, next->nlive,
-	    next->nitems - next->nlive, next->ninvalid, next->ndocs,
-	    snap_npages(next), (long long)(date_mono_ms() - t0));
-	snap_publish(next);
-	sd_notify(0, status);
-	/* after the publish, so a hub fetching the topic sees the change */
-	if (pf->notify != NULL && chg->any)
-		notify_changed(pf->notify, (const char *const *)chg->sets,
-		    chg->nsets);
-	rc = 0;
-out:
-	if (rc == -1)
-		log_warnx("rebuild failed, still serving the previous "
-		    "snapshot: %s", e.msg);
-	metrics_count_reload(&pf->metrics, rc == 0,
-	    (uint64_t)(date_mono_ms() - t0));
-	snap_release(prev);
-	store_changes_release(&local);
-	err_release(&e);
-	return rc;
-}
-
-/* SIGHUP: a new configuration if it parses, then a full rescan. */
-static void
-reload(struct pubfeed *pf)
-{
-	struct conf	*c;
-	struct err	 e;
-
-	sd_notify(0, "RELOADING=1");
-	err_init(&e);
-	if ((c = load_conf(pf, &e)) == NULL) {
-		log_warnx("configuration not reloaded, keeping the running "
-		    "one:");
-		log_problems(&e);
-	} else {
-		if (strcmp(c->listen_addr, pf->conf->listen_addr) != 0 ||
-		    c->listen_port != pf->conf->listen_port)
-			log_warnx("listen address changes need a restart");
-		log_setlevel(c->log_level);
-		store_set_conf(pf->store, c);
-		if (pf->notify != NULL)
-			notify_set_conf(pf->notify, c);
-		conf_unref(pf->conf);
-		pf->conf = c;
-		log_info("configuration reloaded from %s", pf->conf_path);
-	}
-	err_clear(&e);
-	if (store_scan(pf->store, &e) == -1)
-		log_warnx("%s", e.msg);
-	else
-		log_problems(&e);
-	err_release(&e);
-	rebuild(pf, NULL);
-	sd_notify(0, "READY=1");
-}
-
-static int
-block_signals(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGHUP);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGINT);
-	signal(SIGPIPE, SIG_IGN);
-	/* before any thread starts, so only the signalfd sees them */
-	return pthread_sigmask(SIG_BLOCK, set, NULL) == 0 ? 0 : -1;
-}
-
-/* store_set_interrupt(): SIGTERM or SIGINT waits in the signalfd. */
-static int
-stop_pending(void *arg)
-{
-	sigset_t	 set;
-
-	return sigpending(&set) == 0 && (sigismember(&set, SIGTERM) == 1 ||
-	    sigismember(&set, SIGINT) == 1);
-}
-
-/*
- * Live updates: inotify on the records tree.  Without it (no inotify, too
- * many directories for fs.inotify.max_user_watches) the periodic rescan
- * still picks changes up, only later.
- */
-static void
-watch_start(struct pubfeed *pf)
-{
-	struct err	 e;
-
-	err_init(&e);
-	watch_free(pf->watch);
-	pf->watch = watch_new(pf->conf->records_dir, store_wants, &e);
-	if (pf->watch == NULL)
-		log_warnx("%s; changes are picked up by the periodic rescan "
-		    "only", e.msg);
-	else
-		log_debug("watching %zu directories under %s",
-		    watch_ndirs(pf->watch), pf->conf->records_dir);
-	err_release(&e);
-}
-
-/* Apply one debounced burst of changes and publish the result. */
-static void
-apply_changes(struct pubfeed *pf, struct watch_batch *b)
-{
-	struct store_changes	 chg;
-	struct err		 e;
-
-	err_init(&e);
-	if (b->rescan || pf->watch == NULL) {
-		/* "lost" only when inotify really overflowed */
-		if (b->lost)
-			log_warnx("change events were lost (inotify queue "
-			    "overflow); rescanning %s", pf->conf->records_dir);
-		else if (b->root_moved)
-			log_info("%s was moved, deleted or recreated; "
-			    "rescanning", pf->conf->records_dir);
-		else
-			log_debug("rescanning %s", pf->conf->records_dir);
-		if (pf->watch == NULL)
-			watch_start(pf);
-		else if (watch_resync(pf->watch, &e) == -1) {
-			log_warnx("%s", e.msg);
-			err_clear(&e);
-		}
-		if (store_scan(pf->store, &e) == -1) {
-			log_warnx("rescan: %s", e.msg);
-			goto out;
-		}
-	} else {
-		watch_batch_take(b);
-		store_update(pf->store, (const char *const *)b->paths,
-		    b->npaths, &e);
-	}
-	/* the store reads only changed files: each problem shows up once */
-	log_problems(&e);
-	memset(&chg, 0, sizeof(chg));
-	rebuild(pf, &chg);
-	store_changes_release(&chg);
-out:
-	watch_batch_clear(b);
-	err_release(&e);
-}
-
-/*
- * When to apply a burst: once no event came for debounce ms, but no later
- * than max(1 s, debounce) after its first event, so a steady stream of
- * changes still goes live.
- */
-static int64_t
-burst_deadline(const struct pubfeed *pf, int64_t first, int64_t last)
-{
-	int64_t	 quiet = pf->conf->debounce_ms, cap = quiet > 1000 ? quiet : 1000;
-
-	return last + quiet < first + cap ? last + quiet : first + cap;
-}
-
-/* Milliseconds until the earlier of two deadlines (0: none), for poll(). */
-static int
-poll_timeout(int64_t a, int64_t b)
-{
-	int64_t	 t, now = date_mono_ms();
-
-	if (a == 0 || (b != 0 && b < a))
-		a = b;
-	if (a == 0)
-		return -1;
-	t = a - now;
-	return t < 0 ? 0 : t > INT32_MAX ? INT32_MAX : (int)t;
-}
-
-/* The main loop: signals, live updates, the periodic safety-net rescan. */
-static void
-serve_loop(struct pubfeed *pf)
-{
-	struct signalfd_siginfo	 si;
-	struct pollfd		 pfd[2];
-	struct watch_batch	 batch;
-	struct err		 e;
-	int64_t			 next_rescan = 0, first = 0, last = 0, due;
-	int64_t			 retry = 0;
-	char			*root;
-
-	memset(&batch, 0, sizeof(batch));
-	for (;;) {
-		if (pf->conf->rescan_interval > 0 && next_rescan == 0)
-			next_rescan = date_mono_ms() +
-			    (int64_t)pf->conf->rescan_interval * 1000;
-		due = first ? burst_deadline(pf, first, last) : 0;
-		/* a failed state commit is retried until it goes through */
-		if (store_state_failing(pf->store) && retry == 0)
-			retry = date_mono_ms() + STATE_RETRY_MS;
-		if (retry && (due == 0 || retry < due))
-			due = retry;
-		pfd[0].fd = pf->sigfd;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = pf->watch ? watch_fd(pf->watch) : -1;
-		pfd[1].events = POLLIN;
-		pfd[0].revents = pfd[1].revents = 0;
-		if (poll(pfd, 2, poll_timeout(next_rescan, due)) == -1 &&
-		    errno != EINTR)
-			fatal("poll");
-		if (pfd[0].revents & POLLIN) {
-			if (read(pf->sigfd, &si, sizeof(si)) != sizeof(si))
-				continue;
-			if (si.ssi_signo != SIGHUP) {
-				log_info("%s: shutting down",
-				    si.ssi_signo == SIGTERM ? "SIGTERM" :
-				    "SIGINT");
-				break;
-			}
-			log_info("SIGHUP: reloading");
-			root = pf->watch ? strdup(watch_root(pf->watch)) : NULL;
-			/* before the rescan, so no change slips between them */
-			err_init(&e);
-			if (pf->watch != NULL &&
-			    watch_resync(pf->watch, &e) == -1)
-				log_warnx("%s", e.msg);
-			err_release(&e);
-			reload(pf);
-			/* the reload rescanned everything: no burst pending */
-			watch_batch_clear(&batch);
-			first = last = 0;
-			if (root == NULL ||
-			    strcmp(root, pf->conf->records_dir) != 0)
-				watch_start(pf);
-			free(root);
-			continue;
-		}
-		if (pfd[1].revents & POLLIN) {
-			err_init(&e);
-			if (watch_read(pf->watch, &batch, &e) == -1) {
-				log_warnx("%s; watching again", e.msg);
-				watch_free(pf->watch);
-				pf->watch = NULL;
-				batch.rescan = 1;
-			}
-			err_release(&e);
-			/* events only for ignored names leave nothing to do */
-			if (watch_batch_pending(&batch)) {
-				last = date_mono_ms();
-				if (first == 0)
-					first = last;
-			}
-		}
-		if (first && date_mono_ms() >= burst_deadline(pf, first,
-		    last)) {
-			first = last = 0;
-			apply_changes(pf, &batch);
-		}
-		if (retry && date_mono_ms() >= retry) {
-			retry = 0;
-			if (store_state_failing(pf->store))
-				rebuild(pf, NULL);
-		}
-		if (next_rescan && date_mono_ms() >= next_rescan) {
-			next_rescan = 0;
-			batch.rescan = 1;
-			apply_changes(pf, &batch);
-		}
-	}
-	watch_batch_release(&batch);
-}
-
 static int
 listen_fd_from_systemd(void)
 {
@@ -504,21 +182,37 @@ notify_status_cb(void *arg, struct buf *out)
 	return notify_render_status(arg, out);
 }
 
+/* struct serve's load_conf: SIGHUP reads the file and the overrides again. */
+static struct conf *
+reload_conf(void *arg, struct err *e)
+{
+	return load_conf(arg, e);
+}
+
 static int
 cmd_serve(struct pubfeed *pf, char *const *args)
 {
 	struct http_opts	 ho;
+	struct metrics		 metrics;
+	struct serve		 sv;
+	struct http		*http;
 	struct err		 e;
 	sigset_t		 set;
 	int			 port, rc = 0;
 
 	err_init(&e);
-	if ((pf->conf = load_conf(pf, &e)) == NULL) {
+	memset(&sv, 0, sizeof(sv));
+	sv.sigfd = -1;
+	sv.conf_path = pf->conf_path;
+	sv.load_conf = reload_conf;
+	sv.load_arg = pf;
+	sv.metrics = &metrics;
+	if ((sv.conf = load_conf(pf, &e)) == NULL) {
 		log_problems(&e);
 		fatalx("%s: configuration has %d error%s; nothing started",
 		    pf->conf_path, e.count, e.count == 1 ? "" : "s");
 	}
-	log_init(pf->conf->log_level, -1);
+	log_init(sv.conf->log_level, -1);
 	/*
 	 * A reload asked for during start-up waits for the loop; SIGTERM stays
 	 * deliverable until the first snapshot is up, so a slow first scan can
@@ -528,45 +222,42 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	sigaddset(&set, SIGHUP);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		fatal("signals");
-	metrics_init(&pf->metrics);
-	if ((pf->store = store_new(pf->conf, pf->replica ? STORE_REPLICA : 0,
+	metrics_init(&metrics);
+	if ((sv.store = store_new(sv.conf, pf->replica ? STORE_REPLICA : 0,
 	    &e)) == NULL)
 		fatalx("%s", e.msg);
 	/* a replica's state directory is the primary's: it notifies */
-	if (!pf->replica && (pf->notify = notify_new(pf->conf, &e)) == NULL)
+	if (!pf->replica && (sv.notify = notify_new(sv.conf, &e)) == NULL)
 		fatalx("%s", e.msg);
-	watch_start(pf);	/* first, so no change slips by the first scan */
-	if (store_scan(pf->store, &e) == -1)
+	serve_watch_start(&sv);	/* first, so no change slips by the scan */
+	if (store_scan(sv.store, &e) == -1)
 		fatalx("%s", e.msg);
 	log_problems(&e);
 	err_clear(&e);
-	if (rebuild(pf, NULL) == -1)
+	if (serve_rebuild(&sv, NULL) == -1)
 		fatalx("cannot build the first snapshot");
 	/* before any long-lived thread starts, so only the signalfd sees them */
-	if (block_signals(&set) == -1 ||
-	    (pf->sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
+	if (serve_signals(&sv) == -1)
 		fatal("signals");
-	/* from now on a pending SIGTERM cuts a long batch of reads short */
-	store_set_interrupt(pf->store, stop_pending, NULL);
 	memset(&ho, 0, sizeof(ho));
-	ho.addr = pf->conf->listen_addr;
-	ho.port = pf->conf->listen_port;
+	ho.addr = sv.conf->listen_addr;
+	ho.port = sv.conf->listen_port;
 	ho.listen_fd = listen_fd_from_systemd();
-	ho.threads = pf->conf->threads;
-	ho.oai_max = pf->conf->oai_max_requests;
-	ho.key = store_token_key(pf->store, &ho.keylen);
-	ho.metrics = &pf->metrics;
-	if (pf->notify != NULL) {
+	ho.threads = sv.conf->threads;
+	ho.oai_max = sv.conf->oai_max_requests;
+	ho.key = store_token_key(sv.store, &ho.keylen);
+	ho.metrics = &metrics;
+	if (sv.notify != NULL) {
 		ho.extra_metrics = notify_metrics_cb;
 		ho.status_text = notify_status_cb;
-		ho.extra_arg = pf->notify;
+		ho.extra_arg = sv.notify;
 	}
-	if ((pf->http = http_start(&ho, &e)) == NULL)
+	if ((http = http_start(&ho, &e)) == NULL)
 		fatalx("%s", e.msg);
 	/* after the listener, so a hub can fetch the topics it is told of */
-	if (pf->notify != NULL && notify_start(pf->notify, &e) == -1)
+	if (sv.notify != NULL && notify_start(sv.notify, &e) == -1)
 		fatalx("%s", e.msg);
-	port = http_port(pf->http);
+	port = http_port(http);
 	if (ho.listen_fd != -1)
 		log_info("serving on the socket systemd passed (port %d)",
 		    port);
@@ -574,27 +265,27 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 		log_info("listening on http://%s%s%s:%d/ (public URL %s/)",
 		    strchr(ho.addr, ':') ? "[" : "", ho.addr,
 		    strchr(ho.addr, ':') ? "]" : "", port,
-		    pf->conf->base_url);
+		    sv.conf->base_url);
 	sd_notify(0, "READY=1");
-	serve_loop(pf);
+	serve_loop(&sv);
 	sd_notify(0, "STOPPING=1");
 	/* one last try; a change that cannot be saved makes the exit fail */
-	if (store_state_failing(pf->store) && rebuild(pf, NULL) == -1 &&
-	    store_state_failing(pf->store)) {
+	if (store_state_failing(sv.store) && serve_rebuild(&sv, NULL) == -1 &&
+	    store_state_failing(sv.store)) {
 		log_warnx("the state could not be saved: the last changes "
 		    "were not published and will be stamped again");
 		rc = 1;
 	}
 	/* pending items stay in the outbox for the next start */
-	notify_stop(pf->notify, NOTIFY_DRAIN_MS);
-	http_stop(pf->http, DRAIN_MS);
-	notify_free(pf->notify);
-	pf->notify = NULL;
+	notify_stop(sv.notify, NOTIFY_DRAIN_MS);
+	http_stop(http, DRAIN_MS);
+	notify_free(sv.notify);
+	sv.notify = NULL;
 	snap_publish(NULL);
-	watch_free(pf->watch);
-	store_free(pf->store);
-	conf_unref(pf->conf);
-	close(pf->sigfd);
+	watch_free(sv.watch);
+	store_free(sv.store);
+	conf_unref(sv.conf);
+	close(sv.sigfd);
 	err_release(&e);
 	log_info("stopped");
 	return rc;
@@ -834,7 +525,6 @@ main(int argc, char *argv[])
 	int			 ch, given = 0;
 
 	memset(&pf, 0, sizeof(pf));
-	pf.sigfd = -1;
 	pf.conf_path = getenv("PUBFEED_CONF") ? getenv("PUBFEED_CONF") :
 	    DEFAULT_CONF;
 	log_init(LOG_LEVEL_INFO, -1);

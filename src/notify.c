@@ -24,7 +24,6 @@
 #include "log.h"
 #include "notify.h"
 #include "notify_int.h"
-#include "state.h"
 #include "banned.h"
 
 /*
@@ -183,101 +182,6 @@ save_copy(struct notify *n, int dob, int dst, struct notify_outbox *ob,
 	return 0;
 }
 
-static int
-bind_target(sqlite3_stmt *q, const struct conf_target *t)
-{
-	return sqlite3_bind_text(q, 1, notify_kind_name(t->kind), -1,
-	    SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(q, 2, t->url, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(q, 3, t->body != NULL ? t->body : "", -1,
-	    SQLITE_STATIC) != SQLITE_OK ? -1 : 0;
-}
-
-/*
- * One transaction: the whole outbox (it is bounded by targets x topics)
- * and/or every target's status.  Under save_mu; the connection is the
- * notifier's own (state.h), opened on first use.
- */
-static int
-save_db(struct notify *n, const struct notify_outbox *ob,
-    const struct notify_stats *st, struct err *e)
-{
-	sqlite3_stmt	*q = NULL;
-	size_t		 i;
-	int		 rc = -1;
-
-	if (n->db == NULL && (state_mkdirs(n->state_dir, e) == -1 ||
-	    state_db_open(n->state_dir, 0, &n->db, e) == -1))
-		return -1;
-	if (sqlite3_exec(n->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		goto fail;
-	if (ob != NULL) {
-		if (sqlite3_exec(n->db, "DELETE FROM outbox", NULL, NULL,
-		    NULL) != SQLITE_OK || sqlite3_prepare_v2(n->db,
-		    "INSERT OR REPLACE INTO outbox (kind, url, body, topic, "
-		    "attempts, not_before) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-		    -1, &q, NULL) != SQLITE_OK)
-			goto fail;
-		for (i = 0; i < ob->n; i++) {
-			const struct notify_item *it = ob->v[i];
-
-			sqlite3_reset(q);
-			if (bind_target(q, &it->t) == -1 ||
-			    sqlite3_bind_text(q, 4, it->topic, -1,
-			    SQLITE_STATIC) != SQLITE_OK ||
-			    sqlite3_bind_int(q, 5, it->attempts) != SQLITE_OK ||
-			    sqlite3_bind_int64(q, 6, it->not_before < 0 ? 0 :
-			    it->not_before) != SQLITE_OK ||
-			    sqlite3_step(q) != SQLITE_DONE)
-				goto fail;
-		}
-		sqlite3_finalize(q);
-		q = NULL;
-	}
-	if (st != NULL) {
-		if (sqlite3_exec(n->db, "DELETE FROM target_status", NULL,
-		    NULL, NULL) != SQLITE_OK || sqlite3_prepare_v2(n->db,
-		    "INSERT OR REPLACE INTO target_status (kind, url, body, "
-		    "sent, failed, dropped, last_ok, last_fail, reason) "
-		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &q,
-		    NULL) != SQLITE_OK)
-			goto fail;
-		for (i = 0; i < st->n; i++) {
-			const struct notify_stat *s = &st->v[i];
-
-			sqlite3_reset(q);
-			if (bind_target(q, &s->t) == -1 ||
-			    sqlite3_bind_int64(q, 4, (int64_t)s->sent) !=
-			    SQLITE_OK ||
-			    sqlite3_bind_int64(q, 5, (int64_t)s->failed) !=
-			    SQLITE_OK ||
-			    sqlite3_bind_int64(q, 6, (int64_t)s->dropped) !=
-			    SQLITE_OK ||
-			    sqlite3_bind_int64(q, 7, s->last_ok) != SQLITE_OK ||
-			    sqlite3_bind_int64(q, 8, s->last_fail) !=
-			    SQLITE_OK ||
-			    (s->reason != NULL ? sqlite3_bind_text(q, 9,
-			    s->reason, -1, SQLITE_STATIC) :
-			    sqlite3_bind_null(q, 9)) != SQLITE_OK ||
-			    sqlite3_step(q) != SQLITE_DONE)
-				goto fail;
-		}
-		sqlite3_finalize(q);
-		q = NULL;
-	}
-	if (sqlite3_exec(n->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		goto fail;
-	return 0;
-fail:
-	err_set(e, "%s: %s", sqlite3_db_filename(n->db, NULL),
-	    sqlite3_errmsg(n->db));
-	sqlite3_finalize(q);
-	if (sqlite3_get_autocommit(n->db) == 0)
-		sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
-}
-
 /*
  * Write what changed.  Never under mu: fsync takes milliseconds.  The
  * outbox goes out on every change (what is pending must survive a crash);
@@ -311,8 +215,8 @@ notify_save(struct notify *n, int force)
 	pthread_mutex_unlock(&n->mu);
 	if (bad)
 		log_warnx("notify: out of memory saving the outbox");
-	else if ((dob || dst) && save_db(n, dob ? &ob : NULL,
-	    dst ? &st : NULL, &e) == -1) {
+	else if ((dob || dst) && notify_outbox_save(&n->db, n->state_dir,
+	    dob ? &ob : NULL, dst ? &st : NULL, &e) == -1) {
 		log_warnx("notify: outbox or status not saved: %s", e.msg);
 		bad = 1;
 	}
@@ -328,84 +232,19 @@ notify_save(struct notify *n, int force)
 	notify_stats_release(&st);
 }
 
-/* A row's target; rows of an unknown kind are skipped (and logged). */
-static int
-load_target(sqlite3_stmt *q, struct conf_target *t)
-{
-	const char	*kind = (const char *)sqlite3_column_text(q, 0);
-
-	memset(t, 0, sizeof(*t));
-	t->url = (char *)sqlite3_column_text(q, 1);
-	t->body = (char *)sqlite3_column_text(q, 2);
-	if (t->body != NULL && *t->body == '\0')
-		t->body = NULL;
-	if (kind == NULL || t->url == NULL ||
-	    notify_kind_parse(kind, &t->kind) == -1) {
-		log_warnx("notify: %s: ignoring a row with target kind '%s'",
-		    sqlite3_db_filename(sqlite3_db_handle(q), NULL),
-		    kind != NULL ? kind : "");
-		return -1;
-	}
-	return 0;
-}
-
-/* Load the outbox and the status from the database, if there is one. */
+/* One warning per message of e, as the notifier's. */
 static void
-load_file(struct notify *n)
+log_each(const struct err *e)
 {
-	sqlite3_stmt		*q = NULL;
-	struct notify_item	*it;
-	struct notify_stat	*s;
-	struct conf_target	 t;
-	struct err		 e;
-	char			 path[4096];
-	const char		*topic, *reason;
+	const char	*p, *nl;
 
-	err_init(&e);
-	snprintf(path, sizeof(path), "%s/%s", n->state_dir, STATE_DB_NAME);
-	if (access(path, F_OK) != 0)
-		goto out;	/* nothing saved yet: opened on the first save */
-	if (state_db_open(n->state_dir, 0, &n->db, &e) == -1) {
-		log_warnx("notify: %s", e.msg);
-		goto out;
+	if (e->all == NULL) {
+		if (e->count > 0)
+			log_warnx("notify: %s", e->msg);
+		return;
 	}
-	if (sqlite3_prepare_v2(n->db, "SELECT kind, url, body, topic, "
-	    "attempts, not_before FROM outbox", -1, &q, NULL) != SQLITE_OK)
-		goto fail;
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		topic = (const char *)sqlite3_column_text(q, 3);
-		if (load_target(q, &t) == -1 || topic == NULL)
-			continue;
-		if ((it = notify_outbox_add(&n->ob, &t, topic)) == NULL)
-			break;
-		it->attempts = sqlite3_column_int(q, 4);
-		it->not_before = sqlite3_column_int64(q, 5);
-	}
-	sqlite3_finalize(q);
-	if (sqlite3_prepare_v2(n->db, "SELECT kind, url, body, sent, failed, "
-	    "dropped, last_ok, last_fail, reason FROM target_status", -1, &q,
-	    NULL) != SQLITE_OK)
-		goto fail;
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		if (load_target(q, &t) == -1)
-			continue;
-		if ((s = notify_stats_get(&n->st, &t)) == NULL)
-			break;
-		s->sent = (uint64_t)sqlite3_column_int64(q, 3);
-		s->failed = (uint64_t)sqlite3_column_int64(q, 4);
-		s->dropped = (uint64_t)sqlite3_column_int64(q, 5);
-		s->last_ok = sqlite3_column_int64(q, 6);
-		s->last_fail = sqlite3_column_int64(q, 7);
-		reason = (const char *)sqlite3_column_text(q, 8);
-		free(s->reason);
-		s->reason = reason != NULL ? strdup(reason) : NULL;
-	}
-	sqlite3_finalize(q);
-	goto out;
-fail:
-	log_warnx("notify: %s: %s", path, sqlite3_errmsg(n->db));
-out:
-	err_release(&e);
+	for (p = e->all; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		log_warnx("notify: %.*s", (int)(nl - p), p);
 }
 
 /* A clock that jumped back must not park loaded items for years. */
@@ -439,6 +278,7 @@ struct notify *
 notify_new(struct conf *c, struct err *e)
 {
 	struct notify	*n;
+	struct err	 le;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		err_set(e, "libcurl cannot be initialised");
@@ -463,7 +303,11 @@ notify_new(struct conf *c, struct err *e)
 		notify_free(n);
 		return NULL;
 	}
-	load_file(n);
+	err_init(&le);
+	if (notify_outbox_load(&n->db, n->state_dir, &n->ob, &n->st,
+	    &le) == -1)
+		log_each(&le);
+	err_release(&le);
 	clamp_times(n);
 	prune(n);
 	inherit_health(n);
@@ -1119,143 +963,28 @@ notify_send_all(struct notify *n, const char *const *sets, size_t nsets,
 	return failed;
 }
 
-static void
-fmt_time(int64_t t, char out[DATE_ISO_LEN])
-{
-	if (t <= 0)
-		snprintf(out, DATE_ISO_LEN, "never");
-	else
-		date_fmt_iso(t, out);
-}
-
-/* Prometheus label value: \, " and newline escaped. */
+/* A rendering of notify_status.c, under mu. */
 static int
-label(struct buf *b, const char *s)
+render(struct notify *n, int (*fn)(const struct conf *,
+    const struct notify_outbox *, const struct notify_stats *, struct buf *),
+    struct buf *b)
 {
-	for (; *s != '\0'; s++)
-		if ((*s == '\\' || *s == '"') ? buf_printf(b, "\\%c", *s) :
-		    *s == '\n' ? buf_addstr(b, "\\n") : buf_addch(b, *s))
-			return -1;
-	return 0;
-}
+	int	 rc;
 
-static size_t
-pending(const struct notify *n, const struct conf_target *t)
-{
-	size_t	 i, k = 0;
-
-	for (i = 0; i < n->ob.n; i++)
-		k += notify_target_eq(&n->ob.v[i]->t, t);
-	return k;
-}
-
-enum metric_field {
-	M_SENT, M_FAILED, M_DROPPED, M_DOWN, M_PENDING, M_LAST_OK, M_LAST_FAIL
-};
-
-static const struct {
-	const char		*name, *type, *help;
-	enum metric_field	 field;
-} metric_defs[] = {
-	{ "pubfeed_notify_sent_total", "counter",
-	    "Notifications a target acknowledged.", M_SENT },
-	{ "pubfeed_notify_failed_total", "counter",
-	    "Notification attempts that failed.", M_FAILED },
-	{ "pubfeed_notify_dropped_total", "counter",
-	    "Notifications given up (notify-max-attempts reached, or the "
-	    "request cannot be built).", M_DROPPED },
-	{ "pubfeed_notify_target_down", "gauge",
-	    "1 while a target is failing, from its first failure to its "
-	    "next success.", M_DOWN },
-	{ "pubfeed_notify_pending", "gauge",
-	    "Notifications waiting in the outbox.", M_PENDING },
-	{ "pubfeed_notify_last_success_seconds", "gauge",
-	    "When a target last acknowledged (0: never).", M_LAST_OK },
-	{ "pubfeed_notify_last_failure_seconds", "gauge",
-	    "When a target last failed (0: never).", M_LAST_FAIL },
-};
-
-static long long
-metric_value(struct notify *n, const struct conf_target *t,
-    enum metric_field f)
-{
-	const struct notify_stat	*s = notify_stats_find(&n->st, t);
-
-	if (f == M_PENDING)
-		return (long long)pending(n, t);
-	if (s == NULL)
-		return 0;
-	switch (f) {
-	case M_SENT:
-		return (long long)s->sent;
-	case M_FAILED:
-		return (long long)s->failed;
-	case M_DROPPED:
-		return (long long)s->dropped;
-	case M_DOWN:
-		return s->health.is_down;
-	case M_LAST_OK:
-		return s->last_ok;
-	default:
-		return s->last_fail;
-	}
+	pthread_mutex_lock(&n->mu);
+	rc = fn(n->conf, &n->ob, &n->st, b);
+	pthread_mutex_unlock(&n->mu);
+	return rc;
 }
 
 int
 notify_render_metrics(struct notify *n, struct buf *b)
 {
-	const struct conf_target	*t;
-	size_t				 i, k;
-	int				 rc = 0;
-
-	pthread_mutex_lock(&n->mu);
-	for (k = 0; rc == 0 && k < sizeof(metric_defs) /
-	    sizeof(metric_defs[0]); k++) {
-		rc = buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n",
-		    metric_defs[k].name, metric_defs[k].help,
-		    metric_defs[k].name, metric_defs[k].type);
-		for (i = 0; rc == 0 && i < n->conf->ntargets; i++) {
-			t = &n->conf->targets[i];
-			if (buf_printf(b, "%s{kind=\"%s\",target=\"",
-			    metric_defs[k].name, notify_kind_name(t->kind)) ==
-			    -1 || label(b, t->url) == -1 ||
-			    buf_printf(b, "\"} %lld\n", metric_value(n, t,
-			    metric_defs[k].field)) == -1)
-				rc = -1;
-		}
-	}
-	pthread_mutex_unlock(&n->mu);
-	return rc;
+	return render(n, notify_status_metrics, b);
 }
 
 int
 notify_render_status(struct notify *n, struct buf *b)
 {
-	const struct conf_target	*t;
-	const struct notify_stat	*s;
-	char				 ok[DATE_ISO_LEN];
-	char				 bad[DATE_ISO_LEN];
-	size_t				 i;
-	int				 rc = 0;
-
-	pthread_mutex_lock(&n->mu);
-	if (n->conf->ntargets == 0)
-		rc = buf_addstr(b, "notify: no targets configured\n");
-	for (i = 0; rc == 0 && i < n->conf->ntargets; i++) {
-		t = &n->conf->targets[i];
-		s = notify_stats_find(&n->st, t);
-		fmt_time(s ? s->last_ok : 0, ok);
-		fmt_time(s ? s->last_fail : 0, bad);
-		rc = buf_printf(b, "notify %s %s: last success %s, last "
-		    "failure %s%s%s%s, sent %llu, failed %llu, dropped %llu, "
-		    "pending %zu\n", notify_kind_name(t->kind), t->url, ok,
-		    bad, s && s->reason && s->last_fail ? " (" : "",
-		    s && s->reason && s->last_fail ? s->reason : "",
-		    s && s->reason && s->last_fail ? ")" : "",
-		    (unsigned long long)(s ? s->sent : 0),
-		    (unsigned long long)(s ? s->failed : 0),
-		    (unsigned long long)(s ? s->dropped : 0), pending(n, t));
-	}
-	pthread_mutex_unlock(&n->mu);
-	return rc;
+	return render(n, notify_status_text, b);
 }

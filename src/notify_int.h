@@ -1,16 +1,28 @@
 /*
- * notify_int: what notify.c and the per-protocol files share.  Private to
- * the notify module (the public contract is notify.h); the unit tests and
- * the fuzz targets include it to reach the pure parts.
+ * notify_int: what the files of the notify module share.  Private to the
+ * module (the public contract is notify.h); the unit tests and the fuzz
+ * targets include it to reach the pure parts.  The files by role, calls
+ * going one way (down this list):
  *
- * Everything here is a pure function of its arguments: request building,
- * response judging, the outbox and the per-target status in memory.  Nothing here logs, touches the network or takes a lock.
+ *   notify.c          the notifier: thread, libcurl multi loop, locking
+ *   notify_outbox.c   the outbox in memory, and its persistence
+ *   notify_status.c   per-target status in memory; /status and /metrics
+ *   notify_retry.c    the retry and outage policy, pure
+ *   notify_proto.c    a request built and judged by its kind's protocol
+ *   notify_websub.c, notify_xmlrpc.c, notify_ping.c   one protocol each
+ *   notify_msg.c      target kinds and identity, percent-encoding
+ *
+ * Nothing here logs, touches the network or takes a lock; only
+ * notify_outbox_save() and notify_outbox_load() touch a file (the state
+ * database, on the caller's connection).
  */
 #ifndef PUBFEED_NOTIFY_INT_H
 #define PUBFEED_NOTIFY_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <sqlite3.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -89,7 +101,10 @@ enum notify_verdict {
 	NOTIFY_FALLBACK,	/* XML-RPC: send weblogUpdates.ping next */
 };
 
-/* Targets: "websub-hub", "xmlrpc-ping", "ping-get", "ping-post". */
+/*
+ * notify_msg.c.  Target kinds: "websub-hub", "xmlrpc-ping", "ping-get",
+ * "ping-post".
+ */
 const char *notify_kind_name(enum conf_target_kind);
 int	notify_kind_parse(const char *, enum conf_target_kind *);
 /* 1 when both name the same target (kind, url, body). */
@@ -101,16 +116,18 @@ void	notify_target_release(struct conf_target *);
 
 /* RFC 3986 percent-encoding of everything but the unreserved characters. */
 int	notify_pct_encode(struct buf *, const char *s);
+/* Free a request's strings (notify_build()). */
+void	notify_msg_release(struct notify_msg *);
 
 /*
- * Build the request for one item.  phase 0 is the first request; phase 1 is
- * the XML-RPC fallback (weblogUpdates.ping).  m's strings are the caller's
- * to free with notify_msg_release().  0 or -1 with e set.
+ * notify_proto.c.  Build the request for one item.  phase 0 is the first
+ * request; phase 1 is the XML-RPC fallback (weblogUpdates.ping).  m's
+ * strings are the caller's to free with notify_msg_release().  0 or -1
+ * with e set.
  */
 int	notify_build(const struct conf_target *, const char *topic,
 	    const struct notify_site *, int phase, struct notify_msg *m,
 	    struct err *e);
-void	notify_msg_release(struct notify_msg *);
 /*
  * Judge a finished exchange: HTTP status (0 when there was no response)
  * and the first NOTIFY_RESP_MAX bytes of the body.
@@ -154,7 +171,7 @@ int	notify_expand(struct buf *, const char *tmpl, enum notify_esc,
 int	notify_ping_build(const struct conf_target *, const char *topic,
 	    const struct notify_site *, struct notify_msg *, struct err *);
 
-/* The outbox in memory (saved in the state database's outbox table). */
+/* notify_outbox.c: the outbox in memory. */
 void	notify_outbox_init(struct notify_outbox *);
 void	notify_outbox_release(struct notify_outbox *);
 /* Append a new item (copies t and topic).  The item, or NULL. */
@@ -165,8 +182,26 @@ struct notify_item *notify_outbox_find(const struct notify_outbox *,
 /* Remove and free v[i] (order is kept). */
 void	notify_outbox_remove(struct notify_outbox *, size_t i);
 void	notify_item_free(struct notify_item *);
+/*
+ * Save ob into the outbox table and st into target_status (either NULL:
+ * that table is left as it is) in one transaction on *db, which is opened
+ * on first use (state_dir created, state_db_open()).  0, or -1 with e set
+ * and the transaction rolled back.
+ */
+int	notify_outbox_save(sqlite3 **db, const char *state_dir,
+	    const struct notify_outbox *ob, const struct notify_stats *st,
+	    struct err *e);
+/*
+ * Append what state_dir's database holds to ob and st, opening *db when
+ * there is a database (none yet: nothing to load, *db stays NULL).  Rows
+ * of an unknown target kind are skipped with one message each; a table
+ * that cannot be read ends the load with a message.  0, or -1 when e got
+ * messages (what could be read is loaded).
+ */
+int	notify_outbox_load(sqlite3 **db, const char *state_dir,
+	    struct notify_outbox *ob, struct notify_stats *st, struct err *e);
 
-/* Per-target status in memory (the target_status table). */
+/* notify_status.c: per-target status in memory (the target_status table). */
 void	notify_stats_init(struct notify_stats *);
 void	notify_stats_release(struct notify_stats *);
 /* The entry for t, created (zeroed) if missing; NULL on no memory. */
@@ -174,6 +209,17 @@ struct notify_stat *notify_stats_get(struct notify_stats *,
 	    const struct conf_target *);
 struct notify_stat *notify_stats_find(const struct notify_stats *,
 	    const struct conf_target *);
+/*
+ * Append to b, for every target of c: one line of status text (last
+ * success and failure, counters, items pending in ob), or the Prometheus
+ * metrics (HELP, TYPE and one sample per target).  0, or -1 (b full).
+ */
+int	notify_status_text(const struct conf *c,
+	    const struct notify_outbox *ob, const struct notify_stats *st,
+	    struct buf *b);
+int	notify_status_metrics(const struct conf *c,
+	    const struct notify_outbox *ob, const struct notify_stats *st,
+	    struct buf *b);
 
 /*
  * notify_retry.c: the retry policy, pure.

@@ -1,136 +1,20 @@
 /*
- * notify_outbox.c: the notify module's data — targets, the outbox and the
- * per-target status — and the dispatch from a target kind to its protocol
- * file.  They are kept in the state database (notify.c, state.h).
+ * notify_outbox.c: the outbox — the pending items in memory, and the
+ * outbox and target_status tables of the state database (state.h) they
+ * are saved to and loaded from.  Contracts in notify_int.h.
  */
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "fileio.h"
 #include "notify_int.h"
-#include "syntax.h"
+#include "state.h"
+#include "vec.h"
 #include "banned.h"
-
-
-static const char *const kind_names[] = {
-	[CONF_TARGET_WEBSUB] = "websub-hub",
-	[CONF_TARGET_XMLRPC] = "xmlrpc-ping",
-	[CONF_TARGET_PING_GET] = "ping-get",
-	[CONF_TARGET_PING_POST] = "ping-post",
-};
-
-const char *
-notify_kind_name(enum conf_target_kind k)
-{
-	if ((size_t)k >= sizeof(kind_names) / sizeof(kind_names[0]))
-		return "unknown";
-	return kind_names[k];
-}
-
-int
-notify_kind_parse(const char *s, enum conf_target_kind *k)
-{
-	size_t	 i;
-
-	for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
-		if (strcmp(s, kind_names[i]) == 0) {
-			*k = (enum conf_target_kind)i;
-			return 0;
-		}
-	return -1;
-}
-
-/* NULL and "" are the same: the text forms cannot tell them apart. */
-static int
-str_eq(const char *a, const char *b)
-{
-	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
-}
-
-int
-notify_target_eq(const struct conf_target *a, const struct conf_target *b)
-{
-	return a->kind == b->kind && str_eq(a->url, b->url) &&
-	    str_eq(a->body, b->body);
-}
-
-int
-notify_target_copy(struct conf_target *dst, const struct conf_target *src)
-{
-	memset(dst, 0, sizeof(*dst));
-	dst->kind = src->kind;
-	if ((dst->url = strdup(src->url)) == NULL ||
-	    (src->body != NULL && (dst->body = strdup(src->body)) == NULL)) {
-		notify_target_release(dst);
-		return -1;
-	}
-	return 0;
-}
-
-void
-notify_target_release(struct conf_target *t)
-{
-	free(t->url);
-	free(t->body);
-	t->url = t->body = NULL;
-}
-
-int
-notify_pct_encode(struct buf *b, const char *s)
-{
-	return syntax_pct_encode(b, s);
-}
-
-int
-notify_build(const struct conf_target *t, const char *topic,
-    const struct notify_site *s, int phase, struct notify_msg *m,
-    struct err *e)
-{
-	memset(m, 0, sizeof(*m));
-	switch (t->kind) {
-	case CONF_TARGET_WEBSUB:
-		return notify_websub_build(t, topic, m, e);
-	case CONF_TARGET_XMLRPC:
-		return notify_xmlrpc_build(t, topic, s, phase, m, e);
-	case CONF_TARGET_PING_GET:
-	case CONF_TARGET_PING_POST:
-		return notify_ping_build(t, topic, s, m, e);
-	}
-	return err_set(e, "unknown target kind %d", (int)t->kind);
-}
-
-void
-notify_msg_release(struct notify_msg *m)
-{
-	free(m->url);
-	free(m->body);
-	memset(m, 0, sizeof(*m));
-}
-
-enum notify_verdict
-notify_judge(enum conf_target_kind k, int phase, long status,
-    const char *body, size_t len, struct err *e)
-{
-	struct notify_xmlrpc_reply	 r;
-
-	if (status < 200 || status > 299) {
-		err_set(e, "HTTP %ld", status);
-		return NOTIFY_FAIL;
-	}
-	if (k != CONF_TARGET_XMLRPC)
-		return NOTIFY_OK;
-	if (notify_xmlrpc_parse(body, len, &r, e) == -1)
-		return NOTIFY_FAIL;
-	if (!r.is_fault && !r.flerror)
-		return NOTIFY_OK;
-	err_set(e, "xml-rpc %s%s%s", r.is_fault ? "fault" : "flerror",
-	    r.message[0] != '\0' ? ": " : "", r.message);
-	return phase == 0 ? NOTIFY_FALLBACK : NOTIFY_FAIL;
-}
-
-/* Outbox */
 
 void
 notify_outbox_init(struct notify_outbox *ob)
@@ -176,16 +60,11 @@ struct notify_item *
 notify_outbox_add(struct notify_outbox *ob, const struct conf_target *t,
     const char *topic)
 {
-	struct notify_item	*it, **v;
-	size_t			 ncap;
+	struct notify_item	*it;
 
-	if (ob->n == ob->cap) {
-		ncap = ob->cap ? ob->cap * 2 : 16;
-		if ((v = reallocarray(ob->v, ncap, sizeof(*v))) == NULL)
-			return NULL;
-		ob->v = v;
-		ob->cap = ncap;
-	}
+	if (vec_grow((void **)&ob->v, &ob->cap, ob->n + 1,
+	    sizeof(*ob->v)) == -1)
+		return NULL;
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return NULL;
 	if (notify_target_copy(&it->t, t) == -1 ||
@@ -205,57 +84,171 @@ notify_outbox_remove(struct notify_outbox *ob, size_t i)
 	ob->n--;
 }
 
-/* Status */
+/* Persistence */
 
-void
-notify_stats_init(struct notify_stats *st)
+static int
+bind_target(sqlite3_stmt *q, const struct conf_target *t)
 {
-	memset(st, 0, sizeof(*st));
+	return sqlite3_bind_text(q, 1, notify_kind_name(t->kind), -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 2, t->url, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 3, t->body != NULL ? t->body : "", -1,
+	    SQLITE_STATIC) != SQLITE_OK ? -1 : 0;
 }
 
-void
-notify_stats_release(struct notify_stats *st)
+/* The whole outbox: it is bounded by targets x topics. */
+int
+notify_outbox_save(sqlite3 **dbp, const char *state_dir,
+    const struct notify_outbox *ob, const struct notify_stats *st,
+    struct err *e)
 {
-	size_t	 i;
+	sqlite3_stmt	*q = NULL;
+	size_t		 i;
+	int		 rc = -1;
+	sqlite3		*db;
 
-	for (i = 0; i < st->n; i++) {
-		notify_target_release(&st->v[i].t);
-		free(st->v[i].reason);
+	if (*dbp == NULL && (fileio_mkdirs(state_dir, e) == -1 ||
+	    state_db_open(state_dir, 0, dbp, e) == -1))
+		return -1;
+	db = *dbp;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	if (ob != NULL) {
+		if (sqlite3_exec(db, "DELETE FROM outbox", NULL, NULL,
+		    NULL) != SQLITE_OK || sqlite3_prepare_v2(db,
+		    "INSERT OR REPLACE INTO outbox (kind, url, body, topic, "
+		    "attempts, not_before) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		    -1, &q, NULL) != SQLITE_OK)
+			goto fail;
+		for (i = 0; i < ob->n; i++) {
+			const struct notify_item *it = ob->v[i];
+
+			sqlite3_reset(q);
+			if (bind_target(q, &it->t) == -1 ||
+			    sqlite3_bind_text(q, 4, it->topic, -1,
+			    SQLITE_STATIC) != SQLITE_OK ||
+			    sqlite3_bind_int(q, 5, it->attempts) != SQLITE_OK ||
+			    sqlite3_bind_int64(q, 6, it->not_before < 0 ? 0 :
+			    it->not_before) != SQLITE_OK ||
+			    sqlite3_step(q) != SQLITE_DONE)
+				goto fail;
+		}
+		sqlite3_finalize(q);
+		q = NULL;
 	}
-	free(st->v);
-	notify_stats_init(st);
-}
+	if (st != NULL) {
+		if (sqlite3_exec(db, "DELETE FROM target_status", NULL,
+		    NULL, NULL) != SQLITE_OK || sqlite3_prepare_v2(db,
+		    "INSERT OR REPLACE INTO target_status (kind, url, body, "
+		    "sent, failed, dropped, last_ok, last_fail, reason) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &q,
+		    NULL) != SQLITE_OK)
+			goto fail;
+		for (i = 0; i < st->n; i++) {
+			const struct notify_stat *s = &st->v[i];
 
-struct notify_stat *
-notify_stats_find(const struct notify_stats *st, const struct conf_target *t)
-{
-	size_t	 i;
-
-	for (i = 0; i < st->n; i++)
-		if (notify_target_eq(&st->v[i].t, t))
-			return &st->v[i];
-	return NULL;
-}
-
-struct notify_stat *
-notify_stats_get(struct notify_stats *st, const struct conf_target *t)
-{
-	struct notify_stat	*s, *v;
-	size_t			 ncap;
-
-	if ((s = notify_stats_find(st, t)) != NULL)
-		return s;
-	if (st->n == st->cap) {
-		ncap = st->cap ? st->cap * 2 : 8;
-		if ((v = reallocarray(st->v, ncap, sizeof(*v))) == NULL)
-			return NULL;
-		st->v = v;
-		st->cap = ncap;
+			sqlite3_reset(q);
+			if (bind_target(q, &s->t) == -1 ||
+			    sqlite3_bind_int64(q, 4, (int64_t)s->sent) !=
+			    SQLITE_OK ||
+			    sqlite3_bind_int64(q, 5, (int64_t)s->failed) !=
+			    SQLITE_OK ||
+			    sqlite3_bind_int64(q, 6, (int64_t)s->dropped) !=
+			    SQLITE_OK ||
+			    sqlite3_bind_int64(q, 7, s->last_ok) != SQLITE_OK ||
+			    sqlite3_bind_int64(q, 8, s->last_fail) !=
+			    SQLITE_OK ||
+			    (s->reason != NULL ? sqlite3_bind_text(q, 9,
+			    s->reason, -1, SQLITE_STATIC) :
+			    sqlite3_bind_null(q, 9)) != SQLITE_OK ||
+			    sqlite3_step(q) != SQLITE_DONE)
+				goto fail;
+		}
+		sqlite3_finalize(q);
+		q = NULL;
 	}
-	s = &st->v[st->n];
-	memset(s, 0, sizeof(*s));
-	if (notify_target_copy(&s->t, t) == -1)
-		return NULL;
-	st->n++;
-	return s;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	err_set(e, "%s: %s", sqlite3_db_filename(db, NULL),
+	    sqlite3_errmsg(db));
+	sqlite3_finalize(q);
+	if (sqlite3_get_autocommit(db) == 0)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* A row's target; -1 with a message for a row of an unknown kind. */
+static int
+load_target(sqlite3_stmt *q, struct conf_target *t, struct err *e)
+{
+	const char	*kind = (const char *)sqlite3_column_text(q, 0);
+
+	memset(t, 0, sizeof(*t));
+	t->url = (char *)sqlite3_column_text(q, 1);
+	t->body = (char *)sqlite3_column_text(q, 2);
+	if (t->body != NULL && *t->body == '\0')
+		t->body = NULL;
+	if (kind == NULL || t->url == NULL ||
+	    notify_kind_parse(kind, &t->kind) == -1)
+		return err_set(e, "%s: ignoring a row with target kind '%s'",
+		    sqlite3_db_filename(sqlite3_db_handle(q), NULL),
+		    kind != NULL ? kind : "");
+	return 0;
+}
+
+int
+notify_outbox_load(sqlite3 **dbp, const char *state_dir,
+    struct notify_outbox *ob, struct notify_stats *st, struct err *e)
+{
+	sqlite3_stmt		*q = NULL;
+	struct notify_item	*it;
+	struct notify_stat	*s;
+	struct conf_target	 t;
+	char			 path[4096];
+	const char		*topic, *reason;
+	int			 count = e->count;
+
+	snprintf(path, sizeof(path), "%s/%s", state_dir, STATE_DB_NAME);
+	if (access(path, F_OK) != 0)
+		return 0;	/* nothing saved yet: opened on the first save */
+	if (state_db_open(state_dir, 0, dbp, e) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(*dbp, "SELECT kind, url, body, topic, "
+	    "attempts, not_before FROM outbox", -1, &q, NULL) != SQLITE_OK)
+		goto fail;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		topic = (const char *)sqlite3_column_text(q, 3);
+		if (load_target(q, &t, e) == -1 || topic == NULL)
+			continue;
+		if ((it = notify_outbox_add(ob, &t, topic)) == NULL)
+			break;
+		it->attempts = sqlite3_column_int(q, 4);
+		it->not_before = sqlite3_column_int64(q, 5);
+	}
+	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(*dbp, "SELECT kind, url, body, sent, failed, "
+	    "dropped, last_ok, last_fail, reason FROM target_status", -1, &q,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (load_target(q, &t, e) == -1)
+			continue;
+		if ((s = notify_stats_get(st, &t)) == NULL)
+			break;
+		s->sent = (uint64_t)sqlite3_column_int64(q, 3);
+		s->failed = (uint64_t)sqlite3_column_int64(q, 4);
+		s->dropped = (uint64_t)sqlite3_column_int64(q, 5);
+		s->last_ok = sqlite3_column_int64(q, 6);
+		s->last_fail = sqlite3_column_int64(q, 7);
+		reason = (const char *)sqlite3_column_text(q, 8);
+		free(s->reason);
+		s->reason = reason != NULL ? strdup(reason) : NULL;
+	}
+	sqlite3_finalize(q);
+	return e->count > count ? -1 : 0;
+fail:
+	return err_set(e, "%s: %s", path, sqlite3_errmsg(*dbp));
 }

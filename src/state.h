@@ -128,18 +128,6 @@ int	state_set_sets(struct state_entry *, const char *const *sets,
 int	state_db_open(const char *dir, int flags, sqlite3 **db, struct err *e);
 
 /*
- * Write len bytes to path atomically (temp file in the same directory,
- * fsync, rename, fsync the directory).  mode as for open(2).
- */
-int	state_write_file(const char *path, const void *data, size_t len,
-	    int mode, struct err *e);
-/* Read a whole file (cap bytes at most) into a NUL-terminated buffer. */
-int	state_read_file(const char *path, size_t cap, char **out,
-	    size_t *len, struct err *e);
-/* mkdir -p. */
-int	state_mkdirs(const char *path, struct err *e);
-
-/*
  * The resumption-token key: from the configuration when given, else the
  * hex key in DIR/token.key, created with fresh random bytes on first use.
  */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "state.h"
 #include "banned.h"
 
@@ -375,7 +376,7 @@ state_migrate(sqlite3 *db, const char *dir, int rename_files, struct err *e)
 		snprintf(path, sizeof(path), "%s/%s", dir, old_files[i]);
 		if (access(path, F_OK) == -1 && errno == ENOENT)
 			continue;
-		if (state_read_file(path, MIGRATE_MAX, &data, &len, e) == -1 ||
+		if (fileio_read_file(path, MIGRATE_MAX, &data, &len, e) == -1 ||
 		    state_migrate_mem(db, "ros"[i], data, len, path, e) == -1)
 			goto out;
 		free(data);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "log.h"
 #include "record.h"
 #include "state.h"
@@ -72,7 +73,7 @@ store_new(struct conf *conf, int flags, struct err *e)
 		}
 		return st;
 	}
-	if (state_mkdirs(conf->state_dir, e) == -1 ||
+	if (fileio_mkdirs(conf->state_dir, e) == -1 ||
 	    state_open(&st->state, conf->state_dir, 0, e) == -1 ||
 	    state_token_key(conf->oai_token_key, conf->state_dir, st->key,
 	    &st->keylen, e) == -1) {

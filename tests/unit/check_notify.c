@@ -412,6 +412,92 @@ START_TEST(test_outbox_db)
 }
 END_TEST
 
+/*
+ * The outbox layer alone: save and load without a notifier; a missing
+ * database loads nothing and creates nothing; an unknown kind is one
+ * message, the rest loads; the status text counts what is pending.
+ */
+START_TEST(test_outbox_persist)
+{
+	char			 tmpdir[256], dir[300], text[1024];
+	struct conf_target	 hub = { CONF_TARGET_WEBSUB, "https://hub.ex/",
+				    NULL }, ping = { CONF_TARGET_PING_GET,
+				    "http://p.ex/", NULL };
+	struct conf		*c;
+	struct notify_outbox	 ob, ob2;
+	struct notify_stats	 st, st2;
+	struct notify_item	*it;
+	struct notify_stat	*s;
+	struct buf		 b;
+	struct err		 e;
+	sqlite3			*db = NULL;
+
+	tl_mkdtemp(tmpdir, sizeof(tmpdir), "check_notify");
+	snprintf(dir, sizeof(dir), "%s/st", tmpdir);
+	err_init(&e);
+	notify_outbox_init(&ob);
+	notify_stats_init(&st);
+	ck_assert_int_eq(notify_outbox_load(&db, dir, &ob, &st, &e), 0);
+	ck_assert_ptr_null(db);
+	ck_assert_int_eq(access(dir, F_OK), -1);	/* nothing created */
+	ck_assert_ptr_nonnull(it = notify_outbox_add(&ob, &hub, "https://x/a"));
+	it->attempts = 3;
+	it->not_before = 1700000000123LL;
+	ck_assert_ptr_nonnull(notify_outbox_add(&ob, &hub, "https://x/b"));
+	ck_assert_ptr_nonnull(s = notify_stats_get(&st, &ping));
+	s->sent = 7;
+	ck_assert_ptr_nonnull(s->reason = strdup("HTTP 500"));
+	s->last_fail = 1700000100;
+	ck_assert_msg(notify_outbox_save(&db, dir, &ob, &st, &e) == 0, "%s",
+	    e.msg);
+	ck_assert_ptr_nonnull(db);
+	/* NULL: that table stays */
+	ck_assert_int_eq(notify_outbox_save(&db, dir, NULL, NULL, &e), 0);
+	sqlite3_close(db);
+	db = NULL;
+	db_exec(tmpdir, "INSERT INTO outbox (kind, url, body, topic) VALUES "
+	    "('smoke-signal', 'https://hub.ex/', '', 'https://x/')");
+	notify_outbox_init(&ob2);
+	notify_stats_init(&st2);
+	ck_assert_int_eq(notify_outbox_load(&db, dir, &ob2, &st2, &e), -1);
+	ck_assert_int_eq(e.count, 1);
+	ck_assert_ptr_nonnull(strstr(e.msg,
+	    "pubfeed.db: ignoring a row with target kind 'smoke-signal'"));
+	ck_assert_uint_eq(ob2.n, 2);
+	ck_assert_ptr_nonnull(it = notify_outbox_find(&ob2, &hub,
+	    "https://x/a"));
+	ck_assert_int_eq(it->attempts, 3);
+	ck_assert_int_eq(it->not_before, 1700000000123LL);
+	ck_assert_ptr_nonnull(s = notify_stats_find(&st2, &ping));
+	ck_assert_uint_eq(s->sent, 7);
+	ck_assert_str_eq(s->reason, "HTTP 500");
+	sqlite3_close(db);
+	/* the status text: one line per configured target */
+	snprintf(text, sizeof(text), "repository-name R\n"
+	    "base-url https://example.org\nadmin-email a@example.org\n"
+	    "records \"%s/recs\"\nstate \"%s\"\nfeed-author-name A\n"
+	    "oai-namespace example.org\nwebsub-hub https://hub.ex/\n"
+	    "ping-get http://p.ex/\n", tmpdir, dir);
+	c = tl_conf(text);
+	buf_init(&b, 1 << 20);
+	ck_assert_int_eq(notify_status_text(c, &ob2, &st2, &b), 0);
+	ck_assert_ptr_nonnull(strstr(b.data, "notify websub-hub "
+	    "https://hub.ex/: last success never, last failure never, sent 0, "
+	    "failed 0, dropped 0, pending 2\n"));
+	ck_assert_ptr_nonnull(strstr(b.data, "notify ping-get http://p.ex/: "
+	    "last success never, last failure 2023-11-14T22:15:00Z "
+	    "(HTTP 500), sent 7, failed 0, dropped 0, pending 0\n"));
+	buf_release(&b);
+	conf_unref(c);
+	notify_outbox_release(&ob);
+	notify_outbox_release(&ob2);
+	notify_stats_release(&st);
+	notify_stats_release(&st2);
+	err_release(&e);
+	tl_rm_rf(tmpdir);
+}
+END_TEST
+
 /* target_status rows are what "pubfeed status" shows. */
 START_TEST(test_status_db)
 {
@@ -706,6 +792,7 @@ notify_suite(void)
 	tcase_add_test(tc, test_ping_build);
 	tcase_add_test(tc, test_outbox_db);
 	tcase_add_test(tc, test_status_db);
+	tcase_add_test(tc, test_outbox_persist);
 	tcase_add_test(tc, test_kinds);
 	tcase_add_test(tc, test_backoff_schedule);
 	tcase_add_test(tc, test_after_failure);

@@ -1,8 +1,9 @@
 /*
  * check_state: the state database (commit, rollback, reopen, lock,
- * read-only use, corruption, the import of the old text state), atomic
- * file writes and the resumption-token key.  Every test works in its own temporary
- * directory under $TMPDIR (or /tmp) and removes it.
+ * read-only use, corruption, the import of the old text state) and the
+ * resumption-token key (the file helpers are check_fileio's).  Every test
+ * works in its own temporary directory under $TMPDIR (or /tmp) and removes
+ * it.
  */
 #include <sys/stat.h>
 
@@ -18,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "err.h"
+#include "fileio.h"
 #include "hash.h"
 #include "state.h"
 #include "testlib.h"
@@ -99,7 +101,7 @@ open_primary(struct state *st, const char *sub)
 
 	err_init(&e);
 	tpath(dir, sizeof(dir), sub);
-	ck_assert_int_eq(state_mkdirs(dir, &e), 0);
+	ck_assert_int_eq(fileio_mkdirs(dir, &e), 0);
 	state_init(st);
 	ck_assert_msg(state_open(st, dir, 0, &e) == 0, "%s", e.msg);
 	err_release(&e);
@@ -548,44 +550,6 @@ START_TEST(test_migrate_refuses)
 }
 END_TEST
 
-START_TEST(test_write_file)
-{
-	struct stat	 sb;
-	struct err	 e;
-	char		 p[512], list[512], *data;
-	size_t		 len;
-
-	err_init(&e);
-	tpath(p, sizeof(p), "a/b/c");
-	ck_assert_int_eq(state_mkdirs(p, &e), 0);
-	ck_assert_int_eq(state_mkdirs(p, &e), 0);	/* exists: fine */
-	ck_assert_int_eq(stat(p, &sb), 0);
-	ck_assert(S_ISDIR(sb.st_mode));
-	tpath(p, sizeof(p), "a/b/c/f");
-	ck_assert_int_eq(state_write_file(p, "one", 3, 0600, &e), 0);
-	ck_assert_int_eq(state_write_file(p, "second", 6, 0600, &e), 0);
-	ck_assert_int_eq(stat(p, &sb), 0);
-	ck_assert_int_eq(sb.st_mode & 0777, 0600);
-	ck_assert_int_eq(state_read_file(p, 100, &data, &len, &e), 0);
-	ck_assert_uint_eq(len, 6);
-	ck_assert_str_eq(data, "second");
-	free(data);
-	tpath(p, sizeof(p), "a/b/c");
-	dir_list(p, list, sizeof(list));
-	ck_assert_str_eq(list, "f");
-
-	/* cap: a file larger than the cap is an error naming the file */
-	tpath(p, sizeof(p), "a/b/c/f");
-	ck_assert_int_eq(state_read_file(p, 5, &data, &len, &e), -1);
-	ck_assert_ptr_nonnull(strstr(e.msg, "a/b/c/f: "));
-	ck_assert_int_eq(e.count, 1);
-	tpath(p, sizeof(p), "missing");
-	ck_assert_int_eq(state_read_file(p, 5, &data, &len, &e), -1);
-	ck_assert_int_eq(e.count, 2);
-	err_release(&e);
-}
-END_TEST
-
 START_TEST(test_many_entries)
 {
 	struct state		 st;
@@ -634,7 +598,7 @@ START_TEST(test_token_key_file)
 	tpath(p, sizeof(p), "token.key");
 	ck_assert_int_eq(stat(p, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
-	ck_assert_int_eq(state_read_file(p, 4096, &data, &len, &e), 0);
+	ck_assert_int_eq(fileio_read_file(p, 4096, &data, &len, &e), 0);
 	ck_assert_uint_eq(len, 65);
 	ck_assert_int_eq(data[64], '\n');
 	ck_assert_uint_eq(strspn(data, "0123456789abcdef"), 64);
@@ -651,7 +615,7 @@ START_TEST(test_token_key_file)
 	ck_assert_int_eq(state_token_key(NULL, tmpdir, k2, &l2, &e), -1);
 	ck_assert_ptr_nonnull(strstr(e.msg,
 	    "/token.key:1: not a 64-digit hex key"));
-	ck_assert_int_eq(state_read_file(p, 4096, &data, &len, &e), 0);
+	ck_assert_int_eq(fileio_read_file(p, 4096, &data, &len, &e), 0);
 	ck_assert_str_eq(data, "not hex\n");
 	free(data);
 	err_release(&e);
@@ -730,7 +694,6 @@ state_suite(void)
 	tcase_add_test(tc, test_migrate);
 	tcase_add_loop_test(tc, test_migrate_refuses, 0,
 	    (int)(sizeof(bad_old) / sizeof(bad_old[0])));
-	tcase_add_test(tc, test_write_file);
 	tcase_add_test(tc, test_many_entries);
 	tcase_add_test(tc, test_token_key_file);
 	tcase_add_test(tc, test_token_key_configured);

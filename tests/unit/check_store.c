@@ -23,6 +23,7 @@
 
 #include "conf.h"
 #include "date.h"
+#include "fileio.h"
 #include "err.h"
 #include "record.h"
 #include "snap.h"
@@ -116,7 +117,7 @@ copy_rec(const char *src, const char *rel)
 	struct err	 e;
 
 	err_init(&e);
-	ck_assert_msg(state_read_file(src, 1 << 20, &data, &len, &e) == 0,
+	ck_assert_msg(fileio_read_file(src, 1 << 20, &data, &len, &e) == 0,
 	    "%s (run from the repository root)", e.msg);
 	write_file(rel, data);
 	free(data);
