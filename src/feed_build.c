@@ -144,6 +144,17 @@ feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
 	hash_final(&h, key);
 }
 
+/*
+ * When pubfeed first saw the collection: the first import the state
+ * remembers, else (a state older than that) the earliest datestamp, exact
+ * while one record of the first start is unchanged.
+ */
+static int64_t
+feed_first_seen(const struct snap *s)
+{
+	return s->first_import != 0 ? s->first_import : s->earliest;
+}
+
 static int
 fb_init(struct feed_build *b, const struct snap *s, struct err *e)
 {
@@ -282,7 +293,7 @@ build_head(struct feed_build *b, struct feed_page *p,
 	const struct feed_conf	*c = &b->conf;
 
 	memset(p, 0, sizeof(*p));
-	p->first_seen = b->s->earliest;
+	p->first_seen = feed_first_seen(b->s);
 	p->title = feed_conf_title(c);
 	p->subtitle = c->feed_subtitle;
 	if (set == NULL)
@@ -358,7 +369,7 @@ build_feed(struct feed_build *b, struct snap_set *set)
 	 * may change any page: then nothing is carried over.
 	 */
 	if (b->prev != NULL && b->prev->conf == b->s->conf &&
-	    b->prev->earliest == b->s->earliest) {
+	    feed_first_seen(b->prev) == feed_first_seen(b->s)) {
 		if (set == NULL) {
 			ppg = &b->prev->pages;
 			precs = b->prev->feed;

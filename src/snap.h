@@ -107,6 +107,8 @@ struct snap {
 	size_t			 nlive;
 	struct snap_item	**by_id;	/* by id, for lookups */
 	int64_t			 earliest;	/* min datestamp, deleted too */
+	/* the datestamp of what the first scan found; 0 unknown (the store) */
+	int64_t			 first_import;
 	int64_t			 latest;	/* max datestamp */
 
 	struct record		**feed;		/* live, oldest first */

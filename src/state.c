@@ -373,6 +373,52 @@ state_rm_stale(const char *dir)
 }
 
 static int
+state_load_meta(struct state *st, sqlite3 *db, struct err *e)
+{
+	sqlite3_stmt	*q = NULL;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = "
+	    "'first-import'", -1, &q, NULL) != SQLITE_OK)
+		return db_err(e, db, "cannot read meta",
+		    sqlite3_db_filename(db, NULL));
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		st->first_import = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(e, db, "cannot read meta",
+		    sqlite3_db_filename(db, NULL));
+	st->first_import_pending = 0;
+	return 0;
+}
+
+void
+state_set_first_import(struct state *st, int64_t t)
+{
+	if (st->first_import != 0)
+		return;
+	st->first_import = t;
+	st->first_import_pending = 1;
+}
+
+/* The first-import row, inside state_commit()'s transaction. */
+static int
+state_commit_meta(struct state *st, const char *path, struct err *e)
+{
+	sqlite3_stmt	*q = NULL;
+	int		 ok;
+
+	if (!st->first_import_pending)
+		return 0;
+	ok = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO meta (key, "
+	    "value) VALUES ('first-import', ?1)", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(q, 1, st->first_import) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_DONE;
+	sqlite3_finalize(q);
+	return ok ? 0 : db_err(e, st->db, "cannot write meta", path);
+}
+
+static int
 state_load_db(struct state *st, sqlite3 *db, struct err *e)
 {
 	sqlite3_stmt		*q = NULL;
@@ -424,7 +470,7 @@ state_load_db(struct state *st, sqlite3 *db, struct err *e)
 		goto fail;
 	}
 	sqlite3_finalize(q);
-	return 0;
+	return state_load_meta(st, db, e);
 fail:
 	free(copy);
 	sqlite3_finalize(q);
@@ -601,7 +647,7 @@ state_commit(struct state *st, struct err *e)
 	size_t			 i;
 	int			 rc = -1, in_tx = 0;
 
-	if (st->npending == 0)
+	if (st->npending == 0 && !st->first_import_pending)
 		return 0;
 	if (st->db == NULL || (st->flags & STATE_RDONLY))
 		return err_set(e, "%s: the state is read-only here",
@@ -641,6 +687,8 @@ state_commit(struct state *st, struct err *e)
 	}
 	sqlite3_finalize(q);
 	q = NULL;
+	if (state_commit_meta(st, path, e) == -1)
+		goto out;
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		db_err(e, st->db, "cannot commit", path);
 		goto out;
@@ -649,6 +697,7 @@ state_commit(struct state *st, struct err *e)
 	for (i = 0; i < st->npending; i++)
 		st->v[st->pending[i]].is_pending = 0;
 	st->npending = 0;
+	st->first_import_pending = 0;
 	rc = 0;
 out:
 	sqlite3_finalize(q);

@@ -17,7 +17,8 @@
  *          last_fail INTEGER (Unix s, 0 never), reason TEXT;
  *          PRIMARY KEY (kind, url, body))
  *   meta(key TEXT PRIMARY KEY, value TEXT)   ("migrated": when the text
- *          state of pubfeed < 0.2 was imported)
+ *          state of pubfeed < 0.2 was imported; "first-import": the
+ *          datestamp, Unix s, given to what the first scan found)
  *   PRAGMA user_version = STATE_SCHEMA_VERSION
  *
  * kind is "websub-hub", "xmlrpc-ping", "ping-get" or "ping-post".  The
@@ -73,6 +74,9 @@ struct state {
 	char			*dir;
 	int			 flags;
 	int			 lockfd;
+	/* meta "first-import"; 0 unknown (a state older than the key) */
+	int64_t			 first_import;
+	int			 first_import_pending;
 	/* read-only: inode, size, mtime of the database and its WAL loaded */
 	int64_t			 ver[6];
 };
@@ -116,6 +120,12 @@ struct state_entry *state_find(struct state *, const char *id);
 struct state_entry *state_get(struct state *, const char *id);
 /* Queue an entry for the next commit.  0 or -1 (no memory). */
 int	state_touch(struct state *, struct state_entry *);
+/*
+ * Remember t as the datestamp of the first import (content that was there
+ * before pubfeed first looked); written by the next state_commit().  Does
+ * nothing when one is already known.
+ */
+void	state_set_first_import(struct state *, int64_t t);
 /* Replace an entry's sets with a copy of sets.  0 or -1. */
 int	state_set_sets(struct state_entry *, const char *const *sets,
 	    size_t nsets);

@@ -119,8 +119,10 @@ store_replica_snapshot(struct store *st, struct store_changes *chg,
 	}
 	if (chg != NULL)
 		chg->any = 1;	/* replicas send no notifications */
-	if ((s = snap_new(st->conf, recs, nrecs, tombs, ntombs, e)) != NULL)
+	if ((s = snap_new(st->conf, recs, nrecs, tombs, ntombs, e)) != NULL) {
 		s->ninvalid = store_ninvalid(st);
+		s->first_import = st->state.first_import;
+	}
 out:
 	snap_release(prev);
 	free(recs);

@@ -432,12 +432,16 @@ store_snapshot(struct store *st, struct store_changes *chg, struct err *e)
 		return s;
 	}
 	st->nstamped = 0;
+	/* the first scan ever: what it finds was there before pubfeed */
+	if (st->state.n == 0)
+		state_set_first_import(&st->state, now);
 	if ((s = store_snapshot_incr(st, now, chg)) == NULL &&
 	    (s = store_snapshot_full(st, now, chg, e)) == NULL)
 		return NULL;
 	if (chg != NULL)
 		chg->any = chg->added + chg->changed + chg->deleted > 0;
 	s->ninvalid = store_ninvalid(st);
+	s->first_import = st->state.first_import;
 	/* committed before anyone sees it: what was served stays served */
 	if (!(st->flags & (STORE_READONLY | STORE_NOSAVE))) {
 		err_init(&ce);

@@ -664,6 +664,31 @@ def entry_dates_are_what_readers_think():
             assert d.get(p)[2] == body, p + " changed across a restart"
 
 
+@test
+def changing_every_first_start_record_keeps_their_dates_honest():
+    """When every record of the first start has changed since, the first
+    start is still known (the state remembers it): a changed record says
+    when pubfeed saw the change, not its issued date, also after a
+    restart."""
+    d = Daemon(records=mkdtemp(), entries=50)
+    write_rec(d, "r-one")
+    write_rec(d, "r-two")
+    d.start()
+    issued = datetime.datetime(2019, 5, 14, tzinfo=datetime.timezone.utc)
+    time.sleep(1.1)         # datestamps have one-second resolution
+    write_rec(d, "r-one", abstract="Second.")
+    d.wait_for(lambda: b"Second." in d.get("/feed.atom")[2], what="r-one")
+    time.sleep(1.1)
+    write_rec(d, "r-two", abstract="Second too.")
+    d.wait_for(lambda: b"Second too." in d.get("/feed.atom")[2], what="r-two")
+    for _ in range(2):
+        up = atom_updated(d.get("/feed.atom")[2])
+        for rid in ("r-one", "r-two"):
+            assert up[rid][1] == oai_datestamp(d, rid) > issued, up
+        d.stop()
+        d.start()
+
+
 def every_public_document(d):
     """/, every feed and archive page, every OAI-PMH format's records."""
     docs = {"/": d.get("/")[2]}
