@@ -118,13 +118,29 @@ const char *oai_local_id(const struct oai_conf *, const char *identifier);
 typedef int	oai_fmt_body(struct xw *, const struct oai_conf *oc,
 		    const struct record *r, struct buf *tmp, struct buf *tmp2);
 
+/*
+ * Whether a live record can be disseminated in a format at all (OpenAIRE
+ * takes no news items, and no record lacking a field it makes mandatory).
+ * Pure: depends on the record only, so a list's membership never changes
+ * while the record does not.
+ */
+typedef int	oai_fmt_accepts(const struct record *r);
+
 /* A metadata format: one file each, listed in oai_formats[]. */
 struct oai_format {
 	const char	*prefix;	/* "oai_dc" */
 	const char	*schema;	/* official XSD URL */
 	const char	*ns;		/* namespace URI */
 	oai_fmt_body	*body;
+	oai_fmt_accepts	*accepts;	/* NULL: every record */
 };
+
+/*
+ * 1 when an item is offered in format f: a deleted item (r == NULL) in
+ * every format (its header says so, section 2.5.1), a live one when f
+ * accepts its record r.
+ */
+int	oai_format_offers(const struct oai_format *f, const struct record *r);
 
 /*
  * The <metadata> payload of one live record in format f (oai_fmt.c): runs
@@ -138,6 +154,7 @@ int	oai_format_write(const struct oai_format *f, struct xw *,
 extern const struct oai_format	oai_format_dc;
 extern const struct oai_format	oai_format_marc;
 extern const struct oai_format	oai_format_datacite;
+extern const struct oai_format	oai_format_openaire;
 
 /* The registry of metadata formats (oai_util.c), NULL-terminated. */
 extern const struct oai_format *const oai_formats[];

@@ -82,6 +82,7 @@ static struct conf		*conf, *conf_nosets;
 static struct record		*recs[NELEM(live)];
 static struct snap		*snap, *snap_nosets, *snap_empty;
 static xmlSchemaPtr		 xsd;
+static xmlSchemaPtr		 xsd_oaire;	/* oai-pmh-openaire.xsd */
 
 /* ------------------------------------------------------------------ */
 /* Fixtures */
@@ -161,6 +162,10 @@ load_schema(void)
 	/* the kit's README: the xml: namespace warnings are harmless */
 	/* it imports MARC21slim.xsd too: marc21 payloads are validated */
 	xsd = tl_xsd_load(path, tl_stderr);
+	/* oai_openaire payloads need OpenAIRE's own DataCite and DC schemas */
+	if (tl_standard(path, sizeof(path), "oai-pmh/oai-pmh-openaire.xsd") ==
+	    0)
+		xsd_oaire = tl_xsd_load(path, tl_quiet);
 }
 
 static void
@@ -211,6 +216,8 @@ teardown(void)
 	record_schema_free(rschema);
 	if (xsd != NULL)
 		xmlSchemaFree(xsd);
+	if (xsd_oaire != NULL)
+		xmlSchemaFree(xsd_oaire);
 }
 
 /* ------------------------------------------------------------------ */
@@ -249,7 +256,13 @@ validate(xmlDocPtr doc, const char *body)
 
 	if (xsd == NULL)
 		return;
-	vc = xmlSchemaNewValidCtxt(xsd);
+	if (strstr(body, "http://namespace.openaire.eu/schema/oaire/") !=
+	    NULL) {
+		if (xsd_oaire == NULL)
+			return;
+		vc = xmlSchemaNewValidCtxt(xsd_oaire);
+	} else
+		vc = xmlSchemaNewValidCtxt(xsd);
 	rc = xmlSchemaValidateDoc(vc, doc);
 	xmlSchemaFreeValidCtxt(vc);
 	if (rc != 0)
@@ -500,9 +513,10 @@ static const struct {
 	{ "verb=Identify&%zz=1", "badArgument,badArgument", -1 },
 	{ "verb=Identify&x=%00", "badArgument,badArgument", -1 },
 	{ "verb=Identify&x=%C3%28", "badArgument,badArgument", -1 },
-	{ "verb=ListMetadataFormats", "", 3 },
+	{ "verb=ListMetadataFormats", "", 4 },
+	/* a1 states no access right: OpenAIRE cannot take it */
 	{ "verb=ListMetadataFormats&identifier=oai:example.org:a1", "", 3 },
-	{ "verb=ListMetadataFormats&identifier=oai:example.org:d1", "", 3 },
+	{ "verb=ListMetadataFormats&identifier=oai:example.org:d1", "", 4 },
 	{ "verb=ListMetadataFormats&identifier=oai:example.org:zz",
 	    "idDoesNotExist", -1 },
 	{ "verb=ListMetadataFormats&identifier=oai:other.org:a1",
@@ -527,6 +541,11 @@ static const struct {
 	{ "verb=GetRecord&metadataPrefix=oai_dc", "badArgument", -1 },
 	{ "verb=GetRecord", "badArgument,badArgument", -1 },
 	{ GR "a1&metadataPrefix=nope", "cannotDisseminateFormat", -1 },
+	{ GR "a1&metadataPrefix=oai_openaire", "cannotDisseminateFormat",
+	    -1 },
+	{ GR "d1&metadataPrefix=oai_openaire", "", 1 },
+	/* no live record states access rights: only the deleted headers */
+	{ "verb=ListRecords&metadataPrefix=oai_openaire", "", 2 },
 	{ GR "a1&metadataPrefix=oai%20dc", "badArgument", -1 },
 	{ GR "zz&metadataPrefix=oai_dc", "idDoesNotExist", -1 },
 	{ GR "zz&metadataPrefix=nope",
@@ -1153,6 +1172,153 @@ START_TEST(test_key_unrelated)
 }
 END_TEST
 
+/*
+ * A format that does not take every record (oai_openaire) skips the others
+ * in both lists, counts only its own in completeListSize and cursor, ends
+ * the list when only records it skips remain, and says noRecordsMatch when
+ * a selection holds none of its records.
+ */
+static struct record *
+make_typed(const char *id, int64_t ds, const char *type, const char *access)
+{
+	char		 xml[1024];
+	struct err	 e;
+	struct record	*r;
+
+	snprintf(xml, sizeof(xml),
+	    "<record xmlns=\"" RECORD_NS "\" id=\"%s\" type=\"%s\">"
+	    "<title>T %s</title><issued>2020-01-01</issued>"
+	    "<language>en</language>%s"
+	    "<link rel=\"landing\" href=\"https://example.org/p/%s\"/>"
+	    "<set>%s</set></record>", id, type, id, access, id, type);
+	err_init(&e);
+	r = record_parse_mem(rschema, xml, strlen(xml), id, 0, &e);
+	ck_assert_msg(r != NULL, "%s: %s", id, e.msg);
+	err_release(&e);
+	r->datestamp = ds;
+	return r;
+}
+
+static char *
+page_ids(xmlDocPtr doc)
+{
+	xmlXPathObjectPtr	 o = xpath(doc, "//o:header/o:identifier");
+	char			 all[512] = "";
+	xmlChar			*v;
+	int			 i;
+
+	for (i = 0; o->nodesetval != NULL && i < o->nodesetval->nodeNr;
+	    i++) {
+		v = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
+		    i > 0 ? "," : "", (const char *)v + strlen("oai:"
+		    "example.org:"));
+		xmlFree(v);
+	}
+	xmlXPathFreeObject(o);
+	return strdup(all);
+}
+
+START_TEST(test_format_filter)
+{
+	static const struct {
+		const char	*id, *type, *access;
+	} def[] = {
+		{ "o1", "report", "<access>open</access>" },
+		{ "o2", "news", "<access>open</access>" },
+		{ "o3", "report", "" },
+		{ "o4", "article", "<access until=\"2030-01-01\">embargoed"
+		    "</access>" },
+		{ "o5", "news", "<access>open</access>" },
+		{ "o6", "book", "<access>metadata-only</access>" },
+		{ "o7", "news", "" },
+	};
+	static const char *const verbs[] = { "ListRecords", "ListIdentifiers" };
+	struct record	*r[NELEM(def)];
+	struct snap	*s;
+	xmlDocPtr	 doc;
+	char		 q[1024], *c, *tok, *ids;
+	size_t		 i, v;
+
+	for (i = 0; i < NELEM(def); i++)
+		r[i] = make_typed(def[i].id, T0 + (int64_t)i, def[i].type,
+		    def[i].access);
+	s = make_snap(conf, r, NELEM(def), NULL, 0);
+	ck_assert_ptr_nonnull(s);
+	for (v = 0; v < NELEM(verbs); v++) {
+		snprintf(q, sizeof(q), "verb=%s&metadataPrefix=oai_openaire",
+		    verbs[v]);
+		doc = ask(s, &ctx1, q);
+		ids = page_ids(doc);
+		ck_assert_str_eq(ids, "o1,o4");
+		free(ids);
+		c = xstr(doc, "//o:resumptionToken/@completeListSize");
+		ck_assert_str_eq(c, "3");
+		free(c);
+		tok = xstr(doc, "//o:resumptionToken");
+		xmlFreeDoc(doc);
+		snprintf(q, sizeof(q), "verb=%s&resumptionToken=%s", verbs[v],
+		    tok);
+		free(tok);
+		doc = ask(s, &ctx1, q);
+		ids = page_ids(doc);
+		ck_assert_str_eq(ids, "o6");
+		free(ids);
+		c = xstr(doc, "//o:resumptionToken/@cursor");
+		ck_assert_str_eq(c, "2");
+		free(c);
+		c = xstr(doc, "//o:resumptionToken/@completeListSize");
+		ck_assert_str_eq(c, "3");
+		free(c);
+		/* o7 follows but is not offered: this is the last page */
+		c = xstr(doc, "//o:resumptionToken");
+		ck_assert_str_eq(c, "");
+		free(c);
+		xmlFreeDoc(doc);
+		/* a selection of skipped records only */
+		snprintf(q, sizeof(q), "verb=%s&metadataPrefix=oai_openaire&"
+		    "set=news", verbs[v]);
+		doc = ask(s, &ctx1, q);
+		c = codes(doc);
+		ck_assert_str_eq(c, "noRecordsMatch");
+		free(c);
+		xmlFreeDoc(doc);
+		/* oai_dc takes them all */
+		snprintf(q, sizeof(q), "verb=%s&metadataPrefix=oai_dc&set=news",
+		    verbs[v]);
+		doc = ask(s, &ctx1, q);
+		ids = page_ids(doc);
+		ck_assert_str_eq(ids, "o2,o5");
+		free(ids);
+		xmlFreeDoc(doc);
+	}
+	doc = ask(s, &ctx1, "verb=GetRecord&metadataPrefix=oai_openaire&"
+	    "identifier=oai:example.org:o5");
+	c = codes(doc);
+	ck_assert_str_eq(c, "cannotDisseminateFormat");
+	free(c);
+	xmlFreeDoc(doc);
+	doc = ask(s, &ctx1, "verb=GetRecord&metadataPrefix=oai_openaire&"
+	    "identifier=oai:example.org:o6");
+	ck_assert_int_eq(xcount(doc, "//o:metadata"), 1);
+	xmlFreeDoc(doc);
+	doc = ask(s, &ctx1, "verb=ListMetadataFormats&"
+	    "identifier=oai:example.org:o2");
+	ck_assert_int_eq(xcount(doc, "//o:metadataFormat"), 3);
+	ck_assert_int_eq(xcount(doc, "//o:metadataPrefix[.='oai_openaire']"),
+	    0);
+	xmlFreeDoc(doc);
+	doc = ask(s, &ctx1, "verb=ListMetadataFormats&"
+	    "identifier=oai:example.org:o1");
+	ck_assert_int_eq(xcount(doc, "//o:metadataPrefix[.='oai_openaire']"),
+	    1);
+	xmlFreeDoc(doc);
+	snap_release(s);
+	for (i = 0; i < NELEM(def); i++)
+		record_unref(r[i]);
+}
+END_TEST
+
 START_TEST(test_identifiers)
 {
 	struct oai_conf	 oc;
@@ -1447,6 +1613,7 @@ main(void)
 	tcase_add_test(tc, test_identify);
 	tcase_add_test(tc, test_records);
 	tcase_add_test(tc, test_identifiers);
+	tcase_add_test(tc, test_format_filter);
 	tcase_add_loop_test(tc, test_key_string_field, 0,
 	    NELEM(oai_key_strings));
 	tcase_add_loop_test(tc, test_key_int_field, 0, NELEM(oai_key_ints));
