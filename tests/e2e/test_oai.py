@@ -36,9 +36,11 @@ from lxml import etree  # noqa: E402
 OAI = "http://www.openarchives.org/OAI/2.0/"
 MARC = "http://www.loc.gov/MARC21/slim"
 REC = "https://pubfeed.org/ns/record/1"
+OAIRE = "http://namespace.openaire.eu/schema/oaire/"
 NS = {"o": OAI, "m": MARC, "id": "http://www.openarchives.org/OAI/2.0/oai-identifier",
       "oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
-      "dc": "http://purl.org/dc/elements/1.1/"}
+      "dc": "http://purl.org/dc/elements/1.1/", "oaire": OAIRE,
+      "datacite": "http://datacite.org/schema/kernel-4", "r": REC}
 REPO = "research.example.org"
 FORMATS = ("oai_dc", "marc21", "oai_datacite")
 
@@ -112,6 +114,10 @@ def check_body(b):
     """Validate one OAI-PMH response body; returns its lxml root."""
     root = etree.fromstring(b)
     assert root.tag == "{%s}OAI-PMH" % OAI, root.tag
+    if OAIRE.encode() in b:
+        # OpenAIRE ships its own DataCite and DC schemas: its own driver
+        validate_oai(b, "oai-pmh-openaire.xsd")
+        return root
     if MARC.encode() not in b:
         # an error document has no payload: the core driver schema is
         # enough and loads in half the time
@@ -444,7 +450,116 @@ def test_list_metadata_formats():
                for f in r.findall("o:ListMetadataFormats/o:metadataFormat", NS)]
         assert got == [("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc/"),
                        ("marc21", MARC),
-                       ("oai_datacite", "http://schema.datacite.org/oai/oai-1.1/")], got
+                       ("oai_datacite", "http://schema.datacite.org/oai/oai-1.1/"),
+                       ("oai_openaire", OAIRE)], got
+    # a news item is no research output: OpenAIRE's format is not offered
+    r = expect_ok(d, "verb=ListMetadataFormats&identifier=" + oid(NEWS))
+    got = [f.findtext("o:metadataPrefix", namespaces=NS)
+           for f in r.findall("o:ListMetadataFormats/o:metadataFormat", NS)]
+    assert got == ["oai_dc", "marc21", "oai_datacite"], got
+
+
+# ---------------------------------------------------------------- OpenAIRE
+
+NEWS = "2019-news-joint-programme-launch"
+COAR_TYPES = {"report": "c_93fc", "policy-brief": "c_186u", "working-paper": "c_8042",
+              "book": "c_2f33", "chapter": "c_3248", "article": "c_6501",
+              "dataset": "c_ddb1", "presentation": "c_c94f"}
+COAR_ACCESS = {"open": "c_abf2", "embargoed": "c_f1cf", "restricted": "c_16ec",
+               "metadata-only": "c_14cb"}
+EU_REPO_ACCESS = {"open": "openAccess", "embargoed": "embargoedAccess",
+                  "restricted": "restrictedAccess", "metadata-only": "closedAccess"}
+
+
+def source_facts(path):
+    root = etree.parse(path).getroot()
+    return {"type": root.get("type"), "access": root.findtext("r:access", namespaces=NS),
+            "until": (root.find("r:access", NS).get("until")
+                      if root.find("r:access", NS) is not None else None),
+            "fulltexts": [ln.get("href") for ln in root.findall("r:link", NS)
+                          if ln.get("rel") == "fulltext"],
+            "funders": [f.findtext("r:funder", namespaces=NS)
+                        for f in root.findall("r:funding", NS)]}
+
+
+@test
+def test_openaire():
+    """Every oai_openaire response validates (oai() → check_body); exactly
+    the research outputs that state their access rights are offered, with
+    their COAR type, access right, files and funding."""
+    d = shared()
+    recs = _shared["recs"]
+    facts = {rid: source_facts(recs[rid]["path"]) for rid in recs}
+    want = {oid(rid) for rid, f in facts.items()
+            if f["type"] in COAR_TYPES and f["access"] is not None}
+    assert 15 < len(want) < len(recs), len(want)
+    items, pages = walk(d, "ListRecords", {"metadataPrefix": "oai_openaire"})
+    got = header_map(items)
+    live = {i for i, v in got.items() if v[1] is None}
+    assert live == want, sorted(live ^ want)
+    assert {i for i, v in got.items() if v[1] == "deleted"} == {oid(TOMB_ID)}
+    assert pages > 1
+    for it in items:
+        res = it.find("o:metadata/oaire:resource", NS)
+        if res is None:
+            continue
+        rid = it.findtext("o:header/o:identifier", namespaces=NS).split(":", 2)[2]
+        f = facts[rid]
+        rt = res.find("oaire:resourceType", NS)
+        assert rt.get("uri") == "http://purl.org/coar/resource_type/" + COAR_TYPES[f["type"]], rid
+        coar = "http://purl.org/coar/access_right/" + COAR_ACCESS[f["access"]]
+        assert res.find("datacite:rights", NS).get("rightsURI") == coar, rid
+        files = res.findall("oaire:file", NS)
+        assert [x.text for x in files] == f["fulltexts"], rid
+        assert all(x.get("accessRightsURI") == coar and x.get("mimeType") and
+                   x.get("objectType") for x in files), rid
+        funders = [x.text for x in res.findall(
+            "oaire:fundingReferences/oaire:fundingReference/oaire:funderName", NS)]
+        for name in f["funders"]:
+            assert name in funders, (rid, name, funders)
+        if f["until"]:
+            assert res.findtext("datacite:dates/datacite:date[@dateType='Available']",
+                                namespaces=NS) == f["until"], rid
+        for lang in res.findall("dc:language", NS):
+            assert re.fullmatch("[a-z]{3}", lang.text), (rid, lang.text)
+    funded = [rid for rid in recs if facts[rid]["funders"]]
+    assert funded and all(oid(rid) in want for rid in funded)
+    ids, _ = walk(d, "ListIdentifiers", {"metadataPrefix": "oai_openaire"})
+    assert set(header_map(ids)) == set(got)
+    st, h, b, r = oai(d, "verb=GetRecord&metadataPrefix=oai_openaire&identifier=" + oid(NEWS))
+    assert errors(r) == ["cannotDisseminateFormat"], b[:500]
+    st, h, b, r = oai(d, "verb=ListRecords&metadataPrefix=oai_openaire&set=type:news")
+    assert errors(r) == ["noRecordsMatch"], b[:500]
+    # events are no research output, even those whose programme is open
+    assert any(facts[rid]["type"] == "event" and facts[rid]["access"] for rid in recs)
+    st, h, b, r = oai(d, "verb=ListIdentifiers&metadataPrefix=oai_openaire&set=type:events")
+    assert errors(r) == ["noRecordsMatch"], b[:500]
+    # a presentation is one
+    r = expect_ok(d, "verb=ListIdentifiers&metadataPrefix=oai_openaire&set=type:presentations")
+    assert len(r.findall("o:ListIdentifiers/o:header", NS)) == 1
+
+
+@test
+def test_dc_rights_only_when_stated():
+    """oai_dc calls a record open access only when the record says so."""
+    d = shared()
+    recs = _shared["recs"]
+    items, _ = walk(d, "ListRecords", {"metadataPrefix": "oai_dc"})
+    seen_unstated_fulltext = False
+    for it in items:
+        md = it.find("o:metadata/oai_dc:dc", NS)
+        if md is None:
+            continue
+        rid = it.findtext("o:header/o:identifier", namespaces=NS).split(":", 2)[2]
+        f = source_facts(recs[rid]["path"])
+        levels = [x.text for x in md.findall("dc:rights", NS)
+                  if x.text.startswith("info:eu-repo/semantics/")]
+        want = ["info:eu-repo/semantics/" + EU_REPO_ACCESS[f["access"]]] if f["access"] else []
+        assert levels == want, (rid, levels, want)
+        if f["fulltexts"] and not f["access"]:
+            seen_unstated_fulltext = True
+    # the sample collection has a record with a PDF and no access statement
+    assert seen_unstated_fulltext
 
 
 # ---------------------------------------------------------------- compression
