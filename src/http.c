@@ -489,7 +489,10 @@ http_oai(struct http_req *req, struct MHD_Connection *c)
 		qlen = strlen(query);
 	}
 	buf_init(&out, HTTP_OAI_MAX);
-	if (qlen == 0 && strcmp(req->method, "POST") != 0) {
+	/* a browser gets a page; a harvester the protocol's badVerb */
+	if (qlen == 0 && strcmp(req->method, "POST") != 0 &&
+	    http_prefers_html(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_ACCEPT))) {
 		err_init(&e);
 		if (oai_render_html(req->snap, &out, &e) == -1) {
 			log_warnx("oai page: %s", e.msg);

@@ -562,6 +562,26 @@ def test_dc_rights_only_when_stated():
     assert seen_unstated_fulltext
 
 
+@test
+def test_bare_endpoint_negotiates():
+    """GET /oai with no arguments: badVerb XML unless HTML is preferred."""
+    d = shared()
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    for accept, html in ((None, False), ("*/*", False), ("application/xml", False),
+                         ("text/xml", False), ("text/html;q=0.5, application/xml", False),
+                         (browser, True), ("text/html", True)):
+        hdrs = {"Accept": accept} if accept else {}
+        st, h, b = d.request("GET", "/oai", headers=hdrs)
+        assert st == 200, (accept, st)
+        if html:
+            assert h["content-type"].startswith("text/html"), (accept, h)
+            assert b"<html" in b.lower()
+        else:
+            assert h["content-type"].startswith("text/xml"), (accept, h)
+            st, h, b, root = oai(d, "", headers=hdrs)
+            assert errors(root) == ["badVerb"], (accept, b[:300])
+
+
 # ---------------------------------------------------------------- compression
 
 def strip_date(b):
