@@ -582,6 +582,98 @@ def test_bare_endpoint_negotiates():
             assert errors(root) == ["badVerb"], (accept, b[:300])
 
 
+# ---------------------------------------------------------------- MARC::Lint
+
+# Records as tab-separated lines on stdin (LDR / 00X value / tag ind1 ind2
+# code value ...), a blank line between records; prints "id: warning".
+# MARC::Lint (Debian libmarc-lint-perl) checks the fields it knows; 008/15-17
+# and 044 are checked here against its own MARC country code list.
+LINT_PL = r"""
+use strict; use warnings;
+use MARC::Record; use MARC::Field; use MARC::Lint;
+use MARC::Lint::CodeData qw(%CountryCodes);
+my $lint = MARC::Lint->new; local $/ = "";
+while (my $block = <STDIN>) {
+    my $rec = MARC::Record->new; my $id = "?";
+    for my $line (split /\n/, $block) {
+        my @f = split /\t/, $line, -1;
+        if ($f[0] eq "LDR") { $rec->leader($f[1]); next }
+        if ($f[0] lt "010") {
+            $id = $f[1] if $f[0] eq "001";
+            $rec->append_fields(MARC::Field->new($f[0], $f[1])); next;
+        }
+        my ($tag, $i1, $i2, @subs) = @f;
+        $rec->append_fields(MARC::Field->new($tag, $i1, $i2, @subs));
+    }
+    $lint->check_record($rec);
+    print "$id: $_\n" for $lint->warnings;
+    my $place = substr($rec->field("008")->data, 15, 3);
+    print "$id: 008/15-17 '$place' is not a MARC country code\n"
+        unless $CountryCodes{$place};
+    for my $f ($rec->field("044")) {
+        my $c = sprintf("%-3s", $f->subfield("a"));
+        print "$id: 044 '$c' is not a MARC country code\n" unless $CountryCodes{$c};
+    }
+    print "$id: place $place\n";
+}
+"""
+
+# leader/18 is 'c' (ISBD punctuation omitted), which MARC::Lint does not
+# read: these are the only punctuation rules it applies to our fields
+LINT_PUNCTUATION = ("245: Must end with . (period).",
+                    "245: Subfield _b should be preceded by space-colon, "
+                    "space-semicolon, or space-equals sign.")
+
+
+def marc_lines(rec):
+    out = ["LDR\t" + rec.findtext("m:leader", namespaces=NS)]
+    for f in rec:
+        if f.tag == "{%s}controlfield" % MARC:
+            out.append(f.get("tag") + "\t" + f.text)
+        elif f.tag == "{%s}datafield" % MARC:
+            parts = [f.get("tag"), f.get("ind1"), f.get("ind2")]
+            for sf in f:
+                assert "\t" not in sf.text and "\n" not in sf.text
+                parts += [sf.get("code"), sf.text]
+            out.append("\t".join(parts))
+    return "\n".join(out)
+
+
+@test
+def test_marc_lint():
+    """MARC::Lint has nothing to say about any marc21 record but the ISBD
+    punctuation the leader says is omitted; places are MARC country codes."""
+    if subprocess.run(["perl", "-MMARC::Lint", "-e", "1"],
+                      stderr=subprocess.DEVNULL).returncode != 0:
+        skip("MARC::Lint (libmarc-lint-perl) not installed")
+        return
+    d = shared()
+    items, _ = walk(d, "ListRecords", {"metadataPrefix": "marc21"})
+    recs = [it.find("o:metadata/m:record", NS) for it in items]
+    recs = [r for r in recs if r is not None]
+    assert len(recs) == len(_shared["recs"])
+    p = subprocess.run(["perl", "-e", LINT_PL], input="\n\n".join(
+        marc_lines(r) for r in recs).encode(), capture_output=True, check=True)
+    lines = p.stdout.decode().splitlines()
+    warnings = [ln for ln in lines if " place " not in ln and
+                not ln.endswith(LINT_PUNCTUATION)]
+    assert warnings == [], "\n".join(warnings)
+    places = dict(ln.split(": place ") for ln in lines if ": place " in ln)
+    assert len(places) == len(recs), len(places)
+    assert places["2019-cross-border-crime-bulgaria-norway"] == "bu "
+    assert places["2021-labour-exploitation-norway"] == "no "
+    # an event's venue is no place of publication
+    assert places["2022-event-oslo-seminar"] == "xx "
+    # a chapter names its book as host item; hyphen-free ISBNs
+    chapter = [r for r in recs if r.findtext("m:controlfield[@tag='001']",
+                                             namespaces=NS) ==
+               "2016-chapter-bulgarian-networks-oslo"][0]
+    assert chapter.find("m:datafield[@tag='773']", NS) is not None
+    for r in recs:
+        for a in r.findall("m:datafield[@tag='020']/m:subfield[@code='a']", NS):
+            assert re.fullmatch(r"[0-9]{9}[0-9X]|[0-9]{12}[0-9X]", a.text), a.text
+
+
 # ---------------------------------------------------------------- compression
 
 def strip_date(b):

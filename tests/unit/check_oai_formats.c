@@ -237,6 +237,7 @@ static struct record nordic = {
 	.languages = nb_languages, .nlanguages = 3,
 	.subjects = nb_subjects, .nsubjects = 2,
 	.publisher = "Universitetsforlaget", .place = "Oslo",
+	.place_country = "NO",
 	.license = "https://creativecommons.org/publicdomain/zero/1.0/",
 	.idents = nb_idents, .nidents = 1,
 	.links = nb_links, .nlinks = 1,
@@ -711,7 +712,11 @@ START_TEST(marc_full)
 	XS_EQ(d, "substring(//marc:controlfield[@tag='008'], 30, 1)", "0");
 	XS_EQ(d, "substring(//marc:controlfield[@tag='008'], 36, 5)",
 	    "eng d");
-	XS_EQ(d, SF("020", "a"), "978-954-477-297-0");
+	/* a normalised ISBN; no country for the place, so "xx " */
+	XS_EQ(d, SF("020", "a"), "9789544772970");
+	XN_EQ(d, SF("020", "q"), 0);
+	XS_EQ(d, "substring(//marc:controlfield[@tag='008'], 16, 3)", "xx ");
+	XN_EQ(d, DF("044"), 0);
 	XS_EQ(d, DF("024") "[marc:subfield[@code='2']='doi']"
 	    "/marc:subfield[@code='a']", "10.1234/csd.2017.1");
 	XS_EQ(d, DF("024") "[marc:subfield[@code='2']='hdl']"
@@ -800,6 +805,13 @@ START_TEST(marc_event_nordic_minimal)
 	XS_EQ(d, SF("246", "a"), "Экономика и общество");
 	XS_EQ(d, SF("856", "q"), "application/epub+zip");
 	XS_EQ(d, SF("856", "3"), "Full text");
+	/* the place's country; a chapter's ISBN is its book's, in 773 */
+	XS_EQ(d, "substring(//marc:controlfield[@tag='008'], 16, 3)", "no ");
+	XS_EQ(d, SF("044", "a"), "no");
+	XN_EQ(d, DF("020"), 0);
+	XS_EQ(d, DF("773") "/@ind1", "0");
+	XS_EQ(d, SF("773", "z"), "978-82-02-12345-6");
+	XS_EQ(d, SF("773", "d"), "Oslo : Universitetsforlaget, 2019");
 	xmlFreeDoc(d);
 
 	/* computer file: leader/06 'm', 008/23 'o', 008/26 'a' numeric */
@@ -815,6 +827,35 @@ START_TEST(marc_event_nordic_minimal)
 	XS_EQ(d, DF("245") "/@ind2", "2");	/* "A " */
 	XN_EQ(d, DF("773") "|" DF("490"), 0);
 	XS_EQ(d, SF("856", "u"), "https://example.org/pub/minimal");
+	xmlFreeDoc(d);
+}
+END_TEST
+
+/* 020: hyphens and spaces dropped, a qualifier in $q, a non-ISBN in $z. */
+static const struct {
+	const char	*in, *a, *q, *z;
+} isbns[] = {
+	{ "978-954-477-297-0", "9789544772970", NULL, NULL },
+	{ "978 954 477 297 0 (pbk.)", "9789544772970", "pbk.", NULL },
+	{ "0-306-40615-X", "030640615X", NULL, NULL },
+	{ "0-306-40615-x (electronic)", "030640615X", "electronic", NULL },
+	{ "978-954-47", NULL, NULL, "978-954-47" },
+	{ "ISBN 978-954-477-297-0", NULL, NULL, "ISBN 978-954-477-297-0" },
+};
+
+START_TEST(marc_isbn)
+{
+	struct record_ident	 id = { RECORD_ID_ISBN, isbns[_i].in };
+	struct record		 r = full;
+	xmlDocPtr		 d;
+
+	r.idents = &id;
+	r.nidents = 1;
+	d = render_doc(&oai_format_marc, &r);
+	XN_EQ(d, DF("020"), 1);
+	XS_EQ(d, SF("020", "a"), isbns[_i].a != NULL ? isbns[_i].a : "");
+	XS_EQ(d, SF("020", "q"), isbns[_i].q != NULL ? isbns[_i].q : "");
+	XS_EQ(d, SF("020", "z"), isbns[_i].z != NULL ? isbns[_i].z : "");
 	xmlFreeDoc(d);
 }
 END_TEST
@@ -1277,6 +1318,7 @@ oai_formats_suite(void)
 	tcase_add_test(tc, dc_event_nordic_minimal);
 	tcase_add_test(tc, marc_full);
 	tcase_add_test(tc, marc_event_nordic_minimal);
+	tcase_add_loop_test(tc, marc_isbn, 0, NELEM(isbns));
 	tcase_add_test(tc, datacite_full);
 	tcase_add_test(tc, datacite_fallbacks);
 	tcase_add_test(tc, datacite_without_snapshot);
