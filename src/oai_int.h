@@ -176,6 +176,26 @@ void		 oai_req_error(struct oai_req *, const char *code,
 
 
 /*
+ * Compressed responses (oai_zip.c).  oai_zip_block() appends to out the
+ * cacheable deflated form of one block: a small head (its checksums and
+ * plain length) and a raw deflate stream of its own ended by a full flush.
+ * oai_zip_page() appends to out the whole of plain as a gzip (gzip != 0)
+ * or zlib ("deflate") body, copying the deflated form of each segment,
+ * which must be in order, inside plain and hold exactly plain's bytes
+ * there, and deflating the bytes between them.  Both -1 when out's cap is
+ * reached or zlib fails; out then holds a partial body to throw away.
+ */
+struct oai_zseg {
+	size_t		 off, len;	/* where in the plain page */
+	const char	*z;		/* oai_zip_block() output */
+	size_t		 zlen;
+};
+
+int	oai_zip_block(const char *data, size_t len, struct buf *out);
+int	oai_zip_page(const struct buf *plain, const struct oai_zseg *segs,
+	    size_t nsegs, int gzip, struct buf *out);
+
+/*
  * Resumption tokens (oai_token.c).
  *
  * A token is stateless and keyset-based: it names the list (verb,

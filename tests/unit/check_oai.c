@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "conf.h"
 #include "oai.h"
 #include "oai_int.h"
@@ -74,8 +76,12 @@ static const struct snap_tomb tombs[] = {
 
 static const unsigned char key1[] = "first key, 32 bytes of secret..";
 static const unsigned char key2[] = "another key entirely";
-static const struct oai_ctx ctx1 = { key1, sizeof(key1) - 1, T0 + 20 * DAY };
-static const struct oai_ctx ctx2 = { key2, sizeof(key2) - 1, T0 + 20 * DAY };
+static const struct oai_ctx ctx1 = {
+	.key = key1, .keylen = sizeof(key1) - 1, .now = T0 + 20 * DAY
+};
+static const struct oai_ctx ctx2 = {
+	.key = key2, .keylen = sizeof(key2) - 1, .now = T0 + 20 * DAY
+};
 
 static struct record_schema	*rschema;
 static struct conf		*conf, *conf_nosets;
@@ -1319,6 +1325,126 @@ START_TEST(test_format_filter)
 }
 END_TEST
 
+/*
+ * A compressed response (ctx.zip) inflates to exactly the plain one, in
+ * both codings, with its blocks deflated from the record cache (one
+ * full-flush marker per block at least), deleted headers and envelope
+ * deflated per request.
+ */
+static size_t
+inflate_all(const struct buf *z, int gzip, struct buf *out)
+{
+	z_stream	 s;
+	unsigned char	 chunk[4096];
+	int		 rc;
+
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(inflateInit2(&s, gzip ? 31 : 15), Z_OK);
+	s.next_in = (unsigned char *)z->data;
+	s.avail_in = (uInt)z->len;
+	do {
+		s.next_out = chunk;
+		s.avail_out = sizeof(chunk);
+		rc = inflate(&s, Z_NO_FLUSH);
+		ck_assert_msg(rc == Z_OK || rc == Z_STREAM_END, "inflate %d",
+		    rc);
+		ck_assert_int_eq(buf_add(out, chunk, sizeof(chunk) -
+		    s.avail_out), 0);
+	} while (rc != Z_STREAM_END);
+	ck_assert_uint_eq(s.avail_in, 0);	/* nothing after the trailer */
+	inflateEnd(&s);
+	return out->len;
+}
+
+static size_t
+count_flushes(const struct buf *z)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i + 4 <= z->len; i++)
+		n += memcmp(z->data + i, "\0\0\377\377", 4) == 0;
+	return n;
+}
+
+static const char *const zip_queries[] = {
+	"verb=ListRecords&metadataPrefix=oai_dc",
+	"verb=ListRecords&metadataPrefix=marc21&set=topic",
+	"verb=ListRecords&metadataPrefix=oai_datacite&from=2020-09-14",
+	"verb=ListIdentifiers&metadataPrefix=oai_dc",
+	"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:example.org:a3",
+	"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:example.org:d1",
+	"verb=ListRecords&metadataPrefix=oai_dc&until=2000-01-01",
+	"verb=Identify",
+	"verb=Bogus",
+};
+
+START_TEST(test_zip)
+{
+	struct oai_ctx	 c = ctx1;
+	struct buf	 out, z, back;
+	struct err	 e;
+	size_t		 q, round;
+	int		 gzip = _i;
+
+	/* round 0 makes the deflated blocks, round 1 finds them cached */
+	for (round = 0; round < 2; round++) {
+		for (q = 0; q < NELEM(zip_queries); q++) {
+			buf_init(&out, OUT_MAX);
+			buf_init(&z, OUT_MAX);
+			buf_init(&back, OUT_MAX);
+			err_init(&e);
+			c.zip = gzip ? OAI_ZIP_GZIP : OAI_ZIP_DEFLATE;
+			c.zout = &z;
+			ck_assert_ptr_nonnull(oai_respond(snap, &c,
+			    zip_queries[q], strlen(zip_queries[q]), &out, &e));
+			ck_assert_uint_gt(z.len, 0);
+			ck_assert_uint_lt(z.len, out.len);
+			inflate_all(&z, gzip, &back);
+			ck_assert_uint_eq(back.len, out.len);
+			ck_assert(memcmp(back.data, out.data, out.len) == 0);
+			/* ListRecords pages of 2 records, from the cache */
+			if (round == 1 && q < 3)
+				ck_assert_uint_ge(count_flushes(&z), 2);
+			err_release(&e);
+			buf_release(&out);
+			buf_release(&z);
+			buf_release(&back);
+		}
+	}
+}
+END_TEST
+
+/* Appending to a partly filled buffer: the segments shift with it. */
+START_TEST(test_zip_offset)
+{
+	struct oai_ctx	 c = ctx1;
+	struct buf	 out, z, back;
+	struct err	 e;
+	const char	*q = "verb=ListRecords&metadataPrefix=oai_dc";
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		buf_init(&out, OUT_MAX);
+		buf_init(&z, OUT_MAX);
+		buf_init(&back, OUT_MAX);
+		err_init(&e);
+		ck_assert_int_eq(buf_addstr(&out, "prefix bytes"), 0);
+		c.zip = OAI_ZIP_GZIP;
+		c.zout = &z;
+		ck_assert_ptr_nonnull(oai_respond(snap, &c, q, strlen(q), &out,
+		    &e));
+		inflate_all(&z, 1, &back);
+		ck_assert_uint_eq(back.len + strlen("prefix bytes"), out.len);
+		ck_assert(memcmp(back.data, out.data + strlen("prefix bytes"),
+		    back.len) == 0);
+		err_release(&e);
+		buf_release(&out);
+		buf_release(&z);
+		buf_release(&back);
+	}
+}
+END_TEST
+
 START_TEST(test_identifiers)
 {
 	struct oai_conf	 oc;
@@ -1614,6 +1740,8 @@ main(void)
 	tcase_add_test(tc, test_records);
 	tcase_add_test(tc, test_identifiers);
 	tcase_add_test(tc, test_format_filter);
+	tcase_add_loop_test(tc, test_zip, 0, 2);
+	tcase_add_test(tc, test_zip_offset);
 	tcase_add_loop_test(tc, test_key_string_field, 0,
 	    NELEM(oai_key_strings));
 	tcase_add_loop_test(tc, test_key_int_field, 0, NELEM(oai_key_ints));
