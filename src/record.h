@@ -215,7 +215,8 @@ struct record_cache {
 	char			 data[];	/* key, value, NUL */
 };
 
-#define RECORD_CACHE_ENTRIES	16
+/* the OAI provider keeps 10 per configuration key (oai.c): room for 3 */
+#define RECORD_CACHE_ENTRIES	32
 #define RECORD_CACHE_DEFAULT	((size_t)1024 * 1024 * 1024)	/* bytes */
 
 /*
