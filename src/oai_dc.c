@@ -66,6 +66,27 @@ dc_types(struct xw *xw, enum record_type t)
 		xw_elem(xw, "dc:type", oai_fmt_type_label(t));
 }
 
+/*
+ * The info:eu-repo version type of a COAR version, where the two
+ * vocabularies agree; NULL for a proof, "not applicable" or none.
+ */
+static const char *
+dc_version(const char *v)
+{
+	if (v == NULL)
+		return NULL;
+	if (strcmp(v, "VoR") == 0 || strcmp(v, "CVoR") == 0 ||
+	    strcmp(v, "EVoR") == 0)
+		return EU_REPO "publishedVersion";
+	if (strcmp(v, "AM") == 0)
+		return EU_REPO "acceptedVersion";
+	if (strcmp(v, "SMUR") == 0)
+		return EU_REPO "submittedVersion";
+	if (strcmp(v, "AO") == 0)
+		return EU_REPO "draft";
+	return NULL;
+}
+
 /* "Title: Subtitle" per language, the subtitle paired by xml:lang. */
 static int
 dc_titles(struct xw *xw, const struct record *r, struct buf *tmp)
@@ -274,6 +295,7 @@ dc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	date_fmt_day(r->event != NULL ? r->event->start.t : r->issued.t, day);
 	xw_elem(xw, "dc:date", day);
 	dc_types(xw, r->type);
+	xw_elem(xw, "dc:type", dc_version(r->version));
 	dc_formats(xw, r);
 	if (dc_identifiers(xw, r, tmp) == -1)
 		return -1;

@@ -473,6 +473,26 @@ oaire_rights_files(struct xw *xw, const struct record *r, struct buf *tmp)
 	return 0;
 }
 
+/* The COAR version type of a JAV abbreviation (the record schema's list). */
+static const char *
+oaire_version(const char *v)
+{
+	static const struct {
+		const char	*abbr, *uri;
+	} map[] = {
+		{ "AO", "c_b1a7d7d4d402bcce" }, { "SMUR", "c_71e4c1898caa6e32" },
+		{ "AM", "c_ab4af688f83e57aa" }, { "P", "c_fa2ee174bc00049f" },
+		{ "VoR", "c_970fb48d4fbd8a85" }, { "CVoR", "c_e19f295774971610" },
+		{ "EVoR", "c_dc82b40f9837b551" }, { "NA", "c_be7fb7dd8ff6fe43" },
+	};
+	size_t	 i;
+
+	for (i = 0; v != NULL && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(v, map[i].abbr) == 0)
+			return map[i].uri;
+	return NULL;
+}
+
 static int
 oaire_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
     struct buf *tmp, struct buf *tmp2)
@@ -526,6 +546,16 @@ oaire_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	}
 	if (r->type == RECORD_ARTICLE)
 		xw_elem(xw, "oaire:citationTitle", r->series);
+	if (oaire_version(r->version) != NULL) {
+		buf_reset(tmp);
+		if (buf_printf(tmp, "http://purl.org/coar/version/%s",
+		    oaire_version(r->version)) == -1)
+			return -1;
+		xw_start(xw, "oaire:version");
+		xw_attr(xw, "uri", tmp->data);
+		xw_text(xw, r->version);
+		xw_end(xw);
+	}
 	xw_end(xw);
 	return 0;
 }

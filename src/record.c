@@ -1036,6 +1036,7 @@ static void
 build(struct rparse *rp, xmlNodePtr root)
 {
 	struct record	*r = rp->r;
+	xmlNodePtr	 n;
 	const char	*s;
 
 	r->id = attr(rp, root, "id");
@@ -1058,6 +1059,8 @@ build(struct rparse *rp, xmlNodePtr root)
 	check_abstracts(rp, root);
 	build_singles(rp, root);
 	build_access(rp, root);
+	if ((n = first_el(root, "version")) != NULL)
+		r->version = node_text(rp, n, 0);
 	build_fundings(rp, root);
 	build_idents(rp, root);
 	build_links(rp, root);

@@ -165,6 +165,7 @@ struct record {
 	const char		*license;	/* licence URL; may be NULL */
 	enum record_access	 access;
 	struct date		 embargo_end;	/* set iff access is EMBARGOED */
+	const char		*version;	/* COAR "VoR", "AM"...; or NULL */
 	struct record_funding	*fundings;
 	size_t			 nfundings;
 

@@ -520,8 +520,12 @@ def test_openaire():
         if f["until"]:
             assert res.findtext("datacite:dates/datacite:date[@dateType='Available']",
                                 namespaces=NS) == f["until"], rid
+        ver = etree.parse(recs[rid]["path"]).getroot().findtext("r:version", namespaces=NS)
+        assert res.findtext("oaire:version", namespaces=NS) == ver, rid
         for lang in res.findall("dc:language", NS):
             assert re.fullmatch("[a-z]{3}", lang.text), (rid, lang.text)
+    assert any(it.find("o:metadata/oaire:resource/oaire:version", NS) is not None
+               for it in items)
     funded = [rid for rid in recs if facts[rid]["funders"]]
     assert funded and all(oid(rid) in want for rid in funded)
     ids, _ = walk(d, "ListIdentifiers", {"metadataPrefix": "oai_openaire"})

@@ -155,7 +155,7 @@ static struct record funded = {
 	.abstracts = full_abstracts, .nabstracts = 1,
 	.publisher = "Example Press", .series = "Example Journal",
 	.license = "https://creativecommons.org/licenses/by/4.0/",
-	.access = RECORD_ACCESS_EMBARGOED,
+	.access = RECORD_ACCESS_EMBARGOED, .version = "AM",
 	.fundings = fu_fundings, .nfundings = 2,
 	.idents = fu_idents, .nidents = 2,
 	.links = fu_links, .nlinks = 2,
@@ -1026,6 +1026,7 @@ START_TEST(rights_only_when_stated)
 	XN_EQ(d, "//dc:rights[.='info:eu-repo/semantics/embargoedAccess']", 1);
 	XN_EQ(d, "//dc:rights[.='info:eu-repo/semantics/openAccess']", 0);
 	XN_EQ(d, "//dc:date[.='info:eu-repo/date/embargoEnd/2025-03-01']", 1);
+	XN_EQ(d, "//dc:type[.='info:eu-repo/semantics/acceptedVersion']", 1);
 	xmlFreeDoc(d);
 	d = render_doc(&oai_format_datacite, &funded);
 	XS_EQ(d, "//k:rights[@rightsURI="
@@ -1179,6 +1180,7 @@ START_TEST(openaire_full)
 	    "http://purl.org/coar/access_right/c_abf2");
 	XN_EQ(d, OA "/k:sizes/k:size[.='123456 bytes']", 1);
 	XN_EQ(d, OA "/k:subjects/k:subject", 3);
+	XN_EQ(d, OA "/oaire:version", 0);	/* the record states none */
 	xmlFreeDoc(d);
 	d = render_doc(&oai_format_openaire, &funded);
 	XS_EQ(d, OA "/k:rights/@rightsURI",
@@ -1203,6 +1205,8 @@ START_TEST(openaire_full)
 	XS_EQ(d, OA "/oaire:resourceType/@uri",
 	    "http://purl.org/coar/resource_type/c_6501");
 	XS_EQ(d, OA "/oaire:citationTitle", "Example Journal");
+	XS_EQ(d, OA "/oaire:version[@uri="
+	    "'http://purl.org/coar/version/c_ab4af688f83e57aa']", "AM");
 	xmlFreeDoc(d);
 }
 END_TEST

@@ -567,6 +567,7 @@ START_TEST(test_funded_embargoed)
 	date_fmt(&r->embargo_end, d);
 	ck_assert_str_eq(d, "2025-03-01");
 	ck_assert_str_eq(r->place_country, "NO");
+	ck_assert_str_eq(r->version, "AM");
 	ck_assert_ptr_null(r->rights);
 	ck_assert_str_eq(r->license,
 	    "https://creativecommons.org/licenses/by/4.0/");
@@ -587,6 +588,7 @@ START_TEST(test_funded_embargoed)
 	r = parse_good(GOOD "minimal.xml");
 	ck_assert_int_eq(r->access, RECORD_ACCESS_UNSTATED);
 	ck_assert_uint_eq(r->nfundings, 0);
+	ck_assert_ptr_null(r->version);
 	record_unref(r);
 }
 END_TEST
