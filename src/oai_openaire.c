@@ -432,6 +432,7 @@ static int
 oaire_rights_files(struct xw *xw, const struct record *r, struct buf *tmp)
 {
 	const char	*label = NULL, *uri;
+	char		 day[DATE_DAY_LEN];
 	size_t		 i;
 	int		 sizes = 0;
 
@@ -440,6 +441,11 @@ oaire_rights_files(struct xw *xw, const struct record *r, struct buf *tmp)
 	    label);
 	if (r->license != NULL || r->rights != NULL) {
 		xw_start(xw, "oaire:licenseCondition");
+		/* an embargoed text is licensed from the embargo's end */
+		if (r->access == RECORD_ACCESS_EMBARGOED) {
+			date_fmt_day(r->embargo_end.t, day);
+			xw_attr(xw, "startDate", day);
+		}
 		xw_attr(xw, "uri", r->license);
 		xw_text(xw, r->rights != NULL ? r->rights : r->license);
 		xw_end(xw);

@@ -1171,6 +1171,7 @@ START_TEST(openaire_full)
 	XS_EQ(d, OA "/k:rights", "open access");
 	XS_EQ(d, OA "/oaire:licenseCondition/@uri",
 	    "https://creativecommons.org/licenses/by/4.0/");
+	XN_EQ(d, OA "/oaire:licenseCondition/@startDate", 0);
 	XN_EQ(d, OA "/oaire:file", 2);
 	XS_EQ(d, OA "/oaire:file[1]", "https://example.org/files/"
 	    "smuggling-en.pdf");
@@ -1189,6 +1190,7 @@ START_TEST(openaire_full)
 	    "http://purl.org/coar/access_right/c_f1cf");
 	XS_EQ(d, OA "/k:dates/k:date[@dateType='Available']", "2025-03-01");
 	XS_EQ(d, OA "/k:dates/k:date[@dateType='Accepted']", "2024-03-01");
+	XS_EQ(d, OA "/oaire:licenseCondition/@startDate", "2025-03-01");
 	XN_EQ(d, OA "/oaire:fundingReferences/oaire:fundingReference", 3);
 	XS_EQ(d, OA "//oaire:fundingReference[1]/oaire:funderIdentifier"
 	    "[@funderIdentifierType='Crossref Funder ID']",
