@@ -467,7 +467,7 @@ http_oai(struct http_req *req, struct MHD_Connection *c)
 	struct http		*h = req->h;
 	struct MHD_Response	*r;
 	struct oai_ctx		 ctx;
-	struct buf		 out;
+	struct buf		 out, zout;
 	struct err		 e;
 	const char		*query, *verb, *coding = NULL;
 	size_t			 qlen;
@@ -489,7 +489,10 @@ http_oai(struct http_req *req, struct MHD_Connection *c)
 		qlen = strlen(query);
 	}
 	buf_init(&out, HTTP_OAI_MAX);
-	if (qlen == 0 && strcmp(req->method, "POST") != 0) {
+	/* a browser gets a page; a harvester the protocol's badVerb */
+	if (qlen == 0 && strcmp(req->method, "POST") != 0 &&
+	    http_prefers_html(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_ACCEPT))) {
 		err_init(&e);
 		if (oai_render_html(req->snap, &out, &e) == -1) {
 			log_warnx("oai page: %s", e.msg);
@@ -513,22 +516,35 @@ http_oai(struct http_req *req, struct MHD_Connection *c)
 	ctx.key = h->opts.key;
 	ctx.keylen = h->opts.keylen;
 	ctx.now = date_now();
+	if (http_accepts(c, "gzip"))
+		coding = "gzip";
+	else if (http_accepts(c, "deflate"))
+		coding = "deflate";
+	/* oai assembles the compressed body from cached compressed blocks */
+	buf_init(&zout, HTTP_OAI_MAX);
+	ctx.zip = coding == NULL ? 0 : coding[0] == 'g' ? OAI_ZIP_GZIP :
+	    OAI_ZIP_DEFLATE;
+	ctx.zout = &zout;
 	err_init(&e);
 	verb = oai_respond(req->snap, &ctx, query, qlen, &out, &e);
 	if (verb == NULL) {
 		log_warnx("oai: %s", e.msg);
 		err_release(&e);
 		buf_release(&out);
+		buf_release(&zout);
 		return http_text(req, c, 500, "internal error\n");
 	}
 	err_release(&e);
 	metrics_count_verb(h->opts.metrics, verb);
-	if (http_accepts(c, "gzip"))
-		coding = "gzip";
-	else if (http_accepts(c, "deflate"))
-		coding = "deflate";
-	if (coding != NULL && http_compress(&out, coding[0] == 'g') == -1)
-		coding = NULL;
+	if (coding != NULL && zout.len > 0) {
+		buf_release(&out);
+		out = zout;
+	} else {
+		buf_release(&zout);
+		if (coding != NULL && http_compress(&out,
+		    coding[0] == 'g') == -1)
+			coding = NULL;
+	}
 	/*
 	 * The slot bounds rendering, not transmission: a harvester that reads
 	 * slowly (or never) must not lock the others out.

@@ -85,6 +85,9 @@ void		 http_stop(struct http *h, int drain_ms);
  * type type (case-insensitive), with or without parameters (RFC 9110 8.3.1):
  * "application/x-www-form-urlencoded; charset=utf-8" is that type,
  * "application/x-www-form-urlencodedXYZ" is not.
+ * http_prefers_html: 1 when an Accept value (RFC 9110 12.5.1: q-values,
+ * the most specific range wins) rates text/html above both text/xml and
+ * application/xml; a tie, a bare wildcard or no Accept at all gives 0.
  * http_origin_path: the path of a request-target: for the absolute form
  * ("http://host:port/path", RFC 9112 3.2.2) a pointer to its path inside
  * target ("/" when it has none), otherwise target itself.
@@ -93,6 +96,7 @@ int		 http_accepts_coding(const char *accept_encoding,
 		    const char *coding);
 int		 http_etag_match(const char *if_none_match, const char *etag);
 int		 http_media_type_is(const char *content_type, const char *type);
+int		 http_prefers_html(const char *accept);
 const char	*http_origin_path(const char *target);
 
 #endif

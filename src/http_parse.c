@@ -64,6 +64,58 @@ http_accepts_coding(const char *ae, const char *coding)
 	return star > 0;
 }
 
+/*
+ * The q an Accept value gives type/subtype (lower case): that of its most
+ * specific matching range (type/subtype over type/<any> over any, RFC 9110
+ * 12.5.1); 0 when no range matches.
+ */
+static double
+media_q(const char *accept, const char *type)
+{
+	const char	*p, *end, *tok_end, *slash = strchr(type, '/');
+	size_t		 len, n = strlen(type), tn = (size_t)(slash - type);
+	double		 q = 0;
+	int		 best = 0, spec;
+
+	for (p = accept; *p != '\0'; p = *end ? end + 1 : end) {
+		p = skip_ows(p);
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		tok_end = p;
+		while (tok_end < end && *tok_end != ';' && *tok_end != ' ' &&
+		    *tok_end != '\t')
+			tok_end++;
+		len = (size_t)(tok_end - p);
+		if (len == n && strncasecmp(p, type, n) == 0)
+			spec = 3;
+		else if (len == tn + 2 && strncasecmp(p, type, tn + 1) == 0 &&
+		    p[tn + 1] == '*')
+			spec = 2;
+		else if (len == 3 && strncmp(p, "*/*", 3) == 0)
+			spec = 1;
+		else
+			continue;
+		if (spec > best) {
+			best = spec;
+			q = element_q(tok_end, end);
+		}
+	}
+	return q;
+}
+
+int
+http_prefers_html(const char *accept)
+{
+	double	 html, xml, axml;
+
+	if (accept == NULL)
+		return 0;
+	html = media_q(accept, "text/html");
+	xml = media_q(accept, "text/xml");
+	axml = media_q(accept, "application/xml");
+	return html > 0 && html > xml && html > axml;
+}
+
 int
 http_etag_match(const char *inm, const char *etag)
 {

@@ -22,10 +22,12 @@
  * time.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "date.h"
 #include "oai_int.h"
+#include "vec.h"
 #include "banned.h"
 
 #define OAI_NS		"http://www.openarchives.org/OAI/2.0/"
@@ -47,6 +49,7 @@
     "  <responseDate>%s</responseDate>\n"
 #define OAI_TAIL	"</OAI-PMH>\n"
 #define OAI_TAG_HEADER	0	/* record cache tag of a bare <header> */
+#define OAI_TAG_ZIP	64	/* + a block's tag: its oai_zip_block() form */
 
 struct resp {
 	const struct snap	*s;
@@ -59,6 +62,9 @@ struct resp {
 	struct buf		 frag;	/* the fragment being written */
 	struct err		*e;
 	int			 failed;	/* e is set */
+	struct oai_zseg		*segs;	/* ctx->zip: deflated blocks in out */
+	size_t			 nsegs, capsegs;
+	int			 nozip;	/* a segment was lost: zip it whole */
 };
 
 /* A list in (datestamp, id) order: all items, or one set's index. */
@@ -75,8 +81,12 @@ struct view {
  */
 struct plan {
 	const struct oai_format	*f;	/* NULL: headers only */
+	const struct oai_format	*of;	/* the list's format: which items */
 	struct view		 v;
 	size_t			 lo, hi, start, end;
+	size_t			 total;	/* offered items in [lo, hi) */
+	size_t			 nsent;	/* offered items in [start, end) */
+	int			 more;	/* an offered item after end */
 	int			 resumed;
 	const struct snap_item	*one;	/* GetRecord */
 	struct oai_token	 t;
@@ -260,6 +270,45 @@ write_record(struct resp *r, const struct snap_item *it,
 }
 
 /*
+ * When the response is also wanted compressed, note that the cached block
+ * c goes at offset off of the page, with its deflated form, made and
+ * cached on first use.  Without a deflated form (the cache is full) the
+ * block is simply deflated with the bytes around it.
+ */
+static void
+zip_segment(struct resp *r, struct record *rec, int tag,
+    const struct record_cache *c, size_t off)
+{
+	const struct record_cache	*z;
+	struct buf			 tmp;
+
+	if (r->ctx->zip == 0 || r->ctx->zout == NULL || r->nozip)
+		return;
+	z = record_cache_find(rec, OAI_TAG_ZIP + tag, r->conf.key,
+	    sizeof(r->conf.key));
+	if (z == NULL) {
+		buf_init(&tmp, c->len + c->len / 8 + 1024);
+		if (oai_zip_block(c->data + c->keylen, c->len, &tmp) == 0)
+			z = record_cache_add(rec, OAI_TAG_ZIP + tag,
+			    r->conf.key, sizeof(r->conf.key), tmp.data,
+			    tmp.len);
+		buf_release(&tmp);
+		if (z == NULL)
+			return;
+	}
+	if (vec_grow((void **)&r->segs, &r->capsegs, r->nsegs + 1,
+	    sizeof(*r->segs)) == -1) {
+		r->nozip = 1;
+		return;
+	}
+	r->segs[r->nsegs].off = off;
+	r->segs[r->nsegs].len = c->len;
+	r->segs[r->nsegs].z = z->data + z->keylen;
+	r->segs[r->nsegs].zlen = z->len;
+	r->nsegs++;
+}
+
+/*
  * Append an item's <record> (f != NULL) or <header> block, as written at
  * depth 2 (OAI-PMH, the verb's element, the block), from the record's cache
  * when it is there, else rendered and offered to the cache.
@@ -296,6 +345,7 @@ item_block(struct resp *r, const struct snap_item *it,
 			return 0;
 		}
 	}
+	zip_segment(r, it->rec, tag, c, out->len);
 	if (buf_add(out, c->data + c->keylen, c->len) == -1)
 		goto full;
 	return 0;
@@ -365,27 +415,35 @@ find_item(struct resp *r, const char *identifier)
 }
 
 /*
- * Every format can be disseminated from every item: a live record in all
- * of them, a deleted one as a deleted header in all of them (section
- * 2.5.1), so a known identifier always lists every format and
- * noMetadataFormats arises only if the registry were empty.
+ * A deleted item is disseminated as a deleted header in every format
+ * (section 2.5.1); a live one in every format that accepts its record
+ * (oai_format_offers()), so an identifier lists only those and
+ * noMetadataFormats arises only when none accepts it.
  */
 static void
 verb_list_formats(struct resp *r)
 {
 	const struct oai_format	*f;
-	size_t			 i;
+	const struct snap_item	*it = NULL;
+	const struct record	*rec = NULL;
+	size_t			 i, n = 0;
 
 	if (r->req.identifier != NULL &&
-	    find_item(r, r->req.identifier) == NULL)
+	    (it = find_item(r, r->req.identifier)) == NULL)
 		goto out;
-	if (oai_formats[0] == NULL)
+	if (it != NULL)
+		rec = it->rec;
+	for (i = 0; (f = oai_formats[i]) != NULL; i++)
+		n += oai_format_offers(f, rec);
+	if (n == 0)
 		oai_req_error(&r->req, OAI_ERR_NO_FORMATS,
-		    "no metadata formats are available");
+		    "no metadata formats are available for this item");
 	if (r->req.nerrs > 0)
 		goto out;
 	xw_start(&r->xw, "ListMetadataFormats");
 	for (i = 0; (f = oai_formats[i]) != NULL; i++) {
+		if (!oai_format_offers(f, rec))
+			continue;
 		xw_start(&r->xw, "metadataFormat");
 		xw_elem(&r->xw, "metadataPrefix", f->prefix);
 		xw_elem(&r->xw, "schema", f->schema);
@@ -407,6 +465,10 @@ plan_get(struct resp *r, struct plan *p)
 	if (p->f == NULL)
 		oai_req_error(&r->req, OAI_ERR_CANNOT_DISSEMINATE,
 		    "metadata format '%s' is not supported", r->req.prefix);
+	else if (p->one != NULL && !oai_format_offers(p->f, p->one->rec))
+		oai_req_error(&r->req, OAI_ERR_CANNOT_DISSEMINATE,
+		    "this item is not available in metadata format '%s'",
+		    r->req.prefix);
 	return r->req.nerrs > 0 ? -1 : 0;
 }
 
@@ -519,6 +581,39 @@ view_init(struct view *v, const struct snap *s, const char *set)
 	}
 }
 
+static int
+plan_offers(const struct plan *p, size_t i)
+{
+	return oai_format_offers(p->of, view_at(&p->v, i)->rec);
+}
+
+/*
+ * A page of a format that does not take every record: start moves to the
+ * first offered item (hi when none is left), end to just after the last
+ * of at most n offered items; completeListSize counts the offered items of
+ * the whole range, a scan the size of the range, paid only by such formats.
+ */
+static void
+plan_filter(struct plan *p, size_t n)
+{
+	size_t	 i;
+
+	p->total = 0;
+	for (i = p->lo; i < p->hi; i++)
+		p->total += plan_offers(p, i);
+	while (p->start < p->hi && !plan_offers(p, p->start))
+		p->start++;
+	p->nsent = 0;
+	for (i = p->start; i < p->hi && p->nsent < n; i++)
+		if (plan_offers(p, i)) {
+			p->nsent++;
+			p->end = i + 1;
+		}
+	p->more = 0;
+	for (i = p->end; i < p->hi && !p->more; i++)
+		p->more = plan_offers(p, i);
+}
+
 /*
  * ListIdentifiers and ListRecords: 0 when there is a page to send, -1
  * after an OAI error.
@@ -531,8 +626,9 @@ plan_items(struct resp *r, struct plan *p)
 	p->resumed = r->req.token != NULL;
 	if ((p->resumed ? token_load(r, t) : list_start(r, t)) == -1)
 		return -1;
+	p->of = oai_format_find(t->prefix);
 	if (r->req.verb == OAI_LIST_RECORDS)
-		p->f = oai_format_find(t->prefix);
+		p->f = p->of;
 	view_init(&p->v, r->s, t->set);
 	p->lo = t->from == INT64_MIN ? 0 : view_lower(&p->v, t->from);
 	p->hi = t->until == INT64_MAX ? p->v.n :
@@ -541,14 +637,21 @@ plan_items(struct resp *r, struct plan *p)
 	p->start = p->resumed ? view_after(&p->v, t->last_ds, t->last) :
 	    p->lo;
 	p->start = p->start < p->lo ? p->lo : p->start;
+	if (p->of->accepts != NULL)
+		plan_filter(p, page_size(r));
+	else {
+		p->end = p->hi - p->start > page_size(r) ?
+		    p->start + page_size(r) : p->hi;
+		p->total = p->hi - p->lo;
+		p->nsent = p->end - p->start;
+		p->more = p->end < p->hi;
+	}
 	if (p->start >= p->hi) {
 		oai_req_error(&r->req, OAI_ERR_NO_RECORDS, p->resumed ?
 		    "no records remain in this list" :
 		    "no records match the request");
 		return -1;
 	}
-	p->end = p->hi - p->start > page_size(r) ? p->start + page_size(r) :
-	    p->hi;
 	return 0;
 }
 
@@ -563,11 +666,11 @@ emit_token(struct resp *r, struct plan *p, struct buf *out)
 	struct oai_token	*t = &p->t;
 	const struct snap_item	*last = view_at(&p->v, p->end - 1);
 	uint64_t		 cursor = t->cursor;
-	int			 more = p->end < p->hi;
+	int			 more = p->more;
 
 	t->last_ds = last->datestamp;
 	t->last = last->id;
-	t->cursor += p->end - p->start;
+	t->cursor += p->nsent;
 	buf_reset(&r->tmp);
 	if (more && oai_token_encode(t, r->ctx->key, r->ctx->keylen,
 	    &r->tmp) == -1) {
@@ -577,7 +680,7 @@ emit_token(struct resp *r, struct plan *p, struct buf *out)
 		return -1;
 	}
 	if (buf_printf(out, "    <resumptionToken completeListSize=\"%zu\" "
-	    "cursor=\"%llu\"", p->hi - p->lo, (unsigned long long)cursor) ==
+	    "cursor=\"%llu\"", p->total, (unsigned long long)cursor) ==
 	    -1 || (more ? buf_printf(out, ">%s</resumptionToken>\n",
 	    r->tmp.data) : buf_addstr(out, "/>\n")) == -1)
 		return fail(r, "OAI-PMH response over the output cap");
@@ -593,9 +696,10 @@ emit_items(struct resp *r, struct plan *p, struct buf *out)
 	if (buf_printf(out, "  <%s>\n", verb) == -1)
 		return fail(r, "OAI-PMH response over the output cap");
 	for (i = p->start; i < p->end; i++)
-		if (item_block(r, view_at(&p->v, i), p->f, out) == -1)
+		if (plan_offers(p, i) &&
+		    item_block(r, view_at(&p->v, i), p->f, out) == -1)
 			return -1;
-	if ((p->resumed || p->end < p->hi) && emit_token(r, p, out) == -1)
+	if ((p->resumed || p->more) && emit_token(r, p, out) == -1)
 		return -1;
 	if (buf_printf(out, "  </%s>\n", verb) == -1)
 		return fail(r, "OAI-PMH response over the output cap");
@@ -764,6 +868,29 @@ out:
 	return rc;
 }
 
+/*
+ * The compressed form of out[start, len) into ctx->zout; left empty when
+ * it cannot be made (the caller compresses the plain body then).
+ */
+static void
+respond_zip(struct resp *r, const struct buf *out, size_t start)
+{
+	struct buf	 page = *out;
+	size_t		 i, zstart = r->ctx->zout->len;
+
+	/* the segments' offsets are the page's, which starts at start */
+	page.data = out->data + start;
+	page.len = out->len - start;
+	for (i = 0; i < r->nsegs; i++)
+		r->segs[i].off -= start;
+	if (r->nozip || oai_zip_page(&page, r->segs, r->nsegs,
+	    r->ctx->zip == OAI_ZIP_GZIP, r->ctx->zout) == -1) {
+		r->ctx->zout->len = zstart;
+		if (r->ctx->zout->data != NULL)
+			r->ctx->zout->data[zstart] = '\0';
+	}
+}
+
 const char *
 oai_respond(const struct snap *s, const struct oai_ctx *ctx,
     const char *query, size_t len, struct buf *out, struct err *e)
@@ -793,8 +920,11 @@ oai_respond(const struct snap *s, const struct oai_ctx *ctx,
 		if (out->data != NULL)
 			out->data[start] = '\0';
 	}
+	if (verb != NULL && ctx->zip != 0 && ctx->zout != NULL)
+		respond_zip(&r, out, start);
 	buf_release(&r.tmp);
 	buf_release(&r.frag);
+	free(r.segs);
 	oai_args_release(&args);
 	return verb;
 }

@@ -268,6 +268,11 @@ dcite_dates(struct xw *xw, const struct record *r, struct buf *tmp)
 		date_fmt(&r->modified, a);
 		dcite_date(xw, "Updated", NULL, a);
 	}
+	if (r->access == RECORD_ACCESS_EMBARGOED) {
+		/* the kernel's "end of an embargo period" */
+		date_fmt(&r->embargo_end, a);
+		dcite_date(xw, "Available", NULL, a);
+	}
 	if (r->event != NULL) {
 		date_fmt(&r->event->start, a);
 		date_fmt(&r->event->end, b);
@@ -442,14 +447,12 @@ dcite_spdx(const char *url, char *out, size_t outsz)
 static void
 dcite_rights(struct xw *xw, const struct record *r)
 {
-	char	 spdx[32];
-	int	 has_spdx, has_fulltext = 0;
-	size_t	 i;
+	const char	*coar, *label = NULL;
+	char		 spdx[32];
+	int		 has_spdx;
 
-	for (i = 0; i < r->nlinks; i++)
-		if (r->links[i].rel == RECORD_LINK_FULLTEXT)
-			has_fulltext = 1;
-	if (r->rights == NULL && r->license == NULL && !has_fulltext)
+	coar = oai_fmt_coar_access(r->access, &label);
+	if (r->rights == NULL && r->license == NULL && coar == NULL)
 		return;
 	xw_start(xw, "rightsList");
 	if (r->rights != NULL || r->license != NULL) {
@@ -466,15 +469,14 @@ dcite_rights(struct xw *xw, const struct record *r)
 		    has_spdx ? spdx : r->license);
 		xw_end(xw);
 	}
-	if (has_fulltext) {
+	if (coar != NULL) {
 		/*
-		 * A fulltext link is a public URL, so the work is open
-		 * access; OpenAIRE reads the COAR access right from here.
+		 * The COAR access right, as OpenAIRE's data guidelines read
+		 * it from the rights list; only when the record states it.
 		 */
 		xw_start(xw, "rights");
-		xw_attr(xw, "rightsURI",
-		    "http://purl.org/coar/access_right/c_abf2");
-		xw_text(xw, "open access");
+		xw_attr(xw, "rightsURI", coar);
+		xw_text(xw, label);
 		xw_end(xw);
 	}
 	xw_end(xw);
@@ -505,12 +507,40 @@ dcite_descriptions(struct xw *xw, const struct record *r)
 	xw_end(xw);
 }
 
+/* One fundingReference; the programme has no kernel property of its own. */
+static void
+dcite_funding(struct xw *xw, const struct record_funding *f)
+{
+	static const char *const types[] = {
+		[RECORD_FUNDER_CROSSREF] = "Crossref Funder ID",
+		[RECORD_FUNDER_ROR] = "ROR", [RECORD_FUNDER_ISNI] = "ISNI",
+		[RECORD_FUNDER_GRID] = "GRID", [RECORD_FUNDER_OTHER] = "Other",
+	};
+
+	xw_start(xw, "fundingReference");
+	xw_elem(xw, "funderName", f->funder);
+	if (f->funder_id != NULL) {
+		xw_start(xw, "funderIdentifier");
+		xw_attr(xw, "funderIdentifierType", types[f->funder_scheme]);
+		xw_text(xw, f->funder_id);
+		xw_end(xw);
+	}
+	if (f->award_number != NULL || f->award_uri != NULL) {
+		xw_start(xw, "awardNumber");
+		xw_attr(xw, "awardURI", f->award_uri);
+		xw_text(xw, f->award_number != NULL ? f->award_number : "");
+		xw_end(xw);
+	}
+	xw_elem(xw, "awardTitle", f->award_title);
+	xw_end(xw);
+}
+
 static int
 dcite_place_funders(struct xw *xw, const struct record *r, struct buf *tmp)
 {
 	const struct record_event *ev = r->event;
 	const char	*name;
-	size_t		 i;
+	size_t		 i, j;
 	int		 open = 0;
 
 	buf_reset(tmp);
@@ -525,11 +555,21 @@ dcite_place_funders(struct xw *xw, const struct record *r, struct buf *tmp)
 		xw_end(xw);
 		xw_end(xw);
 	}
+	for (i = 0; i < r->nfundings; i++) {
+		if (!open++)
+			xw_start(xw, "fundingReferences");
+		dcite_funding(xw, &r->fundings[i]);
+	}
 	for (i = 0; i < r->ncontributors; i++) {
 		if (dcite_contrib_type(r->contributors[i].role) != NULL)
 			continue;
 		if ((name = oai_fmt_name(&r->contributors[i], tmp)) == NULL)
 			return -1;
+		for (j = 0; j < r->nfundings; j++)
+			if (strcmp(r->fundings[j].funder, name) == 0)
+				break;
+		if (j < r->nfundings)
+			continue;	/* already a funding reference */
 		if (!open++)
 			xw_start(xw, "fundingReferences");
 		xw_start(xw, "fundingReference");

@@ -2,7 +2,7 @@
  * oai_dc: unqualified Dublin Core, the format every OAI-PMH repository must
  * offer, written the way the OpenAIRE Guidelines for Literature Repositories
  * (v3, DRIVER lineage) ask for it: an info:eu-repo publication type first,
- * an info:eu-repo access level in dc:rights, alternative identifiers as
+ * an info:eu-repo access level in dc:rights when the record states one, alternative identifiers as
  * info:eu-repo/semantics/altIdentifier relations, ISO 639-3 languages
  * ("best practice" there; a 639-1 code not in the table is passed as is).
  */
@@ -64,6 +64,27 @@ dc_types(struct xw *xw, enum record_type t)
 	/* the free-text subtype OpenAIRE allows as a later dc:type */
 	if (strcmp(oai_fmt_type_label(t), dcmi) != 0)
 		xw_elem(xw, "dc:type", oai_fmt_type_label(t));
+}
+
+/*
+ * The info:eu-repo version type of a COAR version, where the two
+ * vocabularies agree; NULL for a proof, "not applicable" or none.
+ */
+static const char *
+dc_version(const char *v)
+{
+	if (v == NULL)
+		return NULL;
+	if (strcmp(v, "VoR") == 0 || strcmp(v, "CVoR") == 0 ||
+	    strcmp(v, "EVoR") == 0)
+		return EU_REPO "publishedVersion";
+	if (strcmp(v, "AM") == 0)
+		return EU_REPO "acceptedVersion";
+	if (strcmp(v, "SMUR") == 0)
+		return EU_REPO "submittedVersion";
+	if (strcmp(v, "AO") == 0)
+		return EU_REPO "draft";
+	return NULL;
 }
 
 /* "Title: Subtitle" per language, the subtitle paired by xml:lang. */
@@ -221,23 +242,26 @@ dc_coverage(struct xw *xw, const struct record *r, struct buf *tmp)
 	return 0;
 }
 
+/*
+ * The info:eu-repo access level OpenAIRE (v3) reads from dc:rights, only
+ * as the record states it: a record that says nothing about access gets no
+ * access level, whatever links it has.  An embargo's end goes in dc:date
+ * as info:eu-repo/date/embargoEnd/YYYY-MM-DD, as those guidelines ask.
+ */
 static void
 dc_rights(struct xw *xw, const struct record *r)
 {
-	size_t	 i;
+	char	 day[DATE_DAY_LEN], tmp[64];
 
-	/*
-	 * OpenAIRE's mandatory access level.  A fulltext link is a public
-	 * http(s) URL, so when there is one the work is open access; with
-	 * none we cannot tell and say nothing rather than guess.
-	 */
-	for (i = 0; i < r->nlinks; i++)
-		if (r->links[i].rel == RECORD_LINK_FULLTEXT) {
-			xw_elem(xw, "dc:rights", EU_REPO "openAccess");
-			break;
-		}
+	xw_elem(xw, "dc:rights", oai_fmt_eurepo_access(r->access));
 	xw_elem(xw, "dc:rights", r->rights);
 	xw_elem(xw, "dc:rights", r->license);
+	if (r->access == RECORD_ACCESS_EMBARGOED) {
+		date_fmt_day(r->embargo_end.t, day);
+		snprintf(tmp, sizeof(tmp), "info:eu-repo/date/embargoEnd/%s",
+		    day);
+		xw_elem(xw, "dc:date", tmp);
+	}
 }
 
 static int
@@ -271,6 +295,7 @@ dc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	date_fmt_day(r->event != NULL ? r->event->start.t : r->issued.t, day);
 	xw_elem(xw, "dc:date", day);
 	dc_types(xw, r->type);
+	xw_elem(xw, "dc:type", dc_version(r->version));
 	dc_formats(xw, r);
 	if (dc_identifiers(xw, r, tmp) == -1)
 		return -1;

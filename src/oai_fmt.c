@@ -196,6 +196,46 @@ oai_fmt_new_format(const struct record *r, size_t i)
 	return 1;
 }
 
+const char *
+oai_fmt_coar_access(enum record_access a, const char **label)
+{
+	static const struct {
+		const char	*uri, *label;
+	} coar[] = {
+		[RECORD_ACCESS_OPEN] = { "http://purl.org/coar/access_right/"
+		    "c_abf2", "open access" },
+		[RECORD_ACCESS_EMBARGOED] = { "http://purl.org/coar/"
+		    "access_right/c_f1cf", "embargoed access" },
+		[RECORD_ACCESS_RESTRICTED] = { "http://purl.org/coar/"
+		    "access_right/c_16ec", "restricted access" },
+		[RECORD_ACCESS_METADATA_ONLY] = { "http://purl.org/coar/"
+		    "access_right/c_14cb", "metadata only access" },
+	};
+
+	if ((size_t)a >= sizeof(coar) / sizeof(*coar) || coar[a].uri == NULL)
+		return NULL;
+	if (label != NULL)
+		*label = coar[a].label;
+	return coar[a].uri;
+}
+
+const char *
+oai_fmt_eurepo_access(enum record_access a)
+{
+	switch (a) {
+	case RECORD_ACCESS_OPEN:
+		return "info:eu-repo/semantics/openAccess";
+	case RECORD_ACCESS_EMBARGOED:
+		return "info:eu-repo/semantics/embargoedAccess";
+	case RECORD_ACCESS_RESTRICTED:
+		return "info:eu-repo/semantics/restrictedAccess";
+	case RECORD_ACCESS_METADATA_ONLY:
+		return "info:eu-repo/semantics/closedAccess";
+	default:
+		return NULL;
+	}
+}
+
 int
 oai_fmt_same_lang(const char *a, const char *b)
 {

@@ -1,6 +1,6 @@
 /*
- * oai_fmt: what the three metadata-format writers (oai_dc.c, oai_marc.c,
- * oai_datacite.c) share and nothing else includes: ISO 639 code tables, the
+ * oai_fmt: what the metadata-format writers (oai_dc.c, oai_marc.c,
+ * oai_datacite.c, oai_openaire.c) share and nothing else includes: ISO 639 code tables, the
  * inverted personal name, the type labels, small date helpers.
  *
  * Every function is pure (no state, no allocation beyond the caller's
@@ -40,6 +40,17 @@ const char	*oai_fmt_name(const struct record_agent *, struct buf *out);
  * none.
  */
 const struct record_text *oai_fmt_subtitle(const struct record *r, size_t i);
+
+/*
+ * The COAR access right of an access statement: its concept URI
+ * ("http://purl.org/coar/access_right/c_abf2") and, in *label, its
+ * preferred label ("open access").  NULL for RECORD_ACCESS_UNSTATED: no
+ * format calls a record open access unless the record says so.
+ */
+const char	*oai_fmt_coar_access(enum record_access, const char **label);
+
+/* The info:eu-repo/semantics access level ("openAccess"); NULL if unstated. */
+const char	*oai_fmt_eurepo_access(enum record_access);
 
 /* Human label of a type: "Policy brief", "Working paper", ... */
 const char	*oai_fmt_type_label(enum record_type);

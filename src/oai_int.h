@@ -118,13 +118,29 @@ const char *oai_local_id(const struct oai_conf *, const char *identifier);
 typedef int	oai_fmt_body(struct xw *, const struct oai_conf *oc,
 		    const struct record *r, struct buf *tmp, struct buf *tmp2);
 
+/*
+ * Whether a live record can be disseminated in a format at all (OpenAIRE
+ * takes no news items, and no record lacking a field it makes mandatory).
+ * Pure: depends on the record only, so a list's membership never changes
+ * while the record does not.
+ */
+typedef int	oai_fmt_accepts(const struct record *r);
+
 /* A metadata format: one file each, listed in oai_formats[]. */
 struct oai_format {
 	const char	*prefix;	/* "oai_dc" */
 	const char	*schema;	/* official XSD URL */
 	const char	*ns;		/* namespace URI */
 	oai_fmt_body	*body;
+	oai_fmt_accepts	*accepts;	/* NULL: every record */
 };
+
+/*
+ * 1 when an item is offered in format f: a deleted item (r == NULL) in
+ * every format (its header says so, section 2.5.1), a live one when f
+ * accepts its record r.
+ */
+int	oai_format_offers(const struct oai_format *f, const struct record *r);
 
 /*
  * The <metadata> payload of one live record in format f (oai_fmt.c): runs
@@ -138,6 +154,7 @@ int	oai_format_write(const struct oai_format *f, struct xw *,
 extern const struct oai_format	oai_format_dc;
 extern const struct oai_format	oai_format_marc;
 extern const struct oai_format	oai_format_datacite;
+extern const struct oai_format	oai_format_openaire;
 
 /* The registry of metadata formats (oai_util.c), NULL-terminated. */
 extern const struct oai_format *const oai_formats[];
@@ -157,6 +174,26 @@ size_t		 oai_req_check(const struct oai_args *, struct oai_req *);
 void		 oai_req_error(struct oai_req *, const char *code,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+
+/*
+ * Compressed responses (oai_zip.c).  oai_zip_block() appends to out the
+ * cacheable deflated form of one block: a small head (its checksums and
+ * plain length) and a raw deflate stream of its own ended by a full flush.
+ * oai_zip_page() appends to out the whole of plain as a gzip (gzip != 0)
+ * or zlib ("deflate") body, copying the deflated form of each segment,
+ * which must be in order, inside plain and hold exactly plain's bytes
+ * there, and deflating the bytes between them.  Both -1 when out's cap is
+ * reached or zlib fails; out then holds a partial body to throw away.
+ */
+struct oai_zseg {
+	size_t		 off, len;	/* where in the plain page */
+	const char	*z;		/* oai_zip_block() output */
+	size_t		 zlen;
+};
+
+int	oai_zip_block(const char *data, size_t len, struct buf *out);
+int	oai_zip_page(const struct buf *plain, const struct oai_zseg *segs,
+	    size_t nsegs, int gzip, struct buf *out);
 
 /*
  * Resumption tokens (oai_token.c).

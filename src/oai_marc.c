@@ -6,7 +6,10 @@
  * Fields come out in tag order.  ISBD punctuation is not added (leader/18
  * 'c' says so); names are in inverted form with relator terms and codes.
  * Field choices worth knowing:
- *   020 ISBN; 024 7_ DOI/handle/URN/URL with $2 doi/hdl/urn/uri;
+ *   008/15-17 and 044 the MARC country code of the place of publication's
+ *   country ("xx " unknown); 020 ISBN without hyphens, a qualifier in $q
+ *   (a chapter's ISBN is its book's: 773 $z); 024 7_ DOI/handle/URN/URL
+ *   with $2 doi/hdl/urn/uri;
  *   100/110 the first creator, 700/710 the others and every contributor;
  *   245 main title and subtitle, 246 31 the other-language (parallel) titles;
  *   264 _1 publication; 490 0_ series with its ISSN in $x (773 0_ for an
@@ -84,11 +87,48 @@ marc_lang(const struct record *r, size_t i)
 	return b;
 }
 
+/*
+ * The MARC Code List for Countries code of an ISO 3166-1 alpha-2 code, for
+ * the countries of Europe and the larger others; NULL when not listed.
+ */
+static const char *
+marc_country(const char *iso)
+{
+	static const struct {
+		char	iso[3];
+		char	marc[4];
+	} map[] = {
+		{ "AL", "aa " }, { "AT", "au " }, { "AU", "at " },
+		{ "BA", "bn " }, { "BE", "be " }, { "BG", "bu " },
+		{ "BY", "bw " }, { "CA", "xxc" }, { "CH", "sz " },
+		{ "CN", "cc " }, { "CY", "cy " }, { "CZ", "xr " },
+		{ "DE", "gw " }, { "DK", "dk " }, { "EE", "er " },
+		{ "ES", "sp " }, { "FI", "fi " }, { "FR", "fr " },
+		{ "GB", "xxk" }, { "GR", "gr " }, { "HR", "ci " },
+		{ "HU", "hu " }, { "IE", "ie " }, { "IN", "ii " },
+		{ "IS", "ic " }, { "IT", "it " }, { "JP", "ja " },
+		{ "LT", "li " }, { "LU", "lu " }, { "LV", "lv " },
+		{ "MD", "mv " }, { "ME", "mo " }, { "MK", "xn " },
+		{ "MT", "mm " }, { "NL", "ne " }, { "NO", "no " },
+		{ "PL", "pl " }, { "PT", "po " }, { "RO", "rm " },
+		{ "RS", "rb " }, { "RU", "ru " }, { "SE", "sw " },
+		{ "SI", "xv " }, { "SK", "xo " }, { "TR", "tu " },
+		{ "UA", "un " }, { "US", "xxu" }, { "XK", "kv " },
+	};
+	size_t	 i;
+
+	for (i = 0; iso != NULL && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(iso, map[i].iso) == 0)
+			return map[i].marc;
+	return NULL;
+}
+
 /* Leader, 001, 005 and 008 (books, or computer files for datasets). */
 static void
 marc_control_fields(struct xw *xw, const struct record *r)
 {
 	char	 leader[25], f005[24], f008[41], iso[DATE_ISO_LEN];
+	const char *place = marc_country(r->place_country);
 	int64_t	 when;
 	int	 is_data = r->type == RECORD_DATASET;
 	int	 is_part = r->type == RECORD_ARTICLE ||
@@ -117,18 +157,59 @@ marc_control_fields(struct xw *xw, const struct record *r)
 	marc_control(xw, "005", f005);
 
 	/*
-	 * 00-05 entered, 06 's' single date, 07-10 date 1, 15-17 'xx '
-	 * unknown place (we hold no MARC country code), 18-34 form-specific,
+	 * 00-05 entered, 06 's' single date, 07-10 date 1, 15-17 place of
+	 * publication ('xx ' unknown), 18-34 form-specific,
 	 * 35-37 language, 38 unmodified, 39 'd' other cataloguing source.
 	 * Books: 23 'o' online, 29 conference, 30 festschrift, 31 index,
 	 * 33 '0' not fiction.  Computer files: 23 'o', 26 'a' numeric data.
 	 */
-	snprintf(f008, sizeof(f008), "%.2s%.2s%.2ss%04d    xx %s%s d",
+	snprintf(f008, sizeof(f008), "%.2s%.2s%.2ss%04d    %s%s%s d",
 	    iso + 2, iso + 5, iso + 8, oai_fmt_year(&r->issued),
+	    place != NULL ? place : "xx ",
 	    is_data ? "     o  a        " :
 	    is_conf ? "     o     100 0 " : "     o     000 0 ",
 	    marc_lang(r, 0));
 	marc_control(xw, "008", f008);
+}
+
+/*
+ * 020: the ISBN's digits (and final X) without hyphens or spaces in $a, any
+ * text after them ("(pbk.)") in $q; a value without 10 or 13 of them is
+ * not an ISBN and goes in $z as given.
+ */
+static void
+marc_isbn(struct xw *xw, const char *v)
+{
+	char		 isbn[16], q[256];
+	const char	*p;
+	size_t		 n = 0, len;
+
+	for (p = v; *p != '\0' && n < sizeof(isbn) - 1; p++) {
+		if (*p >= '0' && *p <= '9')
+			isbn[n++] = *p;
+		else if ((*p == 'X' || *p == 'x') && (n == 9 || n == 12))
+			isbn[n++] = 'X';
+		else if (*p != '-' && *p != ' ')
+			break;
+	}
+	isbn[n] = '\0';
+	while (*p == ' ' || *p == '(' || *p == ':' || *p == ';')
+		p++;
+	len = strlen(p);
+	while (len > 0 && (p[len - 1] == ')' || p[len - 1] == ' '))
+		len--;
+	if (len >= sizeof(q))
+		len = sizeof(q) - 1;
+	memcpy(q, p, len);
+	q[len] = '\0';
+	marc_field(xw, "020", ' ', ' ');
+	/* a qualifier must be set off from the number ("...-7 (pbk.)") */
+	if ((n == 10 || n == 13) && (*p == '\0' || p > v + n)) {
+		marc_sub(xw, 'a', isbn);
+		marc_sub(xw, 'q', q);
+	} else
+		marc_sub(xw, 'z', v);
+	xw_end(xw);
 }
 
 static void
@@ -141,12 +222,13 @@ marc_numbers(struct xw *xw, const struct record *r)
 		{ RECORD_ID_DOI, "doi" }, { RECORD_ID_HANDLE, "hdl" },
 		{ RECORD_ID_URN, "urn" }, { RECORD_ID_URL, "uri" },
 	};
-	size_t	 i, k;
+	const char	*c;
+	char		 code[4];
+	size_t		 i, k;
 
-	for (i = 0; i < r->nidents; i++)
+	for (i = 0; i < r->nidents && r->type != RECORD_CHAPTER; i++)
 		if (r->idents[i].kind == RECORD_ID_ISBN)
-			marc_field1(xw, "020", ' ', ' ', 'a',
-			    r->idents[i].value);
+			marc_isbn(xw, r->idents[i].value);
 	if (r->series == NULL && r->type != RECORD_ARTICLE)
 		for (i = 0; i < r->nidents; i++)
 			if (r->idents[i].kind == RECORD_ID_ISSN)
@@ -161,12 +243,17 @@ marc_numbers(struct xw *xw, const struct record *r)
 			marc_sub(xw, '2', std[k].source);
 			xw_end(xw);
 		}
-	if (r->nlanguages == 0)
-		return;
-	marc_field(xw, "041", ' ', ' ');
-	for (i = 0; i < r->nlanguages; i++)
-		marc_sub(xw, 'a', marc_lang(r, i));
-	xw_end(xw);
+	if (r->nlanguages > 0) {
+		marc_field(xw, "041", ' ', ' ');
+		for (i = 0; i < r->nlanguages; i++)
+			marc_sub(xw, 'a', marc_lang(r, i));
+		xw_end(xw);
+	}
+	if ((c = marc_country(r->place_country)) != NULL) {
+		/* the code without the blank that pads it in 008 */
+		snprintf(code, sizeof(code), "%.*s", c[2] == ' ' ? 2 : 3, c);
+		marc_field1(xw, "044", ' ', ' ', 'a', code);
+	}
 }
 
 /* MARC relator term and code of a contributor role (the record's list). */
@@ -380,25 +467,60 @@ marc_added(struct xw *xw, const struct record *r, struct buf *tmp,
 	return 0;
 }
 
+/*
+ * A chapter's host item: its book, named by the chapter's related link
+ * (a chapter's related page is its book), published where and by whom the
+ * chapter was, with the book's ISBN and series ISSN.
+ */
+static int
+marc_host_book(struct xw *xw, const struct record *r, struct buf *tmp)
+{
+	const struct record_link *rel = record_link_find(r,
+	    RECORD_LINK_RELATED);
+	size_t	 i;
+
+	buf_reset(tmp);
+	if ((r->place != NULL && buf_printf(tmp, "%s : ", r->place) == -1) ||
+	    (r->publisher != NULL && buf_printf(tmp, "%s, ",
+	    r->publisher) == -1) ||
+	    buf_printf(tmp, "%04d", oai_fmt_year(&r->issued)) == -1)
+		return -1;
+	marc_field(xw, "773", '0', ' ');
+	if (rel != NULL)
+		marc_sub(xw, 't', rel->title);
+	marc_sub(xw, 'd', tmp->data);
+	for (i = 0; i < r->nidents; i++)
+		if (r->idents[i].kind == RECORD_ID_ISSN)
+			marc_sub(xw, 'x', r->idents[i].value);
+	for (i = 0; i < r->nidents; i++)
+		if (r->idents[i].kind == RECORD_ID_ISBN)
+			marc_sub(xw, 'z', r->idents[i].value);
+	xw_end(xw);
+	return 0;
+}
+
 /* An article's host item: its journal (the series field) and ISSN. */
-static void
-marc_host(struct xw *xw, const struct record *r)
+static int
+marc_host(struct xw *xw, const struct record *r, struct buf *tmp)
 {
 	const struct record_ident *issn = NULL;
 	size_t	 i;
 
+	if (r->type == RECORD_CHAPTER)
+		return marc_host_book(xw, r, tmp);
 	if (r->type != RECORD_ARTICLE)
-		return;
+		return 0;
 	for (i = 0; i < r->nidents && issn == NULL; i++)
 		if (r->idents[i].kind == RECORD_ID_ISSN)
 			issn = &r->idents[i];
 	if (r->series == NULL && issn == NULL)
-		return;
+		return 0;
 	marc_field(xw, "773", '0', ' ');
 	marc_sub(xw, 't', r->series);
 	if (issn != NULL)
 		marc_sub(xw, 'x', issn->value);
 	xw_end(xw);
+	return 0;
 }
 
 static void
@@ -445,7 +567,8 @@ marc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	if (marc_notes(xw, r, tmp, tmp2) == -1 ||
 	    marc_added(xw, r, tmp, tmp2) == -1)
 		return -1;
-	marc_host(xw, r);
+	if (marc_host(xw, r, tmp) == -1)
+		return -1;
 	marc_links(xw, r);
 	xw_end(xw);
 	return 0;

@@ -12,7 +12,8 @@
 #include "banned.h"
 
 const struct oai_format *const oai_formats[] = {
-	&oai_format_dc, &oai_format_marc, &oai_format_datacite, NULL
+	&oai_format_dc, &oai_format_marc, &oai_format_datacite,
+	&oai_format_openaire, NULL
 };
 
 const struct oai_format *
@@ -24,6 +25,12 @@ oai_format_find(const char *prefix)
 		if (strcmp(oai_formats[i]->prefix, prefix) == 0)
 			return oai_formats[i];
 	return NULL;
+}
+
+int
+oai_format_offers(const struct oai_format *f, const struct record *r)
+{
+	return r == NULL || f->accepts == NULL || f->accepts(r);
 }
 
 /*

@@ -1000,8 +1000,10 @@ build_singles(struct rparse *rp, xmlNodePtr root)
 
 	if ((n = first_el(root, "publisher")) != NULL)
 		r->publisher = node_text_req(rp, n, 0);
-	if ((n = first_el(root, "place")) != NULL)
+	if ((n = first_el(root, "place")) != NULL) {
 		r->place = node_text_req(rp, n, 0);
+		r->place_country = attr(rp, n, "country");
+	}
 	if ((n = first_el(root, "series")) != NULL)
 		r->series = node_text_req(rp, n, 0);
 	if ((n = first_el(root, "rights")) != NULL) {
@@ -1013,6 +1015,132 @@ build_singles(struct rparse *rp, xmlNodePtr root)
 		if (r->rights == NULL && r->license == NULL)
 			rp_err(rp, xmlGetLineNo(n), 0, "rights is empty");
 	}
+}
+
+static const char *const access_names[] = {
+	"", "open", "embargoed", "restricted", "metadata-only",
+};
+
+const char *
+record_access_name(enum record_access a)
+{
+	if ((size_t)a >= sizeof(access_names) / sizeof(*access_names))
+		return "";
+	return access_names[a];
+}
+
+/* access: the COAR access right; an embargo names the day it ends. */
+static void
+build_access(struct rparse *rp, xmlNodePtr root)
+{
+	struct record	*r = rp->r;
+	xmlNodePtr	 n;
+	const char	*s, *until, *why;
+	size_t		 i;
+
+	if ((n = first_el(root, "access")) == NULL)
+		return;
+	s = node_text(rp, n, 0);
+	for (i = 1; i < sizeof(access_names) / sizeof(*access_names); i++)
+		if (strcmp(s, access_names[i]) == 0)
+			r->access = (enum record_access)i;
+	until = attr(rp, n, "until");
+	if (r->access == RECORD_ACCESS_EMBARGOED && until == NULL)
+		rp_err(rp, xmlGetLineNo(n), 0,
+		    "embargoed access needs an until date");
+	else if (r->access != RECORD_ACCESS_EMBARGOED && until != NULL)
+		rp_err(rp, xmlGetLineNo(n), 0,
+		    "until is only allowed when access is 'embargoed'");
+	else if (until != NULL && date_parse_record(until, strlen(until),
+	    &r->embargo_end, &why) == -1)
+		rp_err(rp, xmlGetLineNo(n), 0, "until is not a date: '%s'",
+		    until);
+}
+
+/* A funder id must be a URL of its scheme's registry. */
+static void
+check_funder_id(struct rparse *rp, xmlNodePtr n, struct record_funding *f)
+{
+	static const char *const schemes[] = {
+		"crossref", "ror", "isni", "grid", "other",
+	};
+	const char	*s = attr(rp, n, "scheme"), *p;
+	size_t		 i;
+
+	f->funder_id = attr(rp, n, "id");
+	if (f->funder_id == NULL) {
+		if (s != NULL)
+			rp_err(rp, xmlGetLineNo(n), 0,
+			    "funder scheme '%s' without an id", s);
+		return;
+	}
+	if (s == NULL) {
+		rp_err(rp, xmlGetLineNo(n), 0, "funder id needs a scheme");
+		return;
+	}
+	for (i = 0; i < sizeof(schemes) / sizeof(*schemes); i++)
+		if (strcmp(s, schemes[i]) == 0)
+			f->funder_scheme = (enum record_funder_scheme)i;
+	if (!syntax_is_http_url(f->funder_id)) {
+		check_url(rp, n, "funder id", f->funder_id);
+		return;
+	}
+	p = strstr(f->funder_id, "://") + 3;
+	if (f->funder_scheme == RECORD_FUNDER_CROSSREF &&
+	    strncmp(p, "doi.org/10.13039/", 17) != 0 &&
+	    strncmp(p, "dx.doi.org/10.13039/", 20) != 0)
+		rp_err(rp, xmlGetLineNo(n), 0, "crossref funder id is not "
+		    "https://doi.org/10.13039/...: '%s'", f->funder_id);
+	else if (f->funder_scheme == RECORD_FUNDER_ROR &&
+	    strncmp(p, "ror.org/0", 9) != 0)
+		rp_err(rp, xmlGetLineNo(n), 0, "ror funder id is not "
+		    "https://ror.org/0...: '%s'", f->funder_id);
+}
+
+static void
+build_funding(struct rparse *rp, xmlNodePtr fn, struct record_funding *f)
+{
+	xmlNodePtr	 n;
+
+	for (n = fn->children; n != NULL; n = n->next) {
+		if (is_el(n, "funder")) {
+			f->funder = node_text_req(rp, n, 0);
+			check_funder_id(rp, n, f);
+		} else if (is_el(n, "programme"))
+			f->programme = node_text_req(rp, n, 0);
+		else if (is_el(n, "award")) {
+			f->award_title = node_text(rp, n, 0);
+			if (*f->award_title == '\0')
+				f->award_title = NULL;
+			f->award_number = attr(rp, n, "number");
+			f->award_uri = attr(rp, n, "uri");
+			check_url(rp, n, "award uri", f->award_uri);
+			if (f->award_title == NULL && f->award_number == NULL &&
+			    f->award_uri == NULL)
+				rp_err(rp, xmlGetLineNo(n), 0,
+				    "award is empty");
+		}
+	}
+	if (f->funder == NULL)
+		f->funder = "";
+}
+
+static void
+build_fundings(struct rparse *rp, xmlNodePtr root)
+{
+	struct record	*r = rp->r;
+	xmlNodePtr	 n;
+	size_t		 i = 0;
+
+	r->nfundings = count_el(root, "funding");
+	if ((r->fundings = arena_array(rp, r->nfundings,
+	    sizeof(*r->fundings))) == NULL) {
+		r->nfundings = 0;
+		return;
+	}
+	for (n = root->children; n != NULL; n = n->next)
+		if (is_el(n, "funding"))
+			build_funding(rp, n, &r->fundings[i++]);
 }
 
 static void
@@ -1041,6 +1169,7 @@ static void
 build(struct rparse *rp, xmlNodePtr root)
 {
 	struct record	*r = rp->r;
+	xmlNodePtr	 n;
 	const char	*s;
 
 	r->id = attr(rp, root, "id");
@@ -1062,6 +1191,10 @@ build(struct rparse *rp, xmlNodePtr root)
 	build_texts(rp, root, "abstract", &r->abstracts, &r->nabstracts, 1);
 	check_abstracts(rp, root);
 	build_singles(rp, root);
+	build_access(rp, root);
+	if ((n = first_el(root, "version")) != NULL)
+		r->version = node_text(rp, n, 0);
+	build_fundings(rp, root);
 	build_idents(rp, root);
 	build_links(rp, root);
 	build_strings(rp, root, "set", &r->sets, &r->nsets);

@@ -8,7 +8,8 @@
  * absurd attribute counts (a linear pre-scan, before libxml2 sees the bytes),
  * validates against the compiled-in schema and then checks what a schema
  * cannot: real calendar dates, absolute http(s) URLs, end >= start, the
- * fulltext link carrying a media type and a byte size.
+ * fulltext link carrying a media type and a byte size, an embargo end date
+ * iff the access is embargoed, funder ids that fit their scheme.
  *
  * A parsed record is immutable.  It is reference-counted because successive
  * snapshots share unchanged records: record_ref() / record_unref() are
@@ -108,6 +109,35 @@ struct record_event {
 	const char		*country; /* ISO 3166-1 alpha-2, may be NULL */
 };
 
+/* Access to the full text (COAR access rights); UNSTATED: no access element. */
+enum record_access {
+	RECORD_ACCESS_UNSTATED,
+	RECORD_ACCESS_OPEN,
+	RECORD_ACCESS_EMBARGOED,
+	RECORD_ACCESS_RESTRICTED,
+	RECORD_ACCESS_METADATA_ONLY,
+};
+
+/* The identifier scheme of a funder id. */
+enum record_funder_scheme {
+	RECORD_FUNDER_CROSSREF,	/* Crossref Funder ID, https://doi.org/10.13039/ */
+	RECORD_FUNDER_ROR,	/* https://ror.org/0... */
+	RECORD_FUNDER_ISNI,
+	RECORD_FUNDER_GRID,
+	RECORD_FUNDER_OTHER,
+};
+
+/* One funding reference; every field but funder may be NULL. */
+struct record_funding {
+	const char			*funder;	/* name */
+	const char			*funder_id;	/* absolute URL */
+	enum record_funder_scheme	 funder_scheme;	/* iff funder_id */
+	const char			*programme;
+	const char			*award_number;
+	const char			*award_title;
+	const char			*award_uri;	/* absolute URL */
+};
+
 struct record {
 	int			 refs;	/* atomic; see record_ref() */
 	const char		*id;	/* local id: [A-Za-z0-9][A-Za-z0-9._-]* */
@@ -137,9 +167,15 @@ struct record {
 
 	const char		*publisher;	/* may be NULL */
 	const char		*place;	/* place of publication; may be NULL */
+	const char		*place_country;	/* ISO 3166-1 alpha-2 or NULL */
 	const char		*series;	/* may be NULL */
 	const char		*rights;	/* statement; may be NULL */
 	const char		*license;	/* licence URL; may be NULL */
+	enum record_access	 access;
+	struct date		 embargo_end;	/* set iff access is EMBARGOED */
+	const char		*version;	/* COAR "VoR", "AM"...; or NULL */
+	struct record_funding	*fundings;
+	size_t			 nfundings;
 
 	struct record_ident	*idents;
 	size_t			 nidents;
@@ -188,7 +224,8 @@ struct record_cache {
 	char			 data[];	/* key, value, NUL */
 };
 
-#define RECORD_CACHE_ENTRIES	16
+/* the OAI provider keeps 10 per configuration key (oai.c): room for 3 */
+#define RECORD_CACHE_ENTRIES	32
 #define RECORD_CACHE_DEFAULT	((size_t)1024 * 1024 * 1024)	/* bytes */
 
 /*
@@ -228,6 +265,9 @@ const struct record_cache *record_cache_add(struct record *, int tag,
 /* Bytes held by the caches of all live records; the limit on that total. */
 size_t	 record_cache_bytes(void);
 void	 record_cache_limit(size_t max);
+
+/* "open", "embargoed", ... (the schema's spelling); "" for UNSTATED. */
+const char *record_access_name(enum record_access);
 
 /* "report", "policy-brief", ... (the schema's spelling) and back. */
 const char *record_type_name(enum record_type);

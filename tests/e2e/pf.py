@@ -170,7 +170,11 @@ def source_records(path):
             root = etree.parse(p).getroot()
             out[root.get("id")] = {
                 "path": p,
-                "sets": [s.text for s in root.findall("{%s}set" % REC_NS)]}
+                "sets": [s.text for s in root.findall("{%s}set" % REC_NS)],
+                # what oai_openaire takes: a research output that states
+                # its access rights (the samples all have a link)
+                "openaire": root.get("type") not in ("event", "news") and
+                root.find("{%s}access" % REC_NS) is not None}
     return out
 
 

@@ -36,9 +36,11 @@ from lxml import etree  # noqa: E402
 OAI = "http://www.openarchives.org/OAI/2.0/"
 MARC = "http://www.loc.gov/MARC21/slim"
 REC = "https://pubfeed.org/ns/record/1"
+OAIRE = "http://namespace.openaire.eu/schema/oaire/"
 NS = {"o": OAI, "m": MARC, "id": "http://www.openarchives.org/OAI/2.0/oai-identifier",
       "oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
-      "dc": "http://purl.org/dc/elements/1.1/"}
+      "dc": "http://purl.org/dc/elements/1.1/", "oaire": OAIRE,
+      "datacite": "http://datacite.org/schema/kernel-4", "r": REC}
 REPO = "research.example.org"
 FORMATS = ("oai_dc", "marc21", "oai_datacite")
 
@@ -73,6 +75,10 @@ def check_body(b):
     """Validate one OAI-PMH response body; returns its lxml root."""
     root = etree.fromstring(b)
     assert root.tag == "{%s}OAI-PMH" % OAI, root.tag
+    if OAIRE.encode() in b:
+        # OpenAIRE ships its own DataCite and DC schemas: its own driver
+        validate_oai(b, "oai-pmh-openaire.xsd")
+        return root
     if MARC.encode() not in b:
         # an error document has no payload: the core driver schema is
         # enough and loads in half the time
@@ -399,7 +405,232 @@ def test_list_metadata_formats():
                for f in r.findall("o:ListMetadataFormats/o:metadataFormat", NS)]
         assert got == [("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc/"),
                        ("marc21", MARC),
-                       ("oai_datacite", "http://schema.datacite.org/oai/oai-1.1/")], got
+                       ("oai_datacite", "http://schema.datacite.org/oai/oai-1.1/"),
+                       ("oai_openaire", OAIRE)], got
+    # a news item is no research output: OpenAIRE's format is not offered
+    r = expect_ok(d, "verb=ListMetadataFormats&identifier=" + oid(NEWS))
+    got = [f.findtext("o:metadataPrefix", namespaces=NS)
+           for f in r.findall("o:ListMetadataFormats/o:metadataFormat", NS)]
+    assert got == ["oai_dc", "marc21", "oai_datacite"], got
+
+
+# ---------------------------------------------------------------- OpenAIRE
+
+NEWS = "2019-news-joint-programme-launch"
+COAR_TYPES = {"report": "c_93fc", "policy-brief": "c_186u", "working-paper": "c_8042",
+              "book": "c_2f33", "chapter": "c_3248", "article": "c_6501",
+              "dataset": "c_ddb1", "presentation": "c_c94f"}
+COAR_ACCESS = {"open": "c_abf2", "embargoed": "c_f1cf", "restricted": "c_16ec",
+               "metadata-only": "c_14cb"}
+EU_REPO_ACCESS = {"open": "openAccess", "embargoed": "embargoedAccess",
+                  "restricted": "restrictedAccess", "metadata-only": "closedAccess"}
+
+
+def source_facts(path):
+    root = etree.parse(path).getroot()
+    return {"type": root.get("type"), "access": root.findtext("r:access", namespaces=NS),
+            "until": (root.find("r:access", NS).get("until")
+                      if root.find("r:access", NS) is not None else None),
+            "fulltexts": [ln.get("href") for ln in root.findall("r:link", NS)
+                          if ln.get("rel") == "fulltext"],
+            "funders": [f.findtext("r:funder", namespaces=NS)
+                        for f in root.findall("r:funding", NS)]}
+
+
+@test
+def test_openaire():
+    """Every oai_openaire response validates (oai() → check_body); exactly
+    the research outputs that state their access rights are offered, with
+    their COAR type, access right, files and funding."""
+    d = shared()
+    recs = _shared["recs"]
+    facts = {rid: source_facts(recs[rid]["path"]) for rid in recs}
+    want = {oid(rid) for rid, f in facts.items()
+            if f["type"] in COAR_TYPES and f["access"] is not None}
+    assert 15 < len(want) < len(recs), len(want)
+    items, pages = walk(d, "ListRecords", {"metadataPrefix": "oai_openaire"})
+    got = header_map(items)
+    live = {i for i, v in got.items() if v[1] is None}
+    assert live == want, sorted(live ^ want)
+    assert {i for i, v in got.items() if v[1] == "deleted"} == {oid(TOMB_ID)}
+    assert pages > 1
+    for it in items:
+        res = it.find("o:metadata/oaire:resource", NS)
+        if res is None:
+            continue
+        rid = it.findtext("o:header/o:identifier", namespaces=NS).split(":", 2)[2]
+        f = facts[rid]
+        rt = res.find("oaire:resourceType", NS)
+        assert rt.get("uri") == "http://purl.org/coar/resource_type/" + COAR_TYPES[f["type"]], rid
+        coar = "http://purl.org/coar/access_right/" + COAR_ACCESS[f["access"]]
+        assert res.find("datacite:rights", NS).get("rightsURI") == coar, rid
+        files = res.findall("oaire:file", NS)
+        assert [x.text for x in files] == f["fulltexts"], rid
+        assert all(x.get("accessRightsURI") == coar and x.get("mimeType") and
+                   x.get("objectType") for x in files), rid
+        funders = [x.text for x in res.findall(
+            "oaire:fundingReferences/oaire:fundingReference/oaire:funderName", NS)]
+        for name in f["funders"]:
+            assert name in funders, (rid, name, funders)
+        if f["until"]:
+            assert res.findtext("datacite:dates/datacite:date[@dateType='Available']",
+                                namespaces=NS) == f["until"], rid
+        ver = etree.parse(recs[rid]["path"]).getroot().findtext("r:version", namespaces=NS)
+        assert res.findtext("oaire:version", namespaces=NS) == ver, rid
+        for lang in res.findall("dc:language", NS):
+            assert re.fullmatch("[a-z]{3}", lang.text), (rid, lang.text)
+    assert any(it.find("o:metadata/oaire:resource/oaire:version", NS) is not None
+               for it in items)
+    funded = [rid for rid in recs if facts[rid]["funders"]]
+    assert funded and all(oid(rid) in want for rid in funded)
+    ids, _ = walk(d, "ListIdentifiers", {"metadataPrefix": "oai_openaire"})
+    assert set(header_map(ids)) == set(got)
+    st, h, b, r = oai(d, "verb=GetRecord&metadataPrefix=oai_openaire&identifier=" + oid(NEWS))
+    assert errors(r) == ["cannotDisseminateFormat"], b[:500]
+    st, h, b, r = oai(d, "verb=ListRecords&metadataPrefix=oai_openaire&set=type:news")
+    assert errors(r) == ["noRecordsMatch"], b[:500]
+    # events are no research output, even those whose programme is open
+    assert any(facts[rid]["type"] == "event" and facts[rid]["access"] for rid in recs)
+    st, h, b, r = oai(d, "verb=ListIdentifiers&metadataPrefix=oai_openaire&set=type:events")
+    assert errors(r) == ["noRecordsMatch"], b[:500]
+    # a presentation is one
+    r = expect_ok(d, "verb=ListIdentifiers&metadataPrefix=oai_openaire&set=type:presentations")
+    assert len(r.findall("o:ListIdentifiers/o:header", NS)) == 1
+
+
+@test
+def test_dc_rights_only_when_stated():
+    """oai_dc calls a record open access only when the record says so."""
+    d = shared()
+    recs = _shared["recs"]
+    items, _ = walk(d, "ListRecords", {"metadataPrefix": "oai_dc"})
+    seen_unstated_fulltext = False
+    for it in items:
+        md = it.find("o:metadata/oai_dc:dc", NS)
+        if md is None:
+            continue
+        rid = it.findtext("o:header/o:identifier", namespaces=NS).split(":", 2)[2]
+        f = source_facts(recs[rid]["path"])
+        levels = [x.text for x in md.findall("dc:rights", NS)
+                  if x.text.startswith("info:eu-repo/semantics/")]
+        want = ["info:eu-repo/semantics/" + EU_REPO_ACCESS[f["access"]]] if f["access"] else []
+        assert levels == want, (rid, levels, want)
+        if f["fulltexts"] and not f["access"]:
+            seen_unstated_fulltext = True
+    # the sample collection has a record with a PDF and no access statement
+    assert seen_unstated_fulltext
+
+
+@test
+def test_bare_endpoint_negotiates():
+    """GET /oai with no arguments: badVerb XML unless HTML is preferred."""
+    d = shared()
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    for accept, html in ((None, False), ("*/*", False), ("application/xml", False),
+                         ("text/xml", False), ("text/html;q=0.5, application/xml", False),
+                         (browser, True), ("text/html", True)):
+        hdrs = {"Accept": accept} if accept else {}
+        st, h, b = d.request("GET", "/oai", headers=hdrs)
+        assert st == 200, (accept, st)
+        if html:
+            assert h["content-type"].startswith("text/html"), (accept, h)
+            assert b"<html" in b.lower()
+        else:
+            assert h["content-type"].startswith("text/xml"), (accept, h)
+            st, h, b, root = oai(d, "", headers=hdrs)
+            assert errors(root) == ["badVerb"], (accept, b[:300])
+
+
+# ---------------------------------------------------------------- MARC::Lint
+
+# Records as tab-separated lines on stdin (LDR / 00X value / tag ind1 ind2
+# code value ...), a blank line between records; prints "id: warning".
+# MARC::Lint (Debian libmarc-lint-perl) checks the fields it knows; 008/15-17
+# and 044 are checked here against its own MARC country code list.
+LINT_PL = r"""
+use strict; use warnings;
+use MARC::Record; use MARC::Field; use MARC::Lint;
+use MARC::Lint::CodeData qw(%CountryCodes);
+my $lint = MARC::Lint->new; local $/ = "";
+while (my $block = <STDIN>) {
+    my $rec = MARC::Record->new; my $id = "?";
+    for my $line (split /\n/, $block) {
+        my @f = split /\t/, $line, -1;
+        if ($f[0] eq "LDR") { $rec->leader($f[1]); next }
+        if ($f[0] lt "010") {
+            $id = $f[1] if $f[0] eq "001";
+            $rec->append_fields(MARC::Field->new($f[0], $f[1])); next;
+        }
+        my ($tag, $i1, $i2, @subs) = @f;
+        $rec->append_fields(MARC::Field->new($tag, $i1, $i2, @subs));
+    }
+    $lint->check_record($rec);
+    print "$id: $_\n" for $lint->warnings;
+    my $place = substr($rec->field("008")->data, 15, 3);
+    print "$id: 008/15-17 '$place' is not a MARC country code\n"
+        unless $CountryCodes{$place};
+    for my $f ($rec->field("044")) {
+        my $c = sprintf("%-3s", $f->subfield("a"));
+        print "$id: 044 '$c' is not a MARC country code\n" unless $CountryCodes{$c};
+    }
+    print "$id: place $place\n";
+}
+"""
+
+# leader/18 is 'c' (ISBD punctuation omitted), which MARC::Lint does not
+# read: these are the only punctuation rules it applies to our fields
+LINT_PUNCTUATION = ("245: Must end with . (period).",
+                    "245: Subfield _b should be preceded by space-colon, "
+                    "space-semicolon, or space-equals sign.")
+
+
+def marc_lines(rec):
+    out = ["LDR\t" + rec.findtext("m:leader", namespaces=NS)]
+    for f in rec:
+        if f.tag == "{%s}controlfield" % MARC:
+            out.append(f.get("tag") + "\t" + f.text)
+        elif f.tag == "{%s}datafield" % MARC:
+            parts = [f.get("tag"), f.get("ind1"), f.get("ind2")]
+            for sf in f:
+                assert "\t" not in sf.text and "\n" not in sf.text
+                parts += [sf.get("code"), sf.text]
+            out.append("\t".join(parts))
+    return "\n".join(out)
+
+
+@test
+def test_marc_lint():
+    """MARC::Lint has nothing to say about any marc21 record but the ISBD
+    punctuation the leader says is omitted; places are MARC country codes."""
+    if subprocess.run(["perl", "-MMARC::Lint", "-e", "1"],
+                      stderr=subprocess.DEVNULL).returncode != 0:
+        skip("MARC::Lint (libmarc-lint-perl) not installed")
+        return
+    d = shared()
+    items, _ = walk(d, "ListRecords", {"metadataPrefix": "marc21"})
+    recs = [it.find("o:metadata/m:record", NS) for it in items]
+    recs = [r for r in recs if r is not None]
+    assert len(recs) == len(_shared["recs"])
+    p = subprocess.run(["perl", "-e", LINT_PL], input="\n\n".join(
+        marc_lines(r) for r in recs).encode(), capture_output=True, check=True)
+    lines = p.stdout.decode().splitlines()
+    warnings = [ln for ln in lines if " place " not in ln and
+                not ln.endswith(LINT_PUNCTUATION)]
+    assert warnings == [], "\n".join(warnings)
+    places = dict(ln.split(": place ") for ln in lines if ": place " in ln)
+    assert len(places) == len(recs), len(places)
+    assert places["2019-cross-border-crime-bulgaria-norway"] == "bu "
+    assert places["2021-labour-exploitation-norway"] == "no "
+    # an event's venue is no place of publication
+    assert places["2022-event-oslo-seminar"] == "xx "
+    # a chapter names its book as host item; hyphen-free ISBNs
+    chapter = [r for r in recs if r.findtext("m:controlfield[@tag='001']",
+                                             namespaces=NS) ==
+               "2016-chapter-bulgarian-networks-oslo"][0]
+    assert chapter.find("m:datafield[@tag='773']", NS) is not None
+    for r in recs:
+        for a in r.findall("m:datafield[@tag='020']/m:subfield[@code='a']", NS):
+            assert re.fullmatch(r"[0-9]{9}[0-9X]|[0-9]{12}[0-9X]", a.text), a.text
 
 
 # ---------------------------------------------------------------- compression

@@ -40,6 +40,45 @@ START_TEST(test_accepts_coding)
 }
 END_TEST
 
+/* bare GET /oai: the HTML page only for a client that prefers HTML */
+static const struct {
+	const char	*accept;
+	int		 want;
+} html_cases[] = {
+	{ NULL, 0 },
+	{ "", 0 },
+	{ "*/*", 0 },
+	{ "application/xml", 0 },
+	{ "text/xml", 0 },
+	{ "text/html", 1 },
+	{ "TEXT/HTML", 1 },
+	/* Firefox and Chrome */
+	{ "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+	    1 },
+	{ "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
+	    "image/webp,image/apng,*/*;q=0.8", 1 },
+	{ "application/xml, text/html;q=0.5", 0 },
+	{ "text/html;q=0.5, text/xml;q=0.5", 0 },		/* a tie */
+	{ "text/html;q=0.6, text/*;q=0.9", 0 },	/* text/xml from the text range */
+	{ "text/html;q=0.6, text/*;q=0.5", 1 },
+	{ "text/*;q=0.9, text/html;q=0.5", 0 },
+	{ "text/html;q=0", 0 },
+	{ "text/html; level=1", 1 },
+	{ "*/*, text/xml;q=0.1", 0 },	/* application/xml ties at 1 */
+	{ "text/html, */*;q=0.1", 1 },
+	{ "text/htmlx", 0 },
+	{ "application/xml;q=0.2, text/html;q=0.3, */*;q=0.9", 0 },
+	{ "application/xml;q=0.2, text/html;q=0.3, text/xml;q=0.1", 1 },
+};
+
+START_TEST(test_prefers_html)
+{
+	ck_assert_msg(http_prefers_html(html_cases[_i].accept) ==
+	    html_cases[_i].want, "Accept '%s'", html_cases[_i].accept ?
+	    html_cases[_i].accept : "(none)");
+}
+END_TEST
+
 static const struct {
 	const char	*inm;
 	const char	*etag;
@@ -137,6 +176,8 @@ main(void)
 
 	tcase_add_loop_test(tc, test_accepts_coding, 0,
 	    sizeof(ae_cases) / sizeof(ae_cases[0]));
+	tcase_add_loop_test(tc, test_prefers_html, 0,
+	    sizeof(html_cases) / sizeof(html_cases[0]));
 	tcase_add_loop_test(tc, test_etag_match, 0,
 	    sizeof(inm_cases) / sizeof(inm_cases[0]));
 	tcase_add_loop_test(tc, test_media_type_is, 0,

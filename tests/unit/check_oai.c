@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "conf.h"
 #include "oai.h"
 #include "oai_int.h"
@@ -73,14 +75,19 @@ static const struct snap_tomb tombs[] = {
 
 static const unsigned char key1[] = "first key, 32 bytes of secret..";
 static const unsigned char key2[] = "another key entirely";
-static const struct oai_ctx ctx1 = { key1, sizeof(key1) - 1, T0 + 20 * DAY };
-static const struct oai_ctx ctx2 = { key2, sizeof(key2) - 1, T0 + 20 * DAY };
+static const struct oai_ctx ctx1 = {
+	.key = key1, .keylen = sizeof(key1) - 1, .now = T0 + 20 * DAY
+};
+static const struct oai_ctx ctx2 = {
+	.key = key2, .keylen = sizeof(key2) - 1, .now = T0 + 20 * DAY
+};
 
 static struct record_schema	*rschema;
 static struct conf		*conf, *conf_nosets;
 static struct record		*recs[NELEM(live)];
 static struct snap		*snap, *snap_nosets, *snap_empty;
 static xmlSchemaPtr		 xsd;
+static xmlSchemaPtr		 xsd_oaire;	/* oai-pmh-openaire.xsd */
 
 /* ------------------------------------------------------------------ */
 /* Fixtures */
@@ -160,6 +167,10 @@ load_schema(void)
 	/* the kit's README: the xml: namespace warnings are harmless */
 	/* it imports MARC21slim.xsd too: marc21 payloads are validated */
 	xsd = tl_xsd_load(path, tl_stderr);
+	/* oai_openaire payloads need OpenAIRE's own DataCite and DC schemas */
+	if (tl_standard(path, sizeof(path), "oai-pmh/oai-pmh-openaire.xsd") ==
+	    0)
+		xsd_oaire = tl_xsd_load(path, tl_quiet);
 }
 
 static void
@@ -210,6 +221,8 @@ teardown(void)
 	record_schema_free(rschema);
 	if (xsd != NULL)
 		xmlSchemaFree(xsd);
+	if (xsd_oaire != NULL)
+		xmlSchemaFree(xsd_oaire);
 }
 
 /* ------------------------------------------------------------------ */
@@ -248,7 +261,13 @@ validate(xmlDocPtr doc, const char *body)
 
 	if (xsd == NULL)
 		return;
-	vc = xmlSchemaNewValidCtxt(xsd);
+	if (strstr(body, "http://namespace.openaire.eu/schema/oaire/") !=
+	    NULL) {
+		if (xsd_oaire == NULL)
+			return;
+		vc = xmlSchemaNewValidCtxt(xsd_oaire);
+	} else
+		vc = xmlSchemaNewValidCtxt(xsd);
 	rc = xmlSchemaValidateDoc(vc, doc);
 	xmlSchemaFreeValidCtxt(vc);
 	if (rc != 0)
@@ -499,9 +518,10 @@ static const struct {
 	{ "verb=Identify&%zz=1", "badArgument,badArgument", -1 },
 	{ "verb=Identify&x=%00", "badArgument,badArgument", -1 },
 	{ "verb=Identify&x=%C3%28", "badArgument,badArgument", -1 },
-	{ "verb=ListMetadataFormats", "", 3 },
+	{ "verb=ListMetadataFormats", "", 4 },
+	/* a1 states no access right: OpenAIRE cannot take it */
 	{ "verb=ListMetadataFormats&identifier=oai:example.org:a1", "", 3 },
-	{ "verb=ListMetadataFormats&identifier=oai:example.org:d1", "", 3 },
+	{ "verb=ListMetadataFormats&identifier=oai:example.org:d1", "", 4 },
 	{ "verb=ListMetadataFormats&identifier=oai:example.org:zz",
 	    "idDoesNotExist", -1 },
 	{ "verb=ListMetadataFormats&identifier=oai:other.org:a1",
@@ -526,6 +546,11 @@ static const struct {
 	{ "verb=GetRecord&metadataPrefix=oai_dc", "badArgument", -1 },
 	{ "verb=GetRecord", "badArgument,badArgument", -1 },
 	{ GR "a1&metadataPrefix=nope", "cannotDisseminateFormat", -1 },
+	{ GR "a1&metadataPrefix=oai_openaire", "cannotDisseminateFormat",
+	    -1 },
+	{ GR "d1&metadataPrefix=oai_openaire", "", 1 },
+	/* no live record states access rights: only the deleted headers */
+	{ "verb=ListRecords&metadataPrefix=oai_openaire", "", 2 },
 	{ GR "a1&metadataPrefix=oai%20dc", "badArgument", -1 },
 	{ GR "zz&metadataPrefix=oai_dc", "idDoesNotExist", -1 },
 	{ GR "zz&metadataPrefix=nope",
@@ -1152,6 +1177,273 @@ START_TEST(test_key_unrelated)
 }
 END_TEST
 
+/*
+ * A format that does not take every record (oai_openaire) skips the others
+ * in both lists, counts only its own in completeListSize and cursor, ends
+ * the list when only records it skips remain, and says noRecordsMatch when
+ * a selection holds none of its records.
+ */
+static struct record *
+make_typed(const char *id, int64_t ds, const char *type, const char *access)
+{
+	char		 xml[1024];
+	struct err	 e;
+	struct record	*r;
+
+	snprintf(xml, sizeof(xml),
+	    "<record xmlns=\"" RECORD_NS "\" id=\"%s\" type=\"%s\">"
+	    "<title>T %s</title><issued>2020-01-01</issued>"
+	    "<language>en</language>%s"
+	    "<link rel=\"landing\" href=\"https://example.org/p/%s\"/>"
+	    "<set>%s</set></record>", id, type, id, access, id, type);
+	err_init(&e);
+	r = record_parse_mem(rschema, xml, strlen(xml), id, 0, &e);
+	ck_assert_msg(r != NULL, "%s: %s", id, e.msg);
+	err_release(&e);
+	r->datestamp = ds;
+	return r;
+}
+
+static char *
+page_ids(xmlDocPtr doc)
+{
+	xmlXPathObjectPtr	 o = xpath(doc, "//o:header/o:identifier");
+	char			 all[512] = "";
+	xmlChar			*v;
+	int			 i;
+
+	for (i = 0; o->nodesetval != NULL && i < o->nodesetval->nodeNr;
+	    i++) {
+		v = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
+		    i > 0 ? "," : "", (const char *)v + strlen("oai:"
+		    "example.org:"));
+		xmlFree(v);
+	}
+	xmlXPathFreeObject(o);
+	return strdup(all);
+}
+
+START_TEST(test_format_filter)
+{
+	static const struct {
+		const char	*id, *type, *access;
+	} def[] = {
+		{ "o1", "report", "<access>open</access>" },
+		{ "o2", "news", "<access>open</access>" },
+		{ "o3", "report", "" },
+		{ "o4", "article", "<access until=\"2030-01-01\">embargoed"
+		    "</access>" },
+		{ "o5", "news", "<access>open</access>" },
+		{ "o6", "book", "<access>metadata-only</access>" },
+		{ "o7", "news", "" },
+	};
+	static const char *const verbs[] = { "ListRecords", "ListIdentifiers" };
+	struct record	*r[NELEM(def)];
+	struct snap	*s;
+	xmlDocPtr	 doc;
+	char		 q[1024], *c, *tok, *ids;
+	size_t		 i, v;
+
+	for (i = 0; i < NELEM(def); i++)
+		r[i] = make_typed(def[i].id, T0 + (int64_t)i, def[i].type,
+		    def[i].access);
+	s = make_snap(conf, r, NELEM(def), NULL, 0);
+	ck_assert_ptr_nonnull(s);
+	for (v = 0; v < NELEM(verbs); v++) {
+		snprintf(q, sizeof(q), "verb=%s&metadataPrefix=oai_openaire",
+		    verbs[v]);
+		doc = ask(s, &ctx1, q);
+		ids = page_ids(doc);
+		ck_assert_str_eq(ids, "o1,o4");
+		free(ids);
+		c = xstr(doc, "//o:resumptionToken/@completeListSize");
+		ck_assert_str_eq(c, "3");
+		free(c);
+		tok = xstr(doc, "//o:resumptionToken");
+		xmlFreeDoc(doc);
+		snprintf(q, sizeof(q), "verb=%s&resumptionToken=%s", verbs[v],
+		    tok);
+		free(tok);
+		doc = ask(s, &ctx1, q);
+		ids = page_ids(doc);
+		ck_assert_str_eq(ids, "o6");
+		free(ids);
+		c = xstr(doc, "//o:resumptionToken/@cursor");
+		ck_assert_str_eq(c, "2");
+		free(c);
+		c = xstr(doc, "//o:resumptionToken/@completeListSize");
+		ck_assert_str_eq(c, "3");
+		free(c);
+		/* o7 follows but is not offered: this is the last page */
+		c = xstr(doc, "//o:resumptionToken");
+		ck_assert_str_eq(c, "");
+		free(c);
+		xmlFreeDoc(doc);
+		/* a selection of skipped records only */
+		snprintf(q, sizeof(q), "verb=%s&metadataPrefix=oai_openaire&"
+		    "set=news", verbs[v]);
+		doc = ask(s, &ctx1, q);
+		c = codes(doc);
+		ck_assert_str_eq(c, "noRecordsMatch");
+		free(c);
+		xmlFreeDoc(doc);
+		/* oai_dc takes them all */
+		snprintf(q, sizeof(q), "verb=%s&metadataPrefix=oai_dc&set=news",
+		    verbs[v]);
+		doc = ask(s, &ctx1, q);
+		ids = page_ids(doc);
+		ck_assert_str_eq(ids, "o2,o5");
+		free(ids);
+		xmlFreeDoc(doc);
+	}
+	doc = ask(s, &ctx1, "verb=GetRecord&metadataPrefix=oai_openaire&"
+	    "identifier=oai:example.org:o5");
+	c = codes(doc);
+	ck_assert_str_eq(c, "cannotDisseminateFormat");
+	free(c);
+	xmlFreeDoc(doc);
+	doc = ask(s, &ctx1, "verb=GetRecord&metadataPrefix=oai_openaire&"
+	    "identifier=oai:example.org:o6");
+	ck_assert_int_eq(xcount(doc, "//o:metadata"), 1);
+	xmlFreeDoc(doc);
+	doc = ask(s, &ctx1, "verb=ListMetadataFormats&"
+	    "identifier=oai:example.org:o2");
+	ck_assert_int_eq(xcount(doc, "//o:metadataFormat"), 3);
+	ck_assert_int_eq(xcount(doc, "//o:metadataPrefix[.='oai_openaire']"),
+	    0);
+	xmlFreeDoc(doc);
+	doc = ask(s, &ctx1, "verb=ListMetadataFormats&"
+	    "identifier=oai:example.org:o1");
+	ck_assert_int_eq(xcount(doc, "//o:metadataPrefix[.='oai_openaire']"),
+	    1);
+	xmlFreeDoc(doc);
+	snap_release(s);
+	for (i = 0; i < NELEM(def); i++)
+		record_unref(r[i]);
+}
+END_TEST
+
+/*
+ * A compressed response (ctx.zip) inflates to exactly the plain one, in
+ * both codings, with its blocks deflated from the record cache (one
+ * full-flush marker per block at least), deleted headers and envelope
+ * deflated per request.
+ */
+static size_t
+inflate_all(const struct buf *z, int gzip, struct buf *out)
+{
+	z_stream	 s;
+	unsigned char	 chunk[4096];
+	int		 rc;
+
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(inflateInit2(&s, gzip ? 31 : 15), Z_OK);
+	s.next_in = (unsigned char *)z->data;
+	s.avail_in = (uInt)z->len;
+	do {
+		s.next_out = chunk;
+		s.avail_out = sizeof(chunk);
+		rc = inflate(&s, Z_NO_FLUSH);
+		ck_assert_msg(rc == Z_OK || rc == Z_STREAM_END, "inflate %d",
+		    rc);
+		ck_assert_int_eq(buf_add(out, chunk, sizeof(chunk) -
+		    s.avail_out), 0);
+	} while (rc != Z_STREAM_END);
+	ck_assert_uint_eq(s.avail_in, 0);	/* nothing after the trailer */
+	inflateEnd(&s);
+	return out->len;
+}
+
+static size_t
+count_flushes(const struct buf *z)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i + 4 <= z->len; i++)
+		n += memcmp(z->data + i, "\0\0\377\377", 4) == 0;
+	return n;
+}
+
+static const char *const zip_queries[] = {
+	"verb=ListRecords&metadataPrefix=oai_dc",
+	"verb=ListRecords&metadataPrefix=marc21&set=topic",
+	"verb=ListRecords&metadataPrefix=oai_datacite&from=2020-09-14",
+	"verb=ListIdentifiers&metadataPrefix=oai_dc",
+	"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:example.org:a3",
+	"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:example.org:d1",
+	"verb=ListRecords&metadataPrefix=oai_dc&until=2000-01-01",
+	"verb=Identify",
+	"verb=Bogus",
+};
+
+START_TEST(test_zip)
+{
+	struct oai_ctx	 c = ctx1;
+	struct buf	 out, z, back;
+	struct err	 e;
+	size_t		 q, round;
+	int		 gzip = _i;
+
+	/* round 0 makes the deflated blocks, round 1 finds them cached */
+	for (round = 0; round < 2; round++) {
+		for (q = 0; q < NELEM(zip_queries); q++) {
+			buf_init(&out, OUT_MAX);
+			buf_init(&z, OUT_MAX);
+			buf_init(&back, OUT_MAX);
+			err_init(&e);
+			c.zip = gzip ? OAI_ZIP_GZIP : OAI_ZIP_DEFLATE;
+			c.zout = &z;
+			ck_assert_ptr_nonnull(oai_respond(snap, &c,
+			    zip_queries[q], strlen(zip_queries[q]), &out, &e));
+			ck_assert_uint_gt(z.len, 0);
+			ck_assert_uint_lt(z.len, out.len);
+			inflate_all(&z, gzip, &back);
+			ck_assert_uint_eq(back.len, out.len);
+			ck_assert(memcmp(back.data, out.data, out.len) == 0);
+			/* ListRecords pages of 2 records, from the cache */
+			if (round == 1 && q < 3)
+				ck_assert_uint_ge(count_flushes(&z), 2);
+			err_release(&e);
+			buf_release(&out);
+			buf_release(&z);
+			buf_release(&back);
+		}
+	}
+}
+END_TEST
+
+/* Appending to a partly filled buffer: the segments shift with it. */
+START_TEST(test_zip_offset)
+{
+	struct oai_ctx	 c = ctx1;
+	struct buf	 out, z, back;
+	struct err	 e;
+	const char	*q = "verb=ListRecords&metadataPrefix=oai_dc";
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		buf_init(&out, OUT_MAX);
+		buf_init(&z, OUT_MAX);
+		buf_init(&back, OUT_MAX);
+		err_init(&e);
+		ck_assert_int_eq(buf_addstr(&out, "prefix bytes"), 0);
+		c.zip = OAI_ZIP_GZIP;
+		c.zout = &z;
+		ck_assert_ptr_nonnull(oai_respond(snap, &c, q, strlen(q), &out,
+		    &e));
+		inflate_all(&z, 1, &back);
+		ck_assert_uint_eq(back.len + strlen("prefix bytes"), out.len);
+		ck_assert(memcmp(back.data, out.data + strlen("prefix bytes"),
+		    back.len) == 0);
+		err_release(&e);
+		buf_release(&out);
+		buf_release(&z);
+		buf_release(&back);
+	}
+}
+END_TEST
+
 START_TEST(test_identifiers)
 {
 	struct oai_conf	 oc;
@@ -1446,6 +1738,9 @@ main(void)
 	tcase_add_test(tc, test_identify);
 	tcase_add_test(tc, test_records);
 	tcase_add_test(tc, test_identifiers);
+	tcase_add_test(tc, test_format_filter);
+	tcase_add_loop_test(tc, test_zip, 0, 2);
+	tcase_add_test(tc, test_zip_offset);
 	tcase_add_loop_test(tc, test_key_string_field, 0,
 	    NELEM(oai_key_strings));
 	tcase_add_loop_test(tc, test_key_int_field, 0, NELEM(oai_key_ints));

@@ -1,5 +1,8 @@
 /*
- * check_oai_formats: the oai_dc, marc21 and oai_datacite writers.
+ * check_oai_formats: the oai_dc, marc21, oai_datacite and oai_openaire
+ * writers.  oai_openaire payloads are validated against
+ * oai-pmh-openaire.xsd (OpenAIRE ships its own DataCite and DC schemas, so
+ * it cannot share a driver with the others).
  *
  * Each payload is wrapped in a minimal GetRecord response and validated with
  * libxml2 against the official schemas (standards/oai-pmh/oai-pmh-all.xsd
@@ -24,6 +27,7 @@ static int	matches(const char *, const char *);
 #define OAI_NS		"http://www.openarchives.org/OAI/2.0/"
 
 static xmlSchemaPtr	 schema;	/* NULL when the standards are absent */
+static xmlSchemaPtr	 schema_oaire;	/* oai-pmh-openaire.xsd, or NULL */
 
 /* ---- fixtures ---------------------------------------------------------- */
 
@@ -107,7 +111,54 @@ static struct record full = {
 	.license = "https://creativecommons.org/licenses/by/4.0/",
 	.idents = full_idents, .nidents = 6,
 	.links = full_links, .nlinks = 4,
+	.access = RECORD_ACCESS_OPEN,
 	.datestamp = 1500000000,
+};
+
+/* An embargoed article with funding references. */
+static struct record_text fu_titles[] = { { "en", "A Funded Article" } };
+static struct record_agent fu_creators[] = {
+	{ .kind = RECORD_PERSON, .name = "Ivan Petrov", .family = "Petrov",
+	  .given = "Ivan", .affiliation = "Example Institute",
+	  .orcid = "0000-0002-1825-0097" },
+};
+static struct record_agent fu_contributors[] = {
+	{ .kind = RECORD_ORG, .name = "Example Science Foundation",
+	  .role = "funder" },
+	{ .kind = RECORD_ORG, .name = "Other Example Trust",
+	  .role = "funder" },
+};
+static struct record_funding fu_fundings[] = {
+	{ "Example Science Foundation", "https://doi.org/10.13039/100000001",
+	  RECORD_FUNDER_CROSSREF, "Example programme", "EX-1234",
+	  "Example award", "https://funder.example.org/awards/EX-1234" },
+	{ "Second Example Funder", NULL, RECORD_FUNDER_CROSSREF, NULL, NULL,
+	  NULL, NULL },
+};
+static struct record_ident fu_idents[] = {
+	{ RECORD_ID_DOI, "10.1234/funded.1" },
+	{ RECORD_ID_ISSN, "1234-5679" },
+};
+static struct record_link fu_links[] = {
+	{ RECORD_LINK_LANDING, "https://example.org/pub/funded", NULL, -1,
+	  NULL, NULL },
+	{ RECORD_LINK_FULLTEXT, "https://example.org/files/funded.pdf",
+	  "application/pdf", 4321, "en", NULL },
+};
+static struct record funded = {
+	.id = "funded-1", .type = RECORD_ARTICLE, .lang = "en",
+	.titles = fu_titles, .ntitles = 1,
+	.creators = fu_creators, .ncreators = 1,
+	.contributors = fu_contributors, .ncontributors = 2,
+	.languages = full_languages, .nlanguages = 1,
+	.abstracts = full_abstracts, .nabstracts = 1,
+	.publisher = "Example Press", .series = "Example Journal",
+	.license = "https://creativecommons.org/licenses/by/4.0/",
+	.access = RECORD_ACCESS_EMBARGOED, .version = "AM",
+	.fundings = fu_fundings, .nfundings = 2,
+	.idents = fu_idents, .nidents = 2,
+	.links = fu_links, .nlinks = 2,
+	.datestamp = 1710000000,
 };
 
 /* Title, date, language and a landing page: nothing else. */
@@ -185,6 +236,7 @@ static struct record nordic = {
 	.languages = nb_languages, .nlanguages = 3,
 	.subjects = nb_subjects, .nsubjects = 2,
 	.publisher = "Universitetsforlaget", .place = "Oslo",
+	.place_country = "NO",
 	.license = "https://creativecommons.org/publicdomain/zero/1.0/",
 	.idents = nb_idents, .nidents = 1,
 	.links = nb_links, .nlinks = 1,
@@ -192,11 +244,12 @@ static struct record nordic = {
 };
 
 static struct record *const fixtures[] = {
-	&full, &minimal, &bare, &event, &nordic,
+	&full, &minimal, &bare, &event, &nordic, &funded,
 };
 
 static const struct oai_format *const formats[] = {
 	&oai_format_dc, &oai_format_marc, &oai_format_datacite,
+	&oai_format_openaire,
 };
 
 static void
@@ -210,6 +263,8 @@ fixtures_init(void)
 	ev_event.start = day("2024-05-12");
 	ev_event.end = day("2024-05-13");
 	nordic.issued = day("2019-11-30");
+	funded.issued = day("2024-03-01");
+	funded.embargo_end = day("2025-03-01");
 }
 
 /* ---- rendering, parsing, validation ------------------------------------ */
@@ -271,20 +326,26 @@ render_doc(const struct oai_format *f, const struct record *r)
 	return doc;
 }
 
-/* 0 when valid; errors go to stderr unless is_quiet. */
+/* 0 when valid against sch; errors go to stderr unless is_quiet. */
 static int
-validate(xmlDocPtr doc, int is_quiet)
+validate_with(xmlSchemaPtr sch, xmlDocPtr doc, int is_quiet)
 {
 	xmlSchemaValidCtxtPtr	 v;
 	int			 rc;
 
-	v = xmlSchemaNewValidCtxt(schema);
+	v = xmlSchemaNewValidCtxt(sch);
 	ck_assert_ptr_nonnull(v);
 	if (is_quiet)
 		xmlSchemaSetValidErrors(v, tl_quiet, tl_quiet, NULL);
 	rc = xmlSchemaValidateDoc(v, doc);
 	xmlSchemaFreeValidCtxt(v);
 	return rc;
+}
+
+static int
+validate(xmlDocPtr doc, int is_quiet)
+{
+	return validate_with(schema, doc, is_quiet);
 }
 
 static void
@@ -304,6 +365,13 @@ setup_schema(void)
 		return;
 	}
 	schema = tl_xsd_load(xsd, tl_quiet);
+	if (tl_standard(xsd, sizeof(xsd), "oai-pmh/oai-pmh-openaire.xsd") ==
+	    -1) {
+		printf("SKIP: %s not found: oai_openaire not validated\n", xsd);
+		fflush(stdout);
+		return;
+	}
+	schema_oaire = tl_xsd_load(xsd, tl_quiet);
 }
 
 static void
@@ -311,7 +379,9 @@ teardown_schema(void)
 {
 	if (schema != NULL)
 		xmlSchemaFree(schema);
-	schema = NULL;
+	if (schema_oaire != NULL)
+		xmlSchemaFree(schema_oaire);
+	schema = schema_oaire = NULL;
 }
 
 /* ---- XPath ------------------------------------------------------------- */
@@ -323,6 +393,7 @@ static const char *const fmt_ns[] = {
 	"marc", "http://www.loc.gov/MARC21/slim",
 	"dco", "http://schema.datacite.org/oai/oai-1.1/",
 	"k", "http://datacite.org/schema/kernel-4",
+	"oaire", "http://namespace.openaire.eu/schema/oaire/",
 	"xsi", OAI_FMT_XSI_NS,
 	NULL
 };
@@ -640,7 +711,11 @@ START_TEST(marc_full)
 	XS_EQ(d, "substring(//marc:controlfield[@tag='008'], 30, 1)", "0");
 	XS_EQ(d, "substring(//marc:controlfield[@tag='008'], 36, 5)",
 	    "eng d");
-	XS_EQ(d, SF("020", "a"), "978-954-477-297-0");
+	/* a normalised ISBN; no country for the place, so "xx " */
+	XS_EQ(d, SF("020", "a"), "9789544772970");
+	XN_EQ(d, SF("020", "q"), 0);
+	XS_EQ(d, "substring(//marc:controlfield[@tag='008'], 16, 3)", "xx ");
+	XN_EQ(d, DF("044"), 0);
 	XS_EQ(d, DF("024") "[marc:subfield[@code='2']='doi']"
 	    "/marc:subfield[@code='a']", "10.1234/csd.2017.1");
 	XS_EQ(d, DF("024") "[marc:subfield[@code='2']='hdl']"
@@ -729,6 +804,13 @@ START_TEST(marc_event_nordic_minimal)
 	XS_EQ(d, SF("246", "a"), "Экономика и общество");
 	XS_EQ(d, SF("856", "q"), "application/epub+zip");
 	XS_EQ(d, SF("856", "3"), "Full text");
+	/* the place's country; a chapter's ISBN is its book's, in 773 */
+	XS_EQ(d, "substring(//marc:controlfield[@tag='008'], 16, 3)", "no ");
+	XS_EQ(d, SF("044", "a"), "no");
+	XN_EQ(d, DF("020"), 0);
+	XS_EQ(d, DF("773") "/@ind1", "0");
+	XS_EQ(d, SF("773", "z"), "978-82-02-12345-6");
+	XS_EQ(d, SF("773", "d"), "Oslo : Universitetsforlaget, 2019");
 	xmlFreeDoc(d);
 
 	/* computer file: leader/06 'm', 008/23 'o', 008/26 'a' numeric */
@@ -744,6 +826,35 @@ START_TEST(marc_event_nordic_minimal)
 	XS_EQ(d, DF("245") "/@ind2", "2");	/* "A " */
 	XN_EQ(d, DF("773") "|" DF("490"), 0);
 	XS_EQ(d, SF("856", "u"), "https://example.org/pub/minimal");
+	xmlFreeDoc(d);
+}
+END_TEST
+
+/* 020: hyphens and spaces dropped, a qualifier in $q, a non-ISBN in $z. */
+static const struct {
+	const char	*in, *a, *q, *z;
+} isbns[] = {
+	{ "978-954-477-297-0", "9789544772970", NULL, NULL },
+	{ "978 954 477 297 0 (pbk.)", "9789544772970", "pbk.", NULL },
+	{ "0-306-40615-X", "030640615X", NULL, NULL },
+	{ "0-306-40615-x (electronic)", "030640615X", "electronic", NULL },
+	{ "978-954-47", NULL, NULL, "978-954-47" },
+	{ "ISBN 978-954-477-297-0", NULL, NULL, "ISBN 978-954-477-297-0" },
+};
+
+START_TEST(marc_isbn)
+{
+	struct record_ident	 id = { RECORD_ID_ISBN, isbns[_i].in };
+	struct record		 r = full;
+	xmlDocPtr		 d;
+
+	r.idents = &id;
+	r.nidents = 1;
+	d = render_doc(&oai_format_marc, &r);
+	XN_EQ(d, DF("020"), 1);
+	XS_EQ(d, SF("020", "a"), isbns[_i].a != NULL ? isbns[_i].a : "");
+	XS_EQ(d, SF("020", "q"), isbns[_i].q != NULL ? isbns[_i].q : "");
+	XS_EQ(d, SF("020", "z"), isbns[_i].z != NULL ? isbns[_i].z : "");
 	xmlFreeDoc(d);
 }
 END_TEST
@@ -894,6 +1005,238 @@ START_TEST(output_cap_fails)
 }
 END_TEST
 
+/* ---- access rights and funding in oai_dc and oai_datacite -------------- */
+
+/* A full text alone never makes a record open access (nordic states none). */
+START_TEST(rights_only_when_stated)
+{
+	xmlDocPtr	 d;
+
+	ck_assert_int_eq(nordic.access, RECORD_ACCESS_UNSTATED);
+	d = render_doc(&oai_format_dc, &nordic);
+	XN_EQ(d, "//dc:rights[starts-with(., 'info:eu-repo/semantics/')]", 0);
+	XN_EQ(d, "//dc:rights", 1);	/* the licence URL */
+	xmlFreeDoc(d);
+	d = render_doc(&oai_format_datacite, &nordic);
+	XN_EQ(d, "//k:rights[starts-with(@rightsURI, "
+	    "'http://purl.org/coar/')]", 0);
+	xmlFreeDoc(d);
+	d = render_doc(&oai_format_dc, &funded);
+	XN_EQ(d, "//dc:rights[.='info:eu-repo/semantics/embargoedAccess']", 1);
+	XN_EQ(d, "//dc:rights[.='info:eu-repo/semantics/openAccess']", 0);
+	XN_EQ(d, "//dc:date[.='info:eu-repo/date/embargoEnd/2025-03-01']", 1);
+	XN_EQ(d, "//dc:type[.='info:eu-repo/semantics/acceptedVersion']", 1);
+	xmlFreeDoc(d);
+	d = render_doc(&oai_format_datacite, &funded);
+	XS_EQ(d, "//k:rights[@rightsURI="
+	    "'http://purl.org/coar/access_right/c_f1cf']", "embargoed access");
+	XS_EQ(d, "//k:date[@dateType='Available']", "2025-03-01");
+	XN_EQ(d, "//k:fundingReference", 3);
+	XS_EQ(d, "//k:fundingReference[1]/k:funderIdentifier"
+	    "[@funderIdentifierType='Crossref Funder ID']",
+	    "https://doi.org/10.13039/100000001");
+	XS_EQ(d, "//k:fundingReference[1]/k:awardNumber[@awardURI="
+	    "'https://funder.example.org/awards/EX-1234']", "EX-1234");
+	XS_EQ(d, "//k:fundingReference[1]/k:awardTitle", "Example award");
+	/* the funder contributor named by a reference is not repeated */
+	XN_EQ(d, "//k:funderName[.='Example Science Foundation']", 1);
+	XS_EQ(d, "//k:fundingReference[3]/k:funderName",
+	    "Other Example Trust");
+	xmlFreeDoc(d);
+}
+END_TEST
+
+/* ---- oai_openaire ------------------------------------------------------ */
+
+/* Which fixtures OpenAIRE takes, and that each one validates. */
+START_TEST(openaire_accepts_and_validates)
+{
+	const struct record	*r = fixtures[_i];
+	int			 want;
+	xmlDocPtr		 d;
+	struct buf		 out;
+
+	/* full: open; funded: embargoed; the rest state no access right,
+	 * and event is not a research output at all */
+	want = r == &full || r == &funded;
+	ck_assert_int_eq(oai_format_offers(&oai_format_openaire, r), want);
+	if (!want) {
+		buf_init(&out, 1 << 20);
+		ck_assert_int_eq(render(&oai_format_openaire, r, &out), -1);
+		buf_release(&out);
+		return;
+	}
+	d = render_doc(&oai_format_openaire, r);
+	XN_EQ(d, "//oai:metadata/oaire:resource", 1);
+	if (schema_oaire == NULL)
+		printf("SKIP: oai_openaire/%s not validated\n", r->id);
+	else
+		ck_assert_msg(validate_with(schema_oaire, d, 0) == 0,
+		    "oai_openaire/%s does not validate", r->id);
+	xmlFreeDoc(d);
+}
+END_TEST
+
+START_TEST(openaire_types)
+{
+	struct record	 r = full;
+	xmlDocPtr	 d;
+	static const struct {
+		enum record_type	 t;
+		const char		*uri, *general;
+	} want[] = {
+		{ RECORD_REPORT, "c_93fc", "literature" },
+		{ RECORD_POLICY_BRIEF, "c_186u", "literature" },
+		{ RECORD_WORKING_PAPER, "c_8042", "literature" },
+		{ RECORD_BOOK, "c_2f33", "literature" },
+		{ RECORD_CHAPTER, "c_3248", "literature" },
+		{ RECORD_ARTICLE, "c_6501", "literature" },
+		{ RECORD_DATASET, "c_ddb1", "dataset" },
+		{ RECORD_PRESENTATION, "c_c94f", "literature" },
+		{ RECORD_EVENT, NULL, NULL },
+		{ RECORD_NEWS, NULL, NULL },
+	};
+	char		 uri[128];
+	size_t		 i;
+
+	ck_assert_int_eq(NELEM(want), RECORD_TYPE_COUNT);
+	for (i = 0; i < (size_t)NELEM(want); i++) {
+		r.type = want[i].t;
+		ck_assert_int_eq(oai_format_offers(&oai_format_openaire, &r),
+		    want[i].uri != NULL);
+		if (want[i].uri == NULL)
+			continue;
+		d = render_doc(&oai_format_openaire, &r);
+		snprintf(uri, sizeof(uri), "http://purl.org/coar/resource_type/"
+		    "%s", want[i].uri);
+		ck_assert_str_eq(xs(d, "//oaire:resourceType/@uri"), uri);
+		ck_assert_str_eq(xs(d, "//oaire:resourceType/"
+		    "@resourceTypeGeneral"), want[i].general);
+		if (schema_oaire != NULL)
+			ck_assert_int_eq(validate_with(schema_oaire, d, 0), 0);
+		xmlFreeDoc(d);
+	}
+	/* a deleted item is offered in every format */
+	ck_assert_int_eq(oai_format_offers(&oai_format_openaire, NULL), 1);
+	/* no identifier at all: nothing to fill the mandatory field with */
+	r = bare;
+	r.access = RECORD_ACCESS_OPEN;
+	ck_assert_int_eq(oai_format_offers(&oai_format_openaire, &r), 0);
+}
+END_TEST
+
+#define OA	"//oaire:resource"
+START_TEST(openaire_full)
+{
+	xmlDocPtr	 d = render_doc(&oai_format_openaire, &full);
+
+	XS_EQ(d, OA "/k:titles/k:title[1][@xml:lang='en']",
+	    "The Smuggling Economy");
+	XS_EQ(d, OA "/k:titles/k:title[@titleType='Subtitle'][@xml:lang="
+	    "'en']", "Networks & Markets");
+	XN_EQ(d, OA "/k:creators/k:creator", 3);
+	XS_EQ(d, OA "/k:creators/k:creator[1]/k:creatorName", "Petrov, Ivan");
+	XS_EQ(d, OA "/k:creators/k:creator[1]/k:nameIdentifier"
+	    "[@nameIdentifierScheme='ORCID']",
+	    "https://orcid.org/0000-0002-1825-0097");
+	XS_EQ(d, OA "/k:creators/k:creator[1]/k:affiliation",
+	    "Center for the Study of Democracy");
+	/* editor, translator, reviewer; the funder is a funding reference */
+	XN_EQ(d, OA "/k:contributors/k:contributor", 3);
+	XS_EQ(d, OA "/k:contributors/k:contributor[1]/@contributorType",
+	    "Editor");
+	XS_EQ(d, OA "/oaire:fundingReferences/oaire:fundingReference/"
+	    "oaire:funderName", "Open Society Foundations");
+	XS_EQ(d, OA "/k:identifier[@identifierType='DOI']",
+	    "10.1234/csd.2017.1");
+	XN_EQ(d, OA "/k:alternateIdentifiers/k:alternateIdentifier"
+	    "[@alternateIdentifierType='Handle']", 1);
+	XN_EQ(d, OA "/k:alternateIdentifiers/k:alternateIdentifier"
+	    "[@alternateIdentifierType='DOI']", 0);
+	XS_EQ(d, OA "/k:relatedIdentifiers/k:relatedIdentifier"
+	    "[@relatedIdentifierType='ISSN'][@relationType='IsPartOf']",
+	    "1234-5679");
+	XS_EQ(d, OA "/k:dates/k:date[@dateType='Issued']", "2017-03-15");
+	XN_EQ(d, OA "/k:dates/k:date[@dateType='Available']", 0);
+	XN_EQ(d, OA "/dc:language", 2);
+	XS_EQ(d, OA "/dc:language[1]", "eng");
+	XS_EQ(d, OA "/dc:language[2]", "bul");
+	XS_EQ(d, OA "/dc:publisher", "Center for the Study of Democracy");
+	XS_EQ(d, OA "/oaire:resourceType", "report");
+	XS_EQ(d, OA "/dc:description[@xml:lang='bg']",
+	    "Как работи контрабандата.");
+	XS_EQ(d, OA "/k:rights/@rightsURI",
+	    "http://purl.org/coar/access_right/c_abf2");
+	XS_EQ(d, OA "/k:rights", "open access");
+	XS_EQ(d, OA "/oaire:licenseCondition/@uri",
+	    "https://creativecommons.org/licenses/by/4.0/");
+	XN_EQ(d, OA "/oaire:licenseCondition/@startDate", 0);
+	XN_EQ(d, OA "/oaire:file", 2);
+	XS_EQ(d, OA "/oaire:file[1]", "https://example.org/files/"
+	    "smuggling-en.pdf");
+	XS_EQ(d, OA "/oaire:file[1]/@mimeType", "application/pdf");
+	XS_EQ(d, OA "/oaire:file[1]/@objectType", "fulltext");
+	XS_EQ(d, OA "/oaire:file[1]/@accessRightsURI",
+	    "http://purl.org/coar/access_right/c_abf2");
+	XN_EQ(d, OA "/k:sizes/k:size[.='123456 bytes']", 1);
+	XN_EQ(d, OA "/k:subjects/k:subject", 3);
+	XN_EQ(d, OA "/oaire:version", 0);	/* the record states none */
+	xmlFreeDoc(d);
+	d = render_doc(&oai_format_openaire, &funded);
+	XS_EQ(d, OA "/k:rights/@rightsURI",
+	    "http://purl.org/coar/access_right/c_f1cf");
+	XS_EQ(d, OA "/oaire:file/@accessRightsURI",
+	    "http://purl.org/coar/access_right/c_f1cf");
+	XS_EQ(d, OA "/k:dates/k:date[@dateType='Available']", "2025-03-01");
+	XS_EQ(d, OA "/k:dates/k:date[@dateType='Accepted']", "2024-03-01");
+	XS_EQ(d, OA "/oaire:licenseCondition/@startDate", "2025-03-01");
+	XN_EQ(d, OA "/oaire:fundingReferences/oaire:fundingReference", 3);
+	XS_EQ(d, OA "//oaire:fundingReference[1]/oaire:funderIdentifier"
+	    "[@funderIdentifierType='Crossref Funder ID']",
+	    "https://doi.org/10.13039/100000001");
+	XS_EQ(d, OA "//oaire:fundingReference[1]/oaire:fundingStream",
+	    "Example programme");
+	XS_EQ(d, OA "//oaire:fundingReference[1]/oaire:awardNumber"
+	    "[@awardURI='https://funder.example.org/awards/EX-1234']",
+	    "EX-1234");
+	XS_EQ(d, OA "//oaire:fundingReference[1]/oaire:awardTitle",
+	    "Example award");
+	XS_EQ(d, OA "//oaire:fundingReference[3]/oaire:funderName",
+	    "Other Example Trust");
+	XS_EQ(d, OA "/oaire:resourceType/@uri",
+	    "http://purl.org/coar/resource_type/c_6501");
+	XS_EQ(d, OA "/oaire:citationTitle", "Example Journal");
+	XS_EQ(d, OA "/oaire:version[@uri="
+	    "'http://purl.org/coar/version/c_ab4af688f83e57aa']", "AM");
+	xmlFreeDoc(d);
+}
+END_TEST
+
+/* The schema does catch a wrong COAR URI (the check is not vacuous). */
+START_TEST(openaire_invalid_is_caught)
+{
+	struct buf	 out;
+	char		*p;
+	xmlDocPtr	 doc;
+
+	if (schema_oaire == NULL) {
+		printf("SKIP: openaire negative check\n");
+		return;
+	}
+	buf_init(&out, 1 << 20);
+	ck_assert_int_eq(render(&oai_format_openaire, &full, &out), 0);
+	p = strstr(out.data, "access_right/c_abf2");
+	ck_assert_ptr_nonnull(p);
+	memcpy(p + strlen("access_right/"), "c_zzzz", 6);
+	doc = xmlReadMemory(out.data, (int)out.len, "bad.xml", NULL,
+	    XML_PARSE_NONET);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_int_ne(validate_with(schema_oaire, doc, 1), 0);
+	xmlFreeDoc(doc);
+	buf_release(&out);
+}
+END_TEST
+
 /* ---- shared helpers ---------------------------------------------------- */
 
 static const struct {
@@ -954,6 +1297,9 @@ START_TEST(format_table)
 	ck_assert_str_eq(oai_format_dc.prefix, "oai_dc");
 	ck_assert_str_eq(oai_format_marc.prefix, "marc21");
 	ck_assert_str_eq(oai_format_datacite.prefix, "oai_datacite");
+	ck_assert_str_eq(oai_format_openaire.prefix, "oai_openaire");
+	ck_assert_str_eq(oai_format_openaire.schema,
+	    "https://www.openaire.eu/schema/repo-lit/4.0/openaire.xsd");
 	ck_assert_str_eq(oai_format_marc.ns, "http://www.loc.gov/MARC21/slim");
 	ck_assert_str_eq(oai_format_datacite.schema,
 	    "http://schema.datacite.org/oai/oai-1.1/oai.xsd");
@@ -977,6 +1323,7 @@ oai_formats_suite(void)
 	tcase_add_test(tc, dc_event_nordic_minimal);
 	tcase_add_test(tc, marc_full);
 	tcase_add_test(tc, marc_event_nordic_minimal);
+	tcase_add_loop_test(tc, marc_isbn, 0, NELEM(isbns));
 	tcase_add_test(tc, datacite_full);
 	tcase_add_test(tc, datacite_fallbacks);
 	tcase_add_test(tc, datacite_without_snapshot);
@@ -984,6 +1331,12 @@ oai_formats_suite(void)
 	tcase_add_loop_test(tc, lang_codes, 0, NELEM(langs));
 	tcase_add_test(tc, new_format);
 	tcase_add_test(tc, format_table);
+	tcase_add_test(tc, rights_only_when_stated);
+	tcase_add_loop_test(tc, openaire_accepts_and_validates, 0,
+	    NELEM(fixtures));
+	tcase_add_test(tc, openaire_types);
+	tcase_add_test(tc, openaire_full);
+	tcase_add_test(tc, openaire_invalid_is_caught);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -618,6 +618,44 @@ START_TEST(test_samples)
 }
 END_TEST
 
+/* Access rights, embargo end, place country and funding references. */
+START_TEST(test_funded_embargoed)
+{
+	struct record		*r = parse_good(GOOD "funded-embargoed.xml");
+	const struct record_funding *f = r->fundings;
+	char			 d[DATE_ISO_LEN];
+
+	ck_assert_int_eq(r->access, RECORD_ACCESS_EMBARGOED);
+	ck_assert_str_eq(record_access_name(r->access), "embargoed");
+	date_fmt(&r->embargo_end, d);
+	ck_assert_str_eq(d, "2025-03-01");
+	ck_assert_str_eq(r->place_country, "NO");
+	ck_assert_str_eq(r->version, "AM");
+	ck_assert_ptr_null(r->rights);
+	ck_assert_str_eq(r->license,
+	    "https://creativecommons.org/licenses/by/4.0/");
+	ck_assert_uint_eq(r->nfundings, 3);
+	ck_assert_str_eq(f[0].funder, "Example Science Foundation");
+	ck_assert_str_eq(f[0].funder_id, "https://doi.org/10.13039/100000001");
+	ck_assert_int_eq(f[0].funder_scheme, RECORD_FUNDER_CROSSREF);
+	ck_assert_str_eq(f[0].programme, "Example programme");
+	ck_assert_str_eq(f[0].award_number, "EX-1234");
+	ck_assert_str_eq(f[0].award_title, "Example award");
+	ck_assert_str_eq(f[0].award_uri,
+	    "https://funder.example.org/awards/EX-1234");
+	ck_assert_int_eq(f[1].funder_scheme, RECORD_FUNDER_ROR);
+	ck_assert_ptr_null(f[1].award_number);
+	ck_assert_str_eq(f[2].funder, "Unidentified Example Trust");
+	ck_assert_ptr_null(f[2].funder_id);
+	record_unref(r);
+	r = parse_good(GOOD "minimal.xml");
+	ck_assert_int_eq(r->access, RECORD_ACCESS_UNSTATED);
+	ck_assert_uint_eq(r->nfundings, 0);
+	ck_assert_ptr_null(r->version);
+	record_unref(r);
+}
+END_TEST
+
 static Suite *
 record_suite(void)
 {
@@ -632,6 +670,7 @@ record_suite(void)
 	tcase_add_test(tc, test_lookups);
 	tcase_add_test(tc, test_refs);
 	tcase_add_test(tc, test_samples);
+	tcase_add_test(tc, test_funded_embargoed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad");
