@@ -33,6 +33,15 @@ int	feed_render_atom(const struct feed_conf *, const struct feed_page *,
 	    struct buf *out, struct err *e);
 int	feed_render_rss(const struct feed_conf *, const struct feed_page *,
 	    struct buf *out, struct err *e);
+/* JSON Feed 1.1 (feed_json.c, with jansson). */
+int	feed_render_json(const struct feed_conf *, const struct feed_page *,
+	    struct buf *out, struct err *e);
+/*
+ * iCalendar (feed_ics.c, with libical): one VEVENT per event entry of the
+ * page (other entries are skipped), a VTIMEZONE per zone they use.
+ */
+int	feed_render_ics(const struct feed_conf *, const struct feed_page *,
+	    struct buf *out, struct err *e);
 
 /* feed_title, else the repository name; feed_lang, else "en". */
 const char *feed_conf_title(const struct feed_conf *);

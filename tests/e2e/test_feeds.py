@@ -190,7 +190,9 @@ def crawl():
     chains = {}
     for typ, href in lp.alternates:
         fmt = {"application/atom+xml": "atom",
-               "application/rss+xml": "rss"}[typ]
+               "application/rss+xml": "rss"}.get(typ)
+        if fmt is None:
+            continue    # JSON Feed and calendars: test_jsonfeed_ics.py
         p = path_of(d, href)
         chains[p] = (fmt, walk(d, p, fmt, docs))
     _state.update(d=d, docs=docs, chains=chains, home=home,
