@@ -45,6 +45,7 @@
 struct ics {
 	const struct feed_conf	*conf;
 	struct buf		 tmp;
+	struct buf		 clean;		/* feed_clean_text()'s */
 	int			 failed;
 };
 
@@ -201,8 +202,8 @@ ics_event(struct ics *c, icalcomponent *cal, const struct record *r)
 		ics_add(c, ve, icalproperty_new_description(c->tmp.data));
 	for (i = 0; i < r->nsets; i++) {
 		label = feed_set_label(c->conf, r->sets[i]);
-		ics_add(c, ve, icalproperty_new_categories(label != NULL ?
-		    label : r->sets[i]));
+		ics_add(c, ve, icalproperty_new_categories(feed_clean_text(
+		    &c->clean, label != NULL ? label : r->sets[i])));
 	}
 	ics_add(c, ve, icalproperty_new_status(st[ev->status]));
 	icalcomponent_add_component(cal, ve);
@@ -278,6 +279,7 @@ feed_render_ics(const struct feed_conf *fc, const struct feed_page *p,
 	memset(&c, 0, sizeof(c));
 	c.conf = fc;
 	buf_init(&c.tmp, FEED_URL_MAX);
+	buf_init(&c.clean, FEED_URL_MAX);
 	if ((cal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT)) == NULL) {
 		err_set(e, "%s: cannot start the calendar", p->self_path);
 		goto out;
@@ -287,13 +289,15 @@ feed_render_ics(const struct feed_conf *fc, const struct feed_page *p,
 	    PUBFEED_VERSION "//EN"));
 	ics_add(&c, cal, icalproperty_new_calscale("GREGORIAN"));
 	/* the name calendar applications show for a subscription */
-	if ((x = icalproperty_new_x(p->title)) != NULL) {
+	if ((x = icalproperty_new_x(feed_clean_text(&c.clean, p->title))) !=
+	    NULL) {
 		icalproperty_set_x_name(x, "X-WR-CALNAME");
 		icalcomponent_add_property(cal, x);
 	} else
 		c.failed = 1;
 	if (p->subtitle != NULL) {
-		if ((x = icalproperty_new_x(p->subtitle)) != NULL) {
+		if ((x = icalproperty_new_x(feed_clean_text(&c.clean,
+		    p->subtitle))) != NULL) {
 			icalproperty_set_x_name(x, "X-WR-CALDESC");
 			icalcomponent_add_property(cal, x);
 		} else
@@ -319,5 +323,6 @@ out:
 	if (cal != NULL)
 		icalcomponent_free(cal);
 	buf_release(&c.tmp);
+	buf_release(&c.clean);
 	return rc;
 }

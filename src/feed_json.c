@@ -31,8 +31,31 @@
 struct jf {
 	const struct feed_conf	*conf;
 	struct buf		 tmp;
+	struct buf		 clean;		/* feed_clean_text()'s */
 	int			 failed;	/* out of memory somewhere */
 };
+
+const char *
+feed_clean_text(struct buf *b, const char *s)
+{
+	const unsigned char	*p;
+
+	if (s == NULL)
+		return NULL;
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			break;
+	if (*p == '\0')
+		return s;
+	buf_reset(b);
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if ((*p >= 0x20 || *p == '\t' || *p == '\n' || *p == '\r') &&
+		    buf_addch(b, (char)*p) == -1)
+			return NULL;
+	if (buf_addstr(b, "") == -1)
+		return NULL;
+	return b->data != NULL ? b->data : "";
+}
 
 /* Set key to a copy of s; nothing when s is NULL. */
 static void
@@ -40,7 +63,8 @@ jf_str(struct jf *j, json_t *o, const char *key, const char *s)
 {
 	if (s == NULL)
 		return;
-	if (json_object_set_new(o, key, json_string(s)) == -1)
+	if ((s = feed_clean_text(&j->clean, s)) == NULL ||
+	    json_object_set_new(o, key, json_string(s)) == -1)
 		j->failed = 1;
 }
 
@@ -179,8 +203,8 @@ jf_item(struct jf *j, const struct record *r)
 	if ((a = json_array()) != NULL) {
 		for (i = 0; i < r->nsets; i++) {
 			label = feed_set_label(j->conf, r->sets[i]);
-			jf_push(j, a, json_string(label != NULL ? label :
-			    r->sets[i]));
+			jf_push(j, a, json_string(feed_clean_text(&j->clean,
+			    label != NULL ? label : r->sets[i])));
 		}
 		for (i = 0; i < r->nsubjects; i++)
 			jf_push(j, a, json_string(r->subjects[i].text));
@@ -255,6 +279,7 @@ feed_render_json(const struct feed_conf *c, const struct feed_page *p,
 	memset(&j, 0, sizeof(j));
 	j.conf = c;
 	buf_init(&j.tmp, FEED_URL_MAX);
+	buf_init(&j.clean, FEED_URL_MAX);
 	f = jf_feed(&j, p);
 	if (f == NULL || j.failed) {
 		err_set(e, "%s: cannot build the JSON feed (out of memory?)",
@@ -276,5 +301,6 @@ out:
 	free(s);
 	json_decref(f);
 	buf_release(&j.tmp);
+	buf_release(&j.clean);
 	return rc;
 }
