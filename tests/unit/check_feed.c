@@ -539,6 +539,7 @@ START_TEST(test_ics)
 	struct record	*ents[NRECS];
 	struct feed_page p;
 	icalcomponent	*cal, *ve, *tz;
+	xmlDocPtr	 d;
 	char		*s;
 	int		 n = 0;
 
@@ -585,6 +586,12 @@ START_TEST(test_ics)
 	ck_assert_ptr_nonnull(strstr(s,
 	    "\r\nDTEND;TZID=Europe/Oslo:20270610T113000\r\n"));
 	ck_assert_ptr_nonnull(strstr(s, "\r\nSTATUS:CANCELLED\r\n"));
+	/* the feeds' summaries say the same local time, with the zone */
+	d = render(&p, FEED_ATOM);
+	xp_eq(d, "/a:feed/a:entry[2]/a:summary",
+	    "2027-06-10 09:00\xe2\x80\x93" "11:30 Europe/Oslo, София (BG). "
+	    "Резюме.");
+	xmlFreeDoc(d);
 	cal = icalparser_parse_string(s);
 	tz = icalcomponent_get_first_component(cal, ICAL_VTIMEZONE_COMPONENT);
 	ck_assert_ptr_nonnull(tz);
@@ -604,6 +611,10 @@ START_TEST(test_ics)
 	event.timezone = NULL;
 	s = render_raw(&p, FEED_ICS);
 	ck_assert_ptr_nonnull(strstr(s, "\r\nDTSTART:20270610T070000Z\r\n"));
+	d = render(&p, FEED_ATOM);
+	xp_eq(d, "/a:feed/a:entry[2]/a:summary",
+	    "2027-06-10 07:00 UTC, София (BG). Резюме.");
+	xmlFreeDoc(d);
 	ck_assert_ptr_null(strstr(s, "DTEND"));
 	free(s);
 }
