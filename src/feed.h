@@ -8,6 +8,10 @@
  *   /archive/N.atom|.rss       whole collection, archive page N (1 = oldest)
  *   /sets/SPEC.atom|.rss       one set (and its descendants)
  *   /sets/SPEC/archive/N.atom|.rss
+ *   /feed.json  /sets/SPEC.json   JSON Feed 1.1 twins of the current feeds
+ *   /feed.ics   /sets/SPEC.ics    iCalendar of every event record (not only
+ *                              the newest), of the collection or the set
+ *   /events/ID.ics             one event, for "add to calendar"
  * Archive page N holds entries [(N-1)*E, N*E) of the feed in (issued, id)
  * order, and only full pages are archived, so a page never changes while
  * new publications arrive at the newest end (RFC 5005 section 4).
@@ -33,13 +37,18 @@
 #include "record.h"
 #include "snap.h"
 
+/* Atom and RSS first: they index the archive pages (SNAP_PAGE_KINDS). */
 enum feed_format {
 	FEED_ATOM,
 	FEED_RSS,
+	FEED_JSON,	/* JSON Feed 1.1 */
+	FEED_ICS,	/* iCalendar (RFC 5545): the page's event entries */
 };
 
 #define FEED_ATOM_TYPE	"application/atom+xml; charset=utf-8"
 #define FEED_RSS_TYPE	"application/rss+xml; charset=utf-8"
+#define FEED_JSON_TYPE	"application/feed+json"
+#define FEED_ICS_TYPE	"text/calendar; charset=utf-8"
 #define FEED_HTML_TYPE	"text/html; charset=utf-8"
 
 /*

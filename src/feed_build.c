@@ -67,6 +67,11 @@ feed_conf_init(struct feed_conf *fc, const struct conf *c)
 	hash_final(&h, fc->key);
 }
 
+/* Path extension and Content-Type of each format, by enum feed_format. */
+static const char *const fmt_ext[] = { "atom", "rss", "json", "ics" };
+static const char *const fmt_type[] = { FEED_ATOM_TYPE, FEED_RSS_TYPE,
+	FEED_JSON_TYPE, FEED_ICS_TYPE };
+
 int
 feed_render(const struct feed_conf *c, const struct feed_page *p,
     enum feed_format fmt, struct buf *out, struct err *e)
@@ -76,6 +81,10 @@ feed_render(const struct feed_conf *c, const struct feed_page *p,
 		return feed_render_atom(c, p, out, e);
 	case FEED_RSS:
 		return feed_render_rss(c, p, out, e);
+	case FEED_JSON:
+		return feed_render_json(c, p, out, e);
+	case FEED_ICS:
+		return feed_render_ics(c, p, out, e);
 	}
 	return err_set(e, "unknown feed format %d", (int)fmt);
 }
@@ -127,7 +136,7 @@ feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
 	struct hash_ctx	 h;
 
 	hash_init(&h);
-	hash_update_str(&h, fmt == FEED_ATOM ? "atom" : "rss");
+	hash_update_str(&h, fmt_ext[fmt]);
 	hash_update(&h, fc->key, HASH_LEN);
 	hash_update_str(&h, p->title);
 	hash_update_str(&h, p->subtitle);
@@ -203,8 +212,7 @@ build_emit(struct feed_build *b, const struct feed_page *p,
 	buf_reset(&b->body);
 	if (feed_render(&b->conf, p, fmt, &b->body, b->e) == -1)
 		return -1;
-	if (snap_doc_add(b->out, p->self_path,
-	    fmt == FEED_ATOM ? FEED_ATOM_TYPE : FEED_RSS_TYPE,
+	if (snap_doc_add(b->out, p->self_path, fmt_type[fmt],
 	    b->body.data, b->body.len, key, feed_page_changed(p)) == -1)
 		return err_set(b->e, "%s: cannot add the document",
 		    p->self_path);
@@ -250,7 +258,7 @@ static int
 build_page(struct feed_build *b, struct feed_page *p,
     struct record *const *recs, size_t n, size_t pg, enum feed_format fmt)
 {
-	const char	*ext = fmt == FEED_ATOM ? "atom" : "rss";
+	const char	*ext = fmt_ext[fmt];
 	const char	*alt = fmt == FEED_ATOM ? "rss" : "atom";
 	size_t		 npages = n / b->per_page;
 
@@ -348,6 +356,57 @@ build_archives(struct feed_build *b, struct snap_pages *pg,
 	return 0;
 }
 
+/*
+ * The calendar of a feed (every event of recs, not only the newest) at
+ * "/feed.ics" or "/sets/SPEC.ics", and for the whole collection one
+ * "/events/ID.ics" per event.  p comes from build_head().
+ */
+static int
+build_calendars(struct feed_build *b, struct feed_page *p,
+    const struct snap_set *set, struct record *const *recs, size_t n)
+{
+	struct record	**ev;
+	size_t		 i, nev = 0;
+	int		 rc = -1;
+
+	if ((ev = calloc(n > 0 ? n : 1, sizeof(*ev))) == NULL)
+		return err_set(b->e, "out of memory");
+	for (i = 0; i < n; i++)
+		if (recs[i]->event != NULL)
+			ev[nev++] = recs[i];
+	buf_reset(&b->self);
+	if ((set == NULL ? buf_addstr(&b->self, "/feed.ics") :
+	    buf_printf(&b->self, "/sets/%s.ics", set->spec)) == -1) {
+		err_set(b->e, "calendar path too long");
+		goto out;
+	}
+	p->self_path = b->self.data;
+	p->alt_path = p->current_path = NULL;
+	p->prev_archive = p->next_archive = NULL;
+	p->is_archive = 0;
+	p->entries = ev;
+	p->nentries = nev;
+	if (build_emit(b, p, FEED_ICS) == -1)
+		goto out;
+	for (i = 0; set == NULL && i < nev; i++) {
+		buf_reset(&b->self);
+		if (buf_printf(&b->self, "/events/%s.ics", ev[i]->id) == -1) {
+			err_set(b->e, "calendar path too long");
+			goto out;
+		}
+		p->entries = &ev[i];
+		p->nentries = 1;
+		if (build_emit(b, p, FEED_ICS) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	p->entries = NULL;
+	p->nentries = 0;
+	free(ev);
+	return rc;
+}
+
 static int
 build_feed(struct feed_build *b, struct snap_set *set)
 {
@@ -362,7 +421,10 @@ build_feed(struct feed_build *b, struct snap_set *set)
 	    build_page(b, &p, recs, n, 0, FEED_ATOM) == -1 ||
 	    build_emit(b, &p, FEED_ATOM) == -1 ||
 	    build_page(b, &p, recs, n, 0, FEED_RSS) == -1 ||
-	    build_emit(b, &p, FEED_RSS) == -1)
+	    build_emit(b, &p, FEED_RSS) == -1 ||
+	    build_page(b, &p, recs, n, 0, FEED_JSON) == -1 ||
+	    build_emit(b, &p, FEED_JSON) == -1 ||
+	    build_calendars(b, &p, set, recs, n) == -1)
 		return -1;
 	/*
 	 * A new conf, or a new first_seen (every entry's updated may move),

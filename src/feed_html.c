@@ -56,13 +56,15 @@ html_a(struct html *h, const char *path, const char *text)
 static void
 html_discovery(struct html *h, const char *spec, const char *name)
 {
-	static const char *const	 ext[2] = { "atom", "rss" };
-	static const char *const	 type[2] = { "application/atom+xml",
-	    "application/rss+xml" };
-	static const char *const	 label[2] = { "Atom", "RSS" };
+	static const char *const	 ext[4] = { "atom", "rss", "json",
+	    "ics" };
+	static const char *const	 type[4] = { "application/atom+xml",
+	    "application/rss+xml", "application/feed+json", "text/calendar" };
+	static const char *const	 label[4] = { "Atom", "RSS", "JSON Feed",
+	    "Calendar" };
 	int				 i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 4; i++) {
 		buf_reset(&h->tmp);
 		if (buf_printf(&h->tmp, "%s%s/%s.%s", h->conf->base_url,
 		    spec != NULL ? "/sets" : "", spec != NULL ? spec : "feed",
@@ -149,6 +151,11 @@ html_item(struct html *h, const struct record *r)
 	xw_end(&h->w);
 	html_elem(h, "span", "authors", html_authors(h, r));
 	html_elem(h, "span", "type", record_type_name(r->type));
+	/* "add to calendar": the event's own .ics (feed_build.c) */
+	buf_reset(&h->tmp);
+	if (r->event != NULL && buf_printf(&h->tmp, "/events/%s.ics",
+	    r->id) == 0)
+		html_a(h, h->tmp.data, "Add to calendar");
 	xw_end(&h->w);
 }
 
@@ -177,8 +184,10 @@ static void
 html_feed_li(struct html *h, const char *spec, const char *name,
     const char *desc, size_t n)
 {
-	static const char *const	 ext[2] = { "atom", "rss" };
-	static const char *const	 label[2] = { "Atom", "RSS" };
+	static const char *const	 ext[4] = { "atom", "rss", "json",
+	    "ics" };
+	static const char *const	 label[4] = { "Atom", "RSS", "JSON Feed",
+	    "Calendar" };
 	char				 num[32];
 	int				 i;
 
@@ -186,7 +195,7 @@ html_feed_li(struct html *h, const char *spec, const char *name,
 	html_elem(h, "span", "set", name);
 	snprintf(num, sizeof(num), "%zu", n);
 	html_elem(h, "span", "count", num);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 4; i++) {
 		buf_reset(&h->tmp);
 		if (buf_printf(&h->tmp, "%s/%s.%s", spec != NULL ? "/sets" : "",
 		    spec != NULL ? spec : "feed", ext[i]) == -1)

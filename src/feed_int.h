@@ -33,7 +33,24 @@ int	feed_render_atom(const struct feed_conf *, const struct feed_page *,
 	    struct buf *out, struct err *e);
 int	feed_render_rss(const struct feed_conf *, const struct feed_page *,
 	    struct buf *out, struct err *e);
+/* JSON Feed 1.1 (feed_json.c, with jansson). */
+int	feed_render_json(const struct feed_conf *, const struct feed_page *,
+	    struct buf *out, struct err *e);
+/*
+ * iCalendar (feed_ics.c, with libical): one VEVENT per event entry of the
+ * page (other entries are skipped), a VTIMEZONE per zone they use.
+ */
+int	feed_render_ics(const struct feed_conf *, const struct feed_page *,
+	    struct buf *out, struct err *e);
 
+/*
+ * s without the C0 control characters XML cannot carry (tab, LF and CR
+ * stay), as the XML writer drops them, so the JSON and iCalendar renderers
+ * say what Atom says (configuration strings may hold them; record text
+ * cannot).  Returns s itself when it has none, else a copy in b (reset
+ * first); NULL when s is NULL or b's cap is reached.
+ */
+const char *feed_clean_text(struct buf *b, const char *s);
 /* feed_title, else the repository name; feed_lang, else "en". */
 const char *feed_conf_title(const struct feed_conf *);
 const char *feed_conf_lang(const struct feed_conf *);

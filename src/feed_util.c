@@ -5,6 +5,9 @@
  */
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
+
+#include <libical/ical.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -146,39 +149,64 @@ feed_entry_link(const struct record *r)
 	return record_link_find(r, RECORD_LINK_FULLTEXT);
 }
 
-/* "hh:mm" of a time with seconds, after a separator; nothing for days. */
-static int
-feed_event_time(struct buf *b, const struct date *d, const char *sep)
+/*
+ * The wall clock of d in the event's zone (record.c checked it exists; NULL
+ * or a zone libical cannot convert: UTC): "YYYY-MM-DD" into day, "hh:mm"
+ * into hm ("" for a day-only date, whose day is its own).
+ */
+static void
+feed_event_local(const struct date *d, const char *zone, char day[DATE_DAY_LEN],
+    char hm[6])
 {
-	char	 iso[DATE_ISO_LEN];
+	icaltimezone		*z = NULL;
+	struct icaltimetype	 tt;
+	char			 iso[DATE_ISO_LEN];
 
-	if (d->gran != DATE_SECOND)
-		return 0;
-	date_fmt_iso(d->t, iso);
-	return buf_printf(b, "%s%.5s", sep, iso + 11);
+	hm[0] = '\0';
+	if (d->gran != DATE_SECOND) {
+		date_fmt_day(d->t, day);
+		return;
+	}
+	if (zone != NULL)
+		z = icaltimezone_get_builtin_timezone(zone);
+	if (z == NULL)
+		z = icaltimezone_get_utc_timezone();
+	tt = icaltime_from_timet_with_zone((time_t)d->t, 0, z);
+	/* the wall clock as if it were UTC, to format it the one way */
+	date_fmt_iso(date_from_civil(tt.year, tt.month, tt.day, tt.hour,
+	    tt.minute, tt.second), iso);
+	memcpy(day, iso, DATE_DAY_LEN - 1);
+	day[DATE_DAY_LEN - 1] = '\0';
+	memcpy(hm, iso + 11, 5);
+	hm[5] = '\0';
 }
 
-/* "2019-05-14 – 2019-05-16", "2026-12-09 13:00–14:30 UTC", then place. */
+/*
+ * "2019-05-14 – 2019-05-16", "2026-12-09 13:00–14:30 UTC",
+ * "2027-06-10 09:00–11:30 Europe/Oslo" (local time in the event's zone),
+ * then the place.
+ */
 static int
 feed_event_prefix(struct buf *b, const struct record_event *ev)
 {
-	char	 d1[DATE_DAY_LEN], d2[DATE_DAY_LEN];
+	char	 d1[DATE_DAY_LEN], d2[DATE_DAY_LEN], t1[6], t2[6];
 	int	 timed = ev->start.gran == DATE_SECOND ||
 		    ev->end.gran == DATE_SECOND;
 
-	date_fmt_day(ev->start.t, d1);
-	date_fmt_day(ev->end.t, d2);
+	feed_event_local(&ev->start, ev->timezone, d1, t1);
+	feed_event_local(&ev->end, ev->timezone, d2, t2);
 	if (buf_addstr(b, d1) == -1 ||
-	    feed_event_time(b, &ev->start, " ") == -1)
+	    (t1[0] != '\0' && buf_printf(b, " %s", t1) == -1))
 		return -1;
 	if (strcmp(d1, d2) != 0) {
 		if (buf_printf(b, " \xe2\x80\x93 %s", d2) == -1 ||
-		    feed_event_time(b, &ev->end, " ") == -1)
+		    (t2[0] != '\0' && buf_printf(b, " %s", t2) == -1))
 			return -1;
-	} else if (ev->end.t > ev->start.t &&
-	    feed_event_time(b, &ev->end, "\xe2\x80\x93") == -1)
+	} else if (ev->end.t > ev->start.t && t2[0] != '\0' &&
+	    buf_printf(b, "\xe2\x80\x93%s", t2) == -1)
 		return -1;
-	if (timed && buf_addstr(b, " UTC") == -1)
+	if (timed && buf_printf(b, " %s", ev->timezone != NULL ?
+	    ev->timezone : "UTC") == -1)
 		return -1;
 	if (ev->place != NULL && buf_printf(b, ", %s", ev->place) == -1)
 		return -1;

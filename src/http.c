@@ -372,7 +372,9 @@ http_doc_headers(struct MHD_Response *r, const struct snap *s,
 	MHD_add_response_header(r, "Cache-Control", cc);
 	MHD_add_response_header(r, "Vary", "Accept-Encoding");
 	is_feed = strcmp(d->content_type, FEED_ATOM_TYPE) == 0 ||
-	    strcmp(d->content_type, FEED_RSS_TYPE) == 0;
+	    strcmp(d->content_type, FEED_RSS_TYPE) == 0 ||
+	    strcmp(d->content_type, FEED_JSON_TYPE) == 0 ||
+	    strcmp(d->content_type, FEED_ICS_TYPE) == 0;
 	if (!is_feed)
 		return;
 	/* W3C WebSub 4: the hub and the topic, as headers too */

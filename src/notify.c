@@ -348,16 +348,18 @@ static int
 topics(const struct conf *c, const char *const *sets, size_t nsets,
     struct buf *b, size_t *ntopics)
 {
-	static const char *const ext[] = { "atom", "rss" };
-	size_t	 i, k;
+	/* every current document of a feed (feed.h): feeds and calendars */
+	static const char *const ext[] = { "atom", "rss", "json", "ics" };
+	const size_t	 next = sizeof(ext) / sizeof(ext[0]);
+	size_t		 i, k;
 
 	*ntopics = 0;
-	for (k = 0; k < 2; k++, (*ntopics)++)
+	for (k = 0; k < next; k++, (*ntopics)++)
 		if (buf_printf(b, "%s/feed.%s", c->base_url, ext[k]) == -1 ||
 		    buf_addch(b, '\0') == -1)
 			return -1;
 	for (i = 0; i < nsets; i++)
-		for (k = 0; k < 2; k++, (*ntopics)++)
+		for (k = 0; k < next; k++, (*ntopics)++)
 			if (buf_printf(b, "%s/sets/%s.%s", c->base_url,
 			    sets[i], ext[k]) == -1 ||
 			    buf_addch(b, '\0') == -1)
@@ -662,7 +664,34 @@ finish(struct notify *n, struct notify_item *it, int ok, const char *why,
 		}
 }
 
-/* Start what is due, within the limits.  Under mu.  ms to the next due. */
+/* Start it; 0, or -1 when it could not be built and is gone. */
+static int
+start_one(struct notify *n, struct notify_item *it, struct err *e)
+{
+	struct notify_stat	*st;
+
+	err_clear(e);
+	if (xfer_start(n, it, 0, e) == 0)
+		return 0;
+	/* cannot be built: it never will be */
+	if (n->report == NULL) {
+		log_warnx("notify: %s %s: giving up on %s: %s",
+		    notify_kind_name(it->t.kind), it->t.url, it->topic, e->msg);
+		if ((st = notify_stats_get(&n->st, &it->t)) != NULL)
+			st->dropped++;
+	}
+	it->is_orphan = 1;
+	finish(n, it, 0, e->msg, NULL);
+	return -1;
+}
+
+/*
+ * Start what is due, within the limits.  Under mu.  ms to the next due.
+ * A target in an outage gets one probe at a time, and it goes to the topic
+ * that has been due longest: taking the first due one in outbox order
+ * would probe the same few topics forever once there are more topics than
+ * probes fit in one backoff period.
+ */
 static int
 start_due(struct notify *n)
 {
@@ -684,24 +713,26 @@ start_due(struct notify *n)
 			continue;
 		}
 		st = notify_stats_find(&n->st, &it->t);
-		if (n->nflight >= MAX_INFLIGHT || (st != NULL &&
-		    st->inflight >= (n->report == NULL && st->health.is_down ?
-		    MAX_PER_DOWN_TARGET : MAX_PER_TARGET)))
+		if (n->nflight >= MAX_INFLIGHT)
 			continue;
-		err_clear(&e);
-		if (xfer_start(n, it, 0, &e) == 0)
+		if (st != NULL && n->report == NULL && st->health.is_down) {
+			if (st->inflight < MAX_PER_DOWN_TARGET &&
+			    (st->probe == NULL ||
+			    it->not_before < st->probe->not_before))
+				st->probe = it;
 			continue;
-		/* cannot be built: it never will be */
-		if (n->report == NULL) {
-			log_warnx("notify: %s %s: giving up on %s: %s",
-			    notify_kind_name(it->t.kind), it->t.url,
-			    it->topic, e.msg);
-			if ((st = notify_stats_get(&n->st, &it->t)) != NULL)
-				st->dropped++;
 		}
-		it->is_orphan = 1;
-		finish(n, it, 0, e.msg, NULL);
-		i--;
+		if (st != NULL && st->inflight >= MAX_PER_TARGET)
+			continue;
+		if (start_one(n, it, &e) == -1)
+			i--;
+	}
+	for (i = 0; i < n->st.n; i++) {
+		if ((it = n->st.v[i].probe) == NULL)
+			continue;
+		n->st.v[i].probe = NULL;
+		if (n->nflight < MAX_INFLIGHT)
+			start_one(n, it, &e);
 	}
 	err_release(&e);
 	return (int)wait;

@@ -73,6 +73,7 @@ struct notify_stat {
 	char			*reason;	/* last failure's */
 	int			 inflight;	/* not saved */
 	struct notify_health	 health;	/* not saved */
+	struct notify_item	*probe;		/* start_due()'s pick; not saved */
 };
 
 struct notify_stats {

@@ -24,6 +24,7 @@
 #include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <libxml/xmlschemas.h>
+#include <libical/ical.h>
 
 #include "record.h"
 #include "syntax.h"
@@ -842,6 +843,30 @@ build_agents(struct rparse *rp, xmlNodePtr root, const char *name,
 	}
 }
 
+/*
+ * The zone must be one the calendar renderer can emit a VTIMEZONE for, so
+ * it is looked up where that renderer looks: libical's zone table (the
+ * system's zoneinfo on Debian).  The table is a fixed list of names, so a
+ * name like "../x" can never reach the file system.
+ */
+static void
+build_event_attrs(struct rparse *rp, xmlNodePtr ev, struct record_event *e)
+{
+	const char	*st;
+
+	if ((e->timezone = attr(rp, ev, "timezone")) != NULL &&
+	    icaltimezone_get_builtin_timezone(e->timezone) == NULL)
+		rp_err(rp, xmlGetLineNo(ev), 0, "unknown time zone '%s'",
+		    e->timezone);
+	e->status = RECORD_EVENT_CONFIRMED;
+	if ((st = attr(rp, ev, "status")) == NULL)
+		return;
+	if (strcmp(st, "tentative") == 0)
+		e->status = RECORD_EVENT_TENTATIVE;
+	else if (strcmp(st, "cancelled") == 0)
+		e->status = RECORD_EVENT_CANCELLED;
+}
+
 static void
 build_event(struct rparse *rp, xmlNodePtr ev)
 {
@@ -854,6 +879,7 @@ build_event(struct rparse *rp, xmlNodePtr ev)
 		return;
 	rp->r->event = e;
 	e->end.t = INT64_MIN;
+	build_event_attrs(rp, ev, e);
 	for (n = ev->children; n != NULL; n = n->next) {
 		if (is_el(n, "start"))
 			check_date(rp, n, &e->start);

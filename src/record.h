@@ -102,11 +102,20 @@ struct record_link {
 	const char		*title;	/* may be NULL */
 };
 
+enum record_event_status {
+	RECORD_EVENT_CONFIRMED,		/* the default */
+	RECORD_EVENT_TENTATIVE,
+	RECORD_EVENT_CANCELLED,
+};
+
 struct record_event {
 	struct date		 start;
 	struct date		 end;	/* == start when a one-day event */
 	const char		*place;	/* venue or city, human readable */
 	const char		*country; /* ISO 3166-1 alpha-2, may be NULL */
+	/* IANA zone the event happens in ("Europe/Oslo"); it exists; NULL */
+	const char		*timezone;
+	enum record_event_status status;
 };
 
 /* Access to the full text (COAR access rights); UNSTATED: no access element. */

@@ -200,7 +200,9 @@ def crawl():
     chains = {}
     for typ, href in lp.alternates:
         fmt = {"application/atom+xml": "atom",
-               "application/rss+xml": "rss"}[typ]
+               "application/rss+xml": "rss"}.get(typ)
+        if fmt is None:
+            continue    # JSON Feed and calendars: test_jsonfeed_ics.py
         p = path_of(d, href)
         chains[p] = (fmt, walk(d, p, fmt, docs))
     _state.update(d=d, docs=docs, chains=chains, home=home,
@@ -696,7 +698,10 @@ def every_public_document(d):
     lp.feed(docs["/"].decode("utf-8"))
     for typ, href in lp.alternates:
         fmt = {"application/atom+xml": "atom",
-               "application/rss+xml": "rss"}[typ]
+               "application/rss+xml": "rss"}.get(typ)
+        if fmt is None:         # JSON Feed, calendars: no archives
+            fetch(d, path_of(d, href), docs)
+            continue
         walk(d, path_of(d, href), fmt, docs)
     for p in list(docs):
         if isinstance(docs[p], tuple):

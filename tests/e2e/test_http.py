@@ -260,13 +260,13 @@ def home_page_advertises_every_feed():
     lp = Links()
     lp.feed(body.decode("utf-8"))
     got = set(lp.links)
-    want = {("application/atom+xml", d.base + "/feed.atom"),
-            ("application/rss+xml", d.base + "/feed.rss")}
+    kinds = (("application/atom+xml", "atom"), ("application/rss+xml", "rss"),
+             ("application/feed+json", "json"), ("text/calendar", "ics"))
+    want = {(t, d.base + "/feed." + x) for t, x in kinds}
     sets = sample_sets()
     assert len(sets) == 19, sets
     for s in sets:
-        want.add(("application/atom+xml", d.base + "/sets/%s.atom" % s))
-        want.add(("application/rss+xml", d.base + "/sets/%s.rss" % s))
+        want |= {(t, d.base + "/sets/%s.%s" % (s, x)) for t, x in kinds}
     assert got == want, got ^ want
     assert len(lp.links) == len(got)
     for typ, href in lp.links:

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <libical/ical.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
@@ -489,6 +491,207 @@ static const struct {
 	{ NULL, "https://h.example:8080/x", "feed", NULL,
 	    "tag:h.example,2000:feed" },
 };
+
+/* The bytes feed_render() gives for p in fmt (caller frees). */
+static char *
+render_raw(const struct feed_page *p, enum feed_format fmt)
+{
+	struct feed_conf fc;
+	struct buf	 out;
+	struct err	 e;
+	char		*s;
+
+	feed_conf_init(&fc, &conf);
+	buf_init(&out, 1 << 24);
+	err_init(&e);
+	ck_assert_msg(feed_render(&fc, p, fmt, &out, &e) == 0, "%s", e.msg);
+	ck_assert_msg(strstr(out.data, "\x01") == NULL, "control char kept");
+	s = strdup(out.data);
+	buf_release(&out);
+	err_release(&e);
+	return s;
+}
+
+static const char *
+js(json_t *o, const char *path)
+{
+	json_t	*v = o;
+	char	 key[64];
+	const char *p = path, *dot;
+
+	while (v != NULL && *p != '\0') {
+		dot = strchr(p, '.');
+		snprintf(key, sizeof(key), "%.*s", dot != NULL ?
+		    (int)(dot - p) : (int)strlen(p), p);
+		if (json_is_array(v))
+			v = json_array_get(v, (size_t)strtoul(key, NULL, 10));
+		else
+			v = json_object_get(v, key);
+		p = dot != NULL ? dot + 1 : p + strlen(p);
+	}
+	ck_assert_msg(json_is_string(v), "%s: not a string", path);
+	return json_string_value(v);
+}
+
+START_TEST(test_json)
+{
+	struct record	*ents[NRECS];
+	struct feed_page p;
+	json_error_t	 je;
+	json_t		*f, *it;
+	char		*s;
+
+	page_current(&p, ents, NRECS);
+	p.self_path = "/feed.json";
+	s = render_raw(&p, FEED_JSON);
+	ck_assert_msg((f = json_loads(s, 0, &je)) != NULL, "%s", je.text);
+	ck_assert_str_eq(js(f, "version"), "https://jsonfeed.org/version/1.1");
+	/* the control character goes, as in Atom */
+	ck_assert_str_eq(js(f, "title"), "Pubfeed");
+	ck_assert_str_eq(js(f, "feed_url"), BASE "/feed.json");
+	ck_assert_str_eq(js(f, "home_page_url"), BASE "/");
+	ck_assert_str_eq(js(f, "language"), "en");
+	ck_assert_str_eq(js(f, "authors.0.name"), "Institutt for æøå");
+	ck_assert_uint_eq(json_array_size(json_object_get(f, "items")), 7);
+	ck_assert_str_eq(js(f, "items.0.id"), TAG "record/rec-6");
+	ck_assert_str_eq(js(f, "items.0.url"), BASE "/p/1");
+	ck_assert_str_eq(js(f, "items.0.language"), "nb");
+	ck_assert_str_eq(js(f, "items.0.date_published"),
+	    "2019-05-16T00:00:00Z");
+	ck_assert_str_eq(js(f, "items.0.date_modified"),
+	    "2019-05-17T00:00:00Z");
+	ck_assert_str_eq(js(f, "items.0.content_text"), "Sammendrag på norsk.");
+	ck_assert_str_eq(js(f, "items.0.tags.0"), "България");
+	ck_assert_str_eq(js(f, "items.0.authors.0.url"),
+	    "https://orcid.org/0000-0002-1825-0097");
+	ck_assert_ptr_null(strstr(s, "ivan@example.org"));
+	ck_assert_str_eq(js(f, "items.0.attachments.0.mime_type"),
+	    "application/pdf");
+	it = json_object_get(json_array_get(json_object_get(json_array_get(
+	    json_object_get(f, "items"), 0), "attachments"), 0),
+	    "size_in_bytes");
+	ck_assert_int_eq(json_integer_value(it), 12345);
+	ck_assert_str_eq(js(f, "items.1._event.start"), "2019-06-01");
+	ck_assert_str_eq(js(f, "items.1._event.status"), "confirmed");
+	ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(f,
+	    "items"), 0), "_event"));
+	json_decref(f);
+	free(s);
+	/* an empty page still has its items */
+	page_current(&p, NULL, 0);
+	s = render_raw(&p, FEED_JSON);
+	f = json_loads(s, 0, &je);
+	ck_assert(json_is_array(json_object_get(f, "items")));
+	ck_assert_uint_eq(json_array_size(json_object_get(f, "items")), 0);
+	json_decref(f);
+	free(s);
+}
+END_TEST
+
+static const char *
+ics_prop(icalcomponent *c, icalproperty_kind k)
+{
+	icalproperty	*p = icalcomponent_get_first_property(c, k);
+
+	ck_assert_msg(p != NULL, "no %s", icalproperty_kind_to_string(k));
+	return icalproperty_get_value_as_string(p);
+}
+
+/* A TEXT property's value, unescaped. */
+static const char *
+ics_text(icalcomponent *c, icalproperty_kind k)
+{
+	icalproperty	*p = icalcomponent_get_first_property(c, k);
+
+	ck_assert_msg(p != NULL, "no %s", icalproperty_kind_to_string(k));
+	return icalvalue_get_text(icalproperty_get_value(p));
+}
+
+START_TEST(test_ics)
+{
+	struct record	*ents[NRECS];
+	struct feed_page p;
+	icalcomponent	*cal, *ve, *tz;
+	xmlDocPtr	 d;
+	char		*s;
+	int		 n = 0;
+
+	page_current(&p, ents, NRECS);
+	p.self_path = "/feed.ics";
+	s = render_raw(&p, FEED_ICS);
+	ck_assert_ptr_nonnull(strstr(s, "\r\nX-WR-CALNAME:Pubfeed\r\n"));
+	ck_assert_msg((cal = icalparser_parse_string(s)) != NULL, "%s", s);
+	/* one VEVENT: rec-5 is the only event of the page; day-only */
+	for (ve = icalcomponent_get_first_component(cal,
+	    ICAL_VEVENT_COMPONENT); ve != NULL;
+	    ve = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT))
+		n++;
+	ck_assert_int_eq(n, 1);
+	ve = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+	ck_assert_str_eq(ics_text(ve, ICAL_UID_PROPERTY), TAG "record/rec-5");
+	ck_assert_str_eq(ics_prop(ve, ICAL_DTSTART_PROPERTY), "20190601");
+	/* the end is exclusive: the 3rd lasts all day */
+	ck_assert_str_eq(ics_prop(ve, ICAL_DTEND_PROPERTY), "20190604");
+	ck_assert_str_eq(ics_prop(ve, ICAL_DTSTAMP_PROPERTY),
+	    "20190516T000000Z");
+	ck_assert_str_eq(ics_prop(ve, ICAL_LASTMODIFIED_PROPERTY),
+	    "20190516T000000Z");
+	/* seconds from 2000-01-01 to the datestamp, 2019-05-16 */
+	ck_assert_str_eq(ics_prop(ve, ICAL_SEQUENCE_PROPERTY), "611280000");
+	ck_assert_str_eq(ics_prop(ve, ICAL_STATUS_PROPERTY), "CONFIRMED");
+	ck_assert_str_eq(ics_text(ve, ICAL_LOCATION_PROPERTY), "София, BG");
+	ck_assert_str_eq(ics_text(ve, ICAL_CATEGORIES_PROPERTY), "България");
+	ck_assert_ptr_null(icalcomponent_get_first_component(cal,
+	    ICAL_VTIMEZONE_COMPONENT));
+	icalcomponent_free(cal);
+	free(s);
+
+	/* timed, in Europe/Oslo, cancelled */
+	event.start = (struct date){ date_from_civil(2027, 6, 10, 7, 0, 0),
+	    DATE_SECOND };
+	event.end = (struct date){ date_from_civil(2027, 6, 10, 9, 30, 0),
+	    DATE_SECOND };
+	event.timezone = "Europe/Oslo";
+	event.status = RECORD_EVENT_CANCELLED;
+	s = render_raw(&p, FEED_ICS);
+	ck_assert_ptr_nonnull(strstr(s,
+	    "\r\nDTSTART;TZID=Europe/Oslo:20270610T090000\r\n"));
+	ck_assert_ptr_nonnull(strstr(s,
+	    "\r\nDTEND;TZID=Europe/Oslo:20270610T113000\r\n"));
+	ck_assert_ptr_nonnull(strstr(s, "\r\nSTATUS:CANCELLED\r\n"));
+	/* the feeds' summaries say the same local time, with the zone */
+	d = render(&p, FEED_ATOM);
+	xp_eq(d, "/a:feed/a:entry[2]/a:summary",
+	    "2027-06-10 09:00\xe2\x80\x93" "11:30 Europe/Oslo, София (BG). "
+	    "Резюме.");
+	xmlFreeDoc(d);
+	cal = icalparser_parse_string(s);
+	tz = icalcomponent_get_first_component(cal, ICAL_VTIMEZONE_COMPONENT);
+	ck_assert_ptr_nonnull(tz);
+	ck_assert_str_eq(ics_text(tz, ICAL_TZID_PROPERTY), "Europe/Oslo");
+	icalcomponent_free(cal);
+	free(s);
+
+	/* a timed start with a day-only end: until that day's end, local */
+	event.end = (struct date){ date_from_civil(2027, 6, 11, 0, 0, 0),
+	    DATE_DAY };
+	s = render_raw(&p, FEED_ICS);
+	ck_assert_ptr_nonnull(strstr(s,
+	    "\r\nDTEND;TZID=Europe/Oslo:20270612T000000\r\n"));
+	free(s);
+	/* no end: no DTEND */
+	event.end = event.start;
+	event.timezone = NULL;
+	s = render_raw(&p, FEED_ICS);
+	ck_assert_ptr_nonnull(strstr(s, "\r\nDTSTART:20270610T070000Z\r\n"));
+	d = render(&p, FEED_ATOM);
+	xp_eq(d, "/a:feed/a:entry[2]/a:summary",
+	    "2027-06-10 07:00 UTC, София (BG). Резюме.");
+	xmlFreeDoc(d);
+	ck_assert_ptr_null(strstr(s, "DTEND"));
+	free(s);
+}
+END_TEST
 
 START_TEST(test_tag_id)
 {
@@ -1021,6 +1224,8 @@ feed_suite(void)
 	tcase_add_test(tc, test_rss);
 	tcase_add_test(tc, test_publish_emails);
 	tcase_add_test(tc, test_entry_dates);
+	tcase_add_test(tc, test_json);
+	tcase_add_test(tc, test_ics);
 	tcase_add_loop_test(tc, test_key_string_field, 0,
 	    sizeof(conf_key_strings) / sizeof(conf_key_strings[0]));
 	tcase_add_loop_test(tc, test_key_int_field, 0,

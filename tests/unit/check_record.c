@@ -656,6 +656,61 @@ START_TEST(test_funded_embargoed)
 }
 END_TEST
 
+/* The event element's timezone and status attributes. */
+static const struct {
+	const char			*attrs;
+	const char			*tz;	/* expected; NULL: none */
+	enum record_event_status	 status;
+	const char			*msg;	/* NULL when valid */
+} event_attrs[] = {
+	{ "", NULL, RECORD_EVENT_CONFIRMED, NULL },
+	{ " timezone=\"Europe/Oslo\" status=\"cancelled\"", "Europe/Oslo",
+	  RECORD_EVENT_CANCELLED, NULL },
+	{ " timezone=\"America/Argentina/Buenos_Aires\" status=\"tentative\"",
+	  "America/Argentina/Buenos_Aires", RECORD_EVENT_TENTATIVE, NULL },
+	{ " status=\"confirmed\"", NULL, RECORD_EVENT_CONFIRMED, NULL },
+	{ " timezone=\"Mars/Olympus_Mons\"", NULL, 0,
+	  "t.xml:1: unknown time zone 'Mars/Olympus_Mons'" },
+	{ " timezone=\"../etc/passwd\"", NULL, 0,
+	  "t.xml:1: Element 'event', attribute 'timezone': [facet 'pattern'] "
+	  "The value '../etc/passwd' is not accepted by the pattern "
+	  "'[A-Za-z][A-Za-z0-9_+\\-]*(/[A-Za-z0-9][A-Za-z0-9_+\\-]*)*'." },
+	{ " status=\"postponed\"", NULL, 0,
+	  "t.xml:1: Element 'event', attribute 'status': [facet "
+	  "'enumeration'] The value 'postponed' is not an element of the set "
+	  "{'confirmed', 'tentative', 'cancelled'}." },
+};
+
+START_TEST(test_event_attrs)
+{
+	struct record	*r;
+	struct err	 e;
+	char		 doc[2048];
+
+	snprintf(doc, sizeof(doc), "<record xmlns=\"%s\" id=\"s\" "
+	    "type=\"event\"><title>T</title><issued>2019-05-14</issued>"
+	    "<event%s><start>2019-06-01T10:00:00Z</start><place>Oslo</place>"
+	    "</event><language>en</language></record>", RECORD_NS,
+	    event_attrs[_i].attrs);
+	err_init(&e);
+	r = parse_str(doc, &e);
+	if (event_attrs[_i].msg == NULL) {
+		ck_assert_msg(r != NULL, "%s", e.msg);
+		if (event_attrs[_i].tz == NULL)
+			ck_assert_ptr_null(r->event->timezone);
+		else
+			ck_assert_str_eq(r->event->timezone,
+			    event_attrs[_i].tz);
+		ck_assert_int_eq(r->event->status, event_attrs[_i].status);
+		record_unref(r);
+	} else {
+		ck_assert_ptr_null(r);
+		ck_assert_str_eq(e.msg, event_attrs[_i].msg);
+	}
+	err_release(&e);
+}
+END_TEST
+
 static Suite *
 record_suite(void)
 {
@@ -684,6 +739,8 @@ record_suite(void)
 	tcase_add_test(tc, test_prescan_skips);
 	tcase_add_loop_test(tc, test_snippets, 0,
 	    (int)(sizeof(snippets) / sizeof(*snippets)));
+	tcase_add_loop_test(tc, test_event_attrs, 0,
+	    (int)(sizeof(event_attrs) / sizeof(*event_attrs)));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("helpers");
