@@ -20,7 +20,7 @@
 #include <libxml/parser.h>
 #include <systemd/sd-daemon.h>
 
-#include "check.h"
+#include "cmdcheck.h"
 #include "conf.h"
 #include "date.h"
 #include "export.h"
@@ -633,7 +633,7 @@ print_problems(const struct err *e)
 static int
 run_check(struct pubfeed *pf, char *const *args, struct err *e)
 {
-	struct check_opts	 o;
+	struct cmdcheck_opts	 o;
 
 	memset(&o, 0, sizeof(o));
 	if (pf->conf_given || pf->nargs == 0) {
@@ -649,7 +649,7 @@ run_check(struct pubfeed *pf, char *const *args, struct err *e)
 	o.npaths = (size_t)pf->nargs;
 	o.is_strict = pf->strict;
 	o.is_json = pf->json;
-	return check_run(&o);
+	return cmdcheck_run(&o);
 }
 
 static int

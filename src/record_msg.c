@@ -337,6 +337,18 @@ bad_value(const xmlError *xe, const char *raw, char *out, size_t outsz)
 		    "or a digit, at most 128 characters", v);
 		return "bad-id";
 	}
+	if (a[0] == '\0' && strcmp(el, "set") == 0) {
+		snprintf(out, outsz, "<set> is not a set spec: '%s': write "
+		    "words of letters, digits and -_.!~*'() joined by single "
+		    "':', e.g. 'topic:smuggling'", v);
+		return "bad-set";
+	}
+	if (strcmp(a, "length") == 0) {
+		snprintf(out, outsz, "attribute 'length' of <%s> is not a byte "
+		    "count: '%s': write the file's size in bytes, e.g. "
+		    "length=\"482113\"", el, v);
+		return "bad-length";
+	}
 	if (a[0] != '\0')
 		snprintf(out, outsz, "attribute '%s' of <%s> has a value the "
 		    "record format does not allow: '%s' (%s)", a, el, v, raw);

@@ -1,5 +1,5 @@
 /*
- * check.c: "pubfeed check" (see check.h).  Files are read and checked one
+ * cmdcheck.c: "pubfeed check" (see cmdcheck.h).  Files are read and checked one
  * after the other with record_check_mem(); what needs every file (ids used
  * twice) is decided at the end, naming both files and lines.
  */
@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "buf.h"
-#include "check.h"
+#include "cmdcheck.h"
 #include "record.h"
 #include "store.h"
 #include "vec.h"
@@ -32,7 +32,7 @@ struct check_id {
 };
 
 struct check {
-	const struct check_opts	*o;
+	const struct cmdcheck_opts	*o;
 	struct record_schema	*rs;
 	const char		*path;	/* the file being checked */
 	size_t			 nerrors, nwarnings, nfiles;
@@ -251,7 +251,7 @@ check_ids(struct check *c)
 }
 
 int
-check_run(const struct check_opts *o)
+cmdcheck_run(const struct cmdcheck_opts *o)
 {
 	struct check	 c;
 	struct stat	 sb;
