@@ -480,6 +480,12 @@ parser_msg(const xmlError *xe, const char *raw, char *out, size_t outsz)
 		    s1);
 		return "tag-mismatch";
 	case XML_ERR_DOCUMENT_EMPTY:
+		if (strstr(raw, "Document is empty") == NULL) {
+			snprintf(out, outsz, "not well-formed: the file does "
+			    "not start with a tag: a record starts with "
+			    "<record xmlns=\"%s\" ...>", RECORD_NS);
+			return "not-well-formed";
+		}
 		snprintf(out, outsz, "the file is empty: a record starts "
 		    "with <record xmlns=\"%s\" ...>", RECORD_NS);
 		return "empty-file";
