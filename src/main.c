@@ -903,6 +903,7 @@ main(int argc, char *argv[])
 			    strcmp(optarg, "text") != 0) {
 				fprintf(stderr, "pubfeed: --format: expected "
 				    "'text' or 'json': '%s'\n", optarg);
+				usage(stderr);
 				return 2;
 			}
 			pf.json = strcmp(optarg, "json") == 0;

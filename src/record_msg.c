@@ -492,6 +492,12 @@ parser_msg(const xmlError *xe, const char *raw, char *out, size_t outsz)
 	default:
 		break;
 	}
+	if (strstr(raw, "xmlParseCharRef: invalid xmlChar value") != NULL) {
+		snprintf(out, outsz, "a character reference ('&#...;') names "
+		    "a character XML does not allow (a control character): "
+		    "remove it");
+		return "bad-char";
+	}
 	/* '<' in text: libxml2 reads it as the start of a tag */
 	if (strstr(raw, "StartTag: invalid element name") != NULL) {
 		snprintf(out, outsz, "'<' that does not start a tag: write "

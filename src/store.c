@@ -301,8 +301,8 @@ store_read_one(const struct store *st, const char *path,
 {
 	struct record	*rec = NULL;
 	struct buf	 b;
-	char		 chunk[65536], disp[1024], msg[ERR_MSG_MAX];
-	size_t		 len, max = st->conf->max_record_bytes, i;
+	char		 chunk[65536], disp[1024];
+	size_t		 len, max = st->conf->max_record_bytes;
 	ssize_t		 n;
 	int		 fd;
 
@@ -339,13 +339,6 @@ store_read_one(const struct store *st, const char *path,
 	}
 	len = b.len;
 	rec = record_parse_mem(st->schema, b.data, len, disp, max, fe);
-	for (i = 0; rec != NULL && i < rec->nsets; i++)
-		if (conf_set_check(st->conf, rec->sets[i], msg,
-		    sizeof(msg)) == -1) {
-			err_at(fe, disp, 0, 0, "%s", msg);
-			record_unref(rec);
-			rec = NULL;
-		}
 out:
 	close(fd);
 	buf_release(&b);
