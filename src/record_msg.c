@@ -492,10 +492,11 @@ parser_msg(const xmlError *xe, const char *raw, char *out, size_t outsz)
 	default:
 		break;
 	}
-	if (strstr(raw, "xmlParseCharRef: invalid xmlChar value") != NULL) {
-		snprintf(out, outsz, "a character reference ('&#...;') names "
-		    "a character XML does not allow (a control character): "
-		    "remove it");
+	if ((s1 = strstr(raw, "xmlParseCharRef: invalid xmlChar value "))
+	    != NULL) {
+		snprintf(out, outsz, "character reference '&#%s;' names a "
+		    "character XML does not allow (a control character or a "
+		    "non-character): remove it", s1 + 39);
 		return "bad-char";
 	}
 	/* '<' in text: libxml2 reads it as the start of a tag */
