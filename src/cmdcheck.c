@@ -236,6 +236,8 @@ check_ids(struct check *c)
 	char	 msg[ERR_MSG_MAX];
 	size_t	 i, first = 0;
 
+	if (c->nids < 2)
+		return;
 	qsort(c->ids, c->nids, sizeof(*c->ids), cmp_id);
 	for (i = 1; i < c->nids; i++) {
 		if (strcmp(c->ids[i].id, c->ids[first].id) != 0) {
