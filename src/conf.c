@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "err.h"
 #include "log.h"
+#include "nearest.h"
 #include "record.h"
 #include "syntax.h"
 #include "vec.h"
@@ -140,6 +141,7 @@ static const struct directive directives[] = {
 	INT("feed-entries", feed_entries, 1, 1000, "50"),
 	BOOL("publish-emails", publish_emails, "no"),
 	{ "set", 2, 3, D_MULTI, d_set, 0, 0, 0, NULL },
+	BOOL("open-sets", open_sets, "no"),
 	{ "oai-path", 1, 1, D_STR, d_oai_path, OFF(oai_path), 0, 0, "/oai" },
 	{ "oai-namespace", 1, 1, D_REQUIRED | D_STR, d_namespace,
 	    OFF(oai_namespace), 0, 0, NULL },
@@ -1008,4 +1010,36 @@ conf_set_find(const struct conf *c, const char *spec)
 		    strcmp(c->sets[i].spec, spec) == 0)
 			return &c->sets[i];
 	return NULL;
+}
+
+int
+conf_set_check(const struct conf *c, const char *spec, char *msg,
+    size_t msgsz)
+{
+	const char	*cands[64], *near, *colon;
+	size_t		 i, n = 0, o, plen;
+
+	if (c->open_sets || conf_set_find(c, spec) != NULL)
+		return 0;
+	for (i = 0; i < c->nsets && n < 64; i++)
+		cands[n++] = c->sets[i].spec;
+	o = (size_t)snprintf(msg, msgsz, "set '%s' is not configured", spec);
+	if ((near = nearest_name(spec, cands, n)) != NULL) {
+		snprintf(msg + o, msgsz - o, ": did you mean '%s'? (or add a "
+		    "'set %s NAME' line to the configuration)", near, spec);
+		return -1;
+	}
+	/* no likely typo: the configured specs of the same family */
+	plen = (colon = strchr(spec, ':')) != NULL ? (size_t)(colon - spec) :
+	    strlen(spec);
+	for (i = 0, near = NULL; i < n && o < msgsz; i++)
+		if (strncmp(cands[i], spec, plen) == 0 &&
+		    (cands[i][plen] == ':' || cands[i][plen] == '\0'))
+			o += (size_t)snprintf(msg + o, msgsz - o, "%s'%s'",
+			    near++ == NULL ? ": configured are " : ", ",
+			    cands[i]);
+	if (o < msgsz)
+		snprintf(msg + o, msgsz - o, ": fix the spelling or add a "
+		    "'set %s NAME' line to the configuration", spec);
+	return -1;
 }

@@ -79,6 +79,7 @@ struct conf {
 	int		 publish_emails;	/* records' e-mails, default 0 */
 	struct conf_set	*sets;			/* "set SPEC NAME [DESC]" */
 	size_t		 nsets;
+	int		 open_sets;	/* records may name any set; default 0 */
 
 	/* OAI-PMH */
 	char		*oai_path;		/* default "/oai" */
@@ -114,5 +115,12 @@ void		 conf_unref(struct conf *);
 
 /* The configured set, or NULL. */
 const struct conf_set *conf_set_find(const struct conf *, const char *spec);
+/*
+ * 0 when a record may name set spec: it is configured, or "open-sets yes".
+ * Else -1 with the message for the editor in msg (what is wrong, the nearest
+ * configured specs, how to fix it).
+ */
+int		 conf_set_check(const struct conf *, const char *spec,
+		    char *msg, size_t msgsz);
 
 #endif

@@ -18,6 +18,7 @@
 #include <libxml/parser.h>
 #include <systemd/sd-daemon.h>
 
+#include "cmdcheck.h"
 #include "conf.h"
 #include "date.h"
 #include "export.h"
@@ -42,6 +43,10 @@ struct pubfeed {
 	const char	*listen;	/* --listen override, or NULL */
 	const char	*base_url;	/* --base-url override, or NULL */
 	int		 config_only;	/* check --config-only */
+	int		 conf_given;	/* -c or $PUBFEED_CONF */
+	int		 strict;	/* check --strict */
+	int		 json;		/* check --format json */
+	int		 nargs;		/* operands after the command */
 	int		 replica;	/* serve --replica: STORE_REPLICA */
 	struct conf	*conf;	/* check, export, ping, status */
 };
@@ -52,7 +57,8 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: pubfeed serve [-c FILE] [--listen ADDR:PORT] "
 	    "[--base-url URL] [--replica]\n"
-	    "       pubfeed check [-c FILE] [--config-only]\n"
+	    "       pubfeed check [-c FILE] [--config-only] [--strict] "
+	    "[--format text|json] [PATH...]\n"
 	    "       pubfeed export [-c FILE] [--base-url URL] DIR\n"
 	    "       pubfeed ping [-c FILE] [--base-url URL]\n"
 	    "       pubfeed status [-c FILE]\n"
@@ -61,8 +67,12 @@ usage(FILE *fp)
 	    "  serve   load the records, serve feeds and OAI-PMH, follow "
 	    "changes\n"
 	    "  check   validate the configuration and every record; exit 1 "
-	    "on any problem\n"
-	    "          (--config-only: the configuration alone)\n"
+	    "on any error\n"
+	    "          (--config-only: the configuration alone); with "
+	    "PATHs (files or\n"
+	    "          directories) only those records, and without -c no "
+	    "configuration\n"
+	    "          is needed (set names are then not checked)\n"
 	    "  export  write every feed document and its .gz as static "
 	    "files under DIR\n"
 	    "  ping    notify every target of every feed now; exit 1 if "
@@ -79,7 +89,13 @@ usage(FILE *fp)
 	    "                       or $PUBFEED_CONF)\n"
 	    "  --listen ADDR:PORT   override 'listen' (port 0: any free "
 	    "port)\n"
-	    "  --base-url URL       override 'base-url' (behind a proxy)\n",
+	    "  --base-url URL       override 'base-url' (behind a proxy)\n"
+	    "  --strict             check: warnings fail too (exit 1)\n"
+	    "  --format text|json   check: 'path:line:col: error: message' "
+	    "lines, or one\n"
+	    "                       JSON object per problem (path, line, col, "
+	    "severity,\n"
+	    "                       code, message)\n",
 	    DEFAULT_CONF);
 }
 
@@ -304,6 +320,29 @@ print_problems(const struct err *e)
 		    e->nlost, e->nlost == 1 ? "" : "s");
 }
 
+/* "pubfeed check [PATH...]": the records in the editor's terms (check.c). */
+static int
+run_check(struct pubfeed *pf, char *const *args, struct err *e)
+{
+	struct cmdcheck_opts	 o;
+
+	memset(&o, 0, sizeof(o));
+	if (pf->conf_given || pf->nargs == 0) {
+		if ((pf->conf = load_conf(pf, e)) == NULL) {
+			print_problems(e);
+			return 1;
+		}
+		o.conf = pf->conf;
+	} else
+		fprintf(stderr, "pubfeed: no configuration (-c FILE): set "
+		    "names are not checked against the configured sets\n");
+	o.paths = (const char *const *)args;
+	o.npaths = (size_t)pf->nargs;
+	o.is_strict = pf->strict;
+	o.is_json = pf->json;
+	return cmdcheck_run(&o);
+}
+
 static int
 cmd_check(struct pubfeed *pf, char *const *args)
 {
@@ -313,6 +352,10 @@ cmd_check(struct pubfeed *pf, char *const *args)
 	int		 rc = 1;
 
 	err_init(&e);
+	if (!pf->config_only && (pf->nargs > 0 || pf->json || pf->strict)) {
+		rc = run_check(pf, args, &e);
+		goto out;
+	}
 	if ((pf->conf = load_conf(pf, &e)) == NULL) {
 		print_problems(&e);
 		fprintf(stderr, "%s: %d error%s in the configuration\n",
@@ -492,6 +535,8 @@ out:
 #define OPT_BASE_URL	0x2
 #define OPT_CONFIG_ONLY	0x4
 #define OPT_REPLICA	0x8
+#define OPT_CHECK	0x10	/* --strict, --format */
+#define NARGS_ANY	-1
 
 static const struct command {
 	const char	*name;
@@ -500,7 +545,7 @@ static const struct command {
 	int		 options;	/* OPT_* it accepts */
 } commands[] = {
 	{ "serve", cmd_serve, 0, OPT_LISTEN | OPT_BASE_URL | OPT_REPLICA },
-	{ "check", cmd_check, 0, OPT_CONFIG_ONLY },
+	{ "check", cmd_check, NARGS_ANY, OPT_CONFIG_ONLY | OPT_CHECK },
 	{ "export", cmd_export, 1, OPT_BASE_URL },
 	{ "ping", cmd_ping, 0, OPT_BASE_URL },
 	{ "status", cmd_status, 0, 0 },
@@ -517,6 +562,8 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ "config-only", no_argument, NULL, 'C' },
 		{ "replica", no_argument, NULL, 'R' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct command	*cmd = NULL;
@@ -527,6 +574,7 @@ main(int argc, char *argv[])
 	memset(&pf, 0, sizeof(pf));
 	pf.conf_path = getenv("PUBFEED_CONF") ? getenv("PUBFEED_CONF") :
 	    DEFAULT_CONF;
+	pf.conf_given = getenv("PUBFEED_CONF") != NULL;
 	log_init(LOG_LEVEL_INFO, -1);
 	xmlInitParser();
 	/* GNU getopt permutes: options may come before or after the command */
@@ -534,6 +582,22 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'c':
 			pf.conf_path = optarg;
+			pf.conf_given = 1;
+			break;
+		case 'S':
+			pf.strict = 1;
+			given |= OPT_CHECK;
+			break;
+		case 'F':
+			if (strcmp(optarg, "json") != 0 &&
+			    strcmp(optarg, "text") != 0) {
+				fprintf(stderr, "pubfeed: --format: expected "
+				    "'text' or 'json': '%s'\n", optarg);
+				usage(stderr);
+				return 2;
+			}
+			pf.json = strcmp(optarg, "json") == 0;
+			given |= OPT_CHECK;
 			break;
 		case 'l':
 			pf.listen = optarg;
@@ -566,7 +630,8 @@ main(int argc, char *argv[])
 	    sizeof(commands[0]); i++)
 		if (strcmp(argv[optind], commands[i].name) == 0)
 			cmd = &commands[i];
-	if (cmd == NULL || argc - optind - 1 != cmd->nargs ||
+	if (cmd == NULL || (cmd->nargs != NARGS_ANY &&
+	    argc - optind - 1 != cmd->nargs) ||
 	    (given & ~cmd->options) != 0) {
 		if (optind < argc)
 			fprintf(stderr, "pubfeed: unknown command, or an option "
@@ -575,5 +640,6 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	pf.nargs = argc - optind - 1;
 	return cmd->run(&pf, argv + optind + 1);
 }

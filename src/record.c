@@ -27,6 +27,7 @@
 #include <libical/ical.h>
 
 #include "record.h"
+#include "record_int.h"
 #include "syntax.h"
 #include "banned.h"
 
@@ -36,6 +37,7 @@ extern const unsigned long record_xsd_len;
 
 struct record_schema {
 	xmlSchemaPtr	 schema;
+	xmlDocPtr	 xsd;	/* its source, for record_msg.c */
 };
 
 /*
@@ -106,6 +108,9 @@ struct rparse {
 	struct arena	*a;
 	struct record	*r;
 	int		 nomem;
+	record_diag_fn	*fn;		/* NULL: errors into e only */
+	void		*arg;
+	xmlDocPtr	 xsd;
 };
 
 static const char *const type_names[RECORD_TYPE_COUNT] = {
@@ -137,7 +142,29 @@ record_type_parse(const char *s, enum record_type *out)
 /* ------------------------------------------------------------------ */
 /* Messages */
 
-/* Record one message with the path of this parse. */
+/* Report one problem: to the caller's fn, and errors into e. */
+static void
+rp_diag(struct rparse *rp, enum record_severity sev, const char *code,
+    long line, int col, const char *text)
+{
+	struct record_diag	 d;
+
+	if (line < 0 || line > INT_MAX)
+		line = 0;
+	if (sev == RECORD_ERROR)
+		rp->nerr++;
+	if (rp->fn != NULL) {
+		d.severity = sev;
+		d.code = code;
+		d.line = line;
+		d.col = col;
+		d.msg = text;
+		rp->fn(rp->arg, &d);
+	} else if (sev == RECORD_ERROR)
+		err_at(rp->e, rp->path, (int)line, col, "%s", text);
+}
+
+/* Record one error; its code is the one of its format (record_msg.c). */
 static void
 rp_err(struct rparse *rp, long line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -151,10 +178,24 @@ rp_err(struct rparse *rp, long line, int col, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (line < 0 || line > INT_MAX)
-		line = 0;
-	err_at(rp->e, rp->path, (int)line, col, "%s", text);
-	rp->nerr++;
+	rp_diag(rp, RECORD_ERROR, record_msg_code(fmt), line, col, text);
+}
+
+/* A warning: reported, but the record is still good. */
+static void
+rp_warn(struct rparse *rp, const char *code, long line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+rp_warn(struct rparse *rp, const char *code, long line, const char *fmt, ...)
+{
+	char	 text[ERR_MSG_MAX];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	rp_diag(rp, RECORD_WARNING, code, line, 0, text);
 }
 
 /*
@@ -189,13 +230,14 @@ parse_error(void *data, xmlErrorPtr xe)
 {
 	xmlParserCtxtPtr	 ctxt = data;
 	struct rparse		*rp = ctxt->_private;
+	const char		*code;
 	char			 msg[ERR_MSG_MAX];
 
 	if (rp == NULL || rp->stop || xe == NULL ||
 	    xe->level < XML_ERR_ERROR)
 		return;
-	xml_msg(xe->message, msg, sizeof(msg));
-	rp_err(rp, xe->line, xe->int2, "not well-formed: %s", msg);
+	code = record_msg_xml(NULL, xe, 0, msg, sizeof(msg));
+	rp_diag(rp, RECORD_ERROR, code, xe->line, xe->int2, msg);
 	if (xe->level == XML_ERR_FATAL)
 		rp->stop = 1;
 }
@@ -205,12 +247,18 @@ static void
 valid_error(void *data, xmlErrorPtr xe)
 {
 	struct rparse	*rp = data;
+	const char	*code;
 	char		 msg[ERR_MSG_MAX];
 
 	if (xe == NULL || xe->level < XML_ERR_ERROR)
 		return;
-	xml_msg(xe->message, msg, sizeof(msg));
-	rp_err(rp, xe->line, xe->int2, "%s", msg);
+	if (rp->xsd == NULL) {		/* compiling the schema itself */
+		xml_msg(xe->message, msg, sizeof(msg));
+		rp_err(rp, xe->line, xe->int2, "%s", msg);
+		return;
+	}
+	code = record_msg_xml(rp->xsd, xe, 1, msg, sizeof(msg));
+	rp_diag(rp, RECORD_ERROR, code, xe->line, xe->int2, msg);
 }
 
 /*
@@ -247,7 +295,10 @@ parse_doctype(void *data, const xmlChar *name, const xmlChar *eid,
 		}
 	}
 	if (!rp->stop)
-		rp_err(rp, line, col, "DOCTYPE is not allowed");
+		rp_err(rp, line, col, "DOCTYPE is not allowed: records are "
+		    "read without a DTD and never expand entities (a DTD can "
+		    "read other files or the network, or blow up in size): "
+		    "delete the <!DOCTYPE ...> declaration");
 	rp->doctype = 1;
 	rp->stop = 1;
 	xmlStopParser(ctxt);
@@ -281,6 +332,14 @@ record_schema_new(struct err *e)
 	rs->schema = xmlSchemaParse(pc);
 	if (rs->schema == NULL && rp.nerr == 0)
 		err_set(e, "record schema: cannot compile record.xsd");
+	if (rs->schema != NULL && (rs->xsd = xmlReadMemory(
+	    (const char *)record_xsd, (int)record_xsd_len, "record.xsd", NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)) ==
+	    NULL) {
+		err_set(e, "record schema: out of memory");
+		xmlSchemaFree(rs->schema);
+		rs->schema = NULL;
+	}
 out:
 	if (pc != NULL)
 		xmlSchemaFreeParserCtxt(pc);
@@ -297,6 +356,7 @@ record_schema_free(struct record_schema *rs)
 	if (rs == NULL)
 		return;
 	xmlSchemaFree(rs->schema);
+	xmlFreeDoc(rs->xsd);
 	free(rs);
 }
 
@@ -461,6 +521,31 @@ prescan(struct rparse *rp, const char *buf, size_t len)
 /* ------------------------------------------------------------------ */
 /* Parsing */
 
+/*
+ * Records are UTF-8: the first byte that is not, by its offset, line and
+ * column, and how to fix it (libxml2 only says "Input is not proper UTF-8,
+ * indicate encoding !").
+ */
+static int
+utf8_check(struct rparse *rp, const char *buf, size_t len)
+{
+	size_t		 off = record_msg_utf8_bad(buf, len), i, bol = 0;
+	long		 line = 1;
+
+	if (off == len)
+		return 0;
+	for (i = 0; i < off; i++)
+		if (buf[i] == '\n') {
+			line++;
+			bol = i + 1;
+		}
+	rp_err(rp, line, (int)(off - bol) + 1, "not UTF-8: byte 0x%02X at "
+	    "offset %zu is not UTF-8 (the file was probably saved as "
+	    "windows-1252 or latin-1): save it as UTF-8 (in most editors: "
+	    "Save As, Encoding: UTF-8)", (unsigned char)buf[off], off);
+	return -1;
+}
+
 /* Parse well-formed XML without a DOCTYPE; NULL after reporting why. */
 static xmlDocPtr
 parse_xml(struct rparse *rp, const char *buf, size_t len)
@@ -484,10 +569,12 @@ parse_xml(struct rparse *rp, const char *buf, size_t len)
 	 */
 	if (len >= 2 && ((buf[0] == '\xfe' && buf[1] == '\xff') ||
 	    (buf[0] == '\xff' && buf[1] == '\xfe'))) {
-		rp_err(rp, 1, 1, "not well-formed: not UTF-8 (UTF-16 byte "
-		    "order mark)");
+		rp_err(rp, 1, 1, "not UTF-8: the file is UTF-16 (it starts "
+		    "with a UTF-16 byte order mark): save it as UTF-8");
 		goto out;
 	}
+	if (utf8_check(rp, buf, len) == -1)
+		goto out;
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8",
 	    XML_PARSE_NONET | XML_PARSE_NOCDATA);
 	if (doc != NULL && (rp->nerr > 0 || rp->doctype ||
@@ -679,8 +766,10 @@ check_date(struct rparse *rp, xmlNodePtr n, struct date *out)
 	const char	*s = node_text(rp, n, 0), *why;
 
 	if (date_parse_record(s, strlen(s), out, &why) == -1)
-		rp_err(rp, xmlGetLineNo(n), 0, "%s is not a date: '%s'",
-		    (const char *)n->name, s);
+		rp_err(rp, xmlGetLineNo(n), 0, "<%s> is not a real date: '%s' "
+		    "(%s): write YYYY-MM-DD, or YYYY-MM-DDThh:mm:ssZ with a "
+		    "time", (const char *)n->name,
+		    s, why != NULL ? why : "out of range");
 }
 
 static void
@@ -688,7 +777,8 @@ check_url(struct rparse *rp, xmlNodePtr n, const char *what, const char *s)
 {
 	if (s != NULL && !syntax_is_http_url(s))
 		rp_err(rp, xmlGetLineNo(n), 0,
-		    "%s is not an absolute http(s) URL: '%s'", what, s);
+		    "%s is not an absolute http(s) URL: '%s': write it in "
+		    "full, starting with https://", what, s);
 }
 
 /* ORCID check digit: ISO 7064 MOD 11-2 over the first 15 digits. */
@@ -937,7 +1027,8 @@ build_idents(struct rparse *rp, xmlNodePtr root)
 			    "doi does not start with '10.': '%s'",
 			    id[i].value);
 		if (id[i].kind == RECORD_ID_URL)
-			check_url(rp, n, "url identifier", id[i].value);
+			check_url(rp, n, "<identifier type=\"url\">",
+			    id[i].value);
 		i++;
 	}
 }
@@ -957,7 +1048,7 @@ build_link(struct rparse *rp, xmlNodePtr n, struct record_link *l)
 	l->href = attr(rp, n, "href");
 	if (l->href == NULL)
 		l->href = "";
-	check_url(rp, n, "href", l->href);
+	check_url(rp, n, "<link href>", l->href);
 	l->type = attr(rp, n, "type");
 	l->title = attr(rp, n, "title");
 	l->lang = own_lang(rp, n);
@@ -975,10 +1066,13 @@ build_link(struct rparse *rp, xmlNodePtr n, struct record_link *l)
 		return;
 	if (l->type == NULL)
 		rp_err(rp, xmlGetLineNo(n), 0,
-		    "fulltext link needs a type attribute");
+		    "fulltext link needs a type attribute: add the media "
+		    "type, e.g. type=\"application/pdf\"");
 	if (len == NULL)
-		rp_err(rp, xmlGetLineNo(n), 0,
-		    "fulltext link needs a length attribute");
+		rp_warn(rp, "fulltext-no-length", xmlGetLineNo(n),
+		    "<link rel=\"fulltext\"> has no length attribute: add "
+		    "length=\"BYTES\", the file's size, so that feed readers "
+		    "can show it");
 }
 
 static void
@@ -1037,7 +1131,7 @@ build_singles(struct rparse *rp, xmlNodePtr root)
 		if (*r->rights == '\0')
 			r->rights = NULL;
 		r->license = attr(rp, n, "license");
-		check_url(rp, n, "license", r->license);
+		check_url(rp, n, "<rights license>", r->license);
 		if (r->rights == NULL && r->license == NULL)
 			rp_err(rp, xmlGetLineNo(n), 0, "rights is empty");
 	}
@@ -1190,6 +1284,9 @@ build_dates(struct rparse *rp, xmlNodePtr root)
 		build_event(rp, n);
 }
 
+static struct record *parse_mem(struct rparse *, struct record_schema *,
+    const char *, size_t, const char *, size_t);
+
 /* Fill rp->r from a schema-valid document, reporting every problem. */
 static void
 build(struct rparse *rp, xmlNodePtr root)
@@ -1231,14 +1328,36 @@ record_parse_mem(struct record_schema *rs, const char *buf, size_t len,
     const char *path, size_t max_bytes, struct err *e)
 {
 	struct rparse	 rp;
+
+	memset(&rp, 0, sizeof(rp));
+	rp.e = e;
+	return parse_mem(&rp, rs, buf, len, path, max_bytes);
+}
+
+struct record *
+record_check_mem(struct record_schema *rs, const char *buf, size_t len,
+    const char *path, size_t max_bytes, record_diag_fn *fn, void *arg)
+{
+	struct rparse	 rp;
+
+	memset(&rp, 0, sizeof(rp));
+	rp.fn = fn;
+	rp.arg = arg;
+	return parse_mem(&rp, rs, buf, len, path, max_bytes);
+}
+
+static struct record *
+parse_mem(struct rparse *rpp, struct record_schema *rs, const char *buf,
+    size_t len, const char *path, size_t max_bytes)
+{
+	struct rparse	 rp = *rpp;
 	xmlDocPtr	 doc = NULL;
 	xmlNodePtr	 root;
 	struct record	*r = NULL;
 	char		*p;
 
-	memset(&rp, 0, sizeof(rp));
 	rp.path = path != NULL ? path : "-";
-	rp.e = e;
+	rp.xsd = rs != NULL ? rs->xsd : NULL;
 	if (max_bytes == 0)
 		max_bytes = RECORD_MAX_BYTES;
 	if (max_bytes > INT_MAX)

@@ -250,12 +250,43 @@ void	 record_schema_free(struct record_schema *);
 
 /*
  * Parse and check one record.  path is used in messages only.  On failure
- * returns NULL and records every problem found as "path:line:col: reason"
- * in e.  max_bytes 0 means RECORD_MAX_BYTES.  The caller owns the result
+ * returns NULL and records every error found as "path:line:col: reason"
+ * in e (warnings are not recorded).  max_bytes 0 means RECORD_MAX_BYTES.  The caller owns the result
  * (refs == 1) and releases it with record_unref().
  */
 struct record *record_parse_mem(struct record_schema *, const char *buf,
 	    size_t len, const char *path, size_t max_bytes, struct err *e);
+
+/*
+ * One problem found in a record, in the editor's terms: the message names
+ * the element as written in the record, what is wrong and how to fix it,
+ * without path or position; code is stable ("missing-element", "bad-date",
+ * "unescaped-amp", ...: the table in schemas/README.md) for tools.  Both
+ * strings live only during the call.
+ */
+enum record_severity {
+	RECORD_ERROR,
+	RECORD_WARNING,
+};
+
+struct record_diag {
+	enum record_severity	 severity;
+	const char		*code;
+	long			 line;	/* 0 when the file as a whole */
+	int			 col;	/* 0 when unknown */
+	const char		*msg;
+};
+
+typedef void	 record_diag_fn(void *arg, const struct record_diag *);
+
+/*
+ * As record_parse_mem(), but every problem, warnings included, goes to
+ * fn(arg, ...) in the order found.  Returns the record when there was no
+ * error (warnings alone do not fail it), else NULL.
+ */
+struct record *record_check_mem(struct record_schema *, const char *buf,
+	    size_t len, const char *path, size_t max_bytes, record_diag_fn *fn,
+	    void *arg);
 
 struct record *record_ref(struct record *);
 void	 record_unref(struct record *);

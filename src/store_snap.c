@@ -136,8 +136,8 @@ store_live(struct store *st, size_t *nout, int track, struct err *e)
 			continue;
 		if (owner[ent[i]] != i + 1) {
 			err_at(e, rec->path, 0, 0,	/* escaped */
-			    "id '%s' is already used by another file; "
-			    "left out", rec->id);
+			    "id '%s' is already used by %s; left out",
+			    rec->id, st->files[owner[ent[i]] - 1].rec->path);
 			continue;
 		}
 		recs[n++] = rec;

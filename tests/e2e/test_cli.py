@@ -75,7 +75,7 @@ def options_before_or_after_the_command():
 @test
 def usage_errors_exit_2():
     for args in ((), ("frobnicate",), ("serve", "--frobnicate"),
-                 ("check", "-x"), ("check", "extra-argument"),
+                 ("check", "-x"), ("check", "--format", "x", "."),
                  ("--no-such-option",), ("serve", "-c")):
         rc, out, err = pubfeed(*args)
         assert rc == 2, (args, rc, out, err)
@@ -178,9 +178,9 @@ def check_prints_every_message_of_a_file():
     assert rc == 1 and out == "", (rc, out, err)
     lines = err.splitlines()
     for i in range(12):
-        want = ("%s:%d: href is not an absolute http(s) URL: 'not a url %d, "
-                "with a long description to make the message line long'"
-                % (path, 6 + i, i))
+        want = ("%s:%d: <link href> is not an absolute http(s) URL: 'not a url %d, "
+                "with a long description to make the message line long': "
+                "write it in full, starting with https://" % (path, 6 + i, i))
         assert want in lines, (want, err)
     assert len(lines) == 13, err
     assert lines[-1] == "12 problems; 34 valid records in %s" % d.records, err
@@ -204,7 +204,7 @@ def check_prints_every_message_past_256k():
     for p in paths:
         got = [l for l in lines if l.startswith(p + ":")]
         assert len(got) == per, (p, len(got))
-        assert got[-1].startswith("%s:%d: href " % (p, 5 + per)), got[-1]
+        assert got[-1].startswith("%s:%d: <link href> " % (p, 5 + per)), got[-1]
     assert len(lines) == files * per + 1, len(lines)
     assert lines[-1] == "%d problems; 34 valid records in %s" % (
         files * per, d.records), lines[-1]
@@ -280,6 +280,116 @@ def base_url_override_in_self_links():
     assert d.base.encode() not in body
     assert "public URL %s/" % base in d.logtext()
     d.stop()
+
+
+BAD = os.path.join(ROOT, "tests", "data", "records", "bad")
+GOOD = os.path.join(ROOT, "config", "records")
+
+
+@test
+def check_paths_without_config():
+    """Files and directories, no configuration: one note, every problem."""
+    rc, out, err = pubfeed("check", GOOD)
+    assert rc == 0, (rc, out, err)
+    assert out == "", out
+    assert err.count("no configuration") == 1, err
+    assert re.search(r"^0 errors, 0 warnings in \d+ files$", err, re.M), err
+    f = os.path.join("tests", "data", "records", "bad", "misspelt-element.xml")
+    rc, out, err = pubfeed("check", f, "tests/data/records/bad/unescaped-amp.xml")
+    assert rc == 1, (rc, out, err)
+    assert out == (
+        f + ":4: error: <isued> is not an element of <record>: did you mean "
+        "<issued>?\n"
+        "tests/data/records/bad/unescaped-amp.xml:3:17: error: a bare '&' "
+        "starts an entity reference: write '&amp;' for the character '&'\n"
+    ), out
+    rc, out, err = pubfeed("check", "tests/data/records/bad")
+    assert rc == 1
+    files = {l.split(":")[0] for l in out.splitlines()}
+    assert len(files) >= 25, files
+    assert "Element '" not in out and "xmlParse" not in out, out
+    assert "facet" not in out and "Expected is" not in out, out
+
+
+@test
+def check_warnings_and_strict():
+    f = "tests/data/records/bad/fulltext-no-length.xml"
+    rc, out, err = pubfeed("check", f)
+    assert rc == 0, (rc, out, err)
+    assert ": warning: <link rel=\"fulltext\"> has no length" in out, out
+    rc, out, err = pubfeed("check", "--strict", f)
+    assert rc == 1, (rc, out, err)
+
+
+@test
+def check_format_json():
+    rc, out, err = pubfeed("check", "--format", "json", "tests/data/records/bad")
+    assert rc == 1, (rc, err)
+    lines = out.splitlines()
+    assert len(lines) >= 30, out
+    p = subprocess.run(["/usr/bin/python3", "-c",
+                        "import json, sys\n"
+                        "for l in sys.stdin: json.loads(l)\n"],
+                       input=out, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    import json
+    objs = [json.loads(l) for l in lines]
+    for o in objs:
+        assert set(o) == {"path", "line", "col", "severity", "code",
+                          "message"}, o
+        assert o["severity"] in ("error", "warning"), o
+    codes = {o["code"] for o in objs}
+    for c in ("missing-element", "unknown-element", "bad-date",
+              "bad-language", "unescaped-amp", "unescaped-lt", "not-utf8",
+              "bad-url", "doctype"):
+        assert c in codes, (c, codes)
+    rc, out, err = pubfeed("check", "--format", "yaml", GOOD)
+    assert rc == 2, (rc, err)
+
+
+def conf_with_sets(tmp, records, extra=""):
+    c = os.path.join(tmp, "pubfeed.conf")
+    with open(c, "w") as f:
+        f.write("base-url http://127.0.0.1:1\nrecords %s\nstate %s\n"
+                "repository-name T\nadmin-email a@example.org\n"
+                "feed-author-name T\noai-namespace example.org\n"
+                "set topic:smuggling S\nset topic:trafficking T\n%s"
+                % (records, os.path.join(tmp, "state"), extra))
+    return c
+
+
+def rec(path, rid, sets=()):
+    with open(path, "w") as f:
+        f.write('<record xmlns="https://pubfeed.org/ns/record/1" id="%s" '
+                'type="report">\n  <title>T</title>\n  <issued>2020-01-01'
+                '</issued>\n  <language>en</language>\n%s</record>\n'
+                % (rid, "".join("  <set>%s</set>\n" % s for s in sets)))
+
+
+@test
+def check_unknown_set_and_duplicate_id():
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="pf-check.")
+    try:
+        r = os.path.join(tmp, "records")
+        os.mkdir(r)
+        rec(os.path.join(r, "a.xml"), "same", ["topic:smugling"])
+        rec(os.path.join(r, "b.xml"), "same")
+        c = conf_with_sets(tmp, r)
+        rc, out, err = pubfeed("check", "-c", c, r)
+        assert rc == 1, (rc, out, err)
+        assert out == (
+            "%s/a.xml:5: error: set 'topic:smugling' is not configured: did "
+            "you mean 'topic:smuggling'? (or add a 'set topic:smugling NAME' "
+            "line to the configuration)\n"
+            "%s/b.xml:1: error: id 'same' is already used by %s/a.xml:1: "
+            "give one of the two records another id\n" % (r, r, r)), out
+        assert "no configuration" not in err
+        c = conf_with_sets(tmp, r, "open-sets yes\n")
+        rc, out, err = pubfeed("check", "-c", c, os.path.join(r, "a.xml"))
+        assert rc == 0, (rc, out, err)
+    finally:
+        shutil.rmtree(tmp)
 
 
 run()

@@ -153,13 +153,13 @@ EXPECT = [
     ("XXE (network)", "xxe-net.xml", r"xxe-net\.xml:2:1: DOCTYPE is not allowed"),
     ("billion laughs", "billion-laughs.xml", r"billion-laughs\.xml:2:1: DOCTYPE is not allowed"),
     ("DOCTYPE", "doctype.xml", r"doctype\.xml:2:1: DOCTYPE is not allowed"),
-    ("invalid UTF-8", "bad-utf8.xml", r"bad-utf8\.xml:3:\d+: not well-formed: Input is not proper UTF-8"),
+    ("invalid UTF-8", "bad-utf8.xml", r"bad-utf8\.xml:3:\d+: not UTF-8: byte 0x[0-9A-F]{2} at offset \d+ is not UTF-8"),
     ("NUL and C0 bytes", "nul-c0.xml", r"nul-c0\.xml:3:\d+: not well-formed: Char 0x0 out of allowed range"),
     ("U+FFFE", "u-fffe.xml", r"u-fffe\.xml:3:\d+: not well-formed: Char 0xFFFE out of allowed range"),
-    ("id with '/'", "id-slash.xml", r"id-slash\.xml:2: Element 'record', attribute 'id': \[facet 'pattern'\] The value 'a/b'"),
-    ("id with '..'", "id-dotdot.xml", r"id-dotdot\.xml:2: .*The value '\.\./etc' is not accepted"),
-    ("id with a space", "id-space.xml", r"id-space\.xml:2: .*The value 'a b' is not accepted"),
-    ("id with non-ASCII", "id-nonascii.xml", r"id-nonascii\.xml:2: .*The value 'bj\u00f8rn' is not accepted"),
+    ("id with '/'", "id-slash.xml", r"id-slash\.xml:2: <record id> is not a record id: 'a/b'"),
+    ("id with '..'", "id-dotdot.xml", r"id-dotdot\.xml:2: <record id> is not a record id: '\.\./etc'"),
+    ("id with a space", "id-space.xml", r"id-space\.xml:2: <record id> is not a record id: 'a b'"),
+    ("id with non-ASCII", "id-nonascii.xml", r"id-nonascii\.xml:2: <record id> is not a record id: 'bj\u00f8rn'"),
     ("100 MB file", "big.xml", r"big\.xml: file is larger than 4194304 bytes"),
     ("10,000-deep nesting", "deep.xml", r"deep\.xml:\d+:\d+: not well-formed: Excessive depth in document: 256"),
     ("100,000 attributes", "attrs.xml", r"attrs\.xml:2:1: element 'record' has 100003 attributes, more than 256: refused before parsing"),
@@ -264,7 +264,7 @@ def test_fifty_thousand_empty_files():
     m = re.search(r"snapshot 1: (\d+) records, 0 deleted, (\d+) invalid files", d.logtext())
     assert m, d.logtext()[-2000:]
     assert int(m.group(2)) >= NEMPTY, m.group(0)
-    assert log_has(d, r"empty/e\d{5}\.xml:1:1: not well-formed: Document is empty")
+    assert log_has(d, r"empty/e\d{5}\.xml:1:1: the file is empty: a record starts with <record")
     assert oai_state(d, "hostile-good")[0] == "live"
     hwm = vm_hwm_kb(d)
     assert hwm < RSS_MAX_KB, "peak RSS %d KB" % hwm

@@ -488,7 +488,7 @@ START_TEST(test_duplicate_id)
 	ck_assert_uint_eq(store_check_ids(st, &e), 2);
 	ck_assert_int_eq(e.count, 1);
 	snprintf(want, sizeof(want), "%s: id 'dup' is already used by "
-	    "another file; left out", tp("recs/b.xml"));
+	    "%s; left out", tp("recs/b.xml"), tp("recs/a.xml"));
 	ck_assert_str_eq(e.msg, want);
 	err_clear(&e);
 

@@ -1,0 +1,42 @@
+/*
+ * record_int.h: between record.c (parsing, checks) and record_msg.c
+ * (libxml2 and XSD errors in the editor's terms).
+ *
+ * record_msg.c turns what libxml2 reports into a message that names the
+ * element as written in the record, says what is wrong and how to fix it,
+ * with a stable code (see record.h, struct record_diag).  It reads the
+ * structure of the record schema from the schema's own source (the XSD
+ * compiled into the binary), so an element added to schemas/record.xsd is
+ * known here without a second list.  No state of its own; no logging.
+ */
+#ifndef PUBFEED_RECORD_INT_H
+#define PUBFEED_RECORD_INT_H
+
+#include <stddef.h>
+
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#define RECORD_MSG_MAX	512
+
+/*
+ * The translation of one libxml2 parser error (is_schema 0) or schema
+ * validation error (is_schema 1).  xsd is the parsed schema source (may be
+ * NULL: then only the message shapes are used).  buf and len are the
+ * record's bytes, for offsets.  Writes the message to out and returns its
+ * stable code; when no translation applies the code is "not-well-formed" or
+ * "schema" and the raw libxml2 text follows a record-level explanation.
+ */
+const char	*record_msg_xml(xmlDocPtr xsd, const xmlError *xe,
+		    int is_schema, char *out, size_t outsz);
+
+/*
+ * The offset of the first byte of buf that is not part of valid UTF-8
+ * (overlongs, surrogates and code points past U+10FFFF included), or len.
+ */
+size_t		 record_msg_utf8_bad(const char *buf, size_t len);
+
+/* The stable code of a message format that record.c reports itself. */
+const char	*record_msg_code(const char *fmt);
+
+#endif
