@@ -1381,6 +1381,7 @@ snap_free(struct snap *s)
 		snap_pages_release(&s->sets[i].pages);
 	}
 	snap_pages_release(&s->pages);
+	snap_pages_release(&s->records);
 	snap_gzip_end(s);
 	for (i = 0; i < s->ndocs; i++)
 		snap_doc_unref(s->docs[i]);
