@@ -536,6 +536,18 @@ html_parent(struct feed_html *h, const struct feed_page *p)
 	free(spec);
 }
 
+/* 1 when r is listed under "Upcoming events" on this page already. */
+static int
+is_upcoming(const struct feed_page *p, const struct record *r)
+{
+	size_t	 i;
+
+	for (i = 0; r->event != NULL && i < p->nevents; i++)
+		if (p->events[i] == r)
+			return 1;
+	return 0;
+}
+
 int
 feed_render_html(const struct feed_conf *c, const struct feed_page *p,
     struct buf *out, struct err *e)
@@ -580,7 +592,8 @@ feed_render_html(const struct feed_conf *c, const struct feed_page *p,
 		xw_start(&h.w, "ol");
 		xw_attr(&h.w, "class", "items");
 		for (i = 0; i < p->nentries; i++)
-			html_item(&h, p->entries[i], 0);
+			if (!is_upcoming(p, p->entries[i]))
+				html_item(&h, p->entries[i], 0);
 		xw_end(&h.w);
 	}
 	html_pager(&h, p);

@@ -554,7 +554,7 @@ agents(struct feed_html *h, const char *title, const struct record_agent *v,
 	dt(h, title);
 	xw_start(&h->w, "dd");
 	xw_start(&h->w, "ul");
-	xw_attr(&h->w, "class", "items");
+	xw_attr(&h->w, "class", "plain");
 	for (i = 0; i < n; i++) {
 		const struct record_agent *a = &v[i];
 
@@ -747,7 +747,7 @@ body(struct feed_html *h, const struct snap *s, const struct record *r)
 		dt(h, "Collections");
 		xw_start(&h->w, "dd");
 		xw_start(&h->w, "ul");
-		xw_attr(&h->w, "class", "items");
+		xw_attr(&h->w, "class", "plain");
 		for (i = 0; i < r->nsets; i++) {
 			const struct snap_set *set = snap_set_find(s,
 			    r->sets[i]);

@@ -37,7 +37,7 @@ static const char css[] =
     "h2{font-size:1.2rem;margin:1.6rem 0 .5rem;border-bottom:1px solid "
     "var(--line);padding-bottom:.2rem}\n"
     "h3{font-size:1.05rem;margin:0 0 .2rem}\n"
-    "ol.items,ul.items{list-style:none;margin:0;padding:0}\n"
+    "ol.items,ul.items,ul.plain{list-style:none;margin:0;padding:0}\n"
     ".items>li{padding:.7rem 0;border-bottom:1px solid var(--line)}\n"
     ".meta{color:var(--muted);font-size:.92rem;margin:.1rem 0}\n"
     ".meta>*+*::before{content:\" \\00b7 \"}\n"
