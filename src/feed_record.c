@@ -40,7 +40,7 @@ static const struct {
 	const char	*profile;
 } formats[] = {
 	{ "oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc/" },
-	{ "oai_datacite", "http://datacite.org/schema/kernel-4" },
+	{ "oai_datacite", "http://schema.datacite.org/oai/oai-1.1/" },
 	{ "marc21", "http://www.loc.gov/MARC21/slim" },
 };
 
@@ -98,6 +98,8 @@ getrecord_url(struct buf *b, const struct snap *s, const struct record *r,
 	int		 rc;
 
 	buf_reset(b);
+	if (s->conf->oai_namespace == NULL)
+		return -1;
 	if (buf_printf(b, "%s%s?verb=GetRecord&metadataPrefix=%s&identifier=",
 	    s->conf->base_url, s->conf->oai_path != NULL ? s->conf->oai_path :
 	    "/oai", prefix) == -1)
