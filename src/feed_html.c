@@ -283,14 +283,6 @@ feed_html_discovery(struct feed_html *h, const char *spec, const char *name)
 
 /* The list pages */
 
-/* "/records/ID.html" into b. */
-static int
-html_record_path(struct buf *b, const struct record *r)
-{
-	buf_reset(b);
-	return buf_printf(b, FEED_RECORD_PREFIX "%s.html", r->id);
-}
-
 /* "A. One, B. Two" into h->tmp; NULL when there are no creators. */
 static const char *
 html_authors(struct feed_html *h, const struct record *r)
@@ -387,8 +379,7 @@ html_item(struct feed_html *h, const struct record *r, int as_event)
 		xw_attr(&h->w, "lang", r->lang);
 	feed_html_elem(h, "span", "kind", feed_type_label(r->type));
 	xw_start(&h->w, "h3");
-	if (html_record_path(&h->tmp, r) == 0 &&
-	    feed_url(&h->url, h->conf, h->tmp.data) == 0) {
+	if (feed_record_url(&h->url, h->conf, r) == 0) {
 		xw_start(&h->w, "a");
 		xw_attr(&h->w, "href", h->url.data);
 		xw_text(&h->w, feed_record_title(r));

@@ -91,8 +91,14 @@ int	feed_id(struct buf *b, const struct feed_conf *, const char *set_spec);
 int64_t	feed_entry_updated(const struct record *);
 /* The newest entry's updated; 0 (the epoch) for an empty page. */
 int64_t	feed_page_updated(const struct feed_page *);
-/* Where an entry points: landing page, else related, else full text. */
+/*
+ * Where an entry points: the record's own landing page, or NULL: then at
+ * its landing page here, feed_record_url().
+ */
 const struct record_link *feed_entry_link(const struct record *);
+/* base_url + "/records/ID.html" into b (reset first).  0 or -1 (cap). */
+int	feed_record_url(struct buf *b, const struct feed_conf *,
+	    const struct record *);
 /*
  * The text of an entry's summary into b (reset first): for events a
  * "2019-05-14 – 2019-05-16, Sofia (BG)." prefix, then the abstract in the

@@ -84,9 +84,7 @@ is_report(enum record_type t)
 static int
 page_url(struct buf *b, const struct feed_conf *c, const struct record *r)
 {
-	buf_reset(b);
-	return buf_printf(b, "%s" FEED_RECORD_PREFIX "%s.html", c->base_url,
-	    r->id);
+	return feed_record_url(b, c, r);
 }
 
 /* GetRecord URL of one format into b. */

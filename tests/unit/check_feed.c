@@ -1093,6 +1093,33 @@ START_TEST(test_record_canonical_self)
 }
 END_TEST
 
+/* Without a landing page of its own, an entry points at the one here. */
+START_TEST(test_entry_links_here)
+{
+	struct snap	*s;
+	xmlDocPtr	 d;
+
+	recs[1].links = &links[1][1];
+	recs[1].nlinks = 1;
+	s = build(recp, NRECS, NULL);
+	d = doc_at(s, "/archive/1.atom", FEED_ATOM_TYPE);
+	xp_eq(d, "/a:feed/a:entry[1]/a:link[@rel='alternate']/@href",
+	    BASE "/records/rec-1.html");
+	xp_eq(d, "/a:feed/a:entry[1]/a:link[@rel='alternate']/@type",
+	    "text/html");
+	xp_eq(d, "/a:feed/a:entry[1]/a:link[@rel='enclosure']/@href",
+	    BASE "/p/1.pdf");
+	xp_eq(d, "/a:feed/a:entry[2]/a:link[@rel='alternate']/@href",
+	    BASE "/p/1");
+	xmlFreeDoc(d);
+	d = doc_at(s, "/archive/1.rss", FEED_RSS_TYPE);
+	xp_eq(d, "/rss/channel/item[1]/link", BASE "/records/rec-1.html");
+	xp_eq(d, "/rss/channel/item[2]/link", BASE "/p/1");
+	xmlFreeDoc(d);
+	snap_release(s);
+}
+END_TEST
+
 /* The Signposting Link header: the same links as the page's head. */
 START_TEST(test_record_links)
 {
@@ -1226,6 +1253,7 @@ feed_suite(void)
 	tcase_add_test(tc, test_record_page);
 	tcase_add_test(tc, test_record_canonical_self);
 	tcase_add_test(tc, test_record_links);
+	tcase_add_test(tc, test_entry_links_here);
 	tcase_add_test(tc, test_record_lazy);
 	tcase_add_test(tc, test_style);
 	suite_add_tcase(s, tc);
