@@ -357,7 +357,8 @@ def chromium(url, shot, width):
          "--user-data-dir=" + pf.mkdtemp("pubfeed-chromium-"),
          "--screenshot=" + shot, "--window-size=%d,2400" % width, url],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
-        start_new_session=True)
+        start_new_session=True,
+        env=dict(os.environ, TMPDIR=pf.mkdtemp("pubfeed-chromium-tmp-")))
     return p.returncode, p.stderr.decode("utf-8", "replace")
 
 
@@ -394,6 +395,78 @@ def console_check_catches_a_script_error():
         f.write("<!DOCTYPE html><script>console.error('x')</script>")
     rc, log = chromium("file://" + page, os.path.join(tmp, "e.png"), 390)
     assert any(":CONSOLE" in l for l in log.splitlines()), log[-2000:]
+
+
+AXE_DIR = os.path.join(HERE, "axe")
+AXE = os.path.join(AXE_DIR, "node_modules", ".bin", "axe")
+AXE_TAGS = "wcag2a,wcag2aa,wcag21a,wcag21aa"
+
+
+def axe_ready():
+    """@axe-core/cli from tests/e2e/axe; never downloads a browser."""
+    if "axe" in _g:
+        return _g["axe"]
+    ok = False
+    if CHROMIUM is None or not shutil.which("chromedriver"):
+        skip("axe: chromium and chromium-driver are not installed")
+    elif not shutil.which("node"):
+        skip("axe: node is not installed")
+    elif os.path.exists(AXE):
+        ok = True
+    elif not shutil.which("npm"):
+        skip("axe: npm is not installed")
+    else:
+        env = dict(os.environ, CHROMEDRIVER_SKIP_DOWNLOAD="true")
+        p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund",
+                            "--silent", "--ignore-scripts"], cwd=AXE_DIR,
+                           env=env, capture_output=True, timeout=300)
+        ok = p.returncode == 0 and os.path.exists(AXE)
+        if not ok:
+            skip("axe: 'npm ci' in tests/e2e/axe failed (registry "
+                 "unreachable?): " +
+                 p.stderr.decode("utf-8", "replace").strip()[-300:])
+    _g["axe"] = ok
+    return ok
+
+
+def axe(urls):
+    """(exit status, output) of axe over urls at WCAG 2.1 AA."""
+    # chromedriver's chromium leaves profile directories in $TMPDIR
+    env = dict(os.environ, CHROMEDRIVER_SKIP_DOWNLOAD="true",
+               NO_COLOR="1", FORCE_COLOR="0", TMPDIR=pf.mkdtemp("pubfeed-axe-"))
+    p = subprocess.run([AXE] + urls + [
+        "--chromedriver-path", "/usr/bin/chromedriver",
+        "--chrome-options=no-sandbox,headless", "--tags", AXE_TAGS,
+        "--exit"], env=env, capture_output=True, timeout=600,
+        start_new_session=True)
+    out = re.sub(r"\x1b\[[0-9;]*m", "", p.stdout.decode("utf-8", "replace") +
+                 p.stderr.decode("utf-8", "replace"))
+    return p.returncode, out
+
+
+@test
+def axe_finds_no_wcag21_aa_violations():
+    if not axe_ready():
+        return
+    d = daemon()
+    urls = [d.base + p for p in KINDS.values()]
+    rc, out = axe(urls)
+    assert rc == 0, out[-4000:]
+    assert out.count("0 violations found!") == len(urls), out[-4000:]
+
+
+@test
+def axe_check_catches_a_violation():
+    """The check above can fail: an image without alt text is caught."""
+    if not axe_ready():
+        return
+    tmp = pf.mkdtemp()
+    page = os.path.join(tmp, "bad.html")
+    with open(page, "w") as f:
+        f.write('<!DOCTYPE html><html lang="en"><title>x</title>'
+                '<img src="data:,"></html>')
+    rc, out = axe(["file://" + page])
+    assert rc != 0 and "image-alt" in out, out[-2000:]
 
 
 if __name__ == "__main__":
