@@ -461,6 +461,20 @@ html_set_tree(struct feed_html *h, const struct snap *s, const char *parent,
 		xw_end(&h->w);
 }
 
+/* 1 when a set under parent (NULL: any) has records. */
+static int
+has_subsets(const struct snap *s, const char *parent)
+{
+	size_t	 i, plen = parent != NULL ? strlen(parent) : 0;
+
+	for (i = 0; i < s->nsets; i++)
+		if (s->sets[i].nfeed > 0 && (parent == NULL ||
+		    (strncmp(s->sets[i].spec, parent, plen) == 0 &&
+		    s->sets[i].spec[plen] == ':')))
+			return 1;
+	return 0;
+}
+
 /* The page's own feeds, as links in the body. */
 static void
 html_feeds(struct feed_html *h, const struct feed_page *p)
@@ -589,7 +603,7 @@ feed_render_html(const struct feed_conf *c, const struct feed_page *p,
 	}
 	html_pager(&h, p);
 	xw_end(&h.w);
-	if (p->snap != NULL) {
+	if (p->snap != NULL && has_subsets(p->snap, p->set_spec)) {
 		xw_start(&h.w, "section");
 		xw_elem(&h.w, "h2", p->set_spec == NULL ? "Collections" :
 		    "Subsets");

@@ -40,14 +40,15 @@ static const char css[] =
     "ol.items,ul.items,ul.plain{list-style:none;margin:0;padding:0}\n"
     ".items>li{padding:.7rem 0;border-bottom:1px solid var(--line)}\n"
     ".meta{color:var(--muted);font-size:.92rem;margin:.1rem 0}\n"
-    ".meta>*+*::before{content:\" \\00b7 \"}\n"
+    /* the space after an escape ends it: the second one is the text's */
+    ".meta>*+*::before{content:\" \\00b7  \"}\n"
     ".kind{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;"
     "color:var(--muted)}\n"
     ".excerpt{margin:.3rem 0}\n"
     ".files{margin:.2rem 0;padding:0;list-style:none;display:flex;"
     "flex-wrap:wrap;gap:.2rem 1rem;font-size:.92rem}\n"
-    ".event{background:var(--soft);border-left:4px solid var(--accent);"
-    "padding:.6rem .8rem;margin:.6rem 0;list-style:none}\n"
+    ".items>li.event{background:var(--soft);border-left:4px solid "
+    "var(--accent);padding:.6rem .8rem;margin:.6rem 0}\n"
     "dl.facts{display:grid;grid-template-columns:max-content 1fr;"
     "gap:.2rem 1rem;margin:.8rem 0}\n"
     "dl.facts dt{font-weight:600}dl.facts dd{margin:0}\n"
@@ -70,7 +71,7 @@ static const char css[] =
     "body{font-size:11pt}a{color:inherit}"
     "main a[href^=\"http\"]::after{content:\" <\" attr(href) \">\";"
     "font-size:.85em;overflow-wrap:anywhere}"
-    ".event{background:none}}\n";
+    ".items>li.event{background:none}}\n";
 
 static char		path[sizeof(PAGE_STYLE_PREFIX) + 16 + sizeof(".css")];
 static pthread_once_t	path_once = PTHREAD_ONCE_INIT;

@@ -910,6 +910,14 @@ START_TEST(test_html_pages)
 	    BASE "/sets/region:bulgaria.rss");
 	xp_eq(d, "//nav[@class='pager']/a/@href",
 	    BASE "/sets/region:bulgaria/archive/3.html");
+	xp_eq(d, "count(//h2[.='Subsets'])", "0");	/* none: no section */
+	xmlFreeDoc(d);
+	doc = snap_doc_find(s, "/sets/region.html");
+	d = htmlReadMemory(doc->body, (int)doc->len, "s.html", "UTF-8",
+	    HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+	xp_eq(d, "count(//h2[.='Subsets'])", "1");
+	xp_eq(d, "//ul[@class='sets']/li/a/@href",
+	    BASE "/sets/region:bulgaria.html");
 	xmlFreeDoc(d);
 	ck_assert_ptr_nonnull(snap_doc_find(s,
 	    "/sets/region:bulgaria/archive/1.html"));
