@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <libxml/HTMLparser.h>
@@ -28,6 +29,7 @@
 #include "conf.h"
 #include "date.h"
 #include "err.h"
+#include "export.h"
 #include "feed.h"
 #include "hash.h"
 #include "oai_int.h"
@@ -1204,6 +1206,35 @@ START_TEST(test_record_lazy)
 }
 END_TEST
 
+/* "pubfeed export" writes the HTML pages too, landing pages included. */
+START_TEST(test_export_pages)
+{
+	struct snap		*s;
+	struct export_stats	 st;
+	struct err		 e;
+	struct stat		 sb;
+	char			 dir[512], path[1024];
+	const char		*want[] = { "index.html", "archive/1.html",
+	    "sets/region:bulgaria.html", "records/rec-0.html",
+	    "records/rec-6.html", "records/rec-6.html.gz" };
+	size_t			 i;
+
+	tl_mkdtemp(dir, sizeof(dir), "export");
+	err_init(&e);
+	s = build(recp, NRECS, NULL);
+	ck_assert_msg(export_snapshot(s, dir, &st, &e) == 0, "%s", e.msg);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, want[i]);
+		ck_assert_msg(stat(path, &sb) == 0, "%s not exported", path);
+	}
+	snprintf(path, sizeof(path), "%s%s", dir, page_style_path());
+	ck_assert_msg(stat(path, &sb) == 0, "%s not exported", path);
+	snap_release(s);
+	err_release(&e);
+	tl_rm_rf(dir);
+}
+END_TEST
+
 /* One stylesheet at a content-hashed path, linked from every page. */
 START_TEST(test_style)
 {
@@ -1263,6 +1294,7 @@ feed_suite(void)
 	tcase_add_test(tc, test_record_links);
 	tcase_add_test(tc, test_entry_links_here);
 	tcase_add_test(tc, test_record_lazy);
+	tcase_add_test(tc, test_export_pages);
 	tcase_add_test(tc, test_style);
 	suite_add_tcase(s, tc);
 	return s;
