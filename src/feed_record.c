@@ -186,22 +186,51 @@ signpost(struct signpost *sp, const struct feed_conf *c, const struct snap *s,
 	return sp->failed ? -1 : 0;
 }
 
+/*
+ * The header is asked for on every request, so it is built once per record
+ * and configuration and kept on the record (record_cache_add()), keyed on
+ * what it reads from the configuration.  The tag is apart from the OAI-PMH
+ * module's (0 .. number of formats).
+ */
+#define FEED_TAG_SIGNPOST	0x7369676e	/* "sign" */
+
 int
 feed_doc_links(const struct snap *s, const char *path, struct buf *out)
 {
-	const struct record	*r;
-	struct feed_conf	 fc;
-	struct signpost		 sp;
+	const struct record_cache	*c;
+	struct record			*r;
+	struct feed_conf		 fc;
+	struct signpost			 sp;
+	struct buf			 key;
+	int				 rc = -1;
 
 	buf_reset(out);
-	if ((r = feed_path_record(s, path)) == NULL)
+	if ((r = (struct record *)feed_path_record(s, path)) == NULL)
 		return 0;
-	/* per request: only base_url is read, so no feed_conf_init() hash */
+	buf_init(&key, FEED_URL_MAX);
+	if (buf_printf(&key, "%s%c%s%c%s", s->conf->base_url, 0,
+	    s->conf->oai_path != NULL ? s->conf->oai_path : "", 0,
+	    s->conf->oai_namespace != NULL ? s->conf->oai_namespace : "") ==
+	    -1)
+		goto out;
+	if ((c = record_cache_find(r, FEED_TAG_SIGNPOST, key.data,
+	    key.len)) != NULL) {
+		rc = buf_add(out, c->data + c->keylen, c->len) == -1 ? -1 : 1;
+		goto out;
+	}
+	/* only base_url is read from fc: no feed_conf_init() hash */
 	memset(&fc, 0, sizeof(fc));
 	fc.base_url = s->conf->base_url;
 	memset(&sp, 0, sizeof(sp));
 	sp.hdr = out;
-	return signpost(&sp, &fc, s, r) == -1 ? -1 : 1;
+	if (signpost(&sp, &fc, s, r) == -1)
+		goto out;
+	record_cache_add(r, FEED_TAG_SIGNPOST, key.data, key.len, out->data,
+	    out->len);
+	rc = 1;
+out:
+	buf_release(&key);
+	return rc;
 }
 
 /* citation_* meta tags */
