@@ -1135,7 +1135,7 @@ START_TEST(test_record_links)
 {
 	struct snap	*s;
 	struct buf	 b;
-	char		 want[512];
+	char		 want[512], *first;
 	const char	*p;
 	size_t		 i, n;
 
@@ -1169,6 +1169,13 @@ START_TEST(test_record_links)
 	for (p = b.data; (p = strstr(p, "describedby")) != NULL; p++)
 		n++;
 	ck_assert_uint_eq(n, i);
+	/* built once: kept on the record, the same bytes the next time */
+	ck_assert_ptr_nonnull(recs[4].cache);
+	first = strdup(b.data);
+	ck_assert_int_eq(feed_doc_links(s, "/records/rec-4.html", &b), 1);
+	ck_assert_str_eq(b.data, first);
+	ck_assert_ptr_null(recs[4].cache->next);
+	free(first);
 	snap_release(s);
 	buf_release(&b);
 }
