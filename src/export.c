@@ -129,6 +129,11 @@ export_snapshot(const struct snap *s, const char *dir,
 			if (export_doc(pg->docs[k], dir, &st, e) == -1)
 				return -1;
 	}
+	/* landing pages: one slot per item, none for a deleted one */
+	for (i = 0; i < s->records.npages * SNAP_PAGE_KINDS; i++)
+		if (s->records.docs[i] != NULL &&
+		    export_doc(s->records.docs[i], dir, &st, e) == -1)
+			return -1;
 	/* one flush for all the files instead of an fsync per file */
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return err_set(e, "%s: %s", dir, strerror(errno));

@@ -21,8 +21,21 @@
  * snapshot and a struct feed_conf and write bytes; they never log.
  *
  * Layout: feed_build.c decides which documents exist and calls the
- * renderers (feed_atom.c, feed_rss.c, feed_html.c); they call only the
- * helpers of feed_util.c (feed_int.h), which call nothing back.
+ * renderers (feed_atom.c, feed_rss.c, feed_html.c, feed_record.c); they
+ * call only the helpers of feed_util.c and feed_html.c (feed_int.h), which
+ * call nothing back.
+ *
+ * The HTML pages, for people and search engines (every one links the
+ * stylesheet of page_style.h, served at page_style_path()):
+ *   /                          events and publications: the upcoming events,
+ *                              the newest entries, the sets as a tree
+ *   /archive/N.html            older entries, page N as in the feeds
+ *   /sets/SPEC.html            one set: its events, entries, subsets, feeds
+ *   /sets/SPEC/archive/N.html
+ *   /records/ID.html           a record's landing page: citation_* meta
+ *                              tags, schema.org JSON-LD, FAIR Signposting
+ * A record id is [A-Za-z0-9][A-Za-z0-9._-]* (record.h), so it needs no
+ * escaping in a path.
  */
 #ifndef PUBFEED_FEED_H
 #define PUBFEED_FEED_H
@@ -41,6 +54,7 @@
 enum feed_format {
 	FEED_ATOM,
 	FEED_RSS,
+	FEED_HTML,	/* the list pages: /, /sets/SPEC.html, archives */
 	FEED_JSON,	/* JSON Feed 1.1 */
 	FEED_ICS,	/* iCalendar (RFC 5545): the page's event entries */
 };
@@ -50,6 +64,7 @@ enum feed_format {
 #define FEED_JSON_TYPE	"application/feed+json"
 #define FEED_ICS_TYPE	"text/calendar; charset=utf-8"
 #define FEED_HTML_TYPE	"text/html; charset=utf-8"
+#define FEED_RECORD_PREFIX "/records/"	/* + ID + ".html" */
 
 /*
  * The configuration the feed renderers read, and nothing else: renderers
@@ -105,15 +120,33 @@ struct feed_page {
 	/* entries, newest first */
 	struct record *const	*entries;
 	size_t			 nentries;
+	/*
+	 * HTML current pages only (NULL/0 for feeds and archives, which must
+	 * not change when other sets do): the snapshot, for the tree of sets,
+	 * and the upcoming events of the page, soonest first.
+	 */
+	const struct snap	*snap;
+	struct record *const	*events;
+	size_t			 nevents;
 };
 
 /* Render one document into out (appending).  0, or -1 with e set. */
 int	feed_render(const struct feed_conf *, const struct feed_page *,
 	    enum feed_format, struct buf *out, struct err *e);
 
-/* The HTML home page of s. */
-int	feed_render_index(const struct feed_conf *, const struct snap *,
-	    struct buf *out, struct err *e);
+/*
+ * The landing page of r (an item of s), HTML5, into out (appending).
+ * 0, or -1 with e set.
+ */
+int	feed_render_record(const struct feed_conf *, const struct snap *s,
+	    const struct record *r, struct buf *out, struct err *e);
+/*
+ * The FAIR Signposting Link header value of the document at path (a
+ * landing page) into out (reset first): 1 when there is one, 0 when path
+ * is no landing page of s, -1 when out's cap is reached.
+ */
+int	feed_doc_links(const struct snap *s, const char *path,
+	    struct buf *out);
 
 /*
  * Give s its documents, reusing from prev (may be NULL) what did not
@@ -129,13 +162,14 @@ int	feed_render_index(const struct feed_conf *, const struct snap *,
 int	feed_build(struct snap *s, const struct snap *prev, struct err *e);
 
 /*
- * The archive page at path ("/archive/N.EXT", "/sets/SPEC/archive/N.EXT"),
- * rendered now if this is its first request; NULL if s has no such page (or
+ * The archive page at path ("/archive/N.EXT", "/sets/SPEC/archive/N.EXT")
+ * or the landing page ("/records/ID.html"), rendered now if this is its
+ * first request; NULL if s has no such page (or
  * memory ran out).  Thread-safe: s->resolve of every built snapshot.
  */
 const struct snap_doc *feed_resolve(const struct snap *s, const char *path);
 
-/* Render every archive page of s not rendered yet ("pubfeed export"). */
+/* Render every archive and landing page of s not rendered yet. */
 int	feed_materialize(const struct snap *s, struct err *e);
 
 /* "tag:AUTHORITY:record/ID" for a record, into out.  0 or -1. */

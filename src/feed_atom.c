@@ -130,10 +130,16 @@ static void
 atom_entry_links(struct atom *a, const struct record *r)
 {
 	const struct record_link	*alt = feed_entry_link(r), *l;
+	struct record_link		 here = { RECORD_LINK_LANDING, NULL,
+					    NULL, -1, NULL, NULL };
 	size_t				 i;
 
 	if (alt != NULL)
 		atom_entry_link(a, "alternate", alt);
+	else if (feed_record_url(&a->tmp, a->conf, r) == 0) {
+		here.href = a->tmp.data;
+		atom_entry_link(a, "alternate", &here);
+	}
 	for (i = 0; i < r->nlinks; i++) {
 		l = &r->links[i];
 		if (l->rel == RECORD_LINK_FULLTEXT)

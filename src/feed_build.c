@@ -7,16 +7,20 @@
  * renders an archive page on its first request.  Renderers never call back
  * into this file.
  */
+#include <sys/types.h>
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "conf.h"
+#include "date.h"
 #include "err.h"
 #include "feed.h"
 #include "feed_int.h"
 #include "hash.h"
+#include "page_style.h"
 #include "record.h"
 #include "snap.h"
 #include "banned.h"
@@ -68,9 +72,9 @@ feed_conf_init(struct feed_conf *fc, const struct conf *c)
 }
 
 /* Path extension and Content-Type of each format, by enum feed_format. */
-static const char *const fmt_ext[] = { "atom", "rss", "json", "ics" };
+static const char *const fmt_ext[] = { "atom", "rss", "html", "json", "ics" };
 static const char *const fmt_type[] = { FEED_ATOM_TYPE, FEED_RSS_TYPE,
-	FEED_JSON_TYPE, FEED_ICS_TYPE };
+	FEED_HTML_TYPE, FEED_JSON_TYPE, FEED_ICS_TYPE };
 
 int
 feed_render(const struct feed_conf *c, const struct feed_page *p,
@@ -85,6 +89,8 @@ feed_render(const struct feed_conf *c, const struct feed_page *p,
 		return feed_render_json(c, p, out, e);
 	case FEED_ICS:
 		return feed_render_ics(c, p, out, e);
+	case FEED_HTML:
+		return feed_render_html(c, p, out, e);
 	}
 	return err_set(e, "unknown feed format %d", (int)fmt);
 }
@@ -98,6 +104,8 @@ struct feed_build {
 	struct feed_conf	 conf;
 	size_t			 per_page;
 	struct record		**ents;		/* one page, newest first */
+	struct record		**events;	/* upcoming, soonest first */
+	int64_t			 now;
 	struct buf		 body;
 	struct buf		 self, alt, cur, prevp, nextp, title;
 	struct err		*e;
@@ -129,6 +137,7 @@ key_entries(struct hash_ctx *h, struct record *const *ents, size_t n)
 	hash_update(h, lane, sizeof(lane));
 }
 
+
 static void
 feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
     enum feed_format fmt, unsigned char key[HASH_LEN])
@@ -150,6 +159,20 @@ feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
 	hash_update_i64(&h, p->first_seen);
 	hash_update_i64(&h, (int64_t)p->nentries);
 	key_entries(&h, p->entries, p->nentries);
+	/* an HTML current page also shows the sets and the upcoming events */
+	if (p->snap != NULL) {
+		size_t	 i;
+
+		hash_update_i64(&h, p->snap->latest);
+		hash_update_i64(&h, (int64_t)p->snap->nsets);
+		for (i = 0; i < p->snap->nsets; i++) {
+			hash_update_str(&h, p->snap->sets[i].spec);
+			hash_update_str(&h, p->snap->sets[i].name);
+			hash_update_i64(&h, (int64_t)p->snap->sets[i].nfeed);
+		}
+		hash_update_i64(&h, (int64_t)p->nevents);
+		key_entries(&h, p->events, p->nevents);
+	}
 	hash_final(&h, key);
 }
 
@@ -189,6 +212,7 @@ static void
 fb_release(struct feed_build *b)
 {
 	free(b->ents);
+	free(b->events);
 	buf_release(&b->body);
 	buf_release(&b->self);
 	buf_release(&b->alt);
@@ -212,8 +236,10 @@ build_emit(struct feed_build *b, const struct feed_page *p,
 	buf_reset(&b->body);
 	if (feed_render(&b->conf, p, fmt, &b->body, b->e) == -1)
 		return -1;
-	if (snap_doc_add(b->out, p->self_path, fmt_type[fmt],
-	    b->body.data, b->body.len, key, feed_page_changed(p)) == -1)
+	/* an HTML current page changes with any change, deletions too */
+	if (snap_doc_add(b->out, p->self_path, fmt_type[fmt], b->body.data,
+	    b->body.len, key, p->snap != NULL ? p->snap->latest :
+	    feed_page_changed(p)) == -1)
 		return err_set(b->e, "%s: cannot add the document",
 		    p->self_path);
 	b->rendered++;
@@ -225,6 +251,8 @@ static int
 build_path(struct buf *b, const char *spec, size_t n, const char *ext)
 {
 	buf_reset(b);
+	if (spec == NULL && n == 0 && strcmp(ext, "html") == 0)
+		return buf_addstr(b, "/");
 	if (spec == NULL && n == 0)
 		return buf_printf(b, "/feed.%s", ext);
 	if (spec == NULL)
@@ -408,6 +436,37 @@ out:
 }
 
 static int
+event_cmp(const void *a, const void *b)
+{
+	const struct record	*x = *(struct record *const *)a;
+	const struct record	*y = *(struct record *const *)b;
+
+	if (x->event->start.t != y->event->start.t)
+		return x->event->start.t < y->event->start.t ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* The events of recs that have not ended by b->now, soonest first. */
+static size_t
+build_events(struct feed_build *b, struct record *const *recs, size_t n)
+{
+	size_t	 i, k = 0;
+	int64_t	 end;
+
+	for (i = 0; i < n; i++) {
+		const struct record_event *ev = recs[i]->event;
+
+		if (ev == NULL)
+			continue;
+		end = ev->end.t + (ev->end.gran == DATE_DAY ? 86400 : 0);
+		if (end > b->now)
+			b->events[k++] = recs[i];
+	}
+	qsort(b->events, k, sizeof(*b->events), event_cmp);
+	return k;
+}
+
+static int
 build_feed(struct feed_build *b, struct snap_set *set)
 {
 	struct feed_page	 p;
@@ -424,7 +483,17 @@ build_feed(struct feed_build *b, struct snap_set *set)
 	    build_emit(b, &p, FEED_RSS) == -1 ||
 	    build_page(b, &p, recs, n, 0, FEED_JSON) == -1 ||
 	    build_emit(b, &p, FEED_JSON) == -1 ||
-	    build_calendars(b, &p, set, recs, n) == -1)
+	    build_page(b, &p, recs, n, 0, FEED_HTML) == -1)
+		return -1;
+	p.snap = b->s;
+	p.events = b->events;
+	p.nevents = build_events(b, recs, n);
+	if (build_emit(b, &p, FEED_HTML) == -1)
+		return -1;
+	p.snap = NULL;		/* the HTML page's alone */
+	p.events = NULL;
+	p.nevents = 0;
+	if (build_calendars(b, &p, set, recs, n) == -1)
 		return -1;
 	/*
 	 * A new conf, or a new first_seen (every entry's updated may move),
@@ -445,42 +514,66 @@ build_feed(struct feed_build *b, struct snap_set *set)
 	    ppg, recs, n, precs);
 }
 
-/* The home page: what it shows is conf, the sets and the newest entries. */
+/* The stylesheet, at its content-hashed path. */
 static int
-build_index(struct feed_build *b)
+build_style(struct feed_build *b)
 {
-	const struct snap	*s = b->s;
-	struct hash_ctx		 h;
-	unsigned char		 key[HASH_LEN];
-	size_t			 i, n;
+	unsigned char	 key[HASH_LEN];
+	const char	*css;
+	size_t		 len;
 
-	hash_init(&h);
-	hash_update_str(&h, "html");
-	hash_update(&h, b->conf.key, HASH_LEN);
-	hash_update_i64(&h, s->latest);
-	hash_update_i64(&h, (int64_t)s->nfeed);
-	hash_update_i64(&h, (int64_t)s->nsets);
-	for (i = 0; i < s->nsets; i++) {
-		hash_update_str(&h, s->sets[i].spec);
-		hash_update_str(&h, s->sets[i].name);
-		hash_update_str(&h, s->sets[i].description);
-		hash_update_i64(&h, (int64_t)s->sets[i].nfeed);
-	}
-	n = s->nfeed < FEED_INDEX_ITEMS ? s->nfeed : FEED_INDEX_ITEMS;
-	key_entries(&h, s->feed + s->nfeed - n, n);
-	hash_final(&h, key);
-	if (snap_doc_reuse(b->out, b->prev, "/", key) == 1) {
+	css = page_style_css(&len);
+	hash_sha256(css, len, key);
+	if (snap_doc_reuse(b->out, b->prev, page_style_path(), key) == 1) {
 		b->reused++;
 		return 0;
 	}
-	buf_reset(&b->body);
-	if (feed_render_index(&b->conf, s, &b->body, b->e) == -1)
-		return -1;
-	/* the newest change of any kind, deletions included */
-	if (snap_doc_add(b->out, "/", FEED_HTML_TYPE, b->body.data,
-	    b->body.len, key, s->latest) == -1)
-		return err_set(b->e, "/: cannot add the document");
+	/* Last-Modified: the stylesheet is as old as the binary's build */
+	if (snap_doc_add(b->out, page_style_path(), PAGE_STYLE_TYPE, css, len,
+	    key, 0) == -1)
+		return err_set(b->e, "%s: cannot add the document",
+		    page_style_path());
 	b->rendered++;
+	return 0;
+}
+
+/*
+ * A landing page slot per item of s->by_id (kind 0 of s->records), empty
+ * until its first request.  A record's page depends on the record and the
+ * conf only, so with the same conf the page of the same record object is
+ * carried over from prev, rendered or not.  Both by_id arrays are sorted by
+ * id: one merge walk.
+ */
+static int
+build_records(struct feed_build *b)
+{
+	struct snap		*s = b->out;
+	const struct snap	*prev = b->prev;
+	size_t			 i, j = 0, pn = 0;
+	struct snap_doc		*d;
+	int			 c;
+
+	if (snap_pages_init(&s->records, s->nitems) == -1)
+		return err_set(b->e, "out of memory");
+	if (prev != NULL && prev->conf == s->conf &&
+	    prev->records.npages == prev->nitems)
+		pn = prev->nitems;
+	for (i = 0; i < s->nitems; i++) {
+		const struct snap_item *it = s->by_id[i];
+
+		if (it->rec == NULL)
+			continue;
+		c = 1;
+		while (j < pn && (c = strcmp(prev->by_id[j]->id, it->id)) < 0)
+			j++;
+		if (c == 0 && prev->by_id[j]->rec == it->rec &&
+		    prev->records.docs[j] != NULL) {
+			d = snap_doc_share(prev->records.docs[j]);
+			b->reused++;
+		} else if ((d = snap_doc_lazy()) == NULL)
+			return err_set(b->e, "out of memory");
+		s->records.docs[i] = d;
+	}
 	return 0;
 }
 
@@ -495,12 +588,17 @@ feed_build(struct snap *s, const struct snap *prev, struct err *e)
 		goto out;
 	b.out = s;
 	b.prev = prev;
+	b.now = date_now();
+	if ((b.events = calloc(s->nfeed + 1, sizeof(*b.events))) == NULL) {
+		err_set(e, "out of memory");
+		goto out;
+	}
 	if (build_feed(&b, NULL) == -1)
 		goto out;
 	for (i = 0; i < s->nsets; i++)
 		if (build_feed(&b, &s->sets[i]) == -1)
 			goto out;
-	if (build_index(&b) == -1)
+	if (build_style(&b) == -1 || build_records(&b) == -1)
 		goto out;
 	s->resolve = feed_resolve;
 	rc = 0;
@@ -511,7 +609,7 @@ out:
 
 /* feed_resolve(): archive pages on demand */
 
-/* "N.atom" / "N.rss" exactly as build_path() writes them. */
+/* "N.atom" / "N.rss" / "N.html" exactly as build_path() writes them. */
 static int
 parse_page(const char *p, size_t *page, enum feed_format *fmt)
 {
@@ -528,6 +626,8 @@ parse_page(const char *p, size_t *page, enum feed_format *fmt)
 		*fmt = FEED_ATOM;
 	else if (strcmp(p, ".rss") == 0)
 		*fmt = FEED_RSS;
+	else if (strcmp(p, ".html") == 0)
+		*fmt = FEED_HTML;
 	else
 		return -1;
 	*page = n;
@@ -561,6 +661,77 @@ parse_archive(const struct snap *s, const char *path,
 	return *set != NULL ? 0 : -1;
 }
 
+/*
+ * The index in s->by_id of the record a landing page path names, or -1.
+ * "/records/ID.html" exactly: ids never hold '/'.
+ */
+static ssize_t
+record_index(const struct snap *s, const char *path)
+{
+	const char	*id = path + strlen(FEED_RECORD_PREFIX);
+	size_t		 len = strlen(id), lo = 0, hi = s->nitems, mid;
+	int		 c;
+
+	if (len <= 5 || strcmp(id + len - 5, ".html") != 0)
+		return -1;
+	len -= 5;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strncmp(s->by_id[mid]->id, id, len);
+		if (c == 0 && s->by_id[mid]->id[len] != '\0')
+			c = 1;
+		if (c == 0)
+			return s->by_id[mid]->rec != NULL ? (ssize_t)mid : -1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* The record of a landing page path, or NULL. */
+const struct record *
+feed_path_record(const struct snap *s, const char *path)
+{
+	ssize_t	 i;
+
+	if (strncmp(path, FEED_RECORD_PREFIX, strlen(FEED_RECORD_PREFIX)) !=
+	    0 || (i = record_index(s, path)) < 0)
+		return NULL;
+	return s->by_id[i]->rec;
+}
+
+static const struct snap_doc *
+resolve_record(const struct snap *s, const char *path)
+{
+	const struct record	*r;
+	struct snap_doc		*d;
+	struct feed_conf	 fc;
+	struct buf		 body;
+	struct err		 e;
+	ssize_t			 i;
+	unsigned char		 key[HASH_LEN];
+
+	if ((i = record_index(s, path)) < 0 ||
+	    s->records.npages != s->nitems ||
+	    (d = s->records.docs[i]) == NULL)
+		return NULL;
+	if (snap_doc_is_ready(d))
+		return d;
+	r = s->by_id[i]->rec;
+	feed_conf_init(&fc, s->conf);
+	memcpy(key, r->hash, HASH_LEN);
+	buf_init(&body, FEED_BUF_MAX);
+	err_init(&e);
+	if (feed_render_record(&fc, s, r, &body, &e) == 0)
+		snap_doc_fill(d, path, FEED_HTML_TYPE, body.data, body.len,
+		    key, r->datestamp);
+	buf_release(&body);
+	err_release(&e);
+	return snap_doc_is_ready(d) ? d : NULL;
+}
+
 const struct snap_doc *
 feed_resolve(const struct snap *s, const char *path)
 {
@@ -574,6 +745,9 @@ feed_resolve(const struct snap *s, const char *path)
 	size_t			 page;
 	unsigned char		 key[HASH_LEN];
 
+	if (strncmp(path, FEED_RECORD_PREFIX, strlen(FEED_RECORD_PREFIX)) ==
+	    0)
+		return resolve_record(s, path);
 	if (parse_archive(s, path, &set, &page, &fmt) == -1)
 		return NULL;
 	pg = set != NULL ? &set->pages : &s->pages;
@@ -589,9 +763,9 @@ feed_resolve(const struct snap *s, const char *path)
 		buf_reset(&b.body);
 		feed_page_key(&b.conf, &p, fmt, key);
 		if (feed_render(&b.conf, &p, fmt, &b.body, &e) == 0)
-			snap_doc_fill(d, p.self_path, fmt == FEED_ATOM ?
-			    FEED_ATOM_TYPE : FEED_RSS_TYPE, b.body.data,
-			    b.body.len, key, feed_page_changed(&p));
+			snap_doc_fill(d, p.self_path, fmt_type[fmt],
+			    b.body.data, b.body.len, key,
+			    feed_page_changed(&p));
 	}
 	fb_release(&b);
 	err_release(&e);
@@ -614,7 +788,7 @@ feed_materialize(const struct snap *s, struct err *e)
 		for (k = 0; k < SNAP_PAGE_KINDS; k++) {
 			for (n = 1; n <= pg->npages; n++) {
 				if (build_path(&path, set ? set->spec : NULL,
-				    n, k == FEED_ATOM ? "atom" : "rss") == -1) {
+				    n, fmt_ext[k]) == -1) {
 					err_set(e, "feed path too long");
 					goto out;
 				}
@@ -624,6 +798,17 @@ feed_materialize(const struct snap *s, struct err *e)
 					goto out;
 				}
 			}
+		}
+	}
+	for (i = 0; i < s->nitems; i++) {
+		if (s->by_id[i]->rec == NULL)
+			continue;
+		buf_reset(&path);
+		if (buf_printf(&path, FEED_RECORD_PREFIX "%s.html",
+		    s->by_id[i]->id) == -1 ||
+		    feed_resolve(s, path.data) == NULL) {
+			err_set(e, "%s: cannot render", s->by_id[i]->id);
+			goto out;
 		}
 	}
 	rc = 0;

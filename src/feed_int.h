@@ -51,6 +51,50 @@ int	feed_render_ics(const struct feed_conf *, const struct feed_page *,
  * first); NULL when s is NULL or b's cap is reached.
  */
 const char *feed_clean_text(struct buf *b, const char *s);
+/* The list pages (FEED_HTML) of feed_render(); feed_html.c. */
+int	feed_render_html(const struct feed_conf *, const struct feed_page *,
+	    struct buf *out, struct err *e);
+
+/*
+ * The HTML writing both page renderers share (feed_html.c).  A page is
+ * XHTML-compatible HTML5 written through xw; every non-void element gets
+ * text or children (xmlTextWriter would close an empty one as "<x/>").
+ * url and tmp are scratch buffers of FEED_URL_MAX.
+ */
+struct feed_html {
+	const struct feed_conf	*conf;
+	struct xw		 w;
+	struct buf		 url;
+	struct buf		 tmp;
+};
+
+/* Doctype, <html lang>, <head> with charset, viewport, title, stylesheet
+ * and icon; <head> is left open for the caller's links and metadata. */
+int	feed_html_open(struct feed_html *, const struct feed_conf *,
+	    struct buf *out, const char *lang, const char *title);
+/* Close </head>, open <body> with the site banner and <main>. */
+void	feed_html_body(struct feed_html *);
+/* Close <main>, write the footer, finish.  0 or -1 (with e set). */
+int	feed_html_close(struct feed_html *, const char *what, struct err *e);
+/* <link rel=alternate> for the feeds of one set (NULL: the collection). */
+void	feed_html_discovery(struct feed_html *, const char *spec,
+	    const char *name);
+/* <name class=class>s</name>; nothing when s is NULL or empty. */
+void	feed_html_elem(struct feed_html *, const char *name,
+	    const char *class, const char *s);
+/* <a href="base_url + path">text</a> */
+void	feed_html_a(struct feed_html *, const char *path, const char *text);
+/* "Report", "Policy brief", ...: a record type in words. */
+const char *feed_type_label(enum record_type);
+/* "PDF, 3.4 MB" for a full-text link into b (reset first).  0 or -1. */
+int	feed_file_label(struct buf *b, const struct record_link *);
+/* "2019-05-14 – 2019-05-16" / "2026-12-09, 13:00–14:30 UTC" into b. */
+int	feed_event_when(struct buf *b, const struct record_event *);
+/* The live record a "/records/ID.html" path names in s, or NULL. */
+const struct record *feed_path_record(const struct snap *, const char *path);
+/* The main title of r (its id when it has none). */
+const char *feed_record_title(const struct record *);
+
 /* feed_title, else the repository name; feed_lang, else "en". */
 const char *feed_conf_title(const struct feed_conf *);
 const char *feed_conf_lang(const struct feed_conf *);
@@ -77,8 +121,14 @@ int64_t	feed_page_updated(const struct feed_page *);
  * moves it.
  */
 int64_t	feed_page_changed(const struct feed_page *);
-/* Where an entry points: landing page, else related, else full text. */
+/*
+ * Where an entry points: the record's own landing page, or NULL: then at
+ * its landing page here, feed_record_url().
+ */
 const struct record_link *feed_entry_link(const struct record *);
+/* base_url + "/records/ID.html" into b (reset first).  0 or -1 (cap). */
+int	feed_record_url(struct buf *b, const struct feed_conf *,
+	    const struct record *);
 /*
  * The text of an entry's summary into b (reset first): for events a
  * "2019-05-14 – 2019-05-16, Sofia (BG)." prefix, then the abstract in the

@@ -133,7 +133,10 @@ rss_item(struct rss *r, const struct record *rec)
 	xw_start(&r->w, "item");
 	xw_elem(&r->w, "title", rec->ntitles > 0 ? rec->titles[0].text :
 	    rec->id);
-	xw_elem(&r->w, "link", l != NULL ? l->href : NULL);
+	if (l == NULL && feed_record_url(&r->tmp, r->conf, rec) == 0)
+		xw_elem(&r->w, "link", r->tmp.data);
+	else
+		xw_elem(&r->w, "link", l != NULL ? l->href : NULL);
 	if (feed_summary(&r->tmp, rec, &lang) == 0 && r->tmp.len > 0)
 		xw_elem(&r->w, "description", r->tmp.data);
 	buf_reset(&r->tmp);

@@ -141,12 +141,16 @@ feed_page_changed(const struct feed_page *p)
 const struct record_link *
 feed_entry_link(const struct record *r)
 {
-	const struct record_link	*l;
+	return record_link_find(r, RECORD_LINK_LANDING);
+}
 
-	if ((l = record_link_find(r, RECORD_LINK_LANDING)) != NULL ||
-	    (l = record_link_find(r, RECORD_LINK_RELATED)) != NULL)
-		return l;
-	return record_link_find(r, RECORD_LINK_FULLTEXT);
+int
+feed_record_url(struct buf *b, const struct feed_conf *c,
+    const struct record *r)
+{
+	buf_reset(b);
+	return buf_printf(b, "%s" FEED_RECORD_PREFIX "%s.html", c->base_url,
+	    r->id);
 }
 
 /*

@@ -22,6 +22,7 @@
 #include "http.h"
 #include "log.h"
 #include "oai.h"
+#include "page_style.h"
 #include "snap.h"
 #include "banned.h"
 
@@ -357,6 +358,19 @@ http_not_modified(struct MHD_Connection *c, const char *etag, int64_t lm)
 	return lm <= since;
 }
 
+/* FAIR Signposting: a landing page's typed links as one Link header. */
+static void
+http_signposts(struct MHD_Response *r, const struct snap *s,
+    const struct snap_doc *d)
+{
+	struct buf	 link;
+
+	buf_init(&link, 1024 * 1024);
+	if (feed_doc_links(s, d->path, &link) == 1)
+		MHD_add_response_header(r, "Link", link.data);
+	buf_release(&link);
+}
+
 static void
 http_doc_headers(struct MHD_Response *r, const struct snap *s,
     const struct snap_doc *d, const char *etag)
@@ -369,8 +383,12 @@ http_doc_headers(struct MHD_Response *r, const struct snap *s,
 	snprintf(cc, sizeof(cc), "public, max-age=%d", s->conf->max_age);
 	MHD_add_response_header(r, "ETag", etag);
 	MHD_add_response_header(r, "Last-Modified", lm);
-	MHD_add_response_header(r, "Cache-Control", cc);
+	/* the stylesheet's URL changes with its bytes */
+	MHD_add_response_header(r, "Cache-Control", strncmp(d->path,
+	    PAGE_STYLE_PREFIX, strlen(PAGE_STYLE_PREFIX)) == 0 ?
+	    PAGE_STYLE_CACHE : cc);
 	MHD_add_response_header(r, "Vary", "Accept-Encoding");
+	http_signposts(r, s, d);
 	is_feed = strcmp(d->content_type, FEED_ATOM_TYPE) == 0 ||
 	    strcmp(d->content_type, FEED_RSS_TYPE) == 0 ||
 	    strcmp(d->content_type, FEED_JSON_TYPE) == 0 ||

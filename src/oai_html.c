@@ -9,16 +9,11 @@
 
 #include "date.h"
 #include "oai_int.h"
+#include "page_style.h"
 #include "syntax.h"
 #include "banned.h"
 
 #define HTML_TMP_MAX	(64 * 1024)
-
-static const char style[] =
-    "body{font-family:system-ui,sans-serif;max-width:52em;margin:2em auto;"
-    "padding:0 1em;line-height:1.5}code{background:#f3f3f3;padding:0 .2em}"
-    "table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-    "padding:.2em .5em;text-align:left}";
 
 struct page {
 	const struct snap	*s;
@@ -217,7 +212,15 @@ head(struct page *pg)
 	xw_text(&pg->xw, name);
 	xw_text(&pg->xw, " \xE2\x80\x93 OAI-PMH");
 	xw_end(&pg->xw);
-	xw_elem(&pg->xw, "style", style);
+	/* the site's one stylesheet (page_style.h) */
+	buf_reset(&pg->url);
+	if (buf_printf(&pg->url, "%s%s", pg->conf.base_url,
+	    page_style_path()) == 0) {
+		xw_start(&pg->xw, "link");
+		xw_attr(&pg->xw, "rel", "stylesheet");
+		xw_attr(&pg->xw, "href", pg->url.data);
+		xw_end(&pg->xw);
+	}
 	xw_end(&pg->xw);
 }
 
@@ -240,11 +243,13 @@ oai_render_html(const struct snap *s, struct buf *out, struct err *e)
 	}
 	head(&pg);
 	xw_start(&pg.xw, "body");
+	xw_start(&pg.xw, "main");
 	xw_elem(&pg.xw, "h1", pg.conf.repository_name);
 	intro(&pg);
 	verbs(&pg);
 	formats(&pg);
 	sets(&pg);
+	xw_end(&pg.xw);
 	xw_end(&pg.xw);
 	xw_end(&pg.xw);
 	if (xw_close(&pg.xw) == -1) {

@@ -46,7 +46,7 @@ struct snap_item {
  * not change is carried over to the next snapshot as the same object,
  * rendered or not, so it is never rendered twice.
  */
-#define SNAP_PAGE_KINDS	2
+#define SNAP_PAGE_KINDS	3
 struct snap_pages {
 	size_t			 npages;	/* archive pages 1..npages */
 	struct snap_doc		**docs;	/* [kind * npages + page - 1] */
@@ -121,6 +121,8 @@ struct snap {
 	size_t			 ndocs;
 	size_t			 docs_cap;
 	struct snap_pages	 pages;		/* archives of the main feed */
+	/* per-record pages, rendered on request: [kind * nitems + by_id] */
+	struct snap_pages	 records;
 	/*
 	 * Paths not in docs (archive pages): the ready document, rendered now
 	 * if needed, or NULL.  Set by the renderers (feed_build()).

@@ -331,6 +331,7 @@ snap_docs_release(struct snap *s)
 	for (i = 0; i < s->nsets; i++)
 		snap_pages_release(&s->sets[i].pages);
 	snap_pages_release(&s->pages);
+	snap_pages_release(&s->records);	/* landing pages */
 	snap_gzip_end(s);
 	for (i = 0; i < s->ndocs; i++)
 		snap_doc_unref(s->docs[i]);

@@ -3,8 +3,8 @@
 One daemon serves the sample collection plus tests/data/e2e/good (a record
 in Norwegian with æøå and Cyrillic creators, one without creators or links)
 and tests/data/e2e/bad (forbidden character references, a broken file).
-Starting from "/", the crawl follows the HTML autodiscovery links to every
-feed and walks each RFC 5005 prev-archive chain to its end, in both formats;
+Starting from "/" and the set pages it links, the crawl follows the HTML
+autodiscovery links to every feed and walks each RFC 5005 prev-archive chain to its end, in both formats;
 everything it finds is checked against the source XML files, parsed here
 independently with lxml.
 """
@@ -133,11 +133,14 @@ class Links(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
         self.alternates = []
+        self.set_pages = []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "link" and a.get("rel") == "alternate":
             self.alternates.append((a.get("type"), a.get("href")))
+        if tag == "a" and re.search(r"/sets/[^/]+\.html$", a.get("href", "")):
+            self.set_pages.append(a.get("href"))
 
     handle_startendtag = handle_starttag
 
@@ -196,6 +199,15 @@ def crawl():
     assert h["content-type"] == "text/html; charset=utf-8"
     lp = Links()
     lp.feed(home.decode("utf-8"))
+    # each page advertises only its own feeds: the sets' are on the set
+    # pages, which "/" links as a tree
+    for href in sorted(set(lp.set_pages)):
+        st, _, page = d.get(path_of(d, href))
+        assert st == 200, href
+        sp = Links()
+        sp.feed(page.decode("utf-8"))
+        assert len(sp.alternates) == 2, (href, sp.alternates)
+        lp.alternates += sp.alternates
     docs = {}
     chains = {}
     for typ, href in lp.alternates:

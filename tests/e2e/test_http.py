@@ -254,24 +254,25 @@ class Links(html.parser.HTMLParser):
 
 
 @test
-def home_page_advertises_every_feed():
+def every_page_advertises_its_own_feeds():
     d = daemon()
-    st, h, body = d.get("/")
-    lp = Links()
-    lp.feed(body.decode("utf-8"))
-    got = set(lp.links)
-    kinds = (("application/atom+xml", "atom"), ("application/rss+xml", "rss"),
-             ("application/feed+json", "json"), ("text/calendar", "ics"))
-    want = {(t, d.base + "/feed." + x) for t, x in kinds}
     sets = sample_sets()
     assert len(sets) == 19, sets
+    kinds = (("application/atom+xml", "atom"), ("application/rss+xml", "rss"),
+             ("application/feed+json", "json"), ("text/calendar", "ics"))
+    pages = {"/": "/feed"}
     for s in sets:
-        want |= {(t, d.base + "/sets/%s.%s" % (s, x)) for t, x in kinds}
-    assert got == want, got ^ want
-    assert len(lp.links) == len(got)
-    for typ, href in lp.links:
-        st, h2, _ = d.get(href[len(d.base):])
-        assert st == 200 and h2["content-type"].startswith(typ), href
+        pages["/sets/%s.html" % s] = "/sets/%s" % s
+    for page, stem in pages.items():
+        st, h, body = d.get(page)
+        assert st == 200, page
+        lp = Links()
+        lp.feed(body.decode("utf-8"))
+        want = [(t, d.base + stem + "." + x) for t, x in kinds]
+        assert lp.links == want, (page, lp.links)
+        for typ, href in lp.links:
+            st, h2, _ = d.get(href[len(d.base):])
+            assert st == 200 and h2["content-type"].startswith(typ), href
 
 
 @test

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <libical/ical.h>
@@ -29,8 +30,11 @@
 #include "conf.h"
 #include "date.h"
 #include "err.h"
+#include "export.h"
 #include "feed.h"
 #include "hash.h"
+#include "oai_int.h"
+#include "page_style.h"
 #include "record.h"
 #include "snap.h"
 #include "testlib.h"
@@ -69,6 +73,7 @@ static struct conf conf = {
 	.sets = conf_sets,
 	.nsets = 2,
 	.oai_path = "/oai",
+	.oai_namespace = "pubs.example.org",
 };
 
 static struct record		 recs[NRECS];
@@ -1171,27 +1176,95 @@ START_TEST(test_index)
 	xp_eq(d, "/html/@lang", "en");
 	xp_eq(d, "/html/head/meta/@charset", "utf-8");
 	xp_eq(d, "/html/head/title", "Pubfeed ÆØÅ");
-	xp_eq(d, "count(//head/link[@rel='alternate']"
-	    "[@type='application/atom+xml'])", "3");
-	xp_eq(d, "count(//head/link[@rel='alternate']"
-	    "[@type='application/rss+xml'])", "3");
-	xp_eq(d, "//head/link[@type='application/atom+xml'][1]/@href",
+	/* autodiscovery: this page's own feeds only, not every set's */
+	xp_eq(d, "count(//head/link[@rel='alternate'])", "4");
+	xp_eq(d, "//head/link[@type='application/atom+xml']/@href",
 	    BASE "/feed.atom");
-	xp_eq(d, "//head/link[@type='application/rss+xml'][3]/@href",
-	    BASE "/sets/region:bulgaria.rss");
-	xp_eq(d, "//head/link[@type='application/rss+xml'][3]/@title",
-	    "Pubfeed ÆØÅ: България (RSS)");
-	xp_eq(d, "//h1", "Институт æøå");
-	xp_eq(d, "count(//ol/li)", "7");
-	xp_eq(d, "//ol/li[1]/a/@href", BASE "/p/1");
-	xp_eq(d, "//ol/li[1]/a", "Rapport om æøå 6");
-	xp_eq(d, "//ol/li[1]/time/@datetime", "2019-05-16");
-	xp_eq(d, "//ol/li[1]/span[@class='authors']", "Иван Петров, Søk AS");
-	xp_eq(d, "//ol/li[1]/span[@class='type']", "report");
-	xp_eq(d, "count(//ol/li[4]/span[@class='authors'])", "0");
-	xp_eq(d, "count(//a[@href='" BASE "/oai'])", "1");
-	xp_eq(d, "count(//a[@href='" BASE "/sets/region:bulgaria.atom'])", "1");
+	xp_eq(d, "//head/link[@type='application/rss+xml']/@href",
+	    BASE "/feed.rss");
+	{
+		char	 want[256];
+
+		snprintf(want, sizeof(want), "%s%s", BASE, page_style_path());
+		xp_eq(d, "//head/link[@rel='stylesheet']/@href", want);
+	}
+	xp_eq(d, "//header/a[@class='name']", "Институт æøå");
+	xp_eq(d, "//h1", "Events and publications");
+	/* the newest page (2 entries), linked to the landing pages */
+	xp_eq(d, "count(//main/section[1]/ol/li)", "2");
+	xp_eq(d, "//ol/li[1]/h3/a/@href", BASE "/records/rec-6.html");
+	xp_eq(d, "//ol/li[1]/h3/a", "Rapport om æøå 6");
+	xp_eq(d, "//ol/li[1]//time/@datetime", "2019-05-16");
+	xp_eq(d, "//ol/li[1]//span[@class='authors']", "Иван Петров, Søk AS");
+	xp_eq(d, "//ol/li[1]/span[@class='kind']", "Report");
+	xp_eq(d, "normalize-space(//ol/li[1]//ul[@class='files']/li)",
+	    "Full text (PDF, 12 kB, "
+	    "bg)");
+	/* rec-5 is an event: its own dates and place */
+	xp_eq(d, "//ol/li[2]/span[@class='kind']", "Event");
+	xp_eq(d, "//ol/li[2]//time", "2019-06-01 \u2013 2019-06-03");
+	xp_eq(d, "//ol/li[2]//span[@class='place']", "София (BG)");
+	/* every record is reachable: the pager goes to the newest archive */
+	xp_eq(d, "//nav[@class='pager']/a/@href", BASE "/archive/3.html");
+	/* the sets as a tree, by name, with counts */
+	xp_eq(d, "//ul[@class='sets']/li/a", "Regions");
+	xp_eq(d, "//ul[@class='sets']/li/a/@href", BASE "/sets/region.html");
+	xp_eq(d, "//ul[@class='sets']/li/ul/li/a", "България");
+	xp_eq(d, "//ul[@class='sets']/li/span[@class='count']", " (7)");
+	xp_eq(d, "count(//a[@href='" BASE "/oai'])", "2");
 	xmlFreeDoc(d);
+	snap_release(s);
+}
+END_TEST
+
+/* HTML archive pages and set pages: the same chain as the feeds. */
+START_TEST(test_html_pages)
+{
+	struct snap		*s;
+	const struct snap_doc	*doc;
+	htmlDocPtr		 d;
+
+	s = build(recp, NRECS, NULL);
+	doc = snap_doc_find(s, "/archive/1.html");
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_str_eq(doc->content_type, FEED_HTML_TYPE);
+	assert_no_selfclosed(doc->body);
+	d = htmlReadMemory(doc->body, (int)doc->len, "a.html", "UTF-8",
+	    HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+	xp_eq(d, "count(//main/section[1]/ol/li)", "2");
+	xp_eq(d, "//ol/li[1]/h3/a/@href", BASE "/records/rec-1.html");
+	xp_eq(d, "//nav[@class='pager']/a/@href", BASE "/archive/2.html");
+	xp_eq(d, "count(//ul[@class='sets'])", "0");
+	xmlFreeDoc(d);
+	doc = snap_doc_find(s, "/archive/3.html");
+	d = htmlReadMemory(doc->body, (int)doc->len, "a.html", "UTF-8",
+	    HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+	xp_eq(d, "//nav[@class='pager']/a[1]/@href", BASE "/");
+	xmlFreeDoc(d);
+	ck_assert_ptr_null(snap_doc_find(s, "/archive/4.html"));
+	doc = snap_doc_find(s, "/sets/region:bulgaria.html");
+	ck_assert_ptr_nonnull(doc);
+	d = htmlReadMemory(doc->body, (int)doc->len, "s.html", "UTF-8",
+	    HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+	xp_eq(d, "//h1", "България");
+	xp_eq(d, "//p[@class='description']", "Публикации за България");
+	xp_eq(d, "//main/p/a/@href", BASE "/sets/region.html");
+	xp_eq(d, "count(//head/link[@rel='alternate'])", "4");
+	xp_eq(d, "//head/link[@type='application/rss+xml']/@href",
+	    BASE "/sets/region:bulgaria.rss");
+	xp_eq(d, "//nav[@class='pager']/a/@href",
+	    BASE "/sets/region:bulgaria/archive/3.html");
+	xp_eq(d, "count(//h2[.='Subsets'])", "0");	/* none: no section */
+	xmlFreeDoc(d);
+	doc = snap_doc_find(s, "/sets/region.html");
+	d = htmlReadMemory(doc->body, (int)doc->len, "s.html", "UTF-8",
+	    HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+	xp_eq(d, "count(//h2[.='Subsets'])", "1");
+	xp_eq(d, "//ul[@class='sets']/li/a/@href",
+	    BASE "/sets/region:bulgaria.html");
+	xmlFreeDoc(d);
+	ck_assert_ptr_nonnull(snap_doc_find(s,
+	    "/sets/region:bulgaria/archive/1.html"));
 	snap_release(s);
 }
 END_TEST
@@ -1204,10 +1277,334 @@ START_TEST(test_index_empty)
 	s = build(NULL, 0, NULL);
 	doc = snap_doc_find(s, "/");
 	ck_assert_ptr_nonnull(doc);
-	ck_assert_ptr_nonnull(strstr(doc->body, "No publications yet."));
+	ck_assert_ptr_nonnull(strstr(doc->body, "Nothing published yet."));
 	assert_no_selfclosed(doc->body);
 	ck_assert_ptr_nonnull(snap_doc_find(s, "/feed.atom"));
 	ck_assert_ptr_null(snap_doc_find(s, "/archive/1.atom"));
+	ck_assert_ptr_null(snap_doc_find(s, "/records/rec-1.html"));
+	snap_release(s);
+}
+END_TEST
+
+/* An upcoming event is listed first, soonest first, and only there. */
+START_TEST(test_index_upcoming)
+{
+	struct snap		*s;
+	const struct snap_doc	*doc;
+	struct record_event	 ev;
+	htmlDocPtr		 d;
+	int64_t			 now = date_now();
+
+	ev = event;
+	ev.start = (struct date){ now + 86400 * 30, DATE_SECOND };
+	ev.end = (struct date){ now + 86400 * 30 + 3600, DATE_SECOND };
+	recs[6].type = RECORD_EVENT;
+	recs[6].event = &ev;
+	recs[3].type = RECORD_EVENT;	/* still on: ends later today */
+	recs[3].event = &ev;
+	s = build(recp, NRECS, NULL);
+	doc = snap_doc_find(s, "/");
+	d = htmlReadMemory(doc->body, (int)doc->len, "index.html", "UTF-8",
+	    HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+	xp_eq(d, "//main/section[1]/h2", "Upcoming events");
+	xp_eq(d, "count(//main/section[1]/ol/li[@class='event'])", "2");
+	xp_eq(d, "//main/section[1]/ol/li[1]/h3/a/@href",
+	    BASE "/records/rec-3.html");
+	/* rec-6 is upcoming, so not repeated in the newest list */
+	xp_eq(d, "count(//main/section[2]/ol/li)", "1");
+	xp_eq(d, "//main/section[2]/ol/li/h3/a/@href",
+	    BASE "/records/rec-5.html");
+	xmlFreeDoc(d);
+	snap_release(s);
+}
+END_TEST
+
+static htmlDocPtr
+landing(struct snap *s, const char *path, const struct snap_doc **docp)
+{
+	const struct snap_doc	*doc;
+
+	doc = snap_doc_find(s, path);
+	ck_assert_msg(doc != NULL, "%s: not found", path);
+	ck_assert_str_eq(doc->content_type, FEED_HTML_TYPE);
+	assert_no_selfclosed(doc->body);
+	if (docp != NULL)
+		*docp = doc;
+	return htmlReadMemory(doc->body, (int)doc->len, "r.html", "UTF-8",
+	    HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+}
+
+/* The landing page: citation_* tags, canonical, JSON-LD through jansson. */
+START_TEST(test_record_page)
+{
+	struct snap		*s;
+	const struct snap_doc	*doc;
+	struct record_ident	 doi = { RECORD_ID_DOI, "10.1234/a<b>&c" };
+	htmlDocPtr		 d;
+	json_t			*j;
+	json_error_t		 je;
+	char			*ld;
+
+	recs[2].idents = &doi;
+	recs[2].nidents = 1;
+	recs[2].license = "https://creativecommons.org/licenses/by/4.0/";
+	recs[2].publisher = "Søk </script> AS";
+	s = build(recp, NRECS, NULL);
+	d = landing(s, "/records/rec-2.html", &doc);
+	xp_eq(d, "/html/@lang", "nb");
+	xp_eq(d, "//h1", "Rapport om æøå 2");
+	xp_eq(d, "//head/link[@rel='canonical']/@href", BASE "/p/1");
+	xp_eq(d, "//meta[@name='citation_title']/@content",
+	    "Rapport om æøå 2");
+	xp_eq(d, "count(//meta[@name='citation_author'])", "2");
+	xp_eq(d, "//meta[@name='citation_author'][1]/@content",
+	    "Петров, Иван");
+	xp_eq(d, "//meta[@name='citation_author'][2]/@content", "Søk AS");
+	xp_eq(d, "//meta[@name='citation_publication_date']/@content",
+	    "2019/05/12");
+	xp_eq(d, "//meta[@name='citation_doi']/@content", "10.1234/a<b>&c");
+	xp_eq(d, "//meta[@name='citation_pdf_url']/@content", BASE "/p/1.pdf");
+	xp_eq(d, "//meta[@name='citation_technical_report_institution']"
+	    "/@content", "Søk </script> AS");
+	xp_eq(d, "//head/link[@rel='cite-as']/@href",
+	    "https://doi.org/10.1234/a<b>&c");
+	xp_eq(d, "//head/link[@rel='license']/@href",
+	    "https://creativecommons.org/licenses/by/4.0/");
+	xp_eq(d, "//head/link[@rel='author']/@href",
+	    "https://orcid.org/0000-0002-1825-0097");
+	xp_eq(d, "//dd//a[@rel='author']/@href",
+	    "https://orcid.org/0000-0002-1825-0097");
+	xp_eq(d, "//head/link[@rel='item']/@type", "application/pdf");
+	xp_eq(d, "count(//head/link[@rel='describedby'])", "3");
+	xp_eq(d, "//dd/ul/li/a[contains(@href, '/sets/')]/@href",
+	    BASE "/sets/region:bulgaria.html");
+	xp_eq(d, "//dd/ul/li/a[contains(@href, '/sets/')]", "България");
+	/* the script holds no '<' at all, so no markup can end it early */
+	ld = xp(d, "//script[@type='application/ld+json']");
+	ck_assert_ptr_null(strstr(strstr(doc->body, "ld+json"), "</script> AS"));
+	j = json_loads(ld, 0, &je);
+	ck_assert_msg(j != NULL, "JSON-LD: %s", je.text);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "@type")),
+	    "Report");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "@context")),
+	    "https://schema.org");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "sameAs")),
+	    "https://doi.org/10.1234/a<b>&c");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j,
+	    "publisher"), "name")), "Søk </script> AS");
+	ck_assert_int_eq(json_array_size(json_object_get(j, "author")), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(j, "author"), 0), "@id")),
+	    "https://orcid.org/0000-0002-1825-0097");
+	json_decref(j);
+	free(ld);
+	xmlFreeDoc(d);
+	/* an event: schema.org Event with dates, place and organisers */
+	d = landing(s, "/records/rec-5.html", NULL);
+	ld = xp(d, "//script[@type='application/ld+json']");
+	j = json_loads(ld, 0, &je);
+	ck_assert_msg(j != NULL, "JSON-LD: %s", je.text);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "@type")),
+	    "Event");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "startDate")),
+	    "2019-06-01");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "endDate")),
+	    "2019-06-03");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j,
+	    "location"), "name")), "София");
+	ck_assert_int_eq(json_array_size(json_object_get(j, "organizer")), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "eventStatus")),
+	    "https://schema.org/EventScheduled");
+	json_decref(j);
+	free(ld);
+	xmlFreeDoc(d);
+	ck_assert_ptr_null(snap_doc_find(s, "/records/rec-7.html"));
+	ck_assert_ptr_null(snap_doc_find(s, "/records/rec-1.htm"));
+	ck_assert_ptr_null(snap_doc_find(s, "/records/rec-1"));
+	ck_assert_ptr_null(snap_doc_find(s, "/records/.html"));
+	snap_release(s);
+}
+END_TEST
+
+/* Without a landing page of its own, the page is its own canonical. */
+START_TEST(test_record_canonical_self)
+{
+	struct snap	*s;
+	htmlDocPtr	 d;
+
+	recs[1].links = &links[1][1];
+	recs[1].nlinks = 1;
+	s = build(recp, NRECS, NULL);
+	d = landing(s, "/records/rec-1.html", NULL);
+	xp_eq(d, "//head/link[@rel='canonical']/@href",
+	    BASE "/records/rec-1.html");
+	xp_eq(d, "//head/link[@rel='cite-as']/@href",
+	    BASE "/records/rec-1.html");
+	xmlFreeDoc(d);
+	snap_release(s);
+}
+END_TEST
+
+/* Without a landing page of its own, an entry points at the one here. */
+START_TEST(test_entry_links_here)
+{
+	struct snap	*s;
+	xmlDocPtr	 d;
+
+	recs[1].links = &links[1][1];
+	recs[1].nlinks = 1;
+	s = build(recp, NRECS, NULL);
+	d = doc_at(s, "/archive/1.atom", FEED_ATOM_TYPE);
+	xp_eq(d, "/a:feed/a:entry[1]/a:link[@rel='alternate']/@href",
+	    BASE "/records/rec-1.html");
+	xp_eq(d, "/a:feed/a:entry[1]/a:link[@rel='alternate']/@type",
+	    "text/html");
+	xp_eq(d, "/a:feed/a:entry[1]/a:link[@rel='enclosure']/@href",
+	    BASE "/p/1.pdf");
+	xp_eq(d, "/a:feed/a:entry[2]/a:link[@rel='alternate']/@href",
+	    BASE "/p/1");
+	xmlFreeDoc(d);
+	d = doc_at(s, "/archive/1.rss", FEED_RSS_TYPE);
+	xp_eq(d, "/rss/channel/item[1]/link", BASE "/records/rec-1.html");
+	xp_eq(d, "/rss/channel/item[2]/link", BASE "/p/1");
+	xmlFreeDoc(d);
+	snap_release(s);
+}
+END_TEST
+
+/* The Signposting Link header: the same links as the page's head. */
+START_TEST(test_record_links)
+{
+	struct snap	*s;
+	struct buf	 b;
+	char		 want[512], *first;
+	const char	*p;
+	size_t		 i, n;
+
+	buf_init(&b, 1 << 20);
+	s = build(recp, NRECS, NULL);
+	ck_assert_int_eq(feed_doc_links(s, "/feed.atom", &b), 0);
+	ck_assert_int_eq(feed_doc_links(s, "/records/nope.html", &b), 0);
+	ck_assert_int_eq(feed_doc_links(s, "/records/rec-4.html", &b), 1);
+	ck_assert_ptr_nonnull(strstr(b.data, "<" BASE
+	    "/records/rec-4.html>; rel=\"cite-as\""));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "<https://orcid.org/0000-0002-1825-0097>; rel=\"author\""));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "<https://schema.org/Report>; rel=\"type\""));
+	ck_assert_ptr_nonnull(strstr(b.data, "<" BASE "/p/1.pdf>; "
+	    "rel=\"item\"; type=\"application/pdf\""));
+	ck_assert_ptr_nonnull(strstr(b.data, "<" BASE "/oai?verb=GetRecord&"
+	    "metadataPrefix=oai_dc&identifier=oai%3Apubs.example.org%3Arec-4>;"
+	    " rel=\"describedby\"; type=\"application/xml\"; profile="
+	    "\"http://www.openarchives.org/OAI/2.0/oai_dc/\""));
+	ck_assert_ptr_null(strstr(b.data, "license"));
+	/* describedby: every format the OAI-PMH module registers, no other */
+	n = 0;
+	for (i = 0; oai_formats[i] != NULL; i++) {
+		snprintf(want, sizeof(want), "metadataPrefix=%s&identifier="
+		    "oai%%3Apubs.example.org%%3Arec-4>; rel=\"describedby\"; "
+		    "type=\"application/xml\"; profile=\"%s\"",
+		    oai_formats[i]->prefix, oai_formats[i]->ns);
+		ck_assert_msg(strstr(b.data, want) != NULL, "no %s", want);
+	}
+	for (p = b.data; (p = strstr(p, "describedby")) != NULL; p++)
+		n++;
+	ck_assert_uint_eq(n, i);
+	/* built once: kept on the record, the same bytes the next time */
+	ck_assert_ptr_nonnull(recs[4].cache);
+	first = strdup(b.data);
+	ck_assert_int_eq(feed_doc_links(s, "/records/rec-4.html", &b), 1);
+	ck_assert_str_eq(b.data, first);
+	ck_assert_ptr_null(recs[4].cache->next);
+	free(first);
+	snap_release(s);
+	buf_release(&b);
+}
+END_TEST
+
+/* Landing pages: rendered once, on request; carried over unchanged. */
+START_TEST(test_record_lazy)
+{
+	struct snap		*s1, *s2, *s3;
+	const struct snap_doc	*d1;
+	struct record		 changed;
+	struct record		*rv[NRECS];
+
+	s1 = build(recp, NRECS, NULL);
+	ck_assert_uint_eq(s1->records.npages, NRECS);
+	ck_assert(!snap_doc_is_ready(s1->records.docs[2]));
+	d1 = snap_doc_find(s1, "/records/rec-2.html");
+	ck_assert_ptr_nonnull(d1);
+	ck_assert(snap_doc_is_ready(s1->records.docs[2]));
+	ck_assert(!snap_doc_is_ready(s1->records.docs[3]));
+	ck_assert_ptr_eq(snap_doc_find(s1, "/records/rec-2.html"), d1);
+	changed = recs[3];
+	changed.hash[0] ^= 1;
+	memcpy(rv, recp, sizeof(rv));
+	rv[3] = &changed;
+	s2 = build(rv, NRECS, s1);
+	ck_assert_ptr_eq(snap_doc_find(s2, "/records/rec-2.html"), d1);
+	ck_assert_ptr_ne(s2->records.docs[3], s1->records.docs[3]);
+	s3 = build(rv, NRECS - 1, s2);	/* rec-6 gone */
+	ck_assert_ptr_null(snap_doc_find(s3, "/records/rec-6.html"));
+	ck_assert_ptr_eq(snap_doc_find(s3, "/records/rec-2.html"), d1);
+	snap_release(s3);
+	snap_release(s2);
+	snap_release(s1);
+}
+END_TEST
+
+/* "pubfeed export" writes the HTML pages too, landing pages included. */
+START_TEST(test_export_pages)
+{
+	struct snap		*s;
+	struct export_stats	 st;
+	struct err		 e;
+	struct stat		 sb;
+	char			 dir[512], path[1024];
+	const char		*want[] = { "index.html", "archive/1.html",
+	    "sets/region:bulgaria.html", "records/rec-0.html",
+	    "records/rec-6.html", "records/rec-6.html.gz" };
+	size_t			 i;
+
+	tl_mkdtemp(dir, sizeof(dir), "export");
+	err_init(&e);
+	s = build(recp, NRECS, NULL);
+	ck_assert_msg(export_snapshot(s, dir, &st, &e) == 0, "%s", e.msg);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, want[i]);
+		ck_assert_msg(stat(path, &sb) == 0, "%s not exported", path);
+	}
+	snprintf(path, sizeof(path), "%s%s", dir, page_style_path());
+	ck_assert_msg(stat(path, &sb) == 0, "%s not exported", path);
+	snap_release(s);
+	err_release(&e);
+	tl_rm_rf(dir);
+}
+END_TEST
+
+/* One stylesheet at a content-hashed path, linked from every page. */
+START_TEST(test_style)
+{
+	struct snap		*s;
+	const struct snap_doc	*doc;
+	size_t			 len;
+	const char		*css = page_style_css(&len);
+
+	s = build(recp, NRECS, NULL);
+	ck_assert_int_eq(strncmp(page_style_path(), "/style.", 7), 0);
+	doc = snap_doc_find(s, page_style_path());
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_str_eq(doc->content_type, PAGE_STYLE_TYPE);
+	ck_assert_uint_eq(doc->len, len);
+	ck_assert_int_eq(memcmp(doc->body, css, len), 0);
+	ck_assert_ptr_nonnull(doc->gz);
+	ck_assert_ptr_nonnull(strstr(snap_doc_find(s,
+	    "/records/rec-1.html")->body, page_style_path()));
+	ck_assert_ptr_nonnull(strstr(snap_doc_find(s,
+	    "/archive/2.html")->body, page_style_path()));
+	ck_assert_ptr_nonnull(strstr(css, "@media print"));
 	snap_release(s);
 }
 END_TEST
@@ -1244,6 +1641,15 @@ feed_suite(void)
 	tcase_add_test(tc, test_lazy_once);
 	tcase_add_test(tc, test_index);
 	tcase_add_test(tc, test_index_empty);
+	tcase_add_test(tc, test_index_upcoming);
+	tcase_add_test(tc, test_html_pages);
+	tcase_add_test(tc, test_record_page);
+	tcase_add_test(tc, test_record_canonical_self);
+	tcase_add_test(tc, test_record_links);
+	tcase_add_test(tc, test_entry_links_here);
+	tcase_add_test(tc, test_record_lazy);
+	tcase_add_test(tc, test_export_pages);
+	tcase_add_test(tc, test_style);
 	suite_add_tcase(s, tc);
 	return s;
 }
