@@ -146,6 +146,7 @@ static const struct directive directives[] = {
 	{ "oai-namespace", 1, 1, D_REQUIRED | D_STR, d_namespace,
 	    OFF(oai_namespace), 0, 0, NULL },
 	INT("oai-page-size", oai_page_size, 1, 10000, "100"),
+	INT("resourcesync-page-size", rs_page_size, 1, 50000, "50000"),
 	INT("oai-max-requests", oai_max_requests, 1, 1024, "16"),
 	INT("oai-retry-after", oai_retry_after, 1, 86400, "10"),
 	{ "oai-token-key", 1, 1, D_STR, d_token_key, OFF(oai_token_key), 0, 0,

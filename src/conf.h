@@ -89,6 +89,9 @@ struct conf {
 	int		 oai_retry_after;	/* seconds, default 10 */
 	char		*oai_token_key;	/* hex or text; default: state file */
 
+	/* ResourceSync */
+	int		 rs_page_size;		/* URLs a sitemap, default 50000 */
+
 	/* live updates */
 	int		 debounce_ms;		/* default 200 */
 	int		 rescan_interval;	/* seconds, default 300; 0 = off */

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "oai.h"
 #include "page_style.h"
+#include "rs.h"
 #include "snap.h"
 #include "banned.h"
 
@@ -392,7 +393,8 @@ http_doc_headers(struct MHD_Response *r, const struct snap *s,
 	is_feed = strcmp(d->content_type, FEED_ATOM_TYPE) == 0 ||
 	    strcmp(d->content_type, FEED_RSS_TYPE) == 0 ||
 	    strcmp(d->content_type, FEED_JSON_TYPE) == 0 ||
-	    strcmp(d->content_type, FEED_ICS_TYPE) == 0;
+	    strcmp(d->content_type, FEED_ICS_TYPE) == 0 ||
+	    strcmp(d->content_type, RS_TYPE) == 0;	/* ResourceSync */
 	if (!is_feed)
 		return;
 	/* W3C WebSub 4: the hub and the topic, as headers too */

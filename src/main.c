@@ -27,6 +27,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "rs.h"
 #include "serve.h"
 #include "snap.h"
 #include "store.h"
@@ -510,7 +511,7 @@ cmd_export(struct pubfeed *pf, char *const *args)
 		goto fail;
 	log_problems(&e);
 	err_clear(&e);
-	if (feed_build(s, NULL, &e) == -1)
+	if (feed_build(s, NULL, &e) == -1 || rs_build(s, NULL, &e) == -1)
 		goto fail;
 	snap_seal(s);
 	if (export_snapshot(s, dir, &st, &e) == -1)

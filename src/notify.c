@@ -24,6 +24,7 @@
 #include "log.h"
 #include "notify.h"
 #include "notify_int.h"
+#include "rs.h"
 #include "banned.h"
 
 /*
@@ -343,10 +344,14 @@ queue(struct notify *n, const struct conf_target *t, const char *topic)
 	return 0;
 }
 
-/* Every topic of the collection and of sets, into b as NUL-separated. */
+/*
+ * Every topic of the collection and of sets, into b as NUL-separated; for a
+ * WebSub hub (websub) also the ResourceSync Change List (rs.h), so the hub
+ * carries ResourceSync change notifications to its subscribers.
+ */
 static int
-topics(const struct conf *c, const char *const *sets, size_t nsets,
-    struct buf *b, size_t *ntopics)
+topics(const struct conf *c, int websub, const char *const *sets,
+    size_t nsets, struct buf *b, size_t *ntopics)
 {
 	/* every current document of a feed (feed.h): feeds and calendars */
 	static const char *const ext[] = { "atom", "rss", "json", "ics" };
@@ -364,6 +369,12 @@ topics(const struct conf *c, const char *const *sets, size_t nsets,
 			    sets[i], ext[k]) == -1 ||
 			    buf_addch(b, '\0') == -1)
 				return -1;
+	if (websub) {
+		if (buf_printf(b, "%s" RS_CHANGES, c->base_url) == -1 ||
+		    buf_addch(b, '\0') == -1)
+			return -1;
+		(*ntopics)++;
+	}
 	return 0;
 }
 
@@ -377,12 +388,15 @@ notify_changed(struct notify *n, const char *const *sets, size_t nsets)
 
 	buf_init(&b, NOTIFY_FILE_MAX);
 	pthread_mutex_lock(&n->mu);
-	if (topics(n->conf, sets, nsets, &b, &ntopics) == -1)
-		rc = -1;
-	for (i = 0; rc == 0 && i < n->conf->ntargets; i++)
+	for (i = 0; rc == 0 && i < n->conf->ntargets; i++) {
+		buf_reset(&b);
+		if (topics(n->conf, n->conf->targets[i].kind ==
+		    CONF_TARGET_WEBSUB, sets, nsets, &b, &ntopics) == -1)
+			rc = -1;
 		for (topic = b.data, k = 0; rc == 0 && k < ntopics;
 		    k++, topic += strlen(topic) + 1)
 			rc = queue(n, &n->conf->targets[i], topic);
+	}
 	pthread_mutex_unlock(&n->mu);
 	buf_release(&b);
 	if (rc == -1)
@@ -961,14 +975,17 @@ notify_send_all(struct notify *n, const char *const *sets, size_t nsets,
 	notify_outbox_init(&list);
 	buf_init(&b, NOTIFY_FILE_MAX);
 	pthread_mutex_lock(&n->mu);
-	if (topics(n->conf, sets, nsets, &b, &ntopics) == -1)
-		ntopics = 0;
-	for (i = 0; i < n->conf->ntargets; i++)
+	for (i = 0; i < n->conf->ntargets; i++) {
+		buf_reset(&b);
+		if (topics(n->conf, n->conf->targets[i].kind ==
+		    CONF_TARGET_WEBSUB, sets, nsets, &b, &ntopics) == -1)
+			ntopics = 0;
 		for (topic = b.data, k = 0; k < ntopics;
 		    k++, topic += strlen(topic) + 1)
 			if (notify_outbox_add(&list, &n->conf->targets[i],
 			    topic) == NULL)
 				fprintf(out, "FAIL out of memory\n");
+	}
 	n->work = &list;
 	n->report = out;
 	n->nreport_failed = 0;

@@ -76,6 +76,15 @@ struct oai_ctx {
 const char *oai_respond(const struct snap *, const struct oai_ctx *,
 	    const char *query, size_t len, struct buf *out, struct err *e);
 
+/*
+ * The metadata formats, for documents that point at GetRecord URLs
+ * (ResourceSync): oai_prefix(i) is the metadataPrefix of format i in
+ * ListMetadataFormats order, NULL past the last; oai_offered(i, r) is 1 when
+ * the live record r (NULL: a deleted item) is disseminated in format i.
+ */
+const char *oai_prefix(size_t i);
+int	oai_offered(size_t i, const struct record *r);
+
 /* The HTML page for a browser opening the endpoint with no arguments. */
 int	oai_render_html(const struct snap *, struct buf *out, struct err *e);
 

@@ -8,6 +8,7 @@
 
 #include "conf.h"
 #include "hash.h"
+#include "oai.h"
 #include "oai_int.h"
 #include "banned.h"
 
@@ -31,6 +32,22 @@ int
 oai_format_offers(const struct oai_format *f, const struct record *r)
 {
 	return r == NULL || f->accepts == NULL || f->accepts(r);
+}
+
+const char *
+oai_prefix(size_t i)
+{
+	size_t	 n;
+
+	for (n = 0; n < i && oai_formats[n] != NULL; n++)
+		;
+	return oai_formats[n] != NULL ? oai_formats[n]->prefix : NULL;
+}
+
+int
+oai_offered(size_t i, const struct record *r)
+{
+	return oai_prefix(i) != NULL && oai_format_offers(oai_formats[i], r);
 }
 
 /*

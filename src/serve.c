@@ -19,6 +19,7 @@
 #include "date.h"
 #include "feed.h"
 #include "log.h"
+#include "rs.h"
 #include "serve.h"
 #include "snap.h"
 #include "banned.h"
@@ -51,7 +52,8 @@ serve_rebuild(struct serve *sv, struct store_changes *chg)
 		goto out;
 	log_problems(&e);
 	err_clear(&e);
-	if (feed_build(next, prev, &e) == -1) {
+	if (feed_build(next, prev, &e) == -1 ||
+	    rs_build(next, prev, &e) == -1) {
 		snap_release(next);
 		goto out;
 	}

@@ -218,6 +218,11 @@ def topics_for(d, sets):
     return t
 
 
+def hub_topics(d, want):
+    """A WebSub hub is told of the ResourceSync Change List as well."""
+    return want | {d.base + "/resourcesync/changelist.xml"}
+
+
 def change(d, tag):
     """Rewrite the record's title (atomically, as editors do), then SIGHUP."""
     path = os.path.join(d.records, REC)
@@ -301,7 +306,7 @@ ping-post %s/post "url={feed}&site={site}"
         change(d, "v1")
 
         def done():
-            return (set(hub.ok(Hub.topic)) == want and
+            return (set(hub.ok(Hub.topic)) == hub_topics(d, want) and
                     set(t[3] for t in rpc.ext) == want and
                     set(plain.ok(q_feed)) >= want and
                     set(plain.ok(f_url)) >= want)
@@ -338,6 +343,9 @@ ping-post %s/post "url={feed}&site={site}"
             if topic.endswith(".ics"):
                 assert body.startswith(b"BEGIN:VCALENDAR\r\n"), topic
                 continue    # iCalendar has no hub element: the Link header
+            if topic.endswith("/changelist.xml"):
+                assert b'capability="changelist"' in body, body[:600]
+                continue    # its hubs: the Link header and the capability list
             doc = etree.fromstring(body)
             if topic.endswith(".atom"):
                 hubs = doc.findall(A + "link[@rel='hub']")
@@ -371,7 +379,7 @@ def hundred_quick_changes_coalesce():
         d.wait_for(lambda: settled(d), what="outbox empty")
         time.sleep(0.5)
         got = hub.ok(Hub.topic)
-        assert set(got) == want, sorted(got)
+        assert set(got) == hub_topics(d, want), sorted(got)
         print("coalesced: %d to %d per topic" % (min(got.values()), max(got.values())))
         assert max(got.values()) <= 20, got     # far fewer than 100
         assert not hub.problems, hub.problems
@@ -394,13 +402,13 @@ ping-get %s/slow?feed={feed}
         want = topics_for(d, record_sets(d))
         change(d, "retry")
         # the healthy hub is served while the others fail or hang
-        d.wait_for(lambda: set(hub.ok(Hub.topic)) == want, what="hub served")
+        d.wait_for(lambda: set(hub.ok(Hub.topic)) == hub_topics(d, want), what="hub served")
         assert not bad.ok(q_feed) and not slow.ok(q_feed)
         d.wait_for(lambda: len(bad.reqs) > len(want), what="retries of 500s")
         d.wait_for(lambda: slow.count() >= 1, what="the hanging target tried")
         # the hub may count its answer before the daemon has read it
         d.wait_for(lambda: metrics(d)[("pubfeed_notify_sent_total", "websub-hub", hub.url)]
-                   == len(want), what="hub acknowledgements counted")
+                   == len(want) + 1, what="hub acknowledgements counted")
         m = metrics(d)
         assert m[("pubfeed_notify_failed_total", "ping-get", bad.url + "/bad?feed={feed}")] > 0, m
         assert m[("pubfeed_notify_pending", "ping-get", bad.url + "/bad?feed={feed}")] == len(want), m
@@ -524,8 +532,11 @@ ping-post %s/post "<ping><feed>{feed}</feed><name>{name}</name></ping>"
         rc, out, err = pubfeed_cmd("ping", "-c", d.conf)
         assert rc == 0, out + err
         oks = [ln for ln in out.splitlines() if ln.startswith("ok ")]
-        topics = set(hub.ok(Hub.topic))
-        assert len(oks) == 3 * len(topics), out
+        # the hub alone is also told of the ResourceSync Change List
+        changelist = d.base + "/resourcesync/changelist.xml"
+        assert changelist in set(hub.ok(Hub.topic))
+        topics = set(hub.ok(Hub.topic)) - {changelist}
+        assert len(oks) == 3 * len(topics) + 1, out
         assert {d.base + "/feed.atom", d.base + "/feed.rss",
                 d.base + "/sets/region:bulgaria.atom",
                 d.base + "/sets/topic.rss"} <= topics, topics
@@ -548,7 +559,7 @@ ping-post %s/post "<ping><feed>{feed}</feed><name>{name}</name></ping>"
         lines = dict((ln.split(" ")[1], ln) for ln in out.splitlines())
         assert re.search(r"last success 20\d\d-.*last failure never", lines["websub-hub"]), out
         assert re.search(r"last success never, last failure 20\d\d-", lines["ping-get"])
-        assert "sent %d," % (2 * len(topics)) in lines["websub-hub"], lines
+        assert "sent %d," % (2 * len(topics) + 2) in lines["websub-hub"], lines
     finally:
         hub.close()
         rpc.close()
@@ -588,7 +599,7 @@ def outage_longer_than_the_old_budget_and_kill9_delivered_once():
         d.stop()
         d.write_conf(RETRY_CONF + "websub-hub %s\n" % hub.url)
         d.start(env=JOURNAL)
-        want = topics_for(d, record_sets(d))
+        want = hub_topics(d, topics_for(d, record_sets(d)))
         change(d, "outage")
 
         def tries():
@@ -606,11 +617,11 @@ def outage_longer_than_the_old_budget_and_kill9_delivered_once():
                    timeout=20, what="retries after the restart")
         assert not hub.ok(Hub.topic), hub.ok(Hub.topic)
         hub.set_mode("ok")
-        d.wait_for(lambda: set(hub.ok(Hub.topic)) == want, timeout=20,
+        d.wait_for(lambda: set(hub.ok(Hub.topic)) == hub_topics(d, want), timeout=20,
                    what="delivery once the hub is back")
         d.wait_for(lambda: settled(d), what="outbox empty")
         time.sleep(1.5)     # a duplicate would have arrived by now
-        assert hub.ok(Hub.topic) == {t: 1 for t in want}, hub.ok(Hub.topic)
+        assert hub.ok(Hub.topic) == {t: 1 for t in hub_topics(d, want)}, hub.ok(Hub.topic)
         m = metrics(d)
         assert m[("pubfeed_notify_dropped_total", "websub-hub", hub.url)] == 0, m
         assert m[("pubfeed_notify_target_down", "websub-hub", hub.url)] == 0, m
@@ -665,7 +676,7 @@ def outage_without_restart_one_warning_one_recovery():
         hub.set_mode("ok")
         d.wait_for(lambda: settled(d), timeout=20, what="outbox empty")
         d.stop()
-        assert hub.ok(Hub.topic) == {t: 1 for t in want}, hub.ok(Hub.topic)
+        assert hub.ok(Hub.topic) == {t: 1 for t in hub_topics(d, want)}, hub.ok(Hub.topic)
         warn = notify_lines(d, 4, "")
         assert len(warn) == 1 and "is failing: HTTP 500" in warn[0], warn
         info = notify_lines(d, 6, "recovered")
@@ -762,13 +773,13 @@ def hundred_megabyte_answers_are_cut():
             m = metrics(d)
             return (m[("pubfeed_notify_sent_total", "websub-hub", hub.url)] +
                     m[("pubfeed_notify_dropped_total", "xmlrpc-ping", rpc.url)]
-                    == 2 * len(want))
+                    == 2 * len(want) + 1)
         d.wait_for(done, timeout=30, what="every item judged")
         assert settled(d)
         rss1 = rss_kb(d)
         m = metrics(d)
         # WebSub speaks through its status: a 202 with 100 MB is a success
-        assert m[("pubfeed_notify_sent_total", "websub-hub", hub.url)] == len(want), m
+        assert m[("pubfeed_notify_sent_total", "websub-hub", hub.url)] == len(want) + 1, m
         assert m[("pubfeed_notify_failed_total", "websub-hub", hub.url)] == 0, m
         # no XML-RPC answer is that large: a failure, given up after 2
         assert m[("pubfeed_notify_sent_total", "xmlrpc-ping", rpc.url)] == 0, m
@@ -807,7 +818,7 @@ def nine_hanging_targets_do_not_starve_a_healthy_hub():
         change(d, "starve")
         # served while every hanging target still holds its requests
         # (a Peer hangs for 10 s at most): nobody waited for them
-        d.wait_for(lambda: set(hub.ok(Hub.topic)) == want, timeout=8,
+        d.wait_for(lambda: set(hub.ok(Hub.topic)) == hub_topics(d, want), timeout=8,
                    what="the hub served despite nine hanging targets")
         for p in slow:
             with p.lock:

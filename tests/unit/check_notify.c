@@ -384,27 +384,32 @@ START_TEST(test_outbox_db)
 	ck_assert_ptr_nonnull(n = notify_new(c, &e));
 	ck_assert_int_eq(notify_changed(n, sets, 2), 0);
 	notify_free(n);
-	/* 3 targets x (collection + 2 sets) x (atom + rss + json + ics) */
-	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox"), 36);
+	/*
+	 * 3 targets x (collection + 2 sets) x (atom + rss + json + ics), and
+	 * the hub's ResourceSync Change List
+	 */
+	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox"), 37);
+	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox "
+	    "WHERE topic LIKE '%/resourcesync/changelist.xml'"), 1);
 	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox "
 	    "WHERE kind = 'ping-post' AND url = 'http://p.ex/%41' AND "
 	    "body = 'a=b c&u={feed} %'"), 12);
 	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox "
-	    "WHERE kind = 'websub-hub' AND body = '' AND attempts = 0"), 12);
+	    "WHERE kind = 'websub-hub' AND body = '' AND attempts = 0"), 13);
 	/* a row of a kind nobody knows is skipped; the rest comes back */
 	db_exec(tmpdir, "INSERT INTO outbox (kind, url, body, topic) VALUES "
 	    "('smoke-signal', 'https://hub.ex/', '', 'https://x/')");
 	ck_assert_ptr_nonnull(n = notify_new(c, &e));
 	ck_assert_int_eq(notify_render_metrics(n, &b), 0);
 	ck_assert_ptr_nonnull(strstr(b.data, "pubfeed_notify_pending{"
-	    "kind=\"websub-hub\",target=\"https://hub.ex/\"} 12"));
+	    "kind=\"websub-hub\",target=\"https://hub.ex/\"} 13"));
 	ck_assert_ptr_nonnull(strstr(b.data, "pubfeed_notify_pending{"
 	    "kind=\"ping-post\",target=\"http://p.ex/%41\"} 12"));
 	/* coalesced: queuing the same topics again adds nothing */
 	ck_assert_int_eq(notify_changed(n, sets, 2), 0);
 	notify_free(n);
 	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox "
-	    "WHERE kind != 'smoke-signal'"), 36);
+	    "WHERE kind != 'smoke-signal'"), 37);
 	buf_release(&b);
 	err_release(&e);
 	conf_unref(c);

@@ -1,0 +1,214 @@
+/*
+ * check_rs: the ResourceSync renderer (rs.c) over real snapshots: every
+ * document is a sitemap in the rs: namespace, lists are cut into an index
+ * and sublists at resourcesync-page-size URLs, deletions and formats not
+ * offered are "deleted" changes, and unchanged pages are shared with the
+ * previous snapshot instead of being rendered again.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
+#include "conf.h"
+#include "err.h"
+#include "record.h"
+#include "rs.h"
+#include "snap.h"
+#include "testlib.h"
+#include "banned.h"
+
+#define CONF_TEXT							\
+	"repository-name R\nbase-url https://pubs.example.org\n"	\
+	"admin-email a@example.org\nrecords /nonexistent\n"		\
+	"state /nonexistent\nfeed-author-name A\n"			\
+	"oai-namespace pubs.example.org\n"				\
+	"websub-hub https://hub.example.org/\n"
+
+static struct record_schema	*schema;
+
+static void
+setup(void)
+{
+	schema = tl_record_schema();
+}
+
+static void
+teardown(void)
+{
+	record_schema_free(schema);
+}
+
+/* A news item (not offered in oai_openaire) with nft full texts. */
+static struct record *
+rec(const char *id, int64_t datestamp, int nft)
+{
+	char		 xml[4096];
+	size_t		 n;
+	int		 i;
+	struct record	*r;
+
+	n = (size_t)snprintf(xml, sizeof(xml), "<record xmlns=\"" RECORD_NS
+	    "\" id=\"%s\" type=\"news\"><title>T %s</title>"
+	    "<issued>2020-02-29</issued><language>en</language>", id, id);
+	for (i = 0; i < nft; i++)
+		n += (size_t)snprintf(xml + n, sizeof(xml) - n, "<link "
+		    "rel=\"fulltext\" href=\"https://f.example.org/%s-%d.pdf\" "
+		    "type=\"application/pdf\" length=\"%d\"/>", id, i, 100 + i);
+	snprintf(xml + n, sizeof(xml) - n, "</record>");
+	r = tl_record(schema, xml, strlen(xml), id);
+	r->datestamp = datestamp;
+	return r;
+}
+
+static struct snap *
+build(struct conf *c, struct record **rv, size_t n,
+    const struct snap_tomb *tombs, size_t nt, const struct snap *prev)
+{
+	struct snap	*s;
+	struct err	 e;
+
+	err_init(&e);
+	s = snap_new(c, rv, n, tombs, nt, &e);
+	ck_assert_msg(s != NULL, "snap_new: %s", e.msg);
+	ck_assert_msg(rs_build(s, prev, &e) == 0, "rs_build: %s", e.msg);
+	snap_seal(s);
+	err_release(&e);
+	return s;
+}
+
+/* The number of nodes at xpath in the document at path. */
+static int
+count(const struct snap *s, const char *path, const char *xpath)
+{
+	const struct snap_doc	*d = snap_doc_find(s, path);
+	xmlDocPtr		 doc;
+	xmlXPathContextPtr	 x;
+	xmlXPathObjectPtr	 o;
+	int			 n;
+
+	ck_assert_msg(d != NULL, "no %s", path);
+	ck_assert_str_eq(d->content_type, RS_TYPE);
+	doc = xmlReadMemory(d->body, (int)d->len, path, NULL, XML_PARSE_NONET);
+	ck_assert_msg(doc != NULL, "%s is not well-formed", path);
+	x = xmlXPathNewContext(doc);
+	xmlXPathRegisterNs(x, BAD_CAST "sm", BAD_CAST RS_SITEMAP_NS);
+	xmlXPathRegisterNs(x, BAD_CAST "rs", BAD_CAST RS_NS);
+	o = xmlXPathEvalExpression(BAD_CAST xpath, x);
+	ck_assert_msg(o != NULL, "%s", xpath);
+	n = o->nodesetval != NULL ? o->nodesetval->nodeNr : 0;
+	xmlXPathFreeObject(o);
+	xmlXPathFreeContext(x);
+	xmlFreeDoc(doc);
+	return n;
+}
+
+START_TEST(test_single_lists)
+{
+	struct conf		*c = tl_conf(CONF_TEXT);
+	struct record		*rv[2];
+	static const char *const sets[] = { NULL };
+	struct snap_tomb	 t = { "gone", 1700000300, sets, 0 };
+	struct snap		*s;
+
+	rv[0] = rec("a", 1700000100, 1);
+	rv[1] = rec("b", 1700000200, 0);
+	s = build(c, rv, 2, &t, 1, NULL);
+	ck_assert_int_eq(count(s, RS_WELL_KNOWN,
+	    "/sm:urlset[rs:md/@capability='description']/sm:url"
+	    "[rs:md/@capability='capabilitylist']"), 1);
+	ck_assert_int_eq(count(s, RS_CAPABILITIES,
+	    "/sm:urlset/rs:ln[@rel='hub'][@href='https://hub.example.org/']"),
+	    1);
+	ck_assert_int_eq(count(s, RS_CAPABILITIES, "//sm:url"), 2);
+	/* news: three formats each, no oai_openaire; a's full text */
+	ck_assert_int_eq(count(s, RS_RESOURCES,
+	    "/sm:urlset[rs:md/@capability='resourcelist']/sm:url"), 7);
+	ck_assert_int_eq(count(s, RS_RESOURCES, "//sm:url[sm:loc="
+	    "'https://f.example.org/a-0.pdf'][rs:md/@length='100']"
+	    "[rs:md/@type='application/pdf'][rs:ln/@rel='describedby']"), 1);
+	ck_assert_int_eq(count(s, RS_RESOURCES,
+	    "//sm:loc[contains(., 'gone')]"), 0);
+	/* every format of every item; the tombstone's all deleted, last */
+	ck_assert_int_eq(count(s, RS_CHANGES, "//sm:url"), 4 + 1 + 4 + 4);
+	ck_assert_int_eq(count(s, RS_CHANGES, "//sm:url[contains(sm:loc, "
+	    "'gone')][rs:md/@change='deleted']"
+	    "[rs:md/@datetime='2023-11-14T22:18:20Z'][not(sm:lastmod)]"), 4);
+	ck_assert_int_eq(count(s, RS_CHANGES, "//sm:url[contains(sm:loc, "
+	    "'oai_openaire')][rs:md/@change='deleted']"), 3);
+	ck_assert_int_eq(count(s, RS_CHANGES, "/sm:urlset/sm:url[last()]"
+	    "[contains(sm:loc, 'gone')]"), 1);
+	snap_release(s);
+	record_unref(rv[0]);
+	record_unref(rv[1]);
+	conf_unref(c);
+}
+END_TEST
+
+START_TEST(test_index_and_reuse)
+{
+	struct conf	*c = tl_conf(CONF_TEXT "resourcesync-page-size 4\n");
+	struct record	*rv[3], *old;
+	struct snap	*s, *s2;
+	const struct snap_doc *p1, *p3;
+
+	rv[0] = rec("a", 1700000100, 1);
+	rv[1] = rec("b", 1700000200, 2);
+	rv[2] = rec("c", 1700000300, 0);
+	s = build(c, rv, 3, NULL, 0, NULL);
+	/* 4 + 5 + 3 = 12 resources: 3 sublists of 4 */
+	ck_assert_int_eq(count(s, RS_RESOURCES, "/sm:sitemapindex/sm:sitemap"
+	    "[rs:md/@capability='resourcelist']"), 3);
+	ck_assert_int_eq(count(s, "/resourcesync/resourcelist/3.xml",
+	    "/sm:urlset[rs:ln/@rel='index'][rs:ln/@rel='up']/sm:url"), 4);
+	/* 5 + 6 + 4 = 15 changes: 4 sublists, the last one open */
+	ck_assert_int_eq(count(s, RS_CHANGES, "//sm:sitemap"), 4);
+	ck_assert_int_eq(count(s, RS_CHANGES,
+	    "//sm:sitemap[last()]/rs:md[not(@until)]"), 1);
+	ck_assert_int_eq(count(s, "/resourcesync/changelist/4.xml",
+	    "//sm:url"), 3);
+	ck_assert_ptr_null(snap_doc_find(s, "/resourcesync/changelist/5.xml"));
+	/* c changes (same URLs): resource page 1 is shared, page 3 not */
+	p1 = snap_doc_find(s, "/resourcesync/resourcelist/1.xml");
+	p3 = snap_doc_find(s, "/resourcesync/resourcelist/3.xml");
+	old = rv[2];
+	rv[2] = rec("c", 1700000400, 0);
+	rv[2]->hash[0] ^= 1;
+	s2 = build(c, rv, 3, NULL, 0, s);
+	ck_assert_ptr_eq(snap_doc_find(s2, "/resourcesync/resourcelist/1.xml"),
+	    p1);
+	ck_assert_ptr_ne(snap_doc_find(s2, "/resourcesync/resourcelist/3.xml"),
+	    p3);
+	ck_assert_ptr_eq(snap_doc_find(s2, RS_WELL_KNOWN),
+	    snap_doc_find(s, RS_WELL_KNOWN));
+	snap_release(s);
+	snap_release(s2);
+	record_unref(old);
+	for (size_t i = 0; i < 3; i++)
+		record_unref(rv[i]);
+	conf_unref(c);
+}
+END_TEST
+
+static Suite *
+rs_suite(void)
+{
+	Suite	*s = suite_create("rs");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_single_lists);
+	tcase_add_test(tc, test_index_and_reuse);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return tl_run(rs_suite());
+}
