@@ -18,9 +18,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "oai_fmt.h"
+#include "oai_kernel.h"
 #include "banned.h"
 
 #define DCO_NS		"http://schema.datacite.org/oai/oai-1.1/"
@@ -28,7 +28,18 @@
 #define KERNEL_NS	"http://datacite.org/schema/kernel-4"
 #define KERNEL_XSD	"http://schema.datacite.org/meta/kernel-4/metadata.xsd"
 #define SCHEMA_VERSION	"4.7"
-#define UNAV		"(:unav)"
+#define UNAV		OAI_KERNEL_UNAV
+
+/* The kernel as DataCite itself lists it: elements in the default namespace. */
+static const struct oai_kernel kernel = {
+	.prefix = "",
+	.funding_prefix = "",
+	.orcid_scheme_uri = "https://orcid.org/",
+	.has_translator = 1,
+	.publisher_as_creator = 1,
+	.published_in = 1,
+	.related_links = 1,
+};
 
 /* resourceTypeGeneral; "Text" for a type the kernel has no word for. */
 static const char *
@@ -47,22 +58,6 @@ dcite_type(enum record_type t)
 	if ((unsigned)t >= RECORD_TYPE_COUNT || types[t] == NULL)
 		return "Text";
 	return types[t];
-}
-
-/* contributorType from the kernel's closed list; NULL for funders. */
-static const char *
-dcite_contrib_type(const char *role)
-{
-	if (role == NULL)
-		return "Other";
-	if (strcasecmp(role, "editor") == 0)
-		return "Editor";
-	if (strcasecmp(role, "translator") == 0)
-		return "Translator";
-	if (strcasecmp(role, "funder") == 0)
-		return NULL;
-	/* reviewer, speaker, moderator, organiser have no kernel term */
-	return "Other";
 }
 
 /* The kernel's mandatory identifier: the most persistent one we hold. */
@@ -126,134 +121,12 @@ dcite_identifier(struct xw *xw, const struct oai_conf *oc,
 	return 0;
 }
 
-/* creator or contributor body: name, given, family, ORCID, affiliation */
-static int
-dcite_agent_body(struct xw *xw, const char *elem,
-    const struct record_agent *a, struct buf *tmp)
-{
-	const char	*name;
-	int		 is_person = a->kind == RECORD_PERSON;
-
-	if ((name = oai_fmt_name(a, tmp)) == NULL)
-		return -1;
-	xw_start(xw, elem);
-	xw_attr(xw, "nameType", is_person ? "Personal" : "Organizational");
-	xw_text(xw, name);
-	xw_end(xw);
-	if (is_person) {
-		xw_elem(xw, "givenName", a->given);
-		xw_elem(xw, "familyName", a->family);
-	}
-	if (a->orcid != NULL) {
-		xw_start(xw, "nameIdentifier");
-		xw_attr(xw, "nameIdentifierScheme", "ORCID");
-		xw_attr(xw, "schemeURI", "https://orcid.org/");
-		xw_text(xw, a->orcid);
-		xw_end(xw);
-	}
-	xw_elem(xw, "affiliation", a->affiliation);
-	return 0;
-}
-
-static int
-dcite_creators(struct xw *xw, const struct record *r, struct buf *tmp)
-{
-	size_t	 i;
-
-	xw_start(xw, "creators");
-	for (i = 0; i < r->ncreators; i++) {
-		xw_start(xw, "creator");
-		if (dcite_agent_body(xw, "creatorName", &r->creators[i],
-		    tmp) == -1)
-			return -1;
-		xw_end(xw);
-	}
-	if (r->ncreators == 0) {
-		/* the publisher is the creator of record, per DataCite */
-		xw_start(xw, "creator");
-		xw_start(xw, "creatorName");
-		if (r->publisher != NULL)
-			xw_attr(xw, "nameType", "Organizational");
-		xw_text(xw, r->publisher != NULL ? r->publisher : UNAV);
-		xw_end(xw);
-		xw_end(xw);
-	}
-	xw_end(xw);
-	return 0;
-}
-
-static void
-dcite_titles(struct xw *xw, const struct record *r)
-{
-	size_t	 i;
-
-	xw_start(xw, "titles");
-	for (i = 0; i < r->ntitles; i++) {
-		xw_start(xw, "title");
-		if (r->titles[i].lang != NULL)
-			xw_attr(xw, "xml:lang", r->titles[i].lang);
-		if (i > 0)
-			xw_attr(xw, "titleType", "TranslatedTitle");
-		xw_text(xw, r->titles[i].text);
-		xw_end(xw);
-	}
-	for (i = 0; i < r->nsubtitles; i++) {
-		xw_start(xw, "title");
-		if (r->subtitles[i].lang != NULL)
-			xw_attr(xw, "xml:lang", r->subtitles[i].lang);
-		xw_attr(xw, "titleType", "Subtitle");
-		xw_text(xw, r->subtitles[i].text);
-		xw_end(xw);
-	}
-	xw_end(xw);
-}
-
-static int
-dcite_contributors(struct xw *xw, const struct record *r, struct buf *tmp)
-{
-	const char	*type;
-	size_t		 i;
-	int		 open = 0;
-
-	for (i = 0; i < r->ncontributors; i++) {
-		if ((type = dcite_contrib_type(r->contributors[i].role)) ==
-		    NULL)
-			continue;
-		if (!open++)
-			xw_start(xw, "contributors");
-		xw_start(xw, "contributor");
-		xw_attr(xw, "contributorType", type);
-		if (dcite_agent_body(xw, "contributorName",
-		    &r->contributors[i], tmp) == -1)
-			return -1;
-		xw_end(xw);
-	}
-	if (open)
-		xw_end(xw);
-	return 0;
-}
-
-/*
- * <elem attr="type" attr2="value2">text</elem>, the kernel's typed-value
- * shape; attr2 (may be NULL) is left out when value2 is NULL.
- */
-static void
-dcite_typed(struct xw *xw, const char *elem, const char *attr,
-    const char *type, const char *attr2, const char *value2, const char *text)
-{
-	xw_start(xw, elem);
-	xw_attr(xw, attr, type);
-	xw_attr(xw, attr2, value2);
-	xw_text(xw, text);
-	xw_end(xw);
-}
-
 static void
 dcite_date(struct xw *xw, const char *type, const char *info,
     const char *value)
 {
-	dcite_typed(xw, "date", "dateType", type, "dateInformation", info,
-	    value);
+	oai_kernel_typed(xw, &kernel, "date", "dateType", type,
+	    "dateInformation", info, value);
 }
 
 static int
@@ -287,109 +160,14 @@ dcite_dates(struct xw *xw, const struct record *r, struct buf *tmp)
 	return 0;
 }
 
-/*
- * ISBN/ISSN/handle/URN/URL numbers and the landing page, except the one
- * used as the identifier and those naming a container (ISSN; a chapter's
- * ISBN), which are related identifiers instead.
- */
-static void
-dcite_alternates(struct xw *xw, const struct record *r, const void *used)
-{
-	static const char *const names[] = {
-		[RECORD_ID_DOI] = "DOI", [RECORD_ID_ISBN] = "ISBN",
-		[RECORD_ID_ISSN] = "ISSN", [RECORD_ID_HANDLE] = "Handle",
-		[RECORD_ID_URN] = "URN", [RECORD_ID_URL] = "URL",
-	};
-	const struct record_ident *id;
-	size_t	 i;
-	int	 open = 0;
-
-	for (i = 0; i < r->nidents; i++) {
-		id = &r->idents[i];
-		if ((const void *)id == used || id->kind == RECORD_ID_ISSN ||
-		    (id->kind == RECORD_ID_ISBN &&
-		    r->type == RECORD_CHAPTER))
-			continue;
-		if (!open++)
-			xw_start(xw, "alternateIdentifiers");
-		dcite_typed(xw, "alternateIdentifier",
-		    "alternateIdentifierType", names[id->kind], NULL, NULL,
-		    id->value);
-	}
-	for (i = 0; i < r->nlinks; i++) {
-		if (r->links[i].rel != RECORD_LINK_LANDING ||
-		    (const void *)&r->links[i] == used)
-			continue;
-		if (!open++)
-			xw_start(xw, "alternateIdentifiers");
-		dcite_typed(xw, "alternateIdentifier",
-		    "alternateIdentifierType", "URL", NULL, NULL,
-		    r->links[i].href);
-	}
-	if (open)
-		xw_end(xw);
-}
-
-static void
-dcite_related1(struct xw *xw, const char *type, const char *rel,
-    const char *value)
-{
-	dcite_typed(xw, "relatedIdentifier", "relatedIdentifierType", type,
-	    "relationType", rel, value);
-}
-
-static void
-dcite_related(struct xw *xw, const struct record *r)
-{
-	const char	*in = r->type == RECORD_ARTICLE ||
-			    r->type == RECORD_CHAPTER ? "IsPublishedIn" :
-			    "IsPartOf";
-	size_t		 i;
-	int		 open = 0;
-
-	for (i = 0; i < r->nidents; i++) {
-		if (r->idents[i].kind != RECORD_ID_ISSN &&
-		    (r->idents[i].kind != RECORD_ID_ISBN ||
-		    r->type != RECORD_CHAPTER))
-			continue;
-		if (!open++)
-			xw_start(xw, "relatedIdentifiers");
-		dcite_related1(xw, r->idents[i].kind == RECORD_ID_ISSN ?
-		    "ISSN" : "ISBN", in, r->idents[i].value);
-	}
-	for (i = 0; i < r->nlinks; i++) {
-		if (r->links[i].rel != RECORD_LINK_RELATED)
-			continue;
-		if (!open++)
-			xw_start(xw, "relatedIdentifiers");
-		/* a related link says nothing more specific than that */
-		dcite_related1(xw, "URL", "Other", r->links[i].href);
-	}
-	if (open)
-		xw_end(xw);
-}
-
 /* sizes and formats of the full texts */
 static void
 dcite_files(struct xw *xw, const struct record *r)
 {
-	char	 size[32];
 	size_t	 i;
 	int	 open = 0;
 
-	for (i = 0; i < r->nlinks; i++) {
-		if (r->links[i].rel != RECORD_LINK_FULLTEXT ||
-		    r->links[i].length < 0)
-			continue;
-		if (!open++)
-			xw_start(xw, "sizes");
-		snprintf(size, sizeof(size), "%lld bytes",
-		    (long long)r->links[i].length);
-		xw_elem(xw, "size", size);
-	}
-	if (open)
-		xw_end(xw);
-	open = 0;
+	oai_kernel_sizes(xw, &kernel, r);
 	for (i = 0; i < r->nlinks; i++) {
 		if (!oai_fmt_new_format(r, i))
 			continue;
@@ -507,41 +285,11 @@ dcite_descriptions(struct xw *xw, const struct record *r)
 	xw_end(xw);
 }
 
-/* One fundingReference; the programme has no kernel property of its own. */
-static void
-dcite_funding(struct xw *xw, const struct record_funding *f)
-{
-	static const char *const types[] = {
-		[RECORD_FUNDER_CROSSREF] = "Crossref Funder ID",
-		[RECORD_FUNDER_ROR] = "ROR", [RECORD_FUNDER_ISNI] = "ISNI",
-		[RECORD_FUNDER_GRID] = "GRID", [RECORD_FUNDER_OTHER] = "Other",
-	};
-
-	xw_start(xw, "fundingReference");
-	xw_elem(xw, "funderName", f->funder);
-	if (f->funder_id != NULL) {
-		xw_start(xw, "funderIdentifier");
-		xw_attr(xw, "funderIdentifierType", types[f->funder_scheme]);
-		xw_text(xw, f->funder_id);
-		xw_end(xw);
-	}
-	if (f->award_number != NULL || f->award_uri != NULL) {
-		xw_start(xw, "awardNumber");
-		xw_attr(xw, "awardURI", f->award_uri);
-		xw_text(xw, f->award_number != NULL ? f->award_number : "");
-		xw_end(xw);
-	}
-	xw_elem(xw, "awardTitle", f->award_title);
-	xw_end(xw);
-}
-
+/* the event's place, then the funding references */
 static int
 dcite_place_funders(struct xw *xw, const struct record *r, struct buf *tmp)
 {
 	const struct record_event *ev = r->event;
-	const char	*name;
-	size_t		 i, j;
-	int		 open = 0;
 
 	buf_reset(tmp);
 	if (ev != NULL && (buf_addstr(tmp, ev->place != NULL ? ev->place :
@@ -555,30 +303,7 @@ dcite_place_funders(struct xw *xw, const struct record *r, struct buf *tmp)
 		xw_end(xw);
 		xw_end(xw);
 	}
-	for (i = 0; i < r->nfundings; i++) {
-		if (!open++)
-			xw_start(xw, "fundingReferences");
-		dcite_funding(xw, &r->fundings[i]);
-	}
-	for (i = 0; i < r->ncontributors; i++) {
-		if (dcite_contrib_type(r->contributors[i].role) != NULL)
-			continue;
-		if ((name = oai_fmt_name(&r->contributors[i], tmp)) == NULL)
-			return -1;
-		for (j = 0; j < r->nfundings; j++)
-			if (strcmp(r->fundings[j].funder, name) == 0)
-				break;
-		if (j < r->nfundings)
-			continue;	/* already a funding reference */
-		if (!open++)
-			xw_start(xw, "fundingReferences");
-		xw_start(xw, "fundingReference");
-		xw_elem(xw, "funderName", name);
-		xw_end(xw);
-	}
-	if (open)
-		xw_end(xw);
-	return 0;
+	return oai_kernel_funding(xw, &kernel, r, tmp);
 }
 
 static void
@@ -605,35 +330,28 @@ dcite_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	const void	*used = NULL;
 	const char	*pub = r->publisher;
 	char		 year[16];
-	size_t		 i;
 
 	(void)tmp2;
 	dcite_open(xw, oc);
 	if (dcite_identifier(xw, oc, r, tmp, &used) == -1 ||
-	    dcite_creators(xw, r, tmp) == -1)
+	    oai_kernel_creators(xw, &kernel, r, tmp) == -1)
 		return -1;
-	dcite_titles(xw, r);
+	oai_kernel_titles(xw, &kernel, r);
 	if (pub == NULL && oc != NULL)
 		pub = oc->repository_name;
 	xw_elem(xw, "publisher", pub != NULL && pub[0] != '\0' ? pub : UNAV);
 	snprintf(year, sizeof(year), "%04d", oai_fmt_year(&r->issued));
 	xw_elem(xw, "publicationYear", year);
-	dcite_typed(xw, "resourceType", "resourceTypeGeneral",
+	oai_kernel_typed(xw, &kernel, "resourceType", "resourceTypeGeneral",
 	    dcite_type(r->type), NULL, NULL, oai_fmt_type_label(r->type));
-	if (r->nsubjects > 0) {
-		xw_start(xw, "subjects");
-		for (i = 0; i < r->nsubjects; i++)
-			xw_elem_lang(xw, "subject", r->subjects[i].lang,
-			    r->subjects[i].text);
-		xw_end(xw);
-	}
-	if (dcite_contributors(xw, r, tmp) == -1 ||
+	oai_kernel_subjects(xw, &kernel, r);
+	if (oai_kernel_contributors(xw, &kernel, r, tmp) == -1 ||
 	    dcite_dates(xw, r, tmp) == -1)
 		return -1;
 	if (r->nlanguages > 0)
 		xw_elem(xw, "language", r->languages[0]);
-	dcite_alternates(xw, r, used);
-	dcite_related(xw, r);
+	oai_kernel_alternates(xw, &kernel, r, used);
+	oai_kernel_related(xw, &kernel, r);
 	dcite_files(xw, r);
 	dcite_rights(xw, r);
 	dcite_descriptions(xw, r);

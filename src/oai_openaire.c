@@ -16,9 +16,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "oai_fmt.h"
+#include "oai_kernel.h"
 #include "banned.h"
 
 #define OAIRE_NS	"http://namespace.openaire.eu/schema/oaire/"
@@ -26,6 +26,20 @@
 #define DATACITE_NS	"http://datacite.org/schema/kernel-4"
 #define DC_NS		"http://purl.org/dc/elements/1.1/"
 #define COAR_TYPE	"http://purl.org/coar/resource_type/"
+
+/*
+ * The kernel as the Guidelines embed it: "datacite:" elements, ORCID as a
+ * URI, no Translator, no creator when there is none ("mandatory if
+ * applicable"), hosts IsPartOf, related links left out (the relation types
+ * of their list are all specific), funding in oaire: with a fundingStream.
+ */
+static const struct oai_kernel kernel = {
+	.prefix = "datacite:",
+	.funding_prefix = "oaire:",
+	.orcid_scheme_uri = "https://orcid.org",
+	.orcid_as_uri = 1,
+	.funding_stream = 1,
+};
 
 struct oaire_type {
 	const char	*general;	/* resourceTypeGeneral */
@@ -117,272 +131,10 @@ oaire_accepts(const struct record *r)
 }
 
 static void
-oaire_titles(struct xw *xw, const struct record *r)
+oaire_date(struct xw *xw, const char *type, const char *day)
 {
-	size_t	 i;
-
-	xw_start(xw, "datacite:titles");
-	for (i = 0; i < r->ntitles; i++) {
-		xw_start(xw, "datacite:title");
-		if (r->titles[i].lang != NULL)
-			xw_attr(xw, "xml:lang", r->titles[i].lang);
-		if (i > 0)
-			xw_attr(xw, "titleType", "TranslatedTitle");
-		xw_text(xw, r->titles[i].text);
-		xw_end(xw);
-	}
-	for (i = 0; i < r->nsubtitles; i++) {
-		xw_start(xw, "datacite:title");
-		if (r->subtitles[i].lang != NULL)
-			xw_attr(xw, "xml:lang", r->subtitles[i].lang);
-		xw_attr(xw, "titleType", "Subtitle");
-		xw_text(xw, r->subtitles[i].text);
-		xw_end(xw);
-	}
-	xw_end(xw);
-}
-
-/* name, given and family name, ORCID, affiliation of a creator/contributor */
-static int
-oaire_agent(struct xw *xw, const char *elem, const struct record_agent *a,
-    struct buf *tmp)
-{
-	const char	*name;
-	int		 is_person = a->kind == RECORD_PERSON;
-
-	if ((name = oai_fmt_name(a, tmp)) == NULL)
-		return -1;
-	xw_start(xw, elem);
-	xw_attr(xw, "nameType", is_person ? "Personal" : "Organizational");
-	xw_text(xw, name);
-	xw_end(xw);
-	if (is_person) {
-		xw_elem(xw, "datacite:givenName", a->given);
-		xw_elem(xw, "datacite:familyName", a->family);
-	}
-	if (a->orcid != NULL) {
-		buf_reset(tmp);
-		if (buf_printf(tmp, "https://orcid.org/%s", a->orcid) == -1)
-			return -1;
-		xw_start(xw, "datacite:nameIdentifier");
-		xw_attr(xw, "nameIdentifierScheme", "ORCID");
-		xw_attr(xw, "schemeURI", "https://orcid.org");
-		xw_text(xw, tmp->data);
-		xw_end(xw);
-	}
-	xw_elem(xw, "datacite:affiliation", a->affiliation);
-	return 0;
-}
-
-static int
-oaire_creators(struct xw *xw, const struct record *r, struct buf *tmp)
-{
-	size_t	 i;
-
-	if (r->ncreators == 0)
-		return 0;	/* "mandatory if applicable" */
-	xw_start(xw, "datacite:creators");
-	for (i = 0; i < r->ncreators; i++) {
-		xw_start(xw, "datacite:creator");
-		if (oaire_agent(xw, "datacite:creatorName", &r->creators[i],
-		    tmp) == -1)
-			return -1;
-		xw_end(xw);
-	}
-	xw_end(xw);
-	return 0;
-}
-
-/* contributorType of a role; NULL for funders (they are funding refs). */
-static const char *
-oaire_contrib_type(const char *role)
-{
-	if (role != NULL && strcasecmp(role, "editor") == 0)
-		return "Editor";
-	if (role != NULL && strcasecmp(role, "funder") == 0)
-		return NULL;
-	/* translator, reviewer, speaker, ... have no term in the list */
-	return "Other";
-}
-
-static int
-oaire_contributors(struct xw *xw, const struct record *r, struct buf *tmp)
-{
-	const char	*type;
-	size_t		 i;
-	int		 open = 0;
-
-	for (i = 0; i < r->ncontributors; i++) {
-		if ((type = oaire_contrib_type(r->contributors[i].role)) ==
-		    NULL)
-			continue;
-		if (!open++)
-			xw_start(xw, "datacite:contributors");
-		xw_start(xw, "datacite:contributor");
-		xw_attr(xw, "contributorType", type);
-		if (oaire_agent(xw, "datacite:contributorName",
-		    &r->contributors[i], tmp) == -1)
-			return -1;
-		xw_end(xw);
-	}
-	if (open)
-		xw_end(xw);
-	return 0;
-}
-
-static const char *
-oaire_funder_type(enum record_funder_scheme s)
-{
-	switch (s) {
-	case RECORD_FUNDER_CROSSREF:
-		return "Crossref Funder ID";
-	case RECORD_FUNDER_ROR:
-		return "ROR";
-	case RECORD_FUNDER_ISNI:
-		return "ISNI";
-	case RECORD_FUNDER_GRID:
-		return "GRID";
-	default:
-		return "Other";
-	}
-}
-
-/*
- * The record's funding references, then contributors in the funder role
- * that no funding reference names (older records say it that way).
- */
-static int
-oaire_funding(struct xw *xw, const struct record *r, struct buf *tmp)
-{
-	const struct record_funding *f;
-	const char	*name;
-	size_t		 i, j;
-	int		 open = 0;
-
-	for (i = 0; i < r->nfundings; i++) {
-		f = &r->fundings[i];
-		if (!open++)
-			xw_start(xw, "oaire:fundingReferences");
-		xw_start(xw, "oaire:fundingReference");
-		xw_elem(xw, "oaire:funderName", f->funder);
-		if (f->funder_id != NULL) {
-			xw_start(xw, "oaire:funderIdentifier");
-			xw_attr(xw, "funderIdentifierType",
-			    oaire_funder_type(f->funder_scheme));
-			xw_text(xw, f->funder_id);
-			xw_end(xw);
-		}
-		xw_elem(xw, "oaire:fundingStream", f->programme);
-		if (f->award_number != NULL || f->award_uri != NULL) {
-			xw_start(xw, "oaire:awardNumber");
-			xw_attr(xw, "awardURI", f->award_uri);
-			xw_text(xw, f->award_number != NULL ?
-			    f->award_number : "");
-			xw_end(xw);
-		}
-		xw_elem(xw, "oaire:awardTitle", f->award_title);
-		xw_end(xw);
-	}
-	for (i = 0; i < r->ncontributors; i++) {
-		if (oaire_contrib_type(r->contributors[i].role) != NULL)
-			continue;
-		if ((name = oai_fmt_name(&r->contributors[i], tmp)) == NULL)
-			return -1;
-		for (j = 0; j < r->nfundings; j++)
-			if (strcmp(r->fundings[j].funder, name) == 0)
-				break;
-		if (j < r->nfundings)
-			continue;
-		if (!open++)
-			xw_start(xw, "oaire:fundingReferences");
-		xw_start(xw, "oaire:fundingReference");
-		xw_elem(xw, "oaire:funderName", name);
-		xw_end(xw);
-	}
-	if (open)
-		xw_end(xw);
-	return 0;
-}
-
-static void
-oaire_typed(struct xw *xw, const char *elem, const char *attr,
-    const char *type, const char *attr2, const char *v2, const char *text)
-{
-	xw_start(xw, elem);
-	xw_attr(xw, attr, type);
-	if (attr2 != NULL)
-		xw_attr(xw, attr2, v2);
-	xw_text(xw, text);
-	xw_end(xw);
-}
-
-/*
- * Alternate identifiers: every identifier of this item but the resource
- * identifier; an ISSN (and a chapter's ISBN) names the host, so it is a
- * related identifier instead.
- */
-static void
-oaire_alternates(struct xw *xw, const struct record *r, const void *used)
-{
-	static const char *const names[] = {
-		[RECORD_ID_DOI] = "DOI", [RECORD_ID_ISBN] = "ISBN",
-		[RECORD_ID_ISSN] = "ISSN", [RECORD_ID_HANDLE] = "Handle",
-		[RECORD_ID_URN] = "URN", [RECORD_ID_URL] = "URL",
-	};
-	const struct record_ident *id;
-	size_t	 i;
-	int	 open = 0;
-
-	for (i = 0; i < r->nidents; i++) {
-		id = &r->idents[i];
-		if ((const void *)id == used || id->kind == RECORD_ID_ISSN ||
-		    (id->kind == RECORD_ID_ISBN && r->type == RECORD_CHAPTER))
-			continue;
-		if (!open++)
-			xw_start(xw, "datacite:alternateIdentifiers");
-		oaire_typed(xw, "datacite:alternateIdentifier",
-		    "alternateIdentifierType", names[id->kind], NULL, NULL,
-		    id->value);
-	}
-	for (i = 0; i < r->nlinks; i++) {
-		if (r->links[i].rel != RECORD_LINK_LANDING ||
-		    (const void *)&r->links[i] == used)
-			continue;
-		if (!open++)
-			xw_start(xw, "datacite:alternateIdentifiers");
-		oaire_typed(xw, "datacite:alternateIdentifier",
-		    "alternateIdentifierType", "URL", NULL, NULL,
-		    r->links[i].href);
-	}
-	if (open)
-		xw_end(xw);
-}
-
-/*
- * Related identifiers: the host's ISSN or ISBN (IsPartOf).  A related link
- * says no more than "related", and the relation types of the Guidelines'
- * list are all specific, so related links are left out here.
- */
-static void
-oaire_related(struct xw *xw, const struct record *r)
-{
-	const struct record_ident *id;
-	size_t	 i;
-	int	 open = 0;
-
-	for (i = 0; i < r->nidents; i++) {
-		id = &r->idents[i];
-		if (id->kind != RECORD_ID_ISSN && (id->kind != RECORD_ID_ISBN ||
-		    r->type != RECORD_CHAPTER))
-			continue;
-		if (!open++)
-			xw_start(xw, "datacite:relatedIdentifiers");
-		oaire_typed(xw, "datacite:relatedIdentifier",
-		    "relatedIdentifierType", id->kind == RECORD_ID_ISSN ?
-		    "ISSN" : "ISBN", "relationType", "IsPartOf", id->value);
-	}
-	if (open)
-		xw_end(xw);
+	oai_kernel_typed(xw, &kernel, "date", "dateType", type, NULL, NULL,
+	    day);
 }
 
 /*
@@ -397,19 +149,15 @@ oaire_dates(struct xw *xw, const struct record *r)
 
 	xw_start(xw, "datacite:dates");
 	date_fmt_day(r->issued.t, day);
-	oaire_typed(xw, "datacite:date", "dateType", "Issued", NULL, NULL,
-	    day);
+	oaire_date(xw, "Issued", day);
 	if (r->access == RECORD_ACCESS_EMBARGOED) {
-		oaire_typed(xw, "datacite:date", "dateType", "Accepted", NULL,
-		    NULL, day);
+		oaire_date(xw, "Accepted", day);
 		date_fmt_day(r->embargo_end.t, day);
-		oaire_typed(xw, "datacite:date", "dateType", "Available", NULL,
-		    NULL, day);
+		oaire_date(xw, "Available", day);
 	}
 	if (r->modified.t != 0) {
 		date_fmt_day(r->modified.t, day);
-		oaire_typed(xw, "datacite:date", "dateType", "Updated", NULL,
-		    NULL, day);
+		oaire_date(xw, "Updated", day);
 	}
 	xw_end(xw);
 }
@@ -428,16 +176,15 @@ oaire_languages(struct xw *xw, const struct record *r)
 }
 
 /* Access right, licence condition, and one oaire:file per full text. */
-static int
-oaire_rights_files(struct xw *xw, const struct record *r, struct buf *tmp)
+static void
+oaire_rights_files(struct xw *xw, const struct record *r)
 {
 	const char	*label = NULL, *uri;
 	char		 day[DATE_DAY_LEN];
 	size_t		 i;
-	int		 sizes = 0;
 
 	uri = oai_fmt_coar_access(r->access, &label);
-	oaire_typed(xw, "datacite:rights", "rightsURI", uri, NULL, NULL,
+	oai_kernel_typed(xw, &kernel, "rights", "rightsURI", uri, NULL, NULL,
 	    label);
 	if (r->license != NULL || r->rights != NULL) {
 		xw_start(xw, "oaire:licenseCondition");
@@ -450,21 +197,7 @@ oaire_rights_files(struct xw *xw, const struct record *r, struct buf *tmp)
 		xw_text(xw, r->rights != NULL ? r->rights : r->license);
 		xw_end(xw);
 	}
-	for (i = 0; i < r->nlinks; i++) {
-		if (r->links[i].rel != RECORD_LINK_FULLTEXT)
-			continue;
-		if (r->links[i].length >= 0) {
-			if (!sizes++)
-				xw_start(xw, "datacite:sizes");
-			buf_reset(tmp);
-			if (buf_printf(tmp, "%lld bytes",
-			    (long long)r->links[i].length) == -1)
-				return -1;
-			xw_elem(xw, "datacite:size", tmp->data);
-		}
-	}
-	if (sizes)
-		xw_end(xw);
+	oai_kernel_sizes(xw, &kernel, r);
 	for (i = 0; i < r->nlinks; i++) {
 		if (r->links[i].rel != RECORD_LINK_FULLTEXT)
 			continue;
@@ -476,7 +209,6 @@ oaire_rights_files(struct xw *xw, const struct record *r, struct buf *tmp)
 		xw_text(xw, r->links[i].href);
 		xw_end(xw);
 	}
-	return 0;
 }
 
 /* The COAR version type of a JAV abbreviation (the record schema's list). */
@@ -518,13 +250,13 @@ oaire_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	    oai_fmt_coar_access(r->access, NULL) == NULL)
 		return -1;
 	oai_fmt_root(xw, "oaire:resource", decls, OAIRE_NS, OAIRE_XSD);
-	oaire_titles(xw, r);
-	if (oaire_creators(xw, r, tmp) == -1 ||
-	    oaire_contributors(xw, r, tmp) == -1 ||
-	    oaire_funding(xw, r, tmp) == -1)
+	oai_kernel_titles(xw, &kernel, r);
+	if (oai_kernel_creators(xw, &kernel, r, tmp) == -1 ||
+	    oai_kernel_contributors(xw, &kernel, r, tmp) == -1 ||
+	    oai_kernel_funding(xw, &kernel, r, tmp) == -1)
 		return -1;
-	oaire_alternates(xw, r, id.used);
-	oaire_related(xw, r);
+	oai_kernel_alternates(xw, &kernel, r, id.used);
+	oai_kernel_related(xw, &kernel, r);
 	oaire_dates(xw, r);
 	oaire_languages(xw, r);
 	xw_elem(xw, "dc:publisher", r->publisher);
@@ -539,17 +271,10 @@ oaire_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	for (i = 0; i < r->nlinks; i++)
 		if (oai_fmt_new_format(r, i))
 			xw_elem(xw, "dc:format", r->links[i].type);
-	oaire_typed(xw, "datacite:identifier", "identifierType", id.type,
+	oai_kernel_typed(xw, &kernel, "identifier", "identifierType", id.type,
 	    NULL, NULL, id.value);
-	if (oaire_rights_files(xw, r, tmp) == -1)
-		return -1;
-	if (r->nsubjects > 0) {
-		xw_start(xw, "datacite:subjects");
-		for (i = 0; i < r->nsubjects; i++)
-			xw_elem_lang(xw, "datacite:subject",
-			    r->subjects[i].lang, r->subjects[i].text);
-		xw_end(xw);
-	}
+	oaire_rights_files(xw, r);
+	oai_kernel_subjects(xw, &kernel, r);
 	if (r->type == RECORD_ARTICLE)
 		xw_elem(xw, "oaire:citationTitle", r->series);
 	if (oaire_version(r->version) != NULL) {

@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "fileio.h"
 #include "state.h"
+#include "syntax.h"
 #include "banned.h"
 
 #define RECORDS_MAGIC	"# pubfeed state 1"
@@ -43,24 +44,12 @@ struct mig {
 	struct err	*e;
 };
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode a percent-encoded field in place; "-" is "".  -1 when bad. */
 static int
 field_get(char *s)
 {
 	char	*w = s;
-	int	 hi, lo;
+	int	 c;
 
 	if (*s == '\0')
 		return -1;
@@ -73,10 +62,9 @@ field_get(char *s)
 			*w++ = *s;
 			continue;
 		}
-		if ((hi = hexval(s[1])) == -1 || (lo = hexval(s[2])) == -1 ||
-		    (hi == 0 && lo == 0))
+		if ((c = syntax_hex2(s + 1)) == -1 || c == 0)
 			return -1;
-		*w++ = (char)(hi << 4 | lo);
+		*w++ = (char)c;
 		s += 2;
 	}
 	*w = '\0';
@@ -135,7 +123,7 @@ records_line(struct mig *m, char *line, int lineno)
 	if (strlen(f[1]) != 2 * HASH_LEN)
 		return err_at(m->e, m->path, lineno, 0, "bad hash");
 	for (i = 0; f[1][i] != '\0'; i++) {
-		if (hexval(f[1][i]) == -1)
+		if (syntax_hexval((unsigned char)f[1][i]) == -1)
 			return err_at(m->e, m->path, lineno, 0, "bad hash");
 		if (f[1][i] >= 'A' && f[1][i] <= 'F')
 			f[1][i] = (char)(f[1][i] - 'A' + 'a');

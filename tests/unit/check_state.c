@@ -550,6 +550,56 @@ START_TEST(test_migrate_refuses)
 }
 END_TEST
 
+/*
+ * Percent-encoded outbox fields decode with either case of hex digit;
+ * a short, non-hex or NUL escape refuses the whole file.
+ */
+static const struct {
+	const char	*body;
+	const char	*decoded;	/* NULL: refused */
+} pct_old[] = {
+	{ "a%2fb%2F%41", "a/b/A" },
+	{ "%e2%82%ac", "\xe2\x82\xac" },
+	{ "a%2", NULL },
+	{ "a%", NULL },
+	{ "a%g1", NULL },
+	{ "a%1g", NULL },
+	{ "a%00b", NULL },
+};
+
+START_TEST(test_migrate_percent)
+{
+	struct state	 st;
+	struct err	 e;
+	char		 p[512], line[256], sql[256];
+
+	err_init(&e);
+	tpath(p, sizeof(p), "st");
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	tpath(p, sizeof(p), "st/records.state");
+	tl_write_file(p, MAGIC "rec-a\t" HASH_A "\t1\tlive\t\n");
+	snprintf(line, sizeof(line), "# pubfeed outbox 1\n"
+	    "ping-post http://p.ex/ %s https://ex.org/f 0 0\n",
+	    pct_old[_i].body);
+	tpath(p, sizeof(p), "st/outbox");
+	tl_write_file(p, line);
+	tpath(p, sizeof(p), "st");
+	state_init(&st);
+	if (pct_old[_i].decoded == NULL) {
+		ck_assert_int_eq(state_open(&st, p, 0, &e), -1);
+		ck_assert_msg(strstr(e.msg, "outbox:2: bad target URL or body")
+		    != NULL, "%s", e.msg);
+	} else {
+		ck_assert_msg(state_open(&st, p, 0, &e) == 0, "%s", e.msg);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM outbox WHERE "
+		    "body = '%s'", pct_old[_i].decoded);
+		ck_assert_int_eq(sql_int(st.db, sql), 1);
+	}
+	state_release(&st);
+	err_release(&e);
+}
+END_TEST
+
 START_TEST(test_many_entries)
 {
 	struct state		 st;
@@ -694,6 +744,8 @@ state_suite(void)
 	tcase_add_test(tc, test_migrate);
 	tcase_add_loop_test(tc, test_migrate_refuses, 0,
 	    (int)(sizeof(bad_old) / sizeof(bad_old[0])));
+	tcase_add_loop_test(tc, test_migrate_percent, 0,
+	    (int)(sizeof(pct_old) / sizeof(pct_old[0])));
 	tcase_add_test(tc, test_many_entries);
 	tcase_add_test(tc, test_token_key_file);
 	tcase_add_test(tc, test_token_key_configured);
