@@ -19,6 +19,7 @@
 #include "err.h"
 #include "feed.h"
 #include "feed_int.h"
+#include "oai.h"
 #include "record.h"
 #include "snap.h"
 #include "syntax.h"
@@ -29,20 +30,6 @@
 #define DOI_URL		"https://doi.org/"
 #define ORCID_URL	"https://orcid.org/"
 
-/*
- * The OAI-PMH metadata formats a record is disseminated in, with the
- * namespace each one's records use (the Signposting profile).  The OAI
- * module registers the same prefixes (oai_fmt.h); this module may not
- * include it, so the list is repeated and a unit test compares the two.
- */
-static const struct {
-	const char	*prefix;
-	const char	*profile;
-} formats[] = {
-	{ "oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc/" },
-	{ "oai_datacite", "http://schema.datacite.org/oai/oai-1.1/" },
-	{ "marc21", "http://www.loc.gov/MARC21/slim" },
-};
 
 /* The schema.org type of a record. */
 static const char *
@@ -176,10 +163,12 @@ signpost(struct signpost *sp, const struct feed_conf *c, const struct snap *s,
 		if (r->links[i].rel == RECORD_LINK_FULLTEXT)
 			sp_link(sp, r->links[i].href, "item", r->links[i].type,
 			    NULL);
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (getrecord_url(&u, s, r, formats[i].prefix) == 0)
+	/* the formats the OAI-PMH module disseminates r in, no other */
+	for (i = 0; oai_prefix(i) != NULL; i++)
+		if (oai_offered(i, r) &&
+		    getrecord_url(&u, s, r, oai_prefix(i)) == 0)
 			sp_link(sp, u.data, "describedby", "application/xml",
-			    formats[i].profile);
+			    oai_prefix_ns(i));
 	if (r->license != NULL)
 		sp_link(sp, r->license, "license", NULL, NULL);
 	buf_release(&u);
@@ -812,14 +801,15 @@ body(struct feed_html *h, const struct snap *s, const struct record *r)
 	xw_start(&h->w, "section");
 	xw_elem(&h->w, "h2", "Metadata");
 	xw_start(&h->w, "ul");
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-		if (getrecord_url(&h->url, s, r, formats[i].prefix) == -1)
+	for (i = 0; oai_prefix(i) != NULL; i++) {
+		if (!oai_offered(i, r) ||
+		    getrecord_url(&h->url, s, r, oai_prefix(i)) == -1)
 			continue;
 		xw_start(&h->w, "li");
 		xw_start(&h->w, "a");
 		xw_attr(&h->w, "href", h->url.data);
 		xw_attr(&h->w, "type", "application/xml");
-		xw_text(&h->w, formats[i].prefix);
+		xw_text(&h->w, oai_prefix(i));
 		xw_text(&h->w, " (OAI-PMH)");
 		xw_end(&h->w);
 		xw_end(&h->w);

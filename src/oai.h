@@ -83,6 +83,8 @@ const char *oai_respond(const struct snap *, const struct oai_ctx *,
  * the live record r (NULL: a deleted item) is disseminated in format i.
  */
 const char *oai_prefix(size_t i);
+/* The namespace URI of format i's records (a Signposting profile). */
+const char *oai_prefix_ns(size_t i);
 int	oai_offered(size_t i, const struct record *r);
 
 /* The HTML page for a browser opening the endpoint with no arguments. */

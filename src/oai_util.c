@@ -44,6 +44,12 @@ oai_prefix(size_t i)
 	return oai_formats[n] != NULL ? oai_formats[n]->prefix : NULL;
 }
 
+const char *
+oai_prefix_ns(size_t i)
+{
+	return oai_prefix(i) != NULL ? oai_formats[i]->ns : NULL;
+}
+
 int
 oai_offered(size_t i, const struct record *r)
 {
