@@ -194,7 +194,11 @@ doi_problem(const char *s)
 
 	if (strncmp(s, "10.", 3) != 0)
 		return "it does not start with '10.'";
-	for (p = (const unsigned char *)s + 3; is_digit(*p);) {
+	p = (const unsigned char *)s + 3;
+	if (!is_digit(*p) && strchr(s, '/') != NULL)
+		return "the registrant code between '10.' and '/' is not "
+		    "digits (optionally joined by '.')";
+	while (is_digit(*p)) {
 		while (is_digit(*p))
 			p++;
 		if (*p == '.' && is_digit(p[1]))
