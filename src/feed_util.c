@@ -61,8 +61,10 @@ feed_lang_norm(const char *tag, char out[FEED_LANG_LEN])
 
 		if (ch >= 'A' && ch <= 'Z')
 			ch = (char)(ch - 'A' + 'a');
-		if (ch < 'a' || ch > 'z')
+		if (ch < 'a' || ch > 'z') {
+			out[0] = '\0';
 			return -1;
+		}
 		out[i] = ch;
 	}
 	out[n] = '\0';
