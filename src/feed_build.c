@@ -3,10 +3,9 @@
  * takes from conf what the renderers read; feed_render() dispatches to a
  * renderer; feed_build() decides which documents exist (current feeds,
  * RFC 5005 archive pages, per set, their language versions, the home page)
- * and renders the current
- * ones whose inputs changed since the previous snapshot; feed_resolve()
- * renders an archive page on its first request.  Renderers never call back
- * into this file.
+ * and renders the current ones whose inputs changed since the previous
+ * snapshot; feed_resolve() renders an archive page on its first request.
+ * Renderers never call back into this file.
  */
 #include <inttypes.h>
 #include <stdlib.h>

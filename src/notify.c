@@ -353,7 +353,8 @@ notify_set_langs(struct notify *n, const char *const *langs, size_t nlangs)
 
 	buf_init(&b, NOTIFY_FILE_MAX);
 	for (i = 0; i < nlangs; i++)
-		if (buf_addstr(&b, langs[i]) == -1 || buf_addch(&b, '\0') == -1) {
+		if (buf_addstr(&b, langs[i]) == -1 ||
+		    buf_addch(&b, '\0') == -1) {
 			buf_release(&b);
 			return -1;
 		}

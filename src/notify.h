@@ -70,8 +70,9 @@ int		 notify_set_langs(struct notify *, const char *const *langs,
 /*
  * The collection changed; sets are the setSpecs (ancestors included) of
  * what changed.  Queues the whole-collection feeds and each set's feeds,
- * with their language versions (notify_set_langs()), for every target and saves the outbox before returning.  0, or -1 (no memory
- * or the outbox could not be written: the items are still queued).
+ * with their language versions (notify_set_langs()), for every target and
+ * saves the outbox before returning.  0, or -1 (no memory or the outbox
+ * could not be written: the items are still queued).
  */
 int		 notify_changed(struct notify *, const char *const *sets,
 		    size_t nsets);

@@ -626,7 +626,8 @@ START_TEST(test_lang_norm)
 	int	 rc = feed_lang_norm(lang_cases[_i].tag, out);
 
 	if (lang_cases[_i].want == NULL) {
-		ck_assert_msg(rc == -1, "%s: got '%s'", lang_cases[_i].tag, out);
+		ck_assert_msg(rc == -1, "%s: got '%s'", lang_cases[_i].tag,
+		    out);
 		ck_assert_str_eq(out, "");
 	} else {
 		ck_assert_msg(rc == 0, "%s: refused", lang_cases[_i].tag);
