@@ -15,15 +15,83 @@
 #include "vec.h"
 #include "banned.h"
 
+static void	(*cache_free)(void *);
+
+/* The bytes of a document not published (or given up on). */
+static void
+doc_bytes_free(struct snap_doc *d)
+{
+	free(d->body);
+	free(d->gz);
+	free(d->path);
+	d->body = d->gz = d->path = NULL;
+}
+
+void
+snap_doc_drop(const struct snap_doc *cd)
+{
+	struct snap_doc	*d = (struct snap_doc *)cd;
+
+	if (__atomic_sub_fetch(&d->hold, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	doc_bytes_free(d);
+	free(d);
+}
+
+const struct snap_doc *
+snap_doc_hold(const struct snap_doc *cd)
+{
+	struct snap_doc	*d = (struct snap_doc *)cd;
+
+	__atomic_add_fetch(&d->hold, 1, __ATOMIC_RELAXED);
+	return d;
+}
+
+void *
+snap_doc_cache(const struct snap_doc *d)
+{
+	return __atomic_load_n(&d->cache, __ATOMIC_ACQUIRE);
+}
+
+int
+snap_doc_cache_set(const struct snap_doc *cd, void *c)
+{
+	struct snap_doc	*d = (struct snap_doc *)cd;
+	void		*none = NULL;
+
+	return __atomic_compare_exchange_n(&d->cache, &none, c, 0,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+void
+snap_doc_cache_free_fn(void (*fn)(void *))
+{
+	cache_free = fn;
+}
+
+static struct snap_doc *
+doc_new(int is_ready)
+{
+	struct snap_doc	*d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->refs = 1;
+	d->hold = 1;
+	d->is_ready = is_ready;
+	return d;
+}
+
 static void
 snap_doc_unref(struct snap_doc *d)
 {
+	void	*c;
+
 	if (d == NULL || __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	free(d->path);
-	free(d->body);
-	free(d->gz);
-	free(d);
+	if ((c = snap_doc_cache(d)) != NULL && cache_free != NULL)
+		cache_free(c);
+	snap_doc_drop(d);
 }
 
 static void
@@ -111,6 +179,17 @@ snap_gzip_end(struct snap *s)
 	s->zs = NULL;
 }
 
+/* The body's own NUL-terminated copy. */
+static int
+doc_body(struct snap_doc *d, const char *body, size_t len)
+{
+	if ((d->body = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(d->body, body, len);
+	d->body[len] = '\0';
+	return 0;
+}
+
 /* Everything of a document but refs and is_ready, compressed with z. */
 static int
 doc_set(struct snap_doc *d, z_stream *z, const char *path,
@@ -123,11 +202,8 @@ doc_set(struct snap_doc *d, z_stream *z, const char *path,
 	d->last_modified = last_modified;
 	memcpy(d->key, key, HASH_LEN);
 	d->len = len;
-	if ((d->path = strdup(path)) == NULL ||
-	    (d->body = malloc(len + 1)) == NULL)
+	if ((d->path = strdup(path)) == NULL || doc_body(d, body, len) == -1)
 		return -1;
-	memcpy(d->body, body, len);
-	d->body[len] = '\0';
 	if (gzip_run(z, body, len, &d->gz, &d->gzlen) == -1)
 		return -1;
 	/*
@@ -151,10 +227,8 @@ snap_doc_add(struct snap *s, const char *path, const char *content_type,
 	struct snap_doc	*d;
 	z_stream	*z;
 
-	if ((d = calloc(1, sizeof(*d))) == NULL)
+	if ((d = doc_new(1)) == NULL)
 		return -1;
-	d->refs = 1;
-	d->is_ready = 1;
 	if ((z = snap_gzip_stream(s)) == NULL ||
 	    doc_set(d, z, path, content_type, body, len, key,
 	    last_modified) == -1 || snap_doc_push(s, d) == -1) {
@@ -178,11 +252,7 @@ snap_pages_init(struct snap_pages *pg, size_t npages)
 struct snap_doc *
 snap_doc_lazy(void)
 {
-	struct snap_doc	*d;
-
-	if ((d = calloc(1, sizeof(*d))) != NULL)
-		d->refs = 1;
-	return d;
+	return doc_new(0);
 }
 
 struct snap_doc *
@@ -242,9 +312,7 @@ snap_doc_fill(struct snap_doc *d, const char *path, const char *content_type,
 		}
 		pthread_mutex_unlock(&fill_lock);
 	}
-	free(tmp.path);
-	free(tmp.body);
-	free(tmp.gz);
+	doc_bytes_free(&tmp);
 	return rc;
 }
 
