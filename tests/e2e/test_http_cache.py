@@ -132,5 +132,23 @@ def reload_changes_headers_of_documents_already_served():
     d.stop()
 
 
+@test
+def validators_survive_a_restart():
+    """The same bytes keep their ETag in a new process (and Last-Modified,
+    from the state), so caches stay valid across restarts."""
+    d = Daemon(entries=30).start()
+    before = {p: answers(d, p) for p in DOCS}
+    d.stop()
+    d.start()
+    for p, old in before.items():
+        for a, b in zip(old, answers(d, p)):
+            assert a[2] == b[2], p
+            assert pick(a[1]) == pick(b[1]), (p, a[1], b[1])
+        st, _, body = d.get(p, headers={"If-None-Match":
+                                        old[0][1]["etag"]})
+        assert st == 304 and body == b"", p
+    d.stop()
+
+
 if __name__ == "__main__":
     run()
