@@ -74,6 +74,8 @@ struct export_ent {
 struct export_run {
 	const char		*dir;
 	char			*old;		/* the old manifest's text */
+	size_t			 oldlen;
+	char			*fields;	/* a copy, parsed in place */
 	struct export_ent	*ents;
 	size_t			 nents;
 	struct strmap		 index;		/* path -> ents[] */
@@ -103,15 +105,20 @@ export_manifest_load(struct export_run *x, struct err *e)
 		return 0;	/* none (or unreadable): every file is new */
 	}
 	err_release(&re);
+	x->oldlen = len;
 	if (strncmp(x->old, EXPORT_MANIFEST_HEAD,
 	    strlen(EXPORT_MANIFEST_HEAD)) != 0)
 		return 0;
-	for (p = x->old; *p != '\0'; p++)
+	if ((x->fields = malloc(len + 1)) == NULL)
+		return err_set(e, "out of memory");
+	memcpy(x->fields, x->old, len + 1);
+	for (p = x->fields; *p != '\0'; p++)
 		n += *p == '\n';
 	if ((x->ents = calloc(n + 1, sizeof(*x->ents))) == NULL ||
 	    strmap_reserve(&x->index, n) == -1)
 		return err_set(e, "out of memory");
-	for (p = x->old + strlen(EXPORT_MANIFEST_HEAD); *p != '\0'; p = nl + 1) {
+	for (p = x->fields + strlen(EXPORT_MANIFEST_HEAD); *p != '\0';
+	    p = nl + 1) {
 		struct export_ent *en = &x->ents[x->nents];
 
 		if ((nl = strchr(p, '\n')) == NULL)
@@ -277,8 +284,12 @@ export_snapshot(const struct snap *s, const char *dir,
 		err_set(e, "%s: path too long", dir);
 		goto out;
 	}
-	if (fileio_write(x.path.data, x.manifest.data, x.manifest.len, &o,
-	    e) == -1 || export_prune(&x, e) == -1)
+	if ((x.old == NULL || x.oldlen != x.manifest.len ||
+	    memcmp(x.old, x.manifest.data, x.oldlen) != 0) &&
+	    fileio_write(x.path.data, x.manifest.data, x.manifest.len, &o,
+	    e) == -1)
+		goto out;
+	if (export_prune(&x, e) == -1)
 		goto out;
 	/* one flush for all the files instead of an fsync per file */
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
@@ -299,6 +310,7 @@ out:
 	buf_release(&x.manifest);
 	buf_release(&x.path);
 	free(x.ents);
+	free(x.fields);
 	free(x.old);
 	return rc;
 }
