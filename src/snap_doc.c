@@ -129,6 +129,7 @@ static int
 gzip_run(z_stream *z, const char *in, size_t len, char **out, size_t *outlen)
 {
 	size_t	 cap = deflateBound(z, len) + 64;
+	char	*p;
 	int	 rc;
 
 	if ((*out = malloc(cap)) == NULL)
@@ -143,6 +144,15 @@ gzip_run(z_stream *z, const char *in, size_t len, char **out, size_t *outlen)
 		free(*out);
 		*out = NULL;
 		return -1;
+	}
+	/*
+	 * deflateBound() is the body's size and more, the output a tenth of
+	 * it: keeping the bound held half of a snapshot's document memory.
+	 */
+	if ((p = malloc(*outlen > 0 ? *outlen : 1)) != NULL) {
+		memcpy(p, *out, *outlen);
+		free(*out);
+		*out = p;
 	}
 	return 0;
 }
