@@ -4,16 +4,21 @@
 # Generates (or reuses) a synthetic collection of 10,000 records, starts
 # pubfeed on a free loopback port, fetches /feed.atom from it plain and
 # gzip, and has nginx serve exactly those bytes from disk (gzip_static).
-# Then wrk measures three cases against each server in turn, 3 runs each:
+# A third server, bench/mhd_limit.c (built here), is the bare
+# libmicrohttpd limit: one static in-memory body with the flags and thread
+# pool pubfeed uses.  With PUBFEED_BASE=path/to/older/pubfeed a fourth
+# server, that build on the same records, gives before/after ratios from
+# the same run.  Then wrk measures three cases against each server in turn,
+# 3 runs each:
 #
 #   plain  GET /feed.atom
 #   gzip   GET /feed.atom, Accept-Encoding: gzip
 #   304    GET /feed.atom, If-None-Match: <that server's own ETag>
 #
-# and prints the median requests/s of each server and the ratio
-# pubfeed/nginx (above 1: pubfeed faster), and the median server CPU time
-# per request (user + system of pubfeed, of nginx's master and workers, from
-# /proc) and its ratio pubfeed/nginx (below 1: pubfeed cheaper).  wrk runs
+# and prints the median requests/s of each server and the ratios
+# pubfeed/nginx and pubfeed/limit (above 1: pubfeed faster), and the median
+# server CPU time per request (user + system of pubfeed, of nginx's master
+# and workers, from /proc) and its ratios (below 1: pubfeed cheaper).  wrk runs
 # on the same cores, so req/s on a busy machine is noisy; CPU per request
 # is the steadier of the two.  Fairness: the same worker count on both (pubfeed
 # "threads N", nginx "worker_processes N", N = BENCH_WORKERS, default 2),
@@ -35,7 +40,7 @@ set -u
 
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-bench_init feeds wrk nginx curl
+bench_init feeds wrk nginx curl cc
 BENCH_DIR=${BENCH_DIR:-build/bench}
 WORKERS=${BENCH_WORKERS:-2}
 DURATION=${BENCH_DURATION:-5}
@@ -97,6 +102,55 @@ start_nginx "$NG/feed.atom"
 curl -s -D "$WORK/ng-plain.h" -o /dev/null "$NG/feed.atom"
 NG_ETAG=$(header etag "$WORK/ng-plain.h")
 [ -n "$NG_ETAG" ] || die "nginx sent no ETag"
+PF_ETAG_GZ=$(header etag "$WORK/pf-gzip.h")
+
+# The bare libmicrohttpd limit, answering pubfeed's bytes and ETags.
+LM_PID= BASE_PID=
+feeds_cleanup() {
+	[ -n "$LM_PID" ] && kill "$LM_PID" 2>/dev/null && wait "$LM_PID" 2>/dev/null
+	[ -n "$BASE_PID" ] && kill "$BASE_PID" 2>/dev/null &&
+	    wait "$BASE_PID" 2>/dev/null
+	bench_cleanup
+}
+trap feeds_cleanup EXIT
+cc -O2 -o "$WORK/mhd_limit" bench/mhd_limit.c -lmicrohttpd ||
+    die "cannot build bench/mhd_limit.c"
+LM_PORT=$(free_port)
+LM=http://127.0.0.1:$LM_PORT
+"$WORK/mhd_limit" "$LM_PORT" "$WORKERS" "$WWW/feed.atom" \
+    "$WWW/feed.atom.gz" "$PF_ETAG" "$PF_ETAG_GZ" "$CC" &
+LM_PID=$!
+wait_http "$LM/feed.atom" 20 "$LM_PID" || die "mhd_limit did not start"
+SERVERS="pubfeed nginx limit"
+
+# An older build on the same records and base URL (so the same bytes).
+if [ -n "${PUBFEED_BASE:-}" ]; then
+	BASE_PORT=$(free_port)
+	BASE=http://127.0.0.1:$BASE_PORT
+	mkdir -p "$WORK/base"
+	sed -e "s|^listen .*|listen 127.0.0.1:$BASE_PORT|" \
+	    -e "s|^state .*|state $WORK/base/state|" "$WORK/pubfeed.conf" \
+	    >"$WORK/base/pubfeed.conf"
+	"$PUBFEED_BASE" serve -c "$WORK/base/pubfeed.conf" \
+	    >"$WORK/base/pubfeed.log" 2>&1 &
+	BASE_PID=$!
+	wait_http "$BASE/healthz" 120 "$BASE_PID" ||
+	    die "$PUBFEED_BASE did not become ready"
+	curl -s -D "$WORK/base.h" -o /dev/null "$BASE/feed.atom"
+	BASE_ETAG=$(header etag "$WORK/base.h")
+	SERVERS="$SERVERS base"
+fi
+
+# srv_vars SERVER: url, etag and pids of one server
+srv_vars() {
+	case $1 in
+	pubfeed) url=$PF/feed.atom etag=$PF_ETAG pids=$PF_PID ;;
+	nginx) url=$NG/feed.atom etag=$NG_ETAG
+		pids="$NG_PID $(pgrep -P "$NG_PID" | tr '\n' ' ')" ;;
+	limit) url=$LM/feed.atom etag=$PF_ETAG pids=$LM_PID ;;
+	base) url=$BASE/feed.atom etag=$BASE_ETAG pids=$BASE_PID ;;
+	esac
+}
 
 # check NAME URL STATUS FILE|- [curl header args...]: one verified request
 check() {
@@ -112,21 +166,26 @@ check() {
 		    die "$name: $url: body differs from $file"
 	fi
 }
-for srv in pubfeed nginx; do
-	if [ "$srv" = pubfeed ]; then url=$PF/feed.atom etag=$PF_ETAG
-	else url=$NG/feed.atom etag=$NG_ETAG; fi
+for srv in $SERVERS; do
+	srv_vars "$srv"
 	check "$srv plain" "$url" 200 "$WWW/feed.atom"
 	check "$srv gzip" "$url" 200 "$WWW/feed.atom.gz" \
 	    -H 'Accept-Encoding: gzip'
 	check "$srv 304" "$url" 304 - -H "If-None-Match: $etag"
 done
-echo "feeds: responses verified (200 plain, 200 gzip, 304) on both servers"
+echo "feeds: responses verified (200 plain, 200 gzip, 304) on: $SERVERS"
 echo "feeds: wrk -t2 -c$CONNS -d${DURATION}s, $RUNS runs per case," \
-    "pubfeed threads $WORKERS vs nginx worker_processes $WORKERS"
+    "$WORKERS threads / worker processes each"
 
 # requests of the last wrk run
 wrk_requests() {
 	awk '/requests in/ { print $1 }' "$WORK/wrk.out"
+}
+
+# rotate RUN: the servers, rotated by RUN, so drift hits all alike
+rotate() {
+	echo "$SERVERS" | awk -v r="$1" '{
+		for (i = 0; i < NF; i++) printf "%s ", $((i + r) % NF + 1) }'
 }
 
 RESULTS=$WORK/results
@@ -134,13 +193,8 @@ RESULTS=$WORK/results
 for case in plain gzip 304; do
 	run=1
 	while [ "$run" -le "$RUNS" ]; do
-		for srv in $(server_order "$run"); do
-			if [ "$srv" = pubfeed ]; then
-				url=$PF/feed.atom etag=$PF_ETAG pids=$PF_PID
-			else
-				url=$NG/feed.atom etag=$NG_ETAG
-				pids="$NG_PID $(pgrep -P "$NG_PID" | tr '\n' ' ')"
-			fi
+		for srv in $(rotate "$run"); do
+			srv_vars "$srv"
 			# shellcheck disable=SC2086
 			c0=$(cpu_ticks $pids)
 			case $case in
@@ -169,27 +223,29 @@ kill -0 "$PF_PID" 2>/dev/null || die "pubfeed died during the run"
 
 echo
 echo "feeds: /feed.atom, $NREC records, 50 entries ($PLAIN_BYTES B plain," \
-    "$GZ_BYTES B gzip); median of $RUNS runs"
-printf '%-6s %13s %13s %8s   %s\n' case "pubfeed req/s" "nginx req/s" \
-    ratio "server CPU us/req: pubfeed nginx ratio (lower: pubfeed cheaper)"
+    "$GZ_BYTES B gzip); median of $RUNS runs; ratios are pubfeed/other"
+echo "feeds: req/s (higher is better) and server CPU us/req (lower is better)"
+printf '%-6s %-8s %10s %10s %8s %8s\n' case server req/s us/req \
+    "r req/s" "r CPU"
 : >"$WORK/summary"
 for case in plain gzip 304; do
-	for col in 3 4; do
-		for srv in pubfeed nginx; do
+	for srv in $SERVERS; do
+		for col in 3 4; do
 			awk -v c=$case -v s=$srv -v k=$col \
 			    '$1 == c && $2 == s { print $k }' "$RESULTS" |
 			    median >"$WORK/m.$srv.$col"
 		done
 	done
-	p=$(cat "$WORK/m.pubfeed.3") n=$(cat "$WORK/m.nginx.3")
-	pu=$(cat "$WORK/m.pubfeed.4") nu=$(cat "$WORK/m.nginx.4")
-	r=$(ratio "$p" "$n") ru=$(ratio "$pu" "$nu")
-	printf '%-6s %13.0f %13.0f %8s   %8.1f %8.1f %6s\n' "$case" "$p" "$n" \
-	    "$r" "$pu" "$nu" "$ru"
-	printf 'summary: feeds %-5s pubfeed %6.0f nginx %6.0f req/s, ratio %s;' \
-	    "$case" "$p" "$n" "$r" >>"$WORK/summary"
-	printf ' CPU/req %.1f vs %.1f us, ratio %s\n' "$pu" "$nu" "$ru" \
-	    >>"$WORK/summary"
+	p=$(cat "$WORK/m.pubfeed.3") pu=$(cat "$WORK/m.pubfeed.4")
+	line=$(printf 'feeds %-5s pubfeed %6.0f req/s %5.1f us' "$case" "$p" "$pu")
+	for srv in $SERVERS; do
+		n=$(cat "$WORK/m.$srv.3") nu=$(cat "$WORK/m.$srv.4")
+		printf '%-6s %-8s %10.0f %10.1f %8s %8s\n' "$case" "$srv" \
+		    "$n" "$nu" "$(ratio "$p" "$n")" "$(ratio "$pu" "$nu")"
+		[ "$srv" = pubfeed ] && continue
+		line="$line; /$srv $(ratio "$p" "$n") (CPU $(ratio "$pu" "$nu"))"
+	done
+	echo "summary: $line" >>"$WORK/summary"
 done
 echo
 cat "$WORK/summary"

@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,6 +10,7 @@
 #include "export.h"
 #include "feed.h"
 #include "fileio.h"
+#include "strmap.h"
 #include "banned.h"
 
 #define EXPORT_PATH_MAX	FILEIO_PATH_MAX
@@ -53,96 +56,266 @@ export_mkparents(char *path, struct err *e)
 }
 
 /*
- * Atomic for a web server reading the directory; durable only after the
- * one syncfs(2) at the end.  nginx answers Last-Modified from the mtime:
- * make it the document's.
+ * The manifest: what the previous run wrote, one line per file,
+ * "ETAG SIZE MTIME PATH" after a first line naming the format.  Entries
+ * point into the buffer read, its fields NUL-terminated in place.
+ */
+#define EXPORT_MANIFEST_HEAD	"pubfeed-export 1\n"
+#define EXPORT_MANIFEST_MAX	(256UL * 1024 * 1024)
+
+struct export_ent {
+	const char	*etag;
+	const char	*path;
+	unsigned long long size;
+	long long	 mtime;
+	int		 is_seen;
+};
+
+struct export_run {
+	const char		*dir;
+	char			*old;		/* the old manifest's text */
+	size_t			 oldlen;
+	char			*fields;	/* a copy, parsed in place */
+	struct export_ent	*ents;
+	size_t			 nents;
+	struct strmap		 index;		/* path -> ents[] */
+	struct buf		 manifest;	/* the new one */
+	struct buf		 path;
+	struct export_stats	 st;
+};
+
+/*
+ * The previous manifest, if any.  A line that does not parse ends the
+ * reading: what follows is rewritten, never removed (a file not named in
+ * the manifest is not ours to remove).
  */
 static int
-export_file(const char *path, const char *data, size_t len, int64_t mtime,
-    struct err *e)
+export_manifest_load(struct export_run *x, struct err *e)
+{
+	struct err	 re;
+	char		*p, *nl, *f[4], *end;
+	size_t		 len, n = 0, i;
+
+	if (buf_printf(&x->path, "%s/%s", x->dir, EXPORT_MANIFEST) == -1)
+		return err_set(e, "%s: path too long", x->dir);
+	err_init(&re);
+	if (fileio_read_file(x->path.data, EXPORT_MANIFEST_MAX, &x->old, &len,
+	    &re) == -1) {
+		err_release(&re);
+		return 0;	/* none (or unreadable): every file is new */
+	}
+	err_release(&re);
+	x->oldlen = len;
+	if (strncmp(x->old, EXPORT_MANIFEST_HEAD,
+	    strlen(EXPORT_MANIFEST_HEAD)) != 0)
+		return 0;
+	if ((x->fields = malloc(len + 1)) == NULL)
+		return err_set(e, "out of memory");
+	memcpy(x->fields, x->old, len + 1);
+	for (p = x->fields; *p != '\0'; p++)
+		n += *p == '\n';
+	if ((x->ents = calloc(n + 1, sizeof(*x->ents))) == NULL ||
+	    strmap_reserve(&x->index, n) == -1)
+		return err_set(e, "out of memory");
+	for (p = x->fields + strlen(EXPORT_MANIFEST_HEAD); *p != '\0';
+	    p = nl + 1) {
+		struct export_ent *en = &x->ents[x->nents];
+
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		for (i = 0; i < 3; i++) {
+			f[i] = p;
+			if ((p = strchr(p, ' ')) == NULL)
+				return 0;
+			*p++ = '\0';
+		}
+		f[3] = p;
+		en->etag = f[0];
+		errno = 0;
+		en->size = strtoull(f[1], &end, 10);
+		if (errno != 0 || *end != '\0')
+			return 0;
+		en->mtime = strtoll(f[2], &end, 10);
+		if (errno != 0 || *end != '\0' || *f[3] == '\0')
+			return 0;
+		en->path = f[3];
+		if (strmap_put_str(&x->index, en->path, x->nents) == NULL)
+			return err_set(e, "out of memory");
+		x->nents++;
+	}
+	return 0;
+}
+
+/*
+ * One file: rewritten unless the manifest says this run's predecessor
+ * wrote the same representation (ETag) and the file still has its size
+ * and mtime.  Atomic for a web server reading the directory (a temporary
+ * renamed over the name); durable only after the one syncfs(2) at the end.
+ * nginx answers Last-Modified from the mtime: make it the document's.
+ */
+static int
+export_file(struct export_run *x, const char *rel, const char *etag,
+    const char *data, size_t len, int64_t mtime, struct err *e)
 {
 	const struct fileio_wopts	 o = { 0644, FILEIO_EXACT_MODE |
 					    FILEIO_MTIME | FILEIO_NOSYNC, mtime };
+	struct strmap_ent		*m;
+	struct export_ent		*en = NULL;
+	struct stat			 sb;
 
-	return fileio_write(path, data, len, &o, e);
+	if (strchr(rel, '\n') != NULL || strchr(etag, ' ') != NULL)
+		return err_set(e, "%s: cannot be named in the manifest", rel);
+	if (buf_printf(&x->manifest, "%s %zu %lld %s\n", etag, len,
+	    (long long)mtime, rel) == -1)
+		return err_set(e, "out of memory");
+	buf_reset(&x->path);
+	if (buf_printf(&x->path, "%s/%s", x->dir, rel) == -1)
+		return err_set(e, "%s/%s: path too long", x->dir, rel);
+	if ((m = strmap_find_str(&x->index, rel)) != NULL) {
+		en = &x->ents[m->val];
+		en->is_seen = 1;
+		if (strcmp(en->etag, etag) == 0 && en->size == len &&
+		    en->mtime == mtime && stat(x->path.data, &sb) == 0 &&
+		    S_ISREG(sb.st_mode) && (size_t)sb.st_size == len &&
+		    (long long)sb.st_mtime == mtime) {
+			x->st.unchanged++;
+			return 0;
+		}
+	}
+	if (export_mkparents(x->path.data, e) == -1 ||
+	    fileio_write(x->path.data, data, len, &o, e) == -1)
+		return -1;
+	x->st.files++;
+	x->st.bytes += len;
+	return 0;
 }
 
 static int
-export_doc(const struct snap_doc *d, const char *dir,
-    struct export_stats *st, struct err *e)
+export_doc(struct export_run *x, const struct snap_doc *d, struct err *e)
 {
-	struct buf	 path;
+	struct buf	 rel;
 	int		 rc = -1;
 
-	buf_init(&path, EXPORT_PATH_MAX);
-	if (buf_printf(&path, "%s/", dir) == -1 ||
-	    export_path(d->path, &path) == -1) {
-		err_set(e, "%s: cannot map to a file under %s", d->path, dir);
+	buf_init(&rel, EXPORT_PATH_MAX);
+	if (export_path(d->path, &rel) == -1) {
+		err_set(e, "%s: cannot map to a file under %s", d->path,
+		    x->dir);
 		goto out;
 	}
-	if (export_mkparents(path.data, e) == -1 ||
-	    export_file(path.data, d->body, d->len, d->last_modified, e) == -1)
+	if (export_file(x, rel.data, d->etag, d->body, d->len,
+	    d->last_modified, e) == -1)
 		goto out;
-	st->files++;
-	st->bytes += d->len;
 	if (d->gz != NULL) {
-		if (buf_addstr(&path, ".gz") == -1) {
-			err_set(e, "%s: path too long", path.data);
+		if (buf_addstr(&rel, ".gz") == -1) {
+			err_set(e, "%s: path too long", rel.data);
 			goto out;
 		}
-		if (export_file(path.data, d->gz, d->gzlen, d->last_modified,
-		    e) == -1)
+		if (export_file(x, rel.data, d->etag_gz, d->gz, d->gzlen,
+		    d->last_modified, e) == -1)
 			goto out;
-		st->files++;
-		st->bytes += d->gzlen;
 	}
-	st->docs++;
+	x->st.docs++;
 	rc = 0;
 out:
-	buf_release(&path);
+	buf_release(&rel);
 	return rc;
+}
+
+/* Files the previous run wrote for documents that are gone. */
+static int
+export_prune(struct export_run *x, struct err *e)
+{
+	size_t	 i;
+
+	for (i = 0; i < x->nents; i++) {
+		if (x->ents[i].is_seen)
+			continue;
+		buf_reset(&x->path);
+		if (buf_printf(&x->path, "%s/%s", x->dir,
+		    x->ents[i].path) == -1)
+			return err_set(e, "%s: path too long", x->ents[i].path);
+		if (unlink(x->path.data) == -1 && errno != ENOENT)
+			return err_set(e, "%s: %s", x->path.data,
+			    strerror(errno));
+		x->st.removed++;
+	}
+	return 0;
 }
 
 int
 export_snapshot(const struct snap *s, const char *dir,
     struct export_stats *stp, struct err *e)
 {
-	struct export_stats	 st;
-	size_t			 i;
-	int			 fd;
+	const struct fileio_wopts	 o = { 0644, FILEIO_EXACT_MODE |
+					    FILEIO_NOSYNC, 0 };
+	struct export_run		 x;
+	size_t				 i, k;
+	int				 fd, rc = -1;
 
-	memset(&st, 0, sizeof(st));
-	if (fileio_mkdirs(dir, e) == -1)
-		return -1;
+	memset(&x, 0, sizeof(x));
+	x.dir = dir;
+	strmap_init(&x.index);
+	buf_init(&x.manifest, EXPORT_MANIFEST_MAX);
+	buf_init(&x.path, EXPORT_PATH_MAX + 64);
+	if (fileio_mkdirs(dir, e) == -1 || export_manifest_load(&x, e) == -1)
+		goto out;
+	if (buf_addstr(&x.manifest, EXPORT_MANIFEST_HEAD) == -1) {
+		err_set(e, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < s->ndocs; i++)
-		if (export_doc(s->docs[i], dir, &st, e) == -1)
-			return -1;
+		if (export_doc(&x, s->docs[i], e) == -1)
+			goto out;
 	/* archive pages are rendered on first request: all of them, now */
 	if (feed_materialize(s, e) == -1)
-		return -1;
+		goto out;
 	for (i = 0; i <= s->nsets; i++) {
 		const struct snap_pages *pg = i == 0 ? &s->pages :
 		    &s->sets[i - 1].pages;
-		size_t k;
 
 		for (k = 0; k < pg->npages * SNAP_PAGE_KINDS; k++)
-			if (export_doc(pg->docs[k], dir, &st, e) == -1)
-				return -1;
+			if (export_doc(&x, pg->docs[k], e) == -1)
+				goto out;
 	}
 	/* landing pages: one slot per item, none for a deleted one */
 	for (i = 0; i < s->records.npages * SNAP_PAGE_KINDS; i++)
 		if (s->records.docs[i] != NULL &&
-		    export_doc(s->records.docs[i], dir, &st, e) == -1)
-			return -1;
+		    export_doc(&x, s->records.docs[i], e) == -1)
+			goto out;
+	/* the new manifest first: a crash now leaves nothing unaccounted */
+	buf_reset(&x.path);
+	if (buf_printf(&x.path, "%s/%s", dir, EXPORT_MANIFEST) == -1) {
+		err_set(e, "%s: path too long", dir);
+		goto out;
+	}
+	if ((x.old == NULL || x.oldlen != x.manifest.len ||
+	    memcmp(x.old, x.manifest.data, x.oldlen) != 0) &&
+	    fileio_write(x.path.data, x.manifest.data, x.manifest.len, &o,
+	    e) == -1)
+		goto out;
+	if (export_prune(&x, e) == -1)
+		goto out;
 	/* one flush for all the files instead of an fsync per file */
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return err_set(e, "%s: %s", dir, strerror(errno));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		err_set(e, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
 	if (syncfs(fd) == -1) {
+		err_set(e, "%s: syncfs: %s", dir, strerror(errno));
 		close(fd);
-		return err_set(e, "%s: syncfs: %s", dir, strerror(errno));
+		goto out;
 	}
 	close(fd);
 	if (stp != NULL)
-		*stp = st;
-	return 0;
+		*stp = x.st;
+	rc = 0;
+out:
+	strmap_release(&x.index);
+	buf_release(&x.manifest);
+	buf_release(&x.path);
+	free(x.ents);
+	free(x.fields);
+	free(x.old);
+	return rc;
 }

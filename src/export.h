@@ -8,10 +8,16 @@
  * document has a gzip form, FILE.gz holds exactly the bytes "serve" sends
  * with Content-Encoding: gzip (for nginx's gzip_static).  Every file is
  * written to a temporary name in its directory and renamed into place, so a
- * web server never sees half a file; its mtime is the document's
- * Last-Modified.  One syncfs(2) at the end makes the lot durable.  Files of
- * documents that no longer exist are left alone.  Single-threaded; never
- * logs.
+ * web server never sees half a file or a missing one; its mtime is the
+ * document's Last-Modified.
+ *
+ * Incremental: DIR/.pubfeed-export (EXPORT_MANIFEST) names every file the
+ * last export wrote with its ETag, size and mtime.  A file whose
+ * representation has the same ETag and that still has that size and mtime
+ * is left as it is; any other is rewritten; files the manifest names whose
+ * documents are gone are removed (files export did not write never are).
+ * The manifest is replaced before the removals.  One syncfs(2) at the end
+ * makes the lot durable.  Single-threaded; never logs.
  */
 #ifndef PUBFEED_EXPORT_H
 #define PUBFEED_EXPORT_H
@@ -23,10 +29,14 @@
 #include "err.h"
 #include "snap.h"
 
+#define EXPORT_MANIFEST	".pubfeed-export"
+
 struct export_stats {
 	size_t		 docs;		/* documents exported */
 	size_t		 files;		/* files written, .gz included */
 	uint64_t	 bytes;		/* bytes written */
+	size_t		 unchanged;	/* files left as they were */
+	size_t		 removed;	/* files of documents now gone */
 };
 
 /*
@@ -37,8 +47,10 @@ struct export_stats {
 int	export_path(const char *urlpath, struct buf *out);
 
 /*
- * Write every document of s under dir (created if missing).  st (may be
- * NULL) receives the counts.  0, or -1 with e set at the first failure.
+ * Bring dir (created if missing) to every document of s, as described
+ * above.  st (may be NULL) receives the counts.  0, or -1 with e set at the
+ * first failure (files already replaced stay replaced, the old manifest
+ * stays, so the next run finishes the job).
  */
 int	export_snapshot(const struct snap *s, const char *dir,
 	    struct export_stats *st, struct err *e);

@@ -421,7 +421,7 @@ cmd_ping(struct pubfeed *pf, char *const *args)
 		rc = 0;
 		goto out;
 	}
-	if ((store = store_new(pf->conf, STORE_NOSAVE, &e)) == NULL ||
+	if ((store = store_new(pf->conf, STORE_EXPORT, &e)) == NULL ||
 	    store_scan(store, &e) == -1 ||
 	    (s = store_snapshot(store, NULL, &e)) == NULL ||
 	    (n = notify_new(pf->conf, &e)) == NULL) {
@@ -482,8 +482,9 @@ out:
 
 /*
  * "pubfeed export DIR": build the snapshot exactly as serve would (same
- * state, so the same datestamps; the state is not written) and write its
- * documents as static files.
+ * state, so the same datestamps; kept in the state unless a serve is
+ * running on it, so unchanged records export the same bytes) and bring DIR
+ * to its documents: changed files rewritten, files of gone ones removed.
  */
 static int
 cmd_export(struct pubfeed *pf, char *const *args)
@@ -504,7 +505,7 @@ cmd_export(struct pubfeed *pf, char *const *args)
 		goto out;
 	}
 	log_setlevel(pf->conf->log_level);
-	if ((store = store_new(pf->conf, STORE_NOSAVE, &e)) == NULL ||
+	if ((store = store_new(pf->conf, STORE_EXPORT, &e)) == NULL ||
 	    store_scan(store, &e) == -1) {
 		log_warnx("%s", e.msg);
 		goto out;
@@ -521,8 +522,9 @@ cmd_export(struct pubfeed *pf, char *const *args)
 	if (export_snapshot(s, dir, &st, &e) == -1)
 		goto fail;
 	log_info("exported %zu documents of %zu records to %s: %zu files, "
-	    "%llu bytes in %lld ms", st.docs, s->nlive, dir, st.files,
-	    (unsigned long long)st.bytes, (long long)(date_mono_ms() - t0));
+	    "%llu bytes written, %zu unchanged, %zu removed in %lld ms",
+	    st.docs, s->nlive, dir, st.files, (unsigned long long)st.bytes,
+	    st.unchanged, st.removed, (long long)(date_mono_ms() - t0));
 	rc = 0;
 	goto out;
 fail:

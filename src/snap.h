@@ -76,10 +76,16 @@ struct snap_set {
 struct snap_doc {
 	int			 refs;
 	int			 is_ready;	/* atomic */
+	/*
+	 * Who still needs the bytes (atomic): one while refs > 0, plus one
+	 * per snap_doc_hold(); the bytes go with the last snap_doc_drop().
+	 */
+	int			 hold;
 	char			*path;		/* URL path, "/feed.atom" */
 	const char		*content_type;	/* static string */
-	char			*body;
+	char			*body;		/* NUL-terminated */
 	size_t			 len;
+	void			*cache;		/* atomic; snap_doc_cache() */
 	char			*gz;		/* gzip of body, or NULL */
 	size_t			 gzlen;
 	char			 etag[HASH_HEX_LEN / 2 + 3];	/* "\"...\"" */
@@ -194,6 +200,23 @@ struct snap_doc	*snap_doc_share(struct snap_doc *d);
 int		 snap_doc_fill(struct snap_doc *d, const char *path,
 		    const char *content_type, const char *body, size_t len,
 		    const unsigned char key[HASH_LEN], int64_t last_modified);
+/*
+ * The bytes of d outlive its last reference while held: snap_doc_hold()
+ * returns d (for a response that sends body or gz without copying),
+ * snap_doc_drop() lets go.  Thread-safe.
+ */
+const struct snap_doc *snap_doc_hold(const struct snap_doc *d);
+void		 snap_doc_drop(const struct snap_doc *d);
+/*
+ * One opaque per-document slot for the HTTP layer (its prepared
+ * responses), set at most once: snap_doc_cache_set() returns 1 when c was
+ * installed, 0 when another thread's was first (the caller frees its c).
+ * When the document's last reference goes, the function given to
+ * snap_doc_cache_free_fn() (once, before serving) frees the slot's value.
+ */
+void		*snap_doc_cache(const struct snap_doc *d);
+int		 snap_doc_cache_set(const struct snap_doc *d, void *c);
+void		 snap_doc_cache_free_fn(void (*fn)(void *));
 /* 1 once d has its bytes (snap_doc_fill() or snap_doc_add()). */
 int		 snap_doc_is_ready(const struct snap_doc *d);
 /* How many archive pages s has, all feeds and kinds (rendered or not). */

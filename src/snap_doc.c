@@ -15,15 +15,83 @@
 #include "vec.h"
 #include "banned.h"
 
+static void	(*cache_free)(void *);
+
+/* The bytes of a document not published (or given up on). */
+static void
+doc_bytes_free(struct snap_doc *d)
+{
+	free(d->body);
+	free(d->gz);
+	free(d->path);
+	d->body = d->gz = d->path = NULL;
+}
+
+void
+snap_doc_drop(const struct snap_doc *cd)
+{
+	struct snap_doc	*d = (struct snap_doc *)cd;
+
+	if (__atomic_sub_fetch(&d->hold, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	doc_bytes_free(d);
+	free(d);
+}
+
+const struct snap_doc *
+snap_doc_hold(const struct snap_doc *cd)
+{
+	struct snap_doc	*d = (struct snap_doc *)cd;
+
+	__atomic_add_fetch(&d->hold, 1, __ATOMIC_RELAXED);
+	return d;
+}
+
+void *
+snap_doc_cache(const struct snap_doc *d)
+{
+	return __atomic_load_n(&d->cache, __ATOMIC_ACQUIRE);
+}
+
+int
+snap_doc_cache_set(const struct snap_doc *cd, void *c)
+{
+	struct snap_doc	*d = (struct snap_doc *)cd;
+	void		*none = NULL;
+
+	return __atomic_compare_exchange_n(&d->cache, &none, c, 0,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+void
+snap_doc_cache_free_fn(void (*fn)(void *))
+{
+	cache_free = fn;
+}
+
+static struct snap_doc *
+doc_new(int is_ready)
+{
+	struct snap_doc	*d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->refs = 1;
+	d->hold = 1;
+	d->is_ready = is_ready;
+	return d;
+}
+
 static void
 snap_doc_unref(struct snap_doc *d)
 {
+	void	*c;
+
 	if (d == NULL || __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	free(d->path);
-	free(d->body);
-	free(d->gz);
-	free(d);
+	if ((c = snap_doc_cache(d)) != NULL && cache_free != NULL)
+		cache_free(c);
+	snap_doc_drop(d);
 }
 
 static void
@@ -61,6 +129,7 @@ static int
 gzip_run(z_stream *z, const char *in, size_t len, char **out, size_t *outlen)
 {
 	size_t	 cap = deflateBound(z, len) + 64;
+	char	*p;
 	int	 rc;
 
 	if ((*out = malloc(cap)) == NULL)
@@ -75,6 +144,15 @@ gzip_run(z_stream *z, const char *in, size_t len, char **out, size_t *outlen)
 		free(*out);
 		*out = NULL;
 		return -1;
+	}
+	/*
+	 * deflateBound() is the body's size and more, the output a tenth of
+	 * it: keeping the bound held half of a snapshot's document memory.
+	 */
+	if ((p = malloc(*outlen > 0 ? *outlen : 1)) != NULL) {
+		memcpy(p, *out, *outlen);
+		free(*out);
+		*out = p;
 	}
 	return 0;
 }
@@ -111,35 +189,45 @@ snap_gzip_end(struct snap *s)
 	s->zs = NULL;
 }
 
+/* The body's own NUL-terminated copy. */
+static int
+doc_body(struct snap_doc *d, const char *body, size_t len)
+{
+	if ((d->body = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(d->body, body, len);
+	d->body[len] = '\0';
+	return 0;
+}
+
 /* Everything of a document but refs and is_ready, compressed with z. */
 static int
 doc_set(struct snap_doc *d, z_stream *z, const char *path,
     const char *content_type, const char *body, size_t len,
     const unsigned char key[HASH_LEN], int64_t last_modified)
 {
-	char		 hex[25];	/* 12 bytes in hex */
+	unsigned long	 adler;
 
 	d->content_type = content_type;
 	d->last_modified = last_modified;
 	memcpy(d->key, key, HASH_LEN);
 	d->len = len;
-	if ((d->path = strdup(path)) == NULL ||
-	    (d->body = malloc(len + 1)) == NULL)
+	if ((d->path = strdup(path)) == NULL || doc_body(d, body, len) == -1)
 		return -1;
-	memcpy(d->body, body, len);
-	d->body[len] = '\0';
 	if (gzip_run(z, body, len, &d->gz, &d->gzlen) == -1)
 		return -1;
 	/*
-	 * Strong validators: the key names the inputs the bytes were rendered
-	 * from, and the CRC-32 deflate computed anyway pins the bytes
-	 * themselves; hashing every body with SHA-256 cost more than gzip.
+	 * Strong validators from the bytes alone, so the same bytes have the
+	 * same tag in every process (a restart, "pubfeed export", a replica):
+	 * the CRC-32 deflate computed anyway, an Adler-32 and the length.
+	 * The key cannot serve: it folds record addresses.  Hashing every
+	 * body with SHA-256 cost more than gzip; Adler-32 costs ~1/50 of it.
 	 */
-	hash_hex(key, 12, hex);
-	snprintf(d->etag, sizeof(d->etag), "\"%s%08x\"", hex,
-	    (unsigned int)z->adler);
-	snprintf(d->etag_gz, sizeof(d->etag_gz), "\"%s%08x-gz\"", hex,
-	    (unsigned int)z->adler);
+	adler = adler32_z(1, (const unsigned char *)body, len);
+	snprintf(d->etag, sizeof(d->etag), "\"%08x%08lx%016llx\"",
+	    (unsigned int)z->adler, adler, (unsigned long long)len);
+	snprintf(d->etag_gz, sizeof(d->etag_gz), "\"%08x%08lx%016llx-gz\"",
+	    (unsigned int)z->adler, adler, (unsigned long long)len);
 	return 0;
 }
 
@@ -151,10 +239,8 @@ snap_doc_add(struct snap *s, const char *path, const char *content_type,
 	struct snap_doc	*d;
 	z_stream	*z;
 
-	if ((d = calloc(1, sizeof(*d))) == NULL)
+	if ((d = doc_new(1)) == NULL)
 		return -1;
-	d->refs = 1;
-	d->is_ready = 1;
 	if ((z = snap_gzip_stream(s)) == NULL ||
 	    doc_set(d, z, path, content_type, body, len, key,
 	    last_modified) == -1 || snap_doc_push(s, d) == -1) {
@@ -178,11 +264,7 @@ snap_pages_init(struct snap_pages *pg, size_t npages)
 struct snap_doc *
 snap_doc_lazy(void)
 {
-	struct snap_doc	*d;
-
-	if ((d = calloc(1, sizeof(*d))) != NULL)
-		d->refs = 1;
-	return d;
+	return doc_new(0);
 }
 
 struct snap_doc *
@@ -242,9 +324,7 @@ snap_doc_fill(struct snap_doc *d, const char *path, const char *content_type,
 		}
 		pthread_mutex_unlock(&fill_lock);
 	}
-	free(tmp.path);
-	free(tmp.body);
-	free(tmp.gz);
+	doc_bytes_free(&tmp);
 	return rc;
 }
 

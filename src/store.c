@@ -3,6 +3,7 @@
  * tree and reading the files that changed (in parallel when many).
  * Snapshots are store_snap.c, the replica's store_replica.c.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -43,6 +44,27 @@ store_wants(const char *path)
 	return strcmp(base + len - 4, ".xml") == 0;
 }
 
+/*
+ * 1 when a primary holds dir's lock (STATE_LOCK_NAME, see state.h).  A
+ * shared lock cannot be had while it holds its exclusive one; ours is let
+ * go at once, so a primary starting meanwhile is not stopped by it.
+ */
+static int
+store_primary_running(const char *dir)
+{
+	char	 path[FILEIO_PATH_MAX];
+	int	 fd, held;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+	    STATE_LOCK_NAME) >= sizeof(path))
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	held = flock(fd, LOCK_SH | LOCK_NB) == -1 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
 struct store *
 store_new(struct conf *conf, int flags, struct err *e)
 {
@@ -61,6 +83,8 @@ store_new(struct conf *conf, int flags, struct err *e)
 	}
 	if (flags & STORE_READONLY)
 		return st;
+	if ((flags & STORE_EXPORT) && store_primary_running(conf->state_dir))
+		st->flags = flags |= STORE_NOSAVE;
 	if (flags & (STORE_NOSAVE | STORE_REPLICA)) {
 		/* never create anything in a directory that is not ours */
 		if (state_open(&st->state, conf->state_dir, STATE_RDONLY,

@@ -52,6 +52,9 @@ struct store_changes {
  * STORE_NOSAVE ("pubfeed export"): the state is read, datestamps for new
  * content are assigned in memory only, nothing is written (no token key
  * either).
+ * STORE_EXPORT ("pubfeed export"): the state as serve uses it (a primary:
+ * datestamps of new content are kept, so the next export gives the same
+ * bytes), unless a primary is running on it: then as STORE_NOSAVE.
  * STORE_REPLICA ("pubfeed serve --replica"): the state directory belongs to
  * a primary instance (shared or synced); it is never written and is read
  * again before every snapshot.  Datestamps come only from it: a record the
@@ -63,6 +66,7 @@ struct store_changes {
 #define STORE_READONLY	0x1
 #define STORE_NOSAVE	0x2
 #define STORE_REPLICA	0x4
+#define STORE_EXPORT	0x8
 struct store	*store_new(struct conf *, int flags, struct err *);
 void		 store_free(struct store *);
 /* Use a new configuration from now on (SIGHUP); takes a reference. */

@@ -567,9 +567,14 @@ START_TEST(test_doc_etag_reuse)
 	    snap_doc_find(b, "/same")->etag_gz);
 	ck_assert_str_ne(snap_doc_find(a, "/bytes")->etag,
 	    snap_doc_find(b, "/bytes")->etag);
-	/* other key, same bytes: another ETag too */
-	ck_assert_str_ne(snap_doc_find(a, "/same")->etag,
+	/*
+	 * other key, same bytes: the same ETag (a key folds record addresses,
+	 * so a restart renders the same bytes under another key)
+	 */
+	ck_assert_str_eq(snap_doc_find(a, "/same")->etag,
 	    snap_doc_find(a, "/otherkey")->etag);
+	ck_assert_str_ne(snap_doc_find(a, "/same")->etag,
+	    snap_doc_find(a, "/keep")->etag);
 	da = snap_doc_find(a, "/keep");
 	db = snap_doc_find(b, "/keep");
 	ck_assert_ptr_eq(da, db);	/* shared, not copied */

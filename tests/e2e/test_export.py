@@ -1,0 +1,159 @@
+"""End-to-end: "pubfeed export DIR" is reproducible and incremental.
+
+Export keeps the state serve keeps (unless a serve runs on it), so two
+runs over unchanged records give the same bytes; a second run writes only
+the files whose bytes changed (checked by inode: every file is replaced by
+a rename, so a rewritten file has a new inode), and removes the files of
+documents that are gone, never a file export did not write.
+"""
+import gzip
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import pf  # noqa: E402,F401
+
+from pf import Daemon, PUBFEED, mkdtemp, run, test  # noqa: E402
+
+MANIFEST = ".pubfeed-export"
+REC = """<?xml version="1.0" encoding="UTF-8"?>
+<record xmlns="https://pubfeed.org/ns/record/1" id="{rid}" type="report" xml:lang="en">
+  <title xml:lang="en">{title}</title>
+  <creator><person><family>Bezlov</family><given>Tihomir</given></person></creator>
+  <issued>2019-05-{day:02d}</issued>
+  <language>en</language>
+  <abstract xml:lang="en">An abstract.</abstract>
+  <link rel="landing" href="https://research.example.org/p/{rid}"/>
+  <set>{set}</set>
+</record>
+"""
+
+
+def write_rec(d, rid, title, spec="topic:smuggling", day=14):
+    path = os.path.join(d.records, rid + ".xml")
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        f.write(REC.format(rid=rid, title=title, set=spec, day=day))
+    os.rename(path + ".tmp", path)
+
+
+def export(d, out):
+    p = subprocess.run([PUBFEED, "export", "-c", d.conf, out],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return p.stderr
+
+
+def tree(out):
+    """{relative path: (inode, mtime, bytes)} of every file under out."""
+    files = {}
+    for root, _, names in os.walk(out):
+        for n in names:
+            p = os.path.join(root, n)
+            st = os.stat(p)
+            with open(p, "rb") as f:
+                files[os.path.relpath(p, out)] = (st.st_ino, st.st_mtime_ns,
+                                                  f.read())
+    return files
+
+
+def collection():
+    d = Daemon(records=mkdtemp(), entries=5, page=5)
+    for i in range(12):
+        write_rec(d, "r-%02d" % i, "Report %d" % i, day=1 + i)
+    write_rec(d, "r-lone", "The only one of its set", spec="topic:lonely")
+    return d
+
+
+@test
+def two_runs_give_the_same_bytes_and_write_nothing():
+    d = collection()
+    out = os.path.join(d.dir, "out")
+    export(d, out)
+    a = tree(out)
+    assert "feed.atom" in a and "feed.atom.gz" in a and MANIFEST in a, a
+    assert gzip.decompress(a["feed.atom.gz"][2]) == a["feed.atom"][2]
+    log = export(d, out)
+    b = tree(out)
+    assert a == b, sorted(k for k in a if a.get(k) != b.get(k))
+    assert " 0 files, 0 bytes written" in log, log
+    # and into a fresh directory: the same bytes, the same mtimes (each
+    # document's Last-Modified; the manifest's is when it was written)
+    out2 = os.path.join(d.dir, "out2")
+    export(d, out2)
+    c = tree(out2)
+    assert {k: v[2] for k, v in a.items()} == {k: v[2] for k, v in c.items()}
+    assert {k: v[1] for k, v in a.items() if k != MANIFEST} == \
+        {k: v[1] for k, v in c.items() if k != MANIFEST}
+
+
+@test
+def one_changed_record_rewrites_only_its_files():
+    d = collection()
+    out = os.path.join(d.dir, "out")
+    export(d, out)
+    a = tree(out)
+    write_rec(d, "r-11", "Report eleven, retitled", day=12)
+    export(d, out)
+    b = tree(out)
+    assert set(a) == set(b)
+    changed = {k for k in a if a[k][2] != b[k][2]}
+    rewritten = {k for k in a if a[k][0] != b[k][0]}
+    assert "feed.atom" in changed and "feed.atom.gz" in changed, changed
+    # exactly the files whose bytes changed (the manifest among them)
+    assert MANIFEST in changed
+    assert rewritten == changed, (rewritten ^ changed)
+    assert len(changed) < len(a) / 2, (len(changed), len(a))
+    assert b"Report eleven, retitled" in b["feed.atom"][2]
+
+
+@test
+def gone_documents_lose_their_files_and_others_stay():
+    d = collection()
+    out = os.path.join(d.dir, "out")
+    mine = os.path.join(out, "not-from-export.txt")
+    os.makedirs(out)
+    with open(mine, "w") as f:
+        f.write("kept\n")
+    export(d, out)
+    a = tree(out)
+    lonely = {k for k in a if "topic:lonely" in k}
+    assert lonely, sorted(a)
+    # the record leaves its set: the set (and its feeds) no longer exist
+    write_rec(d, "r-lone", "The only one of its set", spec="topic:smuggling")
+    log = export(d, out)
+    b = tree(out)
+    gone = set(a) - set(b)
+    assert lonely <= gone, (lonely, gone)
+    assert not {k for k in b if "topic:lonely" in k}, sorted(b)
+    assert "not-from-export.txt" in b
+    assert " 0 removed" not in log, log
+    with open(os.path.join(out, MANIFEST)) as f:
+        named = {ln.split(" ", 3)[3].rstrip("\n") for ln in f.readlines()[1:]}
+    assert named == set(b) - {MANIFEST, "not-from-export.txt"}, \
+        named ^ (set(b) - {MANIFEST, "not-from-export.txt"})
+
+
+@test
+def export_beside_a_running_serve_reads_its_state():
+    d = collection()
+    d.start()
+    st, h, body = d.get("/feed.atom")
+    assert st == 200
+    db = os.path.join(d.state, "pubfeed.db")
+    before = os.stat(db).st_mtime_ns
+    out = os.path.join(d.dir, "out")
+    export(d, out)
+    with open(os.path.join(out, "feed.atom"), "rb") as f:
+        assert f.read() == body
+    with open(os.path.join(out, MANIFEST)) as f:
+        assert any(ln.startswith(h["etag"] + " ") and
+                   ln.rstrip("\n").endswith(" feed.atom") for ln in f), h
+    assert os.stat(db).st_mtime_ns == before
+    assert d.get("/healthz")[0] == 200
+    d.stop()
+
+
+if __name__ == "__main__":
+    run()
