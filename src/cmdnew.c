@@ -41,7 +41,7 @@ render(struct xw *w, enum record_type t, const char *id)
 	int	 is_event = t == RECORD_EVENT;
 
 	xw_comment(w, " pubfeed record template (pubfeed new). Replace every "
-	    "@PLACEHOLDER@, delete the optional elements you do not need "
+	    "placeholder in @...@, delete the optional elements you do not need "
 	    "(each is marked so), then check the file with: pubfeed check "
 	    "FILE. The format is described in schemas/README.md. ");
 	xw_start_ns(w, NULL, "record", RECORD_NS);

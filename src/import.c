@@ -799,6 +799,28 @@ render_checked(struct run *r, const struct import_item *it, const char *id,
 	return -1;
 }
 
+/*
+ * The record parser's message without its "FILE:LINE:COL: " (the file was
+ * never written, so its lines mean nothing to the editor).
+ */
+static const char *
+strip_loc(const char *msg, const char *file)
+{
+	size_t		 n = strlen(file);
+	const char	*p;
+	int		 i;
+
+	if (strncmp(msg, file, n) != 0 || msg[n] != ':')
+		return msg;
+	p = msg + n;
+	for (i = 0; i < 2 && p[0] == ':' && isdigit((unsigned char)p[1]); i++)
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	if (p[0] == ':' && p[1] == ' ')
+		return p + 2;
+	return msg;
+}
+
 static int
 on_item(void *arg, struct import_item *it, long pos, const char *why)
 {
@@ -849,7 +871,7 @@ on_item(void *arg, struct import_item *it, long pos, const char *why)
 
 		if ((nl = strchr(e.msg, '\n')) != NULL)
 			*nl = '\0';
-		snprintf(msg, sizeof(msg), "%s", e.msg);
+		snprintf(msg, sizeof(msg), "%s", strip_loc(e.msg, file));
 		item_fail(r, pos, msg);
 		goto out;
 	}
