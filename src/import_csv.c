@@ -1,6 +1,7 @@
 /*
  * import_csv: a spreadsheet saved as CSV (RFC 4180: comma-separated, fields
  * with commas, quotes or line breaks in double quotes), read with libcsv.
+ * Quoting is strict (a row with a stray '"' is reported and skipped).
  * The first row names the columns (README.md, "Importing"); lists inside a
  * cell are separated by ';'; "title@bg" is the title in Bulgarian.  The
  * position of an item is the line its row starts on.
@@ -346,7 +347,7 @@ import_csv_parse(const char *buf, size_t len, import_item_fn *fn, void *arg,
 	c.arg = arg;
 	c.e = e;
 	c.row_pending = 1;
-	if (csv_init(&p, CSV_APPEND_NULL | CSV_STRICT_FINI) != 0)
+	if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI) != 0)
 		return err_set(e, "1: out of memory");
 	/* line by line, so each row knows the line it began on */
 	for (; s < end && !c.failed; s = nl) {
@@ -358,11 +359,32 @@ import_csv_parse(const char *buf, size_t len, import_item_fn *fn, void *arg,
 		nl = memchr(s, '\n', (size_t)(end - s));
 		nl = nl == NULL ? end : nl + 1;
 		n = (size_t)(nl - s);
-		if (csv_parse(&p, s, n, on_field, on_row, &c) != n) {
-			err_set(e, "%ld: %s", c.line, csv_strerror(
-			    csv_error(&p)));
+		if (csv_parse(&p, s, n, on_field, on_row, &c) == n || c.failed)
+			continue;
+		/*
+		 * A '"' inside an unquoted cell, or text after a closing
+		 * one: the row is reported, and reading starts again with a
+		 * fresh parser on the next line.
+		 */
+		if (!c.have_hdr) {
+			err_set(e, "%ld: the header row is not valid CSV (a "
+			    "stray '\"')", c.row_line);
 			c.failed = 1;
+			break;
 		}
+		row_clear(&c);
+		csv_free(&p);
+		if (fn(arg, NULL, c.row_line, "not valid CSV: a '\"' inside "
+		    "a cell that does not start with one, or text after the "
+		    "closing '\"'") == -1 ||
+		    csv_init(&p, CSV_STRICT | CSV_APPEND_NULL |
+		    CSV_STRICT_FINI) != 0) {
+			csv_init(&p, 0);
+			err_set(e, "%ld: out of memory", c.line);
+			c.failed = 1;
+			break;
+		}
+		c.row_pending = 1;
 	}
 	if (!c.failed && csv_fini(&p, on_field, on_row, &c) != 0) {
 		c.failed = 1;
