@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "date.h"
 #include "fileio.h"
@@ -760,10 +761,13 @@ same_file(const char *path, const struct buf *data)
 	size_t		 len;
 	int		 rc;
 
+	if (access(path, F_OK) == -1 && errno == ENOENT)
+		return -1;
 	err_init(&e);
+	/* unreadable or too large: it exists, and it is not ours to replace */
 	if (fileio_read_file(path, RECORD_MAX_BYTES, &old, &len, &e) == -1) {
 		err_release(&e);
-		return errno == ENOENT ? -1 : 0;
+		return 0;
 	}
 	rc = len == data->len && memcmp(old, data->data, len) == 0;
 	free(old);
