@@ -23,7 +23,7 @@ PF_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	    -Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes \
 	    -Isrc -Ibuild -DPUBFEED_VERSION='"$(VERSION)"' \
 	    $(shell pkg-config --cflags $(PKGS))
-PF_LIBS	 = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+PF_LIBS	 = $(shell pkg-config --libs $(PKGS)) -lcsv -lpthread -lm
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS = $(shell pkg-config --libs check)
 

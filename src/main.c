@@ -19,11 +19,13 @@
 #include <systemd/sd-daemon.h>
 
 #include "cmdcheck.h"
+#include "cmdnew.h"
 #include "conf.h"
 #include "date.h"
 #include "export.h"
 #include "feed.h"
 #include "http.h"
+#include "import.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -49,6 +51,10 @@ struct pubfeed {
 	int		 json;		/* check --format json */
 	int		 nargs;		/* operands after the command */
 	int		 replica;	/* serve --replica: STORE_REPLICA */
+	const char	*from;		/* import --from */
+	const char	*into;		/* import --into */
+	int		 update;	/* import --update */
+	const char	*id;		/* new --id */
 	struct conf	*conf;	/* check, export, ping, status */
 };
 
@@ -63,6 +69,9 @@ usage(FILE *fp)
 	    "       pubfeed export [-c FILE] [--base-url URL] DIR\n"
 	    "       pubfeed ping [-c FILE] [--base-url URL]\n"
 	    "       pubfeed status [-c FILE]\n"
+	    "       pubfeed import [-c FILE] --from csl-json|ris|csv "
+	    "[--into DIR] [--update] FILE...\n"
+	    "       pubfeed new [--id ID] TYPE\n"
 	    "       pubfeed --version | --help\n"
 	    "\n"
 	    "  serve   load the records, serve feeds and OAI-PMH, follow "
@@ -80,6 +89,11 @@ usage(FILE *fp)
 	    "any failed\n"
 	    "  status  each notification target's last success and "
 	    "failure\n"
+	    "  import  write one record file per item of each FILE into "
+	    "the records\n"
+	    "          directory; exit 1 if any item failed\n"
+	    "  new     print a commented record template for TYPE (report, "
+	    "article, ...)\n"
 	    "\n"
 	    "  --replica            take datestamps from the primary's "
 	    "state directory,\n"
@@ -96,7 +110,11 @@ usage(FILE *fp)
 	    "lines, or one\n"
 	    "                       JSON object per problem (path, line, col, "
 	    "severity,\n"
-	    "                       code, message)\n",
+	    "                       code, message)\n"
+	    "  --from FORMAT        import: csl-json, ris or csv\n"
+	    "  --into DIR           import: write there, not into 'records'\n"
+	    "  --update             import: replace existing record files\n"
+	    "  --id ID              new: the record's id\n",
 	    DEFAULT_CONF);
 }
 
@@ -392,6 +410,49 @@ out:
 	return rc;
 }
 
+/* "pubfeed import --from FORMAT [--into DIR] [--update] FILE..." */
+static int
+cmd_import(struct pubfeed *pf, char *const *args)
+{
+	struct import_opts	 o;
+	struct err		 e;
+	int			 rc = 2;
+
+	err_init(&e);
+	if (pf->from == NULL || pf->nargs == 0) {
+		fprintf(stderr, "pubfeed: import: needs --from FORMAT and at "
+		    "least one FILE\n");
+		usage(stderr);
+		goto out;
+	}
+	memset(&o, 0, sizeof(o));
+	o.from = pf->from;
+	o.dir = pf->into;
+	if (o.dir == NULL) {
+		if ((pf->conf = load_conf(pf, &e)) == NULL) {
+			print_problems(&e);
+			rc = 1;
+			goto out;
+		}
+		o.dir = pf->conf->records_dir;
+	}
+	o.is_update = pf->update;
+	o.files = (const char *const *)args;
+	o.nfiles = (size_t)pf->nargs;
+	rc = import_run(&o);
+out:
+	conf_unref(pf->conf);
+	err_release(&e);
+	return rc;
+}
+
+/* "pubfeed new TYPE [--id ID]" */
+static int
+cmd_new(struct pubfeed *pf, char *const *args)
+{
+	return cmdnew_print(args[0], pf->id, stdout);
+}
+
 /*
  * "pubfeed ping": every target, every topic of the current state (the
  * collection's feeds and every set's), one attempt each, results on
@@ -543,6 +604,8 @@ out:
 #define OPT_CONFIG_ONLY	0x4
 #define OPT_REPLICA	0x8
 #define OPT_CHECK	0x10	/* --strict, --format */
+#define OPT_IMPORT	0x20	/* --from, --into, --update */
+#define OPT_NEW		0x40	/* --id */
 #define NARGS_ANY	-1
 
 static const struct command {
@@ -556,6 +619,8 @@ static const struct command {
 	{ "export", cmd_export, 1, OPT_BASE_URL },
 	{ "ping", cmd_ping, 0, OPT_BASE_URL },
 	{ "status", cmd_status, 0, 0 },
+	{ "import", cmd_import, NARGS_ANY, OPT_IMPORT },
+	{ "new", cmd_new, 1, OPT_NEW },
 };
 
 int
@@ -571,6 +636,10 @@ main(int argc, char *argv[])
 		{ "replica", no_argument, NULL, 'R' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "into", required_argument, NULL, 'i' },
+		{ "update", no_argument, NULL, 'U' },
+		{ "id", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct command	*cmd = NULL;
@@ -605,6 +674,31 @@ main(int argc, char *argv[])
 			}
 			pf.json = strcmp(optarg, "json") == 0;
 			given |= OPT_CHECK;
+			break;
+		case 'f':
+			if (strcmp(optarg, "csl-json") != 0 &&
+			    strcmp(optarg, "ris") != 0 &&
+			    strcmp(optarg, "csv") != 0) {
+				fprintf(stderr, "pubfeed: --from: expected "
+				    "'csl-json', 'ris' or 'csv': '%s'\n",
+				    optarg);
+				usage(stderr);
+				return 2;
+			}
+			pf.from = optarg;
+			given |= OPT_IMPORT;
+			break;
+		case 'i':
+			pf.into = optarg;
+			given |= OPT_IMPORT;
+			break;
+		case 'U':
+			pf.update = 1;
+			given |= OPT_IMPORT;
+			break;
+		case 'I':
+			pf.id = optarg;
+			given |= OPT_NEW;
 			break;
 		case 'l':
 			pf.listen = optarg;

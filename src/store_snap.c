@@ -69,8 +69,9 @@ store_claims_fit(struct store *st)
 	if (vec_grow((void **)&st->claims, &st->claims_cap, st->state.n,
 	    sizeof(*st->claims)) == -1)
 		return -1;
-	memset(st->claims + was, 0, (st->claims_cap - was) *
-	    sizeof(*st->claims));
+	if (st->claims_cap > was)	/* claims is NULL while both are 0 */
+		memset(st->claims + was, 0, (st->claims_cap - was) *
+		    sizeof(*st->claims));
 	return 0;
 }
 
@@ -82,7 +83,8 @@ store_claims_reset(struct store *st, const size_t *ent)
 
 	if (store_claims_fit(st) == -1)
 		return -1;
-	memset(st->claims, 0, st->claims_cap * sizeof(*st->claims));
+	if (st->claims_cap > 0)
+		memset(st->claims, 0, st->claims_cap * sizeof(*st->claims));
 	for (i = 0; i < st->nfiles; i++) {
 		struct store_file *f = &st->files[i];
 
