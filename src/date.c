@@ -252,6 +252,56 @@ date_parse_record(const char *s, size_t len, struct date *out,
 	return parse_iso(s, len, 1, out, why);
 }
 
+int
+date_parse_partial(const char *s, size_t len, struct date *out,
+    const char **why)
+{
+	const char	*dummy;
+	int		 y, m = 1;
+
+	if (why == NULL)
+		why = &dummy;
+	if (s == NULL || (len != 4 && len != 7))
+		return parse_iso(s, len, 1, out, why);
+	if ((y = digits(s, 4)) == -1 ||
+	    (len == 7 && (s[4] != '-' || (m = digits(s + 5, 2)) == -1))) {
+		*why = "not a date";
+		return -1;
+	}
+	if (y < 1) {
+		*why = "year out of range";
+		return -1;
+	}
+	if (m < 1 || m > 12) {
+		*why = "no such month";
+		return -1;
+	}
+	out->t = date_from_civil(y, m, 1, 0, 0, 0);
+	out->gran = len == 4 ? DATE_YEAR : DATE_MONTH;
+	return 0;
+}
+
+int64_t
+date_end(const struct date *d)
+{
+	struct civil	 c;
+
+	switch (d->gran) {
+	case DATE_SECOND:
+		return d->t;
+	case DATE_DAY:
+		return d->t + 86400;
+	case DATE_MONTH:
+		civil_from_time(d->t, &c);
+		return date_from_civil(c.m == 12 ? c.y + 1 : c.y,
+		    c.m == 12 ? 1 : c.m + 1, 1, 0, 0, 0);
+	case DATE_YEAR:
+		civil_from_time(d->t, &c);
+		return date_from_civil(c.y + 1, 1, 1, 0, 0, 0);
+	}
+	return d->t;
+}
+
 /* Index of the n-byte name at s in names[], or -1. */
 static int
 lookup(const char *s, size_t n, const char *const *names, int count)
@@ -435,10 +485,20 @@ date_fmt_iso(int64_t t, char out[DATE_ISO_LEN])
 void
 date_fmt(const struct date *d, char out[DATE_ISO_LEN])
 {
-	if (d->gran == DATE_DAY)
-		date_fmt_day(d->t, out);
-	else
+	if (d->gran == DATE_SECOND)
 		date_fmt_iso(d->t, out);
+	else
+		date_fmt_coarse(d, out);
+}
+
+void
+date_fmt_coarse(const struct date *d, char out[DATE_DAY_LEN])
+{
+	date_fmt_day(d->t, out);
+	if (d->gran == DATE_YEAR)
+		out[4] = '\0';
+	else if (d->gran == DATE_MONTH)
+		out[7] = '\0';
 }
 
 void

@@ -507,7 +507,8 @@ build_events(struct feed_build *b, struct record *const *recs, size_t n)
 
 		if (ev == NULL)
 			continue;
-		end = ev->end.t + (ev->end.gran == DATE_DAY ? 86400 : 0);
+		end = ev->end.gran == DATE_SECOND ? ev->end.t :
+		    date_end(&ev->end);
 		if (end > b->now)
 			b->events[k++] = recs[i];
 	}

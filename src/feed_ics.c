@@ -107,11 +107,12 @@ ics_times(struct ics *c, icalcomponent *ve, const struct record_event *ev)
 	struct icaltimetype	 s, e;
 	int64_t			 end;
 
-	if (ev->start.gran == DATE_DAY) {
+	if (ev->start.gran != DATE_SECOND) {
 		/* a day-only event: whole days, the end exclusive */
 		s = icaltime_from_timet_with_zone((time_t)ev->start.t, 1,
 		    NULL);
-		e = icaltime_from_timet_with_zone((time_t)(ev->end.t -
+		e = icaltime_from_timet_with_zone(ev->end.gran != DATE_SECOND ?
+		    (time_t)date_end(&ev->end) : (time_t)(ev->end.t -
 		    (ev->end.t % 86400 + 86400) % 86400 + 86400), 1, NULL);
 		ics_add_time(c, ve, ICAL_DTSTART_PROPERTY, s, NULL, NULL);
 		ics_add_time(c, ve, ICAL_DTEND_PROPERTY, e, NULL, NULL);
@@ -119,9 +120,9 @@ ics_times(struct ics *c, icalcomponent *ve, const struct record_event *ev)
 	}
 	ics_add_time(c, ve, ICAL_DTSTART_PROPERTY, ics_utc(ev->start.t), z,
 	    ev->timezone);
-	if (ev->end.gran == DATE_DAY) {
+	if (ev->end.gran != DATE_SECOND) {
 		/* a timed start and a day-only end: until that day's end */
-		e = icaltime_from_timet_with_zone((time_t)(ev->end.t + 86400),
+		e = icaltime_from_timet_with_zone((time_t)date_end(&ev->end),
 		    1, NULL);
 		e.is_date = 0;
 		e.hour = e.minute = e.second = 0;
@@ -137,7 +138,7 @@ ics_times(struct ics *c, icalcomponent *ve, const struct record_event *ev)
 			icalcomponent_add_property(ve, p);
 			return;
 		}
-		end = ev->end.t + 86400;
+		end = date_end(&ev->end);
 		ics_add_time(c, ve, ICAL_DTEND_PROPERTY, ics_utc(end), NULL,
 		    NULL);
 		return;

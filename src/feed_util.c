@@ -366,7 +366,7 @@ feed_event_local(const struct date *d, const char *zone, char day[DATE_DAY_LEN],
 
 	hm[0] = '\0';
 	if (d->gran != DATE_SECOND) {
-		date_fmt_day(d->t, day);
+		date_fmt_coarse(d, day);
 		return;
 	}
 	if (zone != NULL)

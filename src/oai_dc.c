@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lang.h"
 #include "oai_fmt.h"
 #include "banned.h"
 
@@ -273,6 +274,7 @@ dc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	};
 	char		 day[DATE_DAY_LEN];
 	const char	*code;
+	char		 c3[LANG_CODE_LEN];
 	size_t		 i;
 
 	(void)oc;
@@ -292,7 +294,7 @@ dc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	if (dc_agents(xw, "dc:contributor", r->contributors,
 	    r->ncontributors, tmp) == -1)
 		return -1;
-	date_fmt_day(r->event != NULL ? r->event->start.t : r->issued.t, day);
+	date_fmt_coarse(r->event != NULL ? &r->event->start : &r->issued, day);
 	xw_elem(xw, "dc:date", day);
 	dc_types(xw, r->type);
 	xw_elem(xw, "dc:type", dc_version(r->version));
@@ -300,7 +302,7 @@ dc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	if (dc_identifiers(xw, r, tmp) == -1)
 		return -1;
 	for (i = 0; i < r->nlanguages; i++) {
-		code = oai_fmt_lang_t(r->languages[i]);
+		code = lang_iso3(r->languages[i], c3);
 		xw_elem(xw, "dc:language", code != NULL ? code :
 		    r->languages[i]);
 	}

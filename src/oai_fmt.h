@@ -1,6 +1,6 @@
 /*
  * oai_fmt: what the metadata-format writers (oai_dc.c, oai_marc.c,
- * oai_datacite.c, oai_openaire.c) share and nothing else includes: ISO 639 code tables, the
+ * oai_datacite.c, oai_openaire.c) share and nothing else includes: the
  * inverted personal name, the type labels, small date helpers.
  *
  * Every function is pure (no state, no allocation beyond the caller's
@@ -17,15 +17,6 @@
 
 #define OAI_FMT_XSI_NS	"http://www.w3.org/2001/XMLSchema-instance"
 #define OAI_FMT_TMP_MAX	(256 * 1024)	/* cap on one composed string */
-
-/*
- * ISO 639-1 code ("de") to its ISO 639-2/T code ("deu"), which is also the
- * ISO 639-3 code, or to its ISO 639-2/B code ("ger"), which is the MARC
- * language code.  Only the primary subtag of a BCP 47 tag is looked at
- * ("pt-BR" gives "por").  NULL for a code not in ISO 639-1.
- */
-const char	*oai_fmt_lang_t(const char *tag);
-const char	*oai_fmt_lang_b(const char *tag);
 
 /*
  * The catalogue form of a name into out (reset first): "Family, Given" for

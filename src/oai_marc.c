@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lang.h"
 #include "oai_fmt.h"
 #include "banned.h"
 
@@ -77,12 +78,13 @@ marc_field1(struct xw *xw, const char *tag, char ind1, char ind2, char code,
 	xw_end(xw);
 }
 
+/* The MARC code of r->languages[i], in out when not a static one. */
 static const char *
-marc_lang(const struct record *r, size_t i)
+marc_lang(const struct record *r, size_t i, char out[LANG_CODE_LEN])
 {
 	const char	*b;
 
-	if (i >= r->nlanguages || (b = oai_fmt_lang_b(r->languages[i])) == NULL)
+	if (i >= r->nlanguages || (b = lang_marc(r->languages[i], out)) == NULL)
 		return "und";
 	return b;
 }
@@ -128,6 +130,7 @@ static void
 marc_control_fields(struct xw *xw, const struct record *r)
 {
 	char	 leader[25], f005[24], f008[41], iso[DATE_ISO_LEN];
+	char	 c3[LANG_CODE_LEN];
 	const char *place = marc_country(r->place_country);
 	int64_t	 when;
 	int	 is_data = r->type == RECORD_DATASET;
@@ -168,7 +171,7 @@ marc_control_fields(struct xw *xw, const struct record *r)
 	    place != NULL ? place : "xx ",
 	    is_data ? "     o  a        " :
 	    is_conf ? "     o     100 0 " : "     o     000 0 ",
-	    marc_lang(r, 0));
+	    marc_lang(r, 0, c3));
 	marc_control(xw, "008", f008);
 }
 
@@ -223,7 +226,7 @@ marc_numbers(struct xw *xw, const struct record *r)
 		{ RECORD_ID_URN, "urn" }, { RECORD_ID_URL, "uri" },
 	};
 	const char	*c;
-	char		 code[4];
+	char		 code[4], c3[LANG_CODE_LEN];
 	size_t		 i, k;
 
 	for (i = 0; i < r->nidents && r->type != RECORD_CHAPTER; i++)
@@ -246,7 +249,7 @@ marc_numbers(struct xw *xw, const struct record *r)
 	if (r->nlanguages > 0) {
 		marc_field(xw, "041", ' ', ' ');
 		for (i = 0; i < r->nlanguages; i++)
-			marc_sub(xw, 'a', marc_lang(r, i));
+			marc_sub(xw, 'a', marc_lang(r, i, c3));
 		xw_end(xw);
 	}
 	if ((c = marc_country(r->place_country)) != NULL) {

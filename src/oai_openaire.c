@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lang.h"
 #include "oai_fmt.h"
 #include "oai_kernel.h"
 #include "banned.h"
@@ -148,7 +149,7 @@ oaire_dates(struct xw *xw, const struct record *r)
 	char	 day[DATE_DAY_LEN];
 
 	xw_start(xw, "datacite:dates");
-	date_fmt_day(r->issued.t, day);
+	date_fmt_coarse(&r->issued, day);
 	oaire_date(xw, "Issued", day);
 	if (r->access == RECORD_ACCESS_EMBARGOED) {
 		oaire_date(xw, "Accepted", day);
@@ -166,10 +167,11 @@ static void
 oaire_languages(struct xw *xw, const struct record *r)
 {
 	const char	*code;
+	char		 c3[LANG_CODE_LEN];
 	size_t		 i;
 
 	for (i = 0; i < r->nlanguages; i++) {
-		code = oai_fmt_lang_t(r->languages[i]);
+		code = lang_iso3(r->languages[i], c3);
 		xw_elem(xw, "dc:language", code != NULL ? code :
 		    r->languages[i]);
 	}

@@ -26,6 +26,7 @@
 #include <libxml/xmlschemas.h>
 #include <libical/ical.h>
 
+#include "lang.h"
 #include "record.h"
 #include "record_int.h"
 #include "syntax.h"
@@ -693,7 +694,24 @@ attr(struct rparse *rp, xmlNodePtr n, const char *name)
 	return s;
 }
 
-/* The element's own xml:lang, or NULL; reports a malformed one. */
+/*
+ * A language code in its canonical form (lang_canon(): "eng" is "en"), in
+ * the arena; s itself when it is a tag without a code ("x-klingon", "i-").
+ */
+static const char *
+canon_lang(struct rparse *rp, const char *s)
+{
+	char	*out;
+	size_t	 n = strlen(s) + 1;
+
+	if ((out = arena_alloc(rp->a, n)) == NULL) {
+		rp->nomem = 1;
+		return s;
+	}
+	return lang_canon(s, out, n) != NULL ? out : s;
+}
+
+/* The element's own xml:lang (canonical), or NULL; reports a bad one. */
 static const char *
 own_lang(struct rparse *rp, xmlNodePtr n)
 {
@@ -710,7 +728,7 @@ own_lang(struct rparse *rp, xmlNodePtr n)
 		    "xml:lang is not a language tag: '%s'", s);
 		return NULL;
 	}
-	return s;
+	return canon_lang(rp, s);
 }
 
 static int
@@ -760,12 +778,18 @@ arena_array(struct rparse *rp, size_t n, size_t sz)
 /* ------------------------------------------------------------------ */
 /* Building: checks */
 
+/* With partial, a year or a month alone is a date too (issued, event). */
 static void
-check_date(struct rparse *rp, xmlNodePtr n, struct date *out)
+check_date(struct rparse *rp, xmlNodePtr n, struct date *out, int partial)
 {
 	const char	*s = node_text(rp, n, 0), *why;
 
-	if (date_parse_record(s, strlen(s), out, &why) == -1)
+	if (partial && date_parse_partial(s, strlen(s), out, &why) == -1)
+		rp_err(rp, xmlGetLineNo(n), 0, "<%s> is not a real date: '%s' "
+		    "(%s): write YYYY-MM-DD, YYYY-MM or YYYY, or "
+		    "YYYY-MM-DDThh:mm:ssZ with a time", (const char *)n->name,
+		    s, why != NULL ? why : "out of range");
+	else if (!partial && date_parse_record(s, strlen(s), out, &why) == -1)
 		rp_err(rp, xmlGetLineNo(n), 0, "<%s> is not a real date: '%s' "
 		    "(%s): write YYYY-MM-DD, or YYYY-MM-DDThh:mm:ssZ with a "
 		    "time", (const char *)n->name,
@@ -972,9 +996,9 @@ build_event(struct rparse *rp, xmlNodePtr ev)
 	build_event_attrs(rp, ev, e);
 	for (n = ev->children; n != NULL; n = n->next) {
 		if (is_el(n, "start"))
-			check_date(rp, n, &e->start);
+			check_date(rp, n, &e->start, 1);
 		else if (is_el(n, "end"))
-			check_date(rp, (end = n), &e->end);
+			check_date(rp, (end = n), &e->end, 1);
 		else if (is_el(n, "place")) {
 			e->place = node_text_req(rp, n, 0);
 			e->country = attr(rp, n, "country");
@@ -984,8 +1008,8 @@ build_event(struct rparse *rp, xmlNodePtr ev)
 		e->end = e->start;
 		return;
 	}
-	/* A day-granular end lasts until the end of that day. */
-	last = e->end.t + (e->end.gran == DATE_DAY ? 86399 : 0);
+	/* A day, month or year end lasts until the end of that period. */
+	last = e->end.gran == DATE_SECOND ? e->end.t : date_end(&e->end) - 1;
 	if (last < e->start.t) {
 		date_fmt(&e->end, a);
 		date_fmt(&e->start, b);
@@ -1109,6 +1133,29 @@ build_strings(struct rparse *rp, xmlNodePtr root, const char *name,
 	for (n = root->children; n != NULL; n = n->next)
 		if (is_el(n, name))
 			(*out)[i++] = node_text(rp, n, 0);
+}
+
+/* language: any ISO 639 code or BCP 47 tag, kept in canonical form. */
+static void
+build_languages(struct rparse *rp, xmlNodePtr root)
+{
+	struct record	*r = rp->r;
+	xmlNodePtr	 n;
+	size_t		 i = 0;
+
+	build_strings(rp, root, "language", &r->languages, &r->nlanguages);
+	for (n = root->children; n != NULL; n = n->next) {
+		if (!is_el(n, "language") || i >= r->nlanguages)
+			continue;
+		if (!lang_is_code(r->languages[i]))
+			rp_err(rp, xmlGetLineNo(n), 0, "<language> is not a "
+			    "language code: '%s': write an ISO 639 code or a "
+			    "BCP 47 tag, for example 'en', 'eng', 'nb' or "
+			    "'en-GB'", r->languages[i]);
+		else
+			r->languages[i] = canon_lang(rp, r->languages[i]);
+		i++;
+	}
 }
 
 /* The single optional elements: publisher, place, series, rights. */
@@ -1270,9 +1317,9 @@ build_dates(struct rparse *rp, xmlNodePtr root)
 	xmlNodePtr	 n;
 
 	if ((n = first_el(root, "issued")) != NULL)
-		check_date(rp, n, &r->issued);
+		check_date(rp, n, &r->issued, 1);
 	if ((n = first_el(root, "modified")) != NULL)
-		check_date(rp, n, &r->modified);
+		check_date(rp, n, &r->modified, 0);
 	n = first_el(root, "event");
 	if (r->type == RECORD_EVENT && n == NULL)
 		rp_err(rp, xmlGetLineNo(root), 0,
@@ -1287,6 +1334,12 @@ build_dates(struct rparse *rp, xmlNodePtr root)
 static struct record *parse_mem(struct rparse *, struct record_schema *,
     const char *, size_t, const char *, size_t);
 
+static void
+count_diag(void *arg, long line, const char *code, const char *msg)
+{
+	rp_diag(arg, RECORD_ERROR, code, line, 0, msg);
+}
+
 /* Fill rp->r from a schema-valid document, reporting every problem. */
 static void
 build(struct rparse *rp, xmlNodePtr root)
@@ -1295,12 +1348,14 @@ build(struct rparse *rp, xmlNodePtr root)
 	xmlNodePtr	 n;
 	const char	*s;
 
+	record_msg_counts(rp->xsd, root, count_diag, rp);
+
 	r->id = attr(rp, root, "id");
 	if ((s = attr(rp, root, "type")) == NULL ||
 	    record_type_parse(s, &r->type) == -1)
 		rp_err(rp, xmlGetLineNo(root), 0, "type is unknown: '%s'",
 		    s != NULL ? s : "");
-	build_strings(rp, root, "language", &r->languages, &r->nlanguages);
+	build_languages(rp, root);
 	r->lang = own_lang(rp, root);
 	if (r->lang == NULL && r->nlanguages > 0)
 		r->lang = r->languages[0];

@@ -8,6 +8,7 @@
  * absurd attribute counts (a linear pre-scan, before libxml2 sees the bytes),
  * validates against the compiled-in schema and then checks what a schema
  * cannot: real calendar dates, absolute http(s) URLs, end >= start, the
+ * required and single children of record (which come in any order), the
  * fulltext link carrying a media type and a byte size, an embargo end date
  * iff the access is embargoed, funder ids that fit their scheme.
  *
@@ -51,7 +52,10 @@ enum record_type {
 	RECORD_TYPE_COUNT
 };
 
-/* Text with its language (xml:lang, BCP 47); lang is NULL when unstated. */
+/*
+ * Text with its language (xml:lang, BCP 47 in lang_canon() form); lang is
+ * NULL when unstated.
+ */
 struct record_text {
 	const char	*lang;
 	const char	*text;
@@ -163,11 +167,13 @@ struct record {
 	struct record_agent	*contributors;
 	size_t			 ncontributors;
 
-	struct date		 issued;	/* publication date, required */
+	/* publication date, required; to the year or month (gran) too */
+	struct date		 issued;
 	struct date		 modified;	/* source's own; t == 0 if none */
 	struct record_event	*event;		/* set iff type == EVENT */
 
-	const char		**languages;	/* ISO 639-1 codes ("en") */
+	/* canonical BCP 47 (lang_canon(): "en", "nb", "en-GB", "smj") */
+	const char		**languages;
 	size_t			 nlanguages;
 	struct record_text	*subjects;	/* keywords, per language */
 	size_t			 nsubjects;

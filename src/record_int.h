@@ -36,6 +36,18 @@ const char	*record_msg_xml(xmlDocPtr xsd, const xmlError *xe,
  */
 size_t		 record_msg_utf8_bad(const char *buf, size_t len);
 
+/*
+ * The cardinalities the schema cannot enforce on p: its children come from
+ * an unbounded xs:choice (any order), so for each child the XSD declares
+ * required, fn gets a "missing-element" message when p lacks it, and for
+ * each declared at most once, a "duplicate-element" message at its second
+ * occurrence.  Read from the XSD, so the schema stays the one list.
+ */
+typedef void	 record_msg_count_fn(void *arg, long line, const char *code,
+		    const char *msg);
+void		 record_msg_counts(xmlDocPtr xsd, xmlNodePtr p,
+		    record_msg_count_fn *fn, void *arg);
+
 /* The stable code of a message format that record.c reports itself. */
 const char	*record_msg_code(const char *fmt);
 

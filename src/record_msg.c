@@ -203,6 +203,50 @@ missing_kid(xmlDocPtr xsd, xmlNodePtr p, char *out, size_t outsz)
 	return 0;
 }
 
+void
+record_msg_counts(xmlDocPtr xsd, xmlNodePtr p, record_msg_count_fn *fn,
+    void *arg)
+{
+	struct kid	 k[MAX_KIDS];
+	char		 msg[RECORD_MSG_MAX];
+	xmlNodePtr	 c, s;
+	size_t		 nk, i;
+
+	nk = kids_of(xsd, p, k);
+	for (i = 0; i < nk; i++)
+		if (k[i].is_required && !has_child(p, k[i].name)) {
+			snprintf(msg, sizeof(msg), "<%s> has no <%s> element, "
+			    "and it needs one: add <%s>...</%s>", p->name,
+			    k[i].name, k[i].name, k[i].name);
+			fn(arg, xmlGetLineNo(p), "missing-element", msg);
+		}
+	for (c = p->children; c != NULL; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		for (i = 0; i < nk; i++)
+			if (strcmp(k[i].name, (const char *)c->name) == 0)
+				break;
+		if (i == nk || k[i].is_many)
+			continue;
+		/* Report the second one only, not the third as well. */
+		for (s = c->prev; s != NULL; s = s->prev)
+			if (s->type == XML_ELEMENT_NODE && strcmp((const char *)
+			    s->name, (const char *)c->name) == 0)
+				break;
+		if (s == NULL)
+			continue;
+		for (s = s->prev; s != NULL; s = s->prev)
+			if (s->type == XML_ELEMENT_NODE && strcmp((const char *)
+			    s->name, (const char *)c->name) == 0)
+				break;
+		if (s != NULL)
+			continue;
+		snprintf(msg, sizeof(msg), "<%s> appears more than once in "
+		    "<%s>: keep one", c->name, p->name);
+		fn(arg, xmlGetLineNo(c), "duplicate-element", msg);
+	}
+}
+
 static const char *
 not_expected(xmlDocPtr xsd, xmlNodePtr n, const char *raw, char *out,
     size_t outsz)
@@ -320,6 +364,10 @@ bad_value(const xmlError *xe, const char *raw, char *out, size_t outsz)
 			snprintf(out, outsz, "<%s> is not a date: '%s': write "
 			    "'%s' (YYYY-MM-DD, or YYYY-MM-DDThh:mm:ssZ with a "
 			    "time)", el, v, g);
+		else if (strcmp(el, "modified") != 0)
+			snprintf(out, outsz, "<%s> is not a date: '%s': write "
+			    "YYYY-MM-DD, YYYY-MM or YYYY, or YYYY-MM-DDThh:mm:ssZ "
+			    "with a time", el, v);
 		else
 			snprintf(out, outsz, "<%s> is not a date: '%s': write "
 			    "YYYY-MM-DD, or YYYY-MM-DDThh:mm:ssZ with a time",
@@ -327,8 +375,9 @@ bad_value(const xmlError *xe, const char *raw, char *out, size_t outsz)
 		return "bad-date";
 	}
 	if (a[0] == '\0' && strcmp(el, "language") == 0) {
-		snprintf(out, outsz, "<language> is not a two-letter ISO 639-1 "
-		    "code: '%s': write for example 'en', 'nb' or 'ru'", v);
+		snprintf(out, outsz, "<language> is not a language code: '%s': "
+		    "write an ISO 639 code or a BCP 47 tag, for example 'en', "
+		    "'eng', 'nb' or 'en-GB'", v);
 		return "bad-language";
 	}
 	if (strcmp(a, "id") == 0 && strcmp(el, "record") == 0) {
@@ -584,6 +633,8 @@ static const struct {
 	{ "%s is empty", "empty-element" },
 	{ "%s is not a date", "bad-date" },
 	{ "<%s> is not a date", "bad-date" },
+	{ "<%s> is not a real date", "bad-date" },
+	{ "<language> is not a language code", "bad-language" },
 	{ "%s is not an absolute", "bad-url" },
 	{ "orcid", "bad-orcid" },
 	{ "abstract in language", "duplicate-abstract" },

@@ -132,13 +132,26 @@ store_free(struct store *st)
 	free(st);
 }
 
+static int	 store_sets_ok(const struct conf *, const struct record *);
+
 void
 store_set_conf(struct store *st, struct conf *conf)
 {
+	size_t	 i;
+
 	conf_ref(conf);
 	conf_unref(st->conf);
 	st->conf = conf;
 	st->need_full = 1;
+	/*
+	 * Whether a record is valid depends on the configured sets: read again
+	 * the files refused so far, and those on line naming a set that is no
+	 * longer configured (refused now, their last good version stays).
+	 */
+	for (i = 0; i < st->nfiles; i++)
+		if (st->files[i].is_invalid || (st->files[i].rec != NULL &&
+		    !store_sets_ok(conf, st->files[i].rec)))
+			st->files[i].need_read = 1;
 }
 
 const unsigned char *
@@ -313,6 +326,53 @@ store_open(const struct store *st, const char *path, struct store_load *ld,
 	return fd;
 }
 
+/* 1 when every set rec names is one conf allows (conf_set_check()). */
+static int
+store_sets_ok(const struct conf *conf, const struct record *rec)
+{
+	char	 msg[8];
+	size_t	 i;
+
+	for (i = 0; i < rec->nsets; i++)
+		if (conf_set_check(conf, rec->sets[i], msg, sizeof(msg)) == -1)
+			return 0;
+	return 1;
+}
+
+/*
+ * Sets are a closed list: a record naming a set spec that is not configured
+ * (and "open-sets" is not on) is invalid, with pubfeed check's message,
+ * so its last good version stays on line.  Returns rec, or NULL after
+ * releasing it.
+ */
+static struct record *
+store_check_sets(const struct conf *conf, struct record *rec,
+    const struct buf *b, const char *disp, struct err *fe)
+{
+	char		 msg[512], needle[512];
+	const char	*p, *q;
+	size_t		 i;
+	int		 line, bad = 0;
+
+	for (i = 0; rec != NULL && i < rec->nsets; i++) {
+		if (conf_set_check(conf, rec->sets[i], msg, sizeof(msg)) == 0)
+			continue;
+		snprintf(needle, sizeof(needle), ">%s<", rec->sets[i]);
+		line = 0;
+		if ((p = memmem(b->data, b->len, needle, strlen(needle))) !=
+		    NULL)
+			for (line = 1, q = b->data; q < p; q++)
+				line += *q == '\n';
+		err_at(fe, disp, line, 0, "%s", msg);
+		bad = 1;
+	}
+	if (bad) {
+		record_unref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
 /*
  * Read and parse one file: no store state is touched (worker threads).
  * A failure to get at the bytes (open, read) leaves ld->have_id 0, so the
@@ -364,6 +424,7 @@ store_read_one(const struct store *st, const char *path,
 	}
 	len = b.len;
 	rec = record_parse_mem(st->schema, b.data, len, disp, max, fe);
+	rec = store_check_sets(st->conf, rec, &b, disp, fe);
 out:
 	close(fd);
 	buf_release(&b);

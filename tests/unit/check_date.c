@@ -291,6 +291,70 @@ START_TEST(test_clocks)
 }
 END_TEST
 
+/* issued and event dates: a year or a month alone, at that precision. */
+static const struct {
+	const char	*in;
+	int		 ok;
+	const char	*fmt;		/* date_fmt() */
+	const char	*coarse;	/* date_fmt_coarse() */
+	const char	*end;		/* date_end(), as ISO */
+} partial_cases[] = {
+	{ "2008", 1, "2008", "2008", "2009-01-01T00:00:00Z" },
+	{ "2008-04", 1, "2008-04", "2008-04", "2008-05-01T00:00:00Z" },
+	{ "2008-12", 1, "2008-12", "2008-12", "2009-01-01T00:00:00Z" },
+	{ "2008-02-29", 1, "2008-02-29", "2008-02-29",
+	    "2008-03-01T00:00:00Z" },
+	{ "2008-04-01T10:00:00+02:00", 1, "2008-04-01T08:00:00Z",
+	    "2008-04-01", "2008-04-01T08:00:00Z" },
+	{ "2008-13", 0, NULL, NULL, NULL },
+	{ "2008-00", 0, NULL, NULL, NULL },
+	{ "0000", 0, NULL, NULL, NULL },
+	{ "208", 0, NULL, NULL, NULL },
+	{ "20080", 0, NULL, NULL, NULL },
+	{ "2008-4", 0, NULL, NULL, NULL },
+	{ "2008/04", 0, NULL, NULL, NULL },
+	{ "abcd", 0, NULL, NULL, NULL },
+	{ "2008-02-30", 0, NULL, NULL, NULL },
+};
+
+START_TEST(test_partial)
+{
+	struct date	 d;
+	const char	*why = NULL, *in = partial_cases[_i].in;
+	char		 out[DATE_ISO_LEN], day[DATE_DAY_LEN];
+	int		 rc = date_parse_partial(in, strlen(in), &d, &why);
+
+	if (!partial_cases[_i].ok) {
+		ck_assert_int_eq(rc, -1);
+		ck_assert_ptr_nonnull(why);
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
+	date_fmt(&d, out);
+	ck_assert_str_eq(out, partial_cases[_i].fmt);
+	date_fmt_coarse(&d, day);
+	ck_assert_str_eq(day, partial_cases[_i].coarse);
+	date_fmt_iso(date_end(&d), out);
+	ck_assert_str_eq(out, partial_cases[_i].end);
+}
+END_TEST
+
+/* The strict parsers still refuse what only partial dates may be. */
+START_TEST(test_partial_only_there)
+{
+	struct date	 d;
+
+	ck_assert_int_eq(date_parse("2008", 4, &d, NULL), -1);
+	ck_assert_int_eq(date_parse_record("2008-04", 7, &d, NULL), -1);
+	ck_assert_int_eq(date_parse_partial("2008", 4, &d, NULL), 0);
+	ck_assert_int_eq(d.gran, DATE_YEAR);
+	ck_assert_int_eq(d.t, 1199145600);
+	ck_assert_int_eq(date_parse_partial("2008-04", 7, &d, NULL), 0);
+	ck_assert_int_eq(d.gran, DATE_MONTH);
+	ck_assert_int_eq(d.t, 1207008000);
+}
+END_TEST
+
 static Suite *
 date_suite(void)
 {
@@ -307,6 +371,8 @@ date_suite(void)
 	tcase_add_test(tc, test_sweep);
 	tcase_add_test(tc, test_valid);
 	tcase_add_test(tc, test_clocks);
+	tcase_add_loop_test(tc, test_partial, 0, NELEM(partial_cases));
+	tcase_add_test(tc, test_partial_only_there);
 	suite_add_tcase(s, tc);
 	return s;
 }

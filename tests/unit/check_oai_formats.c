@@ -1239,33 +1239,6 @@ END_TEST
 
 /* ---- shared helpers ---------------------------------------------------- */
 
-static const struct {
-	const char	*in, *t, *b;
-} langs[] = {
-	{ "en", "eng", "eng" }, { "bg", "bul", "bul" }, { "de", "deu", "ger" },
-	{ "fr", "fra", "fre" }, { "nb", "nob", "nob" }, { "nn", "nno", "nno" },
-	{ "no", "nor", "nor" }, { "ru", "rus", "rus" }, { "zh", "zho", "chi" },
-	{ "aa", "aar", "aar" }, { "zu", "zul", "zul" }, { "cy", "cym", "wel" },
-	{ "pt-BR", "por", "por" }, { "EN", "eng", "eng" },
-	{ "xx", NULL, NULL }, { "eng", NULL, NULL }, { "", NULL, NULL },
-	{ "e", NULL, NULL },
-};
-
-START_TEST(lang_codes)
-{
-	const char	*t = oai_fmt_lang_t(langs[_i].in);
-	const char	*b = oai_fmt_lang_b(langs[_i].in);
-
-	if (langs[_i].t == NULL) {
-		ck_assert_ptr_null(t);
-		ck_assert_ptr_null(b);
-	} else {
-		ck_assert_str_eq(t, langs[_i].t);
-		ck_assert_str_eq(b, langs[_i].b);
-	}
-}
-END_TEST
-
 /* Each full-text media type once, at its first link; other links never. */
 START_TEST(new_format)
 {
@@ -1328,7 +1301,6 @@ oai_formats_suite(void)
 	tcase_add_test(tc, datacite_fallbacks);
 	tcase_add_test(tc, datacite_without_snapshot);
 	tcase_add_loop_test(tc, output_cap_fails, 0, NELEM(formats));
-	tcase_add_loop_test(tc, lang_codes, 0, NELEM(langs));
 	tcase_add_test(tc, new_format);
 	tcase_add_test(tc, format_table);
 	tcase_add_test(tc, rights_only_when_stated);

@@ -521,8 +521,49 @@ static const struct {
 	{ "<issued>\n  2019-05-14T23:59:59Z \n</issued>", NULL },
 	{ "<issued>2019-05-14T24:00:00Z</issued>",
 	  "t.xml:1: <issued> is not a real date: '2019-05-14T24:00:00Z' (no "
-	  "such time): write YYYY-MM-DD, or YYYY-MM-DDThh:mm:ssZ with a "
+	  "such time): write YYYY-MM-DD, YYYY-MM or YYYY, or "
+	  "YYYY-MM-DDThh:mm:ssZ with a time" },
+	/* legacy data: a year or a month alone; ISO 639-2/3 and BCP 47 */
+	{ "<issued>2008</issued>", NULL },
+	{ "<issued>2008-04</issued>", NULL },
+	{ "<issued>2008-13</issued>",
+	  "t.xml:1: <issued> is not a real date: '2008-13' (no such month): "
+	  "write YYYY-MM-DD, YYYY-MM or YYYY, or YYYY-MM-DDThh:mm:ssZ with a "
 	  "time" },
+	{ "<issued>2008</issued><modified>2008-04</modified>",
+	  "t.xml:1: <modified> is not a date: '2008-04': write YYYY-MM-DD, or "
+	  "YYYY-MM-DDThh:mm:ssZ with a time" },
+	{ "<issued>2008-4</issued>",
+	  "t.xml:1: <issued> is not a date: '2008-4': write YYYY-MM-DD, "
+	  "YYYY-MM or YYYY, or YYYY-MM-DDThh:mm:ssZ with a time" },
+	{ "<issued>2008</issued><language>eng</language>"
+	  "<language>nob</language><language>en-GB</language>", NULL },
+	{ "<issued>2008</issued><language>english</language>",
+	  "t.xml:1: <language> is not a language code: 'english': write an "
+	  "ISO 639 code or a BCP 47 tag, for example 'en', 'eng', 'nb' or "
+	  "'en-GB'" },
+	{ "<issued>2008</issued><language>en-</language>",
+	  "t.xml:1: <language> is not a language code: 'en-': write an "
+	  "ISO 639 code or a BCP 47 tag, for example 'en', 'eng', 'nb' or "
+	  "'en-GB'" },
+	/* children in any order; cardinalities still hold */
+	{ "<language>en</language><set>a</set><issued>2008</issued>"
+	  "<subtitle>S</subtitle><title>U</title>"
+	  "<creator><person><email>a@b.org</email><affiliation>X"
+	  "</affiliation><family>F</family></person></creator>", NULL },
+	{ "<issued>2008</issued><language>en</language>"
+	  "<issued>2009</issued><issued>2010</issued>",
+	  "t.xml:1: <issued> appears more than once in <record>: keep one" },
+	{ "<subject>x</subject>",
+	  "t.xml:1: <record> has no <issued> element, and it needs one: add "
+	  "<issued>...</issued>" },
+	{ "<issued>2008</issued><language>en</language>"
+	  "<publisher>A</publisher><publisher>B</publisher>",
+	  "t.xml:1: <publisher> appears more than once in <record>: keep "
+	  "one" },
+	{ "<creator><person><family>F</family><family>G</family></person>"
+	  "</creator><issued>2008</issued>",
+	  "t.xml:1: <family> appears more than once in <person>: keep one" },
 	{ "<issued>2000-02-29</issued><modified>1900-02-29</modified>",
 	  "t.xml:1: <modified> is not a real date: '1900-02-29' (no such "
 	  "day): write YYYY-MM-DD, or YYYY-MM-DDThh:mm:ssZ with a time" },
@@ -579,6 +620,69 @@ START_TEST(test_snippets)
 		ck_assert_ptr_null(r);
 		ck_assert_str_eq(e.msg, snippets[_i].msg);
 	}
+	err_release(&e);
+}
+END_TEST
+
+/* The precision and the canonical language codes reach the record. */
+START_TEST(test_legacy_values)
+{
+	struct record	*r;
+	struct err	 e;
+	char		 doc[1024], a[DATE_ISO_LEN];
+
+	snprintf(doc, sizeof(doc), "<record xmlns=\"%s\" id=\"s\" "
+	    "type=\"event\" xml:lang=\"eng\"><language>bul</language>"
+	    "<language>nob</language><language>en-GB</language>"
+	    "<language>smj</language><title xml:lang=\"ger\">T</title>"
+	    "<event><place>Oslo</place><end>2008-05</end>"
+	    "<start>2008-04</start></event><issued>2008</issued></record>",
+	    RECORD_NS);
+	err_init(&e);
+	r = parse_str(doc, &e);
+	ck_assert_msg(r != NULL, "%s", e.msg);
+	ck_assert_int_eq(r->issued.gran, DATE_YEAR);
+	date_fmt(&r->issued, a);
+	ck_assert_str_eq(a, "2008");
+	ck_assert_int_eq(r->event->start.gran, DATE_MONTH);
+	date_fmt(&r->event->end, a);
+	ck_assert_str_eq(a, "2008-05");
+	ck_assert_uint_eq(r->nlanguages, 4);
+	ck_assert_str_eq(r->languages[0], "bg");
+	ck_assert_str_eq(r->languages[1], "nb");
+	ck_assert_str_eq(r->languages[2], "en-GB");
+	ck_assert_str_eq(r->languages[3], "smj");
+	ck_assert_str_eq(r->lang, "en");
+	ck_assert_str_eq(r->titles[0].lang, "de");
+	record_unref(r);
+	err_release(&e);
+}
+END_TEST
+
+/* A month-precision end lasts the month: a start inside it is fine. */
+START_TEST(test_partial_event_end)
+{
+	struct record	*r;
+	struct err	 e;
+	char		 doc[1024];
+
+	snprintf(doc, sizeof(doc), "<record xmlns=\"%s\" id=\"s\" "
+	    "type=\"event\"><title>T</title><issued>2008</issued>"
+	    "<language>en</language><event><start>2008-04-30</start>"
+	    "<end>2008-04</end><place>Oslo</place></event></record>",
+	    RECORD_NS);
+	err_init(&e);
+	r = parse_str(doc, &e);
+	ck_assert_msg(r != NULL, "%s", e.msg);
+	record_unref(r);
+	snprintf(doc, sizeof(doc), "<record xmlns=\"%s\" id=\"s\" "
+	    "type=\"event\"><title>T</title><issued>2008</issued>"
+	    "<language>en</language><event><start>2008-05-01</start>"
+	    "<end>2008-04</end><place>Oslo</place></event></record>",
+	    RECORD_NS);
+	ck_assert_ptr_null(parse_str(doc, &e));
+	ck_assert_str_eq(e.msg, "t.xml:1: event end '2008-04' is before its "
+	    "start '2008-05-01'");
 	err_release(&e);
 }
 END_TEST
@@ -782,6 +886,8 @@ record_suite(void)
 	tcase_add_test(tc, test_prescan_skips);
 	tcase_add_loop_test(tc, test_snippets, 0,
 	    (int)(sizeof(snippets) / sizeof(*snippets)));
+	tcase_add_test(tc, test_legacy_values);
+	tcase_add_test(tc, test_partial_event_end);
 	tcase_add_loop_test(tc, test_event_attrs, 0,
 	    (int)(sizeof(event_attrs) / sizeof(*event_attrs)));
 	suite_add_tcase(s, tc);

@@ -66,6 +66,8 @@ mkconf(const char *records, const char *state)
 	    "records \"%s\"\n"
 	    "state \"%s\"\n"
 	    "feed-author-name A\n"
+	    /* these tests name sets freely; test_closed_sets does not */
+	    "open-sets yes\n"
 	    "oai-namespace example.org\n", tp(records), tp(state));
 	return tl_conf(text);
 }
@@ -405,6 +407,55 @@ START_TEST(test_datestamps)
 	ck_assert_uint_eq(chg.added, 1);
 	ck_assert_uint_eq(s->nlive, 3);
 	store_changes_release(&chg);
+	snap_release(s);
+	store_free(st);
+}
+END_TEST
+
+/*
+ * Sets are a closed list: a record naming an unconfigured set is invalid
+ * (its last good version stays), a parent does not admit its children,
+ * and a new configuration with the set reads the refused file again.
+ */
+START_TEST(test_closed_sets)
+{
+	struct store	*st;
+	struct snap	*s;
+	struct conf	*c2;
+	struct err	 e;
+	char		 text[2048], want[600];
+
+	snprintf(text, sizeof(text), "repository-name R\n"
+	    "base-url https://example.org\nadmin-email a@example.org\n"
+	    "records \"%s\"\nstate \"%s\"\nfeed-author-name A\n"
+	    "oai-namespace example.org\nset topic T\n", tp("recs"), tp("st"));
+	conf_unref(conf);
+	conf = tl_conf(text);
+	write_rec("recs/ok.xml", "ok", "topic");
+	write_rec("recs/child.xml", "child", "topic:x");
+	st = mkstore(0);
+	err_init(&e);
+	ck_assert_int_eq(store_scan(st, &e), 0);
+	ck_assert_int_eq(e.count, 1);
+	snprintf(want, sizeof(want), "%s:6: set 'topic:x' is not configured",
+	    tp("recs/child.xml"));
+	ck_assert_msg(strstr(e.all, want) != NULL, "%s", e.all);
+	err_release(&e);
+	ck_assert_uint_eq(store_ninvalid(st), 1);
+	s = snapshot(st, NULL);
+	ck_assert_ptr_null(snap_item_find(s, "child"));
+	snap_release(s);
+
+	/* the set configured: the same, unchanged file is valid now */
+	snprintf(text + strlen(text), sizeof(text) - strlen(text),
+	    "set topic:x X\n");
+	c2 = tl_conf(text);
+	store_set_conf(st, c2);
+	conf_unref(c2);
+	scan_ok(st);
+	ck_assert_uint_eq(store_ninvalid(st), 0);
+	s = snapshot(st, NULL);
+	ck_assert_str_eq(item(s, "child")->rec->sets[0], "topic:x");
 	snap_release(s);
 	store_free(st);
 }
@@ -1309,6 +1360,7 @@ store_suite(void)
 	tcase_add_test(tc, test_commit_failure);
 	tcase_add_test(tc, test_datestamps);
 	tcase_add_test(tc, test_invalid_edit);
+	tcase_add_test(tc, test_closed_sets);
 	tcase_add_test(tc, test_duplicate_id);
 	tcase_add_test(tc, test_update);
 	tcase_add_test(tc, test_records_dir_gone);
