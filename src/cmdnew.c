@@ -97,6 +97,10 @@ render(struct xw *w, enum record_type t, const char *id)
 	if (!is_event && t != RECORD_NEWS) {
 		xw_comment(w, " optional ");
 		xw_elem(w, "publisher", "@PUBLISHER@");
+		xw_comment(w, " access rights, which OpenAIRE requires: open, "
+		    "embargoed (with until=\"YYYY-MM-DD\"), restricted or "
+		    "metadata-only ");
+		xw_elem(w, "access", "open");
 	}
 	if (t == RECORD_ARTICLE || t == RECORD_CHAPTER) {
 		xw_comment(w, t == RECORD_ARTICLE ? " optional: the journal " :

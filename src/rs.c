@@ -396,8 +396,9 @@ emit(struct rs_build *b, const char *path, const unsigned char *key,
 	if (render(b, arg) == -1)
 		return err_set(b->e, "%s: cannot render (%zu bytes max)",
 		    path, RS_DOC_MAX);
+	/* Last-Modified: the newest change listed, not when we rendered it */
 	if (snap_doc_add(b->s, path, RS_TYPE, b->body.data, b->body.len,
-	    key, b->s->created) == -1)
+	    key, b->s->latest != 0 ? b->s->latest : b->s->created) == -1)
 		return err_set(b->e, "%s: cannot add the document", path);
 	return 0;
 }
