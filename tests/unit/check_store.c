@@ -914,6 +914,12 @@ static volatile int	 swapping;
 
 #define NPAD	2000
 
+/*
+ * The swapper's paths, made before it starts: tp() is a ring of static
+ * buffers the main thread keeps using while the swapper runs.
+ */
+static char	 sw_fifo[512], sw_reg[512], sw_race[512];
+
 /* Swap a FIFO and a regular file over recs/race.xml as fast as we can. */
 static void *
 swapper(void *arg)
@@ -923,15 +929,15 @@ swapper(void *arg)
 	(void)arg;
 	while (__atomic_load_n(&swapping, __ATOMIC_RELAXED)) {
 		if (k++ % 2 == 0) {
-			unlink(tp("recs/.f"));
-			if (mkfifo(tp("recs/.f"), 0644) == 0)
-				rename(tp("recs/.f"), tp("recs/race.xml"));
+			unlink(sw_fifo);
+			if (mkfifo(sw_fifo, 0644) == 0)
+				rename(sw_fifo, sw_race);
 		} else {
-			int fd = open(tp("recs/.r"), O_WRONLY | O_CREAT |
+			int fd = open(sw_reg, O_WRONLY | O_CREAT |
 			    O_TRUNC, 0644);
 
 			if (fd != -1 && write(fd, "<x/>", 4) == 4)
-				rename(tp("recs/.r"), tp("recs/race.xml"));
+				rename(sw_reg, sw_race);
 			if (fd != -1)
 				close(fd);
 		}
@@ -956,6 +962,9 @@ START_TEST(test_fifo_never_blocks)
 	write_rec("recs/good.xml", "good", "");
 	st = mkstore(0);
 	err_init(&e);
+	snprintf(sw_fifo, sizeof(sw_fifo), "%s", tp("recs/.f"));
+	snprintf(sw_reg, sizeof(sw_reg), "%s", tp("recs/.r"));
+	snprintf(sw_race, sizeof(sw_race), "%s", tp("recs/race.xml"));
 	swapping = 1;
 	ck_assert_int_eq(pthread_create(&t, NULL, swapper, NULL), 0);
 	/*
