@@ -323,7 +323,7 @@ feed_html_body(struct feed_html *h)
 	xw_start(&h->w, "a");
 	xw_attr(&h->w, "class", "skip");
 	xw_attr(&h->w, "href", "#main");
-	xw_text(&h->w, feed_html_msg(h, I18N_SKIP));
+	xw_text(&h->w, feed_html_msg(h, I18N_SKIP_LINK));
 	xw_end(&h->w);
 	xw_start(&h->w, "header");
 	xw_attr(&h->w, "class", "site");
