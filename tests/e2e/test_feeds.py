@@ -206,7 +206,8 @@ def crawl():
         assert st == 200, href
         sp = Links()
         sp.feed(page.decode("utf-8"))
-        assert len(sp.alternates) == 2, (href, sp.alternates)
+        # Atom, RSS, JSON Feed, calendar
+        assert len(sp.alternates) == 4, (href, sp.alternates)
         lp.alternates += sp.alternates
     docs = {}
     chains = {}

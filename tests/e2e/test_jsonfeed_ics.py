@@ -155,9 +155,21 @@ def path_of(d, href):
 
 
 def advertised(d, typ):
-    paths = [path_of(d, h) for t, h in home_links(d).alternates if t == typ]
+    """What / and the set pages it links advertise: each page lists only
+    its own feeds."""
+    home = home_links(d)
+    pages = [home]
+    for href in sorted(set(home.anchors)):
+        if href and re.search(r"/sets/[^/]+\.html$", href):
+            st, _, body = d.get(path_of(d, href))
+            assert st == 200, href
+            lp = Links()
+            lp.feed(body.decode("utf-8"))
+            pages.append(lp)
+    paths = [path_of(d, h) for lp in pages for t, h in lp.alternates
+             if t == typ]
     assert paths, typ
-    return paths
+    return sorted(set(paths))
 
 
 def get_ok(d, path, ctype):

@@ -287,7 +287,13 @@ def landing_pages_carry_citation_tags_jsonld_and_signposts():
         assert cite == ("https://doi.org/" + dois[0] if dois else
                         d.base + path), (rid, cite)
         described = [(u, p) for u, p in links if p["rel"] == "describedby"]
-        assert len(described) == 3, rid
+        # exactly the formats OAI-PMH disseminates this record in
+        st2, _, lmf = d.get("/oai?verb=ListMetadataFormats&identifier=" +
+                            urllib.parse.quote("oai:research.example.org:" + rid))
+        offered = set(re.findall(rb"<metadataPrefix>([^<]+)<", lmf))
+        got = {urllib.parse.parse_qs(urllib.parse.urlsplit(u).query)
+               ["metadataPrefix"][0].encode() for u, _ in described}
+        assert len(described) >= 3 and got == offered, (rid, got, offered)
         for u, p in described:
             assert p["type"] == "application/xml" and p.get("profile"), rid
             st2, h2, body2 = d.get(u[len(d.base):])
@@ -347,7 +353,8 @@ def stylesheet_is_hashed_cached_and_shared():
     # the same stylesheet on the other pages, /oai's included
     for p in ("/records/e2e-upcoming-seminar.html", "/sets/type.html",
               "/archive/1.html", "/oai"):
-        st, _, b = d.get(p)
+        # /oai answers HTML to a client that prefers it (a browser)
+        st, _, b = d.get(p, headers={"Accept": "text/html"})
         doc = lhtml.fromstring(b)
         assert doc.xpath("//link[@rel='stylesheet']/@href") == href, p
         assert not doc.xpath("//style"), p
