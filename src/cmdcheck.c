@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "cmdcheck.h"
+#include "lint.h"
 #include "record.h"
 #include "store.h"
 #include "vec.h"
@@ -150,6 +151,10 @@ check_file(struct check *c, const char *path)
 	    max, check_diag, c);
 	if (r == NULL)
 		goto out;
+	/* harvester rules: warnings only (lint.h) */
+	if (lint_record(r, b.data, b.len, check_diag, c) == -1)
+		check_print(c, path, 0, 0, RECORD_ERROR, "out-of-memory",
+		    "out of memory");
 	for (i = 0; conf != NULL && i < r->nsets; i++)
 		if (conf_set_check(conf, r->sets[i], msg, sizeof(msg)) == -1) {
 			snprintf(needle, sizeof(needle), ">%s<", r->sets[i]);

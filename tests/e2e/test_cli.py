@@ -291,9 +291,14 @@ def check_paths_without_config():
     """Files and directories, no configuration: one note, every problem."""
     rc, out, err = pubfeed("check", GOOD)
     assert rc == 0, (rc, out, err)
-    assert out == "", out
+    # the samples keep two reports that state no access rights (oai_dc
+    # must not call them open access): OpenAIRE cannot take those
+    assert [l.split(": warning: ")[0] for l in out.splitlines()] == [
+        GOOD + "/reports/2008-illicit-markets-bulgaria.xml:2",
+        GOOD + "/reports/2010-corruption-border-customs.xml:2"], out
+    assert out.count("states no access rights") == 2, out
     assert err.count("no configuration") == 1, err
-    assert re.search(r"^0 errors, 0 warnings in \d+ files$", err, re.M), err
+    assert re.search(r"^0 errors, 2 warnings in \d+ files$", err, re.M), err
     f = os.path.join("tests", "data", "records", "bad", "misspelt-element.xml")
     rc, out, err = pubfeed("check", f, "tests/data/records/bad/unescaped-amp.xml")
     assert rc == 1, (rc, out, err)
@@ -319,6 +324,41 @@ def check_warnings_and_strict():
     assert ": warning: <link rel=\"fulltext\"> has no length" in out, out
     rc, out, err = pubfeed("check", "--strict", f)
     assert rc == 1, (rc, out, err)
+
+
+WARN = os.path.join("tests", "data", "records", "warn")
+
+
+@test
+def check_harvester_rules():
+    """Harvester rules: warnings with file:line, exit 0; 1 with --strict."""
+    rc, out, err = pubfeed("check", WARN)
+    assert rc == 0, (rc, out, err)
+    want = ""
+    for f in sorted(os.listdir(os.path.join(ROOT, WARN))):
+        if f.endswith(".err"):
+            with open(os.path.join(ROOT, WARN, f), encoding="utf-8") as fp:
+                want += fp.read()
+    assert out == want, out
+    n = len(want.splitlines())
+    assert n >= 15, want
+    assert re.search(r"^0 errors, %d warnings in 7 files$" % n, err, re.M), err
+    rc, out, err = pubfeed("check", "--strict", WARN)
+    assert rc == 1, (rc, out, err)
+    rc, out, err = pubfeed("check", "--strict", os.path.join(WARN,
+                                                             "openaire-news.xml"))
+    assert rc == 0 and out == "", (rc, out, err)
+    rc, out, err = pubfeed("check", "--format", "json", WARN)
+    assert rc == 0, (rc, err)
+    import json
+    objs = [json.loads(l) for l in out.splitlines()]
+    assert len(objs) == n, objs
+    for o in objs:
+        assert o["severity"] == "warning" and o["line"] > 0, o
+        assert o["path"].startswith(WARN + "/"), o
+    assert {o["code"] for o in objs} == {
+        "fulltext-other-host", "fulltext-file-name", "openaire-access",
+        "openaire-identifier", "openaire-type", "doi-syntax"}, objs
 
 
 @test
@@ -362,8 +402,11 @@ def rec(path, rid, sets=()):
     with open(path, "w") as f:
         f.write('<record xmlns="https://pubfeed.org/ns/record/1" id="%s" '
                 'type="report">\n  <title>T</title>\n  <issued>2020-01-01'
-                '</issued>\n  <language>en</language>\n%s</record>\n'
-                % (rid, "".join("  <set>%s</set>\n" % s for s in sets)))
+                '</issued>\n  <language>en</language>\n'
+                '  <access>open</access>\n'
+                '  <link rel="landing" href="https://example.org/r/%s"/>\n'
+                '%s</record>\n'
+                % (rid, rid, "".join("  <set>%s</set>\n" % s for s in sets)))
 
 
 @test
@@ -379,7 +422,7 @@ def check_unknown_set_and_duplicate_id():
         rc, out, err = pubfeed("check", "-c", c, r)
         assert rc == 1, (rc, out, err)
         assert out == (
-            "%s/a.xml:5: error: set 'topic:smugling' is not configured: did "
+            "%s/a.xml:7: error: set 'topic:smugling' is not configured: did "
             "you mean 'topic:smuggling'? (or add a 'set topic:smugling NAME' "
             "line to the configuration)\n"
             "%s/b.xml:1: error: id 'same' is already used by %s/a.xml:1: "

@@ -47,6 +47,7 @@ class Links(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
         self.feeds = []
+        self.set_pages = []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -54,6 +55,8 @@ class Links(html.parser.HTMLParser):
                 a.get("type") in ("application/atom+xml",
                                   "application/rss+xml"):
             self.feeds.append((a["type"], a["href"]))
+        if tag == "a" and re.search(r"/sets/[^/]+\.html$", a.get("href", "")):
+            self.set_pages.append(a["href"])
 
     handle_startendtag = handle_starttag
 
@@ -89,6 +92,13 @@ def crawl():
     assert st == 200, st
     lp = Links()
     lp.feed(home.decode("utf-8"))
+    # each page advertises its own feeds: the sets' are on the set pages
+    for href in sorted(set(lp.set_pages)):
+        st, _, page = d.get(href[len(d.base):])
+        assert st == 200, href
+        sp = Links()
+        sp.feed(page.decode("utf-8"))
+        lp.feeds += sp.feeds
     assert len(lp.feeds) >= 20, lp.feeds
     docs = {}
     todo = []
