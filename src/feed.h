@@ -12,6 +12,9 @@
  *   /feed.ics   /sets/SPEC.ics    iCalendar of every event record (not only
  *                              the newest), of the collection or the set
  *   /events/ID.ics             one event, for "add to calendar"
+ *   /lang/LL/feed.atom|.rss|.json        language versions (feed_langs()):
+ *   /lang/LL/sets/SPEC.atom|.rss|.json   every entry in language LL where
+ *                              the record has it; current documents only
  * Archive page N holds entries [(N-1)*E, N*E) of the feed in (issued, id)
  * order, and only full pages are archived, so a page never changes while
  * new publications arrive at the newest end (RFC 5005 section 4).
@@ -56,6 +59,36 @@
 #include "i18n.h"
 #include "record.h"
 #include "snap.h"
+
+/*
+ * The languages of the collection that get feeds of their own: the
+ * distinct feed languages (feed_lang_norm()) of the live records' own
+ * language and of their titles and abstracts, at most FEED_LANGS_MAX (the
+ * ones most records use; ties by tag), in tag order.  tags[i] points into
+ * tag[i].
+ */
+#define FEED_LANG_LEN	4	/* a primary subtag and its NUL */
+#define FEED_LANGS_MAX	32
+
+struct feed_langs {
+	size_t		 n;
+	char		 tag[FEED_LANGS_MAX][FEED_LANG_LEN];
+	const char	*tags[FEED_LANGS_MAX];
+};
+
+/*
+ * The feed language of a BCP 47 tag into out: its primary language
+ * subtag, in lower case, with the Norwegian macrolanguage "no" read as
+ * Bokmal "nb" (what the records of a Norwegian institute write), so that
+ * "nb-NO", "no" and "NB" share one feed; "nn" stays its own.  -1, out
+ * empty, for a tag with no such language: NULL, private use ("x-..."),
+ * grandfathered "i-...", a reserved or registered 4-8 letter subtag, and
+ * "und", "mul", "zxx", "mis".
+ */
+int	feed_lang_norm(const char *tag, char out[FEED_LANG_LEN]);
+
+/* The feed languages of s (see struct feed_langs).  Never fails. */
+void	feed_langs(struct feed_langs *, const struct snap *s);
 
 /* Atom and RSS first: they index the archive pages (SNAP_PAGE_KINDS). */
 enum feed_format {
@@ -122,7 +155,16 @@ struct feed_page {
 	 * FEED_HTML: the page's language; self_path then carries its prefix
 	 * (i18n.h).  Feeds are in no page language (I18N_EN).
 	 */
-	enum i18n_lang		 lang;
+	enum i18n_lang		 page_lang;
+	/*
+	 * A language version (/lang/LL/...): each entry's title and summary
+	 * in this feed language where the record has them, else the record's
+	 * own, marked.  NULL: every entry in its record's own language.
+	 */
+	const char		*lang;
+	/* the language versions of this feed to link (rel="related") */
+	const char *const	*langs;
+	size_t			 nlangs;
 	/*
 	 * When pubfeed first saw the collection (the snapshot's earliest
 	 * datestamp): entries stamped then take their own dates

@@ -82,8 +82,11 @@ atom_head(struct atom *a, const struct feed_page *p)
 
 	if (feed_id(&a->tmp, c, p->set_spec) == 0)
 		xw_elem(&a->w, "id", a->tmp.data);
-	xw_elem(&a->w, "title", p->title);
-	xw_elem(&a->w, "subtitle", p->subtitle);
+	/* a language version's title and subtitle are the configured ones */
+	xw_elem_lang(&a->w, "title", atom_differs(feed_conf_lang(c), a->lang) ?
+	    feed_conf_lang(c) : NULL, p->title);
+	xw_elem_lang(&a->w, "subtitle", atom_differs(feed_conf_lang(c),
+	    a->lang) ? feed_conf_lang(c) : NULL, p->subtitle);
 	atom_date(a, "updated", feed_page_updated(p));
 	atom_person(a, "author", c->feed_author_name != NULL ?
 	    c->feed_author_name : feed_conf_title(c), c->feed_author_email,
@@ -94,6 +97,8 @@ atom_head(struct atom *a, const struct feed_page *p)
 	atom_link(a, "current", self_type, p->current_path);
 	atom_link(a, "prev-archive", self_type, p->prev_archive);
 	atom_link(a, "next-archive", self_type, p->next_archive);
+	/* not alternate, which is the web site's: see feed_write_lang_links */
+	feed_write_lang_links(&a->w, &a->tmp, c, p, "link", self_type, "atom");
 	feed_write_hubs(&a->w, a->conf, "link");
 	if (p->is_archive) {
 		xw_start(&a->w, "fh:archive");
@@ -171,8 +176,9 @@ atom_category(struct atom *a, const char *term, int scheme_set,
 static void
 atom_entry(struct atom *a, const struct record *r)
 {
-	const char	*feed_lang = a->lang, *lang;
-	size_t		 i;
+	const struct record_text	*title = feed_entry_title(a->page, r);
+	const char			*feed_lang = a->lang, *lang;
+	size_t				 i;
 
 	xw_start(&a->w, "entry");
 	if (atom_differs(r->lang, a->lang)) {
@@ -182,9 +188,9 @@ atom_entry(struct atom *a, const struct record *r)
 	buf_reset(&a->tmp);
 	if (feed_tag_id(a->conf, "record", r->id, &a->tmp) == 0)
 		xw_elem(&a->w, "id", a->tmp.data);
-	if (r->ntitles > 0)
-		xw_elem_lang(&a->w, "title", atom_differs(r->titles[0].lang,
-		    a->lang) ? r->titles[0].lang : NULL, r->titles[0].text);
+	if (title != NULL)
+		xw_elem_lang(&a->w, "title", atom_differs(title->lang,
+		    a->lang) ? title->lang : NULL, title->text);
 	else
 		xw_elem(&a->w, "title", r->id);
 	atom_date(a, "published", r->issued.t);
@@ -198,7 +204,8 @@ atom_entry(struct atom *a, const struct record *r)
 		    feed_set_label(a->conf, r->sets[i]));
 	atom_category(a, record_type_name(r->type), 0, NULL);
 	atom_entry_links(a, r);
-	if (feed_summary(&a->tmp, r, &lang) == 0 && a->tmp.len > 0) {
+	if (feed_summary(&a->tmp, r, a->page->lang, &lang) == 0 &&
+	    a->tmp.len > 0) {
 		xw_start(&a->w, "summary");
 		xw_attr(&a->w, "type", "text");
 		if (atom_differs(lang, a->lang))
@@ -209,7 +216,9 @@ atom_entry(struct atom *a, const struct record *r)
 	if (feed_entry_link(r) == NULL) {
 		xw_start(&a->w, "content");
 		xw_attr(&a->w, "type", "text");
-		xw_text(&a->w, r->ntitles > 0 ? r->titles[0].text : r->id);
+		if (title != NULL && atom_differs(title->lang, a->lang))
+			xw_attr(&a->w, "xml:lang", title->lang);
+		xw_text(&a->w, title != NULL ? title->text : r->id);
 		xw_end(&a->w);
 	}
 	xw_elem(&a->w, "rights", r->rights);
@@ -229,7 +238,7 @@ feed_render_atom(const struct feed_conf *c, const struct feed_page *p,
 	memset(&a, 0, sizeof(a));
 	a.conf = c;
 	a.page = p;
-	a.lang = feed_conf_lang(c);
+	a.lang = feed_page_lang(c, p);
 	buf_init(&a.tmp, FEED_URL_MAX);
 	if (xw_open(&a.w, out, 1, 1) == -1) {
 		buf_release(&a.tmp);

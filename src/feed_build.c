@@ -2,10 +2,10 @@
  * feed_build.c: the orchestrator of the feed module.  feed_conf_init()
  * takes from conf what the renderers read; feed_render() dispatches to a
  * renderer; feed_build() decides which documents exist (current feeds,
- * RFC 5005 archive pages, per set, the home page) and renders the current
- * ones whose inputs changed since the previous snapshot; feed_resolve()
- * renders an archive page on its first request.  Renderers never call back
- * into this file.
+ * RFC 5005 archive pages, per set, their language versions, the home page)
+ * and renders the current ones whose inputs changed since the previous
+ * snapshot; feed_resolve() renders an archive page on its first request.
+ * Renderers never call back into this file.
  */
 #include <sys/types.h>
 
@@ -133,6 +133,7 @@ struct feed_build {
 	struct buf		 self, alt, cur, prevp, nextp, title, lpath;
 	struct err		*e;
 	size_t			 rendered, reused;
+	struct feed_langs	 langs;		/* feed_build() only */
 };
 
 /*
@@ -166,6 +167,7 @@ feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
     enum feed_format fmt, unsigned char key[HASH_LEN])
 {
 	struct hash_ctx	 h;
+	size_t		 i;
 
 	hash_init(&h);
 	hash_update_str(&h, fmt_ext[fmt]);
@@ -179,14 +181,16 @@ feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
 	hash_update_str(&h, p->prev_archive);
 	hash_update_str(&h, p->next_archive);
 	hash_update_i64(&h, p->is_archive);
-	hash_update_i64(&h, p->lang);
+	hash_update_i64(&h, p->page_lang);
+	hash_update_str(&h, p->lang);
+	hash_update_i64(&h, (int64_t)p->nlangs);
+	for (i = 0; i < p->nlangs; i++)
+		hash_update_str(&h, p->langs[i]);
 	hash_update_i64(&h, p->first_seen);
 	hash_update_i64(&h, (int64_t)p->nentries);
 	key_entries(&h, p->entries, p->nentries);
 	/* an HTML current page also shows the sets and the upcoming events */
 	if (p->snap != NULL) {
-		size_t	 i;
-
 		hash_update_i64(&h, p->snap->latest);
 		hash_update_i64(&h, (int64_t)p->snap->nsets);
 		for (i = 0; i < p->snap->nsets; i++) {
@@ -286,11 +290,11 @@ build_emit_langs(struct feed_build *b, struct feed_page *p)
 			rc = err_set(b->e, "%s: page path too long", path);
 			break;
 		}
-		p->lang = (enum i18n_lang)l;
+		p->page_lang = (enum i18n_lang)l;
 		p->self_path = b->lpath.data;
 		rc = build_emit(b, p, FEED_HTML);
 	}
-	p->lang = I18N_EN;
+	p->page_lang = I18N_EN;
 	p->self_path = path;
 	return rc;
 }
@@ -484,6 +488,51 @@ out:
 	return rc;
 }
 
+/*
+ * The language versions of a feed: its current Atom, RSS and JSON Feed
+ * documents, each entry in that language where the record has it.  They
+ * have no archives (RFC 5005 pages are the record's own language), so
+ * they carry no paging links.  p comes from build_head().
+ */
+static int
+build_langs(struct feed_build *b, struct feed_page *p,
+    struct record *const *recs, size_t n)
+{
+	static const enum feed_format fmts[] = { FEED_ATOM, FEED_RSS,
+	    FEED_JSON };
+	const char	*title = p->title;
+	size_t		 i, k;
+
+	for (i = 0; i < b->langs.n; i++) {
+		p->lang = b->langs.tags[i];
+		buf_reset(&b->cur);
+		if (buf_printf(&b->cur, "%s (%s)", title, p->lang) == -1)
+			return err_set(b->e, "feed title too long");
+		p->title = b->cur.data;
+		for (k = 0; k < sizeof(fmts) / sizeof(fmts[0]); k++) {
+			if (feed_lang_path(&b->self, p->lang, p->set_spec,
+			    fmt_ext[fmts[k]]) == -1 ||
+			    feed_lang_path(&b->alt, p->lang, p->set_spec,
+			    fmts[k] == FEED_ATOM ? "rss" : "atom") == -1)
+				return err_set(b->e, "feed path too long for "
+				    "set '%s'", p->set_spec != NULL ?
+				    p->set_spec : "");
+			p->self_path = b->self.data;
+			p->alt_path = b->alt.data;
+			p->current_path = NULL;
+			p->prev_archive = p->next_archive = NULL;
+			p->is_archive = 0;
+			p->entries = b->ents;
+			p->nentries = build_entries(b, recs, n, 0);
+			if (build_emit(b, p, fmts[k]) == -1)
+				return -1;
+		}
+		p->title = title;
+	}
+	p->lang = NULL;
+	return 0;
+}
+
 static int
 event_cmp(const void *a, const void *b)
 {
@@ -525,8 +574,12 @@ build_feed(struct feed_build *b, struct snap_set *set)
 	struct record *const	*precs = NULL;
 	size_t			 n = set != NULL ? set->nfeed : b->s->nfeed;
 
-	if (build_head(b, &p, set) == -1 ||
-	    build_page(b, &p, recs, n, 0, FEED_ATOM) == -1 ||
+	if (build_head(b, &p, set) == -1)
+		return -1;
+	/* the current documents link their language versions */
+	p.langs = b->langs.tags;
+	p.nlangs = b->langs.n;
+	if (build_page(b, &p, recs, n, 0, FEED_ATOM) == -1 ||
 	    build_emit(b, &p, FEED_ATOM) == -1 ||
 	    build_page(b, &p, recs, n, 0, FEED_RSS) == -1 ||
 	    build_emit(b, &p, FEED_RSS) == -1 ||
@@ -542,6 +595,10 @@ build_feed(struct feed_build *b, struct snap_set *set)
 	p.snap = NULL;		/* the HTML page's alone */
 	p.events = NULL;
 	p.nevents = 0;
+	if (build_langs(b, &p, recs, n) == -1)
+		return -1;
+	p.langs = NULL;
+	p.nlangs = 0;
 	if (build_calendars(b, &p, set, recs, n) == -1)
 		return -1;
 	/*
@@ -646,6 +703,7 @@ feed_build(struct snap *s, const struct snap *prev, struct err *e)
 		err_set(e, "out of memory");
 		goto out;
 	}
+	feed_langs(&b.langs, s);
 	if (build_feed(&b, NULL) == -1)
 		goto out;
 	for (i = 0; i < s->nsets; i++)
@@ -821,7 +879,7 @@ feed_resolve(const struct snap *s, const char *path)
 	if (fb_init(&b, s, &e) == 0 && build_head(&b, &p, set) == 0 &&
 	    build_page(&b, &p, set != NULL ? set->feed : s->feed,
 	    set != NULL ? set->nfeed : s->nfeed, page, fmt) == 0) {
-		p.lang = l;
+		p.page_lang = l;
 		p.self_path = path;
 		buf_reset(&b.body);
 		feed_page_key(&b.conf, &p, fmt, key);

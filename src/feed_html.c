@@ -383,11 +383,28 @@ feed_html_close(struct feed_html *h, const char *what, struct err *e)
 }
 
 /*
+ * The path of a feed of spec (NULL: the collection) in format ext into b:
+ * its language version "/lang/LL/..." when lang is not NULL and the format
+ * has language versions (not the calendar), else the feed itself.
+ */
+static int
+html_feed_path(struct buf *b, const char *spec, const char *ext,
+    const char *lang)
+{
+	if (lang != NULL && strcmp(ext, "ics") != 0)
+		return feed_lang_path(b, lang, spec, ext);
+	buf_reset(b);
+	return buf_printf(b, "%s/%s.%s", spec != NULL ? "/sets" : "",
+	    spec != NULL ? spec : "feed", ext);
+}
+
+/*
  * Atom and RSS autodiscovery links of one feed.  The one place a page's
  * head lists its feeds: a new feed format adds its link here.
  */
 void
-feed_html_discovery(struct feed_html *h, const char *spec, const char *name)
+feed_html_discovery(struct feed_html *h, const char *spec, const char *name,
+    const char *lang)
 {
 	static const char *const	 ext[4] = { "atom", "rss", "json",
 	    "ics" };
@@ -398,10 +415,8 @@ feed_html_discovery(struct feed_html *h, const char *spec, const char *name)
 	int				 i;
 
 	for (i = 0; i < 4; i++) {
-		buf_reset(&h->tmp);
-		if (buf_printf(&h->tmp, "%s%s/%s.%s", h->conf->base_url,
-		    spec != NULL ? "/sets" : "", spec != NULL ? spec : "feed",
-		    ext[i]) == -1)
+		if (html_feed_path(&h->url, spec, ext[i], lang) == -1 ||
+		    feed_url(&h->tmp, h->conf, h->url.data) == -1)
 			return;
 		xw_start(&h->w, "link");
 		xw_attr(&h->w, "rel", "alternate");
@@ -623,7 +638,7 @@ has_subsets(const struct snap *s, const char *parent)
 
 /* The page's own feeds, as links in the body. */
 static void
-html_feeds(struct feed_html *h, const struct feed_page *p)
+html_feeds(struct feed_html *h, const struct feed_page *p, const char *lang)
 {
 	static const char *const	 ext[4] = { "atom", "rss", "json",
 	    "ics" };
@@ -635,10 +650,7 @@ html_feeds(struct feed_html *h, const struct feed_page *p)
 	xw_elem(&h->w, "h2", feed_html_msg(h, I18N_FEEDS));
 	xw_start(&h->w, "ul");
 	for (i = 0; i < 4; i++) {
-		buf_reset(&h->tmp);
-		if (buf_printf(&h->tmp, "%s/%s.%s",
-		    p->set_spec != NULL ? "/sets" : "",
-		    p->set_spec != NULL ? p->set_spec : "feed", ext[i]) == -1)
+		if (html_feed_path(&h->tmp, p->set_spec, ext[i], lang) == -1)
 			continue;
 		xw_start(&h->w, "li");
 		feed_html_a(h, h->tmp.data, feed_html_msg(h, label[i]));
@@ -709,7 +721,7 @@ feed_render_html(const struct feed_conf *c, const struct feed_page *p,
 {
 	struct feed_html	 h;
 	size_t			 i;
-	const char		*name = NULL, *page;
+	const char		*name = NULL, *page, *flang = NULL;
 
 	if (p->set_spec != NULL) {
 		name = feed_set_label(c, p->set_spec);
@@ -717,10 +729,14 @@ feed_render_html(const struct feed_conf *c, const struct feed_page *p,
 			name = p->set_spec;
 	}
 	i18n_path_lang(p->self_path, &page);
-	if (feed_html_open(&h, c, out, p->lang, page, p->title) == -1)
+	if (feed_html_open(&h, c, out, p->page_lang, page, p->title) == -1)
 		return err_set(e, "%s: cannot start the XML writer",
 		    p->self_path);
-	feed_html_discovery(&h, p->set_spec, name);
+	/* the page's language version of its feeds, when there is one */
+	for (i = 0; p->page_lang != I18N_EN && i < p->nlangs; i++)
+		if (strcmp(p->langs[i], i18n_tag(p->page_lang)) == 0)
+			flang = p->langs[i];
+	feed_html_discovery(&h, p->set_spec, name, flang);
 	feed_html_body(&h);
 	xw_elem(&h.w, "h1", p->set_spec == NULL ?
 	    feed_html_msg(&h, I18N_HOME) : name);
@@ -762,6 +778,6 @@ feed_render_html(const struct feed_conf *c, const struct feed_page *p,
 		html_set_tree(&h, p->snap, p->set_spec, 0);
 		xw_end(&h.w);
 	}
-	html_feeds(&h, p);
+	html_feeds(&h, p, flang);
 	return feed_html_close(&h, p->self_path, e);
 }

@@ -196,7 +196,7 @@ ics_event(struct ics *c, icalcomponent *cal, const struct record *r)
 		ics_add(c, ve, icalproperty_new_location(c->tmp.data));
 	if ((l = feed_entry_link(r)) != NULL)
 		ics_add(c, ve, icalproperty_new_url(l->href));
-	if (feed_summary(&c->tmp, r, &lang) == -1)
+	if (feed_summary(&c->tmp, r, NULL, &lang) == -1)
 		c->failed = 1;
 	else if (c->tmp.len > 0)
 		ics_add(c, ve, icalproperty_new_description(c->tmp.data));

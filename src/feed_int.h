@@ -90,9 +90,12 @@ const char *feed_html_msg(const struct feed_html *, enum i18n_msg m);
 void	feed_html_body(struct feed_html *);
 /* Close <main>, write the footer, finish.  0 or -1 (with e set). */
 int	feed_html_close(struct feed_html *, const char *what, struct err *e);
-/* <link rel=alternate> for the feeds of one set (NULL: the collection). */
+/*
+ * <link rel=alternate> for the feeds of one set (NULL: the collection);
+ * their language versions in lang ("/lang/LL/...") when lang is not NULL.
+ */
 void	feed_html_discovery(struct feed_html *, const char *spec,
-	    const char *name);
+	    const char *name, const char *lang);
 /* <name class=class>s</name>; nothing when s is NULL or empty. */
 void	feed_html_elem(struct feed_html *, const char *name,
 	    const char *class, const char *s);
@@ -132,6 +135,32 @@ const char *feed_record_title_in(const struct record *, enum i18n_lang l,
 const char *feed_conf_title(const struct feed_conf *);
 const char *feed_conf_lang(const struct feed_conf *);
 
+/* The document's language: p->lang, else feed_conf_lang(). */
+const char *feed_page_lang(const struct feed_conf *, const struct feed_page *);
+/*
+ * "/lang/LL/feed.EXT", or "/lang/LL/sets/SPEC.EXT" for a set, into b
+ * (reset first).  0 or -1 (cap).
+ */
+int	feed_lang_path(struct buf *b, const char *lang, const char *set_spec,
+	    const char *ext);
+/*
+ * The text of t[0..n) to show in feed language want (feed_lang_norm()
+ * form, or NULL): the first whose tag has that feed language, else
+ * record_text_pick(t, n, own).  NULL when n is 0.
+ */
+const struct record_text *feed_text_in(const struct record_text *t, size_t n,
+	    const char *want, const char *own);
+/* The entry's title in p->lang (feed_text_in()), or NULL: none at all. */
+const struct record_text *feed_entry_title(const struct feed_page *,
+	    const struct record *);
+/*
+ * <ELEM rel="related" type=TYPE hreflang=LL href=/> to the EXT document of
+ * every language version in p->langs but p's own.
+ */
+void	feed_write_lang_links(struct xw *, struct buf *tmp,
+	    const struct feed_conf *, const struct feed_page *,
+	    const char *elem, const char *type, const char *ext);
+
 /* base_url + path into b (reset first).  0 or -1 (cap). */
 int	feed_url(struct buf *b, const struct feed_conf *, const char *path);
 /* The feed's id: "tag:AUTH:feed", or "tag:AUTH:set/SPEC" for a set. */
@@ -164,11 +193,13 @@ int	feed_record_url(struct buf *b, const struct feed_conf *,
 	    const struct record *);
 /*
  * The text of an entry's summary into b (reset first): for events a
- * "2019-05-14 – 2019-05-16, Sofia (BG)." prefix, then the abstract in the
- * record's main language.  *lang gets the abstract's language (may be
- * NULL).  0 or -1 (cap); b is left empty when there is nothing to say.
+ * "2019-05-14 – 2019-05-16, Sofia (BG)." prefix, then the abstract in
+ * feed language want (feed_text_in(); NULL: the record's main language).
+ * *lang gets the abstract's language (may be NULL).  0 or -1 (cap); b is
+ * left empty when there is nothing to say.
  */
-int	feed_summary(struct buf *b, const struct record *, const char **lang);
+int	feed_summary(struct buf *b, const struct record *, const char *want,
+	    const char **lang);
 /*
  * A creator's e-mail as a public document may show it: NULL unless
  * publish-emails is on (personal addresses stay private by default).

@@ -11,6 +11,8 @@
  * subjects; full texts are attachments with their type and size.  Event
  * data goes in the "_event" extension object (section "Extensions").
  * E-mail addresses are never written: JSON Feed authors have no such field.
+ * The language versions of a feed (feed.h) are listed in the "_languages"
+ * extension array, each {"language", "feed_url"}.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +35,7 @@ struct jf {
 	const struct feed_page	*page;	/* its entries' dates depend on it */
 	struct buf		 tmp;
 	struct buf		 clean;		/* feed_clean_text()'s */
+	struct buf		 path;
 	int			 failed;	/* out of memory somewhere */
 };
 
@@ -173,7 +176,8 @@ static json_t *
 jf_item(struct jf *j, const struct record *r)
 {
 	const struct record_link	*l;
-	const struct record_text	*ab;
+	const struct record_text	*ab, *title = feed_entry_title(j->page,
+					    r);
 	const char			*lang, *label;
 	json_t				*it, *a;
 	size_t				 i;
@@ -187,12 +191,13 @@ jf_item(struct jf *j, const struct record *r)
 		jf_str(j, it, "id", j->tmp.data);
 	if ((l = feed_entry_link(r)) != NULL)
 		jf_str(j, it, "url", l->href);
-	jf_str(j, it, "title", r->ntitles > 0 ? r->titles[0].text : r->id);
-	if (feed_summary(&j->tmp, r, &lang) == -1)
+	jf_str(j, it, "title", title != NULL ? title->text : r->id);
+	if (feed_summary(&j->tmp, r, j->page->lang, &lang) == -1)
 		j->failed = 1;
 	jf_str(j, it, "content_text", j->tmp.len > 0 ? j->tmp.data :
-	    r->ntitles > 0 ? r->titles[0].text : r->id);
-	ab = record_text_pick(r->abstracts, r->nabstracts, r->lang);
+	    title != NULL ? title->text : r->id);
+	ab = feed_text_in(r->abstracts, r->nabstracts, j->page->lang,
+	    r->lang);
 	if (ab != NULL)
 		jf_str(j, it, "summary", ab->text);
 	jf_date(j, it, "date_published", r->issued.t);
@@ -211,7 +216,9 @@ jf_item(struct jf *j, const struct record *r)
 			jf_push(j, a, json_string(r->subjects[i].text));
 	}
 	jf_set(j, it, "tags", a);
-	jf_str(j, it, "language", r->lang);
+	/* a language version: the language of the title shown */
+	jf_str(j, it, "language", j->page->lang != NULL && title != NULL &&
+	    title->lang != NULL ? title->lang : r->lang);
 	if ((a = json_array()) != NULL)
 		for (i = 0; i < r->nlinks; i++)
 			if (r->links[i].rel == RECORD_LINK_FULLTEXT)
@@ -245,7 +252,25 @@ jf_feed(struct jf *j, const struct feed_page *p)
 		jf_push(j, a, o);
 	}
 	jf_set(j, f, "authors", a);
-	jf_str(j, f, "language", feed_conf_lang(c));
+	jf_str(j, f, "language", feed_page_lang(c, p));
+	/* the language versions: an extension, JSON Feed has no field */
+	if ((a = json_array()) != NULL)
+		for (i = 0; i < p->nlangs; i++) {
+			if (p->lang != NULL && strcmp(p->langs[i],
+			    p->lang) == 0)
+				continue;
+			if ((o = json_object()) == NULL ||
+			    feed_lang_path(&j->path, p->langs[i], p->set_spec,
+			    "json") == -1) {
+				json_decref(o);
+				j->failed = 1;
+				break;
+			}
+			jf_str(j, o, "language", p->langs[i]);
+			jf_url(j, o, "feed_url", j->path.data);
+			jf_push(j, a, o);
+		}
+	jf_set(j, f, "_languages", a);
 	if ((a = json_array()) != NULL)
 		for (i = 0; i < c->ntargets; i++) {
 			if (c->targets[i].kind != CONF_TARGET_WEBSUB)
@@ -282,6 +307,7 @@ feed_render_json(const struct feed_conf *c, const struct feed_page *p,
 	j.page = p;
 	buf_init(&j.tmp, FEED_URL_MAX);
 	buf_init(&j.clean, FEED_URL_MAX);
+	buf_init(&j.path, FEED_URL_MAX);
 	f = jf_feed(&j, p);
 	if (f == NULL || j.failed) {
 		err_set(e, "%s: cannot build the JSON feed (out of memory?)",
@@ -304,5 +330,6 @@ out:
 	json_decref(f);
 	buf_release(&j.tmp);
 	buf_release(&j.clean);
+	buf_release(&j.path);
 	return rc;
 }

@@ -22,6 +22,8 @@
 
 struct rss {
 	const struct feed_conf	*conf;
+	const struct feed_page	*page;
+	const char		*lang;	/* the channel's <language> */
 	struct xw		 w;
 	struct buf		 tmp;
 };
@@ -66,7 +68,7 @@ rss_head(struct rss *r, const struct feed_page *p)
 		xw_elem(&r->w, "link", r->tmp.data);
 	xw_elem(&r->w, "description", p->subtitle != NULL ? p->subtitle :
 	    p->title);
-	xw_elem(&r->w, "language", feed_conf_lang(c));
+	xw_elem(&r->w, "language", r->lang);
 	xw_elem(&r->w, "copyright", c->feed_rights);
 	xw_elem(&r->w, "managingEditor", rss_person(r, c->feed_author_email,
 	    c->feed_author_name));
@@ -86,6 +88,7 @@ rss_head(struct rss *r, const struct feed_page *p)
 	rss_atom_link(r, "current", type, p->current_path);
 	rss_atom_link(r, "prev-archive", type, p->prev_archive);
 	rss_atom_link(r, "next-archive", type, p->next_archive);
+	feed_write_lang_links(&r->w, &r->tmp, c, p, "atom:link", type, "rss");
 	feed_write_hubs(&r->w, r->conf, "atom:link");
 	if (p->is_archive) {
 		xw_start(&r->w, "fh:archive");
@@ -123,22 +126,47 @@ rss_enclosure(struct rss *r, const struct record *rec)
 	xw_end(&r->w);
 }
 
+/* lang when it is not the one in scope, else NULL (no xml:lang). */
+static const char *
+rss_differs(const char *lang, const char *scope)
+{
+	return lang != NULL && (scope == NULL || strcmp(lang, scope) != 0) ?
+	    lang : NULL;
+}
+
+/*
+ * RSS 2.0 has only the channel's <language>; xml:lang, which XML gives
+ * every element, marks an item, title or description in another one (the
+ * W3C validator and feedparser both take it).
+ */
 static void
 rss_item(struct rss *r, const struct record *rec)
 {
 	const struct record_link	*l = feed_entry_link(rec);
-	const char			*lang, *email;
+	const struct record_text	*title = feed_entry_title(r->page,
+					    rec);
+	const char			*lang, *email, *scope;
 	size_t				 i;
 
 	xw_start(&r->w, "item");
-	xw_elem(&r->w, "title", rec->ntitles > 0 ? rec->titles[0].text :
-	    rec->id);
+	scope = r->lang;
+	if ((lang = rss_differs(rec->lang, scope)) != NULL) {
+		xw_attr(&r->w, "xml:lang", lang);
+		scope = lang;
+	}
+	if (title != NULL)
+		xw_elem_lang(&r->w, "title", rss_differs(title->lang, scope),
+		    title->text);
+	else
+		xw_elem(&r->w, "title", rec->id);
 	if (l == NULL && feed_record_url(&r->tmp, r->conf, rec) == 0)
 		xw_elem(&r->w, "link", r->tmp.data);
 	else
 		xw_elem(&r->w, "link", l != NULL ? l->href : NULL);
-	if (feed_summary(&r->tmp, rec, &lang) == 0 && r->tmp.len > 0)
-		xw_elem(&r->w, "description", r->tmp.data);
+	if (feed_summary(&r->tmp, rec, r->page->lang, &lang) == 0 &&
+	    r->tmp.len > 0)
+		xw_elem_lang(&r->w, "description", rss_differs(lang, scope),
+		    r->tmp.data);
 	buf_reset(&r->tmp);
 	if (feed_tag_id(r->conf, "record", rec->id, &r->tmp) == 0) {
 		xw_start(&r->w, "guid");
@@ -174,6 +202,8 @@ feed_render_rss(const struct feed_conf *c, const struct feed_page *p,
 
 	memset(&r, 0, sizeof(r));
 	r.conf = c;
+	r.page = p;
+	r.lang = feed_page_lang(c, p);
 	buf_init(&r.tmp, FEED_URL_MAX);
 	if (xw_open(&r.w, out, 1, 1) == -1) {
 		buf_release(&r.tmp);

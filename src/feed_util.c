@@ -4,6 +4,7 @@
  * link, summary, event).  Pure functions; they call no renderer.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,6 +16,7 @@
 #include "feed.h"
 #include "feed_int.h"
 #include "record.h"
+#include "snap.h"
 #include "xw.h"
 #include "banned.h"
 
@@ -32,6 +34,202 @@ feed_conf_lang(const struct feed_conf *c)
 	if (c->feed_lang != NULL && c->feed_lang[0] != '\0')
 		return c->feed_lang;
 	return "en";
+}
+
+const char *
+feed_page_lang(const struct feed_conf *c, const struct feed_page *p)
+{
+	return p->lang != NULL ? p->lang : feed_conf_lang(c);
+}
+
+/* Language feeds */
+
+int
+feed_lang_norm(const char *tag, char out[FEED_LANG_LEN])
+{
+	static const char *const none[] = { "und", "mul", "zxx", "mis" };
+	size_t	 n, i;
+
+	out[0] = '\0';
+	if (tag == NULL)
+		return -1;
+	n = strcspn(tag, "-");
+	if (n < 2 || n > 3)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char ch = tag[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		if (ch < 'a' || ch > 'z') {
+			out[0] = '\0';
+			return -1;
+		}
+		out[i] = ch;
+	}
+	out[n] = '\0';
+	for (i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		if (strcmp(out, none[i]) == 0) {
+			out[0] = '\0';
+			return -1;
+		}
+	if (strcmp(out, "no") == 0)
+		memcpy(out, "nb", 3);
+	return 0;
+}
+
+/*
+ * A feed language as a slot of a dense table: two letters in [0, 676),
+ * three in [676, 676 + 17576).  Counting by slot keeps feed_langs() linear
+ * in the collection whatever its records hold.
+ */
+#define LANG_SLOTS	(26 * 26 + 26 * 26 * 26)
+
+static size_t
+lang_slot(const char *l)
+{
+	size_t	 a = (size_t)(l[0] - 'a'), b = (size_t)(l[1] - 'a');
+
+	if (l[2] == '\0')
+		return a * 26 + b;
+	return 26 * 26 + (a * 26 + b) * 26 + (size_t)(l[2] - 'a');
+}
+
+static void
+lang_unslot(size_t k, char out[FEED_LANG_LEN])
+{
+	if (k < 26 * 26) {
+		out[0] = (char)('a' + k / 26);
+		out[1] = (char)('a' + k % 26);
+		out[2] = '\0';
+		return;
+	}
+	k -= 26 * 26;
+	out[0] = (char)('a' + k / 676);
+	out[1] = (char)('a' + k / 26 % 26);
+	out[2] = (char)('a' + k % 26);
+	out[3] = '\0';
+}
+
+/* Count l once for record number stamp. */
+static void
+lang_count(uint32_t *count, uint32_t *seen, uint32_t stamp, const char *l)
+{
+	char	 t[FEED_LANG_LEN];
+	size_t	 k;
+
+	if (feed_lang_norm(l, t) == -1)
+		return;
+	k = lang_slot(t);
+	if (seen[k] == stamp)
+		return;
+	seen[k] = stamp;
+	count[k]++;
+}
+
+static int
+lang_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void
+feed_langs(struct feed_langs *fl, const struct snap *s)
+{
+	uint32_t	*count, *seen;
+	size_t		 i, k, best, n = 0;
+	const struct record *r;
+
+	memset(fl, 0, sizeof(*fl));
+	if ((count = calloc(2 * LANG_SLOTS, sizeof(*count))) == NULL)
+		return;
+	seen = count + LANG_SLOTS;
+	for (i = 0; i < s->nfeed; i++) {
+		r = s->feed[i];
+		lang_count(count, seen, (uint32_t)i + 1, r->lang);
+		for (k = 0; k < r->ntitles; k++)
+			lang_count(count, seen, (uint32_t)i + 1,
+			    r->titles[k].lang);
+		for (k = 0; k < r->nabstracts; k++)
+			lang_count(count, seen, (uint32_t)i + 1,
+			    r->abstracts[k].lang);
+	}
+	/* the most used first; a tie goes to the lower slot, the lower tag */
+	while (n < FEED_LANGS_MAX) {
+		best = LANG_SLOTS;
+		for (k = 0; k < LANG_SLOTS; k++)
+			if (count[k] > 0 && (best == LANG_SLOTS ||
+			    count[k] > count[best]))
+				best = k;
+		if (best == LANG_SLOTS)
+			break;
+		count[best] = 0;
+		lang_unslot(best, fl->tag[n]);
+		fl->tags[n] = fl->tag[n];
+		n++;
+	}
+	fl->n = n;
+	free(count);
+	qsort(fl->tags, fl->n, sizeof(fl->tags[0]), lang_cmp);
+}
+
+/* feed_lang_path(), appended to b. */
+static int
+lang_path_add(struct buf *b, const char *lang, const char *set_spec,
+    const char *ext)
+{
+	if (set_spec == NULL)
+		return buf_printf(b, "/lang/%s/feed.%s", lang, ext);
+	return buf_printf(b, "/lang/%s/sets/%s.%s", lang, set_spec, ext);
+}
+
+int
+feed_lang_path(struct buf *b, const char *lang, const char *set_spec,
+    const char *ext)
+{
+	buf_reset(b);
+	return lang_path_add(b, lang, set_spec, ext);
+}
+
+const struct record_text *
+feed_text_in(const struct record_text *t, size_t n, const char *want,
+    const char *own)
+{
+	char	 l[FEED_LANG_LEN];
+	size_t	 i;
+
+	for (i = 0; want != NULL && i < n; i++)
+		if (feed_lang_norm(t[i].lang, l) == 0 && strcmp(l, want) == 0)
+			return &t[i];
+	return record_text_pick(t, n, own);
+}
+
+const struct record_text *
+feed_entry_title(const struct feed_page *p, const struct record *r)
+{
+	return feed_text_in(r->titles, r->ntitles, p->lang, r->lang);
+}
+
+void
+feed_write_lang_links(struct xw *w, struct buf *tmp,
+    const struct feed_conf *c, const struct feed_page *p, const char *elem,
+    const char *type, const char *ext)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nlangs; i++) {
+		if (p->lang != NULL && strcmp(p->langs[i], p->lang) == 0)
+			continue;
+		if (feed_url(tmp, c, "") == -1 ||
+		    lang_path_add(tmp, p->langs[i], p->set_spec, ext) == -1)
+			continue;
+		xw_start(w, elem);
+		xw_attr(w, "rel", "related");
+		xw_attr(w, "type", type);
+		xw_attr(w, "hreflang", p->langs[i]);
+		xw_attr(w, "href", tmp->data);
+		xw_end(w);
+	}
 }
 
 int
@@ -220,7 +418,8 @@ feed_event_prefix(struct buf *b, const struct record_event *ev)
 }
 
 int
-feed_summary(struct buf *b, const struct record *r, const char **lang)
+feed_summary(struct buf *b, const struct record *r, const char *want,
+    const char **lang)
 {
 	const struct record_text	*ab;
 
@@ -228,7 +427,7 @@ feed_summary(struct buf *b, const struct record *r, const char **lang)
 	*lang = NULL;
 	if (r->event != NULL && feed_event_prefix(b, r->event) == -1)
 		return -1;
-	ab = record_text_pick(r->abstracts, r->nabstracts, r->lang);
+	ab = feed_text_in(r->abstracts, r->nabstracts, want, r->lang);
 	if (ab == NULL || ab->text == NULL)
 		return 0;
 	*lang = ab->lang;

@@ -403,6 +403,7 @@ cmd_ping(struct pubfeed *pf, char *const *args)
 	struct store	*store = NULL;
 	struct snap	*s = NULL;
 	struct notify	*n = NULL;
+	struct feed_langs fl;
 	const char	**sets = NULL;
 	struct err	 e;
 	size_t		 i, failed, total;
@@ -431,6 +432,9 @@ cmd_ping(struct pubfeed *pf, char *const *args)
 		goto out;
 	for (i = 0; i < s->nsets; i++)
 		sets[i] = s->sets[i].spec;
+	feed_langs(&fl, s);
+	if (notify_set_langs(n, fl.tags, fl.n) == -1)
+		goto out;
 	failed = notify_send_all(n, sets, s->nsets, stdout);
 	total = pf->conf->ntargets * 2 * (s->nsets + 1);
 	printf("%zu notification%s, %zu failed\n", total,

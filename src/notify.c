@@ -63,6 +63,8 @@ struct notify {
 	sqlite3			*db;		/* under save_mu (state.h) */
 	struct notify_outbox	 ob;
 	struct notify_stats	 st;
+	char			*langs;		/* NUL-separated, under mu */
+	size_t			 nlangs;
 	int			 ob_dirty, st_dirty;
 	int64_t			 st_saved;	/* monotonic ms */
 	uint64_t		 rng;
@@ -344,19 +346,47 @@ queue(struct notify *n, const struct conf_target *t, const char *topic)
 	return 0;
 }
 
+int
+notify_set_langs(struct notify *n, const char *const *langs, size_t nlangs)
+{
+	struct buf	 b;
+	size_t		 i;
+
+	buf_init(&b, NOTIFY_FILE_MAX);
+	for (i = 0; i < nlangs; i++)
+		if (buf_addstr(&b, langs[i]) == -1 ||
+		    buf_addch(&b, '\0') == -1) {
+			buf_release(&b);
+			return -1;
+		}
+	pthread_mutex_lock(&n->mu);
+	free(n->langs);
+	n->langs = buf_detach(&b, NULL);
+	n->nlangs = n->langs != NULL ? nlangs : 0;
+	pthread_mutex_unlock(&n->mu);
+	buf_release(&b);
+	return 0;
+}
+
 /*
- * Every topic of the collection and of sets, into b as NUL-separated; for a
- * WebSub hub (websub) also the ResourceSync Change List (rs.h), so the hub
- * carries ResourceSync change notifications to its subscribers.
+ * Every topic of the collection and of sets, with their language versions,
+ * into b as NUL-separated; for a WebSub hub (websub) also the ResourceSync
+ * Change List (rs.h), so the hub carries ResourceSync change notifications
+ * to its subscribers.  Under mu.
  */
 static int
-topics(const struct conf *c, int websub, const char *const *sets,
+topics(const struct notify *n, int websub, const char *const *sets,
     size_t nsets, struct buf *b, size_t *ntopics)
 {
 	/* every current document of a feed (feed.h): feeds and calendars */
 	static const char *const ext[] = { "atom", "rss", "json", "ics" };
+	/* a language version has no calendar */
+	static const char *const lext[] = { "atom", "rss", "json" };
+	const struct conf *c = n->conf;
 	const size_t	 next = sizeof(ext) / sizeof(ext[0]);
-	size_t		 i, k;
+	const size_t	 nlext = sizeof(lext) / sizeof(lext[0]);
+	const char	*l;
+	size_t		 i, j, k;
 
 	*ntopics = 0;
 	for (k = 0; k < next; k++, (*ntopics)++)
@@ -369,6 +399,18 @@ topics(const struct conf *c, int websub, const char *const *sets,
 			    sets[i], ext[k]) == -1 ||
 			    buf_addch(b, '\0') == -1)
 				return -1;
+	for (l = n->langs, j = 0; j < n->nlangs; j++, l += strlen(l) + 1) {
+		for (k = 0; k < nlext; k++, (*ntopics)++)
+			if (buf_printf(b, "%s/lang/%s/feed.%s", c->base_url,
+			    l, lext[k]) == -1 || buf_addch(b, '\0') == -1)
+				return -1;
+		for (i = 0; i < nsets; i++)
+			for (k = 0; k < nlext; k++, (*ntopics)++)
+				if (buf_printf(b, "%s/lang/%s/sets/%s.%s",
+				    c->base_url, l, sets[i], lext[k]) == -1 ||
+				    buf_addch(b, '\0') == -1)
+					return -1;
+	}
 	if (websub) {
 		if (buf_printf(b, "%s" RS_CHANGES, c->base_url) == -1 ||
 		    buf_addch(b, '\0') == -1)
@@ -390,8 +432,8 @@ notify_changed(struct notify *n, const char *const *sets, size_t nsets)
 	pthread_mutex_lock(&n->mu);
 	for (i = 0; rc == 0 && i < n->conf->ntargets; i++) {
 		buf_reset(&b);
-		if (topics(n->conf, n->conf->targets[i].kind ==
-		    CONF_TARGET_WEBSUB, sets, nsets, &b, &ntopics) == -1)
+		if (topics(n, n->conf->targets[i].kind == CONF_TARGET_WEBSUB,
+		    sets, nsets, &b, &ntopics) == -1)
 			rc = -1;
 		for (topic = b.data, k = 0; rc == 0 && k < ntopics;
 		    k++, topic += strlen(topic) + 1)
@@ -954,6 +996,7 @@ notify_free(struct notify *n)
 	notify_outbox_release(&n->ob);
 	notify_stats_release(&n->st);
 	conf_unref(n->conf);
+	free(n->langs);
 	free(n->state_dir);
 	if (n->db != NULL)
 		sqlite3_close(n->db);
@@ -977,8 +1020,8 @@ notify_send_all(struct notify *n, const char *const *sets, size_t nsets,
 	pthread_mutex_lock(&n->mu);
 	for (i = 0; i < n->conf->ntargets; i++) {
 		buf_reset(&b);
-		if (topics(n->conf, n->conf->targets[i].kind ==
-		    CONF_TARGET_WEBSUB, sets, nsets, &b, &ntopics) == -1)
+		if (topics(n, n->conf->targets[i].kind == CONF_TARGET_WEBSUB,
+		    sets, nsets, &b, &ntopics) == -1)
 			ntopics = 0;
 		for (topic = b.data, k = 0; k < ntopics;
 		    k++, topic += strlen(topic) + 1)

@@ -60,10 +60,19 @@ void		 notify_free(struct notify *);
 void		 notify_set_conf(struct notify *, struct conf *);
 
 /*
+ * The languages that have feeds of their own (feed_langs(): "/lang/LL/...");
+ * from now on their feeds are topics too.  Copies langs.  0, or -1 (no
+ * memory: the previous list stays).
+ */
+int		 notify_set_langs(struct notify *, const char *const *langs,
+		    size_t nlangs);
+
+/*
  * The collection changed; sets are the setSpecs (ancestors included) of
- * what changed.  Queues the whole-collection feeds and each set's feeds for
- * every target and saves the outbox before returning.  0, or -1 (no memory
- * or the outbox could not be written: the items are still queued).
+ * what changed.  Queues the whole-collection feeds and each set's feeds,
+ * with their language versions (notify_set_langs()), for every target and
+ * saves the outbox before returning.  0, or -1 (no memory or the outbox
+ * could not be written: the items are still queued).
  */
 int		 notify_changed(struct notify *, const char *const *sets,
 		    size_t nsets);

@@ -69,9 +69,16 @@ serve_rebuild(struct serve *sv, struct store_changes *chg)
 	snap_publish(next);
 	sd_notify(0, status);
 	/* after the publish, so a hub fetching the topic sees the change */
-	if (sv->notify != NULL && chg->any)
+	if (sv->notify != NULL && chg->any) {
+		struct feed_langs fl;
+
+		feed_langs(&fl, next);
+		if (notify_set_langs(sv->notify, fl.tags, fl.n) == -1)
+			log_warnx("notify: out of memory: language feeds "
+			    "keep their previous topics");
 		notify_changed(sv->notify, (const char *const *)chg->sets,
 		    chg->nsets);
+	}
 	rc = 0;
 out:
 	if (rc == -1)

@@ -5,6 +5,7 @@ ping-post) on free ports; the real daemon is told of changes by modifying a
 record and sending SIGHUP.  Waits only bound how long a test may take;
 nothing asserts on elapsed time.
 """
+import glob
 import http.server
 import json
 import os
@@ -210,11 +211,39 @@ def record_sets(d):
     return out
 
 
+def feed_langs(d):
+    """The languages with feeds of their own (README "Languages"), read
+    from the records: own, title and abstract xml:lang by primary subtag,
+    "no" as "nb"."""
+    xl = "{http://www.w3.org/XML/1998/namespace}lang"
+    rn = "{https://pubfeed.org/ns/record/1}"
+    out = set()
+    for path in glob.glob(os.path.join(d.records, "**", "*.xml"),
+                          recursive=True):
+        try:
+            root = etree.parse(path).getroot()
+        except etree.XMLSyntaxError:
+            continue
+        for e in [root] + root.findall(rn + "title") + \
+                root.findall(rn + "abstract"):
+            p = (e.get(xl) or "").split("-")[0].lower()
+            if re.match(r"^[a-z]{2,3}$", p) and \
+                    p not in ("und", "mul", "zxx", "mis"):
+                out.add("nb" if p == "no" else p)
+    return out
+
+
 def topics_for(d, sets):
     ext = ("atom", "rss", "json", "ics")
     t = {"%s/feed.%s" % (d.base, x) for x in ext}
     for s in sets:
         t |= {"%s/sets/%s.%s" % (d.base, s, x) for x in ext}
+    # the language versions: no calendar
+    for lang in feed_langs(d):
+        t |= {"%s/lang/%s/feed.%s" % (d.base, lang, x) for x in ext[:3]}
+        for s in sets:
+            t |= {"%s/lang/%s/sets/%s.%s" % (d.base, lang, s, x)
+                  for x in ext[:3]}
     return t
 
 
@@ -302,7 +331,10 @@ ping-post %s/post "url={feed}&site={site}"
         hub.fetched.clear()
 
         want = topics_for(d, record_sets(d))
-        assert len(want) == 32, sorted(want)
+        # the collection and 7 sets, 4 documents each, and their Atom, RSS
+        # and JSON Feed versions in bg, en and nb
+        assert len(want) == 8 * 4 + 3 * 8 * 3, sorted(want)
+        assert d.base + "/lang/nb/sets/region:bulgaria.json" in want
         change(d, "v1")
 
         def done():

@@ -612,6 +612,181 @@ ics_text(icalcomponent *c, icalproperty_kind k)
 	return icalvalue_get_text(icalproperty_get_value(p));
 }
 
+/* Language versions */
+
+static const struct {
+	const char	*tag;
+	const char	*want;	/* NULL: no feed language */
+} lang_cases[] = {
+	{ "en", "en" }, { "EN-gb", "en" }, { "bg", "bg" }, { "nb-NO", "nb" },
+	{ "no", "nb" }, { "NO-x-bokmal", "nb" }, { "nn", "nn" },
+	{ "sgn-BE-FR", "sgn" }, { "x-klingon", NULL }, { "i-navajo", NULL },
+	{ "und", NULL }, { "zxx", NULL }, { "mul", NULL }, { "mis", NULL },
+	{ "abcd", NULL }, { "e1", NULL }, { "", NULL }, { NULL, NULL },
+};
+
+START_TEST(test_lang_norm)
+{
+	char	 out[FEED_LANG_LEN];
+	int	 rc = feed_lang_norm(lang_cases[_i].tag, out);
+
+	if (lang_cases[_i].want == NULL) {
+		ck_assert_msg(rc == -1, "%s: got '%s'", lang_cases[_i].tag,
+		    out);
+		ck_assert_str_eq(out, "");
+	} else {
+		ck_assert_msg(rc == 0, "%s: refused", lang_cases[_i].tag);
+		ck_assert_str_eq(out, lang_cases[_i].want);
+	}
+}
+END_TEST
+
+/*
+ * A Bulgarian version of a page: rec-6 (nb) has no Bulgarian title or
+ * abstract and keeps its own, marked; tr (rec-4, nb) has a bg-BG title and
+ * an abstract tagged "BG" and shows them; rec-5 (bg) is in the feed's
+ * language.  The other versions are linked, not the page's own.
+ */
+static struct record		 tr;
+static struct record_text	 tr_titles[2], tr_abs[3];
+static const char *const	 all_langs[] = { "bg", "en", "nb" };
+
+static void
+page_bg(struct feed_page *p, struct record **ents)
+{
+	tr = recs[4];
+	tr_titles[0] = titles[4][0];
+	tr_titles[1] = (struct record_text){ "bg-BG", "Заглавие на български" };
+	tr.titles = tr_titles;
+	tr.ntitles = 2;
+	tr_abs[0] = abstracts[4][0];
+	tr_abs[1] = abstracts[4][1];
+	tr_abs[2] = (struct record_text){ "BG", "Резюме на български." };
+	tr.abstracts = tr_abs;
+	tr.nabstracts = 3;
+	ents[0] = recp[6];
+	ents[1] = recp[5];
+	ents[2] = &tr;
+	memset(p, 0, sizeof(*p));
+	p->title = "Pubfeed (bg)";
+	p->set_spec = "region:bulgaria";
+	p->self_path = "/lang/bg/sets/region:bulgaria.atom";
+	p->alt_path = "/lang/bg/sets/region:bulgaria.rss";
+	p->lang = "bg";
+	p->langs = all_langs;
+	p->nlangs = 3;
+	p->entries = ents;
+	p->nentries = 3;
+}
+
+START_TEST(test_lang_atom)
+{
+	struct record	*ents[3];
+	struct feed_page p;
+	xmlDocPtr	 d;
+
+	page_bg(&p, ents);
+	d = render(&p, FEED_ATOM);
+	assert_atom_valid(d, p.self_path);
+	xp_eq(d, "/a:feed/@xml:lang", "bg");
+	/* the configured title is not Bulgarian: marked */
+	xp_eq(d, "/a:feed/a:title/@xml:lang", "en");
+	/* one alternate, the web site; the versions are related */
+	xp_eq(d, "count(/a:feed/a:link[@rel='alternate'])", "1");
+	xp_eq(d, "/a:feed/a:link[@rel='alternate']/@type", "text/html");
+	xp_eq(d, "count(/a:feed/a:link[@rel='related'])", "2");
+	xp_eq(d, "/a:feed/a:link[@rel='related'][@hreflang='en']/@href",
+	    BASE "/lang/en/sets/region:bulgaria.atom");
+	xp_eq(d, "/a:feed/a:link[@rel='related'][@hreflang='nb']/@type",
+	    "application/atom+xml");
+	xp_eq(d, "count(/a:feed/a:link[@hreflang='bg'])", "0");
+	/* rec-6: its own title and abstract, in its own language */
+	xp_eq(d, "/a:feed/a:entry[1]/@xml:lang", "nb");
+	xp_eq(d, "/a:feed/a:entry[1]/a:title", ttl[6]);
+	xp_eq(d, "count(/a:feed/a:entry[1]/a:title/@xml:lang)", "0");
+	xp_eq(d, "/a:feed/a:entry[1]/a:summary", "Sammendrag på norsk.");
+	xp_eq(d, "count(/a:feed/a:entry[1]/a:summary/@xml:lang)", "0");
+	/* rec-5 is Bulgarian: nothing to mark */
+	xp_eq(d, "count(/a:feed/a:entry[2]/@xml:lang)", "0");
+	xp_eq(d, "/a:feed/a:entry[2]/a:title", ttl[5]);
+	/* the translation is taken, with its own tag */
+	xp_eq(d, "/a:feed/a:entry[3]/@xml:lang", "nb");
+	xp_eq(d, "/a:feed/a:entry[3]/a:title", "Заглавие на български");
+	xp_eq(d, "/a:feed/a:entry[3]/a:title/@xml:lang", "bg-BG");
+	xp_eq(d, "/a:feed/a:entry[3]/a:summary", "Резюме на български.");
+	xp_eq(d, "/a:feed/a:entry[3]/a:summary/@xml:lang", "BG");
+	xmlFreeDoc(d);
+	/* the record's own language version is unchanged */
+	p.lang = NULL;
+	d = render(&p, FEED_ATOM);
+	xp_eq(d, "/a:feed/@xml:lang", "en");
+	xp_eq(d, "count(/a:feed/a:title/@xml:lang)", "0");
+	xp_eq(d, "count(/a:feed/a:link[@rel='related'])", "3");
+	xp_eq(d, "/a:feed/a:entry[3]/a:title", ttl[4]);
+	xp_eq(d, "/a:feed/a:entry[3]/a:summary", "Sammendrag på norsk.");
+	xmlFreeDoc(d);
+}
+END_TEST
+
+START_TEST(test_lang_rss)
+{
+	struct record	*ents[3];
+	struct feed_page p;
+	xmlDocPtr	 d;
+
+	page_bg(&p, ents);
+	p.self_path = "/lang/bg/sets/region:bulgaria.rss";
+	p.alt_path = "/lang/bg/sets/region:bulgaria.atom";
+	d = render(&p, FEED_RSS);
+	xp_eq(d, "/rss/channel/language", "bg");
+	xp_eq(d, "/rss/channel/a:link[@rel='alternate']/@href",
+	    BASE "/lang/bg/sets/region:bulgaria.atom");
+	xp_eq(d, "count(/rss/channel/a:link[@rel='related'])", "2");
+	xp_eq(d, "/rss/channel/a:link[@rel='related'][@hreflang='nb']/@href",
+	    BASE "/lang/nb/sets/region:bulgaria.rss");
+	xp_eq(d, "/rss/channel/item[1]/@xml:lang", "nb");
+	xp_eq(d, "/rss/channel/item[1]/title", ttl[6]);
+	xp_eq(d, "count(/rss/channel/item[1]/title/@xml:lang)", "0");
+	xp_eq(d, "count(/rss/channel/item[2]/@xml:lang)", "0");
+	xp_eq(d, "/rss/channel/item[3]/title", "Заглавие на български");
+	xp_eq(d, "/rss/channel/item[3]/title/@xml:lang", "bg-BG");
+	xp_eq(d, "/rss/channel/item[3]/description", "Резюме на български.");
+	xp_eq(d, "/rss/channel/item[3]/description/@xml:lang", "BG");
+	xmlFreeDoc(d);
+}
+END_TEST
+
+START_TEST(test_lang_json)
+{
+	struct record	*ents[3];
+	struct feed_page p;
+	json_error_t	 je;
+	json_t		*f;
+	char		*s;
+
+	page_bg(&p, ents);
+	p.self_path = "/lang/bg/sets/region:bulgaria.json";
+	s = render_raw(&p, FEED_JSON);
+	ck_assert_msg((f = json_loads(s, 0, &je)) != NULL, "%s", je.text);
+	ck_assert_str_eq(js(f, "language"), "bg");
+	ck_assert_uint_eq(json_array_size(json_object_get(f, "_languages")),
+	    2);
+	ck_assert_str_eq(js(f, "_languages.0.language"), "en");
+	ck_assert_str_eq(js(f, "_languages.1.feed_url"),
+	    BASE "/lang/nb/sets/region:bulgaria.json");
+	ck_assert_str_eq(js(f, "items.0.title"), ttl[6]);
+	ck_assert_str_eq(js(f, "items.0.language"), "nb");
+	ck_assert_str_eq(js(f, "items.0.summary"), "Sammendrag på norsk.");
+	ck_assert_str_eq(js(f, "items.2.title"), "Заглавие на български");
+	ck_assert_str_eq(js(f, "items.2.language"), "bg-BG");
+	ck_assert_str_eq(js(f, "items.2.summary"), "Резюме на български.");
+	ck_assert_str_eq(js(f, "items.2.content_text"),
+	    "Резюме на български.");
+	json_decref(f);
+	free(s);
+}
+END_TEST
+
 START_TEST(test_ics)
 {
 	struct record	*ents[NRECS];
@@ -1683,6 +1858,121 @@ START_TEST(test_style)
 }
 END_TEST
 
+/*
+ * feed_build() gives every language of the collection (own languages and
+ * those of titles and abstracts) its current documents, whole collection
+ * and per set, linked from the record-language feeds; no archives.
+ */
+START_TEST(test_lang_build)
+{
+	static const char *const paths[] = {
+		"/lang/bg/feed.atom", "/lang/bg/feed.rss", "/lang/bg/feed.json",
+		"/lang/en/feed.atom", "/lang/nb/feed.json",
+		"/lang/nb/sets/region:bulgaria.atom",
+		"/lang/en/sets/region.rss", "/lang/bg/sets/region.json",
+	};
+	struct feed_langs fl;
+	struct snap	*s1, *s2;
+	xmlDocPtr	 d;
+	size_t		 i;
+
+	s1 = build(recp, NRECS, NULL);
+	feed_langs(&fl, s1);
+	ck_assert_uint_eq(fl.n, 3);
+	ck_assert_str_eq(fl.tags[0], "bg");
+	ck_assert_str_eq(fl.tags[1], "en");
+	ck_assert_str_eq(fl.tags[2], "nb");
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		ck_assert_msg(snap_doc_find(s1, paths[i]) != NULL, "no %s",
+		    paths[i]);
+	ck_assert_ptr_null(snap_doc_find(s1, "/lang/bg/archive/1.atom"));
+	ck_assert_ptr_null(snap_doc_find(s1, "/lang/bg/feed.ics"));
+	ck_assert_ptr_null(snap_doc_find(s1, "/lang/fr/feed.atom"));
+	d = doc_at(s1, "/lang/nb/sets/region:bulgaria.atom", FEED_ATOM_TYPE);
+	assert_atom_valid(d, "/lang/nb/sets/region:bulgaria.atom");
+	xp_eq(d, "/a:feed/@xml:lang", "nb");
+	xp_eq(d, "count(/a:feed/a:link[@rel='prev-archive'])", "0");
+	xp_eq(d, "count(/a:feed/a:entry)", "2");
+	/* rec-5 has nothing in Norwegian: its own language, marked */
+	xp_eq(d, "/a:feed/a:entry[2]/a:id", TAG "record/rec-5");
+	xp_eq(d, "/a:feed/a:entry[2]/@xml:lang", "bg");
+	xmlFreeDoc(d);
+	d = doc_at(s1, "/lang/en/feed.atom", FEED_ATOM_TYPE);
+	xp_eq(d, "/a:feed/a:entry[1]/a:summary", "In English.");
+	xp_eq(d, "/a:feed/a:entry[1]/a:summary/@xml:lang", "en");
+	xmlFreeDoc(d);
+	d = doc_at(s1, "/feed.atom", FEED_ATOM_TYPE);
+	xp_eq(d, "count(/a:feed/a:link[@rel='related'])", "3");
+	xp_eq(d, "/a:feed/a:link[@hreflang='bg']/@href",
+	    BASE "/lang/bg/feed.atom");
+	xmlFreeDoc(d);
+	/* archive pages link no versions: they are not versioned */
+	d = doc_at(s1, "/archive/1.atom", FEED_ATOM_TYPE);
+	xp_eq(d, "count(/a:feed/a:link[@rel='related'])", "0");
+	xmlFreeDoc(d);
+	/* nothing changed: the versions are shared too */
+	s2 = build(recp, NRECS, s1);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		ck_assert_ptr_eq(snap_doc_find(s2, paths[i]),
+		    snap_doc_find(s1, paths[i]));
+	snap_release(s2);
+	snap_release(s1);
+}
+END_TEST
+
+/*
+ * At most FEED_LANGS_MAX languages, the most used first: 40 one-record
+ * languages ("aa".."bn") and "zz", used by two records; ties go to the
+ * lower tag.  A language is counted once per record however many of its
+ * texts use it.
+ */
+START_TEST(test_lang_cap)
+{
+	static struct record_text many[40 + 3];
+	static char	 tags[40][3];
+	struct record	 r0, r1;
+	struct record	*rv[2] = { &r0, &r1 };
+	struct feed_langs fl;
+	struct snap	*s;
+	struct err	 e;
+	size_t		 i;
+
+	for (i = 0; i < 40; i++) {
+		tags[i][0] = (char)('a' + i / 26);
+		tags[i][1] = (char)('a' + i % 26);
+		tags[i][2] = '\0';
+		many[i] = (struct record_text){ tags[i], "t" };
+	}
+	/* three "aa" texts more: still one record */
+	for (i = 40; i < 43; i++)
+		many[i] = (struct record_text){ "AA-x-y", "t" };
+	r0 = recs[0];
+	r0.lang = "zz";
+	r0.titles = many;
+	r0.ntitles = 43;
+	r1 = recs[1];
+	r1.lang = "zz";
+	r1.titles = &many[0];
+	r1.ntitles = 1;
+	r1.abstracts = NULL;
+	r1.nabstracts = 0;
+	r0.abstracts = NULL;
+	r0.nabstracts = 0;
+	err_init(&e);
+	s = snap_new(&conf, rv, 2, NULL, 0, &e);
+	ck_assert_msg(s != NULL, "%s", e.msg);
+	feed_langs(&fl, s);
+	ck_assert_uint_eq(fl.n, FEED_LANGS_MAX);
+	/* aa (2 records), zz (2), then ab..be (30 of the 39 ties) */
+	ck_assert_str_eq(fl.tags[0], "aa");
+	ck_assert_str_eq(fl.tags[1], "ab");
+	ck_assert_str_eq(fl.tags[30], "be");
+	ck_assert_str_eq(fl.tags[31], "zz");
+	snap_release(s);
+	err_release(&e);
+}
+END_TEST
+
 static Suite *
 feed_suite(void)
 {
@@ -1697,6 +1987,11 @@ feed_suite(void)
 	tcase_add_test(tc, test_entry_dates);
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_ics);
+	tcase_add_loop_test(tc, test_lang_norm, 0,
+	    sizeof(lang_cases) / sizeof(lang_cases[0]));
+	tcase_add_test(tc, test_lang_atom);
+	tcase_add_test(tc, test_lang_rss);
+	tcase_add_test(tc, test_lang_json);
 	tcase_add_loop_test(tc, test_key_string_field, 0,
 	    sizeof(conf_key_strings) / sizeof(conf_key_strings[0]));
 	tcase_add_loop_test(tc, test_key_int_field, 0,
@@ -1725,6 +2020,8 @@ feed_suite(void)
 	tcase_add_test(tc, test_record_lazy);
 	tcase_add_test(tc, test_export_pages);
 	tcase_add_test(tc, test_style);
+	tcase_add_test(tc, test_lang_build);
+	tcase_add_test(tc, test_lang_cap);
 	suite_add_tcase(s, tc);
 	return s;
 }

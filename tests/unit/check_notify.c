@@ -418,6 +418,54 @@ START_TEST(test_outbox_db)
 END_TEST
 
 /*
+ * The language versions are topics: the collection's and each changed
+ * set's Atom, RSS and JSON Feed per language (a version has no calendar);
+ * a new list replaces the old one.
+ */
+START_TEST(test_lang_topics)
+{
+	char		 tmpdir[256];
+	const char	*sets[] = { "topic" };
+	const char	*langs[] = { "bg", "nb" };
+	struct conf	*c;
+	struct notify	*n;
+	struct err	 e;
+
+	tl_mkdtemp(tmpdir, sizeof(tmpdir), "check_notify");
+	c = db_conf(tmpdir);
+	err_init(&e);
+	ck_assert_ptr_nonnull(n = notify_new(c, &e));
+	ck_assert_int_eq(notify_set_langs(n, langs, 2), 0);
+	ck_assert_int_eq(notify_changed(n, sets, 1), 0);
+	/*
+	 * 3 targets x (2 x 4 + 2 languages x 2 x 3), plus the ResourceSync
+	 * Change List for the one WebSub hub
+	 */
+	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox"), 61);
+	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox WHERE "
+	    "topic = 'https://example.org/lang/bg/sets/topic.json'"), 3);
+	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox WHERE "
+	    "topic = 'https://example.org/lang/nb/feed.atom'"), 3);
+	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox WHERE "
+	    "topic LIKE '%/lang/%.ics'"), 0);
+	notify_free(n);
+	/* only nb now: nothing for bg */
+	db_exec(tmpdir, "DELETE FROM outbox");
+	ck_assert_ptr_nonnull(n = notify_new(c, &e));
+	ck_assert_int_eq(notify_set_langs(n, langs + 1, 1), 0);
+	ck_assert_int_eq(notify_changed(n, NULL, 0), 0);
+	notify_free(n);
+	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox"),
+	    3 * (4 + 3) + 1);
+	ck_assert_int_eq(db_count(tmpdir, "SELECT count(*) FROM outbox WHERE "
+	    "topic LIKE '%/lang/bg/%'"), 0);
+	err_release(&e);
+	conf_unref(c);
+	tl_rm_rf(tmpdir);
+}
+END_TEST
+
+/*
  * The outbox layer alone: save and load without a notifier; a missing
  * database loads nothing and creates nothing; an unknown kind is one
  * message, the rest loads; the status text counts what is pending.
@@ -796,6 +844,7 @@ notify_suite(void)
 	tcase_add_loop_test(tc, test_expand, 0, NELEM(expand_cases));
 	tcase_add_test(tc, test_ping_build);
 	tcase_add_test(tc, test_outbox_db);
+	tcase_add_test(tc, test_lang_topics);
 	tcase_add_test(tc, test_status_db);
 	tcase_add_test(tc, test_outbox_persist);
 	tcase_add_test(tc, test_kinds);
