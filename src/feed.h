@@ -37,6 +37,12 @@
  *   /sets/SPEC/archive/N.html
  *   /records/ID.html           a record's landing page: citation_* meta
  *                              tags, schema.org JSON-LD, FAIR Signposting
+ * each in English at these paths and in every other language of i18n.h
+ * under its prefix ("/bg/", "/nb/sets/SPEC.html").  Archive page slots
+ * (struct snap_pages kinds) are FEED_ATOM, FEED_RSS, FEED_HTML (English),
+ * then one per other language, FEED_HTML in it (page_kind() of
+ * feed_build.c); the
+ * landing page slots are kind = enum i18n_lang.
  * A record id is [A-Za-z0-9][A-Za-z0-9._-]* (record.h), so it needs no
  * escaping in a path.
  */
@@ -50,6 +56,7 @@
 #include "conf.h"
 #include "err.h"
 #include "hash.h"
+#include "i18n.h"
 #include "record.h"
 #include "snap.h"
 
@@ -145,6 +152,11 @@ struct feed_page {
 	const char		*next_archive;	/* may be NULL */
 	int			 is_archive;
 	/*
+	 * FEED_HTML: the page's language; self_path then carries its prefix
+	 * (i18n.h).  Feeds are in no page language (I18N_EN).
+	 */
+	enum i18n_lang		 page_lang;
+	/*
 	 * A language version (/lang/LL/...): each entry's title and summary
 	 * in this feed language where the record has them, else the record's
 	 * own, marked.  NULL: every entry in its record's own language.
@@ -177,11 +189,12 @@ int	feed_render(const struct feed_conf *, const struct feed_page *,
 	    enum feed_format, struct buf *out, struct err *e);
 
 /*
- * The landing page of r (an item of s), HTML5, into out (appending).
- * 0, or -1 with e set.
+ * The landing page of r (an item of s) in language l, HTML5, into out
+ * (appending).  0, or -1 with e set.
  */
 int	feed_render_record(const struct feed_conf *, const struct snap *s,
-	    const struct record *r, struct buf *out, struct err *e);
+	    const struct record *r, enum i18n_lang l, struct buf *out,
+	    struct err *e);
 /*
  * The FAIR Signposting Link header value of the document at path (a
  * landing page) into out (reset first): 1 when there is one, 0 when path

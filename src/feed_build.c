@@ -20,6 +20,7 @@
 #include "feed.h"
 #include "feed_int.h"
 #include "hash.h"
+#include "i18n.h"
 #include "page_style.h"
 #include "record.h"
 #include "snap.h"
@@ -76,6 +77,28 @@ static const char *const fmt_ext[] = { "atom", "rss", "html", "json", "ics" };
 static const char *const fmt_type[] = { FEED_ATOM_TYPE, FEED_RSS_TYPE,
 	FEED_HTML_TYPE, FEED_JSON_TYPE, FEED_ICS_TYPE };
 
+/*
+ * The archive page slot kind of a format in a page language: Atom, RSS,
+ * English HTML, then the HTML of each other language (feed.h); and back.
+ */
+static size_t
+page_kind(enum feed_format fmt, enum i18n_lang l)
+{
+	return fmt == FEED_HTML && l != I18N_EN ? (size_t)FEED_HTML + l :
+	    (size_t)fmt;
+}
+
+static enum feed_format
+kind_format(size_t k, enum i18n_lang *l)
+{
+	*l = k > FEED_HTML ? (enum i18n_lang)(k - FEED_HTML) : I18N_EN;
+	return k > FEED_HTML ? FEED_HTML : (enum feed_format)k;
+}
+
+/* The kinds must fill the slots of snap.h exactly. */
+_Static_assert(FEED_HTML + I18N_NLANGS == SNAP_PAGE_KINDS,
+    "SNAP_PAGE_KINDS must be Atom, RSS and HTML in every page language");
+
 int
 feed_render(const struct feed_conf *c, const struct feed_page *p,
     enum feed_format fmt, struct buf *out, struct err *e)
@@ -107,7 +130,7 @@ struct feed_build {
 	struct record		**events;	/* upcoming, soonest first */
 	int64_t			 now;
 	struct buf		 body;
-	struct buf		 self, alt, cur, prevp, nextp, title;
+	struct buf		 self, alt, cur, prevp, nextp, title, lpath;
 	struct err		*e;
 	size_t			 rendered, reused;
 	struct feed_langs	 langs;		/* feed_build() only */
@@ -158,6 +181,7 @@ feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
 	hash_update_str(&h, p->prev_archive);
 	hash_update_str(&h, p->next_archive);
 	hash_update_i64(&h, p->is_archive);
+	hash_update_i64(&h, p->page_lang);
 	hash_update_str(&h, p->lang);
 	hash_update_i64(&h, (int64_t)p->nlangs);
 	for (i = 0; i < p->nlangs; i++)
@@ -207,6 +231,7 @@ fb_init(struct feed_build *b, const struct snap *s, struct err *e)
 	buf_init(&b->prevp, FEED_URL_MAX);
 	buf_init(&b->nextp, FEED_URL_MAX);
 	buf_init(&b->title, FEED_URL_MAX);
+	buf_init(&b->lpath, FEED_URL_MAX);
 	if ((b->ents = calloc(b->per_page, sizeof(*b->ents))) == NULL)
 		return err_set(e, "out of memory");
 	return 0;
@@ -224,7 +249,9 @@ fb_release(struct feed_build *b)
 	buf_release(&b->prevp);
 	buf_release(&b->nextp);
 	buf_release(&b->title);
+	buf_release(&b->lpath);
 }
+
 
 static int
 build_emit(struct feed_build *b, const struct feed_page *p,
@@ -248,6 +275,28 @@ build_emit(struct feed_build *b, const struct feed_page *p,
 		    p->self_path);
 	b->rendered++;
 	return 0;
+}
+
+/* An HTML page in every page language, at its path under each prefix. */
+static int
+build_emit_langs(struct feed_build *b, struct feed_page *p)
+{
+	const char	*path = p->self_path;
+	int		 l, rc = 0;
+
+	for (l = 0; rc == 0 && l < I18N_NLANGS; l++) {
+		buf_reset(&b->lpath);
+		if (i18n_path(&b->lpath, (enum i18n_lang)l, path) == -1) {
+			rc = err_set(b->e, "%s: page path too long", path);
+			break;
+		}
+		p->page_lang = (enum i18n_lang)l;
+		p->self_path = b->lpath.data;
+		rc = build_emit(b, p, FEED_HTML);
+	}
+	p->page_lang = I18N_EN;
+	p->self_path = path;
+	return rc;
 }
 
 /* "/feed.EXT", "/sets/SPEC.EXT", or archive page n of either. */
@@ -542,7 +591,7 @@ build_feed(struct feed_build *b, struct snap_set *set)
 	p.snap = b->s;
 	p.events = b->events;
 	p.nevents = build_events(b, recs, n);
-	if (build_emit(b, &p, FEED_HTML) == -1)
+	if (build_emit_langs(b, &p) == -1)
 		return -1;
 	p.snap = NULL;		/* the HTML page's alone */
 	p.events = NULL;
@@ -607,9 +656,9 @@ build_records(struct feed_build *b)
 {
 	struct snap		*s = b->out;
 	const struct snap	*prev = b->prev;
-	size_t			 i, j = 0, pn = 0;
+	size_t			 i, j = 0, pn = 0, n = s->nitems;
 	struct snap_doc		*d;
-	int			 c;
+	int			 c, l;
 
 	if (snap_pages_init(&s->records, s->nitems) == -1)
 		return err_set(b->e, "out of memory");
@@ -624,13 +673,17 @@ build_records(struct feed_build *b)
 		c = 1;
 		while (j < pn && (c = strcmp(prev->by_id[j]->id, it->id)) < 0)
 			j++;
-		if (c == 0 && prev->by_id[j]->rec == it->rec &&
-		    prev->records.docs[j] != NULL) {
-			d = snap_doc_share(prev->records.docs[j]);
-			b->reused++;
-		} else if ((d = snap_doc_lazy()) == NULL)
-			return err_set(b->e, "out of memory");
-		s->records.docs[i] = d;
+		/* kind = the page language */
+		for (l = 0; l < I18N_NLANGS; l++) {
+			if (c == 0 && prev->by_id[j]->rec == it->rec &&
+			    prev->records.docs[l * pn + j] != NULL) {
+				d = snap_doc_share(prev->records.docs[l * pn +
+				    j]);
+				b->reused++;
+			} else if ((d = snap_doc_lazy()) == NULL)
+				return err_set(b->e, "out of memory");
+			s->records.docs[l * n + i] = d;
+		}
 	}
 	return 0;
 }
@@ -755,14 +808,17 @@ feed_path_record(const struct snap *s, const char *path)
 {
 	ssize_t	 i;
 
+	i18n_path_lang(path, &path);
 	if (strncmp(path, FEED_RECORD_PREFIX, strlen(FEED_RECORD_PREFIX)) !=
 	    0 || (i = record_index(s, path)) < 0)
 		return NULL;
 	return s->by_id[i]->rec;
 }
 
+/* The landing page at rest (path without its prefix) in l. */
 static const struct snap_doc *
-resolve_record(const struct snap *s, const char *path)
+resolve_record(const struct snap *s, const char *path, const char *rest,
+    enum i18n_lang l)
 {
 	const struct record	*r;
 	struct snap_doc		*d;
@@ -772,9 +828,9 @@ resolve_record(const struct snap *s, const char *path)
 	ssize_t			 i;
 	unsigned char		 key[HASH_LEN];
 
-	if ((i = record_index(s, path)) < 0 ||
+	if ((i = record_index(s, rest)) < 0 ||
 	    s->records.npages != s->nitems ||
-	    (d = s->records.docs[i]) == NULL)
+	    (d = s->records.docs[l * s->nitems + (size_t)i]) == NULL)
 		return NULL;
 	if (snap_doc_is_ready(d))
 		return d;
@@ -783,7 +839,7 @@ resolve_record(const struct snap *s, const char *path)
 	memcpy(key, r->hash, HASH_LEN);
 	buf_init(&body, FEED_BUF_MAX);
 	err_init(&e);
-	if (feed_render_record(&fc, s, r, &body, &e) == 0)
+	if (feed_render_record(&fc, s, r, l, &body, &e) == 0)
 		snap_doc_fill(d, path, FEED_HTML_TYPE, body.data, body.len,
 		    key, r->datestamp);
 	buf_release(&body);
@@ -801,24 +857,31 @@ feed_resolve(const struct snap *s, const char *path)
 	struct feed_page	 p;
 	struct err		 e;
 	enum feed_format	 fmt;
+	enum i18n_lang		 l;
+	const char		*rest;
 	size_t			 page;
 	unsigned char		 key[HASH_LEN];
 
-	if (strncmp(path, FEED_RECORD_PREFIX, strlen(FEED_RECORD_PREFIX)) ==
+	l = i18n_path_lang(path, &rest);
+	if (strncmp(rest, FEED_RECORD_PREFIX, strlen(FEED_RECORD_PREFIX)) ==
 	    0)
-		return resolve_record(s, path);
-	if (parse_archive(s, path, &set, &page, &fmt) == -1)
+		return resolve_record(s, path, rest, l);
+	/* feeds are in no page language: "/bg/archive/1.atom" is none */
+	if (parse_archive(s, rest, &set, &page, &fmt) == -1 ||
+	    (l != I18N_EN && fmt != FEED_HTML))
 		return NULL;
 	pg = set != NULL ? &set->pages : &s->pages;
 	if (page < 1 || page > pg->npages)
 		return NULL;
-	d = pg->docs[(size_t)fmt * pg->npages + page - 1];
+	d = pg->docs[page_kind(fmt, l) * pg->npages + page - 1];
 	if (snap_doc_is_ready(d))
 		return d;
 	err_init(&e);
 	if (fb_init(&b, s, &e) == 0 && build_head(&b, &p, set) == 0 &&
 	    build_page(&b, &p, set != NULL ? set->feed : s->feed,
 	    set != NULL ? set->nfeed : s->nfeed, page, fmt) == 0) {
+		p.page_lang = l;
+		p.self_path = path;
 		buf_reset(&b.body);
 		feed_page_key(&b.conf, &p, fmt, key);
 		if (feed_render(&b.conf, &p, fmt, &b.body, &e) == 0)
@@ -835,25 +898,31 @@ int
 feed_materialize(const struct snap *s, struct err *e)
 {
 	const struct snap_pages	*pg;
-	struct buf		 path;
+	struct buf		 path, lpath;
+	enum feed_format	 fmt;
+	enum i18n_lang		 l;
 	size_t			 i, k, n;
-	int			 rc = -1;
+	int			 rc = -1, li;
 
 	buf_init(&path, FEED_URL_MAX);
+	buf_init(&lpath, FEED_URL_MAX);
 	for (i = 0; i <= s->nsets; i++) {
 		const struct snap_set *set = i > 0 ? &s->sets[i - 1] : NULL;
 
 		pg = set != NULL ? &set->pages : &s->pages;
 		for (k = 0; k < SNAP_PAGE_KINDS; k++) {
+			fmt = kind_format(k, &l);
 			for (n = 1; n <= pg->npages; n++) {
+				buf_reset(&lpath);
 				if (build_path(&path, set ? set->spec : NULL,
-				    n, fmt_ext[k]) == -1) {
+				    n, fmt_ext[fmt]) == -1 ||
+				    i18n_path(&lpath, l, path.data) == -1) {
 					err_set(e, "feed path too long");
 					goto out;
 				}
-				if (feed_resolve(s, path.data) == NULL) {
+				if (feed_resolve(s, lpath.data) == NULL) {
 					err_set(e, "%s: cannot render",
-					    path.data);
+					    lpath.data);
 					goto out;
 				}
 			}
@@ -862,16 +931,21 @@ feed_materialize(const struct snap *s, struct err *e)
 	for (i = 0; i < s->nitems; i++) {
 		if (s->by_id[i]->rec == NULL)
 			continue;
-		buf_reset(&path);
-		if (buf_printf(&path, FEED_RECORD_PREFIX "%s.html",
-		    s->by_id[i]->id) == -1 ||
-		    feed_resolve(s, path.data) == NULL) {
-			err_set(e, "%s: cannot render", s->by_id[i]->id);
-			goto out;
+		for (li = 0; li < I18N_NLANGS; li++) {
+			buf_reset(&path);
+			if (buf_printf(&path, "%s" FEED_RECORD_PREFIX "%s.html",
+			    i18n_prefix((enum i18n_lang)li),
+			    s->by_id[i]->id) == -1 ||
+			    feed_resolve(s, path.data) == NULL) {
+				err_set(e, "%s: cannot render",
+				    s->by_id[i]->id);
+				goto out;
+			}
 		}
 	}
 	rc = 0;
 out:
 	buf_release(&path);
+	buf_release(&lpath);
 	return rc;
 }

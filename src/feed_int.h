@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "err.h"
 #include "feed.h"
+#include "i18n.h"
 #include "record.h"
 #include "xw.h"
 
@@ -63,37 +64,72 @@ int	feed_render_html(const struct feed_conf *, const struct feed_page *,
  */
 struct feed_html {
 	const struct feed_conf	*conf;
+	enum i18n_lang		 lang;	/* of the page and its links */
+	const char		*page;	/* its path without language prefix */
 	struct xw		 w;
 	struct buf		 url;
 	struct buf		 tmp;
 };
 
-/* Doctype, <html lang>, <head> with charset, viewport, title, stylesheet
- * and icon; <head> is left open for the caller's links and metadata. */
+/*
+ * Doctype, <html lang> of lang, <head> with charset, viewport, title,
+ * stylesheet, icon and the page's language versions (<link rel=alternate
+ * hreflang> per language and x-default); <head> is left open for the
+ * caller's links and metadata.  page is the page's path without language
+ * prefix ("/", "/records/ID.html"); it must outlive h.
+ */
 int	feed_html_open(struct feed_html *, const struct feed_conf *,
-	    struct buf *out, const char *lang, const char *title);
-/* Close </head>, open <body> with the site banner and <main>. */
+	    struct buf *out, enum i18n_lang lang, const char *page,
+	    const char *title);
+/* h's message m. */
+const char *feed_html_msg(const struct feed_html *, enum i18n_msg m);
+/*
+ * Close </head>, open <body> with the site banner, the language switcher
+ * (the same page in the other languages) and <main>.
+ */
 void	feed_html_body(struct feed_html *);
 /* Close <main>, write the footer, finish.  0 or -1 (with e set). */
 int	feed_html_close(struct feed_html *, const char *what, struct err *e);
-/* <link rel=alternate> for the feeds of one set (NULL: the collection). */
+/*
+ * <link rel=alternate> for the feeds of one set (NULL: the collection);
+ * their language versions in lang ("/lang/LL/...") when lang is not NULL.
+ */
 void	feed_html_discovery(struct feed_html *, const char *spec,
-	    const char *name);
+	    const char *name, const char *lang);
 /* <name class=class>s</name>; nothing when s is NULL or empty. */
 void	feed_html_elem(struct feed_html *, const char *name,
 	    const char *class, const char *s);
-/* <a href="base_url + path">text</a> */
+/* <a href="base_url + path">text</a>: a document in no language (feeds) */
 void	feed_html_a(struct feed_html *, const char *path, const char *text);
-/* "Report", "Policy brief", ...: a record type in words. */
-const char *feed_type_label(enum record_type);
-/* "PDF, 3.4 MB" for a full-text link into b (reset first).  0 or -1. */
-int	feed_file_label(struct buf *b, const struct record_link *);
+/* <a href="base_url + prefix + path">text</a>: a page in h's language */
+void	feed_html_page_a(struct feed_html *, const char *path,
+	    const char *text);
+/* base_url + prefix of h's language + path into h->url.  0 or -1. */
+int	feed_html_page_url(struct feed_html *, const char *path);
+/* "Report", "Policy brief", ...: a record type in words, in l. */
+const char *feed_type_label(enum i18n_lang l, enum record_type);
+/* "PDF, 3.4 MB" for a full-text link, in l, into b (reset first).  0/-1. */
+int	feed_file_label(struct buf *b, enum i18n_lang l,
+	    const struct record_link *);
+/*
+ * The text of ts (n of them) for a page in l: the one in l when there is
+ * one, else the record's own (in lang).  *tlang gets its language, or NULL
+ * when that is the page's (then no lang attribute is needed).
+ */
+const struct record_text *feed_text_for(const struct record_text *ts,
+	    size_t n, const char *lang, enum i18n_lang l, const char **tlang);
 /* "2019-05-14 – 2019-05-16" / "2026-12-09, 13:00–14:30 UTC" into b. */
 int	feed_event_when(struct buf *b, const struct record_event *);
 /* The live record a "/records/ID.html" path names in s, or NULL. */
 const struct record *feed_path_record(const struct snap *, const char *path);
 /* The main title of r (its id when it has none). */
 const char *feed_record_title(const struct record *);
+/*
+ * The title of r for a page in l: in l when r has one, else the main one;
+ * *tlang as feed_text_for() (r->titles[0]'s language, or r->lang).
+ */
+const char *feed_record_title_in(const struct record *, enum i18n_lang l,
+	    const char **tlang);
 
 /* feed_title, else the repository name; feed_lang, else "en". */
 const char *feed_conf_title(const struct feed_conf *);

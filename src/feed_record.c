@@ -19,6 +19,7 @@
 #include "err.h"
 #include "feed.h"
 #include "feed_int.h"
+#include "i18n.h"
 #include "oai.h"
 #include "record.h"
 #include "snap.h"
@@ -643,13 +644,14 @@ files(struct feed_html *h, const struct record *r)
 
 	for (i = 0; i < r->nlinks; i++) {
 		const struct record_link *l = &r->links[i];
-		const char *what = l->rel == RECORD_LINK_FULLTEXT ?
-		    "Full text" : l->rel == RECORD_LINK_LANDING ?
-		    "Publisher's page" : "Related";
+		const char *what = feed_html_msg(h,
+		    l->rel == RECORD_LINK_FULLTEXT ? I18N_FULL_TEXT :
+		    l->rel == RECORD_LINK_LANDING ? I18N_PUBLISHER_PAGE :
+		    I18N_RELATED);
 
 		if (n++ == 0) {
 			xw_start(&h->w, "section");
-			xw_elem(&h->w, "h2", "Files and links");
+			xw_elem(&h->w, "h2", feed_html_msg(h, I18N_FILES));
 			xw_start(&h->w, "ul");
 		}
 		xw_start(&h->w, "li");
@@ -661,7 +663,7 @@ files(struct feed_html *h, const struct record *r)
 		xw_text(&h->w, l->title != NULL ? l->title : what);
 		xw_end(&h->w);
 		if (l->rel == RECORD_LINK_FULLTEXT &&
-		    feed_file_label(&h->tmp, l) == 0) {
+		    feed_file_label(&h->tmp, h->lang, l) == 0) {
 			if (l->lang != NULL)
 				buf_printf(&h->tmp, ", %s", l->lang);
 			xw_text(&h->w, " (");
@@ -676,18 +678,37 @@ files(struct feed_html *h, const struct record *r)
 	}
 }
 
+/* Abstract i of r as a section in its language. */
+static void
+abstract(struct feed_html *h, const struct record *r, size_t i)
+{
+	xw_start(&h->w, "section");
+	if (r->abstracts[i].lang != NULL)
+		xw_attr(&h->w, "lang", r->abstracts[i].lang);
+	buf_reset(&h->tmp);
+	if (r->nabstracts > 1 && r->abstracts[i].lang != NULL &&
+	    buf_printf(&h->tmp, feed_html_msg(h, I18N_ABSTRACT_IN),
+	    r->abstracts[i].lang) == 0)
+		xw_elem(&h->w, "h2", h->tmp.data);
+	else
+		xw_elem(&h->w, "h2", feed_html_msg(h, I18N_ABSTRACT));
+	xw_elem(&h->w, "p", r->abstracts[i].text);
+	xw_end(&h->w);
+}
+
 static void
 body(struct feed_html *h, const struct snap *s, const struct record *r)
 {
-	char	 day[DATE_ISO_LEN];
-	size_t	 i;
+	const char			*title, *tlang;
+	char				 day[DATE_ISO_LEN];
+	size_t				 i;
 
 	xw_start(&h->w, "article");
-	feed_html_elem(h, "p", "kind", feed_type_label(r->type));
+	feed_html_elem(h, "p", "kind", feed_type_label(h->lang, r->type));
+	title = feed_record_title_in(r, h->lang, &tlang);
 	xw_start(&h->w, "h1");
-	if (r->ntitles > 0 && r->titles[0].lang != NULL)
-		xw_attr(&h->w, "lang", r->titles[0].lang);
-	xw_text(&h->w, feed_record_title(r));
+	xw_attr(&h->w, "lang", tlang);
+	xw_text(&h->w, title);
 	xw_end(&h->w);
 	for (i = 0; i < r->nsubtitles; i++) {
 		xw_start(&h->w, "p");
@@ -696,7 +717,9 @@ body(struct feed_html *h, const struct snap *s, const struct record *r)
 		xw_text(&h->w, r->subtitles[i].text);
 		xw_end(&h->w);
 	}
-	for (i = 1; i < r->ntitles; i++) {
+	for (i = 0; i < r->ntitles; i++) {
+		if (r->titles[i].text == title)
+			continue;
 		xw_start(&h->w, "p");
 		xw_attr(&h->w, "class", "meta");
 		xw_attr(&h->w, "lang", r->titles[i].lang);
@@ -705,12 +728,13 @@ body(struct feed_html *h, const struct snap *s, const struct record *r)
 	}
 	xw_start(&h->w, "dl");
 	xw_attr(&h->w, "class", "facts");
-	agents(h, r->type == RECORD_EVENT ? "Organisers" : "Authors",
-	    r->creators, r->ncreators);
-	agents(h, "Contributors", r->contributors, r->ncontributors);
+	agents(h, feed_html_msg(h, r->type == RECORD_EVENT ? I18N_ORGANISERS :
+	    I18N_AUTHORS), r->creators, r->ncreators);
+	agents(h, feed_html_msg(h, I18N_CONTRIBUTORS), r->contributors,
+	    r->ncontributors);
 	if (r->event != NULL) {
 		if (feed_event_when(&h->tmp, r->event) == 0) {
-			dt(h, "When");
+			dt(h, feed_html_msg(h, I18N_WHEN));
 			xw_start(&h->w, "dd");
 			date_fmt(&r->event->start, day);
 			xw_start(&h->w, "time");
@@ -724,29 +748,30 @@ body(struct feed_html *h, const struct snap *s, const struct record *r)
 		    r->event->place, r->event->country != NULL ? " (" : "",
 		    r->event->country != NULL ? r->event->country : "",
 		    r->event->country != NULL ? ")" : "") == 0)
-			dd_text(h, "Where", h->tmp.data);
+			dd_text(h, feed_html_msg(h, I18N_WHERE), h->tmp.data);
 	}
 	date_fmt(&r->issued, day);
-	dt(h, r->type == RECORD_EVENT ? "Announced" : "Published");
+	dt(h, feed_html_msg(h, r->type == RECORD_EVENT ? I18N_ANNOUNCED :
+	    I18N_PUBLISHED));
 	xw_start(&h->w, "dd");
 	xw_start(&h->w, "time");
 	xw_attr(&h->w, "datetime", day);
 	xw_text(&h->w, day);
 	xw_end(&h->w);
 	xw_end(&h->w);
-	dd_text(h, "Publisher", r->publisher);
-	dd_text(h, "Place", r->place);
-	dd_text(h, "Series", r->series);
+	dd_text(h, feed_html_msg(h, I18N_PUBLISHER), r->publisher);
+	dd_text(h, feed_html_msg(h, I18N_PLACE), r->place);
+	dd_text(h, feed_html_msg(h, I18N_SERIES), r->series);
 	buf_reset(&h->tmp);
 	for (i = 0; i < r->nlanguages; i++)
 		buf_printf(&h->tmp, "%s%s", i > 0 ? ", " : "",
 		    r->languages[i]);
 	if (h->tmp.len > 0)
-		dd_text(h, "Languages", h->tmp.data);
+		dd_text(h, feed_html_msg(h, I18N_LANGUAGES), h->tmp.data);
 	idents(h, r);
-	dd_text(h, "Rights", r->rights);
+	dd_text(h, feed_html_msg(h, I18N_RIGHTS), r->rights);
 	if (r->license != NULL) {
-		dt(h, "Licence");
+		dt(h, feed_html_msg(h, I18N_LICENCE));
 		xw_start(&h->w, "dd");
 		xw_start(&h->w, "a");
 		xw_attr(&h->w, "rel", "license");
@@ -760,9 +785,9 @@ body(struct feed_html *h, const struct snap *s, const struct record *r)
 		buf_printf(&h->tmp, "%s%s", i > 0 ? "; " : "",
 		    r->subjects[i].text);
 	if (h->tmp.len > 0)
-		dd_text(h, "Keywords", h->tmp.data);
+		dd_text(h, feed_html_msg(h, I18N_KEYWORDS), h->tmp.data);
 	if (r->nsets > 0) {
-		dt(h, "Collections");
+		dt(h, feed_html_msg(h, I18N_COLLECTIONS));
 		xw_start(&h->w, "dd");
 		xw_start(&h->w, "ul");
 		xw_attr(&h->w, "class", "plain");
@@ -774,7 +799,7 @@ body(struct feed_html *h, const struct snap *s, const struct record *r)
 			buf_reset(&h->tmp);
 			if (buf_printf(&h->tmp, "/sets/%s.html",
 			    r->sets[i]) == 0)
-				feed_html_a(h, h->tmp.data, set != NULL &&
+				feed_html_page_a(h, h->tmp.data, set != NULL &&
 				    set->name != NULL ? set->name :
 				    r->sets[i]);
 			xw_end(&h->w);
@@ -783,23 +808,23 @@ body(struct feed_html *h, const struct snap *s, const struct record *r)
 		xw_end(&h->w);
 	}
 	xw_end(&h->w);		/* dl */
+	/* the abstract in the page's language first */
 	for (i = 0; i < r->nabstracts; i++) {
-		xw_start(&h->w, "section");
-		if (r->abstracts[i].lang != NULL)
-			xw_attr(&h->w, "lang", r->abstracts[i].lang);
-		buf_reset(&h->tmp);
-		if (r->nabstracts > 1 && r->abstracts[i].lang != NULL &&
-		    buf_printf(&h->tmp, "Abstract (%s)",
-		    r->abstracts[i].lang) == 0)
-			xw_elem(&h->w, "h2", h->tmp.data);
-		else
-			xw_elem(&h->w, "h2", "Abstract");
-		xw_elem(&h->w, "p", r->abstracts[i].text);
-		xw_end(&h->w);
+		size_t	 k = i;
+
+		if (r->nabstracts > 1) {
+			const struct record_text *ab = feed_text_for(
+			    r->abstracts, r->nabstracts, r->lang, h->lang,
+			    &tlang);
+			size_t	 first = (size_t)(ab - r->abstracts);
+
+			k = i == 0 ? first : i <= first ? i - 1 : i;
+		}
+		abstract(h, r, k);
 	}
 	files(h, r);
 	xw_start(&h->w, "section");
-	xw_elem(&h->w, "h2", "Metadata");
+	xw_elem(&h->w, "h2", feed_html_msg(h, I18N_METADATA));
 	xw_start(&h->w, "ul");
 	for (i = 0; oai_prefix(i) != NULL; i++) {
 		if (!oai_offered(i, r) ||
@@ -821,28 +846,43 @@ body(struct feed_html *h, const struct snap *s, const struct record *r)
 
 int
 feed_render_record(const struct feed_conf *c, const struct snap *s,
-    const struct record *r, struct buf *out, struct err *e)
+    const struct record *r, enum i18n_lang l, struct buf *out,
+    struct err *e)
 {
 	const struct record_link	*landing;
 	struct feed_html		 h;
 	struct signpost			 sp;
-	struct buf			 self;
+	struct buf			 self, page;
+	const char			*tlang;
 	int				 rc, jfail;
 
 	buf_init(&self, FEED_URL_MAX);
-	if (page_url(&self, c, r) == -1) {
+	buf_init(&page, FEED_URL_MAX);
+	if (page_url(&self, c, r) == -1 || buf_printf(&page,
+	    FEED_RECORD_PREFIX "%s.html", r->id) == -1) {
 		buf_release(&self);
+		buf_release(&page);
 		return err_set(e, "%s: landing page URL too long", r->id);
 	}
-	if (feed_html_open(&h, c, out, r->lang, feed_record_title(r)) == -1) {
+	if (feed_html_open(&h, c, out, l, page.data,
+	    feed_record_title_in(r, l, &tlang)) == -1) {
 		buf_release(&self);
+		buf_release(&page);
 		return err_set(e, "%s: cannot start the XML writer", r->id);
 	}
-	xw_start(&h.w, "link");
-	xw_attr(&h.w, "rel", "canonical");
+	/*
+	 * The record's own landing page when it has one; else this language
+	 * version itself (each version is canonical for its language, the
+	 * hreflang alternates tie them together).
+	 */
 	landing = record_link_find(r, RECORD_LINK_LANDING);
-	xw_attr(&h.w, "href", landing != NULL ? landing->href : self.data);
-	xw_end(&h.w);
+	if (landing != NULL || feed_html_page_url(&h, page.data) == 0) {
+		xw_start(&h.w, "link");
+		xw_attr(&h.w, "rel", "canonical");
+		xw_attr(&h.w, "href", landing != NULL ? landing->href :
+		    h.url.data);
+		xw_end(&h.w);
+	}
 	citation_meta(&h, r);
 	memset(&sp, 0, sizeof(sp));
 	sp.h = &h;
@@ -854,5 +894,6 @@ feed_render_record(const struct feed_conf *c, const struct snap *s,
 	if (rc == 0 && jfail)
 		rc = err_set(e, "%s: cannot write the JSON-LD", r->id);
 	buf_release(&self);
+	buf_release(&page);
 	return rc;
 }

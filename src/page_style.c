@@ -33,6 +33,7 @@ static const char css[] =
     "header.site p{margin:.2rem 0;color:var(--muted)}\n"
     "nav ul{list-style:none;margin:.4rem 0 0;padding:0;display:flex;"
     "flex-wrap:wrap;gap:.3rem 1rem}\n"
+    "nav.langs [aria-current]{font-weight:700}\n"
     "h1{font-size:1.6rem;line-height:1.25;margin:1.2rem 0 .4rem}\n"
     "h2{font-size:1.2rem;margin:1.6rem 0 .5rem;border-bottom:1px solid "
     "var(--line);padding-bottom:.2rem}\n"

@@ -46,7 +46,7 @@ struct snap_item {
  * not change is carried over to the next snapshot as the same object,
  * rendered or not, so it is never rendered twice.
  */
-#define SNAP_PAGE_KINDS	3
+#define SNAP_PAGE_KINDS	5	/* Atom, RSS, HTML in each page language */
 struct snap_pages {
 	size_t			 npages;	/* archive pages 1..npages */
 	struct snap_doc		**docs;	/* [kind * npages + page - 1] */

@@ -137,7 +137,7 @@ class Links(html.parser.HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "link" and a.get("rel") == "alternate":
+        if tag == "link" and a.get("rel") == "alternate" and a.get("type"):
             self.alternates.append((a.get("type"), a.get("href")))
         if tag == "a" and re.search(r"/sets/[^/]+\.html$", a.get("href", "")):
             self.set_pages.append(a.get("href"))

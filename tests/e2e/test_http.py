@@ -247,7 +247,7 @@ class Links(html.parser.HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "link" and a.get("rel") == "alternate":
+        if tag == "link" and a.get("rel") == "alternate" and a.get("type"):
             self.links.append((a.get("type"), a.get("href")))
 
     handle_startendtag = handle_starttag

@@ -7,7 +7,10 @@ crawl the site from "/" (bounded), check every landing page's citation_*
 tags, schema.org JSON-LD and FAIR Signposting Link header against the source
 XML parsed here with lxml, check the stylesheet's caching, and render every
 kind of page in Debian's headless chromium at 1280 and 390 px, with the
-screenshots left in build/screenshots/ for a reviewer.
+screenshots left in build/screenshots/ for a reviewer.  Every page is there
+in English, Bulgarian (/bg/) and Norwegian Bokmål (/nb/): the language
+tests check <html lang>, the hreflang alternates, the switcher and that
+record texts follow the page's language.
 """
 import datetime
 import glob
@@ -34,7 +37,9 @@ R = "{%s}" % RNS
 SHOTS = os.path.join(os.environ.get("B", os.path.join(ROOT, "build")),
                      "screenshots")
 CHROMIUM = shutil.which("chromium")
-CRAWL_MAX = 600
+CRAWL_MAX = 2000
+# page languages: tag -> path prefix (English at the plain paths)
+LANGS = {"en": "", "bg": "/bg", "nb": "/nb"}
 
 _g = {}
 
@@ -154,6 +159,15 @@ def every_link_on_every_page_resolves():
     landing = {p for p in seen if p.startswith("/records/")}
     assert landing == {"/records/%s.html" % i for i in ids}, \
         landing ^ {"/records/%s.html" % i for i in ids}
+    # ... in every language, through the switcher and the links of each
+    for tag, pre in LANGS.items():
+        want = {pre + "/records/%s.html" % i for i in ids}
+        assert want <= set(seen), (tag, want - set(seen))
+        assert pre + "/" in seen, tag
+        assert any(re.match(re.escape(pre) + r"/archive/\d+\.html$", p)
+                   for p in seen), tag
+        assert any(re.match(re.escape(pre) + r"/sets/[^/]+/archive/\d+"
+                            r"\.html$", p) for p in seen), tag
     assert any(re.match(r"^/archive/\d+\.html$", p) for p in seen)
     assert any(re.match(r"^/sets/[^/]+\.html$", p) for p in seen)
     assert any(re.match(r"^/sets/[^/]+/archive/\d+\.html$", p) for p in seen)
@@ -262,7 +276,8 @@ def landing_pages_carry_citation_tags_jsonld_and_signposts():
         links = parse_link_header(h["link"])
         heads = [(l.get("href"), l.get("rel")) for l in
                  doc.xpath("//head/link[@rel!='canonical' and "
-                           "@rel!='stylesheet' and @rel!='icon']")]
+                           "@rel!='stylesheet' and @rel!='icon' and "
+                           "not(@hreflang)]")]
         assert sorted((u, p["rel"]) for u, p in links) == sorted(heads), rid
         rels = [p["rel"] for _, p in links]
         assert rels.count("cite-as") == 1, rid
@@ -353,7 +368,149 @@ KINDS = {
     "record": "/records/2008-illicit-markets-bulgaria.html",
     "event": "/records/e2e-upcoming-seminar.html",
     "oai": "/oai",
+    # the other languages: home-bg-390.png is the phone view of /bg/
+    "home-bg": "/bg/",
+    "record-nb": "/nb/records/2012-trafficking-bulgaria-norway.html",
 }
+# the page kinds that exist in every language, by their English path
+LANG_KINDS = ("/", "/sets/type:events.html", "/sets/type.html",
+              "/archive/1.html", "/sets/type/archive/1.html",
+              "/records/2008-illicit-markets-bulgaria.html",
+              "/records/e2e-upcoming-seminar.html")
+
+
+def page_langs(body):
+    """<html lang>, {hreflang: href} and the switcher of a page."""
+    doc = lhtml.fromstring(body)
+    alts = {l.get("hreflang"): l.get("href") for l in
+            doc.xpath("//head/link[@rel='alternate' and @hreflang]")}
+    nav = doc.xpath("//nav[@class='langs']")
+    assert len(nav) == 1
+    links = {a.get("hreflang"): a.get("href") for a in nav[0].iter("a")}
+    current = [x.get("lang") for x in
+               nav[0].xpath(".//*[@aria-current='true']")]
+    return doc.get("lang"), alts, links, current, doc
+
+
+@test
+def every_page_kind_in_every_language_with_reciprocal_hreflang():
+    d = daemon()
+    for path in LANG_KINDS:
+        versions = {t: d.base + pre + path for t, pre in LANGS.items()}
+        want = dict(versions, **{"x-default": versions["en"]})
+        for tag, pre in LANGS.items():
+            st, h, body = d.get(pre + path)
+            assert st == 200, (pre + path, st)
+            assert h["content-type"].startswith("text/html"), pre + path
+            lang, alts, links, current, doc = page_langs(body)
+            assert lang == tag, (pre + path, lang)
+            # every version names every version, itself and x-default
+            # included, so the alternates are reciprocal
+            assert alts == want, (pre + path, alts)
+            # the switcher: the same page in the other languages
+            assert links == {t: u for t, u in versions.items()
+                             if t != tag}, (pre + path, links)
+            assert current == [tag], (pre + path, current)
+            # links to pages stay in the page's language; feeds have none
+            for a in doc.xpath("//main//a[contains(@href, '/records/')]"):
+                assert a.get("href").startswith(d.base + pre +
+                                                "/records/"), \
+                    (pre + path, a.get("href"))
+            feeds = doc.xpath("//head/link[@rel='alternate' and @type]"
+                              "/@href")
+            # (landing pages have no feeds of their own); list pages in
+            # Bulgarian and Norwegian advertise the feeds' versions in
+            # their language (/lang/LL/...), the calendar has none
+            assert bool(feeds) != path.startswith("/records/"), feeds
+            for u in feeds:
+                p = u[len(d.base):]
+                # (archive pages, immutable, keep the plain feeds)
+                want_lang = tag != "en" and not p.endswith(".ics") and \
+                    "/archive/" not in path
+                assert p.startswith("/lang/%s/" % tag) == want_lang, \
+                    (pre + path, p)
+                assert not p.startswith(("/bg/", "/nb/")), (pre + path, p)
+            if tag != "en" and feeds and "/archive/" not in path:
+                for u in feeds:
+                    st, _, _ = d.get(u[len(d.base):])
+                    assert st == 200, u
+    # the switcher links lead where they say
+    st, _, body = d.get("/bg/sets/type:events.html")
+    _, _, links, _, _ = page_langs(body)
+    st, _, nb = d.get(links["nb"][len(d.base):])
+    assert st == 200 and page_langs(nb)[0] == "nb"
+    # no page in a language that does not exist, no feed under a prefix
+    for bad in ("/de/", "/bg", "/bg/feed.atom", "/nb/archive/1.atom",
+                "/bg/records/no-such-record.html", "/bg/sets/nope.html"):
+        st, _, _ = d.get(bad)
+        assert st == 404, (bad, st)
+
+
+@test
+def ui_strings_and_record_texts_follow_the_page_language():
+    d = daemon()
+    src = sources()
+    ui = {"en": "Events and publications", "bg": "Събития и публикации",
+          "nb": "Arrangementer og publikasjoner"}
+    for tag, pre in LANGS.items():
+        st, _, body = d.get(pre + "/")
+        doc = lhtml.fromstring(body)
+        assert doc.xpath("//h1")[0].text_content() == ui[tag], tag
+        # no English UI text left on the other languages' pages
+        if tag != "en":
+            text = doc.xpath("string(//body)")
+            for en in ("Upcoming events", "Add to calendar", "Feeds",
+                       "Publications and events", "Skip to content"):
+                assert en not in text, (tag, en)
+
+    def title(rec, tag):
+        t = [x.text for x in rec.findall(R + "title")
+             if x.get("{http://www.w3.org/XML/1998/namespace}lang") == tag]
+        return " ".join(t[0].split()) if t else None
+
+    XL = "{http://www.w3.org/XML/1998/namespace}lang"
+    checked = {"bg": 0, "nb": 0, "fallback": 0}
+    for rid, rec in sorted(src.items()):
+        main = " ".join(rec.findall(R + "title")[0].text.split())
+        main_lang = (rec.findall(R + "title")[0].get(XL) or rec.get(XL))
+        for tag, pre in LANGS.items():
+            st, _, body = d.get(pre + "/records/%s.html" % rid)
+            assert st == 200, (rid, tag)
+            h1 = lhtml.fromstring(body).xpath("//h1")[0]
+            got = " ".join(h1.text_content().split())
+            own = title(rec, tag)
+            if own is not None:
+                # the record's title in the page's language, unmarked
+                assert got == own and h1.get("lang") is None, \
+                    (rid, tag, got, h1.get("lang"))
+                if tag != "en" and own != main:
+                    checked[tag] += 1
+            else:
+                # else the record's own, marked with its language
+                assert got == main and h1.get("lang") == main_lang, \
+                    (rid, tag, got, h1.get("lang"))
+                checked["fallback"] += 1
+    assert checked["bg"] >= 1 and checked["nb"] >= 1 and \
+        checked["fallback"] >= 1, checked
+    # on the list pages too: the Bulgarian title of an English record
+    rec = src["2008-illicit-markets-bulgaria"]
+    lists = {p: v[2].decode("utf-8") for p, v in html_pages().items()
+             if "/records/" not in p and not p.startswith("/oai")}
+    bg = title(rec, "bg").replace("\u201e", "&#x201E;")
+    assert any(title(rec, "bg") in b for p, b in lists.items()
+               if p.startswith("/bg/")), "no /bg/ list shows " + bg
+    assert not any(title(rec, "bg") in b for p, b in lists.items()
+                   if not p.startswith("/bg/")), bg
+    assert any(title(rec, "en") in b for p, b in lists.items()
+               if p.startswith("/nb/"))
+    # and the abstract in the page's language comes first
+    rid = "2012-trafficking-bulgaria-norway"
+    for tag, pre in LANGS.items():
+        st, _, body = d.get(pre + "/records/%s.html" % rid)
+        secs = lhtml.fromstring(body).xpath(
+            "//article/section[@lang][p]")
+        assert secs and secs[0].get("lang") == tag, (tag, [
+            x.get("lang") for x in secs])
 
 
 def chromium(url, shot, width):

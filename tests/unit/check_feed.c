@@ -1352,7 +1352,7 @@ START_TEST(test_index)
 	xp_eq(d, "/html/head/meta/@charset", "utf-8");
 	xp_eq(d, "/html/head/title", "Pubfeed ÆØÅ");
 	/* autodiscovery: this page's own feeds only, not every set's */
-	xp_eq(d, "count(//head/link[@rel='alternate'])", "4");
+	xp_eq(d, "count(//head/link[@rel='alternate'][@type])", "4");
 	xp_eq(d, "//head/link[@type='application/atom+xml']/@href",
 	    BASE "/feed.atom");
 	xp_eq(d, "//head/link[@type='application/rss+xml']/@href",
@@ -1424,7 +1424,7 @@ START_TEST(test_html_pages)
 	xp_eq(d, "//h1", "България");
 	xp_eq(d, "//p[@class='description']", "Публикации за България");
 	xp_eq(d, "//main/p/a/@href", BASE "/sets/region.html");
-	xp_eq(d, "count(//head/link[@rel='alternate'])", "4");
+	xp_eq(d, "count(//head/link[@rel='alternate'][@type])", "4");
 	xp_eq(d, "//head/link[@type='application/rss+xml']/@href",
 	    BASE "/sets/region:bulgaria.rss");
 	xp_eq(d, "//nav[@class='pager']/a/@href",
@@ -1526,8 +1526,10 @@ START_TEST(test_record_page)
 	recs[2].publisher = "Søk </script> AS";
 	s = build(recp, NRECS, NULL);
 	d = landing(s, "/records/rec-2.html", &doc);
-	xp_eq(d, "/html/@lang", "nb");
+	/* the English page; the Norwegian title is marked as such */
+	xp_eq(d, "/html/@lang", "en");
 	xp_eq(d, "//h1", "Rapport om æøå 2");
+	xp_eq(d, "//h1/@lang", "nb");
 	xp_eq(d, "//head/link[@rel='canonical']/@href", BASE "/p/1");
 	xp_eq(d, "//meta[@name='citation_title']/@content",
 	    "Rapport om æøå 2");
@@ -1597,6 +1599,67 @@ START_TEST(test_record_page)
 	ck_assert_ptr_null(snap_doc_find(s, "/records/rec-1.htm"));
 	ck_assert_ptr_null(snap_doc_find(s, "/records/rec-1"));
 	ck_assert_ptr_null(snap_doc_find(s, "/records/.html"));
+	snap_release(s);
+}
+END_TEST
+
+/*
+ * Every landing page and list page in English, Bulgarian and Norwegian:
+ * <html lang>, hreflang versions, the switcher, UI texts from the
+ * catalogue, record texts in the page's language first.
+ */
+START_TEST(test_pages_in_every_language)
+{
+	static const char *const	 tag[] = { "en", "bg", "nb" };
+	static const char *const	 pre[] = { "", "/bg", "/nb" };
+	struct snap			*s;
+	htmlDocPtr			 d;
+	char				 path[256], want[128];
+	int				 l;
+
+	s = build(recp, NRECS, NULL);
+	for (l = 0; l < 3; l++) {
+		snprintf(path, sizeof(path), "%s/records/rec-2.html", pre[l]);
+		d = landing(s, path, NULL);
+		xp_eq(d, "/html/@lang", tag[l]);
+		xp_eq(d, "count(//head/link[@hreflang])", "4");
+		snprintf(want, sizeof(want), BASE "%s/records/rec-2.html",
+		    pre[l]);
+		snprintf(path, sizeof(path),
+		    "//head/link[@hreflang='%s']/@href", tag[l]);
+		xp_eq(d, path, want);
+		xp_eq(d, "//head/link[@hreflang='x-default']/@href",
+		    BASE "/records/rec-2.html");
+		/* the switcher: the two other versions, this one current */
+		xp_eq(d, "count(//nav[@class='langs']//a)", "2");
+		xp_eq(d, "//nav[@class='langs']//*[@aria-current]/@lang",
+		    tag[l]);
+		/* rec-2 is Norwegian: unmarked on the nb page only */
+		xp_eq(d, "count(//h1[@lang='nb'])", l == 2 ? "0" : "1");
+		/* abstracts: en and nb; the page's first, else the record's */
+		xp_eq(d, "//article/section[1]/@lang", l == 0 ? "en" : "nb");
+		xp_eq(d, "//dt[1]", l == 0 ? "Authors" : l == 1 ?
+		    "\u0410\u0432\u0442\u043e\u0440\u0438" : "Forfattere");
+		/* the set link stays in the page's language */
+		snprintf(want, sizeof(want), BASE "%s/sets/region:bulgaria.html",
+		    pre[l]);
+		xp_eq(d, "//dd/ul/li/a[contains(@href, '/sets/')]/@href", want);
+		xmlFreeDoc(d);
+		snprintf(path, sizeof(path), "%s/", pre[l]);
+		d = landing(s, path, NULL);
+		xp_eq(d, "/html/@lang", tag[l]);
+		xp_eq(d, "count(//head/link[@rel='alternate'][@type])", "4");
+		/* every entry links its landing page in this language */
+		snprintf(want, sizeof(want), BASE "%s/records/rec-", pre[l]);
+		snprintf(path, sizeof(path), "count(//h3/a[not(starts-with("
+		    "@href, '%s'))]) = 0 and count(//h3/a) > 0", want);
+		xp_eq(d, path, "true");
+		xmlFreeDoc(d);
+	}
+	/* feeds have no language versions */
+	ck_assert_ptr_null(snap_doc_find(s, "/bg/feed.atom"));
+	ck_assert_ptr_null(snap_doc_find(s, "/nb/records/rec-7.html"));
+	ck_assert_ptr_null(snap_doc_find(s, "/de/records/rec-2.html"));
 	snap_release(s);
 }
 END_TEST
@@ -1950,6 +2013,7 @@ feed_suite(void)
 	tcase_add_test(tc, test_index_upcoming);
 	tcase_add_test(tc, test_html_pages);
 	tcase_add_test(tc, test_record_page);
+	tcase_add_test(tc, test_pages_in_every_language);
 	tcase_add_test(tc, test_record_canonical_self);
 	tcase_add_test(tc, test_record_links);
 	tcase_add_test(tc, test_entry_links_here);
