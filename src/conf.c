@@ -149,6 +149,9 @@ static const struct directive directives[] = {
 	INT("resourcesync-page-size", rs_page_size, 1, 50000, "50000"),
 	INT("oai-max-requests", oai_max_requests, 1, 1024, "16"),
 	INT("oai-retry-after", oai_retry_after, 1, 86400, "10"),
+	/* prepared OAI-PMH responses (oai_cache.h); 0: none kept */
+	{ "oai-cache-size", 1, 1, 0, d_size, OFF(oai_cache_bytes), 0,
+	    4096LL * 1024 * 1024, "64M" },
 	{ "oai-token-key", 1, 1, D_STR, d_token_key, OFF(oai_token_key), 0, 0,
 	    NULL },
 	INT("debounce", debounce_ms, 0, 60000, "200"),

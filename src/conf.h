@@ -87,6 +87,7 @@ struct conf {
 	int		 oai_page_size;		/* default 100 */
 	int		 oai_max_requests;	/* concurrent, default 16 */
 	int		 oai_retry_after;	/* seconds, default 10 */
+	size_t		 oai_cache_bytes;	/* default 64 MiB; 0 = off */
 	char		*oai_token_key;	/* hex or text; default: state file */
 
 	/* ResourceSync */

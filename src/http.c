@@ -23,6 +23,7 @@
 #include "http.h"
 #include "log.h"
 #include "oai.h"
+#include "oai_cache.h"
 #include "page_style.h"
 #include "rs.h"
 #include "snap.h"
@@ -50,6 +51,7 @@ struct http {
 	struct MHD_Daemon	*mhd;
 	struct http_opts	 opts;
 	int			 oai_active;	/* atomic */
+	struct oai_cache	*oai_cache;	/* prepared OAI-PMH responses */
 	int			 in_flight;	/* atomic */
 	int			 listen_fd;	/* ours, or the one passed */
 	int			 port;
@@ -562,54 +564,111 @@ http_serve_doc(struct http_req *req, struct MHD_Connection *c,
 }
 
 /*
- * Compress b in place: gzip (window bits 31) or HTTP "deflate" (zlib).
- * Level 1, as nginx's gzip_comp_level defaults to: on the fly the deflate
- * costs far more than building an OAI-PMH page from cached blocks, and
- * level 1 is about twice as fast as 6 for some 35% more bytes on XML.
+ * An OAI-PMH page's prepared responses in one form: the 200 and its 304,
+ * made on the page's first request in that form and queued as they are
+ * for every later one, like a document's (http_resp_new()).  The body
+ * points at the page's bytes, held until libmicrohttpd lets go of it.
  */
-static int
-http_compress(struct buf *b, int gzip)
-{
-	z_stream	 z;
-	size_t		 cap = deflateBound(NULL, b->len) + 64;
-	char		*out;
+struct http_oai_resp {
+	struct MHD_Response	*r[2];		/* 200, 304 */
+};
 
-	memset(&z, 0, sizeof(z));
-	if ((out = malloc(cap + 1)) == NULL)
-		return -1;
-	if (deflateInit2(&z, 1, Z_DEFLATED, gzip ? 31 : 15, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK) {
-		free(out);
-		return -1;
+static void
+http_oai_resp_free(void *arg)
+{
+	struct http_oai_resp	*hr = arg;
+	int			 i;
+
+	for (i = 0; i < 2; i++)
+		if (hr->r[i] != NULL)
+			MHD_destroy_response(hr->r[i]);
+	free(hr);
+}
+
+static void
+http_drop_page(void *cls)
+{
+	oai_page_drop(cls);
+}
+
+static struct http_oai_resp *
+http_oai_resp_new(struct oai_page *p, enum oai_enc enc)
+{
+	static const char *const coding[OAI_ENC_N] = { NULL, "gzip",
+		"deflate" };
+	struct http_oai_resp	*hr;
+	const struct oai_body	*b = &p->body[enc];
+	int			 i;
+
+	if ((hr = calloc(1, sizeof(*hr))) == NULL)
+		return NULL;
+	hr->r[0] = MHD_create_response_from_buffer_with_free_callback_cls(
+	    b->len, (void *)(uintptr_t)b->data, http_drop_page,
+	    oai_page_hold(p));
+	if (hr->r[0] == NULL)
+		oai_page_drop(p);
+	hr->r[1] = MHD_create_response_from_buffer(0, NULL,
+	    MHD_RESPMEM_PERSISTENT);
+	if (hr->r[0] == NULL || hr->r[1] == NULL) {
+		http_oai_resp_free(hr);
+		return NULL;
 	}
-	z.next_in = (unsigned char *)b->data;
-	z.avail_in = (uInt)b->len;
-	z.next_out = (unsigned char *)out;
-	z.avail_out = (uInt)cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-		deflateEnd(&z);
-		free(out);
-		return -1;
+	for (i = 0; i < 2; i++) {
+		if (i == 0) {
+			MHD_add_response_header(hr->r[i], "Content-Type",
+			    OAI_TYPE);
+			if (coding[enc] != NULL)
+				MHD_add_response_header(hr->r[i],
+				    "Content-Encoding", coding[enc]);
+		}
+		MHD_add_response_header(hr->r[i], "ETag", b->etag);
+		MHD_add_response_header(hr->r[i], "Cache-Control", "no-cache");
+		MHD_add_response_header(hr->r[i], "Vary", "Accept-Encoding");
 	}
-	free(b->data);
-	b->data = out;
-	b->len = z.total_out;
-	b->cap = cap + 1;
-	deflateEnd(&z);
-	return 0;
+	return hr;
+}
+
+/* Queue page p in form enc: 304 when the client has those bytes. */
+static enum MHD_Result
+http_oai_page(struct http_req *req, struct MHD_Connection *c,
+    struct oai_page *p, enum oai_enc enc)
+{
+	struct http_oai_resp	*hr;
+	const char		*inm;
+	int			 is_304;
+	enum MHD_Result		 rc;
+
+	inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_IF_NONE_MATCH);
+	is_304 = inm != NULL && http_etag_match(inm, p->body[enc].etag);
+	if ((hr = oai_page_prep(p, enc)) == NULL) {
+		if ((hr = http_oai_resp_new(p, enc)) == NULL)
+			return MHD_NO;
+		if (!oai_page_prep_set(p, enc, hr)) {
+			http_oai_resp_free(hr);
+			hr = oai_page_prep(p, enc);
+		}
+	}
+	req->status = is_304 ? 304 : 200;
+	req->bytes = is_304 ? 0 : p->body[enc].len;
+	rc = MHD_queue_response(c, (unsigned int)req->status, hr->r[is_304]);
+	if (rc != MHD_YES)
+		req->status = 500;
+	return rc;
 }
 
 static enum MHD_Result
 http_oai(struct http_req *req, struct MHD_Connection *c)
 {
 	struct http		*h = req->h;
-	struct MHD_Response	*r;
 	struct oai_ctx		 ctx;
-	struct buf		 out, zout;
+	struct oai_page		*page;
+	struct buf		 out;
 	struct err		 e;
-	const char		*query, *verb, *coding = NULL;
+	const char		*query;
 	size_t			 qlen;
-	char			*data;
+	enum oai_enc		 enc = OAI_ENC_IDENTITY;
+	enum MHD_Result		 rc;
 
 	if (req->body.len > 0 || strcmp(req->method, "POST") == 0) {
 		const char *ct = MHD_lookup_connection_value(c,
@@ -654,55 +713,33 @@ http_oai(struct http_req *req, struct MHD_Connection *c)
 	ctx.key = h->opts.key;
 	ctx.keylen = h->opts.keylen;
 	ctx.now = date_now();
+	ctx.zip = 0;
+	ctx.zout = NULL;
 	if (http_accepts(c, "gzip"))
-		coding = "gzip";
+		enc = OAI_ENC_GZIP;
 	else if (http_accepts(c, "deflate"))
-		coding = "deflate";
-	/* oai assembles the compressed body from cached compressed blocks */
-	buf_init(&zout, HTTP_OAI_MAX);
-	ctx.zip = coding == NULL ? 0 : coding[0] == 'g' ? OAI_ZIP_GZIP :
-	    OAI_ZIP_DEFLATE;
-	ctx.zout = &zout;
+		enc = OAI_ENC_DEFLATE;
 	err_init(&e);
-	verb = oai_respond(req->snap, &ctx, query, qlen, &out, &e);
-	if (verb == NULL) {
-		log_warnx("oai: %s", e.msg);
-		err_release(&e);
-		buf_release(&out);
-		buf_release(&zout);
-		return http_text(req, c, 500, "internal error\n");
-	}
-	err_release(&e);
-	metrics_count_verb(h->opts.metrics, verb);
-	if (coding != NULL && zout.len > 0) {
-		buf_release(&out);
-		out = zout;
-	} else {
-		buf_release(&zout);
-		if (coding != NULL && http_compress(&out,
-		    coding[0] == 'g') == -1)
-			coding = NULL;
-	}
+	page = oai_cache_get(h->oai_cache, req->snap, &ctx, query, qlen, enc,
+	    req->snap->conf->oai_cache_bytes, &e);
 	/*
 	 * The slot bounds rendering, not transmission: a harvester that reads
 	 * slowly (or never) must not lock the others out.
 	 */
 	__atomic_sub_fetch(&h->oai_active, 1, __ATOMIC_RELAXED);
 	req->oai_slot = 0;
-	if ((data = buf_detach(&out, &qlen)) == NULL)
-		return MHD_NO;
-	r = MHD_create_response_from_buffer_with_free_callback(qlen, data,
-	    free);
-	if (r == NULL) {
-		free(data);
-		return MHD_NO;
+	if (page == NULL) {
+		log_warnx("oai: %s", e.msg);
+		err_release(&e);
+		return http_text(req, c, 500, "internal error\n");
 	}
-	MHD_add_response_header(r, "Content-Type", OAI_TYPE);
-	MHD_add_response_header(r, "Cache-Control", "no-cache");
-	MHD_add_response_header(r, "Vary", "Accept-Encoding");
-	if (coding != NULL)
-		MHD_add_response_header(r, "Content-Encoding", coding);
-	return http_queue(req, c, 200, r, qlen);
+	err_release(&e);
+	metrics_count_verb(h->opts.metrics, page->verb);
+	if (page->body[enc].data == NULL)
+		enc = OAI_ENC_IDENTITY;		/* compressing failed */
+	rc = http_oai_page(req, c, page, enc);
+	oai_page_unref(page);
+	return rc;
 }
 
 static int
@@ -1070,6 +1107,11 @@ http_start(const struct http_opts *opts, struct err *e)
 	}
 	h->opts = *opts;
 	snap_doc_cache_free_fn(http_resp_free);
+	if ((h->oai_cache = oai_cache_new(http_oai_resp_free)) == NULL) {
+		err_set(e, "out of memory");
+		free(h);
+		return NULL;
+	}
 	TAILQ_INIT(&h->waiting);
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -1113,6 +1155,7 @@ fail:
 		close(h->listen_fd);
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);
+	oai_cache_free(h->oai_cache);
 	free(h);
 	return NULL;
 }
@@ -1143,5 +1186,6 @@ http_stop(struct http *h, int drain_ms)
 		close(fd);
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);
+	oai_cache_free(h->oai_cache);
 	free(h);
 }

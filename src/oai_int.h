@@ -194,6 +194,16 @@ struct oai_zseg {
 int	oai_zip_block(const char *data, size_t len, struct buf *out);
 int	oai_zip_page(const struct buf *plain, const struct oai_zseg *segs,
 	    size_t nsegs, int gzip, struct buf *out);
+/*
+ * oai_zip_whole(): the gzip body of data, deflated whole (when a page has
+ * no cached blocks to assemble from).  oai_zip_zlib_of(): the zlib
+ * ("deflate") body with the same deflate stream as gz, a gzip body that
+ * oai_zip_page() or oai_zip_whole() wrote of plain, so one compression
+ * serves both codings.  -1 as above, or when gz is not such a body.
+ */
+int	oai_zip_whole(const char *data, size_t len, struct buf *out);
+int	oai_zip_zlib_of(const char *gz, size_t gzlen, const char *plain,
+	    size_t plainlen, struct buf *out);
 
 /*
  * Resumption tokens (oai_token.c).

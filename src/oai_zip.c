@@ -25,7 +25,13 @@
 
 #define ZIP_LEVEL	1		/* the envelope: made per request */
 #define ZIP_BLOCK_LEVEL	9		/* a block: made once, then cached */
+#define ZIP_WHOLE_LEVEL	6		/* a whole page: made once, then cached */
 #define ZIP_CHUNK	16384
+
+/* The gzip header oai_zip_page() and oai_zip_whole() write. */
+static const unsigned char zip_gz_head[10] = {
+	0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3	/* deflate, Unix */
+};
 
 /* The head of a cached deflated block; the raw deflate bytes follow. */
 struct zip_head {
@@ -112,9 +118,6 @@ int
 oai_zip_page(const struct buf *plain, const struct oai_zseg *segs,
     size_t nsegs, int gzip, struct buf *out)
 {
-	static const unsigned char gz_head[10] = {
-		0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3	/* deflate, Unix */
-	};
 	static const unsigned char zlib_head[2] = { 0x78, 0x01 };
 	struct zip_head		 h;
 	unsigned char		 tail[8];
@@ -126,8 +129,8 @@ oai_zip_page(const struct buf *plain, const struct oai_zseg *segs,
 
 	if (plain->len > UINT32_MAX || zip_init(&z, ZIP_LEVEL) == -1)
 		return -1;
-	if (buf_add(out, gzip ? gz_head : zlib_head, gzip ? sizeof(gz_head) :
-	    sizeof(zlib_head)) == -1)
+	if (buf_add(out, gzip ? zip_gz_head : zlib_head, gzip ?
+	    sizeof(zip_gz_head) : sizeof(zlib_head)) == -1)
 		goto out;
 	for (i = 0; i < nsegs; i++) {
 		if (segs[i].off < at || segs[i].off > plain->len)
@@ -161,4 +164,54 @@ oai_zip_page(const struct buf *plain, const struct oai_zseg *segs,
 out:
 	deflateEnd(&z);
 	return rc;
+}
+
+int
+oai_zip_whole(const char *data, size_t len, struct buf *out)
+{
+	unsigned char	 tail[8];
+	uLong		 crc;
+	z_stream	 z;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (len > UINT32_MAX || zip_init(&z, ZIP_WHOLE_LEVEL) == -1)
+		return -1;
+	crc = crc32(0L, (const Bytef *)data, (uInt)len);
+	if (buf_add(out, zip_gz_head, sizeof(zip_gz_head)) == -1 ||
+	    zip_run(&z, data, len, Z_FINISH, out) == -1)
+		goto out;
+	for (i = 0; i < 4; i++) {
+		tail[i] = (unsigned char)(crc >> (8 * i));
+		tail[4 + i] = (unsigned char)(len >> (8 * i));
+	}
+	if (buf_add(out, tail, sizeof(tail)) == -1)
+		goto out;
+	rc = 0;
+out:
+	deflateEnd(&z);
+	return rc;
+}
+
+int
+oai_zip_zlib_of(const char *gz, size_t gzlen, const char *plain,
+    size_t plainlen, struct buf *out)
+{
+	static const unsigned char zlib_head[2] = { 0x78, 0x01 };
+	unsigned char	 tail[4];
+	uLong		 adler;
+	size_t		 i;
+
+	if (gzlen < sizeof(zip_gz_head) + 8 || plainlen > UINT32_MAX ||
+	    memcmp(gz, zip_gz_head, sizeof(zip_gz_head)) != 0)
+		return -1;
+	adler = adler32(1L, (const Bytef *)plain, (uInt)plainlen);
+	for (i = 0; i < 4; i++)
+		tail[i] = (unsigned char)(adler >> (24 - 8 * i));
+	if (buf_add(out, zlib_head, sizeof(zlib_head)) == -1 ||
+	    buf_add(out, gz + sizeof(zip_gz_head), gzlen -
+	    sizeof(zip_gz_head) - 8) == -1 ||
+	    buf_add(out, tail, sizeof(tail)) == -1)
+		return -1;
+	return 0;
 }
