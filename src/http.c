@@ -713,8 +713,6 @@ http_oai(struct http_req *req, struct MHD_Connection *c)
 	ctx.key = h->opts.key;
 	ctx.keylen = h->opts.keylen;
 	ctx.now = date_now();
-	ctx.zip = 0;
-	ctx.zout = NULL;
 	if (http_accepts(c, "gzip"))
 		enc = OAI_ENC_GZIP;
 	else if (http_accepts(c, "deflate"))

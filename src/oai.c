@@ -27,7 +27,6 @@
 
 #include "date.h"
 #include "oai_int.h"
-#include "vec.h"
 #include "banned.h"
 
 #define OAI_NS		"http://www.openarchives.org/OAI/2.0/"
@@ -49,7 +48,6 @@
     "  <responseDate>%s</responseDate>\n"
 #define OAI_TAIL	"</OAI-PMH>\n"
 #define OAI_TAG_HEADER	0	/* record cache tag of a bare <header> */
-#define OAI_TAG_ZIP	64	/* + a block's tag: its oai_zip_block() form */
 
 struct resp {
 	const struct snap	*s;
@@ -62,9 +60,6 @@ struct resp {
 	struct buf		 frag;	/* the fragment being written */
 	struct err		*e;
 	int			 failed;	/* e is set */
-	struct oai_zseg		*segs;	/* ctx->zip: deflated blocks in out */
-	size_t			 nsegs, capsegs;
-	int			 nozip;	/* a segment was lost: zip it whole */
 };
 
 /* A list in (datestamp, id) order: all items, or one set's index. */
@@ -270,45 +265,6 @@ write_record(struct resp *r, const struct snap_item *it,
 }
 
 /*
- * When the response is also wanted compressed, note that the cached block
- * c goes at offset off of the page, with its deflated form, made and
- * cached on first use.  Without a deflated form (the cache is full) the
- * block is simply deflated with the bytes around it.
- */
-static void
-zip_segment(struct resp *r, struct record *rec, int tag,
-    const struct record_cache *c, size_t off)
-{
-	const struct record_cache	*z;
-	struct buf			 tmp;
-
-	if (r->ctx->zip == 0 || r->ctx->zout == NULL || r->nozip)
-		return;
-	z = record_cache_find(rec, OAI_TAG_ZIP + tag, r->conf.key,
-	    sizeof(r->conf.key));
-	if (z == NULL) {
-		buf_init(&tmp, c->len + c->len / 8 + 1024);
-		if (oai_zip_block(c->data + c->keylen, c->len, &tmp) == 0)
-			z = record_cache_add(rec, OAI_TAG_ZIP + tag,
-			    r->conf.key, sizeof(r->conf.key), tmp.data,
-			    tmp.len);
-		buf_release(&tmp);
-		if (z == NULL)
-			return;
-	}
-	if (vec_grow((void **)&r->segs, &r->capsegs, r->nsegs + 1,
-	    sizeof(*r->segs)) == -1) {
-		r->nozip = 1;
-		return;
-	}
-	r->segs[r->nsegs].off = off;
-	r->segs[r->nsegs].len = c->len;
-	r->segs[r->nsegs].z = z->data + z->keylen;
-	r->segs[r->nsegs].zlen = z->len;
-	r->nsegs++;
-}
-
-/*
  * Append an item's <record> (f != NULL) or <header> block, as written at
  * depth 2 (OAI-PMH, the verb's element, the block), from the record's cache
  * when it is there, else rendered and offered to the cache.
@@ -345,7 +301,6 @@ item_block(struct resp *r, const struct snap_item *it,
 			return 0;
 		}
 	}
-	zip_segment(r, it->rec, tag, c, out->len);
 	if (buf_add(out, c->data + c->keylen, c->len) == -1)
 		goto full;
 	return 0;
@@ -393,7 +348,7 @@ verb_identify(struct resp *r, const char *base)
 	xw_elem(&r->xw, "earliestDatestamp", d);
 	xw_elem(&r->xw, "deletedRecord", "persistent");
 	xw_elem(&r->xw, "granularity", "YYYY-MM-DDThh:mm:ssZ");
-	/* http.c compresses any response for a client that asks for it */
+	/* every response is kept with both forms (oai_cache.h) */
 	xw_elem(&r->xw, "compression", "gzip");
 	xw_elem(&r->xw, "compression", "deflate");
 	write_identify_description(r);
@@ -868,29 +823,6 @@ out:
 	return rc;
 }
 
-/*
- * The compressed form of out[start, len) into ctx->zout; left empty when
- * it cannot be made (the caller compresses the plain body then).
- */
-static void
-respond_zip(struct resp *r, const struct buf *out, size_t start)
-{
-	struct buf	 page = *out;
-	size_t		 i, zstart = r->ctx->zout->len;
-
-	/* the segments' offsets are the page's, which starts at start */
-	page.data = out->data + start;
-	page.len = out->len - start;
-	for (i = 0; i < r->nsegs; i++)
-		r->segs[i].off -= start;
-	if (r->nozip || oai_zip_page(&page, r->segs, r->nsegs,
-	    r->ctx->zip == OAI_ZIP_GZIP, r->ctx->zout) == -1) {
-		r->ctx->zout->len = zstart;
-		if (r->ctx->zout->data != NULL)
-			r->ctx->zout->data[zstart] = '\0';
-	}
-}
-
 const char *
 oai_respond(const struct snap *s, const struct oai_ctx *ctx,
     const char *query, size_t len, struct buf *out, struct err *e)
@@ -920,11 +852,8 @@ oai_respond(const struct snap *s, const struct oai_ctx *ctx,
 		if (out->data != NULL)
 			out->data[start] = '\0';
 	}
-	if (verb != NULL && ctx->zip != 0 && ctx->zout != NULL)
-		respond_zip(&r, out, start);
 	buf_release(&r.tmp);
 	buf_release(&r.frag);
-	free(r.segs);
 	oai_args_release(&args);
 	return verb;
 }

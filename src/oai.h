@@ -13,6 +13,7 @@
  * HMAC-protected resumption tokens), oai_html.c (the page a browser gets at
  * the bare endpoint), one file per metadata format (oai_dc.c, oai_marc.c,
  * oai_datacite.c) and oai_util.c (what they all share); see oai_int.h.
+ * oai_cache.h keeps whole responses, with their compressed forms.
  */
 #ifndef PUBFEED_OAI_H
 #define PUBFEED_OAI_H
@@ -50,22 +51,10 @@ int	oai_args_parse(const char *s, size_t len, struct oai_args *out);
 void	oai_args_release(struct oai_args *);
 
 /* Everything a response depends on besides the snapshot. */
-#define OAI_ZIP_GZIP	1
-#define OAI_ZIP_DEFLATE	2
-
-/*
- * zip/zout: when zip is OAI_ZIP_GZIP or OAI_ZIP_DEFLATE and zout is set,
- * oai_respond() also writes the response in that Content-Encoding into
- * zout, assembled from compressed blocks the record cache keeps, so a
- * compressed page costs about what a plain one does.  zout stays empty
- * when that fails (the caller compresses out itself then).
- */
 struct oai_ctx {
 	const unsigned char	*key;	/* resumption-token MAC key */
 	size_t			 keylen;
 	int64_t			 now;	/* responseDate */
-	int			 zip;	/* 0, OAI_ZIP_GZIP, OAI_ZIP_DEFLATE */
-	struct buf		*zout;
 };
 
 /*

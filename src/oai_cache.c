@@ -4,12 +4,10 @@
  *
  * A miss builds outside the lock; two threads missing the same key both
  * build (a page takes well under a millisecond) and the first to insert
- * wins.  Compressed forms are made with the page when the request wants
- * one, else on the first request that does: the page is built again with
- * its own responseDate, which gives the same plain bytes (checked) and the
- * compressed form assembled from the record cache's deflated blocks
- * (oai_zip.c), or the page deflated whole when those are missing.  Gzip
- * and deflate share that one deflate stream.
+ * wins.  Compressed forms are made from the page's plain bytes, outside the
+ * lock, on the first request that wants one (oai_zip.c: gzip and deflate
+ * share one deflate stream), so a page only ever asked for plain is never
+ * compressed and one asked for compressed is compressed once.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -315,18 +313,15 @@ body_set(struct oai_body *b, char *data, size_t len, const char *suffix)
 }
 
 /*
- * The compressed forms of plain (plainlen bytes) from gz, oai_respond()'s
- * compressed body (empty when it could not assemble one), into gzb and
- * zlb; both stay empty when compressing fails.
+ * The compressed forms of plain (plainlen bytes) into gz and zlb, one
+ * deflate stream for both; both empty when compressing fails.
  */
 static void
 zip_forms(const char *plain, size_t plainlen, struct buf *gz,
     struct buf *zlb)
 {
-	if (gz->len == 0 && oai_zip_whole(plain, plainlen, gz) == -1)
-		buf_reset(gz);
-	if (gz->len > 0 && oai_zip_zlib_of(gz->data, gz->len, plain,
-	    plainlen, zlb) == -1) {
+	if (oai_zip_whole(plain, plainlen, gz) == -1 ||
+	    oai_zip_zlib_of(gz->data, gz->len, plain, plainlen, zlb) == -1) {
 		buf_reset(gz);
 		buf_reset(zlb);
 	}
@@ -354,32 +349,10 @@ page_set_zip(struct oai_page *p, struct buf *gz, struct buf *zlb)
 	p->bytes += glen + zlen + 2 * OAI_CACHE_PREP_COST;
 }
 
-/*
- * Build the response (with its compressed forms when zip) at time now.
- * The plain body goes into plain; gz and zlb get the compressed forms.
- */
-static const char *
-page_build(const struct snap *s, const struct oai_ctx *ctx, int64_t now,
-    const char *query, size_t len, int zip, struct buf *plain,
-    struct buf *gz, struct buf *zlb, struct err *e)
-{
-	struct oai_ctx	 c = *ctx;
-	const char	*verb;
-
-	c.now = now;
-	c.zip = zip ? OAI_ZIP_GZIP : 0;
-	c.zout = zip ? gz : NULL;
-	if ((verb = oai_respond(s, &c, query, len, plain, e)) == NULL)
-		return NULL;
-	if (zip)
-		zip_forms(plain->data, plain->len, gz, zlb);
-	return verb;
-}
-
+/* A page, not kept yet, for the plain body (taken); NULL out of memory. */
 static struct oai_page *
 page_new(struct oai_cache *c, const struct snap *s, const unsigned char *key,
-    int64_t now, const char *verb, struct buf *plain, struct buf *gz,
-    struct buf *zlb, int zip)
+    int64_t now, const char *verb, struct buf *plain)
 {
 	struct oai_page	*p;
 	char		*data;
@@ -400,8 +373,6 @@ page_new(struct oai_cache *c, const struct snap *s, const unsigned char *key,
 	p->prep_free = c->prep_free;
 	body_set(&p->body[OAI_ENC_IDENTITY], data, len, "");
 	p->bytes = sizeof(*p) + len + OAI_CACHE_PREP_COST;
-	if (zip)
-		page_set_zip(p, gz, zlb);
 	return p;
 }
 
@@ -441,28 +412,20 @@ cache_insert(struct oai_cache *c, struct oai_page *p, size_t cap,
 	return NULL;
 }
 
-/* Give a kept page that lacks them its compressed forms. */
+/*
+ * Give a page that lacks them its compressed forms, made outside the lock
+ * from its own plain bytes; the first thread to finish installs them.
+ */
 static void
-cache_add_zip(struct oai_cache *c, struct oai_page *p, const struct snap *s,
-    const struct oai_ctx *ctx, const char *query, size_t len, size_t cap)
+page_add_zip(struct oai_cache *c, struct oai_page *p, size_t cap)
 {
-	struct buf	 plain, gz, zlb;
-	struct err	 e;
+	struct buf	 gz, zlb;
 	struct oai_page	*gone = NULL;
 	const struct oai_body *b = &p->body[OAI_ENC_IDENTITY];
-	int		 same;
 
-	buf_init(&plain, b->len + 1);
-	buf_init(&gz, b->len + 1024);
-	buf_init(&zlb, b->len + 1024);
-	err_init(&e);
-	same = page_build(s, ctx, p->now, query, len, 1, &plain, &gz, &zlb,
-	    &e) != NULL && plain.len == b->len &&
-	    memcmp(plain.data, b->data, b->len) == 0;
-	if (!same) {
-		buf_reset(&gz);	/* not this page's bytes: no forms */
-		buf_reset(&zlb);
-	}
+	buf_init(&gz, OAI_CACHE_BODY_MAX);
+	buf_init(&zlb, OAI_CACHE_BODY_MAX);
+	zip_forms(b->data, b->len, &gz, &zlb);
 	pthread_mutex_lock(&c->mu);
 	if (!p->zipped) {
 		if (p->in_cache)
@@ -475,8 +438,6 @@ cache_add_zip(struct oai_cache *c, struct oai_page *p, const struct snap *s,
 	}
 	pthread_mutex_unlock(&c->mu);
 	cache_release_gone(gone);
-	err_release(&e);
-	buf_release(&plain);
 	buf_release(&gz);
 	buf_release(&zlb);
 }
@@ -487,10 +448,10 @@ oai_cache_get(struct oai_cache *c, const struct snap *s,
     enum oai_enc enc, size_t cap, struct err *e)
 {
 	unsigned char	 key[HASH_LEN];
-	struct oai_page	*p = NULL, *q, *gone = NULL;
-	struct buf	 plain, gz, zlb;
+	struct oai_page	*p = NULL, *q = NULL, *gone = NULL;
+	struct buf	 plain;
 	const char	*verb;
-	int		 zip = enc != OAI_ENC_IDENTITY, need_zip = 0;
+	int		 zip = enc != OAI_ENC_IDENTITY;
 
 	if (cache_key(s, ctx, query, len, key) == -1) {
 		err_set(e, "out of memory decoding the OAI-PMH arguments");
@@ -499,53 +460,45 @@ oai_cache_get(struct oai_cache *c, const struct snap *s,
 	pthread_mutex_lock(&c->mu);
 	if (s->generation > c->gen)
 		cache_newer(c, s->generation, &gone);
-	if ((p = cache_find(c, key)) != NULL) {
-		if (ctx->now >= p->now && ctx->now - p->now < OAI_CACHE_TTL) {
-			cache_front(c, p);
-			__atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
-			need_zip = zip && !p->zipped;
+	if ((q = cache_find(c, key)) != NULL) {
+		if (ctx->now >= q->now && ctx->now - q->now < OAI_CACHE_TTL) {
+			cache_front(c, q);
+			__atomic_add_fetch(&q->refs, 1, __ATOMIC_RELAXED);
 		} else {
-			cache_evict(c, p, &gone);	/* its date is stale */
-			p = NULL;
+			cache_evict(c, q, &gone);	/* its date is stale */
+			q = NULL;
 		}
 	}
 	pthread_mutex_unlock(&c->mu);
 	cache_release_gone(gone);
 	gone = NULL;
-	if (p != NULL) {
-		if (need_zip)
-			cache_add_zip(c, p, s, ctx, query, len, cap);
-		return p;
-	}
-
-	buf_init(&plain, OAI_CACHE_BODY_MAX);
-	buf_init(&gz, OAI_CACHE_BODY_MAX);
-	buf_init(&zlb, OAI_CACHE_BODY_MAX);
-	verb = page_build(s, ctx, ctx->now, query, len, zip, &plain, &gz,
-	    &zlb, e);
-	if (verb != NULL && (p = page_new(c, s, key, ctx->now, verb, &plain,
-	    &gz, &zlb, zip)) == NULL)
-		err_set(e, "out of memory keeping an OAI-PMH response");
-	buf_release(&plain);
-	buf_release(&gz);
-	buf_release(&zlb);
-	if (p == NULL)
-		return NULL;
-	if (cap > 0) {
+	if (q == NULL) {
+		buf_init(&plain, OAI_CACHE_BODY_MAX);
+		if ((verb = oai_respond(s, ctx, query, len, &plain, e)) !=
+		    NULL && (p = page_new(c, s, key, ctx->now, verb,
+		    &plain)) == NULL)
+			err_set(e, "out of memory keeping an OAI-PMH response");
+		buf_release(&plain);
+		if (p == NULL)
+			return NULL;
+		if (zip)	/* while it is ours alone */
+			page_add_zip(c, p, cap);
+		if (cap == 0)
+			return p;
 		pthread_mutex_lock(&c->mu);
-		q = cache_insert(c, p, cap, &gone);
-		if (q != NULL) {
+		if ((q = cache_insert(c, p, cap, &gone)) != NULL)
 			__atomic_add_fetch(&q->refs, 1, __ATOMIC_RELAXED);
-			need_zip = zip && !q->zipped;
-		}
 		pthread_mutex_unlock(&c->mu);
 		cache_release_gone(gone);
-		if (q != NULL) {	/* another thread's came first */
-			oai_page_unref(p);
-			p = q;
-			if (need_zip)
-				cache_add_zip(c, p, s, ctx, query, len, cap);
-		}
+		if (q == NULL)
+			return p;
+		oai_page_unref(p);	/* another thread's came first */
 	}
-	return p;
+	/* zipped is written under the lock only: read it so */
+	pthread_mutex_lock(&c->mu);
+	zip = zip && !q->zipped;
+	pthread_mutex_unlock(&c->mu);
+	if (zip)
+		page_add_zip(c, q, cap);
+	return q;
 }

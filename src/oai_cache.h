@@ -84,7 +84,7 @@ void		 oai_cache_free(struct oai_cache *);
  * with form enc made when it can be (body[enc].data NULL when compressing
  * failed: send identity then).  From the cache when a page for the same key
  * is younger than OAI_CACHE_TTL at ctx->now, else built with oai_respond()
- * (ctx->zip and ctx->zout are ignored) and kept, unless cap is 0, the page
+ * and kept, unless cap is 0, the page
  * alone passes cap, or s is older than the newest generation seen.  Pages
  * are evicted until the cache holds at most cap bytes.  Returns a page the
  * caller releases with oai_page_unref(), or NULL on an internal failure (e

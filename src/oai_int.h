@@ -176,30 +176,13 @@ void		 oai_req_error(struct oai_req *, const char *code,
 
 
 /*
- * Compressed responses (oai_zip.c).  oai_zip_block() appends to out the
- * cacheable deflated form of one block: a small head (its checksums and
- * plain length) and a raw deflate stream of its own ended by a full flush.
- * oai_zip_page() appends to out the whole of plain as a gzip (gzip != 0)
- * or zlib ("deflate") body, copying the deflated form of each segment,
- * which must be in order, inside plain and hold exactly plain's bytes
- * there, and deflating the bytes between them.  Both -1 when out's cap is
- * reached or zlib fails; out then holds a partial body to throw away.
- */
-struct oai_zseg {
-	size_t		 off, len;	/* where in the plain page */
-	const char	*z;		/* oai_zip_block() output */
-	size_t		 zlen;
-};
-
-int	oai_zip_block(const char *data, size_t len, struct buf *out);
-int	oai_zip_page(const struct buf *plain, const struct oai_zseg *segs,
-	    size_t nsegs, int gzip, struct buf *out);
-/*
- * oai_zip_whole(): the gzip body of data, deflated whole (when a page has
- * no cached blocks to assemble from).  oai_zip_zlib_of(): the zlib
- * ("deflate") body with the same deflate stream as gz, a gzip body that
- * oai_zip_page() or oai_zip_whole() wrote of plain, so one compression
- * serves both codings.  -1 as above, or when gz is not such a body.
+ * Compressed responses (oai_zip.c), made once per kept page (oai_cache.c).
+ * oai_zip_whole() appends to out the gzip body of data, deflated whole;
+ * oai_zip_zlib_of() appends the zlib ("deflate") body with the same
+ * deflate stream as gz, a gzip body oai_zip_whole() wrote of plain, so one
+ * compression serves both codings.  Both -1 when out's cap is reached or
+ * zlib fails (out then holds a partial body to throw away), or when gz is
+ * not such a body.
  */
 int	oai_zip_whole(const char *data, size_t len, struct buf *out);
 int	oai_zip_zlib_of(const char *gz, size_t gzlen, const char *plain,

@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "oai.h"
+#include "oai_cache.h"
 #include "oai_int.h"
 #include "record.h"
 #include "snap.h"
@@ -1325,13 +1326,11 @@ START_TEST(test_format_filter)
 END_TEST
 
 /*
- * A compressed response (ctx.zip) inflates to exactly the plain one, in
- * both codings, with its blocks deflated from the record cache (one
- * full-flush marker per block at least), deleted headers and envelope
- * deflated per request.
+ * The compressed forms (oai_zip.c): gzip and zlib share one deflate
+ * stream, and each inflates to exactly the plain response.
  */
 static size_t
-inflate_all(const struct buf *z, int gzip, struct buf *out)
+inflate_all(const char *data, size_t len, int gzip, struct buf *out)
 {
 	z_stream	 s;
 	unsigned char	 chunk[4096];
@@ -1339,8 +1338,8 @@ inflate_all(const struct buf *z, int gzip, struct buf *out)
 
 	memset(&s, 0, sizeof(s));
 	ck_assert_int_eq(inflateInit2(&s, gzip ? 31 : 15), Z_OK);
-	s.next_in = (unsigned char *)z->data;
-	s.avail_in = (uInt)z->len;
+	s.next_in = (unsigned char *)(uintptr_t)data;
+	s.avail_in = (uInt)len;
 	do {
 		s.next_out = chunk;
 		s.avail_out = sizeof(chunk);
@@ -1355,14 +1354,19 @@ inflate_all(const struct buf *z, int gzip, struct buf *out)
 	return out->len;
 }
 
-static size_t
-count_flushes(const struct buf *z)
+/* 1 when data (len bytes, gzip or zlib) inflates to exactly plain. */
+static int
+inflates_to(const char *data, size_t len, int gzip, const char *plain,
+    size_t plainlen)
 {
-	size_t	 i, n = 0;
+	struct buf	 back;
+	int		 same;
 
-	for (i = 0; i + 4 <= z->len; i++)
-		n += memcmp(z->data + i, "\0\0\377\377", 4) == 0;
-	return n;
+	buf_init(&back, OUT_MAX);
+	inflate_all(data, len, gzip, &back);
+	same = back.len == plainlen && memcmp(back.data, plain, plainlen) == 0;
+	buf_release(&back);
+	return same;
 }
 
 static const char *const zip_queries[] = {
@@ -1373,74 +1377,68 @@ static const char *const zip_queries[] = {
 	"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:example.org:a3",
 	"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:example.org:d1",
 	"verb=ListRecords&metadataPrefix=oai_dc&until=2000-01-01",
+	"verb=ListSets",
 	"verb=Identify",
 	"verb=Bogus",
 };
 
 START_TEST(test_zip)
 {
-	struct oai_ctx	 c = ctx1;
-	struct buf	 out, z, back;
+	struct buf	 out, gz, zl;
 	struct err	 e;
-	size_t		 q, round;
-	int		 gzip = _i;
+	const char	*q = zip_queries[_i];
 
-	/* round 0 makes the deflated blocks, round 1 finds them cached */
-	for (round = 0; round < 2; round++) {
-		for (q = 0; q < NELEM(zip_queries); q++) {
-			buf_init(&out, OUT_MAX);
-			buf_init(&z, OUT_MAX);
-			buf_init(&back, OUT_MAX);
-			err_init(&e);
-			c.zip = gzip ? OAI_ZIP_GZIP : OAI_ZIP_DEFLATE;
-			c.zout = &z;
-			ck_assert_ptr_nonnull(oai_respond(snap, &c,
-			    zip_queries[q], strlen(zip_queries[q]), &out, &e));
-			ck_assert_uint_gt(z.len, 0);
-			ck_assert_uint_lt(z.len, out.len);
-			inflate_all(&z, gzip, &back);
-			ck_assert_uint_eq(back.len, out.len);
-			ck_assert(memcmp(back.data, out.data, out.len) == 0);
-			/* ListRecords pages of 2 records, from the cache */
-			if (round == 1 && q < 3)
-				ck_assert_uint_ge(count_flushes(&z), 2);
-			err_release(&e);
-			buf_release(&out);
-			buf_release(&z);
-			buf_release(&back);
-		}
-	}
+	buf_init(&out, OUT_MAX);
+	buf_init(&gz, OUT_MAX);
+	buf_init(&zl, OUT_MAX);
+	err_init(&e);
+	ck_assert_ptr_nonnull(oai_respond(snap, &ctx1, q, strlen(q), &out,
+	    &e));
+	ck_assert_int_eq(oai_zip_whole(out.data, out.len, &gz), 0);
+	ck_assert_int_eq(oai_zip_zlib_of(gz.data, gz.len, out.data, out.len,
+	    &zl), 0);
+	ck_assert_uint_lt(gz.len, out.len);
+	ck_assert(inflates_to(gz.data, gz.len, 1, out.data, out.len));
+	ck_assert(inflates_to(zl.data, zl.len, 0, out.data, out.len));
+	/* the same deflate stream: only the containers differ */
+	ck_assert_uint_eq(gz.len - 18, zl.len - 6);
+	ck_assert(memcmp(gz.data + 10, zl.data + 2, gz.len - 18) == 0);
+	/* not a gzip body oai_zip_whole() wrote: refused */
+	buf_reset(&zl);
+	ck_assert_int_eq(oai_zip_zlib_of(out.data, out.len, out.data,
+	    out.len, &zl), -1);
+	ck_assert_int_eq(oai_zip_zlib_of(gz.data, 10, out.data, out.len,
+	    &zl), -1);
+	err_release(&e);
+	buf_release(&out);
+	buf_release(&gz);
+	buf_release(&zl);
 }
 END_TEST
 
-/* Appending to a partly filled buffer: the segments shift with it. */
-START_TEST(test_zip_offset)
+/* A cap reached while compressing: -1, never a truncated body passed on. */
+START_TEST(test_zip_cap)
 {
-	struct oai_ctx	 c = ctx1;
-	struct buf	 out, z, back;
+	struct buf	 out, gz, zl;
 	struct err	 e;
-	const char	*q = "verb=ListRecords&metadataPrefix=oai_dc";
-	size_t		 i;
+	const char	*q = zip_queries[0];
 
-	for (i = 0; i < 2; i++) {
-		buf_init(&out, OUT_MAX);
-		buf_init(&z, OUT_MAX);
-		buf_init(&back, OUT_MAX);
-		err_init(&e);
-		ck_assert_int_eq(buf_addstr(&out, "prefix bytes"), 0);
-		c.zip = OAI_ZIP_GZIP;
-		c.zout = &z;
-		ck_assert_ptr_nonnull(oai_respond(snap, &c, q, strlen(q), &out,
-		    &e));
-		inflate_all(&z, 1, &back);
-		ck_assert_uint_eq(back.len + strlen("prefix bytes"), out.len);
-		ck_assert(memcmp(back.data, out.data + strlen("prefix bytes"),
-		    back.len) == 0);
-		err_release(&e);
-		buf_release(&out);
-		buf_release(&z);
-		buf_release(&back);
-	}
+	buf_init(&out, OUT_MAX);
+	buf_init(&gz, 64);
+	err_init(&e);
+	ck_assert_ptr_nonnull(oai_respond(snap, &ctx1, q, strlen(q), &out,
+	    &e));
+	ck_assert_int_eq(oai_zip_whole(out.data, out.len, &gz), -1);
+	buf_release(&gz);
+	buf_init(&gz, OUT_MAX);
+	ck_assert_int_eq(oai_zip_whole(out.data, out.len, &gz), 0);
+	buf_init(&zl, gz.len / 2);
+	ck_assert_int_eq(oai_zip_zlib_of(gz.data, gz.len, out.data, out.len,
+	    &zl), -1);
+	err_release(&e);
+	buf_release(&out);
+	buf_release(&gz);
+	buf_release(&zl);
 }
 END_TEST
 
@@ -1712,6 +1710,415 @@ START_TEST(test_cache_race)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ */
+/* The page cache (oai_cache.h) */
+
+#define PC_CAP		(64 * 1024 * 1024)
+
+static int	pc_freed;	/* prepared slots freed (atomic) */
+
+static void
+pc_prep_free(void *v)
+{
+	__atomic_add_fetch(&pc_freed, 1, __ATOMIC_RELAXED);
+	free(v);
+}
+
+/* oai_respond() of q on s at c: the bytes a page must hold. */
+static void
+fresh(const struct snap *s, const struct oai_ctx *c, const char *q,
+    struct buf *out)
+{
+	struct err	 e;
+
+	buf_init(out, OUT_MAX);
+	err_init(&e);
+	ck_assert_msg(oai_respond(s, c, q, strlen(q), out, &e) != NULL,
+	    "%s: %s", q, e.msg);
+	err_release(&e);
+}
+
+static struct oai_page *
+pc_get(struct oai_cache *pc, const struct snap *s, const struct oai_ctx *c,
+    const char *q, enum oai_enc enc, size_t cap)
+{
+	struct oai_page	*p;
+	struct err	 e;
+
+	err_init(&e);
+	p = oai_cache_get(pc, s, c, q, strlen(q), enc, cap, &e);
+	ck_assert_msg(p != NULL, "%s: %s", q, e.msg);
+	err_release(&e);
+	return p;
+}
+
+/* p holds exactly want, and its compressed forms (when made) inflate to it. */
+static void
+pc_check(const struct oai_page *p, const struct buf *want)
+{
+	const struct oai_body	*b = p->body;
+
+	ck_assert_uint_eq(b[OAI_ENC_IDENTITY].len, want->len);
+	ck_assert(memcmp(b[OAI_ENC_IDENTITY].data, want->data,
+	    want->len) == 0);
+	if (b[OAI_ENC_GZIP].data != NULL)
+		ck_assert(inflates_to(b[OAI_ENC_GZIP].data,
+		    b[OAI_ENC_GZIP].len, 1, want->data, want->len));
+	if (b[OAI_ENC_DEFLATE].data != NULL)
+		ck_assert(inflates_to(b[OAI_ENC_DEFLATE].data,
+		    b[OAI_ENC_DEFLATE].len, 0, want->data, want->len));
+}
+
+/* A kept page is byte-identical to a fresh response, in every form. */
+START_TEST(test_pcache_identical)
+{
+	struct oai_cache	*pc = oai_cache_new(NULL);
+	struct oai_page		*p, *p2;
+	struct buf		 want;
+	const char		*q = zip_queries[_i];
+	enum oai_enc		 enc;
+
+	fresh(snap, &ctx1, q, &want);
+	p = pc_get(pc, snap, &ctx1, q, OAI_ENC_IDENTITY, PC_CAP);
+	ck_assert_ptr_null(p->body[OAI_ENC_GZIP].data);	/* not asked */
+	pc_check(p, &want);
+	for (enc = OAI_ENC_IDENTITY; enc < OAI_ENC_N; enc++) {
+		p2 = pc_get(pc, snap, &ctx1, q, enc, PC_CAP);
+		ck_assert_ptr_eq(p2, p);	/* kept, not built again */
+		ck_assert_ptr_nonnull(p2->body[enc].data);
+		pc_check(p2, &want);
+		oai_page_unref(p2);
+	}
+	/* strong, distinct validators per form */
+	ck_assert_str_ne(p->body[OAI_ENC_IDENTITY].etag,
+	    p->body[OAI_ENC_GZIP].etag);
+	ck_assert_str_ne(p->body[OAI_ENC_GZIP].etag,
+	    p->body[OAI_ENC_DEFLATE].etag);
+	ck_assert_uint_eq(oai_cache_count(pc), 1);
+	oai_page_unref(p);
+	oai_cache_free(pc);
+	buf_release(&want);
+}
+END_TEST
+
+/*
+ * A changed record makes a new snapshot whose page differs, and the old
+ * snapshot's pages are gone: never served stale.  A request still running
+ * on the old snapshot gets its own page, which is not kept.
+ */
+START_TEST(test_pcache_new_snapshot)
+{
+	struct oai_cache	*pc = oai_cache_new(NULL);
+	struct record		*r2[NELEM(live)];
+	struct snap		*s1, *s2;
+	struct oai_page		*p1, *p2, *p3;
+	struct buf		 want1, want2;
+	const char		*q = "verb=ListRecords&metadataPrefix=oai_dc";
+	size_t			 i;
+
+	s1 = make_snap(conf, recs, NELEM(live), tombs, NELEM(tombs));
+	fresh(s1, &ctx1, q, &want1);
+	p1 = pc_get(pc, s1, &ctx1, q, OAI_ENC_GZIP, PC_CAP);
+	pc_check(p1, &want1);
+	/* a1 changes: same id, a later datestamp */
+	for (i = 0; i < NELEM(live); i++)
+		r2[i] = recs[i];
+	r2[0] = make_record("a1", T0 + 30, "topic:smuggling", NULL);
+	ck_assert_ptr_nonnull(r2[0]);
+	s2 = make_snap(conf, r2, NELEM(live), tombs, NELEM(tombs));
+	ck_assert_uint_gt(s2->generation, s1->generation);
+	fresh(s2, &ctx1, q, &want2);
+	ck_assert(want1.len != want2.len ||
+	    memcmp(want1.data, want2.data, want1.len) != 0);
+	p2 = pc_get(pc, s2, &ctx1, q, OAI_ENC_GZIP, PC_CAP);
+	ck_assert_ptr_ne(p2, p1);
+	pc_check(p2, &want2);
+	ck_assert_str_ne(p2->body[OAI_ENC_GZIP].etag,
+	    p1->body[OAI_ENC_GZIP].etag);
+	ck_assert_uint_eq(oai_cache_count(pc), 1);	/* s1's page dropped */
+	ck_assert(!p1->in_cache);
+	/* the old snapshot again: its own bytes, not kept */
+	p3 = pc_get(pc, s1, &ctx1, q, OAI_ENC_IDENTITY, PC_CAP);
+	pc_check(p3, &want1);
+	ck_assert(!p3->in_cache);
+	ck_assert_uint_eq(oai_cache_count(pc), 1);
+	oai_page_unref(p3);
+	/* the new snapshot is still served from its page */
+	p3 = pc_get(pc, s2, &ctx1, q, OAI_ENC_IDENTITY, PC_CAP);
+	ck_assert_ptr_eq(p3, p2);
+	oai_page_unref(p3);
+	oai_page_unref(p1);
+	oai_page_unref(p2);
+	oai_cache_free(pc);
+	snap_release(s1);
+	snap_release(s2);
+	record_unref(r2[0]);
+	buf_release(&want1);
+	buf_release(&want2);
+}
+END_TEST
+
+/* Requests that differ in anything that changes the bytes never share. */
+static const char *const pc_distinct[] = {
+	"verb=ListRecords&metadataPrefix=oai_dc",
+	"verb=ListIdentifiers&metadataPrefix=oai_dc",
+	"verb=ListRecords&metadataPrefix=marc21",
+	"verb=ListRecords&metadataPrefix=oai_dc&from=2020-09-14",
+	"verb=ListRecords&metadataPrefix=oai_dc&until=2020-09-14",
+	"verb=ListRecords&metadataPrefix=oai_dc&from=2020-09-13&until=2020-09-14",
+	"verb=ListRecords&metadataPrefix=oai_dc&set=topic",
+	"verb=ListRecords&metadataPrefix=oai_dc&set=topic:smuggling",
+	"verb=ListRecords&resumptionToken=bogus",
+	"verb=ListRecords&resumptionToken=bogus2",
+	"verb=ListSets",
+	"verb=ListRecords&metadataPrefix=oai_dc&metadataPrefix=oai_dc",
+	"metadataPrefix=oai_dc&verb=ListRecords",	/* echoed in order */
+	"verb=ListRecords&metadataPrefix=oai_dc&x=%ZZ",	/* bad encoding */
+	"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:example.org:a1",
+	"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:example.org:a2",
+};
+
+START_TEST(test_pcache_args)
+{
+	struct oai_cache	*pc = oai_cache_new(NULL);
+	struct oai_page		*p[NELEM(pc_distinct)], *q, *t;
+	struct buf		 want;
+	const char		*tok0;
+	size_t			 i, j;
+	char			 qs[1024];
+
+	for (i = 0; i < NELEM(pc_distinct); i++) {
+		fresh(snap, &ctx1, pc_distinct[i], &want);
+		p[i] = pc_get(pc, snap, &ctx1, pc_distinct[i],
+		    OAI_ENC_IDENTITY, PC_CAP);
+		pc_check(p[i], &want);
+		for (j = 0; j < i; j++)
+			ck_assert_ptr_ne(p[i], p[j]);
+		buf_release(&want);
+	}
+	ck_assert_uint_eq(oai_cache_count(pc), NELEM(pc_distinct));
+	/* the same arguments, encoded otherwise: the same page */
+	q = pc_get(pc, snap, &ctx1, "verb=ListRecords&metadataPrefix=oai%5Fdc",
+	    OAI_ENC_IDENTITY, PC_CAP);
+	ck_assert_ptr_eq(q, p[0]);
+	oai_page_unref(q);
+	/* another token key: tokens differ, so pages do */
+	fresh(snap, &ctx2, pc_distinct[0], &want);
+	q = pc_get(pc, snap, &ctx2, pc_distinct[0], OAI_ENC_IDENTITY, PC_CAP);
+	ck_assert_ptr_ne(q, p[0]);
+	pc_check(q, &want);
+	buf_release(&want);
+	oai_page_unref(q);
+	/* another configuration (another snapshot): its own page */
+	q = pc_get(pc, snap_nosets, &ctx1, pc_distinct[0], OAI_ENC_IDENTITY,
+	    PC_CAP);
+	fresh(snap_nosets, &ctx1, pc_distinct[0], &want);
+	pc_check(q, &want);
+	buf_release(&want);
+	oai_page_unref(q);
+	/* a real token: page 2, its own page, the same as fresh */
+	tok0 = strstr(p[0]->body[0].data, "<resumptionToken");
+	ck_assert_ptr_nonnull(tok0);
+	tok0 = strchr(tok0, '>') + 1;
+	snprintf(qs, sizeof(qs), "verb=ListRecords&resumptionToken=%.*s",
+	    (int)strcspn(tok0, "<"), tok0);
+	fresh(snap, &ctx1, qs, &want);
+	ck_assert_ptr_null(strstr(want.data, "<error"));
+	t = pc_get(pc, snap, &ctx1, qs, OAI_ENC_DEFLATE, PC_CAP);
+	for (i = 0; i < NELEM(pc_distinct); i++)
+		ck_assert_ptr_ne(t, p[i]);
+	pc_check(t, &want);
+	buf_release(&want);
+	oai_page_unref(t);
+	for (i = 0; i < NELEM(pc_distinct); i++)
+		oai_page_unref(p[i]);
+	oai_cache_free(pc);
+}
+END_TEST
+
+/* The byte cap holds; least recently used pages go first; 0 keeps none. */
+START_TEST(test_pcache_cap)
+{
+	struct oai_cache	*pc = oai_cache_new(NULL);
+	struct oai_page		*p, *first;
+	char			 q[256];
+	size_t			 i, one, cap, n = 40;
+
+	p = pc_get(pc, snap, &ctx1, zip_queries[0], OAI_ENC_GZIP, PC_CAP);
+	one = p->bytes;
+	oai_page_unref(p);
+	oai_cache_free(pc);
+	pc = oai_cache_new(NULL);
+	cap = 5 * one;
+	first = pc_get(pc, snap, &ctx1, "verb=ListRecords&metadataPrefix="
+	    "oai_dc&from=2020-01-01", OAI_ENC_GZIP, cap);
+	for (i = 0; i < n; i++) {
+		/* distinct requests of about the same size */
+		snprintf(q, sizeof(q), "verb=ListRecords&metadataPrefix=oai_dc"
+		    "&from=2020-01-01&until=%04zu-01-01", 2030 + i);
+		p = pc_get(pc, snap, &ctx1, q, i % 2 ? OAI_ENC_GZIP :
+		    OAI_ENC_IDENTITY, cap);
+		oai_page_unref(p);
+		ck_assert_uint_le(oai_cache_bytes(pc), cap);
+		/* the first page, used again every time, stays */
+		p = pc_get(pc, snap, &ctx1, "verb=ListRecords&metadataPrefix="
+		    "oai_dc&from=2020-01-01", OAI_ENC_GZIP, cap);
+		ck_assert_ptr_eq(p, first);
+		oai_page_unref(p);
+	}
+	ck_assert_uint_lt(oai_cache_count(pc), n);
+	ck_assert_uint_ge(oai_cache_count(pc), 2);
+	oai_page_unref(first);
+	/* a page larger than the cap, or a cap of 0: served, not kept */
+	oai_cache_free(pc);
+	pc = oai_cache_new(NULL);
+	p = pc_get(pc, snap, &ctx1, zip_queries[0], OAI_ENC_GZIP, one / 2);
+	ck_assert(!p->in_cache);
+	oai_page_unref(p);
+	p = pc_get(pc, snap, &ctx1, zip_queries[0], OAI_ENC_GZIP, 0);
+	ck_assert(!p->in_cache);
+	ck_assert_ptr_nonnull(p->body[OAI_ENC_GZIP].data);
+	oai_page_unref(p);
+	ck_assert_uint_eq(oai_cache_count(pc), 0);
+	ck_assert_uint_eq(oai_cache_bytes(pc), 0);
+	oai_cache_free(pc);
+}
+END_TEST
+
+/* responseDate: a page lasts OAI_CACHE_TTL seconds, then is made anew. */
+START_TEST(test_pcache_ttl)
+{
+	struct oai_cache	*pc = oai_cache_new(NULL);
+	struct oai_ctx		 c = ctx1;
+	struct oai_page		*p, *p2;
+	struct buf		 want;
+	const char		*q = zip_queries[0];
+
+	p = pc_get(pc, snap, &c, q, OAI_ENC_IDENTITY, PC_CAP);
+	c.now += OAI_CACHE_TTL - 1;
+	p2 = pc_get(pc, snap, &c, q, OAI_ENC_IDENTITY, PC_CAP);
+	ck_assert_ptr_eq(p2, p);
+	oai_page_unref(p2);
+	c.now += 1;
+	p2 = pc_get(pc, snap, &c, q, OAI_ENC_IDENTITY, PC_CAP);
+	ck_assert_ptr_ne(p2, p);
+	fresh(snap, &c, q, &want);
+	pc_check(p2, &want);
+	ck_assert_str_ne(p2->body[0].etag, p->body[0].etag);
+	oai_page_unref(p2);
+	/* a clock stepped back: not a page from the future either */
+	c.now -= 2 * OAI_CACHE_TTL;
+	p2 = pc_get(pc, snap, &c, q, OAI_ENC_IDENTITY, PC_CAP);
+	buf_release(&want);
+	fresh(snap, &c, q, &want);
+	pc_check(p2, &want);
+	oai_page_unref(p2);
+	oai_page_unref(p);
+	ck_assert_uint_eq(oai_cache_count(pc), 1);
+	oai_cache_free(pc);
+	buf_release(&want);
+}
+END_TEST
+
+/*
+ * Prepared slots: set once, freed with the page's last reference; the
+ * bytes outlive it while held (a response still being sent).
+ */
+START_TEST(test_pcache_prep)
+{
+	struct oai_cache	*pc = oai_cache_new(pc_prep_free);
+	struct oai_page		*p, *h;
+	void			*v;
+	struct buf		 want;
+
+	pc_freed = 0;
+	fresh(snap, &ctx1, zip_queries[0], &want);
+	p = pc_get(pc, snap, &ctx1, zip_queries[0], OAI_ENC_GZIP, PC_CAP);
+	ck_assert_ptr_null(oai_page_prep(p, OAI_ENC_GZIP));
+	v = malloc(1);
+	ck_assert_int_eq(oai_page_prep_set(p, OAI_ENC_GZIP, v), 1);
+	ck_assert_int_eq(oai_page_prep_set(p, OAI_ENC_GZIP, p), 0);
+	ck_assert_ptr_eq(oai_page_prep(p, OAI_ENC_GZIP), v);
+	h = oai_page_hold(p);
+	oai_page_unref(p);
+	oai_cache_free(pc);	/* the cache's reference: the last one */
+	ck_assert_int_eq(pc_freed, 1);
+	pc_check(h, &want);	/* held: still readable (ASan) */
+	oai_page_drop(h);
+	buf_release(&want);
+}
+END_TEST
+
+/*
+ * Threads asking for a few pages in every form, with a cap that evicts
+ * all the time: every page holds its request's bytes (run under SAN=1).
+ */
+#define PC_THREADS	6
+#define PC_ROUNDS	150
+
+static struct buf	 pc_want[4];
+static struct oai_cache	*pc_shared;
+static size_t		 pc_cap;
+
+static void *
+pc_worker(void *arg)
+{
+	size_t		 i, k, seed = (size_t)(uintptr_t)arg;
+	struct oai_page	*p;
+	struct err	 e;
+	enum oai_enc	 enc;
+
+	for (i = 0; i < PC_ROUNDS; i++) {
+		k = (i * 7 + seed) % 4;
+		enc = (enum oai_enc)((i + seed) % OAI_ENC_N);
+		err_init(&e);
+		p = oai_cache_get(pc_shared, snap, &ctx1, zip_queries[k],
+		    strlen(zip_queries[k]), enc, pc_cap, &e);
+		err_release(&e);
+		if (p == NULL)
+			return (void *)1;
+		if (p->body[0].len != pc_want[k].len || memcmp(p->body[0].data,
+		    pc_want[k].data, pc_want[k].len) != 0 ||
+		    p->body[enc].data == NULL || (enc != OAI_ENC_IDENTITY &&
+		    !inflates_to(p->body[enc].data, p->body[enc].len,
+		    enc == OAI_ENC_GZIP, pc_want[k].data, pc_want[k].len))) {
+			oai_page_unref(p);
+			return (void *)1;
+		}
+		oai_page_unref(p);
+	}
+	return NULL;
+}
+
+START_TEST(test_pcache_race)
+{
+	pthread_t	 t[PC_THREADS];
+	struct oai_page	*p;
+	size_t		 i;
+	void		*rv;
+
+	for (i = 0; i < 4; i++)
+		fresh(snap, &ctx1, zip_queries[i], &pc_want[i]);
+	pc_shared = oai_cache_new(pc_prep_free);
+	p = pc_get(pc_shared, snap, &ctx1, zip_queries[0], OAI_ENC_GZIP,
+	    PC_CAP);
+	pc_cap = 2 * p->bytes;	/* about two of the four pages fit */
+	oai_page_unref(p);
+	for (i = 0; i < PC_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, pc_worker,
+		    (void *)(uintptr_t)i), 0);
+	for (i = 0; i < PC_THREADS; i++) {
+		ck_assert_int_eq(pthread_join(t[i], &rv), 0);
+		ck_assert_ptr_null(rv);
+	}
+	ck_assert_uint_le(oai_cache_bytes(pc_shared), pc_cap);
+	oai_cache_free(pc_shared);
+	for (i = 0; i < 4; i++)
+		buf_release(&pc_want[i]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1739,8 +2146,8 @@ main(void)
 	tcase_add_test(tc, test_records);
 	tcase_add_test(tc, test_identifiers);
 	tcase_add_test(tc, test_format_filter);
-	tcase_add_loop_test(tc, test_zip, 0, 2);
-	tcase_add_test(tc, test_zip_offset);
+	tcase_add_loop_test(tc, test_zip, 0, NELEM(zip_queries));
+	tcase_add_test(tc, test_zip_cap);
 	tcase_add_loop_test(tc, test_key_string_field, 0,
 	    NELEM(oai_key_strings));
 	tcase_add_loop_test(tc, test_key_int_field, 0, NELEM(oai_key_ints));
@@ -1763,6 +2170,18 @@ main(void)
 	tcase_add_test(tc, test_cache_conf_change);
 	tcase_add_test(tc, test_cache_api);
 	tcase_add_test(tc, test_cache_race);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("page cache");
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_pcache_identical, 0, NELEM(zip_queries));
+	tcase_add_test(tc, test_pcache_new_snapshot);
+	tcase_add_test(tc, test_pcache_args);
+	tcase_add_test(tc, test_pcache_cap);
+	tcase_add_test(tc, test_pcache_ttl);
+	tcase_add_test(tc, test_pcache_prep);
+	tcase_add_test(tc, test_pcache_race);
 	suite_add_tcase(s, tc);
 
 	return tl_run(s);
