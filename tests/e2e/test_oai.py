@@ -663,6 +663,93 @@ def test_compression():
         assert h.get("content-encoding") == "gzip" and root is not None
 
 
+def page_forms(d, q):
+    """The plain, gzip and deflate responses of q from one kept page (the
+    same responseDate): (plain, {coding: (headers, raw)})."""
+    for _ in range(3):   # a page is rebuilt once a minute: retry across that
+        st, h0, plain = d.get("/oai?" + q)
+        assert st == 200 and "content-encoding" not in h0, h0
+        forms = {None: (h0, plain)}
+        for ae in ("gzip", "deflate"):
+            st, h, raw = d.get("/oai?" + q, headers={"Accept-Encoding": ae})
+            assert st == 200 and h.get("content-encoding") == ae, h
+            forms[ae] = (h, raw)
+        st, _, again = d.get("/oai?" + q)
+        if again == plain:
+            return plain, forms
+    raise AssertionError("the page changed under three tries")
+
+
+@test
+def test_compressed_page_exact():
+    """A compressed ListRecords page is the plain page's exact bytes (not
+    just the same after the date), every form has its own strong ETag and
+    answers If-None-Match with a 304, and HEAD gets the headers only."""
+    d = shared()
+    q = "verb=ListRecords&metadataPrefix=oai_dc"
+    plain, forms = page_forms(d, q)
+    assert b"<resumptionToken" in plain      # a real, paged list
+    assert gzip.decompress(forms["gzip"][1]) == plain
+    assert zlib.decompress(forms["deflate"][1]) == plain
+    assert len(forms["gzip"][1]) * 2 < len(plain)
+    tags = {ae: h["etag"] for ae, (h, _) in forms.items()}
+    assert len(set(tags.values())) == 3, tags
+    for ae, tag in tags.items():
+        assert re.fullmatch(r'"[0-9a-f]+(-gz|-df)?"', tag), tag   # strong
+        hdrs = {"If-None-Match": tag}
+        if ae:
+            hdrs["Accept-Encoding"] = ae
+        st, h, b = d.get("/oai?" + q, headers=hdrs)
+        assert st == 304 and b == b"" and h["etag"] == tag, (ae, st, h)
+        # the tag of another form is not a match
+        other = tags["gzip" if ae is None else None]
+        st, h, b = d.get("/oai?" + q, headers=dict(hdrs, **{"If-None-Match": other}))
+        assert st == 200 and h["etag"] == tag and decode_body(h, b) == plain, (ae, st)
+        st, h, b = d.request("HEAD", "/oai?" + q, headers=dict(hdrs, **{"If-None-Match": "x"}))
+        assert st == 200 and b == b"" and h["etag"] == tag, (ae, st)
+        assert h["content-length"] == forms[ae][0]["content-length"]
+    # the same arguments by POST: the same page
+    st, h, b = d.request("POST", "/oai", body=q, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Accept-Encoding": "gzip"})
+    assert st == 200 and h["etag"] == tags["gzip"] and b == forms["gzip"][1]
+
+
+@test
+def test_compressed_page_never_stale():
+    """A record changed: the next snapshot's page differs, old ETags no
+    longer match, and every form is the new page."""
+    d = Daemon(page=4)
+    recs = source_records(d.records)
+    ids = sorted(recs)
+    stamps = {r: BASE_TS + i * 86400 for i, r in enumerate(ids)}
+    seed_state(d.state, recs, stamps)
+    d.start()
+    try:
+        q = "verb=ListRecords&metadataPrefix=oai_dc"
+        plain, forms = page_forms(d, q)
+        first = oid(ids[0]).encode()
+        assert first in plain
+        p = recs[ids[0]]["path"]
+        with open(p, encoding="utf-8") as f:
+            text = f.read()
+        with open(p, "w", encoding="utf-8") as f:
+            f.write(text.replace("</record>", "<!-- edited -->\n</record>"))
+        d.signal(signal.SIGHUP)
+        # the edited record's datestamp is now the latest: it leaves page 1
+        d.wait_for(lambda: first not in d.get("/oai?" + q)[2], timeout=20,
+                   what="the edit to reach page 1")
+        plain2, forms2 = page_forms(d, q)
+        assert plain2 != plain and first not in plain2
+        for ae in ("gzip", "deflate"):
+            old = forms[ae][0]["etag"]
+            st, h, b = d.get("/oai?" + q, headers={"Accept-Encoding": ae,
+                                                   "If-None-Match": old})
+            assert st == 200 and h["etag"] != old, (ae, st)
+            assert decode_body(h, b) == plain2
+    finally:
+        d.stop()
+
+
 # ---------------------------------------------------------------- malformed input
 
 def alive(d):
