@@ -586,6 +586,36 @@ START_TEST(test_golden)
 }
 END_TEST
 
+/* oai-cache-size: 64M by default, 0 keeps nothing, at most 4096M. */
+START_TEST(test_oai_cache_size)
+{
+	static const char base[] = "repository-name R\n"
+	    "base-url https://example.org\nadmin-email a@example.org\n"
+	    "records r\nstate s\nfeed-author-name A\n"
+	    "oai-namespace example.org\n";
+	char		 text[512];
+	struct conf	*c;
+	struct err	 e;
+
+	c = parse_ok(base);
+	ck_assert_uint_eq(c->oai_cache_bytes, 64 * 1024 * 1024);
+	conf_unref(c);
+	snprintf(text, sizeof(text), "%soai-cache-size 0\n", base);
+	c = parse_ok(text);
+	ck_assert_uint_eq(c->oai_cache_bytes, 0);
+	conf_unref(c);
+	snprintf(text, sizeof(text), "%soai-cache-size 4096M\n", base);
+	c = parse_ok(text);
+	ck_assert_uint_eq(c->oai_cache_bytes, 4096ULL * 1024 * 1024);
+	conf_unref(c);
+	snprintf(text, sizeof(text), "%soai-cache-size 4097M\n", base);
+	ck_assert_ptr_null(parse(text, &e));
+	ck_assert_str_eq(e.all, "t.conf:8: oai-cache-size must be between 0M "
+	    "and 4096M: '4097M'\n");
+	err_release(&e);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -594,6 +624,7 @@ conf_suite(void)
 
 	tcase_add_test(tc, test_example);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_oai_cache_size);
 	tcase_add_test(tc, test_every_directive);
 	tcase_add_test(tc, test_quoting);
 	tcase_add_test(tc, test_cyrillic);
