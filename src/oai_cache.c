@@ -298,6 +298,21 @@ cache_key(const struct snap *s, const struct oai_ctx *ctx, const char *query,
 	return 0;
 }
 
+/*
+ * b's bytes, in memory of their own size: a buffer grows by doubling, and
+ * the cap counts what pages really hold.
+ */
+static char *
+detach_fit(struct buf *b, size_t *len)
+{
+	char	*p, *q;
+
+	if ((p = buf_detach(b, len)) != NULL &&
+	    (q = realloc(p, *len + 1)) != NULL)
+		p = q;
+	return p;
+}
+
 /* A strong validator from the bytes, as snap_doc.c makes them. */
 static void
 body_set(struct oai_body *b, char *data, size_t len, const char *suffix)
@@ -337,8 +352,8 @@ page_set_zip(struct oai_page *p, struct buf *gz, struct buf *zlb)
 	p->zipped = 1;
 	if (gz->len == 0)
 		return;
-	g = buf_detach(gz, &glen);
-	z = buf_detach(zlb, &zlen);
+	g = detach_fit(gz, &glen);
+	z = detach_fit(zlb, &zlen);
 	if (g == NULL || z == NULL) {
 		free(g);
 		free(z);
@@ -360,7 +375,7 @@ page_new(struct oai_cache *c, const struct snap *s, const unsigned char *key,
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
-	if ((data = buf_detach(plain, &len)) == NULL) {
+	if ((data = detach_fit(plain, &len)) == NULL) {
 		free(p);
 		return NULL;
 	}
