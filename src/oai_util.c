@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "feed.h"	/* FEED_RECORD_PREFIX: where the landing pages are */
 #include "hash.h"
 #include "oai.h"
 #include "oai_int.h"
@@ -99,4 +100,26 @@ oai_local_id(const struct oai_conf *oc, const char *identifier)
 	    identifier[5 + n] == '\0')
 		return NULL;
 	return identifier + 5 + n;
+}
+
+int
+oai_landing_here(const struct oai_conf *oc, const struct record *r,
+    struct buf *out)
+{
+	buf_reset(out);
+	if (oc == NULL || oc->base_url == NULL)
+		return -1;
+	return buf_printf(out, "%s" FEED_RECORD_PREFIX "%s.html", oc->base_url,
+	    r->id);
+}
+
+const char *
+oai_landing(const struct oai_conf *oc, const struct record *r,
+    struct buf *out)
+{
+	const struct record_link	*own;
+
+	if ((own = record_link_find(r, RECORD_LINK_LANDING)) != NULL)
+		return own->href;
+	return oai_landing_here(oc, r, out) == 0 ? out->data : NULL;
 }
