@@ -11,6 +11,7 @@
 #include "hash.h"
 #include "oai.h"
 #include "oai_int.h"
+#include "snap.h"
 #include "banned.h"
 
 const struct oai_format *const oai_formats[] = {
@@ -122,4 +123,18 @@ oai_landing(const struct oai_conf *oc, const struct record *r,
 	if ((own = record_link_find(r, RECORD_LINK_LANDING)) != NULL)
 		return own->href;
 	return oai_landing_here(oc, r, out) == 0 ? out->data : NULL;
+}
+
+/*
+ * Sets with no live record (kept alive only by tombstones, or configured
+ * and still empty) are left out of ListSets: section 4.6 makes it "the set
+ * structure of a repository, useful for selective harvesting", and nothing
+ * in sections 2.6 or 4.6 requires it to name every setSpec a header
+ * carries.  Selective harvesting with set=SPEC still answers the deleted
+ * records' headers, which keep their setSpec (sections 2.5.1 and 2.7.2).
+ */
+int
+oai_set_is_listed(const struct snap_set *set)
+{
+	return set->nfeed > 0;
 }
