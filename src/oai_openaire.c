@@ -6,10 +6,11 @@
  * A record is offered only when every mandatory field can be filled
  * truthfully: its type has a COAR resource type (events and news items are
  * not research outputs), it states its access rights (the COAR access
- * right is mandatory and there is no "unknown" in the vocabulary).  The
- * resource identifier never goes missing: DOI, handle, else the landing
- * page (the record's own, else pubfeed's).  Title, language and
- * publication date are required by the record format itself.
+ * right is mandatory and there is no "unknown" in the vocabulary), and it
+ * has a resource identifier (DOI, handle, landing page, URN or URL).  The
+ * landing page a record lacks is pubfeed's (oai_landing_here()), the
+ * identifier after a DOI or handle, else an alternateIdentifier.  Title,
+ * language and publication date are required by the record format itself.
  *
  * The COAR URIs are those the official schema enumerates
  * (oaire-resourceType-v4.xsd, oaire-accessRight-v4.xsd).
@@ -136,14 +137,19 @@ oaire_identifier(const struct record *r, const char *here,
 }
 
 /*
- * Every live record has a landing page here (base-url is mandatory), so
- * it always has a resource identifier.
+ * The record must name an identifier of its own (lint.c's
+ * "openaire-identifier" asks the editor for one): pubfeed's landing page
+ * takes the identifier's place only behind a record's DOI, handle or
+ * landing page, or before its URN or URL, never alone.
  */
 static int
 oaire_accepts(const struct record *r)
 {
+	struct oaire_id	 id;
+
 	return oaire_type(r->type) != NULL &&
-	    oai_fmt_coar_access(r->access, NULL) != NULL;
+	    oai_fmt_coar_access(r->access, NULL) != NULL &&
+	    oaire_identifier(r, NULL, &id) == 0;
 }
 
 static void
