@@ -129,12 +129,6 @@ int	 oai_set_is_listed(const struct snap_set *);
  */
 int	 oai_landing_here(const struct oai_conf *oc, const struct record *r,
 	    struct buf *out);
-/*
- * r's landing page: its own when it has one, else oai_landing_here() (in
- * out).  NULL when there is none (no configuration) or out's cap.
- */
-const char *oai_landing(const struct oai_conf *oc, const struct record *r,
-	    struct buf *out);
 
 /*
  * A format's body: writes r's payload with two scratch buffers (empty,

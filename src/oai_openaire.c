@@ -7,9 +7,10 @@
  * truthfully: its type has a COAR resource type (events and news items are
  * not research outputs), it states its access rights (the COAR access
  * right is mandatory and there is no "unknown" in the vocabulary), and it
- * has a resource identifier (DOI, handle, landing page, URN or URL).  The
- * landing page a record lacks is pubfeed's (oai_landing_here()), the
- * identifier after a DOI or handle, else an alternateIdentifier.  Title,
+ * has a resource identifier (DOI, handle, landing page, URN or URL).  A
+ * record without a landing page of its own gets pubfeed's
+ * (oai_landing_here()): the identifier unless a DOI or handle outranks
+ * it, else an alternateIdentifier of type URL.  Title,
  * language and publication date are required by the record format itself.
  *
  * The COAR URIs are those the official schema enumerates
@@ -138,9 +139,9 @@ oaire_identifier(const struct record *r, const char *here,
 
 /*
  * The record must name an identifier of its own (lint.c's
- * "openaire-identifier" asks the editor for one): pubfeed's landing page
- * takes the identifier's place only behind a record's DOI, handle or
- * landing page, or before its URN or URL, never alone.
+ * "openaire-identifier" asks the editor for one), so that acceptance stays
+ * a property of the record alone; pubfeed's landing page then outranks
+ * only a URN or URL.
  */
 static int
 oaire_accepts(const struct record *r)

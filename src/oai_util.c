@@ -114,17 +114,6 @@ oai_landing_here(const struct oai_conf *oc, const struct record *r,
 	    r->id);
 }
 
-const char *
-oai_landing(const struct oai_conf *oc, const struct record *r,
-    struct buf *out)
-{
-	const struct record_link	*own;
-
-	if ((own = record_link_find(r, RECORD_LINK_LANDING)) != NULL)
-		return own->href;
-	return oai_landing_here(oc, r, out) == 0 ? out->data : NULL;
-}
-
 /*
  * Sets with no live record (kept alive only by tombstones, or configured
  * and still empty) are left out of ListSets: section 4.6 makes it "the set

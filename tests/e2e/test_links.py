@@ -10,8 +10,9 @@ pubfeed's page, base-url + "/records/ID.html" (in the feed's language for
 the /lang/bg/ and /lang/nb/ feeds, whose pages exist under /bg/ and /nb/).
 Checked with real parsers: feedparser for Atom and RSS, json for JSON
 Feed, python3-icalendar for iCalendar, lxml for OAI-PMH (every response
-also validated against ../shared/standards).  Every link that points into
-the site answers 200 with the record's title.
+also validated against ../shared/standards; MARC::Lint, as test_oai.py
+runs it, on every marc21 record).  Every link that points into the site
+answers 200 with the record's title.
 
 A record alone in a set is then deleted: the set, kept only by its
 tombstone, leaves ListSets, the /oai page and the home page in every
@@ -26,6 +27,7 @@ import glob
 import json
 import os
 import re
+import subprocess
 import sys
 import urllib.parse
 
@@ -37,8 +39,8 @@ import feedparser  # noqa: E402
 import icalendar  # noqa: E402
 from lxml import etree, html as lhtml  # noqa: E402
 
-from pf import (Daemon, SAMPLES, mkdtemp, run, test,  # noqa: E402
-                validate_atom, validate_oai)
+from pf import (Daemon, SAMPLES, mkdtemp, run, skip,  # noqa: E402
+                test, validate_atom, validate_oai)
 
 RNS = "{https://pubfeed.org/ns/record/1}"
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -292,12 +294,32 @@ def oai_dc_identifier_names_the_landing_page_first():
                                                                    ids)
 
 
+def marc_lint(recs):
+    """MARC::Lint's warnings about these marc:record elements, the ISBD
+    punctuation test_oai.py allows left out (its checker, imported)."""
+    import importlib
+    # imported for its checker only: neither its tests nor its run()
+    saved = pf.run, pf.test
+    pf.run, pf.test = (lambda: None), (lambda fn: fn)
+    try:
+        t = importlib.import_module("test_oai")
+    finally:
+        pf.run, pf.test = saved
+    p = subprocess.run(["perl", "-e", t.LINT_PL], input="\n\n".join(
+        t.marc_lines(r) for r in recs).encode(), capture_output=True,
+        check=True)
+    return [ln for ln in p.stdout.decode().splitlines()
+            if " place " not in ln and not ln.endswith(t.LINT_PUNCTUATION)]
+
+
 @test
 def marc_856_40_names_the_landing_page():
     d = daemon()
+    recs = []
     for r in oai_list(d, "marc21"):
         if r.find(OAI + "header").get("status") == "deleted":
             continue
+        recs.append(r.find(".//marc:record", NS))
         rid = rec_id(r)
         us = r.xpath(".//marc:datafield[@tag='856'][@ind1='4']"
                      "[@ind2='0']/marc:subfield[@code='u']/text()",
@@ -306,6 +328,12 @@ def marc_856_40_names_the_landing_page():
         check_oai_url(d, rid, want_link(d, rid))
         assert [u for u in us if u.startswith(d.base)] == \
             ([] if _g["own"][rid] else [here(d, rid)]), (rid, us)
+    if subprocess.run(["perl", "-MMARC::Lint", "-e", "1"],
+                      stderr=subprocess.DEVNULL).returncode != 0:
+        skip("MARC::Lint (libmarc-lint-perl) not installed")
+        return
+    warnings = marc_lint(recs)
+    assert warnings == [], "\n".join(warnings)
 
 
 def kernel_urls(r, pfx):
