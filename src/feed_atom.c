@@ -141,10 +141,9 @@ atom_entry_links(struct atom *a, const struct record *r)
 
 	if (alt != NULL)
 		atom_entry_link(a, "alternate", alt);
-	else if (feed_record_url(&a->tmp, a->conf, r) == 0) {
-		here.href = a->tmp.data;
+	else if ((here.href = feed_entry_url(&a->tmp, a->conf, a->page,
+	    r)) != NULL)
 		atom_entry_link(a, "alternate", &here);
-	}
 	for (i = 0; i < r->nlinks; i++) {
 		l = &r->links[i];
 		if (l->rel == RECORD_LINK_FULLTEXT)

@@ -164,8 +164,7 @@ ics_event(struct ics *c, icalcomponent *cal, const struct record *r)
 	static const enum icalproperty_status st[] = { ICAL_STATUS_CONFIRMED,
 	    ICAL_STATUS_TENTATIVE, ICAL_STATUS_CANCELLED };
 	const struct record_event	*ev = r->event;
-	const struct record_link	*l;
-	const char			*lang, *label;
+	const char			*lang, *label, *url;
 	icalcomponent			*ve;
 	int64_t				 seq;
 	size_t				 i;
@@ -195,8 +194,10 @@ ics_event(struct ics *c, icalcomponent *cal, const struct record *r)
 		c->failed = 1;
 	if (c->tmp.len > 0)
 		ics_add(c, ve, icalproperty_new_location(c->tmp.data));
-	if ((l = feed_entry_link(r)) != NULL)
-		ics_add(c, ve, icalproperty_new_url(l->href));
+	if ((url = feed_entry_url(&c->tmp, c->conf, NULL, r)) == NULL)
+		c->failed = 1;
+	else
+		ics_add(c, ve, icalproperty_new_url(url));
 	if (feed_summary(&c->tmp, r, NULL, &lang) == -1)
 		c->failed = 1;
 	else if (c->tmp.len > 0)

@@ -184,13 +184,26 @@ int64_t	feed_page_updated(const struct feed_page *);
  */
 int64_t	feed_page_changed(const struct feed_page *);
 /*
- * Where an entry points: the record's own landing page, or NULL: then at
- * its landing page here, feed_record_url().
+ * The record's own landing page, or NULL: then its entries point at its
+ * landing page here (feed_entry_url()).
  */
 const struct record_link *feed_entry_link(const struct record *);
-/* base_url + "/records/ID.html" into b (reset first).  0 or -1 (cap). */
+/*
+ * The landing page pubfeed serves for r in page language l, as the HTTP
+ * server answers it: base_url + prefix of l + "/records/ID.html" into b
+ * (reset first).  0 or -1 (cap).
+ */
 int	feed_record_url(struct buf *b, const struct feed_conf *,
-	    const struct record *);
+	    enum i18n_lang l, const struct record *);
+/*
+ * Where an entry of p links (Atom alternate, RSS link, JSON Feed url,
+ * iCalendar URL): the record's own landing page when it has one; else
+ * feed_record_url() in p's feed language when pubfeed has pages in it
+ * (/lang/bg/... links /bg/records/ID.html), else in English (x-default;
+ * p may be NULL).  The URL (in b when built there), or NULL (b's cap).
+ */
+const char *feed_entry_url(struct buf *b, const struct feed_conf *,
+	    const struct feed_page *p, const struct record *);
 /*
  * The text of an entry's summary into b (reset first): for events a
  * "2019-05-14 – 2019-05-16, Sofia (BG)." prefix, then the abstract in

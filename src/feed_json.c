@@ -175,10 +175,9 @@ jf_event(struct jf *j, const struct record_event *ev)
 static json_t *
 jf_item(struct jf *j, const struct record *r)
 {
-	const struct record_link	*l;
 	const struct record_text	*ab, *title = feed_entry_title(j->page,
 					    r);
-	const char			*lang, *label;
+	const char			*lang, *label, *url;
 	json_t				*it, *a;
 	size_t				 i;
 
@@ -189,8 +188,11 @@ jf_item(struct jf *j, const struct record *r)
 		j->failed = 1;
 	else
 		jf_str(j, it, "id", j->tmp.data);
-	if ((l = feed_entry_link(r)) != NULL)
-		jf_str(j, it, "url", l->href);
+	buf_reset(&j->tmp);
+	if ((url = feed_entry_url(&j->tmp, j->conf, j->page, r)) == NULL)
+		j->failed = 1;
+	else
+		jf_str(j, it, "url", url);
 	jf_str(j, it, "title", title != NULL ? title->text : r->id);
 	if (feed_summary(&j->tmp, r, j->page->lang, &lang) == -1)
 		j->failed = 1;

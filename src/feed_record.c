@@ -72,7 +72,7 @@ is_report(enum record_type t)
 static int
 page_url(struct buf *b, const struct feed_conf *c, const struct record *r)
 {
-	return feed_record_url(b, c, r);
+	return feed_record_url(b, c, I18N_EN, r);
 }
 
 /* GetRecord URL of one format into b. */

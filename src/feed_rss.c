@@ -142,7 +142,6 @@ rss_differs(const char *lang, const char *scope)
 static void
 rss_item(struct rss *r, const struct record *rec)
 {
-	const struct record_link	*l = feed_entry_link(rec);
 	const struct record_text	*title = feed_entry_title(r->page,
 					    rec);
 	const char			*lang, *email, *scope;
@@ -159,10 +158,8 @@ rss_item(struct rss *r, const struct record *rec)
 		    title->text);
 	else
 		xw_elem(&r->w, "title", rec->id);
-	if (l == NULL && feed_record_url(&r->tmp, r->conf, rec) == 0)
-		xw_elem(&r->w, "link", r->tmp.data);
-	else
-		xw_elem(&r->w, "link", l != NULL ? l->href : NULL);
+	xw_elem(&r->w, "link", feed_entry_url(&r->tmp, r->conf, r->page,
+	    rec));
 	if (feed_summary(&r->tmp, rec, r->page->lang, &lang) == 0 &&
 	    r->tmp.len > 0)
 		xw_elem_lang(&r->w, "description", rss_differs(lang, scope),

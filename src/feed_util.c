@@ -343,12 +343,43 @@ feed_entry_link(const struct record *r)
 }
 
 int
-feed_record_url(struct buf *b, const struct feed_conf *c,
+feed_record_url(struct buf *b, const struct feed_conf *c, enum i18n_lang l,
     const struct record *r)
 {
 	buf_reset(b);
-	return buf_printf(b, "%s" FEED_RECORD_PREFIX "%s.html", c->base_url,
-	    r->id);
+	return buf_printf(b, "%s%s" FEED_RECORD_PREFIX "%s.html",
+	    c->base_url != NULL ? c->base_url : "", i18n_prefix(l), r->id);
+}
+
+/*
+ * The page language of a feed language version: the HTML pages link
+ * their landing pages in their own language, so a /lang/bg/ entry links
+ * /bg/records/ID.html; a feed in no page language (the whole collection,
+ * every entry in its record's own language, or /lang/de/) links the
+ * x-default, English page.
+ */
+static enum i18n_lang
+entry_page_lang(const struct feed_page *p)
+{
+	int	 l;
+
+	for (l = 0; p != NULL && p->lang != NULL && l < I18N_NLANGS; l++)
+		if (strcmp(p->lang, i18n_tag((enum i18n_lang)l)) == 0)
+			return (enum i18n_lang)l;
+	return I18N_EN;
+}
+
+const char *
+feed_entry_url(struct buf *b, const struct feed_conf *c,
+    const struct feed_page *p, const struct record *r)
+{
+	const struct record_link	*own = feed_entry_link(r);
+
+	if (own != NULL)
+		return own->href;
+	if (feed_record_url(b, c, entry_page_lang(p), r) == -1)
+		return NULL;
+	return b->data;
 }
 
 /*

@@ -701,28 +701,37 @@ static void
 verb_list_sets(struct resp *r)
 {
 	struct oai_token	 t;
-	size_t			 start = 0, end, i, n = r->s->nsets;
+	const char		*last = NULL;
+	size_t			 start = 0, i, n = 0, left = 0, sent = 0;
 	int			 resumed = r->req.token != NULL;
 
 	if ((resumed ? token_load(r, &t) : list_start(r, &t)) == -1)
 		goto errors;
 	if (resumed)
 		start = sets_after(r->s, t.last);
+	for (i = 0; i < r->s->nsets; i++)
+		if (oai_set_is_listed(&r->s->sets[i])) {
+			n++;
+			left += i >= start;
+		}
 	if (n == 0)
 		oai_req_error(&r->req, OAI_ERR_NO_SET_HIERARCHY,
 		    "this repository has no sets");
-	else if (start >= n)	/* the sets after the token vanished */
+	else if (left == 0)	/* the sets after the token vanished */
 		oai_req_error(&r->req, OAI_ERR_BAD_TOKEN,
 		    "no sets remain in this list; restart the list request");
 	if (r->req.nerrs > 0)
 		goto errors;
-	end = n - start > page_size(r) ? start + page_size(r) : n;
 	xw_start(&r->xw, "ListSets");
-	for (i = start; i < end; i++)
-		write_set(r, &r->s->sets[i]);
-	if (resumed || end < n) {
-		t.last = r->s->sets[end - 1].spec;
-		write_token(r, &t, n, end - start, end < n);
+	for (i = start; i < r->s->nsets && sent < page_size(r); i++)
+		if (oai_set_is_listed(&r->s->sets[i])) {
+			write_set(r, &r->s->sets[i]);
+			last = r->s->sets[i].spec;
+			sent++;
+		}
+	if (resumed || sent < left) {
+		t.last = last;
+		write_token(r, &t, n, sent, sent < left);
 	}
 	xw_end(&r->xw);
 	return;

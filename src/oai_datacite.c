@@ -11,9 +11,14 @@
  * relation type "Other" exist only since 4.7.
  *
  * Mandatory kernel properties never go missing: the identifier falls back
- * from DOI to handle, URN, landing page, any URL and finally the OAI
- * identifier (the kernel schema leaves identifierType open); creators and
- * publisher fall back to DataCite's "(:unav)" standard value.
+ * from DOI to handle, URN, the record's landing page, pubfeed's landing
+ * page for it (oai_landing_here()), any URL and finally the OAI identifier
+ * (the kernel schema leaves identifierType open; the last three only
+ * without a configuration); creators and publisher fall back to
+ * DataCite's "(:unav)" standard value.  The landing page, the record's own
+ * or else pubfeed's, is an alternateIdentifier of type URL when it is not
+ * the identifier (DataCite kernel 4: "URL" is an alternateIdentifierType;
+ * the OpenAIRE v4 profile embeds the same property).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -63,7 +68,8 @@ dcite_type(enum record_type t)
 /* The kernel's mandatory identifier: the most persistent one we hold. */
 static int
 dcite_identifier(struct xw *xw, const struct oai_conf *oc,
-    const struct record *r, struct buf *tmp, const void **used)
+    const struct record *r, struct buf *tmp, const void **used,
+    const char **here)
 {
 	static const struct {
 		enum record_id_kind	 kind;
@@ -89,6 +95,12 @@ dcite_identifier(struct xw *xw, const struct oai_conf *oc,
 			value = r->links[i].href;
 			*used = &r->links[i];
 		}
+	/* else the landing page here, which every live record has */
+	if (type == NULL && *here != NULL) {
+		type = "URL";
+		value = *here;
+		*here = NULL;
+	}
 	for (i = 0; i < r->nidents && type == NULL; i++)
 		if (r->idents[i].kind == RECORD_ID_URL) {
 			type = "URL";
@@ -328,12 +340,15 @@ dcite_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
     struct buf *tmp, struct buf *tmp2)
 {
 	const void	*used = NULL;
-	const char	*pub = r->publisher;
+	const char	*pub = r->publisher, *here = NULL;
 	char		 year[16];
 
-	(void)tmp2;
+	/* pubfeed's landing page stands in when r has none of its own */
+	if (record_link_find(r, RECORD_LINK_LANDING) == NULL &&
+	    oai_landing_here(oc, r, tmp2) == 0)
+		here = tmp2->data;
 	dcite_open(xw, oc);
-	if (dcite_identifier(xw, oc, r, tmp, &used) == -1 ||
+	if (dcite_identifier(xw, oc, r, tmp, &used, &here) == -1 ||
 	    oai_kernel_creators(xw, &kernel, r, tmp) == -1)
 		return -1;
 	oai_kernel_titles(xw, &kernel, r);
@@ -350,7 +365,7 @@ dcite_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 		return -1;
 	if (r->nlanguages > 0)
 		xw_elem(xw, "language", r->languages[0]);
-	oai_kernel_alternates(xw, &kernel, r, used);
+	oai_kernel_alternates(xw, &kernel, r, used, here);
 	oai_kernel_related(xw, &kernel, r);
 	dcite_files(xw, r);
 	dcite_rights(xw, r);

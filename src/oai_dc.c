@@ -141,14 +141,24 @@ dc_ident_uri(const struct record_ident *id, struct buf *tmp)
 	}
 }
 
+/*
+ * The landing page comes first, as an http URL: the record's own, else
+ * pubfeed's (oai_landing_here()).  The OpenAIRE Guidelines (dc:identifier:
+ * "a link to a jump-off page") and BASE, which links its hits through an
+ * http dc:identifier, take the first one to send readers to.
+ */
 static int
-dc_identifiers(struct xw *xw, const struct record *r, struct buf *tmp)
+dc_identifiers(struct xw *xw, const struct oai_conf *oc,
+    const struct record *r, struct buf *tmp)
 {
 	size_t	 i;
 
 	for (i = 0; i < r->nlinks; i++)
 		if (r->links[i].rel == RECORD_LINK_LANDING)
 			xw_elem(xw, "dc:identifier", r->links[i].href);
+	if (record_link_find(r, RECORD_LINK_LANDING) == NULL &&
+	    oai_landing_here(oc, r, tmp) == 0)
+		xw_elem(xw, "dc:identifier", tmp->data);
 	for (i = 0; i < r->nidents; i++) {
 		/* an ISSN names the series or journal, not this item */
 		if (r->idents[i].kind == RECORD_ID_ISSN)
@@ -277,7 +287,6 @@ dc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	char		 c3[LANG_CODE_LEN];
 	size_t		 i;
 
-	(void)oc;
 	(void)tmp2;
 	oai_fmt_root(xw, "oai_dc:dc", decls, OAI_DC_NS, OAI_DC_XSD);
 	if (dc_titles(xw, r, tmp) == -1 ||
@@ -299,7 +308,7 @@ dc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	dc_types(xw, r->type);
 	xw_elem(xw, "dc:type", dc_version(r->version));
 	dc_formats(xw, r);
-	if (dc_identifiers(xw, r, tmp) == -1)
+	if (dc_identifiers(xw, oc, r, tmp) == -1)
 		return -1;
 	for (i = 0; i < r->nlanguages; i++) {
 		code = lang_iso3(r->languages[i], c3);

@@ -163,10 +163,12 @@ sets(struct page *pg)
 {
 	const struct snap_set	*set;
 	char			 n[32];
-	size_t			 i;
+	size_t			 i, listed = 0;
 
 	xw_elem(&pg->xw, "h2", "Sets");
-	if (pg->s->nsets == 0) {
+	for (i = 0; i < pg->s->nsets; i++)
+		listed += oai_set_is_listed(&pg->s->sets[i]);
+	if (listed == 0) {
 		xw_elem(&pg->xw, "p", "This repository has no sets.");
 		return;
 	}
@@ -178,6 +180,8 @@ sets(struct page *pg)
 	xw_end(&pg->xw);
 	for (i = 0; i < pg->s->nsets; i++) {
 		set = &pg->s->sets[i];
+		if (!oai_set_is_listed(set))
+			continue;	/* as ListSets */
 		xw_start(&pg->xw, "tr");
 		xw_start(&pg->xw, "td");
 		page_link(pg, set->spec, "ListRecords", "metadataPrefix",

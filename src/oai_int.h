@@ -111,6 +111,26 @@ int	 oai_identifier(const struct oai_conf *, const char *id,
 const char *oai_local_id(const struct oai_conf *, const char *identifier);
 
 /*
+ * 1 when ListSets (and the /oai page) list the set: it has a live record,
+ * itself or in a descendant.  A set of deleted records only stays a valid
+ * set argument, answered with their headers (OAI-PMH 2.0 sections 2.7.2,
+ * 4.6; the reasoning is at the definition in oai_util.c).
+ */
+struct snap_set;
+int	 oai_set_is_listed(const struct snap_set *);
+
+/*
+ * The landing page pubfeed serves for the live record r, as the HTTP
+ * server answers it: base_url + "/records/ID.html" (feed.h), the English,
+ * x-default version whose hreflang alternates name the /bg/ and /nb/ ones,
+ * into out (reset first).  -1 when oc or its base_url is NULL, or out's
+ * cap is reached.  Metadata links it when r has no landing page of its
+ * own; when r has one, that page is canonical and ours says so.
+ */
+int	 oai_landing_here(const struct oai_conf *oc, const struct record *r,
+	    struct buf *out);
+
+/*
  * A format's body: writes r's payload with two scratch buffers (empty,
  * capped at OAI_FMT_TMP_MAX); -1 when a buffer's cap is reached.  oc may be
  * NULL (no configuration: the payload says so where it needs a value).

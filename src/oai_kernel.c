@@ -205,7 +205,7 @@ oai_kernel_subjects(struct xw *xw, const struct oai_kernel *k,
 
 void
 oai_kernel_alternates(struct xw *xw, const struct oai_kernel *k,
-    const struct record *r, const void *used)
+    const struct record *r, const void *used, const char *here)
 {
 	static const char *const names[] = {
 		[RECORD_ID_DOI] = "DOI", [RECORD_ID_ISBN] = "ISBN",
@@ -236,6 +236,12 @@ oai_kernel_alternates(struct xw *xw, const struct oai_kernel *k,
 		oai_kernel_typed(xw, k, "alternateIdentifier",
 		    "alternateIdentifierType", "URL", NULL, NULL,
 		    r->links[i].href);
+	}
+	if (here != NULL) {
+		if (!open++)
+			kstart(xw, k->prefix, "alternateIdentifiers");
+		oai_kernel_typed(xw, k, "alternateIdentifier",
+		    "alternateIdentifierType", "URL", NULL, NULL, here);
 	}
 	if (open)
 		xw_end(xw);

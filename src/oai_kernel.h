@@ -73,10 +73,12 @@ void	 oai_kernel_subjects(struct xw *, const struct oai_kernel *k,
 /*
  * alternateIdentifiers: every identifier but used (the one written as the
  * resource identifier, an ident or a link of r) and those naming a host
- * (ISSN; a chapter's ISBN), then the landing pages.
+ * (ISSN; a chapter's ISBN), then the landing pages: r's own, else here
+ * (pubfeed's, oai_landing_here(); NULL when r has its own or it is the
+ * resource identifier), each as type URL.
  */
 void	 oai_kernel_alternates(struct xw *, const struct oai_kernel *k,
-	    const struct record *r, const void *used);
+	    const struct record *r, const void *used, const char *here);
 
 /* relatedIdentifiers: the host's ISSN or ISBN, and the related links. */
 void	 oai_kernel_related(struct xw *, const struct oai_kernel *k,

@@ -526,12 +526,26 @@ marc_host(struct xw *xw, const struct record *r, struct buf *tmp)
 	return 0;
 }
 
+/*
+ * 856 40 for the landing page and the full texts, 856 42 for related
+ * links.  With no landing page of its own the record's landing page is
+ * pubfeed's (oai_landing_here(), in tmp), listed first.
+ */
 static void
-marc_links(struct xw *xw, const struct record *r)
+marc_links(struct xw *xw, const struct oai_conf *oc, const struct record *r,
+    struct buf *tmp)
 {
 	const struct record_link *l;
 	char	 size[32];
 	size_t	 i;
+
+	if (record_link_find(r, RECORD_LINK_LANDING) == NULL &&
+	    oai_landing_here(oc, r, tmp) == 0) {
+		marc_field(xw, "856", '4', '0');
+		marc_sub(xw, 'q', "text/html");
+		marc_sub(xw, 'u', tmp->data);
+		xw_end(xw);
+	}
 
 	for (i = 0; i < r->nlinks; i++) {
 		l = &r->links[i];
@@ -557,7 +571,6 @@ marc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 {
 	static const char *const decls[] = { "xmlns:marc", MARC_NS, NULL };
 
-	(void)oc;
 	oai_fmt_root(xw, "marc:record", decls, MARC_NS, MARC_XSD);
 	marc_control_fields(xw, r);
 	marc_numbers(xw, r);
@@ -572,7 +585,7 @@ marc_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 		return -1;
 	if (marc_host(xw, r, tmp) == -1)
 		return -1;
-	marc_links(xw, r);
+	marc_links(xw, oc, r, tmp);
 	xw_end(xw);
 	return 0;
 }

@@ -7,7 +7,10 @@
  * truthfully: its type has a COAR resource type (events and news items are
  * not research outputs), it states its access rights (the COAR access
  * right is mandatory and there is no "unknown" in the vocabulary), and it
- * has a resource identifier (DOI, handle, landing page, URN or URL).  Title,
+ * has a resource identifier (DOI, handle, landing page, URN or URL).  A
+ * record without a landing page of its own gets pubfeed's
+ * (oai_landing_here()): the identifier unless a DOI or handle outranks
+ * it, else an alternateIdentifier of type URL.  Title,
  * language and publication date are required by the record format itself.
  *
  * The COAR URIs are those the official schema enumerates
@@ -82,9 +85,16 @@ struct oaire_id {
 	const void	*used;		/* the ident or link it came from */
 };
 
-/* The resource identifier: the most persistent one, then the landing page. */
+/*
+ * The resource identifier: the most persistent one, then the landing page,
+ * the record's own or else pubfeed's (here, oai_landing_here(): the
+ * Guidelines' Resource Identifier is ideally "a link to a jump-off page",
+ * and the official sample gives the landing page there as type URL), then
+ * a URN or URL.  here may be NULL (no configuration).
+ */
 static int
-oaire_identifier(const struct record *r, struct oaire_id *out)
+oaire_identifier(const struct record *r, const char *here,
+    struct oaire_id *out)
 {
 	static const struct {
 		enum record_id_kind	 kind;
@@ -109,6 +119,12 @@ oaire_identifier(const struct record *r, struct oaire_id *out)
 			out->used = &r->links[i];
 			return 0;
 		}
+	if (here != NULL) {
+		out->type = "URL";
+		out->value = here;
+		out->used = here;
+		return 0;
+	}
 	for (i = 0; i < r->nidents; i++)
 		if (r->idents[i].kind == RECORD_ID_URN ||
 		    r->idents[i].kind == RECORD_ID_URL) {
@@ -121,6 +137,12 @@ oaire_identifier(const struct record *r, struct oaire_id *out)
 	return -1;
 }
 
+/*
+ * The record must name an identifier of its own (lint.c's
+ * "openaire-identifier" asks the editor for one), so that acceptance stays
+ * a property of the record alone; pubfeed's landing page then outranks
+ * only a URN or URL.
+ */
 static int
 oaire_accepts(const struct record *r)
 {
@@ -128,7 +150,7 @@ oaire_accepts(const struct record *r)
 
 	return oaire_type(r->type) != NULL &&
 	    oai_fmt_coar_access(r->access, NULL) != NULL &&
-	    oaire_identifier(r, &id) == 0;
+	    oaire_identifier(r, NULL, &id) == 0;
 }
 
 static void
@@ -243,12 +265,14 @@ oaire_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	};
 	const struct oaire_type	*t = oaire_type(r->type);
 	struct oaire_id		 id;
+	const char		*here = NULL;
 	size_t			 i;
 
-	(void)oc;
-	(void)tmp2;
+	if (record_link_find(r, RECORD_LINK_LANDING) == NULL &&
+	    oai_landing_here(oc, r, tmp2) == 0)
+		here = tmp2->data;
 	/* the verbs never ask for a record the format does not accept */
-	if (t == NULL || oaire_identifier(r, &id) == -1 ||
+	if (t == NULL || oaire_identifier(r, here, &id) == -1 ||
 	    oai_fmt_coar_access(r->access, NULL) == NULL)
 		return -1;
 	oai_fmt_root(xw, "oaire:resource", decls, OAIRE_NS, OAIRE_XSD);
@@ -257,7 +281,8 @@ oaire_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	    oai_kernel_contributors(xw, &kernel, r, tmp) == -1 ||
 	    oai_kernel_funding(xw, &kernel, r, tmp) == -1)
 		return -1;
-	oai_kernel_alternates(xw, &kernel, r, id.used);
+	oai_kernel_alternates(xw, &kernel, r, id.used,
+	    id.used != here ? here : NULL);
 	oai_kernel_related(xw, &kernel, r);
 	oaire_dates(xw, r);
 	oaire_languages(xw, r);

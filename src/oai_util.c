@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "conf.h"
+#include "feed.h"	/* FEED_RECORD_PREFIX: where the landing pages are */
 #include "hash.h"
 #include "oai.h"
 #include "oai_int.h"
+#include "snap.h"
 #include "banned.h"
 
 const struct oai_format *const oai_formats[] = {
@@ -99,4 +101,29 @@ oai_local_id(const struct oai_conf *oc, const char *identifier)
 	    identifier[5 + n] == '\0')
 		return NULL;
 	return identifier + 5 + n;
+}
+
+int
+oai_landing_here(const struct oai_conf *oc, const struct record *r,
+    struct buf *out)
+{
+	buf_reset(out);
+	if (oc == NULL || oc->base_url == NULL)
+		return -1;
+	return buf_printf(out, "%s" FEED_RECORD_PREFIX "%s.html", oc->base_url,
+	    r->id);
+}
+
+/*
+ * Sets with no live record (kept alive only by tombstones, or configured
+ * and still empty) are left out of ListSets: section 4.6 makes it "the set
+ * structure of a repository, useful for selective harvesting", and nothing
+ * in sections 2.6 or 4.6 requires it to name every setSpec a header
+ * carries.  Selective harvesting with set=SPEC still answers the deleted
+ * records' headers, which keep their setSpec (sections 2.5.1 and 2.7.2).
+ */
+int
+oai_set_is_listed(const struct snap_set *set)
+{
+	return set->nfeed > 0;
 }

@@ -728,6 +728,56 @@ START_TEST(test_lang_atom)
 }
 END_TEST
 
+/*
+ * A record without a landing page of its own: a language version links
+ * pubfeed's page in that language when pages exist in it, else the
+ * English (x-default) one; a record with its own, that one always.
+ */
+START_TEST(test_lang_entry_links)
+{
+	static const struct {
+		const char	*lang;
+		const char	*want;
+	} cases[] = {
+		{ "bg", BASE "/bg/records/rec-6.html" },
+		{ "nb", BASE "/nb/records/rec-6.html" },
+		{ "de", BASE "/records/rec-6.html" },
+		{ NULL, BASE "/records/rec-6.html" },
+	};
+	struct record	*ents[3];
+	struct feed_page p;
+	xmlDocPtr	 d;
+	json_error_t	 je;
+	json_t		*f;
+	char		*s;
+	size_t		 i;
+
+	recs[6].links = &links[6][1];
+	recs[6].nlinks = 1;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		page_bg(&p, ents);
+		p.lang = cases[i].lang;
+		d = render(&p, FEED_ATOM);
+		xp_eq(d, "/a:feed/a:entry[1]/a:link[@rel='alternate']/@href",
+		    cases[i].want);
+		xp_eq(d, "/a:feed/a:entry[2]/a:link[@rel='alternate']/@href",
+		    BASE "/p/1");
+		xmlFreeDoc(d);
+		d = render(&p, FEED_RSS);
+		xp_eq(d, "/rss/channel/item[1]/link", cases[i].want);
+		xp_eq(d, "/rss/channel/item[2]/link", BASE "/p/1");
+		xmlFreeDoc(d);
+		s = render_raw(&p, FEED_JSON);
+		ck_assert_msg((f = json_loads(s, 0, &je)) != NULL, "%s",
+		    je.text);
+		ck_assert_str_eq(js(f, "items.0.url"), cases[i].want);
+		ck_assert_str_eq(js(f, "items.1.url"), BASE "/p/1");
+		json_decref(f);
+		free(s);
+	}
+}
+END_TEST
+
 START_TEST(test_lang_rss)
 {
 	struct record	*ents[3];
@@ -1990,6 +2040,7 @@ feed_suite(void)
 	tcase_add_loop_test(tc, test_lang_norm, 0,
 	    sizeof(lang_cases) / sizeof(lang_cases[0]));
 	tcase_add_test(tc, test_lang_atom);
+	tcase_add_test(tc, test_lang_entry_links);
 	tcase_add_test(tc, test_lang_rss);
 	tcase_add_test(tc, test_lang_json);
 	tcase_add_loop_test(tc, test_key_string_field, 0,

@@ -1125,7 +1125,91 @@ START_TEST(openaire_types)
 }
 END_TEST
 
+/*
+ * A record with no landing page of its own links pubfeed's, base_url +
+ * "/records/ID.html", in every format; one with its own links only that.
+ */
+#define HERE	"https://pub.example.org/records/"
 #define OA	"//oaire:resource"
+START_TEST(landing_here)
+{
+	static struct record_ident doi[] = { { RECORD_ID_DOI, "10.1234/x.1" } };
+	static struct record_ident urn[] = { { RECORD_ID_URN, "urn:nbn:bg:x-1" } };
+	struct record	 r = bare, o = bare;
+	xmlDocPtr	 d;
+
+	conf.base_url = "https://pub.example.org";
+	r.access = RECORD_ACCESS_OPEN;
+	/* oai_dc: the first dc:identifier */
+	d = render_doc(&oai_format_dc, &r);
+	XS_EQ(d, "//oai_dc:dc/dc:identifier[1]", HERE "bare-data.1.html");
+	ck_assert_int_eq(validate(d, 0), 0);
+	xmlFreeDoc(d);
+	/* MARC: 856 40 $u */
+	d = render_doc(&oai_format_marc, &r);
+	XS_EQ(d, "//marc:datafield[@tag='856'][@ind1='4'][@ind2='0']"
+	    "/marc:subfield[@code='u']", HERE "bare-data.1.html");
+	ck_assert_int_eq(validate(d, 0), 0);
+	xmlFreeDoc(d);
+	/* DataCite and OpenAIRE: the identifier when nothing outranks it */
+	d = render_doc(&oai_format_datacite, &r);
+	XS_EQ(d, R "/k:identifier[@identifierType='URL']",
+	    HERE "bare-data.1.html");
+	XN_EQ(d, R "/k:alternateIdentifiers", 0);
+	ck_assert_int_eq(validate(d, 0), 0);
+	xmlFreeDoc(d);
+	/* OpenAIRE: before a URN (the jump-off page the Guidelines prefer) */
+	r.idents = urn;
+	r.nidents = 1;
+	ck_assert_int_eq(oai_format_offers(&oai_format_openaire, &r), 1);
+	d = render_doc(&oai_format_openaire, &r);
+	XS_EQ(d, OA "/k:identifier[@identifierType='URL']",
+	    HERE "bare-data.1.html");
+	XS_EQ(d, OA "/k:alternateIdentifiers/k:alternateIdentifier"
+	    "[@alternateIdentifierType='URN']", "urn:nbn:bg:x-1");
+	if (schema_oaire != NULL)
+		ck_assert_int_eq(validate_with(schema_oaire, d, 0), 0);
+	xmlFreeDoc(d);
+	/* ... else, behind a DOI, an alternateIdentifier of type URL */
+	r.idents = doi;
+	r.nidents = 1;
+	d = render_doc(&oai_format_datacite, &r);
+	XS_EQ(d, R "/k:identifier[@identifierType='DOI']", "10.1234/x.1");
+	XS_EQ(d, R "/k:alternateIdentifiers/k:alternateIdentifier"
+	    "[@alternateIdentifierType='URL']", HERE "bare-data.1.html");
+	ck_assert_int_eq(validate(d, 0), 0);
+	xmlFreeDoc(d);
+	d = render_doc(&oai_format_openaire, &r);
+	XS_EQ(d, OA "/k:identifier[@identifierType='DOI']", "10.1234/x.1");
+	XS_EQ(d, OA "/k:alternateIdentifiers/k:alternateIdentifier"
+	    "[@alternateIdentifierType='URL']", HERE "bare-data.1.html");
+	if (schema_oaire != NULL)
+		ck_assert_int_eq(validate_with(schema_oaire, d, 0), 0);
+	xmlFreeDoc(d);
+	/* its own landing page: only that one, ours never */
+	o = minimal;
+	o.access = RECORD_ACCESS_OPEN;
+	d = render_doc(&oai_format_dc, &o);
+	XS_EQ(d, "//oai_dc:dc/dc:identifier[1]",
+	    "https://example.org/pub/minimal");
+	XN_EQ(d, "//*[contains(., '" HERE "')]", 0);
+	xmlFreeDoc(d);
+	d = render_doc(&oai_format_marc, &o);
+	XN_EQ(d, "//*[contains(., '" HERE "')]", 0);
+	XN_EQ(d, "//marc:datafield[@tag='856']", 1);
+	xmlFreeDoc(d);
+	d = render_doc(&oai_format_datacite, &o);
+	XN_EQ(d, "//*[contains(., '" HERE "')]", 0);
+	xmlFreeDoc(d);
+	d = render_doc(&oai_format_openaire, &o);
+	XN_EQ(d, "//*[contains(., '" HERE "')]", 0);
+	XS_EQ(d, OA "/k:identifier[@identifierType='URL']",
+	    "https://example.org/pub/minimal");
+	xmlFreeDoc(d);
+	conf.base_url = NULL;
+}
+END_TEST
+
 START_TEST(openaire_full)
 {
 	xmlDocPtr	 d = render_doc(&oai_format_openaire, &full);
@@ -1307,6 +1391,7 @@ oai_formats_suite(void)
 	tcase_add_loop_test(tc, openaire_accepts_and_validates, 0,
 	    NELEM(fixtures));
 	tcase_add_test(tc, openaire_types);
+	tcase_add_test(tc, landing_here);
 	tcase_add_test(tc, openaire_full);
 	tcase_add_test(tc, openaire_invalid_is_caught);
 	suite_add_tcase(s, tc);
