@@ -160,6 +160,7 @@ static const struct directive directives[] = {
 	TARGET("xmlrpc-ping", CONF_TARGET_XMLRPC, 1),
 	TARGET("ping-get", CONF_TARGET_PING_GET, 1),
 	TARGET("ping-post", CONF_TARGET_PING_POST, 2),
+	{ "coar-inbox", 1, 2, D_MULTI, d_target, 0, CONF_TARGET_COAR, 0, NULL },
 	INT("notify-timeout", notify_timeout, 1, 600, "10"),
 	/* 0: no limit */
 	INT("notify-max-attempts", notify_max_attempts, 0, 1000000, "0"),
@@ -628,6 +629,9 @@ d_target(struct parser *p, const struct directive *d, char **v, int n)
 	    !syntax_is_http_template(v[0]) : !syntax_is_http_url(v[0]))
 		return perr(p, 0, "%s is not an absolute http(s) URL: '%s'",
 		    d->name, v[0]);
+	if (d->min == CONF_TARGET_COAR && n > 1 && !syntax_is_http_url(v[1]))
+		return perr(p, 0, "%s: the service id is not an absolute "
+		    "http(s) URL: '%s'", d->name, v[1]);
 	if (pgrow(p, (void **)&c->targets, &p->cap_targets, c->ntargets,
 	    sizeof(*c->targets)) == -1)
 		return -1;

@@ -32,12 +32,13 @@ enum conf_target_kind {
 	CONF_TARGET_XMLRPC,	/* xmlrpc-ping URL */
 	CONF_TARGET_PING_GET,	/* ping-get URL-with-{feed} */
 	CONF_TARGET_PING_POST,	/* ping-post URL body-with-{feed} */
+	CONF_TARGET_COAR,	/* coar-inbox URL [service-id]: per record */
 };
 
 struct conf_target {
 	enum conf_target_kind	 kind;
 	char			*url;	/* may contain {feed}, {site}, {name} */
-	char			*body;	/* ping-post only */
+	char			*body;	/* ping-post; coar-inbox: service id */
 };
 
 struct conf {

@@ -106,6 +106,9 @@ enum feed_format {
 #define FEED_HTML_TYPE	"text/html; charset=utf-8"
 #define FEED_RECORD_PREFIX "/records/"	/* + ID + ".html" */
 
+/* The schema.org type of a record ("Report", "ScholarlyArticle" ...). */
+const char	*feed_schema_type(enum record_type);
+
 /*
  * The configuration the feed renderers read, and nothing else: renderers
  * take this, never struct conf, so what they can read is what the key

@@ -32,9 +32,8 @@
 #define ORCID_URL	"https://orcid.org/"
 
 
-/* The schema.org type of a record. */
-static const char *
-record_schema_type(enum record_type t)
+const char *
+feed_schema_type(enum record_type t)
 {
 	switch (t) {
 	case RECORD_REPORT:
@@ -158,7 +157,7 @@ signpost(struct signpost *sp, const struct feed_conf *c, const struct snap *s,
 	}
 	sp_link(sp, SCHEMA "AboutPage", "type", NULL, NULL);
 	buf_reset(&u);
-	if (buf_printf(&u, SCHEMA "%s", record_schema_type(r->type)) == 0)
+	if (buf_printf(&u, SCHEMA "%s", feed_schema_type(r->type)) == 0)
 		sp_link(sp, u.data, "type", NULL, NULL);
 	for (i = 0; i < r->nlinks; i++)
 		if (r->links[i].rel == RECORD_LINK_FULLTEXT)
@@ -386,7 +385,7 @@ jsonld(const struct feed_html *h, const struct record *r, const char *url)
 	if ((o = json_object()) == NULL)
 		return NULL;
 	rc |= jstr(o, "@context", "https://schema.org");
-	rc |= jstr(o, "@type", record_schema_type(r->type));
+	rc |= jstr(o, "@type", feed_schema_type(r->type));
 	rc |= jstr(o, "@id", url);
 	rc |= jstr(o, "url", url);
 	rc |= jstr(o, "name", feed_record_title(r));

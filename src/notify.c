@@ -25,6 +25,7 @@
 #include "notify.h"
 #include "notify_int.h"
 #include "rs.h"
+#include "snap.h"
 #include "banned.h"
 
 /*
@@ -431,6 +432,8 @@ notify_changed(struct notify *n, const char *const *sets, size_t nsets)
 	buf_init(&b, NOTIFY_FILE_MAX);
 	pthread_mutex_lock(&n->mu);
 	for (i = 0; rc == 0 && i < n->conf->ntargets; i++) {
+		if (n->conf->targets[i].kind == CONF_TARGET_COAR)
+			continue;	/* told of records, notify_announce() */
 		buf_reset(&b);
 		if (topics(n, n->conf->targets[i].kind == CONF_TARGET_WEBSUB,
 		    sets, nsets, &b, &ntopics) == -1)
@@ -443,6 +446,29 @@ notify_changed(struct notify *n, const char *const *sets, size_t nsets)
 	buf_release(&b);
 	if (rc == -1)
 		log_warnx("notify: out of memory queueing notifications");
+	notify_save(n, 0);
+	curl_multi_wakeup(n->multi);
+	return rc;
+}
+
+int
+notify_announce(struct notify *n, const char *const *ids, size_t nids)
+{
+	size_t	 i, k;
+	int	 rc = 0, any = 0;
+
+	pthread_mutex_lock(&n->mu);
+	for (i = 0; rc == 0 && i < n->conf->ntargets; i++) {
+		if (n->conf->targets[i].kind != CONF_TARGET_COAR)
+			continue;
+		for (k = 0; rc == 0 && k < nids; k++, any = 1)
+			rc = queue(n, &n->conf->targets[i], ids[k]);
+	}
+	pthread_mutex_unlock(&n->mu);
+	if (!any)
+		return rc;
+	if (rc == -1)
+		log_warnx("notify: out of memory queueing announcements");
 	notify_save(n, 0);
 	curl_multi_wakeup(n->multi);
 	return rc;
@@ -541,8 +567,33 @@ xfer_setup(struct xfer *x, long timeout_ms)
 }
 
 /*
+ * A coar-inbox item names a record; the announcement is made of the record
+ * as the current snapshot has it, so a restart rebuilds it from the
+ * records, and a record deleted before its turn is not announced.
+ * 0 with site->rec set and a reference in *snap; 1 when the record is no
+ * longer live; 2 when there is no snapshot yet.
+ */
+static int
+coar_record(const char *id, struct snap **snap, struct notify_site *site)
+{
+	const struct snap_item	*si;
+
+	if ((*snap = snap_current()) == NULL)
+		return 2;
+	if ((si = snap_item_find(*snap, id)) == NULL || si->rec == NULL) {
+		snap_release(*snap);
+		*snap = NULL;
+		return 1;
+	}
+	site->rec = si->rec;
+	site->datestamp = si->datestamp;
+	return 0;
+}
+
+/*
  * Put it on the wire (request phase as given).  Under mu: reads conf.
- * -1 with e set when the request cannot even be built.
+ * -1 with e set when the request cannot even be built; for a coar-inbox
+ * item, coar_record()'s 1 or 2.
  */
 static int
 xfer_start(struct notify *n, struct notify_item *it, int phase,
@@ -550,8 +601,10 @@ xfer_start(struct notify *n, struct notify_item *it, int phase,
 {
 	struct notify_site	 site;
 	struct notify_stat	*st;
+	struct snap		*snap = NULL;
 	struct xfer		*x;
 	char			*s = NULL;
+	int			 rc;
 
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return err_set(e, "out of memory");
@@ -560,10 +613,20 @@ xfer_start(struct notify *n, struct notify_item *it, int phase,
 	if ((st = notify_stats_find(&n->st, &it->t)) != NULL)
 		x->ok_seq = st->health.ok_seq;
 	buf_init(&x->resp, NOTIFY_RESP_MAX);
+	memset(&site, 0, sizeof(site));
 	site.name = n->conf->repository_name;
+	site.base_url = n->conf->base_url;
 	site.site = s = join_path(n->conf->base_url, "");
-	if (s == NULL || notify_build(&it->t, it->topic, &site, phase, &x->m,
-	    e) == -1)
+	if (it->t.kind == CONF_TARGET_COAR &&
+	    (rc = coar_record(it->topic, &snap, &site)) != 0) {
+		xfer_free(n, x);
+		free(s);
+		return rc;
+	}
+	rc = s == NULL ? -1 : notify_build(&it->t, it->topic, &site, phase,
+	    &x->m, e);
+	snap_release(snap);
+	if (rc == -1)
 		goto fail;
 	if ((x->h = curl_easy_init()) == NULL ||
 	    xfer_setup(x, (long)n->conf->notify_timeout * 1000) == -1 ||
@@ -720,15 +783,41 @@ finish(struct notify *n, struct notify_item *it, int ok, const char *why,
 		}
 }
 
+/* Take it out of the list it is in, unsent and uncounted.  Under mu. */
+static void
+forget(struct notify *n, struct notify_item *it)
+{
+	size_t	 i;
+
+	for (i = 0; i < n->work->n; i++)
+		if (n->work->v[i] == it) {
+			notify_outbox_remove(n->work, i);
+			break;
+		}
+	if (n->work == &n->ob)
+		n->ob_dirty = 1;
+}
+
 /* Start it; 0, or -1 when it could not be built and is gone. */
 static int
 start_one(struct notify *n, struct notify_item *it, struct err *e)
 {
 	struct notify_stat	*st;
+	int			 rc;
 
 	err_clear(e);
-	if (xfer_start(n, it, 0, e) == 0)
+	if ((rc = xfer_start(n, it, 0, e)) == 0)
 		return 0;
+	if (rc == 2) {			/* no snapshot yet: soon */
+		it->not_before = date_now_ms() + IDLE_WAKE_MS;
+		return 0;
+	}
+	if (rc == 1) {
+		log_debug("notify: %s %s: %s is deleted; not announced",
+		    notify_kind_name(it->t.kind), it->t.url, it->topic);
+		forget(n, it);
+		return -1;
+	}
 	/* cannot be built: it never will be */
 	if (n->report == NULL) {
 		log_warnx("notify: %s %s: giving up on %s: %s",
@@ -1019,6 +1108,13 @@ notify_send_all(struct notify *n, const char *const *sets, size_t nsets,
 	buf_init(&b, NOTIFY_FILE_MAX);
 	pthread_mutex_lock(&n->mu);
 	for (i = 0; i < n->conf->ntargets; i++) {
+		if (n->conf->targets[i].kind == CONF_TARGET_COAR) {
+			/* announcements are of changes, not of the state */
+			fprintf(out, "skip coar-inbox %s: announces each new or "
+			    "changed record while serve runs\n",
+			    n->conf->targets[i].url);
+			continue;
+		}
 		buf_reset(&b);
 		if (topics(n, n->conf->targets[i].kind == CONF_TARGET_WEBSUB,
 		    sets, nsets, &b, &ntopics) == -1)

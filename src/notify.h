@@ -1,6 +1,7 @@
 /*
  * notify: tell aggregators that the feeds changed — WebSub hubs (publish),
- * XML-RPC weblogUpdates servers and plain GET/POST ping URLs.
+ * XML-RPC weblogUpdates servers and plain GET/POST ping URLs — and COAR
+ * Notify inboxes of each new or changed record (notify_announce()).
  *
  * The unit of work is an item (target, topic); a topic is a feed URL.
  * notify_changed() queues one item per configured target and affected topic
@@ -76,6 +77,16 @@ int		 notify_set_langs(struct notify *, const char *const *langs,
  */
 int		 notify_changed(struct notify *, const char *const *sets,
 		    size_t nsets);
+
+/*
+ * Records ids (live in the snapshot being published) are new or changed:
+ * queues one COAR Notify Offer per coar-inbox target and record, coalesced
+ * like notify_changed()'s items, saved before returning.  The message is
+ * made when it is sent, from the current snapshot (snap_current()): a
+ * record deleted by then is not announced.  0, or -1 as notify_changed().
+ */
+int		 notify_announce(struct notify *, const char *const *ids,
+		    size_t nids);
 
 /*
  * "pubfeed ping": send every target every topic (the collection's feeds

@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "err.h"
+#include "record.h"
 
 #define NOTIFY_RESP_MAX		(64 * 1024)	/* body bytes read, at most */
 #define NOTIFY_HDR_MAX		(64 * 1024)	/* header bytes, redirects too */
@@ -93,6 +94,10 @@ struct notify_msg {
 struct notify_site {
 	const char	*name;		/* repository name */
 	const char	*site;		/* base_url + "/" */
+	const char	*base_url;
+	/* coar-inbox: the record the topic names, live, and its datestamp */
+	const struct record *rec;
+	int64_t		 datestamp;
 };
 
 /* Result of judging a response. */
@@ -135,6 +140,13 @@ int	notify_build(const struct conf_target *, const char *topic,
  */
 enum notify_verdict notify_judge(enum conf_target_kind, int phase,
 	    long status, const char *body, size_t len, struct err *e);
+
+/*
+ * notify_coar.c: a COAR Notify Offer (coar-notify:IngestAction) of s->rec
+ * to the target's LDN inbox, as application/ld+json.
+ */
+int	notify_coar_build(const struct conf_target *,
+	    const struct notify_site *s, struct notify_msg *, struct err *);
 
 /* notify_websub.c: hub.mode=publish form body. */
 int	notify_websub_build(const struct conf_target *, const char *topic,

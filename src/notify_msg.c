@@ -15,6 +15,7 @@ static const char *const kind_names[] = {
 	[CONF_TARGET_XMLRPC] = "xmlrpc-ping",
 	[CONF_TARGET_PING_GET] = "ping-get",
 	[CONF_TARGET_PING_POST] = "ping-post",
+	[CONF_TARGET_COAR] = "coar-inbox",
 };
 
 const char *

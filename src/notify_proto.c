@@ -23,6 +23,11 @@ notify_build(const struct conf_target *t, const char *topic,
 	case CONF_TARGET_PING_GET:
 	case CONF_TARGET_PING_POST:
 		return notify_ping_build(t, topic, s, m, e);
+	case CONF_TARGET_COAR:
+		if (s->rec == NULL)
+			return err_set(e, "coar-inbox: no record for '%s'",
+			    topic);
+		return notify_coar_build(t, s, m, e);
 	}
 	return err_set(e, "unknown target kind %d", (int)t->kind);
 }

@@ -27,6 +27,34 @@
 #define STATE_RETRY_MS	2000	/* a failed state commit, again */
 
 /*
+ * COAR Notify inboxes hear of each new or changed record, except those of
+ * the first import: a service registering the repository harvests what
+ * was there (OAI-PMH); it is asked to take in what comes after.
+ */
+static void
+announce(struct notify *n, const struct snap *s,
+    const struct store_changes *chg)
+{
+	const struct snap_item	*it;
+	const char		**ids;
+	size_t			 i, k = 0;
+
+	if (chg->nids == 0 || chg->is_first_import)
+		return;
+	if ((ids = calloc(chg->nids, sizeof(*ids))) == NULL) {
+		log_warnx("notify: out of memory: %zu records not announced",
+		    chg->nids);
+		return;
+	}
+	for (i = 0; i < chg->nids; i++)
+		if ((it = snap_item_find(s, chg->ids[i])) != NULL &&
+		    it->rec != NULL)
+			ids[k++] = chg->ids[i];
+	notify_announce(n, ids, k);
+	free(ids);
+}
+
+/*
  * Build the next snapshot off the serving path and swap it in, then tell
  * the notification targets about what changed.  chg may be NULL when the
  * caller does not need the changes; they are collected here anyway.
@@ -78,6 +106,7 @@ serve_rebuild(struct serve *sv, struct store_changes *chg)
 			    "keep their previous topics");
 		notify_changed(sv->notify, (const char *const *)chg->sets,
 		    chg->nsets);
+		announce(sv->notify, next, chg);
 	}
 	rc = 0;
 out:

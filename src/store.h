@@ -40,7 +40,11 @@ struct store_changes {
 	/* setSpecs (ancestors included) of every item that changed */
 	char	**sets;
 	size_t	 nsets, sets_cap;
+	/* ids of the live records added or changed, dated now */
+	char	**ids;
+	size_t	 nids, ids_cap;
 	int	 any;		/* 1 when the collection really changed */
+	int	 is_first_import; /* the state was empty: all of it is new */
 };
 
 /*

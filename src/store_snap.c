@@ -47,6 +47,17 @@ chg_add_sets(struct store_changes *chg, char *const *sets, size_t nsets)
 	return 0;
 }
 
+static int
+chg_add_id(struct store_changes *chg, const char *id)
+{
+	if (vec_grow((void **)&chg->ids, &chg->ids_cap, chg->nids + 1,
+	    sizeof(*chg->ids)) == -1 ||
+	    (chg->ids[chg->nids] = strdup(id)) == NULL)
+		return -1;
+	chg->nids++;
+	return 0;
+}
+
 void
 store_changes_release(struct store_changes *chg)
 {
@@ -57,6 +68,9 @@ store_changes_release(struct store_changes *chg)
 	for (i = 0; i < chg->nsets; i++)
 		free(chg->sets[i]);
 	free(chg->sets);
+	for (i = 0; i < chg->nids; i++)
+		free(chg->ids[i]);
+	free(chg->ids);
 	memset(chg, 0, sizeof(*chg));
 }
 
@@ -172,7 +186,7 @@ store_stamp_one(struct store *st, struct state_entry *en, struct record *rec,
 				chg->changed++;
 			if (chg_add_sets(chg, en->sets, en->nsets) ||
 			    chg_add_sets(chg, (char *const *)rec->sets,
-			    rec->nsets))
+			    rec->nsets) || chg_add_id(chg, rec->id))
 				return -1;
 		}
 		memcpy(en->hash, rec->hash, HASH_LEN);
@@ -435,8 +449,11 @@ store_snapshot(struct store *st, struct store_changes *chg, struct err *e)
 	}
 	st->nstamped = 0;
 	/* the first scan ever: what it finds was there before pubfeed */
-	if (st->state.n == 0)
+	if (st->state.n == 0) {
 		state_set_first_import(&st->state, now);
+		if (chg != NULL)
+			chg->is_first_import = 1;
+	}
 	if ((s = store_snapshot_incr(st, now, chg)) == NULL &&
 	    (s = store_snapshot_full(st, now, chg, e)) == NULL)
 		return NULL;

@@ -200,12 +200,21 @@ def forge(tok):
     return tok[:i] + ("B" if tok[i] != "B" else "C") + tok[i + 1:]
 
 
+_handed_out = set()
+
+
 def free_port(addr="127.0.0.1"):
-    s = socket.socket()
-    s.bind((addr, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port nothing listens on, and never one this process handed out
+    before: a test that takes a port for a peer it starts later (an outage)
+    must not find the daemon started meanwhile on the same port."""
+    while True:
+        s = socket.socket()
+        s.bind((addr, 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 BASE_CONF = """

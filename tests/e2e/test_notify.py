@@ -914,4 +914,118 @@ def huge_response_headers_are_cut():
         srv.server_close()
 
 
+
+COAR_CTX = ["https://www.w3.org/ns/activitystreams", "https://coar-notify.net"]
+
+
+def coar_offers(peer):
+    """The COAR Notify Offers the inbox accepted, parsed, checked."""
+    out = []
+    with peer.lock:
+        reqs = [r for r in peer.reqs if r["status"] == 200]
+    for r in reqs:
+        assert r["method"] == "POST" and r["path"] == "/inbox", r
+        assert r["headers"].get("Content-Type") == "application/ld+json", r["headers"]
+        o = json.loads(r["body"])
+        assert o["@context"] == COAR_CTX, o
+        assert o["type"] == ["Offer", "coar-notify:IngestAction"], o
+        assert re.fullmatch(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-"
+                            r"[89ab][0-9a-f]{3}-[0-9a-f]{12}", o["id"]), o["id"]
+        for k in ("actor", "origin", "target"):
+            assert o[k]["type"] == "Service" and o[k]["id"].startswith("http"), o
+        assert o["target"]["inbox"] == peer.url + "/inbox", o
+        assert o["object"]["type"] == ["Page", "sorg:AboutPage"], o
+        out.append(o)
+    return out
+
+
+@test
+def coar_notify_offers_each_changed_record_once_never_the_first_import():
+    inbox = Peer()
+    try:
+        # a fresh state: the first import is not offered, feeds are not topics
+        d = Daemon(extra=NOTIFY_CONF + "coar-inbox %s/inbox\n" % inbox.url).start()
+        d.wait_for(lambda: metrics(d).get(("pubfeed_notify_pending",
+                   "coar-inbox", inbox.url + "/inbox")) == 0, what="coar target idle")
+        time.sleep(1)
+        assert inbox.count() == 0, inbox.reqs
+        change(d, "coar")
+        d.wait_for(lambda: inbox.ok(lambda r: r["path"]), what="the offer")
+        d.wait_for(lambda: settled(d), what="outbox empty")
+        offers = coar_offers(inbox)
+        assert len(offers) == 1, offers
+        o = offers[0]
+        assert o["actor"]["id"] == d.base + "/", o
+        assert o["actor"]["name"] == NAME, o
+        # the record's own page is canonical; its DOI is the PID
+        assert o["object"]["id"] == "https://research.example.org/data/2021-dataset-trafficking-cases", o
+        assert o["object"]["ietf:cite-as"] == "https://doi.org/10.5555/csd.data.2021.thb-cases", o
+        assert o["object"]["ietf:item"]["mediaType"] == "text/csv", o
+        d.wait_for(lambda: not rows_of(d, "coar-inbox"), what="the row removed")
+        # a record added without a page of its own: offered as ours, and
+        # that page answers
+        src = os.path.join(d.records, "briefs/2017-brief-prosecuting-smugglers.xml")
+        with open(src, encoding="utf-8") as f:
+            text = f.read()
+        text = re.sub(r'id="[^"]+"', 'id="2026-brief-new-coar"', text, count=1)
+        text = re.sub(r"\s*<link rel=\"landing\"[^>]*/>", "", text)
+        tmp = os.path.join(d.records, "briefs/.new.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(d.records, "briefs/2026-brief-new-coar.xml"))
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for(lambda: len(coar_offers(inbox)) == 2, what="the second offer")
+        o2 = coar_offers(inbox)[1]
+        assert o2["object"]["id"] == d.base + "/records/2026-brief-new-coar.html", o2
+        assert o2["id"] != o["id"]
+        st, _, body = d.get("/records/2026-brief-new-coar.html")
+        assert st == 200 and b"2026-brief-new-coar" in body, st
+        # a deletion is not offered
+        os.unlink(os.path.join(d.records, "briefs/2026-brief-new-coar.xml"))
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for(lambda: d.get("/records/2026-brief-new-coar.html")[0] != 200,
+                   what="the deletion")
+        time.sleep(1)
+        assert len(coar_offers(inbox)) == 2, coar_offers(inbox)
+        assert d.stop() == 0
+    finally:
+        inbox.close()
+
+
+def rows_of(d, kind):
+    return outbox_rows(d, kind)
+
+
+@test
+def coar_offer_survives_an_outage_and_sigkill_with_the_same_id():
+    port = free_port()          # the inbox is down
+    url = "http://127.0.0.1:%d/inbox" % port
+    d = prepared("coar-inbox %s\n" % url)
+    change(d, "outage")
+
+    def queued():
+        try:
+            return rows_of(d, "coar-inbox") == [("coar-inbox", url, "",
+                                                 "2021-dataset-trafficking-cases")]
+        except sqlite3.Error:
+            return False
+    d.wait_for(queued, what="the offer in the outbox")
+    d.wait_for(lambda: metrics(d)[("pubfeed_notify_failed_total", "coar-inbox", url)] > 0,
+               what="a failed attempt")
+    d.kill()
+    inbox = Peer(port=port)
+    try:
+        d.start()
+        d.wait_for(lambda: coar_offers(inbox), timeout=20, what="delivery after the restart")
+        d.wait_for(lambda: settled(d), what="outbox empty")
+        assert d.stop() == 0
+        assert rows_of(d, "coar-inbox") == []
+        assert len(coar_offers(inbox)) == 1, coar_offers(inbox)
+        # the same change offered again (pubfeed ping does not) keeps its id
+        rc, out, _ = pubfeed_cmd("ping", "-c", d.conf)
+        assert "skip coar-inbox" in out, out
+        assert len(coar_offers(inbox)) == 1
+    finally:
+        inbox.close()
+
 run()

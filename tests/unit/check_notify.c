@@ -13,6 +13,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "buf.h"
@@ -22,7 +23,7 @@
 
 
 static const struct notify_site site = {
-	"Centre for \"Crime\" & <Research>", "https://ex.org/"
+	.name = "Centre for \"Crime\" & <Research>", .site = "https://ex.org/"
 };
 
 START_TEST(test_pct)
@@ -593,12 +594,162 @@ START_TEST(test_kinds)
 	enum conf_target_kind	 k;
 	int			 i;
 
-	for (i = CONF_TARGET_WEBSUB; i <= CONF_TARGET_PING_POST; i++) {
+	for (i = CONF_TARGET_WEBSUB; i <= CONF_TARGET_COAR; i++) {
 		ck_assert_int_eq(notify_kind_parse(notify_kind_name(
 		    (enum conf_target_kind)i), &k), 0);
 		ck_assert_int_eq((int)k, i);
 	}
 	ck_assert_int_eq(notify_kind_parse("websub", &k), -1);
+}
+END_TEST
+
+#define COAR_REC	"config/records/articles/" \
+			"2020-article-trust-violence-smuggling.xml"
+
+static const char *
+jstr(json_t *o, const char *path)
+{
+	char		 key[64];
+	const char	*dot;
+	json_t		*v = o;
+
+	while (v != NULL && (dot = strchr(path, '.')) != NULL) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		v = json_object_get(v, key);
+		path = dot + 1;
+	}
+	v = v != NULL ? json_object_get(v, path) : NULL;
+	ck_assert_msg(json_is_string(v), "%s is not a string", path);
+	return json_string_value(v);
+}
+
+/* The body one coar-inbox item sends: parsed back, every part checked. */
+static json_t *
+coar_body(const struct conf_target *t, const struct record *r, int64_t ds)
+{
+	struct notify_site	 s = site;
+	struct notify_msg	 m;
+	struct err		 e;
+	json_error_t		 je;
+	json_t			*o;
+
+	s.base_url = "https://ex.org";
+	s.rec = r;
+	s.datestamp = ds;
+	err_init(&e);
+	ck_assert_int_eq(notify_build(t, r->id, &s, 0, &m, &e), 0);
+	ck_assert_str_eq(m.url, t->url);
+	ck_assert_str_eq(m.content_type, "application/ld+json");
+	o = json_loadb(m.body, m.bodylen, 0, &je);
+	ck_assert_msg(o != NULL, "%s", je.text);
+	notify_msg_release(&m);
+	err_release(&e);
+	return o;
+}
+
+START_TEST(test_coar_offer)
+{
+	struct conf_target	 t = { CONF_TARGET_COAR,
+				    "https://svc.ex:8443/ldn/inbox", NULL };
+	struct conf_target	 named = { CONF_TARGET_COAR,
+				    "https://svc.ex/inbox", "https://svc.ex/" };
+	struct conf_target	 ws = { CONF_TARGET_WEBSUB, "https://h/",
+				    NULL };
+	struct record_schema	*rs = tl_record_schema();
+	struct notify_site	 s = site;
+	struct notify_msg	 m;
+	struct record		*r;
+	struct err		 e;
+	json_t			*o, *o2, *o3, *ty;
+	char			*xml;
+	size_t			 n;
+
+	xml = tl_slurp(COAR_REC, &n);
+	r = tl_record(rs, xml, n, COAR_REC);
+	o = coar_body(&t, r, 1000);
+	ty = json_object_get(o, "@context");
+	ck_assert_str_eq(json_string_value(json_array_get(ty, 0)),
+	    "https://www.w3.org/ns/activitystreams");
+	ck_assert_str_eq(json_string_value(json_array_get(ty, 1)),
+	    "https://coar-notify.net");
+	ty = json_object_get(o, "type");
+	ck_assert_str_eq(json_string_value(json_array_get(ty, 0)), "Offer");
+	ck_assert_str_eq(json_string_value(json_array_get(ty, 1)),
+	    "coar-notify:IngestAction");
+	/* RFC 9562 layout, version 8, variant 10 */
+	ck_assert_uint_eq(strlen(jstr(o, "id")), 45);
+	ck_assert(strncmp(jstr(o, "id"), "urn:uuid:", 9) == 0);
+	ck_assert_int_eq(jstr(o, "id")[23], '8');
+	ck_assert(strchr("89ab", jstr(o, "id")[28]) != NULL);
+	ck_assert_str_eq(jstr(o, "actor.id"), "https://ex.org/");
+	ck_assert_str_eq(jstr(o, "actor.name"), site.name);
+	ck_assert_str_eq(jstr(o, "actor.type"), "Service");
+	ck_assert_str_eq(jstr(o, "origin.id"), "https://ex.org/");
+	ck_assert_str_eq(jstr(o, "target.id"), "https://svc.ex:8443/");
+	ck_assert_str_eq(jstr(o, "target.inbox"), t.url);
+	/* its own landing page is the canonical one */
+	ck_assert_str_eq(jstr(o, "object.id"), "https://research.example.org/"
+	    "publications/2020-article-trust-violence-smuggling");
+	ck_assert_str_eq(jstr(o, "object.ietf:cite-as"),
+	    "https://doi.org/10.5555/jbcs.2020.0341");
+	ck_assert_str_eq(jstr(o, "object.ietf:item.id"), "https://research."
+	    "example.org/files/2020-article-trust-violence-smuggling-en.pdf");
+	ck_assert_str_eq(jstr(o, "object.ietf:item.mediaType"),
+	    "application/pdf");
+	ty = json_object_get(json_object_get(json_object_get(o, "object"),
+	    "ietf:item"), "type");
+	ck_assert_str_eq(json_string_value(json_array_get(ty, 1)),
+	    "sorg:ScholarlyArticle");
+	/* a retry says the same; a later change is another offer */
+	o2 = coar_body(&t, r, 1000);
+	ck_assert(json_equal(o, o2));
+	json_decref(o2);
+	o2 = coar_body(&t, r, 1001);
+	ck_assert_str_ne(jstr(o, "id"), jstr(o2, "id"));
+	json_decref(o2);
+	o3 = coar_body(&named, r, 1000);
+	ck_assert_str_eq(jstr(o3, "target.id"), "https://svc.ex/");
+	json_decref(o3);
+	json_decref(o);
+	/* no record: nothing to build; other kinds ignore the record */
+	err_init(&e);
+	s.base_url = "https://ex.org";
+	ck_assert_int_eq(notify_build(&t, r->id, &s, 0, &m, &e), -1);
+	s.rec = r;
+	ck_assert_int_eq(notify_build(&ws, "https://ex.org/feed.atom", &s, 0,
+	    &m, &e), 0);
+	ck_assert_str_eq(m.content_type, "application/x-www-form-urlencoded");
+	notify_msg_release(&m);
+	err_release(&e);
+	record_unref(r);
+	free(xml);
+	record_schema_free(rs);
+}
+END_TEST
+
+/* A record without a landing page of its own is offered as ours. */
+START_TEST(test_coar_offer_own_page)
+{
+	static const char xml[] =
+	    "<record xmlns='https://pubfeed.org/ns/record/1' id='r-1' "
+	    "type='report' xml:lang='en'><title xml:lang='en'>T</title>"
+	    "<issued>2024</issued><language>en</language></record>";
+	struct conf_target	 t = { CONF_TARGET_COAR, "http://127.0.0.1/in",
+				    NULL };
+	struct record_schema	*rs = tl_record_schema();
+	struct record		*r = tl_record(rs, xml, sizeof(xml) - 1, "r.xml");
+	json_t			*o = coar_body(&t, r, 5);
+
+	ck_assert_str_eq(jstr(o, "object.id"),
+	    "https://ex.org/records/r-1.html");
+	ck_assert_ptr_null(json_object_get(json_object_get(o, "object"),
+	    "ietf:cite-as"));
+	ck_assert_ptr_null(json_object_get(json_object_get(o, "object"),
+	    "ietf:item"));
+	ck_assert_str_eq(jstr(o, "target.id"), "http://127.0.0.1/");
+	json_decref(o);
+	record_unref(r);
+	record_schema_free(rs);
 }
 END_TEST
 
@@ -854,6 +1005,8 @@ notify_suite(void)
 	tcase_add_test(tc, test_health_transitions);
 	tcase_add_test(tc, test_health_inherit);
 	tcase_add_test(tc, test_duration);
+	tcase_add_test(tc, test_coar_offer);
+	tcase_add_test(tc, test_coar_offer_own_page);
 	suite_add_tcase(s, tc);
 	return s;
 }
