@@ -106,6 +106,15 @@ enum feed_format {
 #define FEED_HTML_TYPE	"text/html; charset=utf-8"
 #define FEED_RECORD_PREFIX "/records/"	/* + ID + ".html" */
 
+/*
+ * The URL pubfeed serves record id's landing page at, in page language l:
+ * base_url + "/bg" + "/records/ID.html", into b (reset first).  The one
+ * place that spells it: feeds, OAI metadata and COAR Notify all link it.
+ * 0 or -1 (b's cap).
+ */
+int		 feed_page_url(struct buf *b, const char *base_url,
+		    enum i18n_lang l, const char *id);
+
 /* The schema.org type of a record ("Report", "ScholarlyArticle" ...). */
 const char	*feed_schema_type(enum record_type);
 

@@ -343,12 +343,19 @@ feed_entry_link(const struct record *r)
 }
 
 int
-feed_record_url(struct buf *b, const struct feed_conf *c, enum i18n_lang l,
-    const struct record *r)
+feed_page_url(struct buf *b, const char *base_url, enum i18n_lang l,
+    const char *id)
 {
 	buf_reset(b);
 	return buf_printf(b, "%s%s" FEED_RECORD_PREFIX "%s.html",
-	    c->base_url != NULL ? c->base_url : "", i18n_prefix(l), r->id);
+	    base_url != NULL ? base_url : "", i18n_prefix(l), id);
+}
+
+int
+feed_record_url(struct buf *b, const struct feed_conf *c, enum i18n_lang l,
+    const struct record *r)
+{
+	return feed_page_url(b, c->base_url, l, r->id);
 }
 
 /*

@@ -157,20 +157,23 @@ notify_coar_build(const struct conf_target *t, const struct notify_site *s,
 {
 	const struct record_link	*own;
 	const struct record		*r = s->rec;
+	struct buf			 page;
 	json_t				*o = NULL, *ctx;
 	char				 id[46], *target_id = NULL;
-	char				*landing = NULL, *body = NULL;
+	const char			*landing;
+	char				*body = NULL;
 	int				 rc = -1;
 
-	own = record_link_find(r, RECORD_LINK_LANDING);
-	/* the canonical page: the record's own, else ours (feed.h) */
-	if (own != NULL)
-		landing = strdup(own->href);
-	else if (asprintf(&landing, "%s" FEED_RECORD_PREFIX "%s.html",
-	    s->base_url, r->id) == -1)
-		landing = NULL;
-	if (landing == NULL || (target_id = t->body != NULL &&
-	    t->body[0] != '\0' ? strdup(t->body) : origin_of(t->url)) == NULL)
+	buf_init(&page, NOTIFY_RESP_MAX);
+	/* the canonical page: the record's own, else ours */
+	if ((own = record_link_find(r, RECORD_LINK_LANDING)) != NULL)
+		landing = own->href;
+	else if (feed_page_url(&page, s->base_url, I18N_EN, r->id) == 0)
+		landing = page.data;
+	else
+		goto nomem;
+	if ((target_id = t->body != NULL && t->body[0] != '\0' ?
+	    strdup(t->body) : origin_of(t->url)) == NULL)
 		goto nomem;
 	coar_uuid(r->id, s->datestamp, id);
 	if ((o = json_object()) == NULL || (ctx = pair(
@@ -201,7 +204,7 @@ nomem:
 	err_set(e, "out of memory");
 out:
 	free(body);
-	free(landing);
+	buf_release(&page);
 	free(target_id);
 	json_decref(o);
 	return rc;

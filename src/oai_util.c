@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "conf.h"
-#include "feed.h"	/* FEED_RECORD_PREFIX: where the landing pages are */
+#include "feed.h"	/* feed_page_url(): where the landing pages are */
 #include "hash.h"
 #include "oai.h"
 #include "oai_int.h"
@@ -110,8 +110,7 @@ oai_landing_here(const struct oai_conf *oc, const struct record *r,
 	buf_reset(out);
 	if (oc == NULL || oc->base_url == NULL)
 		return -1;
-	return buf_printf(out, "%s" FEED_RECORD_PREFIX "%s.html", oc->base_url,
-	    r->id);
+	return feed_page_url(out, oc->base_url, I18N_EN, r->id);
 }
 
 /*
