@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -615,7 +614,6 @@ store_visit_file(struct store *st, const char *path, const struct stat *sb,
 	struct store_load	*ld;
 	int64_t			 mtime_ns = (int64_t)sb->st_mtim.tv_sec *
 				    1000000000 + sb->st_mtim.tv_nsec;
-
 	int64_t			 ctime_ns = (int64_t)sb->st_ctim.tv_sec *
 				    1000000000 + sb->st_ctim.tv_nsec;
 	struct strmap_ent	*pe;
@@ -832,11 +830,11 @@ store_pc_add(void *arg, const char *path, const struct state_pcache *row)
 
 /*
  * Before the first scan: the parse cache rows of this validator.  A cache
- * that cannot be read is no cache (every file is validated), never an
- * error: it only ever saves work.
+ * that cannot be read is no cache (every file is validated), reported but
+ * never fatal: it only ever saves work.
  */
 static void
-store_pc_load(struct store *st)
+store_pc_load(struct store *st, struct err *e)
 {
 	struct err	 pe;
 
@@ -845,8 +843,10 @@ store_pc_load(struct store *st)
 	st->pc_loaded = 1;
 	err_init(&pe);
 	if (state_pcache_load(&st->state,
-	    record_schema_validator(st->schema), store_pc_add, st, &pe) == -1)
+	    record_schema_validator(st->schema), store_pc_add, st, &pe) == -1) {
+		err_set(e, "%s; validating every record file", pe.msg);
 		store_pc_drop(st);
+	}
 	err_release(&pe);
 }
 
@@ -878,7 +878,7 @@ store_scan(struct store *st, struct err *e)
 
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].seen = 0;
-	store_pc_load(st);
+	store_pc_load(st, e);
 	store_root_real(st);
 	rc = store_walk(st, st->conf->records_dir, 0, e);
 	store_load_run(st, e);
