@@ -1,9 +1,9 @@
 /*
  * check_store: scanning the records tree, last-good versions, duplicate ids,
  * datestamps and tombstones kept in the state directory across restarts,
- * updates of single paths, the editor-temporary rules and the parse cache.  Every test works
- * in its own temporary directory; run from the repository root (it copies
- * records from config/records/).
+ * updates of single paths, the editor-temporary rules and the parse cache.
+ * Every test works in its own temporary directory; run from the repository
+ * root (it copies records from config/records/).
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
