@@ -107,12 +107,19 @@ store_new(struct conf *conf, int flags, struct err *e)
 	return st;
 }
 
-/* The first scan is over: forget the rows no file claimed. */
+/*
+ * The first scan is over: forget the rows as loaded.  Files keep only
+ * has_pc: a file read again in this process has other metadata than its
+ * row (that is why it is read), so it is validated anyway; keeping the
+ * rows would cost 100 bytes per file for nothing.
+ */
 static void
 store_pc_drop(struct store *st)
 {
 	size_t	 i;
 
+	for (i = 0; i < st->nfiles; i++)
+		st->files[i].pc_row = NULL;
 	for (i = 0; i < st->npc; i++)
 		free(st->pc[i].path);
 	free(st->pc);
@@ -492,10 +499,8 @@ store_pc_note(struct store *st, struct store_file *f,
 	row.ctime_ns = ld->ctime_ns;
 	memcpy(row.hash, ld->hash, HASH_LEN);
 	memcpy(row.validator, record_schema_validator(st->schema), HASH_LEN);
-	if (state_pcache_put(&st->state, f->path, &row) == 0) {
-		f->pc = row;
+	if (state_pcache_put(&st->state, f->path, &row) == 0)
 		f->has_pc = 1;
-	}
 }
 
 /* What reading a file whose metadata changed gave; keep the last good. */
@@ -577,8 +582,7 @@ store_work(void *arg, size_t worker, size_t i)
 		ld->is_skipped = 1;
 		return;
 	}
-	ld->rec = store_read_one(st, f->path, f->has_pc ? &f->pc : NULL, ld,
-	    &ld->fe);
+	ld->rec = store_read_one(st, f->path, f->pc_row, ld, &ld->fe);
 }
 
 /*
@@ -627,7 +631,7 @@ store_visit_file(struct store *st, const char *path, const struct stat *sb,
 	    (pe = strmap_find_str(&st->pc_index, path)) != NULL &&
 	    !st->pc[pe->val].is_claimed) {
 		st->pc[pe->val].is_claimed = 1;
-		f->pc = st->pc[pe->val].row;
+		f->pc_row = &st->pc[pe->val].row;
 		f->has_pc = 1;
 	}
 	/* ctime too: a write that puts back size and mtime still moves it */

@@ -53,8 +53,13 @@ struct store_file {
 	int64_t		 ctime_ns;
 	off_t		 size;
 	struct record	*rec;		/* last good version, or NULL */
-	/* its parse_cache row as the database has it (has_pc 0: none) */
-	struct state_pcache pc;
+	/*
+	 * Its parse_cache row as the database had it at start-up, during the
+	 * first scan only (into struct store's pc, NULL after it); has_pc:
+	 * the database has a row for it (as of the next commit), to delete
+	 * when the file goes or turns invalid.
+	 */
+	const struct state_pcache *pc_row;
 	int		 has_pc;
 	int		 is_invalid;	/* the bytes on disk do not parse */
 	int		 need_read;	/* the last read failed: read
