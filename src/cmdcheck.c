@@ -1,7 +1,11 @@
 /*
- * cmdcheck.c: "pubfeed check" (see cmdcheck.h).  Files are read and checked one
- * after the other with record_check_mem(); what needs every file (ids used
- * twice) is decided at the end, naming both files and lines.
+ * cmdcheck.c: "pubfeed check" (see cmdcheck.h).  The walk lists the files
+ * (and the problems of the walk itself) in order; the files are then read
+ * and checked with record_check_mem() on pool_threads() threads, each
+ * file's problems kept with it, and printed in walk order once all are
+ * done, so the output is the same whatever the thread count.  What needs
+ * every file (ids used twice) is decided at the end, naming both files and
+ * lines.
  */
 #include <sys/stat.h>
 
@@ -18,6 +22,7 @@
 #include "buf.h"
 #include "cmdcheck.h"
 #include "lint.h"
+#include "pool.h"
 #include "record.h"
 #include "store.h"
 #include "vec.h"
@@ -32,11 +37,35 @@ struct check_id {
 	long	 line;
 };
 
+/* One problem, kept until it is printed. */
+struct check_msg {
+	long			 line;
+	int			 col;
+	enum record_severity	 sev;
+	char			*code;
+	char			*msg;
+};
+
+/*
+ * One item of the walk, in order: a file to check (its problems and the
+ * id it claims are filled in by a worker), or a problem of the walk.
+ */
+struct check_item {
+	char			*path;
+	int			 is_file;
+	struct check_msg	*msgs;
+	size_t			 nmsgs, msgs_cap;
+	int			 is_nomem;	/* a problem could not be kept */
+	char			*id;		/* the id a good record claims */
+	long			 id_line;
+};
+
 struct check {
 	const struct cmdcheck_opts	*o;
 	struct record_schema	*rs;
-	const char		*path;	/* the file being checked */
 	size_t			 nerrors, nwarnings, nfiles;
+	struct check_item	*items;
+	size_t			 nitems, items_cap;
 	struct check_id		*ids;
 	size_t			 nids, idscap;
 };
@@ -73,13 +102,58 @@ check_print(struct check *c, const char *path, long line, int col,
 		printf("%s: %s: %s\n", path, s, msg);
 }
 
+/* Keep a problem of it->path (any worker: it is this worker's item). */
+static void
+item_add(struct check_item *it, long line, int col, enum record_severity sev,
+    const char *code, const char *msg)
+{
+	struct check_msg	*m;
+
+	if (vec_grow((void **)&it->msgs, &it->msgs_cap, it->nmsgs + 1,
+	    sizeof(*it->msgs)) == -1) {
+		it->is_nomem = 1;
+		return;
+	}
+	m = &it->msgs[it->nmsgs];
+	m->line = line;
+	m->col = col;
+	m->sev = sev;
+	m->code = strdup(code);
+	m->msg = strdup(msg);
+	if (m->code == NULL || m->msg == NULL) {
+		free(m->code);
+		free(m->msg);
+		it->is_nomem = 1;
+		return;
+	}
+	it->nmsgs++;
+}
+
 static void
 check_diag(void *arg, const struct record_diag *d)
 {
-	struct check	*c = arg;
+	item_add(arg, d->line, d->col, d->severity, d->code, d->msg);
+}
 
-	check_print(c, c->path, d->line, d->col, d->severity, d->code,
-	    d->msg);
+/* The walk's list: a copy of path, as a file to check or with a problem. */
+static void
+check_list(struct check *c, const char *path, int is_file, const char *why)
+{
+	struct check_item	*it;
+	char			*copy = NULL;
+
+	if (vec_grow((void **)&c->items, &c->items_cap, c->nitems + 1,
+	    sizeof(*c->items)) == -1 || (copy = strdup(path)) == NULL) {
+		fprintf(stderr, "pubfeed: %s: out of memory\n", path);
+		c->nerrors++;
+		return;
+	}
+	it = &c->items[c->nitems++];
+	memset(it, 0, sizeof(*it));
+	it->path = copy;
+	it->is_file = is_file;
+	if (why != NULL)
+		item_add(it, 0, 0, RECORD_ERROR, "unreadable", why);
 }
 
 /* The line of the first occurrence of needle in buf, or 0. */
@@ -127,12 +201,15 @@ out:
 	return rc;
 }
 
+/* Check one file of the list (pool.h: any worker thread). */
 static void
-check_file(struct check *c, const char *path)
+check_file(void *arg, size_t worker, size_t k)
 {
+	struct check		*c = arg;
+	struct check_item	*it = &c->items[k];
+	const char		*path = it->path;
 	const struct conf	*conf = c->o->conf;
 	struct record		*r;
-	struct check_id		*ci;
 	struct buf		 b;
 	size_t			 i, max = conf != NULL ?
 				    conf->max_record_bytes : 0;
@@ -140,48 +217,75 @@ check_file(struct check *c, const char *path)
 
 	if (max == 0)
 		max = RECORD_MAX_BYTES;
-	c->nfiles++;
 	buf_init(&b, max + 65536 + 1);
 	if (check_read(path, &b, max, why, sizeof(why)) == -1) {
-		check_print(c, path, 0, 0, RECORD_ERROR, "unreadable", why);
+		item_add(it, 0, 0, RECORD_ERROR, "unreadable", why);
 		goto out;
 	}
-	c->path = path;
 	r = record_check_mem(c->rs, b.data != NULL ? b.data : "", b.len, path,
-	    max, check_diag, c);
+	    max, check_diag, it);
 	if (r == NULL)
 		goto out;
 	/* harvester rules: warnings only (lint.h) */
-	if (lint_record(r, b.data, b.len, check_diag, c) == -1)
-		check_print(c, path, 0, 0, RECORD_ERROR, "out-of-memory",
+	if (lint_record(r, b.data, b.len, check_diag, it) == -1)
+		item_add(it, 0, 0, RECORD_ERROR, "out-of-memory",
 		    "out of memory");
 	for (i = 0; conf != NULL && i < r->nsets; i++)
 		if (conf_set_check(conf, r->sets[i], msg, sizeof(msg)) == -1) {
 			snprintf(needle, sizeof(needle), ">%s<", r->sets[i]);
-			check_print(c, path, line_of(&b, needle), 0,
-			    RECORD_ERROR, "unknown-set", msg);
+			item_add(it, line_of(&b, needle), 0, RECORD_ERROR,
+			    "unknown-set", msg);
 		}
-	if (vec_grow((void **)&c->ids, &c->idscap, c->nids + 1,
-	    sizeof(*c->ids)) == 0) {
-		ci = &c->ids[c->nids];
-		snprintf(needle, sizeof(needle), "id=\"%s\"", r->id);
-		ci->line = line_of(&b, needle);
-		if (ci->line == 0) {
-			snprintf(needle, sizeof(needle), "id='%s'", r->id);
-			ci->line = line_of(&b, needle);
-		}
-		ci->id = strdup(r->id);
-		ci->path = strdup(path);
-		if (ci->id != NULL && ci->path != NULL)
-			c->nids++;
-		else {
-			free(ci->id);
-			free(ci->path);
-		}
+	snprintf(needle, sizeof(needle), "id=\"%s\"", r->id);
+	it->id_line = line_of(&b, needle);
+	if (it->id_line == 0) {
+		snprintf(needle, sizeof(needle), "id='%s'", r->id);
+		it->id_line = line_of(&b, needle);
 	}
+	if ((it->id = strdup(r->id)) == NULL)
+		it->is_nomem = 1;
 	record_unref(r);
 out:
 	buf_release(&b);
+}
+
+/* Print an item's problems and note the id it claims (main thread). */
+static void
+check_report(struct check *c, struct check_item *it)
+{
+	struct check_id	*ci;
+	size_t		 i;
+
+	c->nfiles += it->is_file;
+	for (i = 0; i < it->nmsgs; i++) {
+		check_print(c, it->path, it->msgs[i].line, it->msgs[i].col,
+		    it->msgs[i].sev, it->msgs[i].code, it->msgs[i].msg);
+		free(it->msgs[i].code);
+		free(it->msgs[i].msg);
+	}
+	free(it->msgs);
+	if (it->is_nomem)
+		check_print(c, it->path, 0, 0, RECORD_ERROR, "out-of-memory",
+		    "out of memory");
+	if (it->id != NULL && vec_grow((void **)&c->ids, &c->idscap,
+	    c->nids + 1, sizeof(*c->ids)) == 0) {
+		ci = &c->ids[c->nids++];
+		ci->id = it->id;
+		ci->path = it->path;	/* the list lets go of both */
+		ci->line = it->id_line;
+	} else {
+		free(it->id);
+		free(it->path);
+	}
+}
+
+static void
+check_item_run(void *arg, size_t worker, size_t k)
+{
+	struct check	*c = arg;
+
+	if (c->items[k].is_file)
+		check_file(arg, worker, k);
 }
 
 static int
@@ -201,9 +305,8 @@ check_dir(struct check *c, const char *dir, int depth)
 
 	if (depth > CHECK_MAX_DEPTH ||
 	    (n = scandir(dir, &ents, NULL, cmp_name)) == -1) {
-		check_print(c, dir, 0, 0, RECORD_ERROR, "unreadable",
-		    depth > CHECK_MAX_DEPTH ? "directories nested too deep" :
-		    strerror(errno));
+		check_list(c, dir, 0, depth > CHECK_MAX_DEPTH ?
+		    "directories nested too deep" : strerror(errno));
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -216,7 +319,7 @@ check_dir(struct check *c, const char *dir, int depth)
 		    S_ISDIR(sb.st_mode)))
 			check_dir(c, path, depth + 1);
 		else if (store_wants(path))
-			check_file(c, path);
+			check_list(c, path, 1, NULL);
 	}
 	for (i = 0; i < n; i++)
 		free(ents[i]);
@@ -277,13 +380,17 @@ cmdcheck_run(const struct cmdcheck_opts *o)
 		check_dir(&c, o->conf->records_dir, 0);
 	for (i = 0; i < o->npaths; i++) {
 		if (stat(o->paths[i], &sb) == -1)
-			check_print(&c, o->paths[i], 0, 0, RECORD_ERROR,
-			    "unreadable", strerror(errno));
+			check_list(&c, o->paths[i], 0, strerror(errno));
 		else if (S_ISDIR(sb.st_mode))
 			check_dir(&c, o->paths[i], 0);
 		else
-			check_file(&c, o->paths[i]);
+			check_list(&c, o->paths[i], 1, NULL);
 	}
+	pool_run(c.nitems, pool_threads(o->conf != NULL ? o->conf->threads :
+	    0), check_item_run, &c);
+	for (i = 0; i < c.nitems; i++)
+		check_report(&c, &c.items[i]);
+	free(c.items);
 	check_ids(&c);
 	if (!o->is_json)
 		fprintf(stderr, "%zu error%s, %zu warning%s in %zu file%s\n",

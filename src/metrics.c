@@ -88,6 +88,13 @@ metrics_set_state(struct metrics *m, int ok)
 	__atomic_store_n(&m->state_failing, !ok, __ATOMIC_RELAXED);
 }
 
+void
+metrics_set_parse(struct metrics *m, uint64_t validated, uint64_t cache_hits)
+{
+	__atomic_store_n(&m->records_validated, validated, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->parse_cache_hits, cache_hits, __ATOMIC_RELAXED);
+}
+
 int
 metrics_state_ok(const struct metrics *m)
 {
@@ -147,6 +154,14 @@ metrics_render(const struct metrics *m, const struct snap *s, struct buf *out)
 	    "counter", "Snapshot changes whose state commit failed.");
 	rc |= buf_printf(out, "pubfeed_state_commit_failures_total %" PRIu64
 	    "\n", load(&m->state_failures));
+	rc |= metrics_header(out, "pubfeed_records_validated_total",
+	    "counter", "Record files validated against the record schema.");
+	rc |= buf_printf(out, "pubfeed_records_validated_total %" PRIu64 "\n",
+	    load(&m->records_validated));
+	rc |= metrics_header(out, "pubfeed_parse_cache_hits_total", "counter",
+	    "Record files whose validation the parse cache made unneeded.");
+	rc |= buf_printf(out, "pubfeed_parse_cache_hits_total %" PRIu64 "\n",
+	    load(&m->parse_cache_hits));
 	rc |= metrics_header(out, "pubfeed_start_time_seconds", "gauge",
 	    "Start time of the process since the epoch.");
 	rc |= buf_printf(out, "pubfeed_start_time_seconds %" PRId64 "\n",

@@ -38,6 +38,9 @@ struct metrics {
 	int64_t		 started;		/* wall clock, seconds */
 	uint64_t	 state_failures;	/* failed state commits */
 	int		 state_failing;		/* the last one failed */
+	/* record files validated / vouched for by the parse cache (store.h) */
+	uint64_t	 records_validated;
+	uint64_t	 parse_cache_hits;
 };
 
 void	metrics_init(struct metrics *);
@@ -48,6 +51,9 @@ void	metrics_count_verb(struct metrics *, const char *verb);
 void	metrics_count_reload(struct metrics *, int ok, uint64_t ms);
 /* The outcome of the last state commit (counts a failure). */
 void	metrics_set_state(struct metrics *, int ok);
+/* The store's totals (store_parse_counts()). */
+void	metrics_set_parse(struct metrics *, uint64_t validated,
+	    uint64_t cache_hits);
 /* 1 unless the last state commit failed (also for NULL). */
 int	metrics_state_ok(const struct metrics *);
 /* Append the whole exposition (s may be NULL before the first snapshot). */

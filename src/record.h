@@ -253,6 +253,13 @@ struct record_schema;
 
 struct record_schema *record_schema_new(struct err *);
 void	 record_schema_free(struct record_schema *);
+/*
+ * What a schema validation's outcome depends on besides the bytes: the
+ * SHA-256 of pubfeed's version, libxml2's run-time version and the
+ * compiled-in record.xsd.  Bytes found valid under one validator hash are
+ * valid under every schema with the same hash (the store's parse cache).
+ */
+const unsigned char *record_schema_validator(const struct record_schema *);
 
 /*
  * Parse and check one record.  path is used in messages only.  On failure
@@ -262,6 +269,17 @@ void	 record_schema_free(struct record_schema *);
  */
 struct record *record_parse_mem(struct record_schema *, const char *buf,
 	    size_t len, const char *path, size_t max_bytes, struct err *e);
+
+/*
+ * As record_parse_mem(), with the bytes' SHA-256 already known (hash, which
+ * becomes the record's hash; the caller computed it with hash_sha256()).
+ * is_valid 1: the bytes are known to pass the schema (they passed it
+ * before under the same record_schema_validator()), so XSD validation is
+ * skipped; the pre-scan, parsing and every semantic check still run.
+ */
+struct record *record_parse_known(struct record_schema *, const char *buf,
+	    size_t len, const char *path, size_t max_bytes,
+	    const unsigned char hash[HASH_LEN], int is_valid, struct err *e);
 
 /*
  * One problem found in a record, in the editor's terms: the message names

@@ -67,6 +67,7 @@ serve_rebuild(struct serve *sv, struct store_changes *chg)
 	struct err		 e;
 	int64_t			 t0 = date_mono_ms();
 	char			 status[128];
+	uint64_t		 nval, nhit;
 	int			 rc = -1;
 
 	err_init(&e);
@@ -76,6 +77,8 @@ serve_rebuild(struct serve *sv, struct store_changes *chg)
 	prev = snap_current();
 	next = store_snapshot(sv->store, chg, &e);
 	metrics_set_state(sv->metrics, !store_state_failing(sv->store));
+	store_parse_counts(sv->store, &nval, &nhit);
+	metrics_set_parse(sv->metrics, nval, nhit);
 	if (next == NULL)
 		goto out;
 	log_problems(&e);

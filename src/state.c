@@ -65,10 +65,22 @@ state_clear(struct state *st)
 	st->n = st->cap = st->npending = st->pending_cap = 0;
 }
 
+static void
+state_pcq_clear(struct state *st)
+{
+	size_t	 i;
+
+	for (i = 0; i < st->npcq; i++)
+		free(st->pcq[i].path);
+	st->npcq = 0;
+}
+
 void
 state_release(struct state *st)
 {
 	state_clear(st);
+	state_pcq_clear(st);
+	free(st->pcq);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	if (st->lockfd != -1)
@@ -187,7 +199,13 @@ static const char *const schema_sql =
     " last_fail INTEGER NOT NULL DEFAULT 0, reason TEXT,"
     " PRIMARY KEY (kind, url, body)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS meta ("
-    " key TEXT PRIMARY KEY NOT NULL, value TEXT) WITHOUT ROWID;";
+    " key TEXT PRIMARY KEY NOT NULL, value TEXT) WITHOUT ROWID;"
+    /* version 2 */
+    "CREATE TABLE IF NOT EXISTS parse_cache ("
+    " path TEXT PRIMARY KEY NOT NULL, dev INTEGER NOT NULL,"
+    " ino INTEGER NOT NULL, size INTEGER NOT NULL,"
+    " mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
+    " hash BLOB NOT NULL, validator BLOB NOT NULL) WITHOUT ROWID;";
 
 static int
 db_err(struct err *e, sqlite3 *db, const char *what, const char *path)
@@ -520,12 +538,13 @@ out:
 }
 
 /*
- * Read-only: load the table on a connection of its own, closed again.
- * Without a WAL no primary is running: immutable=1 reads the file as it
- * is and creates nothing next to it.
+ * Read-only: a connection of its own to dir's database as ver (from
+ * state_version()) found it.  Without a WAL no primary is running:
+ * immutable=1 reads the file as it is and creates nothing next to it.
  */
 static int
-state_ro_load(struct state *st, struct err *e)
+state_ro_open(const char *dir, const int64_t ver[6], sqlite3 **out,
+    struct err *e)
 {
 	struct buf	 uri;
 	sqlite3		*db = NULL;
@@ -533,10 +552,7 @@ state_ro_load(struct state *st, struct err *e)
 	char		 path[4096];
 	int		 rc = -1;
 
-	state_version(st->dir, st->ver);
-	if (st->ver[0] == 0)
-		return state_open_text(st, e);
-	snprintf(path, sizeof(path), "%s/%s", st->dir, STATE_DB_NAME);
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_DB_NAME);
 	buf_init(&uri, 3 * sizeof(path) + 64);
 	if (buf_addstr(&uri, "file:") == -1)
 		goto nomem;
@@ -545,7 +561,7 @@ state_ro_load(struct state *st, struct err *e)
 		    buf_printf(&uri, "%%%02X", (unsigned char)*p) :
 		    buf_addch(&uri, *p)) == -1)
 			goto nomem;
-	if (buf_addstr(&uri, st->ver[3] == 0 ? "?mode=ro&immutable=1" :
+	if (buf_addstr(&uri, ver[3] == 0 ? "?mode=ro&immutable=1" :
 	    "?mode=ro") == -1)
 		goto nomem;
 	if (sqlite3_open_v2(uri.data, &db, SQLITE_OPEN_READONLY |
@@ -555,8 +571,10 @@ state_ro_load(struct state *st, struct err *e)
 		goto out;
 	}
 	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-	if (db_check(db, path, e) == -1 || state_load_db(st, db, e) == -1)
+	if (db_check(db, path, e) == -1)
 		goto out;
+	*out = db;
+	db = NULL;
 	rc = 0;
 	goto out;
 nomem:
@@ -564,6 +582,23 @@ nomem:
 out:
 	sqlite3_close(db);
 	buf_release(&uri);
+	return rc;
+}
+
+/* Read-only: load the table on a connection of its own, closed again. */
+static int
+state_ro_load(struct state *st, struct err *e)
+{
+	sqlite3	*db = NULL;
+	int	 rc;
+
+	state_version(st->dir, st->ver);
+	if (st->ver[0] == 0)
+		return state_open_text(st, e);
+	if (state_ro_open(st->dir, st->ver, &db, e) == -1)
+		return -1;
+	rc = state_load_db(st, db, e);
+	sqlite3_close(db);
 	return rc;
 }
 
@@ -633,6 +668,145 @@ sets_join(struct buf *b, const struct state_entry *en)
 }
 
 int
+state_pcache_load(struct state *st, const unsigned char *validator,
+    void (*fn)(void *, const char *, const struct state_pcache *), void *arg,
+    struct err *e)
+{
+	struct state_pcache	 row;
+	sqlite3_stmt		*q = NULL;
+	sqlite3			*db = st->db;
+	const char		*path;
+	int64_t			 ver[6];
+	int			 rc = -1, src;
+
+	if (st->flags & STATE_RDONLY) {
+		state_version(st->dir, ver);
+		if (ver[0] == 0)
+			return 0;	/* no database: nothing cached */
+		if (state_ro_open(st->dir, ver, &db, e) == -1)
+			return -1;
+	}
+	if (db == NULL)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT path, dev, ino, size, mtime_ns, "
+	    "ctime_ns, hash FROM parse_cache WHERE validator = ?1", -1, &q,
+	    NULL) != SQLITE_OK) {
+		/* a read-only user of a database older than the table */
+		rc = (st->flags & STATE_RDONLY) ? 0 : db_err(e, db,
+		    "cannot read the parse cache", sqlite3_db_filename(db,
+		    NULL));
+		goto out;
+	}
+	sqlite3_bind_blob(q, 1, validator, HASH_LEN, SQLITE_STATIC);
+	memcpy(row.validator, validator, HASH_LEN);
+	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+		path = (const char *)sqlite3_column_text(q, 0);
+		if (path == NULL || sqlite3_column_bytes(q, 6) != HASH_LEN)
+			continue;	/* not a row this code wrote: ignored */
+		row.dev = sqlite3_column_int64(q, 1);
+		row.ino = sqlite3_column_int64(q, 2);
+		row.size = sqlite3_column_int64(q, 3);
+		row.mtime_ns = sqlite3_column_int64(q, 4);
+		row.ctime_ns = sqlite3_column_int64(q, 5);
+		memcpy(row.hash, sqlite3_column_blob(q, 6), HASH_LEN);
+		fn(arg, path, &row);
+	}
+	if (src != SQLITE_DONE) {
+		db_err(e, db, "cannot read the parse cache",
+		    sqlite3_db_filename(db, NULL));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	if (db != st->db)
+		sqlite3_close(db);
+	return rc;
+}
+
+static int
+state_pcq_add(struct state *st, const char *path, int is_delete,
+    const struct state_pcache *row)
+{
+	struct state_pcache_op	*op;
+
+	if (st->db == NULL || (st->flags & STATE_RDONLY))
+		return 0;
+	if (vec_grow((void **)&st->pcq, &st->pcq_cap, st->npcq + 1,
+	    sizeof(*st->pcq)) == -1)
+		return -1;
+	op = &st->pcq[st->npcq];
+	memset(op, 0, sizeof(*op));
+	if ((op->path = strdup(path)) == NULL)
+		return -1;
+	op->is_delete = is_delete;
+	if (row != NULL)
+		op->row = *row;
+	st->npcq++;
+	return 0;
+}
+
+int
+state_pcache_put(struct state *st, const char *path,
+    const struct state_pcache *row)
+{
+	return state_pcq_add(st, path, 0, row);
+}
+
+int
+state_pcache_del(struct state *st, const char *path)
+{
+	return state_pcq_add(st, path, 1, NULL);
+}
+
+/* The queued parse_cache changes, in order, inside state_commit(). */
+static int
+state_commit_pcache(struct state *st, const char *path, struct err *e)
+{
+	sqlite3_stmt	*put = NULL, *del = NULL, *q;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (st->npcq == 0)
+		return 0;
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO parse_cache "
+	    "(path, dev, ino, size, mtime_ns, ctime_ns, hash, validator) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &put, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(st->db, "DELETE FROM parse_cache "
+	    "WHERE path = ?1", -1, &del, NULL) != SQLITE_OK) {
+		db_err(e, st->db, "cannot write the parse cache", path);
+		goto out;
+	}
+	for (i = 0; i < st->npcq; i++) {
+		const struct state_pcache_op *op = &st->pcq[i];
+
+		q = op->is_delete ? del : put;
+		sqlite3_reset(q);
+		if (sqlite3_bind_text(q, 1, op->path, -1, SQLITE_STATIC) !=
+		    SQLITE_OK || (!op->is_delete && (
+		    sqlite3_bind_int64(q, 2, op->row.dev) != SQLITE_OK ||
+		    sqlite3_bind_int64(q, 3, op->row.ino) != SQLITE_OK ||
+		    sqlite3_bind_int64(q, 4, op->row.size) != SQLITE_OK ||
+		    sqlite3_bind_int64(q, 5, op->row.mtime_ns) != SQLITE_OK ||
+		    sqlite3_bind_int64(q, 6, op->row.ctime_ns) != SQLITE_OK ||
+		    sqlite3_bind_blob(q, 7, op->row.hash, HASH_LEN,
+		    SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_blob(q, 8, op->row.validator, HASH_LEN,
+		    SQLITE_STATIC) != SQLITE_OK)) ||
+		    sqlite3_step(q) != SQLITE_DONE) {
+			db_err(e, st->db, "cannot write the parse cache",
+			    path);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(put);
+	sqlite3_finalize(del);
+	return rc;
+}
+
+int
 state_commit(struct state *st, struct err *e)
 {
 	static const char	 upsert[] = "INSERT INTO records "
@@ -647,7 +821,7 @@ state_commit(struct state *st, struct err *e)
 	size_t			 i;
 	int			 rc = -1, in_tx = 0;
 
-	if (st->npending == 0 && !st->first_import_pending)
+	if (st->npending == 0 && !st->first_import_pending && st->npcq == 0)
 		return 0;
 	if (st->db == NULL || (st->flags & STATE_RDONLY))
 		return err_set(e, "%s: the state is read-only here",
@@ -687,7 +861,8 @@ state_commit(struct state *st, struct err *e)
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	if (state_commit_meta(st, path, e) == -1)
+	if (state_commit_meta(st, path, e) == -1 ||
+	    state_commit_pcache(st, path, e) == -1)
 		goto out;
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		db_err(e, st->db, "cannot commit", path);
@@ -698,6 +873,7 @@ state_commit(struct state *st, struct err *e)
 		st->v[st->pending[i]].is_pending = 0;
 	st->npending = 0;
 	st->first_import_pending = 0;
+	state_pcq_clear(st);
 	rc = 0;
 out:
 	sqlite3_finalize(q);

@@ -16,6 +16,12 @@
  *          failed INTEGER, dropped INTEGER, last_ok INTEGER,
  *          last_fail INTEGER (Unix s, 0 never), reason TEXT;
  *          PRIMARY KEY (kind, url, body))
+ *   parse_cache(path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER,
+ *          size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER,
+ *          hash BLOB (SHA-256 of the bytes), validator BLOB (SHA-256,
+ *          record_schema_validator()))   (since schema version 2; a row
+ *          says: the bytes with this hash, read from this file while it
+ *          had this identity, passed XSD validation under this validator)
  *   meta(key TEXT PRIMARY KEY, value TEXT)   ("migrated": when the text
  *          state of pubfeed < 0.2 was imported; "first-import": the
  *          datestamp, Unix s, given to what the first scan found)
@@ -50,7 +56,7 @@
 #include "hash.h"
 #include "strmap.h"
 
-#define STATE_SCHEMA_VERSION	1
+#define STATE_SCHEMA_VERSION	2
 #define STATE_DB_NAME		"pubfeed.db"
 #define STATE_LOCK_NAME		"pubfeed.lock"
 
@@ -62,6 +68,20 @@ struct state_entry {
 	char		**sets;		/* NULL-terminated */
 	size_t		 nsets;
 	int		 is_pending;	/* queued for the next commit */
+};
+
+/* A parse_cache row (see above) without its path. */
+struct state_pcache {
+	int64_t		 dev, ino, size, mtime_ns, ctime_ns;
+	unsigned char	 hash[HASH_LEN];
+	unsigned char	 validator[HASH_LEN];
+};
+
+/* A parse_cache change queued for the next state_commit(). */
+struct state_pcache_op {
+	char			*path;
+	int			 is_delete;
+	struct state_pcache	 row;
 };
 
 struct state {
@@ -79,6 +99,9 @@ struct state {
 	int			 first_import_pending;
 	/* read-only: inode, size, mtime of the database and its WAL loaded */
 	int64_t			 ver[6];
+	/* parse_cache changes not committed (kept by state_reload()) */
+	struct state_pcache_op	*pcq;
+	size_t			 npcq, pcq_cap;
 };
 
 /* state_open() / state_db_open() flags */
@@ -129,6 +152,27 @@ void	state_set_first_import(struct state *, int64_t t);
 /* Replace an entry's sets with a copy of sets.  0 or -1. */
 int	state_set_sets(struct state_entry *, const char *const *sets,
 	    size_t nsets);
+
+/*
+ * The parse cache (the parse_cache table; the store's, see store.h).
+ * state_pcache_load() calls fn(arg, path, row) for every row whose
+ * validator is the given one (rows of another validator are never
+ * returned: they are stale and get replaced).  Primary: from the state's
+ * connection; STATE_RDONLY: from a connection of its own, closed again (no
+ * database, or one older than the table, is an empty cache).  0 or -1
+ * with e set.
+ * state_pcache_put() / state_pcache_del() queue an upsert / a deletion of
+ * path's row for the next state_commit(), which writes them in the same
+ * transaction as the records.  With STATE_RDONLY or without a database
+ * they do nothing: read-only users use the cache, never write it.  0 or
+ * -1 (no memory; the cache is then only less complete, never wrong).
+ */
+int	state_pcache_load(struct state *, const unsigned char *validator,
+	    void (*fn)(void *arg, const char *path,
+	    const struct state_pcache *), void *arg, struct err *e);
+int	state_pcache_put(struct state *, const char *path,
+	    const struct state_pcache *);
+int	state_pcache_del(struct state *, const char *path);
 
 /*
  * Open DIR/pubfeed.db on its own connection (the notifier's), with the

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,9 @@
 
 #include "buf.h"
 #include "fileio.h"
+#include "hash.h"
 #include "log.h"
+#include "pool.h"
 #include "record.h"
 #include "state.h"
 #include "store.h"
@@ -28,7 +29,6 @@
 #include "banned.h"
 
 #define STORE_MAX_DEPTH	32
-#define STORE_MAX_THREADS 8	/* parsing threads at most */
 #define STORE_PAR_MIN	64	/* fewer changed files: no threads */
 
 int
@@ -107,6 +107,27 @@ store_new(struct conf *conf, int flags, struct err *e)
 	return st;
 }
 
+/*
+ * The first scan is over: forget the rows as loaded.  Files keep only
+ * has_pc: a file read again in this process has other metadata than its
+ * row (that is why it is read), so it is validated anyway; keeping the
+ * rows would cost 100 bytes per file for nothing.
+ */
+static void
+store_pc_drop(struct store *st)
+{
+	size_t	 i;
+
+	for (i = 0; i < st->nfiles; i++)
+		st->files[i].pc_row = NULL;
+	for (i = 0; i < st->npc; i++)
+		free(st->pc[i].path);
+	free(st->pc);
+	st->pc = NULL;
+	st->npc = st->pc_cap = 0;
+	strmap_release(&st->pc_index);
+}
+
 void
 store_free(struct store *st)
 {
@@ -114,6 +135,7 @@ store_free(struct store *st)
 
 	if (st == NULL)
 		return;
+	store_pc_drop(st);
 	for (i = 0; i < st->nfiles; i++) {
 		record_unref(st->files[i].rec);
 		free(st->files[i].path);
@@ -310,6 +332,8 @@ store_open(const struct store *st, const char *path, struct store_load *ld,
 	ld->size = sb.st_size;
 	ld->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
 	    sb.st_mtim.tv_nsec;
+	ld->ctime_ns = (int64_t)sb.st_ctim.tv_sec * 1000000000 +
+	    sb.st_ctim.tv_nsec;
 	ld->have_id = 1;
 	if (!S_ISREG(sb.st_mode)) {
 		err_at(fe, disp, 0, 0, "not a regular file; ignored");
@@ -382,7 +406,7 @@ store_check_sets(const struct conf *conf, struct record *rec,
  */
 static struct record *
 store_read_one(const struct store *st, const char *path,
-    struct store_load *ld, struct err *fe)
+    const struct state_pcache *pc, struct store_load *ld, struct err *fe)
 {
 	struct record	*rec = NULL;
 	struct buf	 b;
@@ -423,12 +447,60 @@ store_read_one(const struct store *st, const char *path,
 		goto out;
 	}
 	len = b.len;
-	rec = record_parse_mem(st->schema, b.data, len, disp, max, fe);
+	/*
+	 * The parse cache: XSD validation is skipped only for the very bytes
+	 * that passed it before (their SHA-256, which the record needs
+	 * anyway) read from the file while it had the same identity, size,
+	 * mtime and ctime, under the same validator (pubfeed, libxml2 and
+	 * schema; the rows loaded are of this one only).  Whatever the
+	 * timestamps say, other bytes are validated.
+	 */
+	hash_sha256(b.data, len, ld->hash);
+	ld->is_cached = pc != NULL && pc->dev == (int64_t)ld->dev &&
+	    pc->ino == (int64_t)ld->ino && pc->size == (int64_t)len &&
+	    pc->mtime_ns == ld->mtime_ns && pc->ctime_ns == ld->ctime_ns &&
+	    memcmp(pc->hash, ld->hash, HASH_LEN) == 0;
+	ld->is_parsed = 1;
+	rec = record_parse_known(st->schema, b.data, len, disp, max, ld->hash,
+	    ld->is_cached, fe);
 	rec = store_check_sets(st->conf, rec, &b, disp, fe);
 out:
 	close(fd);
 	buf_release(&b);
 	return rec;
+}
+
+/*
+ * Keep f's parse_cache row in step with what reading it gave: valid bytes
+ * that were validated get a row (the state commits it with the next
+ * snapshot); bytes that did not make a record lose theirs.  A failure to
+ * queue only makes the cache less complete, never wrong.
+ */
+static void
+store_pc_note(struct store *st, struct store_file *f,
+    const struct store_load *ld, int is_good)
+{
+	struct state_pcache	 row;
+
+	if (!ld->is_parsed)
+		return;		/* the bytes were not looked at */
+	if (!is_good) {
+		if (f->has_pc && state_pcache_del(&st->state, f->path) == 0)
+			f->has_pc = 0;
+		return;
+	}
+	if (ld->is_cached)
+		return;		/* the row is this already */
+	memset(&row, 0, sizeof(row));
+	row.dev = (int64_t)ld->dev;
+	row.ino = (int64_t)ld->ino;
+	row.size = (int64_t)ld->size;
+	row.mtime_ns = ld->mtime_ns;
+	row.ctime_ns = ld->ctime_ns;
+	memcpy(row.hash, ld->hash, HASH_LEN);
+	memcpy(row.validator, record_schema_validator(st->schema), HASH_LEN);
+	if (state_pcache_put(&st->state, f->path, &row) == 0)
+		f->has_pc = 1;
 }
 
 /* What reading a file whose metadata changed gave; keep the last good. */
@@ -452,8 +524,14 @@ store_apply(struct store *st, struct store_load *ld, struct err *e)
 		f->ino = ld->ino;
 		f->size = ld->size;
 		f->mtime_ns = ld->mtime_ns;
+		f->ctime_ns = ld->ctime_ns;
 	}
 	ld->rec = NULL;
+	if (ld->is_parsed && ld->is_cached)
+		st->ncache_hits++;
+	else if (ld->is_parsed)
+		st->nvalidated++;
+	store_pc_note(st, f, ld, rec != NULL);
 	if (rec == NULL)
 		goto bad;
 	/* Same bytes as the version on line: keep the shared object. */
@@ -479,7 +557,6 @@ bad:
 
 struct store_workers {
 	struct store	*st;
-	size_t		 next;		/* atomic: the next load to take */
 	int		 stopped;	/* atomic: st->stop said so */
 };
 
@@ -490,55 +567,41 @@ store_set_interrupt(struct store *st, int (*stop)(void *), void *arg)
 	st->stop_arg = arg;
 }
 
-static void *
-store_worker(void *arg)
+/* One file of the batch (pool.h: any worker thread). */
+static void
+store_work(void *arg, size_t worker, size_t i)
 {
 	struct store_workers	*w = arg;
 	struct store		*st = w->st;
-	size_t			 i;
+	struct store_load	*ld = &st->loads[i];
+	struct store_file	*f = &st->files[ld->fidx];
 
-	while ((i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED)) <
-	    st->nloads) {
-		struct store_load *ld = &st->loads[i];
-
-		if (__atomic_load_n(&w->stopped, __ATOMIC_RELAXED) ||
-		    (st->stop != NULL && st->stop(st->stop_arg))) {
-			__atomic_store_n(&w->stopped, 1, __ATOMIC_RELAXED);
-			ld->is_skipped = 1;
-			continue;
-		}
-		ld->rec = store_read_one(st, st->files[ld->fidx].path, ld,
-		    &ld->fe);
+	if (__atomic_load_n(&w->stopped, __ATOMIC_RELAXED) ||
+	    (st->stop != NULL && st->stop(st->stop_arg))) {
+		__atomic_store_n(&w->stopped, 1, __ATOMIC_RELAXED);
+		ld->is_skipped = 1;
+		return;
 	}
-	return NULL;
+	ld->rec = store_read_one(st, f->path, f->pc_row, ld, &ld->fe);
 }
 
 /*
  * Read every file the walk found changed, then apply the results in walk
  * order (so messages come out as they always did).  Parsing and schema
- * validation are most of a start-up; with many files they run on every
- * core: each parse has its own libxml2 parser and validation contexts and
- * only reads the compiled schema, which libxml2 allows to share.
+ * validation are most of a start-up; with many files they run on
+ * pool_threads() threads: each parse has its own libxml2 parser and
+ * validation contexts and only reads the compiled schema, which libxml2
+ * allows to share.  The workers only read the store (files, their
+ * parse_cache rows) and write their own load.
  */
 static void
 store_load_run(struct store *st, struct err *e)
 {
-	struct store_workers	 w = { st, 0, 0 };
-	pthread_t		 tid[STORE_MAX_THREADS];
-	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t			 i, nt = 0, want;
+	struct store_workers	 w = { st, 0 };
+	size_t			 i, nt;
 
-	want = ncpu > 1 ? (size_t)ncpu : 1;
-	if (want > STORE_MAX_THREADS)
-		want = STORE_MAX_THREADS;
-	if (st->nloads < STORE_PAR_MIN)
-		want = 1;
-	for (i = 1; i < want; i++)
-		if (pthread_create(&tid[nt], NULL, store_worker, &w) == 0)
-			nt++;
-	store_worker(&w);
-	for (i = 0; i < nt; i++)
-		pthread_join(tid[i], NULL);
+	nt = st->nloads < STORE_PAR_MIN ? 1 : pool_threads(st->conf->threads);
+	pool_run(st->nloads, nt, store_work, &w);
 	for (i = 0; i < st->nloads; i++) {
 		store_apply(st, &st->loads[i], e);
 		err_release(&st->loads[i].fe);
@@ -555,13 +618,26 @@ store_visit_file(struct store *st, const char *path, const struct stat *sb,
 	struct store_load	*ld;
 	int64_t			 mtime_ns = (int64_t)sb->st_mtim.tv_sec *
 				    1000000000 + sb->st_mtim.tv_nsec;
+	int64_t			 ctime_ns = (int64_t)sb->st_ctim.tv_sec *
+				    1000000000 + sb->st_ctim.tv_nsec;
+	struct strmap_ent	*pe;
 
 	if ((f = store_file_find(st, path)) == NULL &&
 	    (f = store_file_add(st, path)) == NULL)
 		return err_set(e, "out of memory");
 	f->seen = 1;
+	/* the first scan: the file's parse_cache row, if it has one */
+	if (!f->has_pc && st->npc > 0 &&
+	    (pe = strmap_find_str(&st->pc_index, path)) != NULL &&
+	    !st->pc[pe->val].is_claimed) {
+		st->pc[pe->val].is_claimed = 1;
+		f->pc_row = &st->pc[pe->val].row;
+		f->has_pc = 1;
+	}
+	/* ctime too: a write that puts back size and mtime still moves it */
 	if (!f->need_read && f->dev == sb->st_dev && f->ino == sb->st_ino &&
-	    f->size == sb->st_size && f->mtime_ns == mtime_ns)
+	    f->size == sb->st_size && f->mtime_ns == mtime_ns &&
+	    f->ctime_ns == ctime_ns)
 		return 0;
 	if (vec_grow((void **)&st->loads, &st->loads_cap, st->nloads + 1,
 	    sizeof(*st->loads)) == -1)
@@ -715,6 +791,8 @@ store_forget_unseen(struct store *st)
 		}
 		if (st->files[i].rec != NULL)
 			store_file_changed(st, &st->files[i]);
+		if (st->files[i].has_pc)
+			state_pcache_del(&st->state, st->files[i].path);
 		record_unref(st->files[i].rec);
 		free(st->files[i].path);
 	}
@@ -732,6 +810,70 @@ store_root_real(struct store *st)
 	st->root_real = realpath(st->conf->records_dir, NULL);
 }
 
+/* One parse_cache row of the database, kept until the first scan is over. */
+static void
+store_pc_add(void *arg, const char *path, const struct state_pcache *row)
+{
+	struct store		*st = arg;
+	struct store_pcrow	*r;
+
+	if (vec_grow((void **)&st->pc, &st->pc_cap, st->npc + 1,
+	    sizeof(*st->pc)) == -1 ||
+	    strmap_reserve(&st->pc_index, st->npc + 1) == -1)
+		return;		/* not cached: validated again */
+	r = &st->pc[st->npc];
+	if ((r->path = strdup(path)) == NULL)
+		return;
+	r->row = *row;
+	r->is_claimed = 0;
+	if (strmap_put_str(&st->pc_index, r->path, st->npc)->val != st->npc)
+		free(r->path);	/* the same path twice: cannot be */
+	else
+		st->npc++;
+}
+
+/*
+ * Before the first scan: the parse cache rows of this validator.  A cache
+ * that cannot be read is no cache (every file is validated), reported but
+ * never fatal: it only ever saves work.
+ */
+static void
+store_pc_load(struct store *st, struct err *e)
+{
+	struct err	 pe;
+
+	if (st->pc_loaded || (st->flags & STORE_READONLY))
+		return;
+	st->pc_loaded = 1;
+	err_init(&pe);
+	if (state_pcache_load(&st->state,
+	    record_schema_validator(st->schema), store_pc_add, st, &pe) == -1) {
+		err_set(e, "%s; validating every record file", pe.msg);
+		store_pc_drop(st);
+	}
+	err_release(&pe);
+}
+
+/* After the first scan: rows of files that are gone go too. */
+static void
+store_pc_done(struct store *st, int is_whole)
+{
+	size_t	 i;
+
+	for (i = 0; is_whole && i < st->npc; i++)
+		if (!st->pc[i].is_claimed)
+			state_pcache_del(&st->state, st->pc[i].path);
+	store_pc_drop(st);
+}
+
+void
+store_parse_counts(const struct store *st, uint64_t *validated,
+    uint64_t *cache_hits)
+{
+	*validated = st->nvalidated;
+	*cache_hits = st->ncache_hits;
+}
+
 int
 store_scan(struct store *st, struct err *e)
 {
@@ -740,9 +882,11 @@ store_scan(struct store *st, struct err *e)
 
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].seen = 0;
+	store_pc_load(st, e);
 	store_root_real(st);
 	rc = store_walk(st, st->conf->records_dir, 0, e);
 	store_load_run(st, e);
+	store_pc_done(st, rc == 0);
 	/*
 	 * An unreadable records directory is an error, not the deletion of
 	 * every record: tombstones are forever, and the last good files keep

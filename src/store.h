@@ -137,6 +137,25 @@ int		 store_state_failing(const struct store *);
  */
 size_t		 store_check_ids(struct store *, struct err *e);
 
+/*
+ * The parse cache: every record file that made a record is remembered in
+ * the state's parse_cache table (state.h) with its identity (device,
+ * inode), size, mtime, ctime, the SHA-256 of its bytes and the validator
+ * (record_schema_validator(): pubfeed, libxml2 and schema).  At the first
+ * scan after a start, a file skips XSD validation only when all of these
+ * match what it and its bytes give now; every other check (parsing,
+ * dates, URLs, sets) runs on every read.  So a content change is always
+ * validated, whatever the timestamps say, and a new pubfeed, libxml2 or
+ * schema validates everything once.  Later reads in the same process are
+ * of files whose metadata changed (ctime included) and are validated.  Rows of files that are
+ * gone are deleted.  A replica or "pubfeed export" on another's state
+ * reads the rows and never writes them; "pubfeed check" does not use
+ * them.  How many files were read since store_new(): validated against
+ * the schema, and vouched for by the cache instead.
+ */
+void		 store_parse_counts(const struct store *, uint64_t *validated,
+		    uint64_t *cache_hits);
+
 /* Files currently invalid (left out or served from their last good version). */
 size_t		 store_ninvalid(const struct store *);
 /* The resumption-token key (configured or from the state directory). */

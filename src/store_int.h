@@ -25,12 +25,24 @@ struct store_load {
 	dev_t		 dev;
 	ino_t		 ino;
 	int64_t		 mtime_ns;
+	int64_t		 ctime_ns;
 	off_t		 size;
 	int		 have_id;	/* looked at: the metadata above
 					   is what gave rec */
 	int		 is_skipped;	/* store_set_interrupt() */
+	int		 is_parsed;	/* the bytes were read and parsed */
+	int		 is_cached;	/* ... without XSD validation: the
+					   parse cache vouched for them */
+	unsigned char	 hash[HASH_LEN];	/* SHA-256 of the bytes */
 	struct record	*rec;
 	struct err	 fe;
+};
+
+/* A parse_cache row waiting for its file (the first scan only). */
+struct store_pcrow {
+	char			*path;
+	struct state_pcache	 row;
+	int			 is_claimed;
 };
 
 struct store_file {
@@ -38,8 +50,17 @@ struct store_file {
 	dev_t		 dev;
 	ino_t		 ino;
 	int64_t		 mtime_ns;
+	int64_t		 ctime_ns;
 	off_t		 size;
 	struct record	*rec;		/* last good version, or NULL */
+	/*
+	 * Its parse_cache row as the database had it at start-up, during the
+	 * first scan only (into struct store's pc, NULL after it); has_pc:
+	 * the database has a row for it (as of the next commit), to delete
+	 * when the file goes or turns invalid.
+	 */
+	const struct state_pcache *pc_row;
+	int		 has_pc;
 	int		 is_invalid;	/* the bytes on disk do not parse */
 	int		 need_read;	/* the last read failed: read
 					   again, whatever the metadata */
@@ -66,6 +87,16 @@ struct store {
 	int			(*stop)(void *);
 	void			*stop_arg;
 	size_t			 nloads, loads_cap;
+	/*
+	 * The parse cache as the database held it, only until the first
+	 * store_scan() has handed each row to its file; rows no file took
+	 * are then deleted.  Counters for /metrics (store_parse_counts()).
+	 */
+	struct store_pcrow	*pc;
+	size_t			 npc, pc_cap;
+	struct strmap		 pc_index;
+	int			 pc_loaded;
+	uint64_t		 nvalidated, ncache_hits;
 	int			 flags;
 	int			 state_failing;	/* the last commit failed */
 	/* records this build gave their first datestamp (undone on failure) */

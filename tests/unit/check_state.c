@@ -1,6 +1,7 @@
 /*
  * check_state: the state database (commit, rollback, reopen, lock,
- * read-only use, corruption, the import of the old text state) and the
+ * read-only use, corruption, the import of the old text state, the parse
+ * cache table and its schema step) and the
  * resumption-token key (the file helpers are check_fileio's).  Every test
  * works in its own temporary directory under $TMPDIR (or /tmp) and removes
  * it.
@@ -727,6 +728,140 @@ START_TEST(test_set_sets)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The parse cache table */
+
+struct pc_seen {
+	char			 paths[8][64];
+	struct state_pcache	 rows[8];
+	int			 n;
+};
+
+static void
+pc_collect(void *arg, const char *path, const struct state_pcache *row)
+{
+	struct pc_seen	*ps = arg;
+
+	ck_assert_int_lt(ps->n, 8);
+	snprintf(ps->paths[ps->n], sizeof(ps->paths[0]), "%s", path);
+	ps->rows[ps->n++] = *row;
+}
+
+static void
+pc_row(struct state_pcache *row, int64_t ino, int v)
+{
+	memset(row, 0, sizeof(*row));
+	row->dev = 8;
+	row->ino = ino;
+	row->size = 100 + ino;
+	row->mtime_ns = 1700000000123456789LL + ino;
+	row->ctime_ns = 1700000000987654321LL + ino;
+	memset(row->hash, (int)(0x10 + ino), HASH_LEN);
+	memset(row->validator, v, HASH_LEN);
+}
+
+START_TEST(test_pcache)
+{
+	struct state		 st, ro;
+	struct state_pcache	 row;
+	struct pc_seen		 ps;
+	struct err		 e;
+	unsigned char		 v1[HASH_LEN], v2[HASH_LEN];
+	char			 dir[512];
+
+	err_init(&e);
+	memset(v1, 1, sizeof(v1));
+	memset(v2, 2, sizeof(v2));
+	open_primary(&st, "st");
+	pc_row(&row, 1, 1);
+	ck_assert_int_eq(state_pcache_put(&st, "r/a.xml", &row), 0);
+	pc_row(&row, 2, 1);
+	ck_assert_int_eq(state_pcache_put(&st, "r/b.xml", &row), 0);
+	pc_row(&row, 3, 2);	/* another validator */
+	ck_assert_int_eq(state_pcache_put(&st, "r/c.xml", &row), 0);
+	/* queued only: nothing in the table before the commit */
+	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM parse_cache"),
+	    0);
+	ck_assert_msg(state_commit(&st, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM parse_cache"),
+	    3);
+	memset(&ps, 0, sizeof(ps));
+	ck_assert_int_eq(state_pcache_load(&st, v1, pc_collect, &ps, &e), 0);
+	ck_assert_int_eq(ps.n, 2);
+	pc_row(&row, 1, 1);
+	ck_assert_str_eq(ps.paths[0], "r/a.xml");
+	ck_assert_int_eq(memcmp(&ps.rows[0], &row, sizeof(row)), 0);
+	/* an update and a deletion, in one commit */
+	pc_row(&row, 9, 1);
+	ck_assert_int_eq(state_pcache_put(&st, "r/a.xml", &row), 0);
+	ck_assert_int_eq(state_pcache_del(&st, "r/b.xml"), 0);
+	ck_assert_msg(state_commit(&st, &e) == 0, "%s", e.msg);
+	state_release(&st);
+
+	/* read-only: the same rows, and it never queues anything */
+	tpath(dir, sizeof(dir), "st");
+	state_init(&ro);
+	ck_assert_int_eq(state_open(&ro, dir, STATE_RDONLY, &e), 0);
+	memset(&ps, 0, sizeof(ps));
+	ck_assert_int_eq(state_pcache_load(&ro, v1, pc_collect, &ps, &e), 0);
+	ck_assert_int_eq(ps.n, 1);
+	ck_assert_str_eq(ps.paths[0], "r/a.xml");
+	ck_assert_int_eq(ps.rows[0].ino, 9);
+	ck_assert_int_eq(ps.rows[0].mtime_ns, 1700000000123456789LL + 9);
+	ck_assert_int_eq(state_pcache_del(&ro, "r/a.xml"), 0);
+	ck_assert_uint_eq(ro.npcq, 0);
+	ck_assert_int_eq(state_commit(&ro, &e), 0);	/* nothing to write */
+	state_release(&ro);
+	err_release(&e);
+}
+END_TEST
+
+/* A version 1 database gets the table; a reader of an old one sees none. */
+START_TEST(test_pcache_schema_v1)
+{
+	struct state		 st;
+	struct pc_seen		 ps;
+	struct err		 e;
+	sqlite3			*db;
+	unsigned char		 v1[HASH_LEN];
+	char			 dir[512], path[600];
+
+	err_init(&e);
+	memset(v1, 1, sizeof(v1));
+	tpath(dir, sizeof(dir), "st");
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/" STATE_DB_NAME, dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE records ("
+	    " id TEXT PRIMARY KEY NOT NULL, hash TEXT NOT NULL,"
+	    " datestamp INTEGER NOT NULL, is_deleted INTEGER NOT NULL,"
+	    " sets TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+	    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT);"
+	    "INSERT INTO records VALUES ('old', '" HASH_A "', 1600000000, 0,"
+	    " '');"
+	    "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	/* a reader of the old database: no table, no cache, no error */
+	state_init(&st);
+	ck_assert_int_eq(state_open(&st, dir, STATE_RDONLY, &e), 0);
+	memset(&ps, 0, sizeof(ps));
+	ck_assert_msg(state_pcache_load(&st, v1, pc_collect, &ps, &e) == 0,
+	    "%s", e.msg);
+	ck_assert_int_eq(ps.n, 0);
+	state_release(&st);
+
+	/* the primary migrates: the records stay, the table is there */
+	open_primary(&st, "st");
+	ck_assert_int_eq(sql_int(st.db, "PRAGMA user_version"), 2);
+	ck_assert_ptr_nonnull(state_find(&st, "old"));
+	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM parse_cache"),
+	    0);
+	state_release(&st);
+	err_release(&e);
+}
+END_TEST
+
 static Suite *
 state_suite(void)
 {
@@ -750,6 +885,8 @@ state_suite(void)
 	tcase_add_test(tc, test_token_key_file);
 	tcase_add_test(tc, test_token_key_configured);
 	tcase_add_test(tc, test_set_sets);
+	tcase_add_test(tc, test_pcache);
+	tcase_add_test(tc, test_pcache_schema_v1);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,9 +1,9 @@
 /*
  * check_store: scanning the records tree, last-good versions, duplicate ids,
  * datestamps and tombstones kept in the state directory across restarts,
- * updates of single paths and the editor-temporary rules.  Every test works
- * in its own temporary directory; run from the repository root (it copies
- * records from config/records/).
+ * updates of single paths, the editor-temporary rules and the parse cache.
+ * Every test works in its own temporary directory; run from the repository
+ * root (it copies records from config/records/).
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -1357,6 +1357,307 @@ START_TEST(test_commit_failure)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The parse cache (store.h, state.h's parse_cache) */
+
+static void
+assert_counts(struct store *st, uint64_t validated, uint64_t hits)
+{
+	uint64_t	 v, h;
+
+	store_parse_counts(st, &v, &h);
+	ck_assert_msg(v == validated && h == hits, "validated %llu (want "
+	    "%llu), cache hits %llu (want %llu)", (unsigned long long)v,
+	    (unsigned long long)validated, (unsigned long long)h,
+	    (unsigned long long)hits);
+}
+
+/* The parse_cache rows the state directory's database holds. */
+static int64_t
+pcache_rows(void)
+{
+	sqlite3	*db;
+	int64_t	 n;
+
+	ck_assert_int_eq(sqlite3_open(tp("st/pubfeed.db"), &db), SQLITE_OK);
+	n = db_int(db, "SELECT count(*) FROM parse_cache");
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+db_exec(const char *sql)
+{
+	sqlite3	*db;
+
+	ck_assert_int_eq(sqlite3_open(tp("st/pubfeed.db"), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* Scan, snapshot (which commits the state, parse cache included). */
+static void
+scan_commit(struct store *st)
+{
+	scan_ok(st);
+	snap_release(snapshot(st, NULL));
+}
+
+/* Rewrite rel with text, then give it back the mtime it had (as sb). */
+static void
+rewrite_keep_mtime(const char *rel, const char *text)
+{
+	struct stat	 sb, now;
+	struct timespec	 ts[2];
+
+	ck_assert_int_eq(stat(tp(rel), &sb), 0);
+	/* ctime moves by the clock's tick: make sure it moves */
+	usleep(20000);
+	tl_write_file(tp(rel), text);
+	ts[0] = sb.st_atim;
+	ts[1] = sb.st_mtim;
+	ck_assert_int_eq(utimensat(AT_FDCWD, tp(rel), ts, 0), 0);
+	ck_assert_int_eq(stat(tp(rel), &now), 0);
+	ck_assert_int_eq(now.st_size, sb.st_size);
+	ck_assert(now.st_mtim.tv_sec == sb.st_mtim.tv_sec &&
+	    now.st_mtim.tv_nsec == sb.st_mtim.tv_nsec);
+}
+
+static const char *
+title_of(const struct snap *s, const char *id)
+{
+	return item(s, id)->rec->titles[0].text;
+}
+
+/* Record text for a: "About <who>", whose length is what the tests keep. */
+static void
+rec_text(char *buf, size_t size, const char *who, const char *lang_el)
+{
+	snprintf(buf, size,
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<record xmlns=\"" RECORD_NS "\" id=\"a\" type=\"news\">\n"
+	    "  <title>About %s</title>\n"
+	    "  <issued>2020-02-29</issued>\n"
+	    "  <%s>en</%s>\n"
+	    "</record>\n", who, lang_el, lang_el);
+}
+
+START_TEST(test_pcache_restart)
+{
+	struct store	*st;
+	struct snap	*s;
+	char		 text[1024];
+
+	rec_text(text, sizeof(text), "AAAA", "language");
+	write_file("recs/a.xml", text);
+	write_rec("recs/b.xml", "b", "x");
+	st = mkstore(0);
+	scan_commit(st);
+	assert_counts(st, 2, 0);
+	store_free(st);
+	ck_assert_int_eq(pcache_rows(), 2);
+
+	/* a restart: nothing is validated again, the records are the same */
+	st = mkstore(0);
+	scan_ok(st);
+	assert_counts(st, 0, 2);
+	s = snapshot(st, NULL);
+	ck_assert_str_eq(title_of(s, "a"), "About AAAA");
+	ck_assert_uint_eq(s->nlive, 2);
+	snap_release(s);
+	store_free(st);
+}
+END_TEST
+
+/*
+ * Same size, same mtime, other bytes: validated again (after a restart
+ * and in the running store), never served from the cache.
+ */
+START_TEST(test_pcache_same_mtime_new_bytes)
+{
+	struct store	*st;
+	struct snap	*s;
+	char		 text[1024];
+
+	rec_text(text, sizeof(text), "AAAA", "language");
+	write_file("recs/a.xml", text);
+	st = mkstore(0);
+	scan_commit(st);
+	store_free(st);
+
+	rec_text(text, sizeof(text), "BBBB", "language");
+	rewrite_keep_mtime("recs/a.xml", text);
+	st = mkstore(0);
+	scan_ok(st);
+	assert_counts(st, 1, 0);
+	s = snapshot(st, NULL);
+	ck_assert_str_eq(title_of(s, "a"), "About BBBB");
+	snap_release(s);
+
+	/* the running store: the same kind of edit is seen too */
+	rec_text(text, sizeof(text), "CCCC", "language");
+	rewrite_keep_mtime("recs/a.xml", text);
+	scan_ok(st);
+	assert_counts(st, 2, 0);
+	s = snapshot(st, NULL);
+	ck_assert_str_eq(title_of(s, "a"), "About CCCC");
+	snap_release(s);
+	store_free(st);
+
+	/* and the cache now vouches for the new bytes only */
+	st = mkstore(0);
+	scan_ok(st);
+	assert_counts(st, 0, 1);
+	s = snapshot(st, NULL);
+	ck_assert_str_eq(title_of(s, "a"), "About CCCC");
+	snap_release(s);
+	store_free(st);
+}
+END_TEST
+
+/* An invalid edit with the mtime put back is rejected with its position. */
+START_TEST(test_pcache_invalid_edit)
+{
+	struct store	*st;
+	struct snap	*s;
+	struct err	 e;
+	char		 text[1024], want[600];
+
+	rec_text(text, sizeof(text), "AAAA", "language");
+	write_file("recs/a.xml", text);
+	st = mkstore(0);
+	scan_commit(st);
+	store_free(st);
+
+	/* same length: <language> becomes <languagX>, which the schema refuses */
+	rec_text(text, sizeof(text), "AAAA", "languagX");
+	rewrite_keep_mtime("recs/a.xml", text);
+	st = mkstore(0);
+	err_init(&e);
+	ck_assert_int_eq(store_scan(st, &e), 0);
+	snprintf(want, sizeof(want), "%s:5:", tp("recs/a.xml"));
+	ck_assert_msg(strstr(e.all, want) != NULL, "%s", e.all);
+	ck_assert_msg(strstr(e.all, "languagX") != NULL, "%s", e.all);
+	err_release(&e);
+	assert_counts(st, 1, 0);
+	ck_assert_uint_eq(store_ninvalid(st), 1);
+	s = snapshot(st, NULL);
+	ck_assert_uint_eq(s->nlive, 0);
+	snap_release(s);
+	store_free(st);
+	/* an invalid file has no row: it stays validated at every start */
+	ck_assert_int_eq(pcache_rows(), 0);
+	st = mkstore(0);
+	err_init(&e);
+	ck_assert_int_eq(store_scan(st, &e), 0);
+	ck_assert_msg(strstr(e.all, want) != NULL, "%s", e.all);
+	err_release(&e);
+	assert_counts(st, 1, 0);
+	store_free(st);
+}
+END_TEST
+
+/* A row of another validator (pubfeed, libxml2 or schema) is not used. */
+START_TEST(test_pcache_validator)
+{
+	struct store	*st;
+
+	write_rec("recs/a.xml", "a", "x");
+	st = mkstore(0);
+	scan_commit(st);
+	store_free(st);
+	db_exec("UPDATE parse_cache SET validator = zeroblob(32)");
+	st = mkstore(0);
+	scan_commit(st);
+	assert_counts(st, 1, 0);
+	store_free(st);
+	/* replaced by a row of this validator */
+	ck_assert_int_eq(pcache_rows(), 1);
+	st = mkstore(0);
+	scan_ok(st);
+	assert_counts(st, 0, 1);
+	store_free(st);
+	/* a row whose hash is not the bytes' (a forged or stale row) */
+	db_exec("UPDATE parse_cache SET hash = zeroblob(32)");
+	st = mkstore(0);
+	scan_ok(st);
+	assert_counts(st, 1, 0);
+	store_free(st);
+}
+END_TEST
+
+/* Rows of deleted files go, at a restart and in the running store. */
+START_TEST(test_pcache_deleted)
+{
+	struct store	*st;
+
+	write_rec("recs/a.xml", "a", "x");
+	write_rec("recs/b.xml", "b", "x");
+	write_rec("recs/c.xml", "c", "x");
+	st = mkstore(0);
+	scan_commit(st);
+	ck_assert_int_eq(pcache_rows(), 3);
+	unlink(tp("recs/a.xml"));
+	scan_commit(st);
+	ck_assert_int_eq(pcache_rows(), 2);
+	store_free(st);
+	unlink(tp("recs/b.xml"));
+	st = mkstore(0);
+	scan_commit(st);
+	assert_counts(st, 0, 1);
+	store_free(st);
+	ck_assert_int_eq(pcache_rows(), 1);
+}
+END_TEST
+
+/* A store on another's state (export, replica) reads the rows, never writes. */
+START_TEST(test_pcache_readonly)
+{
+	struct store	*st;
+	struct stat	 sb;
+	struct timespec	 before;
+
+	write_rec("recs/a.xml", "a", "x");
+	st = mkstore(0);
+	scan_commit(st);
+	store_free(st);
+	ck_assert_int_eq(stat(tp("st/pubfeed.db"), &sb), 0);
+	before = sb.st_mtim;
+	write_rec("recs/b.xml", "b", "x");
+	unlink(tp("recs/a.xml"));
+	st = mkstore(STORE_NOSAVE);
+	scan_commit(st);
+	assert_counts(st, 1, 0);
+	store_free(st);
+	write_rec("recs/a.xml", "a", "x");
+	st = mkstore(STORE_NOSAVE);
+	scan_commit(st);
+	/* a.xml is a new file (new ctime): validated; b.xml has no row */
+	assert_counts(st, 2, 0);
+	store_free(st);
+	ck_assert_int_eq(stat(tp("st/pubfeed.db"), &sb), 0);
+	ck_assert(sb.st_mtim.tv_sec == before.tv_sec &&
+	    sb.st_mtim.tv_nsec == before.tv_nsec);
+	ck_assert_int_eq(pcache_rows(), 1);
+}
+END_TEST
+
+/* Unchanged bytes of a file a replica did not touch: the row serves it. */
+START_TEST(test_pcache_readonly_hit)
+{
+	struct store	*st;
+
+	write_rec("recs/a.xml", "a", "x");
+	st = mkstore(0);
+	scan_commit(st);
+	store_free(st);
+	st = mkstore(STORE_NOSAVE);
+	scan_commit(st);
+	assert_counts(st, 0, 1);
+	store_free(st);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -1383,6 +1684,13 @@ store_suite(void)
 	tcase_add_test(tc, test_readonly);
 	tcase_add_test(tc, test_conf_switch);
 	tcase_add_test(tc, test_many_incremental);
+	tcase_add_test(tc, test_pcache_restart);
+	tcase_add_test(tc, test_pcache_same_mtime_new_bytes);
+	tcase_add_test(tc, test_pcache_invalid_edit);
+	tcase_add_test(tc, test_pcache_validator);
+	tcase_add_test(tc, test_pcache_deleted);
+	tcase_add_test(tc, test_pcache_readonly);
+	tcase_add_test(tc, test_pcache_readonly_hit);
 	tcase_add_loop_test(tc, test_wants, 0,
 	    sizeof(wants) / sizeof(wants[0]));
 	suite_add_tcase(s, tc);
