@@ -51,6 +51,13 @@ struct record_schema {
 static size_t	 cache_bytes;
 static size_t	 cache_max = RECORD_CACHE_DEFAULT;
 
+/*
+ * A record's arena.  A record is built twice (parse_mem()): once to learn
+ * how many bytes its layout takes (laid out as one block: virt), then into
+ * one chunk of exactly that size, so a record costs what it holds and not
+ * a 4 KB chunk mostly empty (bench/README.md, Memory).  Strings are packed
+ * (alignment 1), structures aligned for any type.
+ */
 struct arena_chunk {
 	struct arena_chunk	*next;
 	size_t			 size;
@@ -60,29 +67,64 @@ struct arena_chunk {
 
 struct arena {
 	struct arena_chunk	*head;
+	size_t			 virt;	/* the layout's size as one block */
 };
 
 static void *
-arena_alloc(struct arena *a, size_t n)
+arena_alloc_al(struct arena *a, size_t n, size_t al)
 {
 	struct arena_chunk	*c = a->head;
-	size_t			 al = alignof(max_align_t), sz;
+	size_t			 sz, off;
 	void			*p;
 
-	if (n > SIZE_MAX / 2)
+	if (n > SIZE_MAX / 4)
 		return NULL;
-	n = (n + al - 1) & ~(al - 1);
-	if (c == NULL || c->size - c->used < n) {
+	a->virt = ((a->virt + al - 1) & ~(al - 1)) + n;
+	off = c != NULL ? (c->used + al - 1) & ~(al - 1) : 0;
+	if (c == NULL || off > c->size || c->size - off < n) {
 		sz = n > ARENA_CHUNK ? n : ARENA_CHUNK;
 		if ((c = calloc(1, sizeof(*c) + sz)) == NULL)
 			return NULL;
 		c->size = sz;
 		c->next = a->head;
 		a->head = c;
+		off = 0;
 	}
-	p = (char *)c->data + c->used;
-	c->used += n;
+	p = (char *)c->data + off;
+	c->used = off + n;
 	return p;
+}
+
+/* Room for any structure. */
+static void *
+arena_alloc(struct arena *a, size_t n)
+{
+	return arena_alloc_al(a, n, alignof(max_align_t));
+}
+
+/* Room for a string of n bytes, NUL included. */
+static char *
+arena_str(struct arena *a, size_t n)
+{
+	return arena_alloc_al(a, n, 1);
+}
+
+/* An empty arena whose first chunk holds size bytes exactly; or NULL. */
+static struct arena *
+arena_new(size_t size)
+{
+	struct arena	*a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	if (size > 0) {
+		if ((a->head = calloc(1, sizeof(*a->head) + size)) == NULL) {
+			free(a);
+			return NULL;
+		}
+		a->head->size = size;
+	}
+	return a;
 }
 
 static void
@@ -109,6 +151,7 @@ struct rparse {
 	struct arena	*a;
 	struct record	*r;
 	int		 nomem;
+	int		 is_quiet;	/* the second build: tell nothing */
 	record_diag_fn	*fn;		/* NULL: errors into e only */
 	void		*arg;
 	xmlDocPtr	 xsd;
@@ -154,6 +197,8 @@ rp_diag(struct rparse *rp, enum record_severity sev, const char *code,
 		line = 0;
 	if (sev == RECORD_ERROR)
 		rp->nerr++;
+	if (rp->is_quiet)
+		return;
 	if (rp->fn != NULL) {
 		d.severity = sev;
 		d.code = code;
@@ -628,7 +673,7 @@ arena_text(struct rparse *rp, const char *s, int paragraphs)
 	char	*out, *o;
 	int	 nl;
 
-	if ((out = arena_alloc(rp->a, strlen(s) + 1)) == NULL) {
+	if ((out = arena_str(rp->a, strlen(s) + 1)) == NULL) {
 		rp->nomem = 1;
 		return "";
 	}
@@ -704,7 +749,7 @@ canon_lang(struct rparse *rp, const char *s)
 	char	*out;
 	size_t	 n = strlen(s) + 1;
 
-	if ((out = arena_alloc(rp->a, n)) == NULL) {
+	if ((out = arena_str(rp->a, n)) == NULL) {
 		rp->nomem = 1;
 		return s;
 	}
@@ -920,7 +965,7 @@ build_person(struct rparse *rp, xmlNodePtr p, struct record_agent *ag)
 		return;
 	}
 	len = strlen(ag->given) + 1 + strlen(ag->family) + 1;
-	if ((name = arena_alloc(rp->a, len)) == NULL) {
+	if ((name = arena_str(rp->a, len)) == NULL) {
 		rp->nomem = 1;
 		ag->name = ag->family;
 		return;
@@ -1401,6 +1446,31 @@ record_check_mem(struct record_schema *rs, const char *buf, size_t len,
 	return parse_mem(&rp, rs, buf, len, path, max_bytes);
 }
 
+/* Build the record of root into rp->a; NULL on an error (reported). */
+static struct record *
+fill(struct rparse *rp, xmlNodePtr root, const unsigned char *hash)
+{
+	struct record	*r;
+	char		*p;
+	size_t		 n = strlen(rp->path) + 1;
+
+	if ((r = rp->r = arena_alloc(rp->a, sizeof(*r))) == NULL ||
+	    (p = arena_str(rp->a, n)) == NULL) {
+		rp_err(rp, 0, 0, "out of memory");
+		return NULL;
+	}
+	memset(r, 0, sizeof(*r));
+	r->arena = rp->a;
+	r->refs = 1;
+	memcpy(p, rp->path, n);
+	r->path = p;
+	memcpy(r->hash, hash, HASH_LEN);
+	build(rp, root);
+	if (rp->nomem)
+		rp_err(rp, 0, 0, "out of memory");
+	return rp->nerr > 0 ? NULL : r;
+}
+
 static struct record *
 parse_mem(struct rparse *rpp, struct record_schema *rs, const char *buf,
     size_t len, const char *path, size_t max_bytes)
@@ -1409,7 +1479,8 @@ parse_mem(struct rparse *rpp, struct record_schema *rs, const char *buf,
 	xmlDocPtr	 doc = NULL;
 	xmlNodePtr	 root;
 	struct record	*r = NULL;
-	char		*p;
+	struct arena	*a;
+	unsigned char	 hash[HASH_LEN];
 
 	rp.path = path != NULL ? path : "-";
 	rp.xsd = rs != NULL ? rs->xsd : NULL;
@@ -1431,24 +1502,22 @@ parse_mem(struct rparse *rpp, struct record_schema *rs, const char *buf,
 		goto out;
 	if ((root = xmlDocGetRootElement(doc)) == NULL)
 		goto out;
-	if ((rp.a = calloc(1, sizeof(*rp.a))) == NULL ||
-	    (r = rp.r = arena_alloc(rp.a, sizeof(*r))) == NULL) {
+	hash_sha256(buf, len, hash);
+	/* the first build finds the problems and the size, the second keeps */
+	if ((rp.a = arena_new(0)) == NULL) {
 		rp_err(&rp, 0, 0, "out of memory");
 		goto out;
 	}
-	r->arena = rp.a;
-	r->refs = 1;
-	r->modified.t = 0;
-	if ((p = arena_alloc(rp.a, strlen(rp.path) + 1)) == NULL) {
+	if ((r = fill(&rp, root, hash)) == NULL)
+		goto out;
+	if ((a = arena_new(rp.a->virt)) == NULL) {
 		rp_err(&rp, 0, 0, "out of memory");
 		goto out;
 	}
-	memcpy(p, rp.path, strlen(rp.path) + 1);
-	r->path = p;
-	hash_sha256(buf, len, r->hash);
-	build(&rp, root);
-	if (rp.nomem)
-		rp_err(&rp, 0, 0, "out of memory");
+	arena_free(rp.a);
+	rp.a = a;
+	rp.is_quiet = 1;	/* the same build: its problems are told */
+	r = fill(&rp, root, hash);
 out:
 	if (doc != NULL)
 		xmlFreeDoc(doc);

@@ -1060,10 +1060,13 @@ static xmlDocPtr
 doc_at(const struct snap *s, const char *path, const char *type)
 {
 	const struct snap_doc	*d = snap_doc_find(s, path);
+	xmlDocPtr		 x;
 
 	ck_assert_msg(d != NULL, "no document at %s", path);
 	ck_assert_str_eq(d->content_type, type);
-	return parse(d->body, d->len);
+	x = parse(d->body, d->len);
+	snap_doc_done(d);
+	return x;
 }
 
 static void
@@ -1281,7 +1284,7 @@ START_TEST(test_lazy_once)
 	s = build(recp, NRECS, NULL);
 	ck_assert_uint_eq(s->pages.npages, 3);
 	for (i = 0; i < SNAP_PAGE_KINDS * 3; i++)
-		ck_assert(!snap_doc_is_ready(s->pages.docs[i]));
+		ck_assert(!snap_slot_is_ready(s->pages.slots[i]));
 	for (i = 0; i < 4; i++)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, lazy_get, s), 0);
 	for (i = 0; i < 4; i++)
@@ -1291,8 +1294,8 @@ START_TEST(test_lazy_once)
 	for (i = 1; i < 4; i++)
 		ck_assert_ptr_eq(got[i], d);
 	ck_assert_str_eq(d->path, "/archive/2.atom");
-	ck_assert(snap_doc_is_ready(s->pages.docs[1]));
-	ck_assert(!snap_doc_is_ready(s->pages.docs[0]));
+	ck_assert(snap_slot_is_ready(s->pages.slots[1]));
+	ck_assert(!snap_slot_is_ready(s->pages.slots[0]));
 	/* page 2: rec-3 and rec-2, linked as itself */
 	ck_assert_ptr_nonnull(strstr(d->body, BASE "/archive/2.atom"));
 	ck_assert_ptr_nonnull(strstr(d->body, TAG "record/rec-3<"));
@@ -1303,7 +1306,7 @@ START_TEST(test_lazy_once)
 	/* the next snapshot shares the page, rendered once */
 	s2 = build(recp, NRECS, s);
 	ck_assert_ptr_eq(snap_doc_find(s2, "/archive/2.atom"), d);
-	ck_assert_ptr_eq(s2->pages.docs[0], s->pages.docs[0]);
+	ck_assert_ptr_eq(s2->pages.slots[0], s->pages.slots[0]);
 	ck_assert_ptr_null(snap_doc_find(s2, "/archive/2.xml"));
 	ck_assert_ptr_null(snap_doc_find(s2, "/archive/02.atom"));
 	ck_assert_ptr_null(snap_doc_find(s2, "/sets/nope/archive/1.atom"));
@@ -1782,11 +1785,11 @@ START_TEST(test_record_lazy)
 
 	s1 = build(recp, NRECS, NULL);
 	ck_assert_uint_eq(s1->records.npages, NRECS);
-	ck_assert(!snap_doc_is_ready(s1->records.docs[2]));
+	ck_assert(!snap_slot_is_ready(s1->records.slots[2]));
 	d1 = snap_doc_find(s1, "/records/rec-2.html");
 	ck_assert_ptr_nonnull(d1);
-	ck_assert(snap_doc_is_ready(s1->records.docs[2]));
-	ck_assert(!snap_doc_is_ready(s1->records.docs[3]));
+	ck_assert(snap_slot_is_ready(s1->records.slots[2]));
+	ck_assert(!snap_slot_is_ready(s1->records.slots[3]));
 	ck_assert_ptr_eq(snap_doc_find(s1, "/records/rec-2.html"), d1);
 	changed = recs[3];
 	changed.hash[0] ^= 1;
@@ -1794,7 +1797,7 @@ START_TEST(test_record_lazy)
 	rv[3] = &changed;
 	s2 = build(rv, NRECS, s1);
 	ck_assert_ptr_eq(snap_doc_find(s2, "/records/rec-2.html"), d1);
-	ck_assert_ptr_ne(s2->records.docs[3], s1->records.docs[3]);
+	ck_assert_ptr_ne(s2->records.slots[3], s1->records.slots[3]);
 	s3 = build(rv, NRECS - 1, s2);	/* rec-6 gone */
 	ck_assert_ptr_null(snap_doc_find(s3, "/records/rec-6.html"));
 	ck_assert_ptr_eq(snap_doc_find(s3, "/records/rec-2.html"), d1);
