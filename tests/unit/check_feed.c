@@ -40,6 +40,46 @@
 #include "testlib.h"
 #include "banned.h"
 
+/*
+ * snap_doc_find() hands out a reference the caller gives back with
+ * snap_doc_done(); the tests look documents up everywhere, so every lookup
+ * is kept here and given back after the test (the fixtures' teardown).
+ */
+static pthread_mutex_t		 pins_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct snap_doc	**pins;
+static size_t			 npins, pins_cap;
+
+static const struct snap_doc *
+pin(const struct snap_doc *d)
+{
+	/* the table's documents go with their snapshot: nothing to give */
+	if (d == NULL || !d->is_cached)
+		return d;
+	pthread_mutex_lock(&pins_lock);
+	if (npins == pins_cap) {
+		pins_cap = pins_cap ? 2 * pins_cap : 64;
+		pins = realloc(pins, pins_cap * sizeof(*pins));
+		ck_assert_ptr_nonnull(pins);
+	}
+	pins[npins++] = d;
+	pthread_mutex_unlock(&pins_lock);
+	return d;
+}
+
+static void
+pins_release(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < npins; i++)
+		snap_doc_done(pins[i]);
+	free(pins);
+	pins = NULL;
+	npins = pins_cap = 0;
+}
+
+#define snap_doc_find(s, path)	pin(snap_doc_find((s), (path)))
+
 #define NRECS	7	/* with 2 entries a page: archives 1-3 + current */
 #define TAG	"tag:pubs.example.org,2024:"
 #define BASE	"https://pubs.example.org"
@@ -1065,7 +1105,6 @@ doc_at(const struct snap *s, const char *path, const char *type)
 	ck_assert_msg(d != NULL, "no document at %s", path);
 	ck_assert_str_eq(d->content_type, type);
 	x = parse(d->body, d->len);
-	snap_doc_done(d);
 	return x;
 }
 
@@ -1982,7 +2021,7 @@ feed_suite(void)
 	Suite	*s = suite_create("feed");
 	TCase	*tc = tcase_create("render");
 
-	tcase_add_checked_fixture(tc, fixtures, NULL);
+	tcase_add_checked_fixture(tc, fixtures, pins_release);
 	tcase_add_test(tc, test_atom_current);
 	tcase_add_test(tc, test_atom_empty);
 	tcase_add_test(tc, test_rss);
@@ -2005,7 +2044,7 @@ feed_suite(void)
 	    sizeof(tag_cases) / sizeof(tag_cases[0]));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("build");
-	tcase_add_checked_fixture(tc, fixtures, NULL);
+	tcase_add_checked_fixture(tc, fixtures, pins_release);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_archives);
 	tcase_add_test(tc, test_reuse);
