@@ -244,7 +244,10 @@ int		 snap_slot_is_ready(struct snap_slot *sl);
  * for a document of the table there is nothing to do.
  */
 void		 snap_doc_done(const struct snap_doc *d);
-/* The cache's limit in bytes (default SNAP_DOC_CACHE_DEFAULT), held now. */
+/*
+ * The cache's limit in bytes (default SNAP_DOC_CACHE_DEFAULT; a lower one
+ * evicts at once); the bytes it holds now.
+ */
 #define SNAP_DOC_CACHE_DEFAULT	((size_t)64 * 1024 * 1024)
 void		 snap_doc_cache_limit(size_t max);
 size_t		 snap_doc_cache_bytes(void);

@@ -117,12 +117,19 @@ static struct snap_slot	*lru_head, *lru_tail;
 static size_t		 cache_held;
 static size_t		 cache_max = SNAP_DOC_CACHE_DEFAULT;
 
+static struct snap_doc	*lru_evict(const struct snap_slot *keep);
+static void		 evicted_unref(struct snap_doc *d);
+
 void
 snap_doc_cache_limit(size_t max)
 {
+	struct snap_doc	*gone;
+
 	pthread_mutex_lock(&cache_lock);
 	cache_max = max;
+	gone = lru_evict(NULL);
 	pthread_mutex_unlock(&cache_lock);
+	evicted_unref(gone);
 }
 
 size_t
