@@ -1003,34 +1003,6 @@ feed_resolve(const struct snap *s, const char *path)
 	return resolve_slot(&j, sl, render_archive);
 }
 
-/* Every path of s's documents, by path (table and lazy merged). */
-static int
-each_current(const struct snap *s, feed_doc_fn *fn, void *arg,
-    struct err *e)
-{
-	const struct snap_doc	*d;
-	size_t			 i = 0, k = 0;
-	int			 rc;
-
-	while (i < s->ndocs || k < s->nlazy) {
-		if (k == s->nlazy || (i < s->ndocs &&
-		    strcmp(s->docs[i]->path, snap_lazy_path(s, k)) < 0)) {
-			if (fn(arg, s->docs[i++], e) == -1)
-				return -1;
-			continue;
-		}
-		if ((d = snap_doc_find(s, snap_lazy_path(s, k))) == NULL)
-			return err_set(e, "%s: cannot render",
-			    snap_lazy_path(s, k));
-		k++;
-		rc = fn(arg, d, e);
-		snap_doc_done(d);
-		if (rc == -1)
-			return -1;
-	}
-	return 0;
-}
-
 /* fn on the document at path, rendered now if need be. */
 static int
 each_one(const struct snap *s, const char *path, feed_doc_fn *fn,
@@ -1044,6 +1016,35 @@ each_one(const struct snap *s, const char *path, feed_doc_fn *fn,
 	rc = fn(arg, d, e);
 	snap_doc_done(d);
 	return rc;
+}
+
+/* Every path of s's documents, by path (table and lazy merged). */
+static int
+each_current(const struct snap *s, feed_doc_fn *fn, void *arg,
+    struct err *e)
+{
+	const struct snap_doc	*d;
+	size_t			 i = 0, k = 0;
+	int			 rc;
+
+	while (i < s->ndocs || k < s->nlazy) {
+		if (k == s->nlazy || (i < s->ndocs &&
+		    strcmp(s->docs[i]->path, snap_lazy_path(s, k)) < 0)) {
+			/* the table's: find() inflates one kept as gzip */
+			if (each_one(s, s->docs[i++]->path, fn, arg, e) == -1)
+				return -1;
+			continue;
+		}
+		if ((d = snap_doc_find(s, snap_lazy_path(s, k))) == NULL)
+			return err_set(e, "%s: cannot render",
+			    snap_lazy_path(s, k));
+		k++;
+		rc = fn(arg, d, e);
+		snap_doc_done(d);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
 }
 
 int

@@ -101,7 +101,16 @@ struct snap_doc {
 	int64_t			 last_modified;
 	unsigned char		 key[HASH_LEN];	/* what it was rendered from */
 	struct snap_doc		*evicted;	/* snap_doc.c's list */
+	/*
+	 * A document of the table of SNAP_DOC_COLD_MIN bytes or more keeps
+	 * only gz (body NULL): snap_doc_find() hands out a cached copy from
+	 * slot cold with its bytes inflated, which holds gz_from (the table's
+	 * document) and serves its gz.
+	 */
+	struct snap_slot	*cold;
+	const struct snap_doc	*gz_from;
 };
+#define SNAP_DOC_COLD_MIN	((size_t)1024 * 1024)
 
 /* A tombstone as the store hands it over. */
 struct snap_tomb {
@@ -187,7 +196,8 @@ struct snap	*snap_next(const struct snap *prev, const struct snap_upd *u,
 
 /*
  * Add a rendered document (takes a copy of body; compresses it once; derives
- * the ETag from the bytes).  key identifies the inputs, so snap_doc_reuse()
+ * the ETag from the bytes; keeps only the gzip form from SNAP_DOC_COLD_MIN
+ * bytes on).  key identifies the inputs, so snap_doc_reuse()
  * can carry an unchanged document over from the previous snapshot.  Only
  * before snap_publish().  Returns 0 or -1.
  */
@@ -223,6 +233,8 @@ struct snap_render {
 	size_t			 len;
 	unsigned char		 key[HASH_LEN];
 	int64_t			 last_modified;
+	/* set: the same bytes as this one, whose gzip form is borrowed */
+	const struct snap_doc	*gz_from;
 };
 typedef int	 snap_render_fn(void *arg, struct snap_render *out);
 /*

@@ -17,15 +17,20 @@
 #include "banned.h"
 
 static void	(*cache_free)(void *);
+static void	 snap_slot_unref(struct snap_slot *sl);
 
 /* The bytes of a document not published (or given up on). */
 static void
 doc_bytes_free(struct snap_doc *d)
 {
 	free(d->body);
-	free(d->gz);
+	if (d->gz_from != NULL)
+		snap_doc_drop(d->gz_from);	/* its gzip was borrowed */
+	else
+		free(d->gz);
 	free(d->path);
 	d->body = d->gz = d->path = NULL;
+	d->gz_from = NULL;
 }
 
 void
@@ -91,6 +96,7 @@ snap_doc_unref(struct snap_doc *d)
 		return;
 	if ((c = snap_doc_cache(d)) != NULL && cache_free != NULL)
 		cache_free(c);
+	snap_slot_unref(d->cold);
 	snap_doc_drop(d);
 }
 
@@ -419,6 +425,53 @@ snap_doc_add(struct snap *s, const char *path, const char *content_type,
 		snap_doc_unref(d);
 		return -1;
 	}
+	/*
+	 * A large document (the ResourceSync lists, a calendar of every
+	 * event) keeps only its gzip form, a tenth of it; its plain bytes are
+	 * inflated into the document cache on request (snap_doc_find()).
+	 */
+	if (len >= SNAP_DOC_COLD_MIN && d->gz != NULL &&
+	    (d->cold = snap_slot_new()) != NULL) {
+		free(d->body);
+		d->body = NULL;
+	}
+	return 0;
+}
+
+/* The plain bytes of a document kept as gzip only. */
+struct cold_job {
+	const struct snap_doc	*src;
+	char			*buf;
+};
+
+static int
+cold_render(void *arg, struct snap_render *r)
+{
+	struct cold_job		*j = arg;
+	const struct snap_doc	*src = j->src;
+	z_stream		 z;
+	int			 rc;
+
+	if ((j->buf = malloc(src->len + 1)) == NULL)
+		return -1;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 16 + 15) != Z_OK)
+		return -1;
+	z.next_in = (unsigned char *)src->gz;
+	z.avail_in = (uInt)src->gzlen;
+	z.next_out = (unsigned char *)j->buf;
+	z.avail_out = (uInt)src->len + 1;
+	rc = inflate(&z, Z_FINISH);
+	inflateEnd(&z);
+	if (rc != Z_STREAM_END || z.total_out != src->len)
+		return -1;
+	r->path = src->path;
+	r->content_type = src->content_type;
+	r->body = j->buf;
+	r->len = src->len;
+	memcpy(r->key, src->key, HASH_LEN);
+	r->last_modified = src->last_modified;
+	r->gz_from = src;
 	return 0;
 }
 
@@ -437,7 +490,32 @@ snap_pages_init(struct snap_pages *pg, size_t npages)
 static size_t
 doc_bytes(const struct snap_doc *d)
 {
-	return sizeof(*d) + d->len + 1 + d->gzlen + strlen(d->path) + 1;
+	return sizeof(*d) + d->len + 1 + (d->gz_from != NULL ? 0 : d->gzlen) +
+	    strlen(d->path) + 1;
+}
+
+/*
+ * A document with r's plain bytes (copied) and r->gz_from's gzip form and
+ * validators (held, not copied: the same bytes).
+ */
+static int
+doc_borrow(struct snap_doc *d, const struct snap_render *r)
+{
+	const struct snap_doc	*src = r->gz_from;
+
+	d->content_type = src->content_type;
+	d->last_modified = src->last_modified;
+	memcpy(d->key, src->key, HASH_LEN);
+	memcpy(d->etag, src->etag, sizeof(d->etag));
+	memcpy(d->etag_gz, src->etag_gz, sizeof(d->etag_gz));
+	d->len = r->len;
+	if ((d->path = strdup(src->path)) == NULL ||
+	    doc_body(d, r->body, r->len) == -1)
+		return -1;
+	d->gz_from = snap_doc_hold(src);
+	d->gz = src->gz;
+	d->gzlen = src->gzlen;
+	return 0;
 }
 
 /*
@@ -470,7 +548,13 @@ snap_slot_get(struct snap_slot *sl, snap_render_fn *render, void *arg)
 	pthread_mutex_unlock(&cache_lock);
 
 	memset(&r, 0, sizeof(r));
-	if (render(arg, &r) == 0 && (d = doc_new()) != NULL) {
+	if (render(arg, &r) == 0 && (d = doc_new()) != NULL &&
+	    r.gz_from != NULL) {
+		if (doc_borrow(d, &r) == -1) {
+			snap_doc_unref(d);
+			d = NULL;
+		}
+	} else if (d != NULL) {
 		if (gzip_init(&z) == -1) {
 			snap_doc_unref(d);
 			d = NULL;
@@ -591,9 +675,17 @@ const struct snap_doc *
 snap_doc_find(const struct snap *s, const char *path)
 {
 	const struct snap_doc	*d;
+	struct cold_job		 j;
 
-	if ((d = doc_table_find(s, path)) != NULL)
+	if ((d = doc_table_find(s, path)) != NULL && d->cold == NULL)
 		return d;
+	if (d != NULL) {
+		j.src = d;
+		j.buf = NULL;
+		d = snap_slot_get(d->cold, cold_render, &j);
+		free(j.buf);
+		return d;
+	}
 	return s->resolve != NULL ? s->resolve(s, path) : NULL;
 }
 
