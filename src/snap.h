@@ -217,6 +217,12 @@ int		 snap_doc_reuse(struct snap *, const struct snap *prev,
  */
 int		 snap_pages_init(struct snap_pages *, size_t npages);
 struct snap_slot *snap_slot_new(void);
+/*
+ * The slot at *p (an array entry of a published snapshot), made now when
+ * empty: thread-safe, the first to install one wins.  NULL when out of
+ * memory.  The snapshot releases it with the array.
+ */
+struct snap_slot *snap_slot_at(struct snap_slot **p);
 struct snap_slot *snap_slot_share(struct snap_slot *sl);
 int		 snap_lazy_add(struct snap *, const struct snap *prev,
 		    const char *path, const unsigned char key[HASH_LEN]);
@@ -249,7 +255,7 @@ typedef int	 snap_render_fn(void *arg, struct snap_render *out);
  */
 const struct snap_doc *snap_slot_get(struct snap_slot *sl,
 		    snap_render_fn *render, void *arg);
-/* 1 when sl holds its document now (tests, statistics). */
+/* 1 when sl (may be NULL) holds its document now (tests, statistics). */
 int		 snap_slot_is_ready(struct snap_slot *sl);
 /*
  * Give back a document of snap_doc_find() / snap_slot_get() (NULL: no-op);

@@ -229,6 +229,23 @@ snap_slot_new(void)
 }
 
 struct snap_slot *
+snap_slot_at(struct snap_slot **p)
+{
+	struct snap_slot	*sl, *none = NULL;
+
+	if ((sl = __atomic_load_n(p, __ATOMIC_ACQUIRE)) != NULL)
+		return sl;
+	if ((sl = snap_slot_new()) == NULL)
+		return NULL;
+	if (!__atomic_compare_exchange_n(p, &none, sl, 0, __ATOMIC_ACQ_REL,
+	    __ATOMIC_ACQUIRE)) {
+		free(sl);
+		sl = none;	/* another thread's, first */
+	}
+	return sl;
+}
+
+struct snap_slot *
 snap_slot_share(struct snap_slot *sl)
 {
 	__atomic_add_fetch(&sl->refs, 1, __ATOMIC_RELAXED);
@@ -259,6 +276,8 @@ snap_slot_is_ready(struct snap_slot *sl)
 {
 	int	 ready;
 
+	if (sl == NULL)
+		return 0;
 	pthread_mutex_lock(&cache_lock);
 	ready = sl->doc != NULL;
 	pthread_mutex_unlock(&cache_lock);

@@ -2110,6 +2110,7 @@ START_TEST(test_record_lazy)
 	ck_assert(snap_slot_is_ready(s1->records.slots[2]));
 	ck_assert(!snap_slot_is_ready(s1->records.slots[3]));
 	ck_assert_ptr_eq(snap_doc_find(s1, "/records/rec-2.html"), d1);
+	ck_assert_ptr_nonnull(snap_doc_find(s1, "/records/rec-3.html"));
 	changed = recs[3];
 	changed.hash[0] ^= 1;
 	memcpy(rv, recp, sizeof(rv));
