@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -141,6 +142,92 @@ arena_free(struct arena *a)
 	free(a);
 }
 
+/*
+ * The strings many records share (set specs, language tags, publishers,
+ * organisations, licences, media types...) are kept once for the process,
+ * in a pool that only grows and never frees: records point into it without
+ * references, and a string in it never changes.  Bounded (INTERN_MAX
+ * bytes; strings up to INTERN_LEN) so that editing cannot grow it without
+ * end: past the bound a string is the record's own, as before.  One lock:
+ * taken a few dozen times per record parsed, never while serving.
+ */
+#define INTERN_MAX	((size_t)16 * 1024 * 1024)
+#define INTERN_LEN	256
+
+static pthread_mutex_t	 intern_lock = PTHREAD_MUTEX_INITIALIZER;
+static const char	**intern_tab;	/* open addressing, 2^k slots */
+static size_t		 intern_cap, intern_n, intern_bytes;
+static struct arena	 intern_arena;
+
+static uint64_t
+intern_hash(const char *s, size_t len)
+{
+	uint64_t	 h = 1469598103934665603ULL;	/* FNV-1a */
+	size_t		 i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* Under intern_lock: the table twice as large, or -1. */
+static int
+intern_grow(void)
+{
+	const char	**t;
+	size_t		 cap = intern_cap ? 2 * intern_cap : 4096, i, k;
+
+	if ((t = calloc(cap, sizeof(*t))) == NULL)
+		return -1;
+	for (i = 0; i < intern_cap; i++) {
+		if (intern_tab[i] == NULL)
+			continue;
+		k = intern_hash(intern_tab[i], strlen(intern_tab[i])) &
+		    (cap - 1);
+		while (t[k] != NULL)
+			k = (k + 1) & (cap - 1);
+		t[k] = intern_tab[i];
+	}
+	free(intern_tab);
+	intern_tab = t;
+	intern_cap = cap;
+	return 0;
+}
+
+/* The pool's copy of s (len bytes, NUL-terminated), or NULL. */
+static const char *
+intern(const char *s, size_t len)
+{
+	const char	*p = NULL;
+	char		*q;
+	size_t		 k;
+
+	if (len > INTERN_LEN)
+		return NULL;
+	pthread_mutex_lock(&intern_lock);
+	if ((intern_n + 1) * 4 > intern_cap * 3 && intern_grow() == -1 &&
+	    intern_cap == 0)
+		goto out;
+	k = intern_hash(s, len) & (intern_cap - 1);
+	for (; intern_tab[k] != NULL; k = (k + 1) & (intern_cap - 1))
+		if (strcmp(intern_tab[k], s) == 0) {
+			p = intern_tab[k];
+			goto out;
+		}
+	/* full stays full, so both builds of a record decide alike */
+	if ((intern_n + 1) * 4 > intern_cap * 3 ||
+	    intern_bytes + len + 1 > INTERN_MAX ||
+	    (q = arena_str(&intern_arena, len + 1)) == NULL)
+		goto out;
+	memcpy(q, s, len + 1);
+	intern_tab[k] = p = q;
+	intern_n++;
+	intern_bytes += len + 1;
+out:
+	pthread_mutex_unlock(&intern_lock);
+	return p;
+}
+
 /* What the libxml2 callbacks and the builder share for one parse. */
 struct rparse {
 	const char	*path;
@@ -152,6 +239,7 @@ struct rparse {
 	struct record	*r;
 	int		 nomem;
 	int		 is_quiet;	/* the second build: tell nothing */
+	int		 share;		/* > 0: texts go to the pool */
 	record_diag_fn	*fn;		/* NULL: errors into e only */
 	void		*arg;
 	xmlDocPtr	 xsd;
@@ -662,22 +750,18 @@ is_space(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+static const char *shared(struct rparse *, const char *);
+
 /*
- * Copy s into the arena with white space trimmed and runs collapsed to one
- * space.  With paragraphs, a run holding a blank line becomes "\n\n" so an
- * abstract keeps its paragraphs.
+ * s into o (room for strlen(s) + 1) with white space trimmed and runs
+ * collapsed to one space.  With paragraphs, a run holding a blank line
+ * becomes "\n\n" so an abstract keeps its paragraphs.
  */
-static const char *
-arena_text(struct rparse *rp, const char *s, int paragraphs)
+static void
+text_norm(char *o, const char *s, int paragraphs)
 {
-	char	*out, *o;
 	int	 nl;
 
-	if ((out = arena_str(rp->a, strlen(s) + 1)) == NULL) {
-		rp->nomem = 1;
-		return "";
-	}
-	o = out;
 	while (is_space((unsigned char)*s))
 		s++;
 	while (*s != '\0') {
@@ -696,7 +780,43 @@ arena_text(struct rparse *rp, const char *s, int paragraphs)
 			*o++ = ' ';
 	}
 	*o = '\0';
+}
+
+/* s normalised (text_norm()): the pool's when rp->share, else the arena's. */
+static const char *
+arena_text(struct rparse *rp, const char *s, int paragraphs)
+{
+	char	*out, tmp[INTERN_LEN + 1];
+	size_t	 n = strlen(s) + 1;
+
+	if (rp->share > 0 && n <= sizeof(tmp)) {
+		text_norm(tmp, s, paragraphs);
+		return shared(rp, tmp);
+	}
+	if ((out = arena_str(rp->a, n)) == NULL) {
+		rp->nomem = 1;
+		return "";
+	}
+	text_norm(out, s, paragraphs);
 	return out;
+}
+
+/* s (a scratch copy) from the pool, else copied into the arena. */
+static const char *
+shared(struct rparse *rp, const char *s)
+{
+	const char	*p;
+	char		*q;
+	size_t		 n = strlen(s);
+
+	if ((p = intern(s, n)) != NULL)
+		return p;
+	if ((q = arena_str(rp->a, n + 1)) == NULL) {
+		rp->nomem = 1;
+		return "";
+	}
+	memcpy(q, s, n + 1);
+	return q;
 }
 
 /* The element's text, normalised, in the arena; "" when empty. */
@@ -746,9 +866,12 @@ attr(struct rparse *rp, xmlNodePtr n, const char *name)
 static const char *
 canon_lang(struct rparse *rp, const char *s)
 {
-	char	*out;
+	char	*out, tmp[INTERN_LEN + 1];
 	size_t	 n = strlen(s) + 1;
 
+	/* a language tag is the string records share most */
+	if (n <= sizeof(tmp))
+		return lang_canon(s, tmp, n) != NULL ? shared(rp, tmp) : s;
 	if ((out = arena_str(rp->a, n)) == NULL) {
 		rp->nomem = 1;
 		return s;
@@ -766,7 +889,9 @@ own_lang(struct rparse *rp, xmlNodePtr n)
 	v = xmlGetNsProp(n, (const xmlChar *)"lang", XML_XML_NAMESPACE);
 	if (v == NULL)
 		return NULL;
+	rp->share++;
 	s = arena_text(rp, (const char *)v, 0);
+	rp->share--;
 	xmlFree(v);
 	if (!syntax_is_lang(s)) {
 		rp_err(rp, xmlGetLineNo(n), 0,
@@ -883,6 +1008,7 @@ build_texts(struct rparse *rp, xmlNodePtr root, const char *name,
 	xmlNodePtr		 n;
 	const char		*lang;
 	size_t			 i = 0;
+	int			 is_subject = strcmp(name, "subject") == 0;
 
 	*nout = count_el(root, name);
 	if ((t = *out = arena_array(rp, *nout, sizeof(*t))) == NULL) {
@@ -894,7 +1020,10 @@ build_texts(struct rparse *rp, xmlNodePtr root, const char *name,
 			continue;
 		lang = own_lang(rp, n);
 		t[i].lang = lang != NULL ? lang : rp->r->lang;
+		/* keywords repeat across records; titles, abstracts do not */
+		rp->share += is_subject;
 		t[i].text = node_text_req(rp, n, paragraphs);
+		rp->share -= is_subject;
 		i++;
 	}
 }
@@ -943,13 +1072,18 @@ build_person(struct rparse *rp, xmlNodePtr p, struct record_agent *ag)
 
 	ag->kind = RECORD_PERSON;
 	for (n = p->children; n != NULL; n = n->next) {
+		rp->share++;	/* authors and their institutes repeat */
 		if (is_el(n, "family"))
 			ag->family = node_text_req(rp, n, 0);
 		else if (is_el(n, "given"))
 			ag->given = node_text_req(rp, n, 0);
 		else if (is_el(n, "affiliation"))
 			ag->affiliation = node_text_req(rp, n, 0);
-		else if (is_el(n, "email"))
+		rp->share--;
+		if (is_el(n, "family") || is_el(n, "given") ||
+		    is_el(n, "affiliation"))
+			continue;
+		if (is_el(n, "email"))
 			ag->email = node_text(rp, n, 0);
 		else if (is_el(n, "orcid")) {
 			s = ag->orcid = node_text(rp, n, 0);
@@ -990,13 +1124,17 @@ build_agents(struct rparse *rp, xmlNodePtr root, const char *name,
 	for (n = root->children; n != NULL; n = n->next) {
 		if (!is_el(n, name))
 			continue;
+		rp->share++;
 		ag[i].role = attr(rp, n, "role");
+		rp->share--;
 		ag[i].name = "";
 		if ((c = first_el(n, "person")) != NULL)
 			build_person(rp, c, &ag[i]);
 		else if ((c = first_el(n, "organisation")) != NULL) {
 			ag[i].kind = RECORD_ORG;
+			rp->share++;
 			ag[i].name = node_text_req(rp, c, 0);
+			rp->share--;
 		}
 		i++;
 	}
@@ -1105,10 +1243,13 @@ build_idents(struct rparse *rp, xmlNodePtr root)
 static void
 build_link(struct rparse *rp, xmlNodePtr n, struct record_link *l)
 {
-	const char	*rel = attr(rp, n, "rel"), *len;
+	const char	*rel, *len;
 	char		*end;
 	long long	 v;
 
+	rp->share++;
+	rel = attr(rp, n, "rel");
+	rp->share--;
 	l->rel = RECORD_LINK_RELATED;
 	if (rel != NULL && strcmp(rel, "landing") == 0)
 		l->rel = RECORD_LINK_LANDING;
@@ -1118,8 +1259,10 @@ build_link(struct rparse *rp, xmlNodePtr n, struct record_link *l)
 	if (l->href == NULL)
 		l->href = "";
 	check_url(rp, n, "<link href>", l->href);
+	rp->share++;		/* media types and link labels repeat */
 	l->type = attr(rp, n, "type");
 	l->title = attr(rp, n, "title");
+	rp->share--;
 	l->lang = own_lang(rp, n);
 	l->length = -1;
 	if ((len = attr(rp, n, "length")) != NULL) {
@@ -1175,9 +1318,11 @@ build_strings(struct rparse *rp, xmlNodePtr root, const char *name,
 		*nout = 0;
 		return;
 	}
+	rp->share++;		/* set specs and language codes repeat */
 	for (n = root->children; n != NULL; n = n->next)
 		if (is_el(n, name))
 			(*out)[i++] = node_text(rp, n, 0);
+	rp->share--;
 }
 
 /* language: any ISO 639 code or BCP 47 tag, kept in canonical form. */
@@ -1210,6 +1355,7 @@ build_singles(struct rparse *rp, xmlNodePtr root)
 	struct record	*r = rp->r;
 	xmlNodePtr	 n;
 
+	rp->share++;		/* each of them repeats across records */
 	if ((n = first_el(root, "publisher")) != NULL)
 		r->publisher = node_text_req(rp, n, 0);
 	if ((n = first_el(root, "place")) != NULL) {
@@ -1227,6 +1373,7 @@ build_singles(struct rparse *rp, xmlNodePtr root)
 		if (r->rights == NULL && r->license == NULL)
 			rp_err(rp, xmlGetLineNo(n), 0, "rights is empty");
 	}
+	rp->share--;
 }
 
 static const char *const access_names[] = {
