@@ -732,6 +732,18 @@ build_records(struct feed_build *b)
 	return 0;
 }
 
+/* src into dst: tags[] is sorted, so it points into tag[] in any order. */
+static void
+langs_copy(struct feed_langs *dst, const struct feed_langs *src)
+{
+	size_t	 i;
+
+	memcpy(dst, src, sizeof(*dst));
+	for (i = 0; i < src->n; i++)
+		dst->tags[i] = dst->tag[(size_t)(src->tags[i] - src->tag[0]) /
+		    FEED_LANG_LEN];
+}
+
 int
 feed_build(struct snap *s, const struct snap *prev, struct err *e)
 {
@@ -750,6 +762,12 @@ feed_build(struct snap *s, const struct snap *prev, struct err *e)
 		goto out;
 	}
 	feed_langs(&b.langs, s);
+	free(s->render_ctx);
+	if ((s->render_ctx = malloc(sizeof(b.langs))) == NULL) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	langs_copy(s->render_ctx, &b.langs);
 	if (build_feed(&b, NULL) == -1)
 		goto out;
 	for (i = 0; i < s->nsets; i++)
@@ -919,6 +937,23 @@ render_archive(void *arg, struct snap_render *out)
 	return 0;
 }
 
+/* The live event record of "/events/ID.ics", or NULL. */
+static struct record *
+event_record(const struct snap *s, const char *path)
+{
+	const struct snap_item	*it;
+	char			*id;
+	size_t			 len = strlen(path + 8);
+
+	if (len <= 4 || strcmp(path + 8 + len - 4, ".ics") != 0 ||
+	    (id = strndup(path + 8, len - 4)) == NULL)
+		return NULL;
+	it = snap_item_find(s, id);
+	free(id);
+	return it != NULL && it->rec != NULL && it->rec->event != NULL ?
+	    it->rec : NULL;
+}
+
 /*
  * A current document of the lazy table: the walk feed_build() made, for
  * the one feed the path belongs to ("/sets/SPEC.*" and its language
@@ -931,6 +966,8 @@ render_current(void *arg, struct snap_render *out)
 	struct feed_job		*j = arg;
 	struct feed_build	*b = &j->b;
 	const struct snap_set	*set = NULL;
+	struct feed_page	 p;
+	struct record		*rec;
 	const char		*sp, *dot;
 	char			*spec;
 
@@ -949,8 +986,21 @@ render_current(void *arg, struct snap_render *out)
 		return -1;
 	b->now = j->s->feed_now;
 	b->want = j->path;
-	feed_langs(&b->langs, j->s);
-	if (build_feed(b, (struct snap_set *)(uintptr_t)set) == -1 || !b->got)
+	if (j->s->render_ctx == NULL)
+		return -1;
+	langs_copy(&b->langs, j->s->render_ctx);
+	if (strncmp(j->rest, "/events/", 8) == 0) {
+		/* build_calendars()'s page of one event, without the walk */
+		if ((rec = event_record(j->s, j->rest)) == NULL ||
+		    build_head(b, &p, NULL) == -1)
+			return -1;
+		p.self_path = j->path;
+		p.entries = &rec;
+		p.nentries = 1;
+		if (build_emit(b, &p, FEED_ICS) == -1 || !b->got)
+			return -1;
+	} else if (build_feed(b, (struct snap_set *)(uintptr_t)set) == -1 ||
+	    !b->got)
 		return -1;
 	out->path = j->path;
 	out->content_type = fmt_type[b->got_fmt];

@@ -162,6 +162,7 @@ snap_free(struct snap *s)
 	free(s->by_id);
 	free(s->feed);
 	conf_unref(s->conf);
+	free(s->render_ctx);
 	free(s);
 }
 

@@ -160,6 +160,12 @@ struct snap {
 	const struct snap_doc	*(*resolve)(const struct snap *,
 				    const char *path);
 
+	/*
+	 * What the renderers worked out once for all of s's documents (the
+	 * feed languages), so rendering one on request need not; freed with
+	 * free() with s.
+	 */
+	void			*render_ctx;
 	size_t			 ninvalid;	/* files left out as invalid */
 	void			*zs;	/* deflate stream while building */
 };
@@ -255,6 +261,11 @@ typedef int	 snap_render_fn(void *arg, struct snap_render *out);
  */
 const struct snap_doc *snap_slot_get(struct snap_slot *sl,
 		    snap_render_fn *render, void *arg);
+/*
+ * The key a lazy table slot was registered with (NULL for other slots):
+ * rendering it on request must find the same inputs (tests check it).
+ */
+const unsigned char *snap_slot_key(const struct snap_slot *sl);
 /* 1 when sl (may be NULL) holds its document now (tests, statistics). */
 int		 snap_slot_is_ready(struct snap_slot *sl);
 /*

@@ -271,6 +271,12 @@ snap_slot_unref(struct snap_slot *sl)
 	free(sl);
 }
 
+const unsigned char *
+snap_slot_key(const struct snap_slot *sl)
+{
+	return sl->path != NULL ? sl->key : NULL;
+}
+
 int
 snap_slot_is_ready(struct snap_slot *sl)
 {

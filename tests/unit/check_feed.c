@@ -1526,6 +1526,10 @@ START_TEST(test_cache_cap)
 	for (i = 0; i < s->nlazy; i++) {
 		d = (snap_doc_find)(s, snap_lazy_path(s, i));
 		ck_assert_msg(d != NULL, "%s", snap_lazy_path(s, i));
+		/* rendered on request from what the build registered */
+		ck_assert_msg(memcmp(d->key, snap_slot_key(snap_lazy_find(s,
+		    snap_lazy_path(s, i))), HASH_LEN) == 0, "%s: other inputs",
+		    snap_lazy_path(s, i));
 		if (d->len + d->gzlen > max)
 			max = d->len + d->gzlen;
 		snap_doc_done(d);
