@@ -194,38 +194,48 @@ intern_grow(void)
 	return 0;
 }
 
-/* The pool's copy of s (len bytes, NUL-terminated), or NULL. */
-static const char *
-intern(const char *s, size_t len)
+/*
+ * The pool's copy of s (len bytes, NUL-terminated) into *out: 0; 1 when
+ * the pool does not take it (too long, pool full: full stays full, so
+ * both builds of a record decide alike); -1 when out of memory.
+ */
+static int
+intern(const char *s, size_t len, const char **out)
 {
-	const char	*p = NULL;
-	char		*q;
-	size_t		 k;
+	char	*q;
+	size_t	 k;
+	int	 rc = 1;
 
+	*out = NULL;
 	if (len > INTERN_LEN)
-		return NULL;
+		return 1;
 	pthread_mutex_lock(&intern_lock);
-	if ((intern_n + 1) * 4 > intern_cap * 3 && intern_grow() == -1 &&
-	    intern_cap == 0)
-		goto out;
-	k = intern_hash(s, len) & (intern_cap - 1);
-	for (; intern_tab[k] != NULL; k = (k + 1) & (intern_cap - 1))
+	for (k = intern_cap > 0 ? intern_hash(s, len) & (intern_cap - 1) : 0;
+	    intern_cap > 0 && intern_tab[k] != NULL;
+	    k = (k + 1) & (intern_cap - 1))
 		if (strcmp(intern_tab[k], s) == 0) {
-			p = intern_tab[k];
+			*out = intern_tab[k];
+			rc = 0;
 			goto out;
 		}
-	/* full stays full, so both builds of a record decide alike */
-	if ((intern_n + 1) * 4 > intern_cap * 3 ||
-	    intern_bytes + len + 1 > INTERN_MAX ||
-	    (q = arena_str(&intern_arena, len + 1)) == NULL)
+	if (intern_bytes + len + 1 > INTERN_MAX)
+		goto out;
+	rc = -1;
+	if ((intern_n + 1) * 4 > intern_cap * 3 && intern_grow() == -1)
+		goto out;
+	k = intern_hash(s, len) & (intern_cap - 1);
+	while (intern_tab[k] != NULL)
+		k = (k + 1) & (intern_cap - 1);
+	if ((q = arena_str(&intern_arena, len + 1)) == NULL)
 		goto out;
 	memcpy(q, s, len + 1);
-	intern_tab[k] = p = q;
+	intern_tab[k] = *out = q;
 	intern_n++;
 	intern_bytes += len + 1;
+	rc = 0;
 out:
 	pthread_mutex_unlock(&intern_lock);
-	return p;
+	return rc;
 }
 
 /* What the libxml2 callbacks and the builder share for one parse. */
@@ -809,8 +819,13 @@ shared(struct rparse *rp, const char *s)
 	char		*q;
 	size_t		 n = strlen(s);
 
-	if ((p = intern(s, n)) != NULL)
+	switch (intern(s, n, &p)) {
+	case 0:
 		return p;
+	case -1:
+		rp->nomem = 1;	/* as any allocation of the record */
+		return "";
+	}
 	if ((q = arena_str(rp->a, n + 1)) == NULL) {
 		rp->nomem = 1;
 		return "";
