@@ -124,6 +124,9 @@ static const struct directive directives[] = {
 	{ "listen", 1, 1, D_STR, d_listen, OFF(listen_addr), 0, 0,
 	    "127.0.0.1:8080" },
 	INT("threads", threads, 1, 256, "4"),
+	/* "64M": SNAP_DOC_CACHE_DEFAULT */
+	{ "document-cache", 1, 1, 0, d_size, OFF(doc_cache_bytes),
+	    0, 16LL * 1024 * 1024 * 1024, "64M" },
 	INT("max-age", max_age, 0, 31536000, "300"),
 	BOOL("metrics-local-only", metrics_local_only, "yes"),
 	BOOL("access-log", access_log, "no"),

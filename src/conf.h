@@ -58,6 +58,7 @@ struct conf {
 	size_t		 max_record_bytes;	/* default RECORD_MAX_BYTES */
 
 	/* serving */
+	size_t		 doc_cache_bytes;	/* document-cache, default 64M */
 	char		*listen_addr;		/* default "127.0.0.1" */
 	int		 listen_port;		/* default 8080; 0 = any */
 	int		 threads;		/* default 4 */

@@ -222,6 +222,12 @@ out:
 	return rc;
 }
 
+static int
+export_each(void *arg, const struct snap_doc *d, struct err *e)
+{
+	return export_doc(arg, d, e);
+}
+
 /* Files the previous run wrote for documents that are gone. */
 static int
 export_prune(struct export_run *x, struct err *e)
@@ -250,7 +256,6 @@ export_snapshot(const struct snap *s, const char *dir,
 	const struct fileio_wopts	 o = { 0644, FILEIO_EXACT_MODE |
 					    FILEIO_NOSYNC, 0 };
 	struct export_run		 x;
-	size_t				 i, k;
 	int				 fd, rc = -1;
 
 	memset(&x, 0, sizeof(x));
@@ -264,25 +269,9 @@ export_snapshot(const struct snap *s, const char *dir,
 		err_set(e, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < s->ndocs; i++)
-		if (export_doc(&x, s->docs[i], e) == -1)
-			goto out;
-	/* archive pages are rendered on first request: all of them, now */
-	if (feed_materialize(s, e) == -1)
+	/* one document at a time: rendered, written, given back */
+	if (feed_each_doc(s, export_each, &x, e) == -1)
 		goto out;
-	for (i = 0; i <= s->nsets; i++) {
-		const struct snap_pages *pg = i == 0 ? &s->pages :
-		    &s->sets[i - 1].pages;
-
-		for (k = 0; k < pg->npages * SNAP_PAGE_KINDS; k++)
-			if (export_doc(&x, pg->docs[k], e) == -1)
-				goto out;
-	}
-	/* landing pages: one slot per item, none for a deleted one */
-	for (i = 0; i < s->records.npages * SNAP_PAGE_KINDS; i++)
-		if (s->records.docs[i] != NULL &&
-		    export_doc(&x, s->records.docs[i], e) == -1)
-			goto out;
 	/* the new manifest first: a crash now leaves nothing unaccounted */
 	buf_reset(&x.path);
 	if (buf_printf(&x.path, "%s/%s", dir, EXPORT_MANIFEST) == -1) {

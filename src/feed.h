@@ -217,27 +217,38 @@ int	feed_doc_links(const struct snap *s, const char *path,
 
 /*
  * Give s its documents, reusing from prev (may be NULL) what did not
- * change.  The current documents (/feed.*, /sets/SPEC.*, /) are rendered
- * now and go into the document table.  RFC 5005 archive pages are immutable,
- * so they are only registered (s->pages, set->pages, kind = enum
- * feed_format): each is rendered at most once, on its first request, then
- * immutable, and an unchanged page is the same document in the next
- * snapshot, rendered or not; s->resolve = feed_resolve finds them.  So a
- * snapshot costs memory for the pages actually asked for, and ETag,
- * Last-Modified and the bytes are what rendering them now would give.
+ * change.  The collection's current documents (/feed.*, /, /bg/, /nb/) are
+ * rendered now and go into the document table.  The rest are only
+ * registered, as slots rendered on request into the document cache
+ * (snap_slot_get()): the current documents of sets, the language versions
+ * and "/events/ID.ics" in s's lazy table (keyed, so an unchanged one is the
+ * same slot in the next snapshot), RFC 5005 archive pages in s->pages and
+ * set->pages (kind = enum feed_format), landing pages in s->records;
+ * s->resolve = feed_resolve finds them.  So a snapshot costs memory for the
+ * documents asked for lately, and ETag, Last-Modified and the bytes are
+ * what rendering them at build time would have given.
  */
 int	feed_build(struct snap *s, const struct snap *prev, struct err *e);
 
 /*
- * The archive page at path ("/archive/N.EXT", "/sets/SPEC/archive/N.EXT")
- * or the landing page ("/records/ID.html"), rendered now if this is its
- * first request; NULL if s has no such page (or
- * memory ran out).  Thread-safe: s->resolve of every built snapshot.
+ * The lazy document, archive page ("/archive/N.EXT",
+ * "/sets/SPEC/archive/N.EXT") or landing page ("/records/ID.html") at
+ * path, with a reference (snap_doc_done()), rendered now unless the
+ * document cache has it; NULL if s has no such page (or memory ran out).
+ * Thread-safe: s->resolve of every built snapshot.
  */
 const struct snap_doc *feed_resolve(const struct snap *s, const char *path);
 
-/* Render every archive and landing page of s not rendered yet. */
-int	feed_materialize(const struct snap *s, struct err *e);
+/*
+ * fn(arg, d, e) on every document of s, one at a time, in the order export
+ * writes them (current documents by path, archive pages by feed, kind and
+ * page, landing pages by language and id); a document rendered on request
+ * is rendered for the call and given back after it, so the walk holds no
+ * more than the document cache does.  Stops at fn's first -1.  0 or -1.
+ */
+typedef int	 feed_doc_fn(void *arg, const struct snap_doc *d, struct err *e);
+int	feed_each_doc(const struct snap *s, feed_doc_fn *fn, void *arg,
+	    struct err *e);
 
 /* "tag:AUTHORITY:record/ID" for a record, into out.  0 or -1. */
 int	feed_tag_id(const struct feed_conf *, const char *what, const char *id,

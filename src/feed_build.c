@@ -133,7 +133,19 @@ struct feed_build {
 	struct buf		 self, alt, cur, prevp, nextp, title, lpath;
 	struct err		*e;
 	size_t			 rendered, reused;
-	struct feed_langs	 langs;		/* feed_build() only */
+	struct feed_langs	 langs;
+	/*
+	 * Documents emitted while is_lazy go into the lazy table instead of
+	 * being rendered (feed_build()).  With want set (feed_resolve()), the
+	 * one document at that path is rendered into body (got, got_*) and
+	 * nothing is added anywhere: the same walk decides what both see.
+	 */
+	int			 is_lazy;
+	const char		*want;
+	int			 got;
+	enum feed_format	 got_fmt;
+	int64_t			 got_lm;
+	unsigned char		 got_key[HASH_LEN];
 };
 
 /*
@@ -258,19 +270,35 @@ build_emit(struct feed_build *b, const struct feed_page *p,
     enum feed_format fmt)
 {
 	unsigned char	 key[HASH_LEN];
+	/* an HTML current page changes with any change, deletions too */
+	int64_t		 lm;
 
+	if (b->want != NULL && (b->got || strcmp(p->self_path, b->want) != 0))
+		return 0;
 	feed_page_key(&b->conf, p, fmt, key);
-	if (snap_doc_reuse(b->out, b->prev, p->self_path, key) == 1) {
+	if (b->want == NULL && b->is_lazy) {
+		if (snap_lazy_add(b->out, b->prev, p->self_path, key) == -1)
+			return err_set(b->e, "out of memory");
+		return 0;
+	}
+	if (b->want == NULL &&
+	    snap_doc_reuse(b->out, b->prev, p->self_path, key) == 1) {
 		b->reused++;
 		return 0;
 	}
+	lm = p->snap != NULL ? p->snap->latest : feed_page_changed(p);
 	buf_reset(&b->body);
 	if (feed_render(&b->conf, p, fmt, &b->body, b->e) == -1)
 		return -1;
-	/* an HTML current page changes with any change, deletions too */
+	if (b->want != NULL) {
+		b->got = 1;
+		b->got_fmt = fmt;
+		b->got_lm = lm;
+		memcpy(b->got_key, key, HASH_LEN);
+		return 0;
+	}
 	if (snap_doc_add(b->out, p->self_path, fmt_type[fmt], b->body.data,
-	    b->body.len, key, p->snap != NULL ? p->snap->latest :
-	    feed_page_changed(p)) == -1)
+	    b->body.len, key, lm) == -1)
 		return err_set(b->e, "%s: cannot add the document",
 		    p->self_path);
 	b->rendered++;
@@ -414,7 +442,7 @@ build_archives(struct feed_build *b, struct snap_pages *pg,
     struct record *const *precs)
 {
 	size_t		 np = n / b->per_page, i, k, lo, same;
-	struct snap_doc	*d;
+	struct snap_slot *d;
 
 	if (snap_pages_init(pg, np) == -1)
 		return err_set(b->e, "out of memory");
@@ -426,12 +454,12 @@ build_archives(struct feed_build *b, struct snap_pages *pg,
 		    sizeof(*recs)) == 0;
 		for (k = 0; k < SNAP_PAGE_KINDS; k++) {
 			if (same) {
-				d = snap_doc_share(ppg->docs[k * ppg->npages +
-				    i - 1]);
+				d = snap_slot_share(ppg->slots[k *
+				    ppg->npages + i - 1]);
 				b->reused++;
-			} else if ((d = snap_doc_lazy()) == NULL)
+			} else if ((d = snap_slot_new()) == NULL)
 				return err_set(b->e, "out of memory");
-			pg->docs[k * np + i - 1] = d;
+			pg->slots[k * np + i - 1] = d;
 		}
 	}
 	return 0;
@@ -469,6 +497,7 @@ build_calendars(struct feed_build *b, struct feed_page *p,
 	p->nentries = nev;
 	if (build_emit(b, p, FEED_ICS) == -1)
 		goto out;
+	b->is_lazy = 1;		/* "add to calendar": one event, rarely */
 	for (i = 0; set == NULL && i < nev; i++) {
 		buf_reset(&b->self);
 		if (buf_printf(&b->self, "/events/%s.ics", ev[i]->id) == -1) {
@@ -482,6 +511,7 @@ build_calendars(struct feed_build *b, struct feed_page *p,
 	}
 	rc = 0;
 out:
+	b->is_lazy = set != NULL;
 	p->entries = NULL;
 	p->nentries = 0;
 	free(ev);
@@ -502,7 +532,9 @@ build_langs(struct feed_build *b, struct feed_page *p,
 	    FEED_JSON };
 	const char	*title = p->title;
 	size_t		 i, k;
+	int		 was_lazy = b->is_lazy;
 
+	b->is_lazy = 1;		/* rarely asked for: rendered on request */
 	for (i = 0; i < b->langs.n; i++) {
 		p->lang = b->langs.tags[i];
 		buf_reset(&b->cur);
@@ -529,6 +561,7 @@ build_langs(struct feed_build *b, struct feed_page *p,
 		}
 		p->title = title;
 	}
+	b->is_lazy = was_lazy;
 	p->lang = NULL;
 	return 0;
 }
@@ -577,6 +610,12 @@ build_feed(struct feed_build *b, struct snap_set *set)
 
 	if (build_head(b, &p, set) == -1)
 		return -1;
+	/*
+	 * The collection's own documents are the ones asked for all the time
+	 * (and what bench/feeds.sh measures): rendered now.  A set's are
+	 * rendered on request and kept in the document cache.
+	 */
+	b->is_lazy = set != NULL;
 	/* the current documents link their language versions */
 	p.langs = b->langs.tags;
 	p.nlangs = b->langs.n;
@@ -602,6 +641,8 @@ build_feed(struct feed_build *b, struct snap_set *set)
 	p.nlangs = 0;
 	if (build_calendars(b, &p, set, recs, n) == -1)
 		return -1;
+	if (b->out == NULL)	/* feed_resolve(): current documents only */
+		return 0;
 	/*
 	 * A new conf, or a new first_seen (every entry's updated may move),
 	 * may change any page: then nothing is carried over.
@@ -645,11 +686,12 @@ build_style(struct feed_build *b)
 }
 
 /*
- * A landing page slot per item of s->by_id (kind 0 of s->records), empty
- * until its first request.  A record's page depends on the record and the
- * conf only, so with the same conf the page of the same record object is
- * carried over from prev, rendered or not.  Both by_id arrays are sorted by
- * id: one merge walk.
+ * A landing page slot per item of s->by_id and page language (kind = the
+ * language), made on its first request (snap_slot_at(): 100,000 records
+ * would hold 300,000 empty slots otherwise).  A record's page depends on
+ * the record and the conf only, so with the same conf the slot of the same
+ * record object is carried over from prev, rendered or not.  Both by_id
+ * arrays are sorted by id: one merge walk.
  */
 static int
 build_records(struct feed_build *b)
@@ -657,9 +699,12 @@ build_records(struct feed_build *b)
 	struct snap		*s = b->out;
 	const struct snap	*prev = b->prev;
 	size_t			 i, j = 0, pn = 0, n = s->nitems;
-	struct snap_doc		*d;
+	struct snap_slot	*d;
 	int			 c, l;
 
+	if (prev == NULL)
+		return snap_pages_init(&s->records, s->nitems) == -1 ?
+		    err_set(b->e, "out of memory") : 0;
 	if (snap_pages_init(&s->records, s->nitems) == -1)
 		return err_set(b->e, "out of memory");
 	if (prev != NULL && prev->conf == s->conf &&
@@ -674,18 +719,29 @@ build_records(struct feed_build *b)
 		while (j < pn && (c = strcmp(prev->by_id[j]->id, it->id)) < 0)
 			j++;
 		/* kind = the page language */
-		for (l = 0; l < I18N_NLANGS; l++) {
-			if (c == 0 && prev->by_id[j]->rec == it->rec &&
-			    prev->records.docs[l * pn + j] != NULL) {
-				d = snap_doc_share(prev->records.docs[l * pn +
-				    j]);
-				b->reused++;
-			} else if ((d = snap_doc_lazy()) == NULL)
-				return err_set(b->e, "out of memory");
-			s->records.docs[l * n + i] = d;
+		for (l = 0; c == 0 && l < I18N_NLANGS; l++) {
+			/* prev is published: a request may be making it */
+			d = __atomic_load_n(&prev->records.slots[l * pn + j],
+			    __ATOMIC_ACQUIRE);
+			if (prev->by_id[j]->rec != it->rec || d == NULL)
+				continue;
+			s->records.slots[l * n + i] = snap_slot_share(d);
+			b->reused++;
 		}
 	}
 	return 0;
+}
+
+/* src into dst: tags[] is sorted, so it points into tag[] in any order. */
+static void
+langs_copy(struct feed_langs *dst, const struct feed_langs *src)
+{
+	size_t	 i;
+
+	memcpy(dst, src, sizeof(*dst));
+	for (i = 0; i < src->n; i++)
+		dst->tags[i] = dst->tag[(size_t)(src->tags[i] - src->tag[0]) /
+		    FEED_LANG_LEN];
 }
 
 int
@@ -699,12 +755,19 @@ feed_build(struct snap *s, const struct snap *prev, struct err *e)
 		goto out;
 	b.out = s;
 	b.prev = prev;
-	b.now = date_now();
+	b.now = s->feed_now = date_now();
+	snap_doc_cache_limit(s->conf->doc_cache_bytes);
 	if ((b.events = calloc(s->nfeed + 1, sizeof(*b.events))) == NULL) {
 		err_set(e, "out of memory");
 		goto out;
 	}
 	feed_langs(&b.langs, s);
+	free(s->render_ctx);
+	if ((s->render_ctx = malloc(sizeof(b.langs))) == NULL) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	langs_copy(s->render_ctx, &b.langs);
 	if (build_feed(&b, NULL) == -1)
 		goto out;
 	for (i = 0; i < s->nsets; i++)
@@ -815,87 +878,231 @@ feed_path_record(const struct snap *s, const char *path)
 	return s->by_id[i]->rec;
 }
 
-/* The landing page at rest (path without its prefix) in l. */
-static const struct snap_doc *
-resolve_record(const struct snap *s, const char *path, const char *rest,
-    enum i18n_lang l)
-{
-	const struct record	*r;
-	struct snap_doc		*d;
-	struct feed_conf	 fc;
-	struct buf		 body;
+/* What a slot's renderer needs. */
+struct feed_job {
+	const struct snap	*s;
+	const char		*path;		/* as requested */
+	const char		*rest;		/* without language prefix */
+	enum i18n_lang		 l;
+	ssize_t			 rec;		/* landing page: by_id index */
+	const struct snap_set	*set;		/* archive page: its feed */
+	size_t			 page;
+	enum feed_format	 fmt;
+	struct feed_build	 b;
 	struct err		 e;
-	ssize_t			 i;
-	unsigned char		 key[HASH_LEN];
+};
 
-	if ((i = record_index(s, rest)) < 0 ||
-	    s->records.npages != s->nitems ||
-	    (d = s->records.docs[l * s->nitems + (size_t)i]) == NULL)
+static int
+render_record(void *arg, struct snap_render *out)
+{
+	struct feed_job		*j = arg;
+	const struct record	*r = j->s->by_id[j->rec]->rec;
+
+	if (fb_init(&j->b, j->s, &j->e) == -1 ||
+	    feed_render_record(&j->b.conf, j->s, r, j->l, &j->b.body,
+	    &j->e) == -1)
+		return -1;
+	out->path = j->path;
+	out->content_type = FEED_HTML_TYPE;
+	out->body = j->b.body.data;
+	out->len = j->b.body.len;
+	memcpy(out->key, r->hash, HASH_LEN);
+	out->last_modified = r->datestamp;
+	return 0;
+}
+
+static int
+render_archive(void *arg, struct snap_render *out)
+{
+	struct feed_job		*j = arg;
+	struct feed_build	*b = &j->b;
+	struct feed_page	 p;
+
+	if (fb_init(b, j->s, &j->e) == -1 || build_head(b, &p, j->set) == -1 ||
+	    build_page(b, &p, j->set != NULL ? j->set->feed : j->s->feed,
+	    j->set != NULL ? j->set->nfeed : j->s->nfeed, j->page,
+	    j->fmt) == -1)
+		return -1;
+	p.page_lang = j->l;
+	p.self_path = j->path;
+	buf_reset(&b->body);
+	feed_page_key(&b->conf, &p, j->fmt, out->key);
+	if (feed_render(&b->conf, &p, j->fmt, &b->body, &j->e) == -1)
+		return -1;
+	out->path = j->path;
+	out->content_type = fmt_type[j->fmt];
+	out->body = b->body.data;
+	out->len = b->body.len;
+	out->last_modified = feed_page_changed(&p);
+	return 0;
+}
+
+/* The live event record of "/events/ID.ics", or NULL. */
+static struct record *
+event_record(const struct snap *s, const char *path)
+{
+	const struct snap_item	*it;
+	char			*id;
+	size_t			 len = strlen(path + 8);
+
+	if (len <= 4 || strcmp(path + 8 + len - 4, ".ics") != 0 ||
+	    (id = strndup(path + 8, len - 4)) == NULL)
 		return NULL;
-	if (snap_doc_is_ready(d))
-		return d;
-	r = s->by_id[i]->rec;
-	feed_conf_init(&fc, s->conf);
-	memcpy(key, r->hash, HASH_LEN);
-	buf_init(&body, FEED_BUF_MAX);
-	err_init(&e);
-	if (feed_render_record(&fc, s, r, l, &body, &e) == 0)
-		snap_doc_fill(d, path, FEED_HTML_TYPE, body.data, body.len,
-		    key, r->datestamp);
-	buf_release(&body);
-	err_release(&e);
-	return snap_doc_is_ready(d) ? d : NULL;
+	it = snap_item_find(s, id);
+	free(id);
+	return it != NULL && it->rec != NULL && it->rec->event != NULL ?
+	    it->rec : NULL;
+}
+
+/*
+ * A current document of the lazy table: the walk feed_build() made, for
+ * the one feed the path belongs to ("/sets/SPEC.*" and its language
+ * versions and pages, else the collection), rendering only that path, with
+ * the snapshot's "now": the bytes feed_build() would have made.
+ */
+static int
+render_current(void *arg, struct snap_render *out)
+{
+	struct feed_job		*j = arg;
+	struct feed_build	*b = &j->b;
+	const struct snap_set	*set = NULL;
+	struct feed_page	 p;
+	struct record		*rec;
+	const char		*sp, *dot;
+	char			*spec;
+
+	if ((sp = strstr(j->rest, "/sets/")) != NULL) {
+		sp += 6;
+		if ((dot = strrchr(sp, '.')) == NULL ||
+		    (spec = strndup(sp, (size_t)(dot - sp))) == NULL)
+			return -1;
+		set = snap_set_find(j->s, spec);
+		free(spec);
+		if (set == NULL)
+			return -1;
+	}
+	if (fb_init(b, j->s, &j->e) == -1 ||
+	    (b->events = calloc(j->s->nfeed + 1, sizeof(*b->events))) == NULL)
+		return -1;
+	b->now = j->s->feed_now;
+	b->want = j->path;
+	if (j->s->render_ctx == NULL)
+		return -1;
+	langs_copy(&b->langs, j->s->render_ctx);
+	if (strncmp(j->rest, "/events/", 8) == 0) {
+		/* build_calendars()'s page of one event, without the walk */
+		if ((rec = event_record(j->s, j->rest)) == NULL ||
+		    build_head(b, &p, NULL) == -1)
+			return -1;
+		p.self_path = j->path;
+		p.entries = &rec;
+		p.nentries = 1;
+		if (build_emit(b, &p, FEED_ICS) == -1 || !b->got)
+			return -1;
+	} else if (build_feed(b, (struct snap_set *)(uintptr_t)set) == -1 ||
+	    !b->got)
+		return -1;
+	out->path = j->path;
+	out->content_type = fmt_type[b->got_fmt];
+	out->body = b->body.data;
+	out->len = b->body.len;
+	memcpy(out->key, b->got_key, HASH_LEN);
+	out->last_modified = b->got_lm;
+	return 0;
+}
+
+static const struct snap_doc *
+resolve_slot(struct feed_job *j, struct snap_slot *sl, snap_render_fn *fn)
+{
+	const struct snap_doc	*d;
+
+	err_init(&j->e);
+	d = snap_slot_get(sl, fn, j);
+	fb_release(&j->b);
+	err_release(&j->e);
+	return d;
 }
 
 const struct snap_doc *
 feed_resolve(const struct snap *s, const char *path)
 {
-	const struct snap_set	*set;
 	const struct snap_pages	*pg;
-	struct snap_doc		*d;
-	struct feed_build	 b;
-	struct feed_page	 p;
-	struct err		 e;
-	enum feed_format	 fmt;
-	enum i18n_lang		 l;
-	const char		*rest;
-	size_t			 page;
-	unsigned char		 key[HASH_LEN];
+	struct snap_slot	*sl;
+	struct feed_job		 j;
 
-	l = i18n_path_lang(path, &rest);
-	if (strncmp(rest, FEED_RECORD_PREFIX, strlen(FEED_RECORD_PREFIX)) ==
-	    0)
-		return resolve_record(s, path, rest, l);
-	/* feeds are in no page language: "/bg/archive/1.atom" is none */
-	if (parse_archive(s, rest, &set, &page, &fmt) == -1 ||
-	    (l != I18N_EN && fmt != FEED_HTML))
-		return NULL;
-	pg = set != NULL ? &set->pages : &s->pages;
-	if (page < 1 || page > pg->npages)
-		return NULL;
-	d = pg->docs[page_kind(fmt, l) * pg->npages + page - 1];
-	if (snap_doc_is_ready(d))
-		return d;
-	err_init(&e);
-	if (fb_init(&b, s, &e) == 0 && build_head(&b, &p, set) == 0 &&
-	    build_page(&b, &p, set != NULL ? set->feed : s->feed,
-	    set != NULL ? set->nfeed : s->nfeed, page, fmt) == 0) {
-		p.page_lang = l;
-		p.self_path = path;
-		buf_reset(&b.body);
-		feed_page_key(&b.conf, &p, fmt, key);
-		if (feed_render(&b.conf, &p, fmt, &b.body, &e) == 0)
-			snap_doc_fill(d, p.self_path, fmt_type[fmt],
-			    b.body.data, b.body.len, key,
-			    feed_page_changed(&p));
+	memset(&j, 0, sizeof(j));
+	j.s = s;
+	j.path = path;
+	j.l = i18n_path_lang(path, &j.rest);
+	if ((sl = snap_lazy_find(s, path)) != NULL)
+		return resolve_slot(&j, sl, render_current);
+	if (strncmp(j.rest, FEED_RECORD_PREFIX,
+	    strlen(FEED_RECORD_PREFIX)) == 0) {
+		if ((j.rec = record_index(s, j.rest)) < 0 ||
+		    s->records.npages != s->nitems ||
+		    (sl = snap_slot_at(&s->records.slots[j.l * s->nitems +
+		    (size_t)j.rec])) == NULL)
+			return NULL;
+		return resolve_slot(&j, sl, render_record);
 	}
-	fb_release(&b);
-	err_release(&e);
-	return snap_doc_is_ready(d) ? d : NULL;
+	/* feeds are in no page language: "/bg/archive/1.atom" is none */
+	if (parse_archive(s, j.rest, &j.set, &j.page, &j.fmt) == -1 ||
+	    (j.l != I18N_EN && j.fmt != FEED_HTML))
+		return NULL;
+	pg = j.set != NULL ? &j.set->pages : &s->pages;
+	if (j.page < 1 || j.page > pg->npages)
+		return NULL;
+	sl = pg->slots[page_kind(j.fmt, j.l) * pg->npages + j.page - 1];
+	return resolve_slot(&j, sl, render_archive);
+}
+
+/* fn on the document at path, rendered now if need be. */
+static int
+each_one(const struct snap *s, const char *path, feed_doc_fn *fn,
+    void *arg, struct err *e)
+{
+	const struct snap_doc	*d;
+	int			 rc;
+
+	if ((d = snap_doc_find(s, path)) == NULL)
+		return err_set(e, "%s: cannot render", path);
+	rc = fn(arg, d, e);
+	snap_doc_done(d);
+	return rc;
+}
+
+/* Every path of s's documents, by path (table and lazy merged). */
+static int
+each_current(const struct snap *s, feed_doc_fn *fn, void *arg,
+    struct err *e)
+{
+	const struct snap_doc	*d;
+	size_t			 i = 0, k = 0;
+	int			 rc;
+
+	while (i < s->ndocs || k < s->nlazy) {
+		if (k == s->nlazy || (i < s->ndocs &&
+		    strcmp(s->docs[i]->path, snap_lazy_path(s, k)) < 0)) {
+			/* the table's: find() inflates one kept as gzip */
+			if (each_one(s, s->docs[i++]->path, fn, arg, e) == -1)
+				return -1;
+			continue;
+		}
+		if ((d = snap_doc_find(s, snap_lazy_path(s, k))) == NULL)
+			return err_set(e, "%s: cannot render",
+			    snap_lazy_path(s, k));
+		k++;
+		rc = fn(arg, d, e);
+		snap_doc_done(d);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
 }
 
 int
-feed_materialize(const struct snap *s, struct err *e)
+feed_each_doc(const struct snap *s, feed_doc_fn *fn, void *arg,
+    struct err *e)
 {
 	const struct snap_pages	*pg;
 	struct buf		 path, lpath;
@@ -906,6 +1113,8 @@ feed_materialize(const struct snap *s, struct err *e)
 
 	buf_init(&path, FEED_URL_MAX);
 	buf_init(&lpath, FEED_URL_MAX);
+	if (each_current(s, fn, arg, e) == -1)
+		goto out;
 	for (i = 0; i <= s->nsets; i++) {
 		const struct snap_set *set = i > 0 ? &s->sets[i - 1] : NULL;
 
@@ -920,27 +1129,26 @@ feed_materialize(const struct snap *s, struct err *e)
 					err_set(e, "feed path too long");
 					goto out;
 				}
-				if (feed_resolve(s, lpath.data) == NULL) {
-					err_set(e, "%s: cannot render",
-					    lpath.data);
+				if (each_one(s, lpath.data, fn, arg, e) == -1)
 					goto out;
-				}
 			}
 		}
 	}
-	for (i = 0; i < s->nitems; i++) {
-		if (s->by_id[i]->rec == NULL)
-			continue;
-		for (li = 0; li < I18N_NLANGS; li++) {
+	/* landing pages, by kind (language) then id, as export had them */
+	for (li = 0; li < I18N_NLANGS; li++) {
+		for (i = 0; i < s->nitems; i++) {
+			if (s->by_id[i]->rec == NULL)
+				continue;
 			buf_reset(&path);
 			if (buf_printf(&path, "%s" FEED_RECORD_PREFIX "%s.html",
 			    i18n_prefix((enum i18n_lang)li),
-			    s->by_id[i]->id) == -1 ||
-			    feed_resolve(s, path.data) == NULL) {
-				err_set(e, "%s: cannot render",
+			    s->by_id[i]->id) == -1) {
+				err_set(e, "%s: path too long",
 				    s->by_id[i]->id);
 				goto out;
 			}
+			if (each_one(s, path.data, fn, arg, e) == -1)
+				goto out;
 		}
 	}
 	rc = 0;

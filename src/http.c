@@ -261,12 +261,6 @@ http_reaper(void *arg)
 	return NULL;
 }
 
-static void
-http_release_snap(void *cls)
-{
-	snap_release(cls);
-}
-
 static enum MHD_Result
 http_queue(struct http_req *req, struct MHD_Connection *c, int status,
     struct MHD_Response *r, size_t bytes)
@@ -550,10 +544,11 @@ http_serve_doc(struct http_req *req, struct MHD_Connection *c,
 		http_doc_headers(r, req->snap, d, etag);
 		return http_queue(req, c, 304, r, 0);
 	}
+	/* a cached document's bytes are its own, not the snapshot's */
 	r = MHD_create_response_from_buffer_with_free_callback_cls(len,
-	    gz ? d->gz : d->body, http_release_snap, snap_ref(req->snap));
+	    gz ? d->gz : d->body, http_drop_doc, (void *)snap_doc_hold(d));
 	if (r == NULL) {
-		snap_release(req->snap);
+		snap_doc_drop(d);
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, "Content-Type", d->content_type);
@@ -798,6 +793,7 @@ static enum MHD_Result
 http_dispatch(struct http_req *req, struct MHD_Connection *c, const char *url)
 {
 	const struct snap_doc	*d;
+	enum MHD_Result		 rc;
 	const char		*oai = req->snap->conf->oai_path;
 	int			 is_get = strcmp(req->method, "GET") == 0 ||
 				    strcmp(req->method, "HEAD") == 0;
@@ -835,7 +831,9 @@ http_dispatch(struct http_req *req, struct MHD_Connection *c, const char *url)
 		return http_text(req, c, 404, "not found\n");
 	if (req->route == METRICS_ROUTE_OTHER)
 		req->route = METRICS_ROUTE_FEED;
-	return http_serve_doc(req, c, d);
+	rc = http_serve_doc(req, c, d);
+	snap_doc_done(d);	/* a response made holds what it sends */
+	return rc;
 }
 
 struct http_framing {

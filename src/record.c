@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -52,6 +53,13 @@ struct record_schema {
 static size_t	 cache_bytes;
 static size_t	 cache_max = RECORD_CACHE_DEFAULT;
 
+/*
+ * A record's arena.  A record is built twice (parse_mem()): once to learn
+ * how many bytes its layout takes (laid out as one block: virt), then into
+ * one chunk of exactly that size, so a record costs what it holds and not
+ * a 4 KB chunk mostly empty (bench/README.md, Memory).  Strings are packed
+ * (alignment 1), structures aligned for any type.
+ */
 struct arena_chunk {
 	struct arena_chunk	*next;
 	size_t			 size;
@@ -61,29 +69,64 @@ struct arena_chunk {
 
 struct arena {
 	struct arena_chunk	*head;
+	size_t			 virt;	/* the layout's size as one block */
 };
 
 static void *
-arena_alloc(struct arena *a, size_t n)
+arena_alloc_al(struct arena *a, size_t n, size_t al)
 {
 	struct arena_chunk	*c = a->head;
-	size_t			 al = alignof(max_align_t), sz;
+	size_t			 sz, off;
 	void			*p;
 
-	if (n > SIZE_MAX / 2)
+	if (n > SIZE_MAX / 4)
 		return NULL;
-	n = (n + al - 1) & ~(al - 1);
-	if (c == NULL || c->size - c->used < n) {
+	a->virt = ((a->virt + al - 1) & ~(al - 1)) + n;
+	off = c != NULL ? (c->used + al - 1) & ~(al - 1) : 0;
+	if (c == NULL || off > c->size || c->size - off < n) {
 		sz = n > ARENA_CHUNK ? n : ARENA_CHUNK;
 		if ((c = calloc(1, sizeof(*c) + sz)) == NULL)
 			return NULL;
 		c->size = sz;
 		c->next = a->head;
 		a->head = c;
+		off = 0;
 	}
-	p = (char *)c->data + c->used;
-	c->used += n;
+	p = (char *)c->data + off;
+	c->used = off + n;
 	return p;
+}
+
+/* Room for any structure. */
+static void *
+arena_alloc(struct arena *a, size_t n)
+{
+	return arena_alloc_al(a, n, alignof(max_align_t));
+}
+
+/* Room for a string of n bytes, NUL included. */
+static char *
+arena_str(struct arena *a, size_t n)
+{
+	return arena_alloc_al(a, n, 1);
+}
+
+/* An empty arena whose first chunk holds size bytes exactly; or NULL. */
+static struct arena *
+arena_new(size_t size)
+{
+	struct arena	*a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	if (size > 0) {
+		if ((a->head = calloc(1, sizeof(*a->head) + size)) == NULL) {
+			free(a);
+			return NULL;
+		}
+		a->head->size = size;
+	}
+	return a;
 }
 
 static void
@@ -100,6 +143,102 @@ arena_free(struct arena *a)
 	free(a);
 }
 
+/*
+ * The strings many records share (set specs, language tags, publishers,
+ * organisations, licences, media types...) are kept once for the process,
+ * in a pool that only grows and never frees: records point into it without
+ * references, and a string in it never changes.  Bounded (INTERN_MAX
+ * bytes; strings up to INTERN_LEN) so that editing cannot grow it without
+ * end: past the bound a string is the record's own, as before.  One lock:
+ * taken a few dozen times per record parsed, never while serving.
+ */
+#define INTERN_MAX	((size_t)16 * 1024 * 1024)
+#define INTERN_LEN	256
+
+static pthread_mutex_t	 intern_lock = PTHREAD_MUTEX_INITIALIZER;
+static const char	**intern_tab;	/* open addressing, 2^k slots */
+static size_t		 intern_cap, intern_n, intern_bytes;
+static struct arena	 intern_arena;
+
+static uint64_t
+intern_hash(const char *s, size_t len)
+{
+	uint64_t	 h = 1469598103934665603ULL;	/* FNV-1a */
+	size_t		 i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* Under intern_lock: the table twice as large, or -1. */
+static int
+intern_grow(void)
+{
+	const char	**t;
+	size_t		 cap = intern_cap ? 2 * intern_cap : 4096, i, k;
+
+	if ((t = calloc(cap, sizeof(*t))) == NULL)
+		return -1;
+	for (i = 0; i < intern_cap; i++) {
+		if (intern_tab[i] == NULL)
+			continue;
+		k = intern_hash(intern_tab[i], strlen(intern_tab[i])) &
+		    (cap - 1);
+		while (t[k] != NULL)
+			k = (k + 1) & (cap - 1);
+		t[k] = intern_tab[i];
+	}
+	free(intern_tab);
+	intern_tab = t;
+	intern_cap = cap;
+	return 0;
+}
+
+/*
+ * The pool's copy of s (len bytes, NUL-terminated) into *out: 0; 1 when
+ * the pool does not take it (too long, pool full: full stays full, so
+ * both builds of a record decide alike); -1 when out of memory.
+ */
+static int
+intern(const char *s, size_t len, const char **out)
+{
+	char	*q;
+	size_t	 k;
+	int	 rc = 1;
+
+	*out = NULL;
+	if (len > INTERN_LEN)
+		return 1;
+	pthread_mutex_lock(&intern_lock);
+	for (k = intern_cap > 0 ? intern_hash(s, len) & (intern_cap - 1) : 0;
+	    intern_cap > 0 && intern_tab[k] != NULL;
+	    k = (k + 1) & (intern_cap - 1))
+		if (strcmp(intern_tab[k], s) == 0) {
+			*out = intern_tab[k];
+			rc = 0;
+			goto out;
+		}
+	if (intern_bytes + len + 1 > INTERN_MAX)
+		goto out;
+	rc = -1;
+	if ((intern_n + 1) * 4 > intern_cap * 3 && intern_grow() == -1)
+		goto out;
+	k = intern_hash(s, len) & (intern_cap - 1);
+	while (intern_tab[k] != NULL)
+		k = (k + 1) & (intern_cap - 1);
+	if ((q = arena_str(&intern_arena, len + 1)) == NULL)
+		goto out;
+	memcpy(q, s, len + 1);
+	intern_tab[k] = *out = q;
+	intern_n++;
+	intern_bytes += len + 1;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&intern_lock);
+	return rc;
+}
+
 /* What the libxml2 callbacks and the builder share for one parse. */
 struct rparse {
 	const char	*path;
@@ -110,6 +249,8 @@ struct rparse {
 	struct arena	*a;
 	struct record	*r;
 	int		 nomem;
+	int		 is_quiet;	/* the second build: tell nothing */
+	int		 share;		/* > 0: texts go to the pool */
 	record_diag_fn	*fn;		/* NULL: errors into e only */
 	void		*arg;
 	xmlDocPtr	 xsd;
@@ -157,6 +298,8 @@ rp_diag(struct rparse *rp, enum record_severity sev, const char *code,
 		line = 0;
 	if (sev == RECORD_ERROR)
 		rp->nerr++;
+	if (rp->is_quiet)
+		return;
 	if (rp->fn != NULL) {
 		d.severity = sev;
 		d.code = code;
@@ -636,22 +779,18 @@ is_space(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+static const char *shared(struct rparse *, const char *);
+
 /*
- * Copy s into the arena with white space trimmed and runs collapsed to one
- * space.  With paragraphs, a run holding a blank line becomes "\n\n" so an
- * abstract keeps its paragraphs.
+ * s into o (room for strlen(s) + 1) with white space trimmed and runs
+ * collapsed to one space.  With paragraphs, a run holding a blank line
+ * becomes "\n\n" so an abstract keeps its paragraphs.
  */
-static const char *
-arena_text(struct rparse *rp, const char *s, int paragraphs)
+static void
+text_norm(char *o, const char *s, int paragraphs)
 {
-	char	*out, *o;
 	int	 nl;
 
-	if ((out = arena_alloc(rp->a, strlen(s) + 1)) == NULL) {
-		rp->nomem = 1;
-		return "";
-	}
-	o = out;
 	while (is_space((unsigned char)*s))
 		s++;
 	while (*s != '\0') {
@@ -670,7 +809,48 @@ arena_text(struct rparse *rp, const char *s, int paragraphs)
 			*o++ = ' ';
 	}
 	*o = '\0';
+}
+
+/* s normalised (text_norm()): the pool's when rp->share, else the arena's. */
+static const char *
+arena_text(struct rparse *rp, const char *s, int paragraphs)
+{
+	char	*out, tmp[INTERN_LEN + 1];
+	size_t	 n = strlen(s) + 1;
+
+	if (rp->share > 0 && n <= sizeof(tmp)) {
+		text_norm(tmp, s, paragraphs);
+		return shared(rp, tmp);
+	}
+	if ((out = arena_str(rp->a, n)) == NULL) {
+		rp->nomem = 1;
+		return "";
+	}
+	text_norm(out, s, paragraphs);
 	return out;
+}
+
+/* s (a scratch copy) from the pool, else copied into the arena. */
+static const char *
+shared(struct rparse *rp, const char *s)
+{
+	const char	*p;
+	char		*q;
+	size_t		 n = strlen(s);
+
+	switch (intern(s, n, &p)) {
+	case 0:
+		return p;
+	case -1:
+		rp->nomem = 1;	/* as any allocation of the record */
+		return "";
+	}
+	if ((q = arena_str(rp->a, n + 1)) == NULL) {
+		rp->nomem = 1;
+		return "";
+	}
+	memcpy(q, s, n + 1);
+	return q;
 }
 
 /* The element's text, normalised, in the arena; "" when empty. */
@@ -720,10 +900,13 @@ attr(struct rparse *rp, xmlNodePtr n, const char *name)
 static const char *
 canon_lang(struct rparse *rp, const char *s)
 {
-	char	*out;
+	char	*out, tmp[INTERN_LEN + 1];
 	size_t	 n = strlen(s) + 1;
 
-	if ((out = arena_alloc(rp->a, n)) == NULL) {
+	/* a language tag is the string records share most */
+	if (n <= sizeof(tmp))
+		return lang_canon(s, tmp, n) != NULL ? shared(rp, tmp) : s;
+	if ((out = arena_str(rp->a, n)) == NULL) {
 		rp->nomem = 1;
 		return s;
 	}
@@ -740,7 +923,9 @@ own_lang(struct rparse *rp, xmlNodePtr n)
 	v = xmlGetNsProp(n, (const xmlChar *)"lang", XML_XML_NAMESPACE);
 	if (v == NULL)
 		return NULL;
+	rp->share++;
 	s = arena_text(rp, (const char *)v, 0);
+	rp->share--;
 	xmlFree(v);
 	if (!syntax_is_lang(s)) {
 		rp_err(rp, xmlGetLineNo(n), 0,
@@ -857,6 +1042,7 @@ build_texts(struct rparse *rp, xmlNodePtr root, const char *name,
 	xmlNodePtr		 n;
 	const char		*lang;
 	size_t			 i = 0;
+	int			 is_subject = strcmp(name, "subject") == 0;
 
 	*nout = count_el(root, name);
 	if ((t = *out = arena_array(rp, *nout, sizeof(*t))) == NULL) {
@@ -868,7 +1054,10 @@ build_texts(struct rparse *rp, xmlNodePtr root, const char *name,
 			continue;
 		lang = own_lang(rp, n);
 		t[i].lang = lang != NULL ? lang : rp->r->lang;
+		/* keywords repeat across records; titles, abstracts do not */
+		rp->share += is_subject;
 		t[i].text = node_text_req(rp, n, paragraphs);
+		rp->share -= is_subject;
 		i++;
 	}
 }
@@ -917,13 +1106,18 @@ build_person(struct rparse *rp, xmlNodePtr p, struct record_agent *ag)
 
 	ag->kind = RECORD_PERSON;
 	for (n = p->children; n != NULL; n = n->next) {
+		rp->share++;	/* authors and their institutes repeat */
 		if (is_el(n, "family"))
 			ag->family = node_text_req(rp, n, 0);
 		else if (is_el(n, "given"))
 			ag->given = node_text_req(rp, n, 0);
 		else if (is_el(n, "affiliation"))
 			ag->affiliation = node_text_req(rp, n, 0);
-		else if (is_el(n, "email"))
+		rp->share--;
+		if (is_el(n, "family") || is_el(n, "given") ||
+		    is_el(n, "affiliation"))
+			continue;
+		if (is_el(n, "email"))
 			ag->email = node_text(rp, n, 0);
 		else if (is_el(n, "orcid")) {
 			s = ag->orcid = node_text(rp, n, 0);
@@ -939,7 +1133,7 @@ build_person(struct rparse *rp, xmlNodePtr p, struct record_agent *ag)
 		return;
 	}
 	len = strlen(ag->given) + 1 + strlen(ag->family) + 1;
-	if ((name = arena_alloc(rp->a, len)) == NULL) {
+	if ((name = arena_str(rp->a, len)) == NULL) {
 		rp->nomem = 1;
 		ag->name = ag->family;
 		return;
@@ -964,13 +1158,17 @@ build_agents(struct rparse *rp, xmlNodePtr root, const char *name,
 	for (n = root->children; n != NULL; n = n->next) {
 		if (!is_el(n, name))
 			continue;
+		rp->share++;
 		ag[i].role = attr(rp, n, "role");
+		rp->share--;
 		ag[i].name = "";
 		if ((c = first_el(n, "person")) != NULL)
 			build_person(rp, c, &ag[i]);
 		else if ((c = first_el(n, "organisation")) != NULL) {
 			ag[i].kind = RECORD_ORG;
+			rp->share++;
 			ag[i].name = node_text_req(rp, c, 0);
+			rp->share--;
 		}
 		i++;
 	}
@@ -1079,10 +1277,13 @@ build_idents(struct rparse *rp, xmlNodePtr root)
 static void
 build_link(struct rparse *rp, xmlNodePtr n, struct record_link *l)
 {
-	const char	*rel = attr(rp, n, "rel"), *len;
+	const char	*rel, *len;
 	char		*end;
 	long long	 v;
 
+	rp->share++;
+	rel = attr(rp, n, "rel");
+	rp->share--;
 	l->rel = RECORD_LINK_RELATED;
 	if (rel != NULL && strcmp(rel, "landing") == 0)
 		l->rel = RECORD_LINK_LANDING;
@@ -1092,8 +1293,10 @@ build_link(struct rparse *rp, xmlNodePtr n, struct record_link *l)
 	if (l->href == NULL)
 		l->href = "";
 	check_url(rp, n, "<link href>", l->href);
+	rp->share++;		/* media types and link labels repeat */
 	l->type = attr(rp, n, "type");
 	l->title = attr(rp, n, "title");
+	rp->share--;
 	l->lang = own_lang(rp, n);
 	l->length = -1;
 	if ((len = attr(rp, n, "length")) != NULL) {
@@ -1149,9 +1352,11 @@ build_strings(struct rparse *rp, xmlNodePtr root, const char *name,
 		*nout = 0;
 		return;
 	}
+	rp->share++;		/* set specs and language codes repeat */
 	for (n = root->children; n != NULL; n = n->next)
 		if (is_el(n, name))
 			(*out)[i++] = node_text(rp, n, 0);
+	rp->share--;
 }
 
 /* language: any ISO 639 code or BCP 47 tag, kept in canonical form. */
@@ -1184,6 +1389,7 @@ build_singles(struct rparse *rp, xmlNodePtr root)
 	struct record	*r = rp->r;
 	xmlNodePtr	 n;
 
+	rp->share++;		/* each of them repeats across records */
 	if ((n = first_el(root, "publisher")) != NULL)
 		r->publisher = node_text_req(rp, n, 0);
 	if ((n = first_el(root, "place")) != NULL) {
@@ -1201,6 +1407,7 @@ build_singles(struct rparse *rp, xmlNodePtr root)
 		if (r->rights == NULL && r->license == NULL)
 			rp_err(rp, xmlGetLineNo(n), 0, "rights is empty");
 	}
+	rp->share--;
 }
 
 static const char *const access_names[] = {
@@ -1434,6 +1641,31 @@ record_check_mem(struct record_schema *rs, const char *buf, size_t len,
 	return parse_mem(&rp, rs, buf, len, path, max_bytes);
 }
 
+/* Build the record of root into rp->a; NULL on an error (reported). */
+static struct record *
+fill(struct rparse *rp, xmlNodePtr root, const unsigned char *hash)
+{
+	struct record	*r;
+	char		*p;
+	size_t		 n = strlen(rp->path) + 1;
+
+	if ((r = rp->r = arena_alloc(rp->a, sizeof(*r))) == NULL ||
+	    (p = arena_str(rp->a, n)) == NULL) {
+		rp_err(rp, 0, 0, "out of memory");
+		return NULL;
+	}
+	memset(r, 0, sizeof(*r));
+	r->arena = rp->a;
+	r->refs = 1;
+	memcpy(p, rp->path, n);
+	r->path = p;
+	memcpy(r->hash, hash, HASH_LEN);
+	build(rp, root);
+	if (rp->nomem)
+		rp_err(rp, 0, 0, "out of memory");
+	return rp->nerr > 0 ? NULL : r;
+}
+
 static struct record *
 parse_mem(struct rparse *rpp, struct record_schema *rs, const char *buf,
     size_t len, const char *path, size_t max_bytes)
@@ -1442,7 +1674,8 @@ parse_mem(struct rparse *rpp, struct record_schema *rs, const char *buf,
 	xmlDocPtr	 doc = NULL;
 	xmlNodePtr	 root;
 	struct record	*r = NULL;
-	char		*p;
+	struct arena	*a;
+	unsigned char	 hash[HASH_LEN];
 
 	rp.path = path != NULL ? path : "-";
 	rp.xsd = rs != NULL ? rs->xsd : NULL;
@@ -1464,27 +1697,26 @@ parse_mem(struct rparse *rpp, struct record_schema *rs, const char *buf,
 		goto out;
 	if ((root = xmlDocGetRootElement(doc)) == NULL)
 		goto out;
-	if ((rp.a = calloc(1, sizeof(*rp.a))) == NULL ||
-	    (r = rp.r = arena_alloc(rp.a, sizeof(*r))) == NULL) {
-		rp_err(&rp, 0, 0, "out of memory");
-		goto out;
-	}
-	r->arena = rp.a;
-	r->refs = 1;
-	r->modified.t = 0;
-	if ((p = arena_alloc(rp.a, strlen(rp.path) + 1)) == NULL) {
-		rp_err(&rp, 0, 0, "out of memory");
-		goto out;
-	}
-	memcpy(p, rp.path, strlen(rp.path) + 1);
-	r->path = p;
+	/* the caller's when it already has it (the store, for the cache) */
 	if (rp.hash != NULL)
-		memcpy(r->hash, rp.hash, HASH_LEN);
+		memcpy(hash, rp.hash, HASH_LEN);
 	else
-		hash_sha256(buf, len, r->hash);
-	build(&rp, root);
-	if (rp.nomem)
+		hash_sha256(buf, len, hash);
+	/* the first build finds the problems and the size, the second keeps */
+	if ((rp.a = arena_new(0)) == NULL) {
 		rp_err(&rp, 0, 0, "out of memory");
+		goto out;
+	}
+	if ((r = fill(&rp, root, hash)) == NULL)
+		goto out;
+	if ((a = arena_new(rp.a->virt)) == NULL) {
+		rp_err(&rp, 0, 0, "out of memory");
+		goto out;
+	}
+	arena_free(rp.a);
+	rp.a = a;
+	rp.is_quiet = 1;	/* the same build: its problems are told */
+	r = fill(&rp, root, hash);
 out:
 	if (doc != NULL)
 		xmlFreeDoc(doc);

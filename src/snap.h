@@ -15,8 +15,11 @@
  * Records and documents are themselves reference-counted and shared between
  * successive snapshots, so a rebuild after one changed file costs little:
  * snap_next() derives the next snapshot from the previous one and the items
- * that changed (copies and merges, no sort), and RFC 5005 archive pages are
- * documents rendered at most once, on first request, then immutable.
+ * that changed (copies and merges, no sort).  The documents asked for
+ * rarely (archive, landing and set pages, per-set and per-language feeds)
+ * are rendered on their first request into slots of a process-wide cache
+ * bounded by bytes (snap_slot_get()); the others are rendered when the
+ * snapshot is built.
  */
 #ifndef PUBFEED_SNAP_H
 #define PUBFEED_SNAP_H
@@ -39,17 +42,23 @@ struct snap_item {
 };
 
 /*
+ * A document rendered on its first request and kept in the process-wide
+ * document cache (see snap_slot_get()): a slot is where it lives, shared by
+ * successive snapshots (counted), empty until rendered and again once the
+ * cache evicted its bytes; rendering it again gives the same bytes.
+ */
+struct snap_slot;
+
+/*
  * The RFC 5005 archive pages of one feed, one slot per page and feed format
- * (kind; feed.h gives kinds their meaning).  Every slot holds a document from
- * the start, but its bytes are rendered at most once, on the first request
- * (snap_doc_fill()), and are immutable from then on; a page whose inputs did
- * not change is carried over to the next snapshot as the same object,
- * rendered or not, so it is never rendered twice.
+ * (kind; feed.h gives kinds their meaning).  A page whose inputs did not
+ * change is carried over to the next snapshot as the same slot, rendered or
+ * not.
  */
 #define SNAP_PAGE_KINDS	5	/* Atom, RSS, HTML in each page language */
 struct snap_pages {
 	size_t			 npages;	/* archive pages 1..npages */
-	struct snap_doc		**docs;	/* [kind * npages + page - 1] */
+	struct snap_slot	**slots;	/* [kind * npages + page - 1] */
 };
 
 struct snap_set {
@@ -67,15 +76,14 @@ struct snap_set {
 };
 
 /*
- * A response body, with its gzip form and validators.  Documents of the
- * table (snap_doc_add()) are complete when added; archive pages start empty
- * (snap_doc_lazy()) and every field but refs is written once by
- * snap_doc_fill(), before is_ready turns 1 (release/acquire), so a reader
- * that sees is_ready == 1 may read the rest without a lock.
+ * A response body, with its gzip form and validators, immutable once made.
+ * A document of the table (snap_doc_add()) lives as long as a snapshot
+ * holds it; a cached one (is_cached: rendered into a slot) as long as its
+ * slot keeps it or a caller of snap_doc_find() has not given it back.
  */
 struct snap_doc {
 	int			 refs;
-	int			 is_ready;	/* atomic */
+	int			 is_cached;	/* find() took a reference */
 	/*
 	 * Who still needs the bytes (atomic): one while refs > 0, plus one
 	 * per snap_doc_hold(); the bytes go with the last snap_doc_drop().
@@ -92,7 +100,17 @@ struct snap_doc {
 	char			 etag_gz[HASH_HEX_LEN / 2 + 6];	/* "\"...-gz\"" */
 	int64_t			 last_modified;
 	unsigned char		 key[HASH_LEN];	/* what it was rendered from */
+	struct snap_doc		*evicted;	/* snap_doc.c's list */
+	/*
+	 * A document of the table of SNAP_DOC_COLD_MIN bytes or more keeps
+	 * only gz (body NULL): snap_doc_find() hands out a cached copy from
+	 * slot cold with its bytes inflated, which holds gz_from (the table's
+	 * document) and serves its gz.
+	 */
+	struct snap_slot	*cold;
+	const struct snap_doc	*gz_from;
 };
+#define SNAP_DOC_COLD_MIN	((size_t)1024 * 1024)
 
 /* A tombstone as the store hands it over. */
 struct snap_tomb {
@@ -123,19 +141,31 @@ struct snap {
 	struct snap_set		*sets;		/* by spec */
 	size_t			 nsets;
 
-	struct snap_doc		**docs;		/* by path, ready */
+	struct snap_doc		**docs;		/* by path, rendered now */
 	size_t			 ndocs;
 	size_t			 docs_cap;
+	/* by path: current documents rendered on request (snap_lazy_add()) */
+	struct snap_slot	**lazy;
+	size_t			 nlazy;
+	size_t			 lazy_cap;
+	int64_t			 feed_now;	/* the renderers' "now" */
 	struct snap_pages	 pages;		/* archives of the main feed */
 	/* per-record pages, rendered on request: [kind * nitems + by_id] */
 	struct snap_pages	 records;
 	/*
-	 * Paths not in docs (archive pages): the ready document, rendered now
-	 * if needed, or NULL.  Set by the renderers (feed_build()).
+	 * Paths not in docs (lazy, archive and landing pages): the document
+	 * with a reference (snap_doc_done()), rendered now if needed, or NULL.
+	 * Set by the renderers (feed_build()).
 	 */
 	const struct snap_doc	*(*resolve)(const struct snap *,
 				    const char *path);
 
+	/*
+	 * What the renderers worked out once for all of s's documents (the
+	 * feed languages), so rendering one on request need not; freed with
+	 * free() with s.
+	 */
+	void			*render_ctx;
 	size_t			 ninvalid;	/* files left out as invalid */
 	void			*zs;	/* deflate stream while building */
 };
@@ -172,7 +202,8 @@ struct snap	*snap_next(const struct snap *prev, const struct snap_upd *u,
 
 /*
  * Add a rendered document (takes a copy of body; compresses it once; derives
- * the ETag from the bytes).  key identifies the inputs, so snap_doc_reuse()
+ * the ETag from the bytes; keeps only the gzip form from SNAP_DOC_COLD_MIN
+ * bytes on).  key identifies the inputs, so snap_doc_reuse()
  * can carry an unchanged document over from the previous snapshot.  Only
  * before snap_publish().  Returns 0 or -1.
  */
@@ -183,23 +214,73 @@ int		 snap_doc_add(struct snap *, const char *path,
 int		 snap_doc_reuse(struct snap *, const struct snap *prev,
 		    const char *path, const unsigned char key[HASH_LEN]);
 /*
- * Archive pages.  snap_pages_init(): npages empty slots for every kind, or
- * -1.  snap_doc_lazy(): an empty document (NULL when out of memory);
- * snap_doc_share(): one more reference to d, for the next snapshot's slot.
- * Only before snap_publish() of the snapshot whose slots they fill.
+ * Slots.  snap_pages_init(): npages empty slots for every kind, or -1.
+ * snap_slot_new(): an empty slot (NULL when out of memory).
+ * snap_slot_share(): one more reference to sl, for the next snapshot.
+ * snap_lazy_add(): a current document at path rendered on request, into
+ * s's lazy table: prev's slot at path when its key is key, else a new
+ * one.  0 or -1.  Only before snap_publish() of the snapshot they fill.
  */
 int		 snap_pages_init(struct snap_pages *, size_t npages);
-struct snap_doc	*snap_doc_lazy(void);
-struct snap_doc	*snap_doc_share(struct snap_doc *d);
+struct snap_slot *snap_slot_new(void);
 /*
- * Render-once: give an empty document its bytes (copied and compressed as
- * snap_doc_add() does), unless another thread already did: thread-safe, at
- * most one filling wins and the document never changes afterwards.
- * 0, or -1 when out of memory (d stays empty).
+ * The slot at *p (an array entry of a published snapshot), made now when
+ * empty: thread-safe, the first to install one wins.  NULL when out of
+ * memory.  The snapshot releases it with the array.
  */
-int		 snap_doc_fill(struct snap_doc *d, const char *path,
-		    const char *content_type, const char *body, size_t len,
-		    const unsigned char key[HASH_LEN], int64_t last_modified);
+struct snap_slot *snap_slot_at(struct snap_slot **p);
+struct snap_slot *snap_slot_share(struct snap_slot *sl);
+int		 snap_lazy_add(struct snap *, const struct snap *prev,
+		    const char *path, const unsigned char key[HASH_LEN]);
+/* The lazy slot at path, or NULL. */
+struct snap_slot *snap_lazy_find(const struct snap *, const char *path);
+/* The path of lazy slot i of s (0 <= i < s->nlazy, sorted). */
+const char	*snap_lazy_path(const struct snap *, size_t i);
+
+/* What a snap_render_fn produced: body stays the renderer's. */
+struct snap_render {
+	const char		*path;
+	const char		*content_type;	/* static string */
+	const char		*body;
+	size_t			 len;
+	unsigned char		 key[HASH_LEN];
+	int64_t			 last_modified;
+	/* set: the same bytes as this one, whose gzip form is borrowed */
+	const struct snap_doc	*gz_from;
+};
+typedef int	 snap_render_fn(void *arg, struct snap_render *out);
+/*
+ * The document of sl with a reference for the caller (snap_doc_done()):
+ * the cached one, else render(arg, &r) makes it now (0, or -1: NULL is
+ * returned) and it goes into the document cache.  Render-once: while one
+ * thread renders a slot, others asking for it wait for that rendering.
+ * Thread-safe.  The cache keeps the documents used last, evicting the
+ * least recently used while the bytes it holds exceed the limit
+ * (snap_doc_cache_limit()), so it holds at most the limit plus one
+ * document; an evicted document's bytes outlive its references and holds.
+ */
+const struct snap_doc *snap_slot_get(struct snap_slot *sl,
+		    snap_render_fn *render, void *arg);
+/*
+ * The key a lazy table slot was registered with (NULL for other slots):
+ * rendering it on request must find the same inputs (tests check it).
+ */
+const unsigned char *snap_slot_key(const struct snap_slot *sl);
+/* 1 when sl (may be NULL) holds its document now (tests, statistics). */
+int		 snap_slot_is_ready(struct snap_slot *sl);
+/*
+ * Give back a document of snap_doc_find() / snap_slot_get() (NULL: no-op);
+ * for a document of the table there is nothing to do.
+ */
+void		 snap_doc_done(const struct snap_doc *d);
+/*
+ * The cache's limit in bytes (default SNAP_DOC_CACHE_DEFAULT; a lower one
+ * evicts at once); the bytes it holds now.
+ */
+#define SNAP_DOC_CACHE_DEFAULT	((size_t)64 * 1024 * 1024)
+void		 snap_doc_cache_limit(size_t max);
+size_t		 snap_doc_cache_bytes(void);
+
 /*
  * The bytes of d outlive its last reference while held: snap_doc_hold()
  * returns d (for a response that sends body or gz without copying),
@@ -217,16 +298,16 @@ void		 snap_doc_drop(const struct snap_doc *d);
 void		*snap_doc_cache(const struct snap_doc *d);
 int		 snap_doc_cache_set(const struct snap_doc *d, void *c);
 void		 snap_doc_cache_free_fn(void (*fn)(void *));
-/* 1 once d has its bytes (snap_doc_fill() or snap_doc_add()). */
-int		 snap_doc_is_ready(const struct snap_doc *d);
 /* How many archive pages s has, all feeds and kinds (rendered or not). */
 size_t		 snap_npages(const struct snap *s);
 /* Sort the document table; called once all documents are in. */
 void		 snap_seal(struct snap *);
 /*
- * The ready document at path: from the table, else from s->resolve (which
- * may render an archive page on this, its first, request); NULL if none.
- * Safe from any thread on a published snapshot.
+ * The document at path: from the table, else from s->resolve (which may
+ * render it on this request); NULL if none.  The caller gives it back
+ * with snap_doc_done() once done with it (a response that sends its bytes
+ * holds them with snap_doc_hold()).  Safe from any thread on a published
+ * snapshot.
  */
 const struct snap_doc *snap_doc_find(const struct snap *, const char *path);
 

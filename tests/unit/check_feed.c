@@ -40,6 +40,46 @@
 #include "testlib.h"
 #include "banned.h"
 
+/*
+ * snap_doc_find() hands out a reference the caller gives back with
+ * snap_doc_done(); the tests look documents up everywhere, so every lookup
+ * is kept here and given back after the test (the fixtures' teardown).
+ */
+static pthread_mutex_t		 pins_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct snap_doc	**pins;
+static size_t			 npins, pins_cap;
+
+static const struct snap_doc *
+pin(const struct snap_doc *d)
+{
+	/* the table's documents go with their snapshot: nothing to give */
+	if (d == NULL || !d->is_cached)
+		return d;
+	pthread_mutex_lock(&pins_lock);
+	if (npins == pins_cap) {
+		pins_cap = pins_cap ? 2 * pins_cap : 64;
+		pins = realloc(pins, pins_cap * sizeof(*pins));
+		ck_assert_ptr_nonnull(pins);
+	}
+	pins[npins++] = d;
+	pthread_mutex_unlock(&pins_lock);
+	return d;
+}
+
+static void
+pins_release(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < npins; i++)
+		snap_doc_done(pins[i]);
+	free(pins);
+	pins = NULL;
+	npins = pins_cap = 0;
+}
+
+#define snap_doc_find(s, path)	pin(snap_doc_find((s), (path)))
+
 #define NRECS	7	/* with 2 entries a page: archives 1-3 + current */
 #define TAG	"tag:pubs.example.org,2024:"
 #define BASE	"https://pubs.example.org"
@@ -74,6 +114,7 @@ static struct conf conf = {
 	.nsets = 2,
 	.oai_path = "/oai",
 	.oai_namespace = "pubs.example.org",
+	.doc_cache_bytes = SNAP_DOC_CACHE_DEFAULT,
 };
 
 static struct record		 recs[NRECS];
@@ -1110,10 +1151,12 @@ static xmlDocPtr
 doc_at(const struct snap *s, const char *path, const char *type)
 {
 	const struct snap_doc	*d = snap_doc_find(s, path);
+	xmlDocPtr		 x;
 
 	ck_assert_msg(d != NULL, "no document at %s", path);
 	ck_assert_str_eq(d->content_type, type);
-	return parse(d->body, d->len);
+	x = parse(d->body, d->len);
+	return x;
 }
 
 static void
@@ -1331,7 +1374,7 @@ START_TEST(test_lazy_once)
 	s = build(recp, NRECS, NULL);
 	ck_assert_uint_eq(s->pages.npages, 3);
 	for (i = 0; i < SNAP_PAGE_KINDS * 3; i++)
-		ck_assert(!snap_doc_is_ready(s->pages.docs[i]));
+		ck_assert(!snap_slot_is_ready(s->pages.slots[i]));
 	for (i = 0; i < 4; i++)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, lazy_get, s), 0);
 	for (i = 0; i < 4; i++)
@@ -1341,8 +1384,8 @@ START_TEST(test_lazy_once)
 	for (i = 1; i < 4; i++)
 		ck_assert_ptr_eq(got[i], d);
 	ck_assert_str_eq(d->path, "/archive/2.atom");
-	ck_assert(snap_doc_is_ready(s->pages.docs[1]));
-	ck_assert(!snap_doc_is_ready(s->pages.docs[0]));
+	ck_assert(snap_slot_is_ready(s->pages.slots[1]));
+	ck_assert(!snap_slot_is_ready(s->pages.slots[0]));
 	/* page 2: rec-3 and rec-2, linked as itself */
 	ck_assert_ptr_nonnull(strstr(d->body, BASE "/archive/2.atom"));
 	ck_assert_ptr_nonnull(strstr(d->body, TAG "record/rec-3<"));
@@ -1353,13 +1396,296 @@ START_TEST(test_lazy_once)
 	/* the next snapshot shares the page, rendered once */
 	s2 = build(recp, NRECS, s);
 	ck_assert_ptr_eq(snap_doc_find(s2, "/archive/2.atom"), d);
-	ck_assert_ptr_eq(s2->pages.docs[0], s->pages.docs[0]);
+	ck_assert_ptr_eq(s2->pages.slots[0], s->pages.slots[0]);
 	ck_assert_ptr_null(snap_doc_find(s2, "/archive/2.xml"));
 	ck_assert_ptr_null(snap_doc_find(s2, "/archive/02.atom"));
 	ck_assert_ptr_null(snap_doc_find(s2, "/sets/nope/archive/1.atom"));
 	ck_assert_ptr_null(snap_doc_find(s2, "/sets//archive/1.atom"));
 	snap_release(s2);
 	snap_release(s);
+}
+END_TEST
+
+/* A copy of what a document serves, to compare after it is gone. */
+struct doc_copy {
+	char	*body, *gz;
+	size_t	 len, gzlen;
+	char	 etag[64], etag_gz[64];
+	int64_t	 lm;
+};
+
+static void
+doc_copy(struct doc_copy *c, const struct snap_doc *d)
+{
+	ck_assert_ptr_nonnull(d);
+	c->body = malloc(d->len + 1);
+	c->gz = malloc(d->gzlen + 1);
+	ck_assert(c->body != NULL && c->gz != NULL);
+	memcpy(c->body, d->body, d->len);
+	memcpy(c->gz, d->gz, d->gzlen);
+	c->len = d->len;
+	c->gzlen = d->gzlen;
+	snprintf(c->etag, sizeof(c->etag), "%s", d->etag);
+	snprintf(c->etag_gz, sizeof(c->etag_gz), "%s", d->etag_gz);
+	c->lm = d->last_modified;
+}
+
+static void
+doc_same(const struct doc_copy *c, const struct snap_doc *d)
+{
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(d->len, c->len);
+	ck_assert(memcmp(d->body, c->body, c->len) == 0);
+	ck_assert_uint_eq(d->gzlen, c->gzlen);
+	ck_assert(memcmp(d->gz, c->gz, c->gzlen) == 0);
+	ck_assert_str_eq(d->etag, c->etag);
+	ck_assert_str_eq(d->etag_gz, c->etag_gz);
+	ck_assert_int_eq(d->last_modified, c->lm);
+}
+
+static void
+doc_copy_free(struct doc_copy *c)
+{
+	free(c->body);
+	free(c->gz);
+}
+
+/*
+ * The documents rendered on request: every lazy one, archive and landing
+ * page, rendered, evicted (a cache of 0 bytes keeps only the last), then
+ * rendered again, is the same bytes with the same validators; a set's
+ * current documents are lazy, the collection's are not.
+ */
+START_TEST(test_cache_evicted_same)
+{
+	static const char *const paths[] = { "/sets/region.atom",
+	    "/sets/region:bulgaria.rss", "/sets/region.json",
+	    "/sets/region.html", "/bg/sets/region:bulgaria.html",
+	    "/sets/region.ics", "/lang/bg/feed.atom",
+	    "/lang/nb/sets/region.rss", "/events/rec-5.ics",
+	    "/archive/2.atom", "/nb/archive/1.html", "/records/rec-2.html",
+	    "/bg/records/rec-3.html" };
+	struct doc_copy		 c[sizeof(paths) / sizeof(paths[0])];
+	const struct snap_doc	*old[sizeof(paths) / sizeof(paths[0])];
+	struct snap		*s;
+	const struct snap_doc	*d;
+	size_t			 i, n = sizeof(paths) / sizeof(paths[0]);
+
+	s = build(recp, NRECS, NULL);
+	ck_assert_ptr_nonnull(snap_lazy_find(s, "/sets/region.atom"));
+	ck_assert_ptr_nonnull(snap_lazy_find(s, "/lang/bg/feed.atom"));
+	ck_assert_ptr_null(snap_lazy_find(s, "/feed.atom"));
+	ck_assert_ptr_null(snap_lazy_find(s, "/"));
+	for (i = 0; i < n; i++) {
+		d = snap_doc_find(s, paths[i]);
+		ck_assert_msg(d != NULL, "no %s", paths[i]);
+		ck_assert(d->is_cached);
+		ck_assert_str_eq(d->path, paths[i]);
+		doc_copy(&c[i], d);
+		old[i] = d;
+	}
+	ck_assert(!snap_doc_find(s, "/feed.atom")->is_cached);
+	/* a limit of 0 keeps none but the last rendered: all rendered anew */
+	snap_doc_cache_limit(0);
+	ck_assert_uint_eq(snap_doc_cache_bytes(), 0);
+	ck_assert(!snap_slot_is_ready(snap_lazy_find(s, paths[0])));
+	for (i = 0; i < n; i++) {
+		d = snap_doc_find(s, paths[i]);
+		ck_assert_ptr_ne(d, old[i]);	/* the old one is still held */
+		doc_same(&c[i], d);
+	}
+	ck_assert(!snap_slot_is_ready(snap_lazy_find(s, paths[0])));
+	snap_doc_cache_limit(SNAP_DOC_CACHE_DEFAULT);
+	for (i = 0; i < n; i++)
+		doc_copy_free(&c[i]);
+	snap_release(s);
+}
+END_TEST
+
+/*
+ * A change is never served from the cache: the set's documents of the next
+ * snapshot are new slots with the new bytes, the other set's are shared,
+ * and the old snapshot keeps serving its own.
+ */
+START_TEST(test_cache_not_stale)
+{
+	struct snap		*s1, *s2;
+	const struct snap_doc	*a, *b, *o1, *o2;
+	struct record		 changed;
+	struct record		*rv[NRECS];
+	struct doc_copy		 old;
+
+	s1 = build(recp, NRECS, NULL);
+	a = snap_doc_find(s1, "/sets/region:bulgaria.atom");
+	doc_copy(&old, a);
+	ck_assert_ptr_null(strstr(a->body, "Changed title"));
+	changed = recs[6];
+	changed.datestamp += 3600;
+	changed.hash[0] ^= 1;
+	changed.titles = &(struct record_text){ "en", "Changed title" };
+	memcpy(rv, recp, sizeof(rv));
+	rv[6] = &changed;
+	s2 = build(rv, NRECS, s1);
+	ck_assert_ptr_ne(snap_lazy_find(s2, "/sets/region:bulgaria.atom"),
+	    snap_lazy_find(s1, "/sets/region:bulgaria.atom"));
+	b = snap_doc_find(s2, "/sets/region:bulgaria.atom");
+	ck_assert_ptr_nonnull(strstr(b->body, "Changed title"));
+	ck_assert_str_ne(b->etag, old.etag);
+	/* the one before still serves what it had */
+	doc_same(&old, snap_doc_find(s1, "/sets/region:bulgaria.atom"));
+	/* evicted, the old snapshot renders its old bytes again */
+	snap_doc_cache_limit(0);
+	(void)snap_doc_find(s2, "/sets/region:bulgaria.rss");
+	ck_assert(!snap_slot_is_ready(snap_lazy_find(s1,
+	    "/sets/region:bulgaria.atom")));
+	doc_same(&old, snap_doc_find(s1, "/sets/region:bulgaria.atom"));
+	snap_doc_cache_limit(SNAP_DOC_CACHE_DEFAULT);
+	doc_copy_free(&old);
+	snap_release(s2);
+	snap_release(s1);
+	/* nothing changed: the next snapshot shares the slot, rendered */
+	s1 = build(recp, NRECS, NULL);
+	o1 = snap_doc_find(s1, "/sets/region.rss");
+	s2 = build(recp, NRECS, s1);
+	ck_assert_ptr_eq(snap_lazy_find(s2, "/sets/region.rss"),
+	    snap_lazy_find(s1, "/sets/region.rss"));
+	o2 = snap_doc_find(s2, "/sets/region.rss");
+	ck_assert_ptr_eq(o1, o2);
+	snap_release(s2);
+	snap_release(s1);
+}
+END_TEST
+
+/*
+ * The cache holds at most its limit plus one document, however many are
+ * asked for, and what it holds goes when the snapshots go.
+ */
+START_TEST(test_cache_cap)
+{
+	struct snap		*s;
+	const struct snap_doc	*d;
+	size_t			 i, cap, max = 0, before;
+
+	before = snap_doc_cache_bytes();
+	s = build(recp, NRECS, NULL);
+	ck_assert_uint_eq(snap_doc_cache_bytes(), before);
+	ck_assert_uint_gt(s->nlazy, 20);
+	d = snap_doc_find(s, snap_lazy_path(s, 0));
+	cap = 3 * d->len;	/* (the macro keeps d for the teardown) */
+	snap_doc_cache_limit(cap);
+	for (i = 0; i < s->nlazy; i++) {
+		d = (snap_doc_find)(s, snap_lazy_path(s, i));
+		ck_assert_msg(d != NULL, "%s", snap_lazy_path(s, i));
+		/* rendered on request from what the build registered */
+		ck_assert_msg(memcmp(d->key, snap_slot_key(snap_lazy_find(s,
+		    snap_lazy_path(s, i))), HASH_LEN) == 0, "%s: other inputs",
+		    snap_lazy_path(s, i));
+		if (d->len + d->gzlen > max)
+			max = d->len + d->gzlen;
+		snap_doc_done(d);
+		/* the document itself, its path and bytes: 1 KB of room */
+		ck_assert_uint_le(snap_doc_cache_bytes(), cap + max + 1024);
+	}
+	ck_assert_uint_gt(snap_doc_cache_bytes(), 0);
+	snap_doc_cache_limit(SNAP_DOC_CACHE_DEFAULT);
+	snap_release(s);
+	ck_assert_uint_eq(snap_doc_cache_bytes(), before);
+}
+END_TEST
+
+/*
+ * Threads asking for documents at once, while the cache evicts under them
+ * (a limit of one document): each gets complete bytes, the ones a lone
+ * request gets; with room, threads asking for one document at once get the
+ * one rendering (render-once).
+ */
+struct storm {
+	const struct snap	*s;
+	const char *const	*paths;
+	size_t			 n;
+	const struct doc_copy	*want;
+	int			 seed;
+	const struct snap_doc	*first;
+};
+
+static void *
+storm_run(void *arg)
+{
+	struct storm		*st = arg;
+	const struct snap_doc	*d;
+	size_t			 i, k;
+
+	for (i = 0; i < 200; i++) {
+		k = (i * 7 + (size_t)st->seed) % st->n;
+		if ((d = (snap_doc_find)(st->s, st->paths[k])) == NULL)
+			return (void *)1;
+		if (d->len != st->want[k].len ||
+		    memcmp(d->body, st->want[k].body, d->len) != 0 ||
+		    strcmp(d->etag, st->want[k].etag) != 0) {
+			snap_doc_done(d);
+			return (void *)1;
+		}
+		if (i == 0 && st->first == NULL)
+			st->first = d;
+		else
+			snap_doc_done(d);
+	}
+	return NULL;
+}
+
+START_TEST(test_cache_threads)
+{
+	static const char *const paths[] = { "/sets/region.atom",
+	    "/sets/region.rss", "/sets/region:bulgaria.json",
+	    "/nb/sets/region.html", "/lang/en/feed.rss",
+	    "/records/rec-4.html", "/archive/1.rss" };
+	struct doc_copy		 want[sizeof(paths) / sizeof(paths[0])];
+	struct storm		 st[8];
+	pthread_t		 t[8];
+	struct snap		*s;
+	const struct snap_doc	*d;
+	void			*rv;
+	size_t			 i, n = sizeof(paths) / sizeof(paths[0]);
+
+	s = build(recp, NRECS, NULL);
+	for (i = 0; i < n; i++) {
+		d = snap_doc_find(s, paths[i]);
+		ck_assert_msg(d != NULL, "%s", paths[i]);
+		doc_copy(&want[i], d);
+	}
+	snap_release(s);
+	/* churn: every request may render and evict */
+	s = build(recp, NRECS, NULL);
+	snap_doc_cache_limit(1);
+	for (i = 0; i < 8; i++) {
+		st[i] = (struct storm){ s, paths, n, want, (int)i, NULL };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, storm_run,
+		    &st[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		ck_assert_int_eq(pthread_join(t[i], &rv), 0);
+		ck_assert_ptr_null(rv);
+		snap_doc_done(st[i].first);
+	}
+	snap_doc_cache_limit(SNAP_DOC_CACHE_DEFAULT);
+	snap_release(s);
+	/* room for all: the first requests of one page share one rendering */
+	s = build(recp, NRECS, NULL);
+	for (i = 0; i < 8; i++) {
+		st[i] = (struct storm){ s, paths, 1, want, 0, NULL };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, storm_run,
+		    &st[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		ck_assert_int_eq(pthread_join(t[i], &rv), 0);
+		ck_assert_ptr_null(rv);
+		ck_assert_ptr_eq(st[i].first, st[0].first);
+	}
+	for (i = 0; i < 8; i++)
+		snap_doc_done(st[i].first);
+	snap_release(s);
+	for (i = 0; i < n; i++)
+		doc_copy_free(&want[i]);
 }
 END_TEST
 
@@ -1832,19 +2158,20 @@ START_TEST(test_record_lazy)
 
 	s1 = build(recp, NRECS, NULL);
 	ck_assert_uint_eq(s1->records.npages, NRECS);
-	ck_assert(!snap_doc_is_ready(s1->records.docs[2]));
+	ck_assert(!snap_slot_is_ready(s1->records.slots[2]));
 	d1 = snap_doc_find(s1, "/records/rec-2.html");
 	ck_assert_ptr_nonnull(d1);
-	ck_assert(snap_doc_is_ready(s1->records.docs[2]));
-	ck_assert(!snap_doc_is_ready(s1->records.docs[3]));
+	ck_assert(snap_slot_is_ready(s1->records.slots[2]));
+	ck_assert(!snap_slot_is_ready(s1->records.slots[3]));
 	ck_assert_ptr_eq(snap_doc_find(s1, "/records/rec-2.html"), d1);
+	ck_assert_ptr_nonnull(snap_doc_find(s1, "/records/rec-3.html"));
 	changed = recs[3];
 	changed.hash[0] ^= 1;
 	memcpy(rv, recp, sizeof(rv));
 	rv[3] = &changed;
 	s2 = build(rv, NRECS, s1);
 	ck_assert_ptr_eq(snap_doc_find(s2, "/records/rec-2.html"), d1);
-	ck_assert_ptr_ne(s2->records.docs[3], s1->records.docs[3]);
+	ck_assert_ptr_ne(s2->records.slots[3], s1->records.slots[3]);
 	s3 = build(rv, NRECS - 1, s2);	/* rec-6 gone */
 	ck_assert_ptr_null(snap_doc_find(s3, "/records/rec-6.html"));
 	ck_assert_ptr_eq(snap_doc_find(s3, "/records/rec-2.html"), d1);
@@ -2029,7 +2356,7 @@ feed_suite(void)
 	Suite	*s = suite_create("feed");
 	TCase	*tc = tcase_create("render");
 
-	tcase_add_checked_fixture(tc, fixtures, NULL);
+	tcase_add_checked_fixture(tc, fixtures, pins_release);
 	tcase_add_test(tc, test_atom_current);
 	tcase_add_test(tc, test_atom_empty);
 	tcase_add_test(tc, test_rss);
@@ -2053,12 +2380,16 @@ feed_suite(void)
 	    sizeof(tag_cases) / sizeof(tag_cases[0]));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("build");
-	tcase_add_checked_fixture(tc, fixtures, NULL);
+	tcase_add_checked_fixture(tc, fixtures, pins_release);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_archives);
 	tcase_add_test(tc, test_reuse);
 	tcase_add_test(tc, test_first_start_dates);
 	tcase_add_test(tc, test_lazy_once);
+	tcase_add_test(tc, test_cache_evicted_same);
+	tcase_add_test(tc, test_cache_not_stale);
+	tcase_add_test(tc, test_cache_cap);
+	tcase_add_test(tc, test_cache_threads);
 	tcase_add_test(tc, test_index);
 	tcase_add_test(tc, test_index_empty);
 	tcase_add_test(tc, test_index_upcoming);

@@ -90,6 +90,57 @@ assert_day(const struct date *d, const char *want)
 	ck_assert_str_eq(s, want);
 }
 
+/*
+ * Strings records share are kept once: two records of the same file hold
+ * the same pointers for set specs, language tags, publisher, licence,
+ * affiliation, while titles and abstracts are each record's own; a shared
+ * string outlives the record it came from, and a long one is not shared.
+ */
+START_TEST(test_shared_strings)
+{
+	struct record	*a = parse_good(GOOD "full-report.xml");
+	struct record	*b = parse_good(GOOD "full-report.xml");
+	struct record	*c;
+	struct err	 e;
+	char		*doc, longpub[400];
+	const char	*pub = a->publisher;
+
+	ck_assert_ptr_ne(a, b);
+	ck_assert_ptr_eq(a->publisher, b->publisher);
+	ck_assert_ptr_eq(a->license, b->license);
+	ck_assert_ptr_eq(a->sets[0], b->sets[0]);
+	ck_assert_ptr_eq(a->sets[1], b->sets[1]);
+	ck_assert_ptr_eq(a->languages[0], b->languages[0]);
+	ck_assert_ptr_eq(a->lang, b->lang);
+	ck_assert_ptr_eq(a->titles[1].lang, b->titles[1].lang);
+	ck_assert_ptr_eq(a->creators[0].affiliation,
+	    b->creators[0].affiliation);
+	ck_assert_ptr_ne(a->titles[0].text, b->titles[0].text);
+	ck_assert_ptr_ne(a->abstracts[0].text, b->abstracts[0].text);
+	ck_assert_ptr_ne(a->id, b->id);
+	record_unref(a);
+	ck_assert_str_eq(b->publisher, "Center for the Study of Democracy");
+	ck_assert_ptr_eq(b->publisher, pub);
+	ck_assert_str_eq(b->sets[0], "topic:smuggling");
+	record_unref(b);
+	/* longer than the pool takes: the record's own */
+	memset(longpub, 'p', sizeof(longpub) - 1);
+	longpub[sizeof(longpub) - 1] = '\0';
+	ck_assert_int_gt(asprintf(&doc, "<record xmlns=\"" RECORD_NS "\" "
+	    "id=\"x1\" type=\"report\" xml:lang=\"en\"><title>T</title>"
+	    "<issued>2020</issued><language>en</language>"
+	    "<publisher>%s</publisher></record>",
+	    longpub), 0);
+	err_init(&e);
+	c = parse_str(doc, &e);
+	ck_assert_msg(c != NULL, "%s", e.msg);
+	ck_assert_str_eq(c->publisher, longpub);
+	record_unref(c);
+	err_release(&e);
+	free(doc);
+}
+END_TEST
+
 START_TEST(test_full_report)
 {
 	struct record	*r = parse_good(GOOD "full-report.xml");
@@ -927,6 +978,7 @@ record_suite(void)
 	tc = tcase_create("good");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_full_report);
+	tcase_add_test(tc, test_shared_strings);
 	tcase_add_test(tc, test_event);
 	tcase_add_test(tc, test_minimal);
 	tcase_add_test(tc, test_parse_known);

@@ -523,6 +523,77 @@ START_TEST(test_new_fail_nth)
 }
 END_TEST
 
+/*
+ * A document of SNAP_DOC_COLD_MIN bytes or more keeps only its gzip form:
+ * found, it is inflated into the document cache with the bytes, gzip and
+ * validators it was added with; evicted, found again, the same; it stays
+ * valid while held after its snapshot and the cache let go of it.
+ */
+START_TEST(test_doc_cold)
+{
+	struct snap		*s, *s2;
+	const struct snap_doc	*t, *d, *d2, *h;
+	unsigned char		 key[HASH_LEN];
+	char			*body, etag[64];
+	size_t			 n = SNAP_DOC_COLD_MIN + 12345, k = 0;
+
+	ck_assert_ptr_nonnull(body = malloc(n + 64));
+	while (k < n)
+		k += (size_t)snprintf(body + k, n + 64 - k, "<url>%zu</url>\n",
+		    k);
+	n = k;
+	s = mksnap(NULL, 0, NULL, 0);
+	key_of("/big.xml", key);
+	ck_assert_int_eq(snap_doc_add(s, "/big.xml", "application/xml", body,
+	    n, key, 77), 0);
+	key_of("/small", key);
+	ck_assert_int_eq(snap_doc_add(s, "/small", "text/plain", "x", 1, key,
+	    1), 0);
+	snap_seal(s);
+	t = s->docs[0];
+	ck_assert_str_eq(t->path, "/big.xml");
+	ck_assert_ptr_null(t->body);		/* gzip only */
+	ck_assert_ptr_nonnull(t->gz);
+	ck_assert_ptr_null(s->docs[1]->cold);
+	d = snap_doc_find(s, "/big.xml");
+	ck_assert_ptr_ne(d, t);
+	ck_assert(d->is_cached);
+	ck_assert_uint_eq(d->len, n);
+	ck_assert(memcmp(d->body, body, n) == 0);
+	ck_assert_int_eq(d->body[n], '\0');
+	ck_assert_ptr_eq(d->gz, t->gz);
+	ck_assert_uint_eq(d->gzlen, t->gzlen);
+	ck_assert_str_eq(d->etag, t->etag);
+	ck_assert_str_eq(d->etag_gz, t->etag_gz);
+	ck_assert_int_eq(d->last_modified, 77);
+	ck_assert_str_eq(d->content_type, "application/xml");
+	snprintf(etag, sizeof(etag), "%s", d->etag);
+	ck_assert_ptr_eq(snap_doc_find(s, "/big.xml"), d);	/* cached */
+	snap_doc_done(d);
+	/* evicted, inflated again: the same */
+	snap_doc_cache_limit(0);
+	ck_assert(!snap_slot_is_ready(t->cold));
+	d2 = snap_doc_find(s, "/big.xml");
+	ck_assert_uint_eq(d2->len, n);
+	ck_assert(memcmp(d2->body, body, n) == 0);
+	ck_assert_str_eq(d2->etag, etag);
+	/* the next snapshot shares it; the held copy outlives both */
+	s2 = mksnap(NULL, 0, NULL, 0);
+	ck_assert_int_eq(snap_doc_reuse(s2, s, "/big.xml", t->key), 1);
+	snap_seal(s2);
+	h = snap_doc_hold(d2);
+	snap_doc_done(d2);
+	snap_doc_done(d);
+	snap_release(s);
+	snap_release(s2);
+	snap_doc_cache_limit(SNAP_DOC_CACHE_DEFAULT);
+	ck_assert(memcmp(h->body, body, n) == 0);
+	ck_assert(h->gzlen > 0 && h->gz[0] == '\x1f');
+	snap_doc_drop(h);
+	free(body);
+}
+END_TEST
+
 START_TEST(test_doc_etag_reuse)
 {
 	struct snap		*a, *b;
@@ -918,6 +989,7 @@ snap_suite(void)
 	    sizeof(covers) / sizeof(covers[0]));
 	tcase_add_test(tc, test_docs);
 	tcase_add_test(tc, test_doc_etag_reuse);
+	tcase_add_test(tc, test_doc_cold);
 	tcase_add_test(tc, test_doc_add_fail_nth);
 	tcase_add_test(tc, test_new_fail_nth);
 	tcase_add_loop_test(tc, test_next_equals_full, 0, 4);
