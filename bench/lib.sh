@@ -142,6 +142,7 @@ feed-author-name "Benchmark"
 oai-namespace bench.example.org
 log-level warning
 rescan-interval 0
+open-sets yes
 EOF
 		for line in "$@"; do
 			echo "$line"

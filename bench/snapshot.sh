@@ -50,7 +50,7 @@ def main():
     with open(conf, "w") as f:
         f.write('repository-name "Bench"\nbase-url %s\nadmin-email a@b.org\n'
                 'feed-author-name X\nrecords %s\nstate %s/state\noai-namespace bench.example.org\n'
-                'rescan-interval 0\nlisten 127.0.0.1:%d\ndebounce 200\n'
+                'rescan-interval 0\nlisten 127.0.0.1:%d\ndebounce 200\nopen-sets yes\n'
                 % (base, recs, work, port))
     log = open(os.path.join(work, "serve.log"), "w")
     t0 = time.monotonic()
