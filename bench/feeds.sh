@@ -42,7 +42,7 @@
 #   BENCH_CONNS      wrk connections (default 32)
 #   BENCH_RUNS       runs per case (default 3)
 #   BENCH_RECORDS    collection size (default 10000)
-#   BENCH_FEEDS_EXTRA_RUNS  runs per case for the other documents (default 2)
+#   BENCH_FEEDS_EXTRA_RUNS  runs per case for the other documents (default 1)
 #   BENCH_FEEDS_DOCS the other documents (URL paths; empty: none)
 # Summary lines start with "summary: " (bench/run.sh collects them).
 
@@ -136,7 +136,7 @@ first_id=$(find "$RECORDS" -name '*.xml' | sort | head -n 1 |
     xargs sed -n 's/.*<record [^>]* id="\([^"]*\)".*/\1/p' | head -n 1)
 [ -n "$first_id" ] || die "no record id in $RECORDS"
 EXTRA_DOCS=${BENCH_FEEDS_DOCS-"/feed.json /feed.ics /lang/bg/feed.atom /records/$first_id.html"}
-EXTRA_RUNS=${BENCH_FEEDS_EXTRA_RUNS:-2}
+EXTRA_RUNS=${BENCH_FEEDS_EXTRA_RUNS:-1}
 
 fetch_doc /feed.atom
 ENTRIES=$(grep -o '<entry' "$WWW/feed.atom" | wc -l)
