@@ -89,6 +89,33 @@ def two_runs_give_the_same_bytes_and_write_nothing():
 
 
 @test
+def a_run_that_changes_nothing_flushes_nothing():
+    """syncfs(2) waits for every dirty page of the file system: only a run
+    that wrote or removed something may call it."""
+    import shutil
+    from pf import skip
+    if shutil.which("strace") is None:
+        skip("strace not installed: syncfs of a no-change export not checked")
+        return
+    d = collection()
+    out = os.path.join(d.dir, "out")
+
+    def syncfs_calls():
+        trace = os.path.join(d.dir, "strace.out")
+        p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=syncfs",
+                            "-o", trace, PUBFEED, "export", "-c", d.conf,
+                            out], capture_output=True, text=True,
+                           timeout=120)
+        assert p.returncode == 0, p.stderr
+        with open(trace) as f:
+            return sum("syncfs(" in line for line in f)
+    assert syncfs_calls() == 1      # the first run writes everything
+    assert syncfs_calls() == 0      # nothing changed
+    write_rec(d, "r-03", "Report 3, retitled", day=4)
+    assert syncfs_calls() == 1
+
+
+@test
 def one_changed_record_rewrites_only_its_files():
     d = collection()
     out = os.path.join(d.dir, "out")
