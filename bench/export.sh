@@ -17,6 +17,12 @@
 #   one-change  one record renamed over with a new title: only the files
 #               whose bytes changed written
 # each with its time, peak RSS and the files written / left / removed.
+# Then "pubfeed export --watch" into the same directory: the time from one
+# more change to its landing page's file updated in DIR.  Then Hugo on the
+# same records (bench/hugo_site.py: one page per record with title, date
+# and abstract, the list with RSS), "hugo --quiet" cold and after the same
+# one-record change, and the ratios pubfeed/hugo ("hugo: not available"
+# without Debian's hugo).
 # The daemon serves a hard-linked copy (cp -al) of the cached collection,
 # so the change never touches the cache.
 # Environment: PUBFEED (default build/pubfeed), BENCH_DIR (default
@@ -53,7 +59,11 @@ NDOCS=$(wc -l <"$WORK/docs")
 : >"$WORK/plain.curl"
 : >"$WORK/gzip.curl"
 while read -r f; do
-	case $f in index.html) u=/ ;; *) u=/$f ;; esac
+	case $f in
+	index.html) u=/ ;;
+	*/index.html) u=/${f%index.html} ;;
+	*) u=/$f ;;
+	esac
 	printf 'url = "%s%s"\noutput = "%s/fetch/%s"\n' "$PF" "$u" "$WORK" "$f" \
 	    >>"$WORK/plain.curl"
 	[ -e "$WORK/export/$f.gz" ] &&
@@ -67,8 +77,8 @@ curl -s -f --create-dirs -H 'Accept-Encoding: gzip' -K "$WORK/gzip.curl" ||
 t1=$(now)
 FETCH_S=$(elapsed "$t0" "$t1")
 
-diff -r -x .pubfeed-export "$WORK/export" "$WORK/fetch" >/dev/null ||
-    die "exported files differ from what serve sends"
+diff -rq -x .pubfeed-export "$WORK/export" "$WORK/fetch" >"$WORK/diff" ||
+    die "exported files differ from what serve sends: $(head -n 5 "$WORK/diff")"
 NFILES=$(find "$WORK/export" -type f | wc -l)
 BYTES=$(du -sb "$WORK/export" | cut -f1)
 RATIO=$(echo "$FETCH_S $EXPORT_S" | awk '{ printf "%.2f", $1 / $2 }')
@@ -92,18 +102,93 @@ timed_export() {
 	kept=$(echo "$line" | sed -n 's/.* \([0-9]*\) unchanged.*/\1/p')
 	removed=$(echo "$line" | sed -n 's/.* \([0-9]*\) removed.*/\1/p')
 	rss=$(($(cat "$WORK/rss") / 1024))
+	secs=$(elapsed "$t0" "$t1")
 	printf 'summary: export %-10s %7ss, %4s MB peak; %5s files written, %5s unchanged, %s removed\n' \
-	    "$1" "$(elapsed "$t0" "$t1")" "$rss" "$written" "$kept" "$removed"
+	    "$1" "$secs" "$rss" "$written" "$kept" "$removed"
 }
 timed_export no-change
 [ "$written" = 0 ] || die "no-change export wrote $written files"
 
-# one record changed the way an editor saves it
+# retitle: one record (the last) changed the way an editor saves it
 rec=$(find "$WORK/records" -name '*.xml' | sort | tail -n 1)
-dir=$(dirname "$rec")
-sed 's|<title\([^>]*\)>|<title\1>Retitled: |' "$rec" >"$dir/.new.tmp"
-mv "$dir/.new.tmp" "$rec"
+retitle() {
+	sed 's|<title\([^>]*\)>|<title\1>Retitled: |' "$rec" \
+	    >"$(dirname "$rec")/.new.tmp"
+	mv "$(dirname "$rec")/.new.tmp" "$rec"
+}
+retitle
 timed_export one-change
 [ "$written" -gt 0 ] || die "one-change export wrote nothing"
+ONE_S=$secs
 timed_export no-change
 [ "$written" = 0 ] || die "the export after the change wrote $written files"
+NOCHANGE_S=$secs
+
+# export --watch: one change to its file in DIR, the process kept running
+# (serve's watch and rebuild, then the incremental export)
+"$PUBFEED" export -c "$WORK/pubfeed.conf" --watch "$WORK/export" \
+    2>"$WORK/watch.log" &
+PF_PID=$!
+i=0
+until grep -q 'exporting every change' "$WORK/watch.log"; do
+	kill -0 "$PF_PID" 2>/dev/null ||
+	    { cat "$WORK/watch.log" >&2; die "export --watch exited"; }
+	i=$((i + 1))
+	[ "$i" -lt 1200 ] || die "export --watch did not start"
+	sleep 0.1
+done
+id=$(sed -n 's/.*<record [^>]* id="\([^"]*\)".*/\1/p' "$rec" | head -n 1)
+page=$WORK/export/records/$id.html
+before=$(grep -o 'Retitled: ' "$page" | wc -l)
+t0=$(now)
+retitle
+i=0
+until [ "$(grep -o 'Retitled: ' "$page" | wc -l)" -gt "$before" ]; do
+	i=$((i + 1))
+	[ "$i" -lt 6000 ] || die "export --watch did not export the change"
+	sleep 0.01
+done
+t1=$(now)
+kill -TERM "$PF_PID"
+wait "$PF_PID" || die "export --watch did not exit 0 on SIGTERM"
+PF_PID=
+echo "summary: export --watch: a change in its file in DIR after $(elapsed "$t0" "$t1")s (200 ms debounce included)"
+
+# Hugo (Debian's hugo) on the same records: bench/hugo_site.py writes a
+# minimal site, one content page per record (title, date, abstract) and
+# the list of them with its RSS.  Timed: "hugo --quiet" alone, cold (no
+# public/ yet) and again after the same one-record change (Hugo has no
+# incremental build outside "hugo server": it renders everything again);
+# the conversion to Markdown is not timed, although pubfeed's times include
+# reading and validating the XML.
+if ! command -v hugo >/dev/null 2>&1; then
+	echo "hugo: not available"
+	exit 0
+fi
+HUGO=$WORK/hugo
+find "$WORK/records" -name '*.xml' -print0 |
+    xargs -0 "$PY" bench/hugo_site.py "$HUGO" || die "hugo_site.py failed"
+# timed_hugo NAME: one "hugo --quiet" build of $HUGO
+timed_hugo() {
+	t0=$(now)
+	(cd "$HUGO" && /usr/bin/time -f '%M' -o "$WORK/rss" hugo --quiet) \
+	    >"$WORK/hugo.log" 2>&1 ||
+	    { cat "$WORK/hugo.log" >&2; die "hugo $1 failed"; }
+	t1=$(now)
+	secs=$(elapsed "$t0" "$t1")
+	files=$(find "$HUGO/public" -type f | wc -l)
+	printf 'summary: hugo   %-10s %7ss, %4s MB peak; %5s files in public/\n' \
+	    "$1" "$secs" "$(($(cat "$WORK/rss") / 1024))" "$files"
+}
+timed_hugo cold
+HUGO_COLD=$secs
+grep -q '<item>' "$HUGO/public/index.xml" || die "hugo wrote no RSS"
+retitle
+"$PY" bench/hugo_site.py "$HUGO" "$rec" || die "hugo_site.py failed"
+timed_hugo one-change
+HUGO_ONE=$secs
+grep -q 'Retitled: Retitled: Retitled: ' "$HUGO/public/records/$id/index.html" ||
+    die "hugo did not render the change"
+echo "summary: ratio pubfeed/hugo (below 1: pubfeed faster): cold" \
+    "$(ratio "$EXPORT_S" "$HUGO_COLD"), one-change $(ratio "$ONE_S" "$HUGO_ONE")," \
+    "no-change export/hugo one-change $(ratio "$NOCHANGE_S" "$HUGO_ONE")"

@@ -138,6 +138,7 @@ threads %d
 access-log no
 log-level warning
 rescan-interval 0
+open-sets yes
 websub-hub http://127.0.0.1:%d/
 notify-timeout 5
 """ % (self.base, self.port, records, os.path.join(work, "state"), NS,

@@ -2,12 +2,15 @@
 # bench/run.sh: what "make bench" runs.  Runs every benchmark script that
 # exists, in this order:
 #
-#   feeds   /feed.atom: pubfeed vs nginx (plain, gzip, 304)
+#   feeds   /feed.atom: pubfeed vs nginx vs bare libmicrohttpd (plain,
+#           gzip, 304); then JSON Feed, calendar, a language feed and a
+#           landing page, pubfeed vs nginx
 #   oai     OAI-PMH harvest, page latency, page req/s vs nginx
 #   snapshot  start-up and incremental snapshot cost at 100k records
 #   live    one changed file in a large collection: change-to-visible
 #   notify  change-to-WebSub-notification latency
-#   export  pubfeed export vs fetching the same documents from serve
+#   export  pubfeed export vs fetching the same documents from serve;
+#           no-change, one-change, --watch; Hugo on the same records
 #
 # Each script's output is shown as it runs and kept in
 # $BENCH_DIR/NAME.log; its lines starting with "summary: " are gathered

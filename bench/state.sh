@@ -80,7 +80,7 @@ def main():
         with open(conf, "w") as f:
             f.write("repository-name B\nbase-url http://127.0.0.1:%d\n"
                     "admin-email a@bench.example.org\nrecords %s\nstate %s\n"
-                    "feed-author-name B\noai-namespace %s\nlog-level warning\n"
+                    "feed-author-name B\noai-namespace %s\nlog-level warning\nopen-sets yes\n"
                     "rescan-interval 0\n" % (port, records, os.path.join(work, "state"), NS))
         log = open(os.path.join(work, "log"), "ab")
         proc = subprocess.Popen([PUBFEED, "serve", "-c", conf, "--listen",

@@ -256,7 +256,7 @@ export_snapshot(const struct snap *s, const char *dir,
 	const struct fileio_wopts	 o = { 0644, FILEIO_EXACT_MODE |
 					    FILEIO_NOSYNC, 0 };
 	struct export_run		 x;
-	int				 fd, rc = -1;
+	int				 fd, is_dirty = 0, rc = -1;
 
 	memset(&x, 0, sizeof(x));
 	x.dir = dir;
@@ -279,13 +279,21 @@ export_snapshot(const struct snap *s, const char *dir,
 		goto out;
 	}
 	if ((x.old == NULL || x.oldlen != x.manifest.len ||
-	    memcmp(x.old, x.manifest.data, x.oldlen) != 0) &&
-	    fileio_write(x.path.data, x.manifest.data, x.manifest.len, &o,
-	    e) == -1)
-		goto out;
+	    memcmp(x.old, x.manifest.data, x.oldlen) != 0)) {
+		if (fileio_write(x.path.data, x.manifest.data, x.manifest.len,
+		    &o, e) == -1)
+			goto out;
+		is_dirty = 1;
+	}
 	if (export_prune(&x, e) == -1)
 		goto out;
-	/* one flush for all the files instead of an fsync per file */
+	/*
+	 * One flush for all the files instead of an fsync per file; none when
+	 * nothing changed (syncfs(2) waits for every dirty page of the whole
+	 * file system, other programs' too).
+	 */
+	if (!is_dirty && x.st.files == 0 && x.st.removed == 0)
+		goto done;
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		err_set(e, "%s: %s", dir, strerror(errno));
 		goto out;
@@ -296,6 +304,7 @@ export_snapshot(const struct snap *s, const char *dir,
 		goto out;
 	}
 	close(fd);
+done:
 	if (stp != NULL)
 		*stp = x.st;
 	rc = 0;

@@ -17,7 +17,8 @@
  * is left as it is; any other is rewritten; files the manifest names whose
  * documents are gone are removed (files export did not write never are).
  * The manifest is replaced before the removals.  One syncfs(2) at the end
- * makes the lot durable.  Single-threaded; never logs.
+ * makes the lot durable; a run that changed nothing flushes nothing.
+ * Single-threaded; never logs.
  */
 #ifndef PUBFEED_EXPORT_H
 #define PUBFEED_EXPORT_H

@@ -55,6 +55,7 @@ struct pubfeed {
 	const char	*into;		/* import --into */
 	int		 update;	/* import --update */
 	const char	*id;		/* new --id */
+	int		 watch;		/* export --watch */
 	struct conf	*conf;	/* check, export, ping, status */
 };
 
@@ -66,7 +67,7 @@ usage(FILE *fp)
 	    "[--base-url URL] [--replica]\n"
 	    "       pubfeed check [-c FILE] [--config-only] [--strict] "
 	    "[--format text|json] [PATH...]\n"
-	    "       pubfeed export [-c FILE] [--base-url URL] DIR\n"
+	    "       pubfeed export [-c FILE] [--base-url URL] [--watch] DIR\n"
 	    "       pubfeed ping [-c FILE] [--base-url URL]\n"
 	    "       pubfeed status [-c FILE]\n"
 	    "       pubfeed import [-c FILE] --from csl-json|ris|csv "
@@ -85,6 +86,8 @@ usage(FILE *fp)
 	    "          is needed (set names are then not checked)\n"
 	    "  export  write every feed document and its .gz as static "
 	    "files under DIR\n"
+	    "          (only files whose bytes changed; files of gone "
+	    "documents removed)\n"
 	    "  ping    notify every target of every feed now; exit 1 if "
 	    "any failed\n"
 	    "  status  each notification target's last success and "
@@ -114,7 +117,13 @@ usage(FILE *fp)
 	    "  --from FORMAT        import: csl-json, ris or csv\n"
 	    "  --into DIR           import: write there, not into 'records'\n"
 	    "  --update             import: replace existing record files\n"
-	    "  --id ID              new: the record's id\n",
+	    "  --id ID              new: the record's id\n"
+	    "  --watch              export: keep running and export every "
+	    "new snapshot\n"
+	    "                       (holds the state lock like serve: not "
+	    "while a serve\n"
+	    "                       or another --watch uses the state; "
+	    "SIGTERM stops)\n",
 	    DEFAULT_CONF);
 }
 
@@ -547,6 +556,119 @@ out:
  * running on it, so unchanged records export the same bytes) and bring DIR
  * to its documents: changed files rewritten, files of gone ones removed.
  */
+/* struct serve's published hook: every new snapshot into DIR. */
+static int
+export_published(void *arg, const struct snap *s)
+{
+	const char		*dir = arg;
+	struct export_stats	 st;
+	struct err		 e;
+	int64_t			 t0 = date_mono_ms();
+	int			 rc = -1;
+
+	err_init(&e);
+	if (export_snapshot(s, dir, &st, &e) == -1) {
+		log_warnx("export of snapshot %llu to %s failed, tried again "
+		    "with the next one: %s", (unsigned long long)s->generation,
+		    dir, e.msg);
+		goto out;
+	}
+	log_info("exported snapshot %llu to %s: %zu files, %llu bytes "
+	    "written, %zu unchanged, %zu removed in %lld ms",
+	    (unsigned long long)s->generation, dir, st.files,
+	    (unsigned long long)st.bytes, st.unchanged, st.removed,
+	    (long long)(date_mono_ms() - t0));
+	rc = 0;
+out:
+	err_release(&e);
+	return rc;
+}
+
+/*
+ * "pubfeed export --watch DIR": serve's watch and rebuild machinery
+ * (serve.c) without the listener and notifications, every published
+ * snapshot exported.  It writes datestamps as serve does, so it is a
+ * primary: it holds the state lock for its whole run, and refuses to start
+ * while a serve or another --watch holds it (two writers of one state
+ * cannot exist).  A one-shot export meanwhile reads the state only.
+ */
+static int
+cmd_export_watch(struct pubfeed *pf, const char *dir)
+{
+	struct metrics	 metrics;
+	struct serve	 sv;
+	struct err	 e;
+	sigset_t	 set;
+	int		 rc = 1;
+
+	err_init(&e);
+	memset(&sv, 0, sizeof(sv));
+	sv.sigfd = -1;
+	sv.conf_path = pf->conf_path;
+	sv.load_conf = reload_conf;
+	sv.load_arg = pf;
+	sv.metrics = &metrics;
+	sv.published = export_published;
+	sv.published_arg = (void *)dir;
+	if ((sv.conf = load_conf(pf, &e)) == NULL) {
+		log_problems(&e);
+		log_warnx("%s: configuration has %d error%s; nothing exported",
+		    pf->conf_path, e.count, e.count == 1 ? "" : "s");
+		goto out;
+	}
+	log_setlevel(sv.conf->log_level);
+	/*
+	 * Signals wait until the loop reads them (serve_signals() below), so
+	 * a SIGTERM during the first export never leaves a temporary file.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+		log_warnx("signals: %s", strerror(errno));
+		goto out;
+	}
+	metrics_init(&metrics);
+	if ((sv.store = store_new(sv.conf, 0, &e)) == NULL) {
+		log_warnx("%s", e.msg);
+		goto out;
+	}
+	serve_watch_start(&sv);	/* first, so no change slips by the scan */
+	if (store_scan(sv.store, &e) == -1) {
+		log_warnx("%s", e.msg);
+		goto out;
+	}
+	log_problems(&e);
+	err_clear(&e);
+	if (serve_rebuild(&sv, NULL) == -1)
+		goto out;
+	if (serve_signals(&sv) == -1) {
+		log_warnx("signals: %s", strerror(errno));
+		goto out;
+	}
+	log_info("exporting every change of %s to %s", sv.conf->records_dir,
+	    dir);
+	serve_loop(&sv);
+	rc = 0;
+	/* as serve: one last try; a change that cannot be saved fails */
+	if (store_state_failing(sv.store) && serve_rebuild(&sv, NULL) == -1 &&
+	    store_state_failing(sv.store)) {
+		log_warnx("the state could not be saved: the last changes "
+		    "were not exported and will be stamped again");
+		rc = 1;
+	}
+out:
+	snap_publish(NULL);
+	watch_free(sv.watch);
+	store_free(sv.store);
+	conf_unref(sv.conf);
+	if (sv.sigfd != -1)
+		close(sv.sigfd);
+	err_release(&e);
+	return rc;
+}
+
 static int
 cmd_export(struct pubfeed *pf, char *const *args)
 {
@@ -558,6 +680,8 @@ cmd_export(struct pubfeed *pf, char *const *args)
 	int64_t			 t0 = date_mono_ms();
 	int			 rc = 1;
 
+	if (pf->watch)
+		return cmd_export_watch(pf, dir);
 	err_init(&e);
 	if ((pf->conf = load_conf(pf, &e)) == NULL) {
 		log_problems(&e);
@@ -606,6 +730,7 @@ out:
 #define OPT_CHECK	0x10	/* --strict, --format */
 #define OPT_IMPORT	0x20	/* --from, --into, --update */
 #define OPT_NEW		0x40	/* --id */
+#define OPT_WATCH	0x80	/* export --watch */
 #define NARGS_ANY	-1
 
 static const struct command {
@@ -616,7 +741,7 @@ static const struct command {
 } commands[] = {
 	{ "serve", cmd_serve, 0, OPT_LISTEN | OPT_BASE_URL | OPT_REPLICA },
 	{ "check", cmd_check, NARGS_ANY, OPT_CONFIG_ONLY | OPT_CHECK },
-	{ "export", cmd_export, 1, OPT_BASE_URL },
+	{ "export", cmd_export, 1, OPT_BASE_URL | OPT_WATCH },
 	{ "ping", cmd_ping, 0, OPT_BASE_URL },
 	{ "status", cmd_status, 0, 0 },
 	{ "import", cmd_import, NARGS_ANY, OPT_IMPORT },
@@ -640,6 +765,7 @@ main(int argc, char *argv[])
 		{ "into", required_argument, NULL, 'i' },
 		{ "update", no_argument, NULL, 'U' },
 		{ "id", required_argument, NULL, 'I' },
+		{ "watch", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct command	*cmd = NULL;
@@ -699,6 +825,10 @@ main(int argc, char *argv[])
 		case 'I':
 			pf.id = optarg;
 			given |= OPT_NEW;
+			break;
+		case 'W':
+			pf.watch = 1;
+			given |= OPT_WATCH;
 			break;
 		case 'l':
 			pf.listen = optarg;

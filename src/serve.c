@@ -111,11 +111,15 @@ serve_rebuild(struct serve *sv, struct store_changes *chg)
 		    chg->nsets);
 		announce(sv->notify, next, chg);
 	}
+	if (sv->published != NULL && sv->published(sv->published_arg,
+	    next) == -1)
+		goto out_logged;
 	rc = 0;
 out:
 	if (rc == -1)
 		log_warnx("rebuild failed, still serving the previous "
 		    "snapshot: %s", e.msg);
+out_logged:
 	metrics_count_reload(sv->metrics, rc == 0,
 	    (uint64_t)(date_mono_ms() - t0));
 	snap_release(prev);

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "metrics.h"
 #include "notify.h"
+#include "snap.h"
 #include "store.h"
 #include "watch.h"
 
@@ -31,6 +32,13 @@ struct serve {
 	struct notify	*notify;	/* NULL: no notifications (replica) */
 	struct watch	*watch;		/* NULL: periodic rescans only */
 	int		 sigfd;		/* serve_signals(), else -1 */
+	/*
+	 * NULL, or called with each new snapshot right after it is published
+	 * ("pubfeed export --watch" writes it out); it logs its own failures
+	 * and its -1 fails the rebuild.
+	 */
+	int		(*published)(void *arg, const struct snap *s);
+	void		*published_arg;
 };
 
 /*

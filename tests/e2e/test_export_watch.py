@@ -1,0 +1,272 @@
+"""End-to-end: "pubfeed export DIR --watch" follows the records.
+
+It keeps running on serve's watch and rebuild machinery and exports every
+new snapshot: a changed record's files get the new bytes, a deleted
+record's files go, a new record's files appear, all by rename, so a web
+server reading DIR meanwhile never sees half a file, a missing one or a
+temporary.  It holds the state lock like serve (it writes datestamps), so
+no serve and no second --watch can run on the same state beside it.
+SIGTERM stops it with exit status 0.
+"""
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import pf  # noqa: E402,F401
+
+from lxml import etree  # noqa: E402
+
+from pf import Daemon, PUBFEED, mkdtemp, run, spawn, test  # noqa: E402
+
+MANIFEST = ".pubfeed-export"
+CHANGED = "reports/2015-smuggling-balkan-route.xml"
+DELETED = "reports/2025-smuggling-goes-online.xml"
+NEW_ID = "2026-watch-new-report"
+NEW = """<?xml version="1.0" encoding="UTF-8"?>
+<record xmlns="https://pubfeed.org/ns/record/1" id="%s" type="report" xml:lang="en">
+  <title xml:lang="en">Exported while watching</title>
+  <creator><person><family>Bezlov</family><given>Tihomir</given></person></creator>
+  <issued>2026-11-20</issued>
+  <language>en</language>
+  <abstract xml:lang="en">A record added while export --watch runs.</abstract>
+  <set>topic:smuggling</set>
+</record>
+""" % NEW_ID
+XML_EXT = (".atom", ".rss", ".xml")
+
+
+def rid(rel):
+    return os.path.basename(rel)[:-len(".xml")]
+
+
+def tree(out):
+    """{relative path: bytes} of every file under out."""
+    files = {}
+    for root, _, names in os.walk(out):
+        for n in names:
+            p = os.path.join(root, n)
+            with open(p, "rb") as f:
+                files[os.path.relpath(p, out)] = f.read()
+    return files
+
+
+def save(path, data):
+    """As an editor saves: a hidden temporary renamed over the name."""
+    tmp = os.path.join(os.path.dirname(path), ".save.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(data)
+    os.rename(tmp, path)
+
+
+def start_watch(d, out):
+    log = open(os.path.join(d.dir, "watch.log"), "ab")
+    p = spawn([PUBFEED, "export", "-c", d.conf, "--watch", out],
+              stdout=log, stderr=log)
+    log.close()
+    return p
+
+
+def watch_log(d):
+    with open(os.path.join(d.dir, "watch.log"), encoding="utf-8",
+              errors="replace") as f:
+        return f.read()
+
+
+def wait_until(pred, what, p, d, timeout=30):
+    t = time.monotonic() + timeout
+    while time.monotonic() < t:
+        if p.poll() is not None:
+            raise AssertionError("export --watch exited %d:\n%s"
+                                 % (p.returncode, watch_log(d)))
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError("%s: not within %ds:\n%s" % (what, timeout,
+                                                     watch_log(d)))
+
+
+def stop(p):
+    """SIGTERM: exit 0, and nothing of its process group left running."""
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(20) == 0, p.returncode
+    try:
+        os.killpg(p.pid, 0)
+        raise AssertionError("a process of export --watch's group is left")
+    except ProcessLookupError:
+        pass
+
+
+class Reader(threading.Thread):
+    """A web server's view: reads every file of out, over and over."""
+
+    def __init__(self, out, always):
+        super().__init__(daemon=True)
+        self.out, self.always = out, always
+        self.halt = threading.Event()
+        self.problems, self.vanished, self.tmps = [], set(), set()
+        self.reads = self.parsed = 0
+
+    def check(self, rel, data):
+        if rel.endswith(".gz"):
+            data = gzip.decompress(data)    # a cut gzip raises
+            rel = rel[:-3]
+        if rel.endswith(XML_EXT):
+            etree.fromstring(data)
+            self.parsed += 1
+        elif rel.endswith(".json"):
+            json.loads(data)
+        elif rel.endswith(".html"):
+            assert data.rstrip().endswith(b"</html>"), "cut html"
+
+    def run(self):
+        while not self.halt.is_set():
+            for root, _, names in os.walk(self.out):
+                for n in names:
+                    p = os.path.join(root, n)
+                    rel = os.path.relpath(p, self.out)
+                    if ".tmp" in n:
+                        self.tmps.add(rel)
+                        continue
+                    try:
+                        with open(p, "rb") as f:
+                            data = f.read()
+                    except FileNotFoundError:
+                        self.vanished.add(rel)
+                        continue
+                    self.reads += 1
+                    try:
+                        self.check(rel, data)
+                    except Exception as ex:  # noqa: BLE001
+                        self.problems.append("%s: %s" % (rel, ex))
+            for rel in self.always:
+                if not os.path.exists(os.path.join(self.out, rel)):
+                    self.problems.append("%s: missing" % rel)
+
+
+@test
+def watch_follows_change_delete_and_add_atomically():
+    d = Daemon(entries=50)
+    out = os.path.join(d.dir, "www")
+    p = start_watch(d, out)
+    wait_until(lambda: "exporting every change" in watch_log(d),
+               "first export", p, d)
+    a = tree(out)
+    changed, deleted = rid(CHANGED), rid(DELETED)
+    assert "records/%s.html" % deleted in a, sorted(a)
+    assert "records/%s.html" % NEW_ID not in a
+    assert b"Balkan" in a["feed.atom"], "the changed record is not in the feed"
+    always = [k for k in a if k != MANIFEST and deleted not in k and
+              not k.startswith("archive")]
+    reader = Reader(out, always)
+    reader.start()
+    try:
+        time.sleep(0.3)
+        path = os.path.join(d.records, CHANGED)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        text2 = text.replace("<title xml:lang=\"en\">",
+                             "<title xml:lang=\"en\">Watched: ", 1)
+        assert text2 != text
+        save(path, text2)
+        os.unlink(os.path.join(d.records, DELETED))
+        save(os.path.join(d.records, "reports", NEW_ID + ".xml"), NEW)
+
+        def converged():
+            try:
+                with open(os.path.join(out, "records", NEW_ID + ".html"),
+                          "rb") as f:
+                    new = f.read()
+                with open(os.path.join(out, "records", changed + ".html"),
+                          "rb") as f:
+                    page = f.read()
+            except FileNotFoundError:
+                return False
+            return (b"Exported while watching" in new and
+                    b"Watched: " in page and not os.path.exists(
+                        os.path.join(out, "records", deleted + ".html")))
+        wait_until(converged, "the three changes exported", p, d)
+        time.sleep(0.5)     # the reader sees the settled tree too
+    finally:
+        reader.halt.set()
+        reader.join(30)
+    assert reader.reads > 100 and reader.parsed > 20, (reader.reads,
+                                                      reader.parsed)
+    assert not reader.problems, reader.problems[:10]
+    # temporaries exist while a file is written (hidden ".NAME.tmp.PID",
+    # renamed over NAME), but none is left behind
+    assert all(os.path.basename(k).startswith(".") for k in reader.tmps), \
+        sorted(reader.tmps)
+    b = tree(out)
+    assert b"Watched: " in b["feed.atom"]
+    assert gzip.decompress(b["feed.atom.gz"]) == b["feed.atom"]
+    assert b["feed.atom"] != a["feed.atom"]
+    assert not [k for k in b if deleted in k], [k for k in b if deleted in k]
+    assert [k for k in b if NEW_ID in k], sorted(b)
+    # only files of gone documents ever vanished, and they stay gone
+    assert not [k for k in reader.vanished if k in b], reader.vanished
+    # what a one-shot export of the same records and state gives (it
+    # reads the state --watch holds): DIR converged to exactly that
+    ref = os.path.join(d.dir, "ref")
+    r = subprocess.run([PUBFEED, "export", "-c", d.conf, ref],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    c = tree(ref)
+    diff = sorted(k for k in set(b) | set(c)
+                  if k != MANIFEST and b.get(k) != c.get(k))
+    assert not diff, diff[:10]
+    assert not [k for k in b if ".tmp" in k]
+    stop(p)
+    assert "SIGTERM: shutting down" in watch_log(d), watch_log(d)
+
+
+@test
+def watch_holds_the_state_lock():
+    d = Daemon()
+    out = os.path.join(d.dir, "www")
+    p = start_watch(d, out)
+    wait_until(lambda: "exporting every change" in watch_log(d),
+               "first export", p, d)
+    # a second --watch, and a serve, on the same state are refused
+    q = subprocess.run([PUBFEED, "export", "-c", d.conf, "--watch",
+                        os.path.join(d.dir, "www2")], capture_output=True,
+                       text=True, timeout=30)
+    assert q.returncode == 1, (q.returncode, q.stderr)
+    assert "is in use by another pubfeed" in q.stderr, q.stderr
+    assert not os.path.exists(os.path.join(d.dir, "www2", MANIFEST))
+    d.start(wait=False)
+    assert d.proc.wait(30) != 0
+    assert "is in use by another pubfeed" in d.logtext(), d.logtext()
+    Daemon.running.remove(d)
+    stop(p)
+    # and once it has stopped, serve starts on that state
+    d.start()
+    d.stop()
+
+
+@test
+def watch_stops_on_sigint_and_rejects_bad_use():
+    d = Daemon()
+    out = os.path.join(d.dir, "www")
+    p = start_watch(d, out)
+    wait_until(lambda: "exporting every change" in watch_log(d),
+               "first export", p, d)
+    p.send_signal(signal.SIGINT)
+    assert p.wait(20) == 0
+    assert "SIGINT: shutting down" in watch_log(d)
+    # --watch belongs to export only
+    r = subprocess.run([PUBFEED, "serve", "-c", d.conf, "--watch"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, r.stderr
+    h = subprocess.run([PUBFEED, "--help"], capture_output=True, text=True)
+    assert "--watch" in h.stdout
+
+
+if __name__ == "__main__":
+    run()
