@@ -240,6 +240,9 @@ def full_disk_holds_the_change_back_until_it_commits():
         assert "cannot commit the state" in d.logtext()
         os.unlink(filler)
         d.wait_for(lambda: health(d)[0] == 200, timeout=15, what="commit after space freed")
+        # /healthz turns 200 at the commit, the snapshot is published after
+        d.wait_for(lambda: len([k for k in headers(d) if k.startswith("full-")]) == 40,
+                   timeout=15, what="the held-back change published")
         after = headers(d)
         assert after["rec-01"] != before["rec-01"]
         assert b"Changed while full" in get_record(d, "rec-01")[1]
