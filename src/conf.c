@@ -127,6 +127,9 @@ static const struct directive directives[] = {
 	/* "64M": SNAP_DOC_CACHE_DEFAULT */
 	{ "document-cache", 1, 1, 0, d_size, OFF(doc_cache_bytes),
 	    0, 16LL * 1024 * 1024 * 1024, "64M" },
+	/* renderings kept on records (record_cache_add()); 0: none */
+	{ "record-cache", 1, 1, 0, d_size, OFF(record_cache_bytes),
+	    0, 16LL * 1024 * 1024 * 1024, "128M" },
 	INT("max-age", max_age, 0, 31536000, "300"),
 	BOOL("metrics-local-only", metrics_local_only, "yes"),
 	BOOL("access-log", access_log, "no"),

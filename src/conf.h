@@ -59,6 +59,7 @@ struct conf {
 
 	/* serving */
 	size_t		 doc_cache_bytes;	/* document-cache, default 64M */
+	size_t		 record_cache_bytes;	/* record-cache, default 128M */
 	char		*listen_addr;		/* default "127.0.0.1" */
 	int		 listen_port;		/* default 8080; 0 = any */
 	int		 threads;		/* default 4 */

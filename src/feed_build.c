@@ -757,6 +757,7 @@ feed_build(struct snap *s, const struct snap *prev, struct err *e)
 	b.prev = prev;
 	b.now = s->feed_now = date_now();
 	snap_doc_cache_limit(s->conf->doc_cache_bytes);
+	record_cache_limit(s->conf->record_cache_bytes);
 	if ((b.events = calloc(s->nfeed + 1, sizeof(*b.events))) == NULL) {
 		err_set(e, "out of memory");
 		goto out;

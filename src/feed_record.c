@@ -579,8 +579,11 @@ agents(struct feed_html *h, const char *title, const struct record_agent *v,
 		xw_start(&h->w, "li");
 		xw_start(&h->w, "span");
 		xw_attr(&h->w, "class", "agent");
+		/*
+		 * One text node: the writer indents after an element's end,
+		 * which would put a space before the comma.
+		 */
 		xw_text(&h->w, a->name != NULL ? a->name : "");
-		xw_end(&h->w);
 		if (a->role != NULL) {
 			xw_text(&h->w, " (");
 			xw_text(&h->w, a->role);
@@ -590,6 +593,7 @@ agents(struct feed_html *h, const char *title, const struct record_agent *v,
 			xw_text(&h->w, ", ");
 			xw_text(&h->w, a->affiliation);
 		}
+		xw_end(&h->w);
 		if (a->orcid != NULL) {
 			buf_reset(&h->url);
 			if (buf_printf(&h->url, ORCID_URL "%s", a->orcid) ==

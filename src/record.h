@@ -241,7 +241,8 @@ struct record_cache {
 
 /* the OAI provider keeps 10 per configuration key (oai.c): room for 3 */
 #define RECORD_CACHE_ENTRIES	32
-#define RECORD_CACHE_DEFAULT	((size_t)1024 * 1024 * 1024)	/* bytes */
+/* until the configuration's record-cache says (feed_build()) */
+#define RECORD_CACHE_DEFAULT	((size_t)128 * 1024 * 1024)	/* bytes */
 
 /*
  * The compiled record schema.  Building it parses the XSD compiled into the

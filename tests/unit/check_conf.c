@@ -123,6 +123,8 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c->notify_backoff_max, 3600);
 	/* "64M": SNAP_DOC_CACHE_DEFAULT */
 	ck_assert_uint_eq(c->doc_cache_bytes, 64 * 1024 * 1024);
+	ck_assert_uint_eq(c->record_cache_bytes, RECORD_CACHE_DEFAULT);
+	ck_assert_uint_eq(c->record_cache_bytes, 128 * 1024 * 1024);
 	conf_unref(c);
 }
 END_TEST
@@ -135,7 +137,7 @@ START_TEST(test_every_directive)
 	    "admin-email b@example.org\n"
 	    "tag-authority me@example.org,2024-02-29\n"
 	    "max-record-size 512k\nlisten [::1]:0\nthreads 256\n"
-	    "document-cache 3M\n"
+	    "document-cache 3M\nrecord-cache 0\n"
 	    "max-age 0\nmetrics-local-only no\naccess-log yes\n"
 	    "log-level debug\nfeed-title T\nfeed-subtitle S\n"
 	    "feed-author-email x@y\nfeed-author-uri http://a.example/\n"
@@ -160,6 +162,7 @@ START_TEST(test_every_directive)
 	ck_assert_int_eq(c->listen_port, 0);
 	ck_assert_int_eq(c->threads, 256);
 	ck_assert_uint_eq(c->doc_cache_bytes, 3 * 1024 * 1024);
+	ck_assert_uint_eq(c->record_cache_bytes, 0);
 	ck_assert_int_eq(c->max_age, 0);
 	ck_assert_int_eq(c->metrics_local_only, 0);
 	ck_assert_int_eq(c->access_log, 1);

@@ -115,6 +115,7 @@ static struct conf conf = {
 	.oai_path = "/oai",
 	.oai_namespace = "pubs.example.org",
 	.doc_cache_bytes = SNAP_DOC_CACHE_DEFAULT,
+	.record_cache_bytes = RECORD_CACHE_DEFAULT,
 };
 
 static struct record		 recs[NRECS];
