@@ -188,4 +188,58 @@ def man_pages_render_without_warnings():
         assert "pubfeed" in p.stdout, p.stdout[:300]
 
 
+
+SCHEMAS_README = os.path.join(ROOT, "schemas", "README.md")
+BAD = os.path.join(ROOT, "tests", "data", "records", "bad")
+
+
+def check(path):
+    p = subprocess.run([PUBFEED, "check", path], capture_output=True,
+                       text=True, timeout=60)
+    return p.returncode, p.stdout
+
+
+@test
+def the_records_the_docs_show_pass_check():
+    """The minimal and the complete example of schemas/README.md, and the
+    minimal record of pubfeed(8), are records `pubfeed check` accepts."""
+    import pf
+    d = pf.mkdtemp()
+    blocks = [b for b in re.findall(r"```xml\n(.*?)```", read(SCHEMAS_README), re.S)
+              if b.lstrip().startswith(("<?xml", "<record"))]
+    assert len(blocks) >= 2, len(blocks)
+    man = read(MAN8).replace("\\-", "-")
+    m = re.search(r"^\.nf\n(<\?xml.*?</record>)\n\.fi$", man, re.S | re.M)
+    assert m, "no minimal record in pubfeed(8)"
+    blocks.append(m.group(1))
+    for i, text in enumerate(blocks):
+        path = os.path.join(d, "doc-%d.xml" % i)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        rc, out = check(path)
+        assert rc == 0 and ": error:" not in out, (i, out, text[:200])
+
+
+@test
+def every_error_kind_is_in_the_message_table():
+    """Each golden message of tests/data/records/bad/ has its row in the
+    error message table of schemas/README.md (its wording up to the first
+    quote, colon or parenthesis)."""
+    table = read(SCHEMAS_README)
+    table = table[table.index("## Error messages"):table.index("## Harvester rules")]
+    missing = []
+    for name in sorted(os.listdir(BAD)):
+        if not name.endswith(".err"):
+            continue
+        for line in read(os.path.join(BAD, name)).splitlines():
+            msg = re.sub(r"^.*?: (error|warning): ", "", line)
+            stem = re.split(r"[':(]", msg)[0].strip()
+            # the element named and the numbers vary by record
+            pat = re.escape(stem)
+            pat = re.sub(r"<[^>]*>", "<[^>]+>", pat)
+            pat = re.sub(r"\d+", r"\\d+", pat)
+            if stem and not re.search(pat, table):
+                missing.append("%s: %s" % (name, stem))
+    assert not missing, missing
+
 run()
