@@ -87,15 +87,18 @@ struct oaire_id {
 /*
  * The resource identifier (datacite:identifier, mandatory, occurrence 1):
  * the most persistent one, then the landing page, the record's own or else
- * pubfeed's (here, oai_landing_here()), then a URN or URL.  The Guidelines
- * v4 ("Resource Identifier (M)"): "The ideal use of this element is to use
- * a direct link or a link to a jump-off page (persistent URL)", with
+ * pubfeed's (here, oai_landing_here()), then a URN or URL.  OpenAIRE
+ * Guidelines for Literature Repositories v4, "Resource Identifier (M)"
+ * (github.com/openaire/guidelines-literature-repositories,
+ * docs/field_resourceidentifier.rst): "The ideal use of this element is
+ * to use a direct link or a link to a jump-off page (persistent URL)",
  * identifierType from their list (ARK, DOI, Handle, PURL, URL, URN; the
- * schema spells the handle "HANDLE"), and the official sample gives the
- * landing page there as type URL.  Whatever does not win goes to
- * datacite:alternateIdentifiers, "other identifiers than the primary
- * identifier applied to the same resource" (oai_kernel_alternates()).
- * here may be NULL (no configuration): then only r's own can win.
+ * schema spells the handle "HANDLE"); the official sample gives the
+ * landing page there as type URL.  What does not win is an
+ * alternateIdentifier, "an identifier or identifiers other than the
+ * primary Identifier applied to the resource" (field_alternativeidentifier
+ * .rst; oai_kernel_alternates()).  here may be NULL (no configuration):
+ * then only r's own can win.
  */
 static int
 oaire_identifier(const struct record *r, const char *here,
