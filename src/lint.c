@@ -88,67 +88,54 @@ lint_lines(struct lint *l, const struct record *r, const char *buf,
 /* OpenAIRE */
 
 #define FIX_ACCESS	1
-#define FIX_IDENT	2
-#define FIX_TYPE	4
-#define FIX_ALL		(FIX_ACCESS | FIX_IDENT | FIX_TYPE)
+#define FIX_TYPE	2
+#define FIX_ALL		(FIX_ACCESS | FIX_TYPE)
 
 /*
  * Whether oai_openaire would take r with the fields in fix filled in:
  * the format's own predicate, asked about a copy, so that lint names the
- * missing field without a second copy of the format's rules.
+ * missing field without a second copy of the format's rules.  No resource
+ * identifier to fill: the one a record lacks is the landing page pubfeed
+ * serves for it (base-url is required), so none is ever missing.
  */
 static int
-offered_with(size_t f, const struct record *r, int fix,
-    struct record_link *links)
+offered_with(size_t f, const struct record *r, int fix)
 {
 	struct record	 c = *r;
 
 	if ((fix & FIX_ACCESS) && c.access == RECORD_ACCESS_UNSTATED)
 		c.access = RECORD_ACCESS_OPEN;
-	if (fix & FIX_IDENT) {
-		c.links = links;
-		c.nlinks = r->nlinks + 1;
-	}
 	if (fix & FIX_TYPE)
 		c.type = RECORD_REPORT;
 	return oai_offered(f, &c);
 }
 
-static int
+static void
 lint_openaire(struct lint *l, const struct record *r)
 {
-	struct record_link	*links;
-	const char		*p;
-	size_t			 f;
-	int			 access, ident, type;
+	const char	*p;
+	size_t		 f;
+	int		 access, type;
 
 	for (f = 0; (p = oai_prefix(f)) != NULL; f++)
 		if (strcmp(p, "oai_openaire") == 0)
 			break;
 	if (p == NULL || oai_offered(f, r))
-		return 0;
-	if ((links = calloc(r->nlinks + 1, sizeof(*links))) == NULL)
-		return -1;
-	if (r->nlinks > 0)
-		memcpy(links, r->links, r->nlinks * sizeof(*links));
-	links[r->nlinks].rel = RECORD_LINK_LANDING;
-	links[r->nlinks].href = "https://example.org/";
-	links[r->nlinks].length = -1;
-	if (!offered_with(f, r, FIX_ALL, links)) {
+		return;
+	if (!offered_with(f, r, FIX_ALL)) {
 		lint_warn(l, "openaire", l->root, "oai_openaire leaves the "
 		    "record out: OpenAIRE will not see it");
-		goto out;
+		return;
 	}
-	access = !offered_with(f, r, FIX_ALL & ~FIX_ACCESS, links);
-	ident = !offered_with(f, r, FIX_ALL & ~FIX_IDENT, links);
-	type = !offered_with(f, r, FIX_ALL & ~FIX_TYPE, links);
+	access = !offered_with(f, r, FIX_ALL & ~FIX_ACCESS);
+	type = !offered_with(f, r, FIX_ALL & ~FIX_TYPE);
 	/*
 	 * An event or a news item is not for OpenAIRE (events state access
 	 * rights for their programmes too); one with a DOI, the mark of a
 	 * registered research output, probably has the wrong type.
 	 */
 	if (type && record_ident_find(r, RECORD_ID_DOI) == NULL)
-		goto out;
+		return;
 	if (type)
 		lint_warn(l, "openaire-type", l->root, "type '%s' has no COAR "
 		    "resource type (OpenAIRE takes research outputs only), so "
@@ -161,15 +148,6 @@ lint_openaire(struct lint *l, const struct record *r)
 		    "right, so oai_openaire leaves the record out: add "
 		    "<access>open</access> (or embargoed with until=\"DATE\", "
 		    "restricted, metadata-only)");
-	if (ident)
-		lint_warn(l, "openaire-identifier", l->root, "the record has "
-		    "no identifier OpenAIRE can use (a DOI, a handle, a "
-		    "landing page, a URN or a URL), so oai_openaire leaves the "
-		    "record out: add <link rel=\"landing\" href=\"...\"/> or "
-		    "<identifier type=\"doi\">...</identifier>");
-out:
-	free(links);
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -420,8 +398,7 @@ lint_record(const struct record *r, const char *buf, size_t len,
 		goto out;
 	lint_lines(&l, r, buf, len);
 	/* in the order of the file: <record>, <identifier>s, <link>s */
-	if (lint_openaire(&l, r) == -1)
-		goto out;
+	lint_openaire(&l, r);
 	lint_dois(&l, r);
 	lint_links(&l, r);
 	rc = l.n;

@@ -12,11 +12,12 @@
  *   crawling;
  * - OpenAIRE takes a record only in oai_openaire, and only with every
  *   mandatory field: the oai module decides that (oai_offered()), lint
- *   only asks it which of the COAR access right, the resource identifier
- *   and the COAR resource type is the missing one.  A record whose type is
- *   no research output (an event, a news item) is not meant for OpenAIRE
- *   and gets no warning, unless it has a DOI (the mark of a registered
- *   research output: then its type is probably wrong);
+ *   only asks it which of the COAR access right and the COAR resource type
+ *   is the missing one (the resource identifier never is: a record naming
+ *   none gets the landing page pubfeed serves for it).  A record whose
+ *   type is no research output (an event, a news item) is not meant for
+ *   OpenAIRE and gets no warning, unless it has a DOI (the mark of a
+ *   registered research output: then its type is probably wrong);
  * - a DOI must be well-formed (DOI Handbook 2.2): "10.", a registrant code
  *   of digits, optionally subdivided by ".", then "/" and a suffix that is
  *   not empty and holds no white space or control characters.

@@ -5,12 +5,11 @@
  *
  * A record is offered only when every mandatory field can be filled
  * truthfully: its type has a COAR resource type (events and news items are
- * not research outputs), it states its access rights (the COAR access
- * right is mandatory and there is no "unknown" in the vocabulary), and it
- * has a resource identifier (DOI, handle, landing page, URN or URL).  A
- * record without a landing page of its own gets pubfeed's
- * (oai_landing_here()): the identifier unless a DOI or handle outranks
- * it, else an alternateIdentifier of type URL.  Title,
+ * not research outputs) and it states its access rights (the COAR access
+ * right is mandatory and there is no "unknown" in the vocabulary).  The
+ * resource identifier never goes missing: every live record has a landing
+ * page here (base-url is a required directive), so a record naming no
+ * identifier of its own gets pubfeed's (oai_landing_here()).  Title,
  * language and publication date are required by the record format itself.
  *
  * The COAR URIs are those the official schema enumerates
@@ -86,11 +85,20 @@ struct oaire_id {
 };
 
 /*
- * The resource identifier: the most persistent one, then the landing page,
- * the record's own or else pubfeed's (here, oai_landing_here(): the
- * Guidelines' Resource Identifier is ideally "a link to a jump-off page",
- * and the official sample gives the landing page there as type URL), then
- * a URN or URL.  here may be NULL (no configuration).
+ * The resource identifier (datacite:identifier, mandatory, occurrence 1):
+ * the most persistent one, then the landing page, the record's own or else
+ * pubfeed's (here, oai_landing_here()), then a URN or URL.  OpenAIRE
+ * Guidelines for Literature Repositories v4, "Resource Identifier (M)"
+ * (github.com/openaire/guidelines-literature-repositories,
+ * docs/field_resourceidentifier.rst): "The ideal use of this element is
+ * to use a direct link or a link to a jump-off page (persistent URL)",
+ * identifierType from their list (ARK, DOI, Handle, PURL, URL, URN; the
+ * schema spells the handle "HANDLE"); the official sample gives the
+ * landing page there as type URL.  What does not win is an
+ * alternateIdentifier, "an identifier or identifiers other than the
+ * primary Identifier applied to the resource" (field_alternativeidentifier
+ * .rst; oai_kernel_alternates()).  here may be NULL (no configuration):
+ * then only r's own can win.
  */
 static int
 oaire_identifier(const struct record *r, const char *here,
@@ -138,19 +146,16 @@ oaire_identifier(const struct record *r, const char *here,
 }
 
 /*
- * The record must name an identifier of its own (lint.c's
- * "openaire-identifier" asks the editor for one), so that acceptance stays
- * a property of the record alone; pubfeed's landing page then outranks
- * only a URN or URL.
+ * No identifier test: the one r lacks is pubfeed's landing page, which the
+ * daemon always has (base-url is required), so acceptance stays a
+ * property of the record alone and every record with a COAR type and
+ * access right is offered.
  */
 static int
 oaire_accepts(const struct record *r)
 {
-	struct oaire_id	 id;
-
 	return oaire_type(r->type) != NULL &&
-	    oai_fmt_coar_access(r->access, NULL) != NULL &&
-	    oaire_identifier(r, NULL, &id) == 0;
+	    oai_fmt_coar_access(r->access, NULL) != NULL;
 }
 
 static void
@@ -271,7 +276,11 @@ oaire_body(struct xw *xw, const struct oai_conf *oc, const struct record *r,
 	if (record_link_find(r, RECORD_LINK_LANDING) == NULL &&
 	    oai_landing_here(oc, r, tmp2) == 0)
 		here = tmp2->data;
-	/* the verbs never ask for a record the format does not accept */
+	/*
+	 * The verbs never ask for a record the format does not accept, and
+	 * always with a base_url; without one (oc NULL) a record naming no
+	 * identifier has nothing for the mandatory field, and no payload.
+	 */
 	if (t == NULL || oaire_identifier(r, here, &id) == -1 ||
 	    oai_fmt_coar_access(r->access, NULL) == NULL)
 		return -1;

@@ -30,7 +30,8 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from pf import (Daemon, ROOT, STANDARDS, HAVE_STANDARDS, SAMPLES, run, skip,  # noqa: E402
-                test, validate_oai, iso, day, source_records, seed_state, forge)
+                test, validate_oai, iso, day, source_records, seed_state, forge,
+                mkdtemp)
 from lxml import etree  # noqa: E402
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
@@ -496,6 +497,79 @@ def test_openaire():
     # a presentation is one
     r = expect_ok(d, "verb=ListIdentifiers&metadataPrefix=oai_openaire&set=type:presentations")
     assert len(r.findall("o:ListIdentifiers/o:header", NS)) == 1
+
+
+NO_ID = "2021-report-no-identifier"
+NO_ACCESS = "2021-report-no-access"
+BARE_RECORD = """<?xml version="1.0" encoding="UTF-8"?>
+<record xmlns="https://pubfeed.org/ns/record/1" id="%s" type="report">
+  <title>%s</title>
+  <issued>2021-04-01</issued>
+  <language>en</language>
+  %s
+  <identifier type="isbn">9789544771234</identifier>
+</record>
+"""
+
+
+def signposted_prefixes(d, rid):
+    """The metadataPrefixes of the landing page's describedby links, from
+    the Link header and from the <head> (which must agree)."""
+    st, h, body = d.get("/records/%s.html" % rid)
+    assert st == 200, (rid, st)
+    got = []
+    for part in re.findall(r'<[^>]*>[^,<]*', h.get("link", "")):
+        if 'rel="describedby"' in part:
+            q = urllib.parse.urlsplit(part[1:part.index(">")]).query
+            got.append(urllib.parse.parse_qs(q)["metadataPrefix"][0])
+    head = etree.HTML(body).xpath("//head/link[@rel='describedby']/@href")
+    assert sorted(got) == sorted(urllib.parse.parse_qs(
+        urllib.parse.urlsplit(u).query)["metadataPrefix"][0]
+        for u in head), (rid, got, head)
+    return got
+
+
+@test
+def test_openaire_without_identifier_of_its_own():
+    """A record that names no DOI, handle, landing page, URN or URL (only
+    an ISBN) is offered in oai_openaire with pubfeed's landing page as
+    datacite:identifier type URL (the Guidelines' "link to a jump-off
+    page"), in lists, GetRecord, ListMetadataFormats and the landing
+    page's describedby links; one stating no access right still is not."""
+    recs = os.path.join(mkdtemp(), "records")
+    os.makedirs(recs)
+    for rid, access in ((NO_ID, "<access>open</access>"), (NO_ACCESS, "")):
+        with open(os.path.join(recs, rid + ".xml"), "w", encoding="utf-8") as f:
+            f.write(BARE_RECORD % (rid, "A report: " + rid, access))
+    d = Daemon(records=recs, copy=False, page=5).start()
+    try:
+        landing = d.base + "/records/%s.html" % NO_ID
+        items, _ = walk(d, "ListRecords", {"metadataPrefix": "oai_openaire"})
+        assert sorted(header_map(items)) == [oid(NO_ID)], header_map(items)
+        res = items[0].find("o:metadata/oaire:resource", NS)
+        ident = res.findall("datacite:identifier", NS)
+        assert [(i.get("identifierType"), i.text) for i in ident] == \
+            [("URL", landing)], [(i.attrib, i.text) for i in ident]
+        # the ISBN is no resource identifier, and pubfeed's page is not
+        # listed twice
+        assert landing not in [a.text for a in res.iter(
+            "{%s}alternateIdentifier" % NS["datacite"])]
+        r = expect_ok(d, "verb=GetRecord&metadataPrefix=oai_openaire"
+                      "&identifier=" + oid(NO_ID))
+        assert r.findtext(".//datacite:identifier", namespaces=NS) == landing
+        st, h, b, r = oai(d, "verb=GetRecord&metadataPrefix=oai_openaire"
+                          "&identifier=" + oid(NO_ACCESS))
+        assert errors(r) == ["cannotDisseminateFormat"], b[:500]
+        for rid, want in ((NO_ID, list(FORMATS) + ["oai_openaire"]),
+                          (NO_ACCESS, list(FORMATS))):
+            r = expect_ok(d, "verb=ListMetadataFormats&identifier=" + oid(rid))
+            got = [f.findtext("o:metadataPrefix", namespaces=NS) for f in
+                   r.findall("o:ListMetadataFormats/o:metadataFormat", NS)]
+            assert got == want, (rid, got)
+            # Signposting follows the formats the record is offered in
+            assert signposted_prefixes(d, rid) == want, rid
+    finally:
+        d.stop()
 
 
 @test

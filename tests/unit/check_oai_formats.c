@@ -1081,6 +1081,7 @@ START_TEST(openaire_types)
 {
 	struct record	 r = full;
 	xmlDocPtr	 d;
+	struct buf	 out;
 	static const struct {
 		enum record_type	 t;
 		const char		*uri, *general;
@@ -1118,10 +1119,17 @@ START_TEST(openaire_types)
 	}
 	/* a deleted item is offered in every format */
 	ck_assert_int_eq(oai_format_offers(&oai_format_openaire, NULL), 1);
-	/* no identifier at all: nothing to fill the mandatory field with */
+	/*
+	 * no identifier at all: offered, pubfeed's landing page fills the
+	 * mandatory field (landing_here); without a base_url there is no
+	 * payload rather than one lacking its identifier
+	 */
 	r = bare;
 	r.access = RECORD_ACCESS_OPEN;
-	ck_assert_int_eq(oai_format_offers(&oai_format_openaire, &r), 0);
+	ck_assert_int_eq(oai_format_offers(&oai_format_openaire, &r), 1);
+	buf_init(&out, 1 << 20);
+	ck_assert_int_eq(render(&oai_format_openaire, &r, &out), -1);
+	buf_release(&out);
 }
 END_TEST
 
@@ -1157,6 +1165,19 @@ START_TEST(landing_here)
 	    HERE "bare-data.1.html");
 	XN_EQ(d, R "/k:alternateIdentifiers", 0);
 	ck_assert_int_eq(validate(d, 0), 0);
+	xmlFreeDoc(d);
+	/*
+	 * OpenAIRE offers it although it names no identifier of its own:
+	 * "a link to a jump-off page", type URL, and nothing else to list
+	 */
+	ck_assert_int_eq(oai_format_offers(&oai_format_openaire, &r), 1);
+	d = render_doc(&oai_format_openaire, &r);
+	XS_EQ(d, OA "/k:identifier[@identifierType='URL']",
+	    HERE "bare-data.1.html");
+	XN_EQ(d, OA "/k:identifier", 1);
+	XN_EQ(d, OA "/k:alternateIdentifiers", 0);
+	if (schema_oaire != NULL)
+		ck_assert_int_eq(validate_with(schema_oaire, d, 0), 0);
 	xmlFreeDoc(d);
 	/* OpenAIRE: before a URN (the jump-off page the Guidelines prefer) */
 	r.idents = urn;
