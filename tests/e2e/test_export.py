@@ -342,5 +342,26 @@ def files_and_manifest_changed_by_hand_are_rewritten():
     assert counts(export(d, out))[0] == 0
 
 
+@test
+def a_manifest_of_format_1_is_read_and_replaced():
+    """The manifest of an export before keys: its files are compared by
+    ETag (nothing written) and every document rendered once to key it."""
+    d = collection()
+    out = os.path.join(d.dir, "out")
+    export(d, out)
+    n = len(keyed(manifest(out)))
+    path = os.path.join(out, MANIFEST)
+    with open(path) as f:
+        lines = f.read().splitlines(True)
+    with open(path, "w") as f:
+        f.write("pubfeed-export 1\n")
+        f.writelines(ln.split(" ", 1)[1] for ln in lines[1:])
+    log = export(d, out)
+    assert counts(log) == (n, 0), log
+    assert " 0 files, 0 bytes written" in log and " 0 removed" in log, log
+    assert len(keyed(manifest(out))) == n
+    assert counts(export(d, out)) == (0, n)
+
+
 if __name__ == "__main__":
     run()
