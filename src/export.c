@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "export.h"
 #include "feed.h"
 #include "fileio.h"
+#include "hash.h"
 #include "strmap.h"
 #include "banned.h"
 
@@ -57,13 +59,20 @@ export_mkparents(char *path, struct err *e)
 
 /*
  * The manifest: what the previous run wrote, one line per file,
- * "ETAG SIZE MTIME PATH" after a first line naming the format.  Entries
- * point into the buffer read, its fields NUL-terminated in place.
+ * "KEY ETAG SIZE MTIME PATH" after a first line naming the format.  KEY is
+ * "-" for a document rendered with the snapshot (compared by ETag), else
+ * the hex of export_key() and 'g' when the document has a .gz file, '-'
+ * when not; both files of a document carry the same KEY.  A manifest of
+ * format 1 ("ETAG SIZE MTIME PATH") reads as keys "-".  Entries point into
+ * the buffer read, its fields NUL-terminated in place.
  */
-#define EXPORT_MANIFEST_HEAD	"pubfeed-export 1\n"
+#define EXPORT_MANIFEST_HEAD	"pubfeed-export 2\n"
+#define EXPORT_MANIFEST_HEAD1	"pubfeed-export 1\n"
 #define EXPORT_MANIFEST_MAX	(256UL * 1024 * 1024)
+#define EXPORT_KEY_LEN		(2 * HASH_LEN + 1)	/* hex, then 'g'/'-' */
 
 struct export_ent {
+	const char	*key;
 	const char	*etag;
 	const char	*path;
 	unsigned long long size;
@@ -81,6 +90,9 @@ struct export_run {
 	struct strmap		 index;		/* path -> ents[] */
 	struct buf		 manifest;	/* the new one */
 	struct buf		 path;
+	struct buf		 rel;
+	char			 key[EXPORT_KEY_LEN + 1];
+	int			 has_key;	/* key is the next document's */
 	struct export_stats	 st;
 };
 
@@ -93,8 +105,8 @@ static int
 export_manifest_load(struct export_run *x, struct err *e)
 {
 	struct err	 re;
-	char		*p, *nl, *f[4], *end;
-	size_t		 len, n = 0, i;
+	char		*p, *nl, *f[5], *end;
+	size_t		 len, n = 0, i, nf, hl;
 
 	if (buf_printf(&x->path, "%s/%s", x->dir, EXPORT_MANIFEST) == -1)
 		return err_set(e, "%s: path too long", x->dir);
@@ -107,8 +119,14 @@ export_manifest_load(struct export_run *x, struct err *e)
 	err_release(&re);
 	x->oldlen = len;
 	if (strncmp(x->old, EXPORT_MANIFEST_HEAD,
-	    strlen(EXPORT_MANIFEST_HEAD)) != 0)
+	    strlen(EXPORT_MANIFEST_HEAD)) == 0)
+		nf = 5;
+	else if (strncmp(x->old, EXPORT_MANIFEST_HEAD1,
+	    strlen(EXPORT_MANIFEST_HEAD1)) == 0)
+		nf = 4;
+	else
 		return 0;
+	hl = strlen(nf == 5 ? EXPORT_MANIFEST_HEAD : EXPORT_MANIFEST_HEAD1);
 	if ((x->fields = malloc(len + 1)) == NULL)
 		return err_set(e, "out of memory");
 	memcpy(x->fields, x->old, len + 1);
@@ -117,29 +135,30 @@ export_manifest_load(struct export_run *x, struct err *e)
 	if ((x->ents = calloc(n + 1, sizeof(*x->ents))) == NULL ||
 	    strmap_reserve(&x->index, n) == -1)
 		return err_set(e, "out of memory");
-	for (p = x->fields + strlen(EXPORT_MANIFEST_HEAD); *p != '\0';
-	    p = nl + 1) {
+	for (p = x->fields + hl; *p != '\0'; p = nl + 1) {
 		struct export_ent *en = &x->ents[x->nents];
 
 		if ((nl = strchr(p, '\n')) == NULL)
 			break;
 		*nl = '\0';
-		for (i = 0; i < 3; i++) {
+		f[0] = "-";
+		for (i = 5 - nf; i < 4; i++) {
 			f[i] = p;
 			if ((p = strchr(p, ' ')) == NULL)
 				return 0;
 			*p++ = '\0';
 		}
-		f[3] = p;
-		en->etag = f[0];
+		f[4] = p;
+		en->key = f[0];
+		en->etag = f[1];
 		errno = 0;
-		en->size = strtoull(f[1], &end, 10);
+		en->size = strtoull(f[2], &end, 10);
 		if (errno != 0 || *end != '\0')
 			return 0;
-		en->mtime = strtoll(f[2], &end, 10);
-		if (errno != 0 || *end != '\0' || *f[3] == '\0')
+		en->mtime = strtoll(f[3], &end, 10);
+		if (errno != 0 || *end != '\0' || *f[4] == '\0')
 			return 0;
-		en->path = f[3];
+		en->path = f[4];
 		if (strmap_put_str(&x->index, en->path, x->nents) == NULL)
 			return err_set(e, "out of memory");
 		x->nents++;
@@ -155,8 +174,9 @@ export_manifest_load(struct export_run *x, struct err *e)
  * nginx answers Last-Modified from the mtime: make it the document's.
  */
 static int
-export_file(struct export_run *x, const char *rel, const char *etag,
-    const char *data, size_t len, int64_t mtime, struct err *e)
+export_file(struct export_run *x, const char *rel, const char *key,
+    const char *etag, const char *data, size_t len, int64_t mtime,
+    struct err *e)
 {
 	const struct fileio_wopts	 o = { 0644, FILEIO_EXACT_MODE |
 					    FILEIO_MTIME | FILEIO_NOSYNC, mtime };
@@ -166,7 +186,7 @@ export_file(struct export_run *x, const char *rel, const char *etag,
 
 	if (strchr(rel, '\n') != NULL || strchr(etag, ' ') != NULL)
 		return err_set(e, "%s: cannot be named in the manifest", rel);
-	if (buf_printf(&x->manifest, "%s %zu %lld %s\n", etag, len,
+	if (buf_printf(&x->manifest, "%s %s %zu %lld %s\n", key, etag, len,
 	    (long long)mtime, rel) == -1)
 		return err_set(e, "out of memory");
 	buf_reset(&x->path);
@@ -195,15 +215,24 @@ static int
 export_doc(struct export_run *x, const struct snap_doc *d, struct err *e)
 {
 	struct buf	 rel;
+	const char	*key = "-";
 	int		 rc = -1;
 
 	buf_init(&rel, EXPORT_PATH_MAX);
+	if (x->has_key) {
+		/* offered to export_want() under this key: rendered for us */
+		x->key[EXPORT_KEY_LEN - 1] = d->gz != NULL ? 'g' : '-';
+		x->key[EXPORT_KEY_LEN] = '\0';
+		key = x->key;
+		x->has_key = 0;
+		x->st.rendered++;
+	}
 	if (export_path(d->path, &rel) == -1) {
 		err_set(e, "%s: cannot map to a file under %s", d->path,
 		    x->dir);
 		goto out;
 	}
-	if (export_file(x, rel.data, d->etag, d->body, d->len,
+	if (export_file(x, rel.data, key, d->etag, d->body, d->len,
 	    d->last_modified, e) == -1)
 		goto out;
 	if (d->gz != NULL) {
@@ -211,7 +240,7 @@ export_doc(struct export_run *x, const struct snap_doc *d, struct err *e)
 			err_set(e, "%s: path too long", rel.data);
 			goto out;
 		}
-		if (export_file(x, rel.data, d->etag_gz, d->gz, d->gzlen,
+		if (export_file(x, rel.data, key, d->etag_gz, d->gz, d->gzlen,
 		    d->last_modified, e) == -1)
 			goto out;
 	}
@@ -226,6 +255,105 @@ static int
 export_each(void *arg, const struct snap_doc *d, struct err *e)
 {
 	return export_doc(arg, d, e);
+}
+
+/*
+ * What a file of a document is keyed on: the document's key (feed.h: its
+ * inputs, pubfeed's version among them), its path, and zlib's version (the
+ * .gz bytes are zlib's), as hex into out (2 * HASH_LEN + 1 bytes).
+ */
+static void
+export_key(const char *path, const unsigned char *key, char *out)
+{
+	unsigned char	 k[HASH_LEN];
+	struct hash_ctx	 h;
+
+	hash_init(&h);
+	hash_update_str(&h, EXPORT_MANIFEST_HEAD);
+	hash_update(&h, key, HASH_LEN);
+	hash_update_str(&h, path);
+	hash_update_str(&h, zlibVersion());
+	hash_final(&h, k);
+	hash_hex(k, HASH_LEN, out);
+}
+
+/*
+ * The entry the manifest has for rel if it was written under key (its
+ * first 2 * HASH_LEN characters; exactly key when whole) and the file is
+ * still a regular file of its size and mtime, else NULL.
+ */
+static struct export_ent *
+export_kept(struct export_run *x, const char *rel, const char *key,
+    int is_whole)
+{
+	struct strmap_ent	*m;
+	struct export_ent	*en;
+	struct stat		 sb;
+
+	if ((m = strmap_find_str(&x->index, rel)) == NULL)
+		return NULL;
+	en = &x->ents[m->val];
+	if (strlen(en->key) != EXPORT_KEY_LEN ||
+	    (is_whole ? strcmp(en->key, key) :
+	    strncmp(en->key, key, EXPORT_KEY_LEN - 1)) != 0)
+		return NULL;
+	buf_reset(&x->path);
+	if (buf_printf(&x->path, "%s/%s", x->dir, rel) == -1 ||
+	    stat(x->path.data, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (unsigned long long)sb.st_size != en->size ||
+	    (long long)sb.st_mtime != en->mtime)
+		return NULL;
+	return en;
+}
+
+static int
+export_keep_line(struct export_run *x, const struct export_ent *en)
+{
+	if (buf_printf(&x->manifest, "%s %s %llu %lld %s\n", en->key,
+	    en->etag, en->size, en->mtime, en->path) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * feed_each_doc()'s want: a document whose files the manifest says were
+ * written under the same key, and that are still there as written, is not
+ * rendered (0); any other is (1), export_doc() writing it under the key.
+ */
+static int
+export_want(void *arg, const char *path, const unsigned char *key,
+    struct err *e)
+{
+	struct export_run	*x = arg;
+	struct export_ent	*en, *gz = NULL;
+
+	export_key(path, key, x->key);
+	x->has_key = 1;
+	buf_reset(&x->rel);
+	if (export_path(path, &x->rel) == -1)
+		return err_set(e, "%s: cannot map to a file under %s", path,
+		    x->dir);
+	if ((en = export_kept(x, x->rel.data, x->key, 0)) == NULL)
+		return 1;
+	if (en->key[EXPORT_KEY_LEN - 1] == 'g') {
+		if (buf_addstr(&x->rel, ".gz") == -1)
+			return err_set(e, "%s: path too long", x->rel.data);
+		if ((gz = export_kept(x, x->rel.data, en->key, 1)) == NULL)
+			return 1;
+	}
+	if (export_keep_line(x, en) == -1 ||
+	    (gz != NULL && export_keep_line(x, gz) == -1))
+		return err_set(e, "out of memory");
+	en->is_seen = 1;
+	x->st.unchanged++;
+	if (gz != NULL) {
+		gz->is_seen = 1;
+		x->st.unchanged++;
+	}
+	x->st.docs++;
+	x->st.reused++;
+	x->has_key = 0;
+	return 0;
 }
 
 /* Files the previous run wrote for documents that are gone. */
@@ -263,6 +391,7 @@ export_snapshot(const struct snap *s, const char *dir,
 	strmap_init(&x.index);
 	buf_init(&x.manifest, EXPORT_MANIFEST_MAX);
 	buf_init(&x.path, EXPORT_PATH_MAX + 64);
+	buf_init(&x.rel, EXPORT_PATH_MAX);
 	if (fileio_mkdirs(dir, e) == -1 || export_manifest_load(&x, e) == -1)
 		goto out;
 	if (buf_addstr(&x.manifest, EXPORT_MANIFEST_HEAD) == -1) {
@@ -270,7 +399,7 @@ export_snapshot(const struct snap *s, const char *dir,
 		goto out;
 	}
 	/* one document at a time: rendered, written, given back */
-	if (feed_each_doc(s, export_each, &x, e) == -1)
+	if (feed_each_doc(s, export_want, export_each, &x, e) == -1)
 		goto out;
 	/* the new manifest first: a crash now leaves nothing unaccounted */
 	buf_reset(&x.path);
@@ -312,6 +441,7 @@ out:
 	strmap_release(&x.index);
 	buf_release(&x.manifest);
 	buf_release(&x.path);
+	buf_release(&x.rel);
 	free(x.ents);
 	free(x.fields);
 	free(x.old);

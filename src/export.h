@@ -12,12 +12,16 @@
  * document's Last-Modified.
  *
  * Incremental: DIR/.pubfeed-export (EXPORT_MANIFEST) names every file the
- * last export wrote with its ETag, size and mtime.  A file whose
- * representation has the same ETag and that still has that size and mtime
- * is left as it is; any other is rewritten; files the manifest names whose
- * documents are gone are removed (files export did not write never are).
- * The manifest is replaced before the removals.  One syncfs(2) at the end
- * makes the lot durable; a run that changed nothing flushes nothing.
+ * last export wrote with its ETag, size and mtime, and for a document
+ * rendered on request (feed_each_doc()) the key it was rendered from.  Such
+ * a document whose key is the manifest's, and whose files still have their
+ * size and mtime, is not rendered at all; one whose key changed always is.
+ * A file whose representation has the same ETag and that still has that
+ * size and mtime is left as it is; any other is rewritten; files the
+ * manifest names whose documents are gone are removed (files export did
+ * not write never are).  The manifest is replaced before the removals.
+ * One syncfs(2) at the end makes the lot durable; a run that changed
+ * nothing flushes nothing.
  * Single-threaded; never logs.
  */
 #ifndef PUBFEED_EXPORT_H
@@ -38,6 +42,8 @@ struct export_stats {
 	uint64_t	 bytes;		/* bytes written */
 	size_t		 unchanged;	/* files left as they were */
 	size_t		 removed;	/* files of documents now gone */
+	size_t		 rendered;	/* documents rendered for the export */
+	size_t		 reused;	/* not rendered: key and files kept */
 };
 
 /*

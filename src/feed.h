@@ -244,11 +244,18 @@ const struct snap_doc *feed_resolve(const struct snap *s, const char *path);
  * writes them (current documents by path, archive pages by feed, kind and
  * page, landing pages by language and id); a document rendered on request
  * is rendered for the call and given back after it, so the walk holds no
- * more than the document cache does.  Stops at fn's first -1.  0 or -1.
+ * more than the document cache does.  With want (may be NULL), every
+ * document rendered on request is first offered as want(arg, path, key,
+ * e), key (HASH_LEN bytes) naming everything its bytes and Last-Modified
+ * are made of, the same in every process: 1 renders it for fn, 0 skips it
+ * (not rendered), -1 stops.  Documents rendered with the snapshot go to fn
+ * unasked.  Stops at the first -1.  0 or -1.
  */
 typedef int	 feed_doc_fn(void *arg, const struct snap_doc *d, struct err *e);
-int	feed_each_doc(const struct snap *s, feed_doc_fn *fn, void *arg,
-	    struct err *e);
+typedef int	 feed_want_fn(void *arg, const char *path,
+		    const unsigned char *key, struct err *e);
+int	feed_each_doc(const struct snap *s, feed_want_fn *want,
+	    feed_doc_fn *fn, void *arg, struct err *e);
 
 /* "tag:AUTHORITY:record/ID" for a record, into out.  0 or -1. */
 int	feed_tag_id(const struct feed_conf *, const char *what, const char *id,

@@ -149,30 +149,24 @@ struct feed_build {
 };
 
 /*
- * The entries of a page fold into 128 bits by identity.  A record object is
- * immutable and a changed file becomes a new object, and every record a
- * previous document was keyed on is still alive while the next snapshot is
- * built (prev holds it), so equal addresses mean equal content.  This keeps
- * the reuse check of a 100k-record rebuild in milliseconds, where hashing
- * every entry's content took a third of a second.
+ * The entries of a page by content, never by address: a key must mean the
+ * same in another process (export compares it with the one its manifest
+ * kept).  A record's value is its file's SHA-256 and its datestamp (the
+ * entry's updated, the document's Last-Modified); what the renderers read
+ * of a record comes from those bytes.  40 bytes per entry; archive pages,
+ * the bulk of the entries, are not keyed while a snapshot is built
+ * (build_archives() compares by identity) but only when export asks.
  */
 static void
 key_entries(struct hash_ctx *h, struct record *const *ents, size_t n)
 {
-	uint64_t	 lane[2] = { 0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL };
-	size_t		 i;
+	size_t	 i;
 
 	for (i = 0; i < n; i++) {
-		uint64_t v = (uint64_t)(uintptr_t)ents[i];
-
-		lane[0] = (lane[0] ^ v) * 0xff51afd7ed558ccdULL;
-		lane[0] ^= lane[0] >> 29;
-		lane[1] = (lane[1] + v) * 0xc4ceb9fe1a85ec53ULL;
-		lane[1] ^= lane[1] >> 31;
+		hash_update(h, ents[i]->hash, HASH_LEN);
+		hash_update_i64(h, ents[i]->datestamp);
 	}
-	hash_update(h, lane, sizeof(lane));
 }
-
 
 static void
 feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
@@ -212,6 +206,34 @@ feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
 		}
 		hash_update_i64(&h, (int64_t)p->nevents);
 		key_entries(&h, p->events, p->nevents);
+	}
+	hash_final(&h, key);
+}
+
+/*
+ * A landing page's key: the conf, the page language, the record's bytes and
+ * datestamp, and what of the snapshot the page shows (the OAI namespace of
+ * its identifiers, the names of its sets).
+ */
+static void
+feed_record_key(const struct feed_conf *fc, const struct snap *s,
+    const struct record *r, enum i18n_lang l, unsigned char key[HASH_LEN])
+{
+	const struct snap_set	*set;
+	struct hash_ctx		 h;
+	size_t			 i;
+
+	hash_init(&h);
+	hash_update_str(&h, "record");
+	hash_update(&h, fc->key, HASH_LEN);
+	hash_update_i64(&h, l);
+	hash_update(&h, r->hash, HASH_LEN);
+	hash_update_i64(&h, r->datestamp);
+	hash_update_str(&h, s->conf->oai_namespace);
+	hash_update_i64(&h, (int64_t)r->nsets);
+	for (i = 0; i < r->nsets; i++) {
+		set = snap_set_find(s, r->sets[i]);
+		hash_update_str(&h, set != NULL ? set->name : NULL);
 	}
 	hash_final(&h, key);
 }
@@ -431,7 +453,7 @@ build_head(struct feed_build *b, struct feed_page *p,
  * The archive pages of one feed, as empty documents rendered on their first
  * request (feed_resolve()).  A page whose inputs are those of the same page
  * in prev (same conf, so the same title and page size; the same entries,
- * compared by record identity as key_entries() does; still or still not the
+ * compared by record identity, which prev keeps alive; still or still not the
  * last page, whose next-archive link is the current document) is the same
  * document, rendered or not.  The arrays compared are contiguous pointers,
  * so this stays a memcmp() of the collection per feed.
@@ -907,8 +929,28 @@ render_record(void *arg, struct snap_render *out)
 	out->content_type = FEED_HTML_TYPE;
 	out->body = j->b.body.data;
 	out->len = j->b.body.len;
-	memcpy(out->key, r->hash, HASH_LEN);
+	feed_record_key(&j->b.conf, j->s, r, j->l, out->key);
 	out->last_modified = r->datestamp;
+	return 0;
+}
+
+/*
+ * Page j->page of j->set's feed in j->fmt and j->l at j->path into p, its
+ * key into key: what render_archive() renders, and all feed_each_doc()
+ * needs to know whether export must.  b is fb_init()ed.
+ */
+static int
+archive_page(struct feed_build *b, const struct feed_job *j,
+    struct feed_page *p, unsigned char key[HASH_LEN])
+{
+	if (build_head(b, p, j->set) == -1 ||
+	    build_page(b, p, j->set != NULL ? j->set->feed : j->s->feed,
+	    j->set != NULL ? j->set->nfeed : j->s->nfeed, j->page,
+	    j->fmt) == -1)
+		return -1;
+	p->page_lang = j->l;
+	p->self_path = j->path;
+	feed_page_key(&b->conf, p, j->fmt, key);
 	return 0;
 }
 
@@ -919,15 +961,10 @@ render_archive(void *arg, struct snap_render *out)
 	struct feed_build	*b = &j->b;
 	struct feed_page	 p;
 
-	if (fb_init(b, j->s, &j->e) == -1 || build_head(b, &p, j->set) == -1 ||
-	    build_page(b, &p, j->set != NULL ? j->set->feed : j->s->feed,
-	    j->set != NULL ? j->set->nfeed : j->s->nfeed, j->page,
-	    j->fmt) == -1)
+	if (fb_init(b, j->s, &j->e) == -1 ||
+	    archive_page(b, j, &p, out->key) == -1)
 		return -1;
-	p.page_lang = j->l;
-	p.self_path = j->path;
 	buf_reset(&b->body);
-	feed_page_key(&b->conf, &p, j->fmt, out->key);
 	if (feed_render(&b->conf, &p, j->fmt, &b->body, &j->e) == -1)
 		return -1;
 	out->path = j->path;
@@ -1057,14 +1094,20 @@ feed_resolve(const struct snap *s, const char *path)
 	return resolve_slot(&j, sl, render_archive);
 }
 
-/* fn on the document at path, rendered now if need be. */
+/*
+ * fn on the document at path, rendered now if need be, unless want (when
+ * given a key) says it is not wanted.
+ */
 static int
-each_one(const struct snap *s, const char *path, feed_doc_fn *fn,
-    void *arg, struct err *e)
+each_one(const struct snap *s, const char *path, const unsigned char *key,
+    feed_want_fn *want, feed_doc_fn *fn, void *arg, struct err *e)
 {
 	const struct snap_doc	*d;
 	int			 rc;
 
+	if (key != NULL && want != NULL &&
+	    (rc = want(arg, path, key, e)) != 1)
+		return rc;
 	if ((d = snap_doc_find(s, path)) == NULL)
 		return err_set(e, "%s: cannot render", path);
 	rc = fn(arg, d, e);
@@ -1074,63 +1117,71 @@ each_one(const struct snap *s, const char *path, feed_doc_fn *fn,
 
 /* Every path of s's documents, by path (table and lazy merged). */
 static int
-each_current(const struct snap *s, feed_doc_fn *fn, void *arg,
-    struct err *e)
+each_current(const struct snap *s, feed_want_fn *want, feed_doc_fn *fn,
+    void *arg, struct err *e)
 {
-	const struct snap_doc	*d;
-	size_t			 i = 0, k = 0;
-	int			 rc;
+	size_t	 i = 0, k = 0;
 
 	while (i < s->ndocs || k < s->nlazy) {
 		if (k == s->nlazy || (i < s->ndocs &&
 		    strcmp(s->docs[i]->path, snap_lazy_path(s, k)) < 0)) {
-			/* the table's: find() inflates one kept as gzip */
-			if (each_one(s, s->docs[i++]->path, fn, arg, e) == -1)
+			/*
+			 * The table's, rendered with the snapshot: no key
+			 * asked (find() inflates one kept as gzip)
+			 */
+			if (each_one(s, s->docs[i++]->path, NULL, want, fn,
+			    arg, e) == -1)
 				return -1;
 			continue;
 		}
-		if ((d = snap_doc_find(s, snap_lazy_path(s, k))) == NULL)
-			return err_set(e, "%s: cannot render",
-			    snap_lazy_path(s, k));
-		k++;
-		rc = fn(arg, d, e);
-		snap_doc_done(d);
-		if (rc == -1)
+		if (each_one(s, snap_lazy_path(s, k), snap_slot_key(s->lazy[k]),
+		    want, fn, arg, e) == -1)
 			return -1;
+		k++;
 	}
 	return 0;
 }
 
 int
-feed_each_doc(const struct snap *s, feed_doc_fn *fn, void *arg,
-    struct err *e)
+feed_each_doc(const struct snap *s, feed_want_fn *want, feed_doc_fn *fn,
+    void *arg, struct err *e)
 {
 	const struct snap_pages	*pg;
+	struct feed_build	 b;
+	struct feed_page	 p;
+	struct feed_job		 j;
 	struct buf		 path, lpath;
-	enum feed_format	 fmt;
-	enum i18n_lang		 l;
+	unsigned char		 key[HASH_LEN];
 	size_t			 i, k, n;
 	int			 rc = -1, li;
 
 	buf_init(&path, FEED_URL_MAX);
 	buf_init(&lpath, FEED_URL_MAX);
-	if (each_current(s, fn, arg, e) == -1)
+	if (fb_init(&b, s, e) == -1 || each_current(s, want, fn, arg, e) == -1)
 		goto out;
+	memset(&j, 0, sizeof(j));
+	j.s = s;
 	for (i = 0; i <= s->nsets; i++) {
-		const struct snap_set *set = i > 0 ? &s->sets[i - 1] : NULL;
-
-		pg = set != NULL ? &set->pages : &s->pages;
+		j.set = i > 0 ? &s->sets[i - 1] : NULL;
+		pg = j.set != NULL ? &j.set->pages : &s->pages;
 		for (k = 0; k < SNAP_PAGE_KINDS; k++) {
-			fmt = kind_format(k, &l);
+			j.fmt = kind_format(k, &j.l);
 			for (n = 1; n <= pg->npages; n++) {
 				buf_reset(&lpath);
-				if (build_path(&path, set ? set->spec : NULL,
-				    n, fmt_ext[fmt]) == -1 ||
-				    i18n_path(&lpath, l, path.data) == -1) {
+				if (build_path(&path, j.set != NULL ?
+				    j.set->spec : NULL, n, fmt_ext[j.fmt]) ==
+				    -1 || i18n_path(&lpath, j.l, path.data) ==
+				    -1) {
 					err_set(e, "feed path too long");
 					goto out;
 				}
-				if (each_one(s, lpath.data, fn, arg, e) == -1)
+				j.path = lpath.data;
+				j.page = n;
+				if (want != NULL &&
+				    archive_page(&b, &j, &p, key) == -1)
+					goto out;
+				if (each_one(s, lpath.data, key, want, fn, arg,
+				    e) == -1)
 					goto out;
 			}
 		}
@@ -1138,7 +1189,9 @@ feed_each_doc(const struct snap *s, feed_doc_fn *fn, void *arg,
 	/* landing pages, by kind (language) then id, as export had them */
 	for (li = 0; li < I18N_NLANGS; li++) {
 		for (i = 0; i < s->nitems; i++) {
-			if (s->by_id[i]->rec == NULL)
+			const struct record *r = s->by_id[i]->rec;
+
+			if (r == NULL)
 				continue;
 			buf_reset(&path);
 			if (buf_printf(&path, "%s" FEED_RECORD_PREFIX "%s.html",
@@ -1148,12 +1201,14 @@ feed_each_doc(const struct snap *s, feed_doc_fn *fn, void *arg,
 				    s->by_id[i]->id);
 				goto out;
 			}
-			if (each_one(s, path.data, fn, arg, e) == -1)
+			feed_record_key(&b.conf, s, r, (enum i18n_lang)li, key);
+			if (each_one(s, path.data, key, want, fn, arg, e) == -1)
 				goto out;
 		}
 	}
 	rc = 0;
 out:
+	fb_release(&b);
 	buf_release(&path);
 	buf_release(&lpath);
 	return rc;

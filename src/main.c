@@ -574,10 +574,10 @@ export_published(void *arg, const struct snap *s)
 		goto out;
 	}
 	log_info("exported snapshot %llu to %s: %zu files, %llu bytes "
-	    "written, %zu unchanged, %zu removed in %lld ms",
-	    (unsigned long long)s->generation, dir, st.files,
+	    "written, %zu unchanged, %zu removed, %zu rendered, %zu reused "
+	    "in %lld ms", (unsigned long long)s->generation, dir, st.files,
 	    (unsigned long long)st.bytes, st.unchanged, st.removed,
-	    (long long)(date_mono_ms() - t0));
+	    st.rendered, st.reused, (long long)(date_mono_ms() - t0));
 	rc = 0;
 out:
 	err_release(&e);
@@ -707,9 +707,10 @@ cmd_export(struct pubfeed *pf, char *const *args)
 	if (export_snapshot(s, dir, &st, &e) == -1)
 		goto fail;
 	log_info("exported %zu documents of %zu records to %s: %zu files, "
-	    "%llu bytes written, %zu unchanged, %zu removed in %lld ms",
-	    st.docs, s->nlive, dir, st.files, (unsigned long long)st.bytes,
-	    st.unchanged, st.removed, (long long)(date_mono_ms() - t0));
+	    "%llu bytes written, %zu unchanged, %zu removed, %zu rendered, "
+	    "%zu reused in %lld ms", st.docs, s->nlive, dir, st.files,
+	    (unsigned long long)st.bytes, st.unchanged, st.removed,
+	    st.rendered, st.reused, (long long)(date_mono_ms() - t0));
 	rc = 0;
 	goto out;
 fail:

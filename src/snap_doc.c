@@ -423,7 +423,7 @@ doc_set(struct snap_doc *d, z_stream *z, const char *path,
 	 * Strong validators from the bytes alone, so the same bytes have the
 	 * same tag in every process (a restart, "pubfeed export", a replica):
 	 * the CRC-32 deflate computed anyway, an Adler-32 and the length.
-	 * The key cannot serve: it folds record addresses.  Hashing every
+	 * The key names the inputs, not the bytes.  Hashing every
 	 * body with SHA-256 cost more than gzip; Adler-32 costs ~1/50 of it.
 	 */
 	adler = adler32_z(1, (const unsigned char *)body, len);
