@@ -5,7 +5,8 @@
  * they are the same implementation (SHA-NI, AVX2) without the heap, so a
  * context costs no allocation and no call can fail, which the callers rely
  * on (hash_init() is void; a context on the stack may be dropped unfinished).
- * The one-shot forms go through EVP.
+ * HMAC goes through libcrypto's HMAC() (EVP underneath); should that fail
+ * to allocate, the same RFC 2104 construction over the context is used.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <limits.h>
@@ -54,9 +55,7 @@ hash_sha256(const void *data, size_t len, unsigned char out[HASH_LEN])
 {
 	struct hash_ctx	 c;
 
-	/* EVP_Digest() fetches and allocates: SHA256() is the same, without */
-	if (EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) == 1)
-		return;
+	/* not EVP_Digest(): it fetches and allocates, for the same code */
 	hash_init(&c);
 	hash_update(&c, data, len);
 	hash_final(&c, out);

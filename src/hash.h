@@ -4,7 +4,8 @@
  * there are any.  Used for content hashes (datestamps change only when a
  * record's bytes do), ETags, cache keys and resumption-token MACs.  Plain
  * functions over memory that cannot fail: a context is the caller's
- * memory, nothing is allocated.
+ * memory and SHA-256 allocates nothing (only hash_hmac() may, inside
+ * libcrypto).
  */
 #ifndef PUBFEED_HASH_H
 #define PUBFEED_HASH_H
