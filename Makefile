@@ -15,7 +15,8 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 
 VERSION	 = 0.1.0
-PKGS	 = libxml-2.0 libmicrohttpd libcurl zlib libsystemd sqlite3 jansson libical
+PKGS	 = libxml-2.0 libmicrohttpd libcurl zlib libsystemd sqlite3 jansson libical \
+	   libcrypto
 CC	?= cc
 OPT	?= -O2 -g
 CFLAGS	?= $(OPT)

@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config libxml2-dev libmicrohttpd-dev
 libcurl4-openssl-dev zlib1g-dev libsystemd-dev check libsubunit-dev
 libxml2-utils curl python3 python3-lxml python3-feedparser libhttp-oai-perl
 nginx-light wrk clang libclang-rt-14-dev systemd libsqlite3-dev sqlite3
-libjansson-dev libcsv-dev libical-dev python3-jsonschema python3-icalendar khal
+libjansson-dev libcsv-dev libical-dev libssl-dev python3-jsonschema python3-icalendar khal
 libmarc-lint-perl groff-base man-db strace
 chromium chromium-driver"
 missing=""

@@ -25,7 +25,8 @@
 #define FEED_DC_NS	"http://purl.org/dc/elements/1.1/"
 /* The RSS 1.0 event module, in Atom and RSS: ev:startdate, ev:enddate ... */
 #define FEED_EV_NS	"http://purl.org/rss/1.0/modules/event/"
-#define FEED_BUF_MAX	(64 * 1024 * 1024)	/* cap of one document */
+/* cap of one document: /feed.ics, every event, is 85 MB at 1M records */
+#define FEED_BUF_MAX	(256 * 1024 * 1024)
 #define FEED_URL_MAX	(64 * 1024)		/* cap of one built URL */
 #define FEED_INDEX_ITEMS 20		/* newest items on the home page */
 

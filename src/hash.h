@@ -1,8 +1,11 @@
 /*
- * hash: SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104), self-contained so
- * the daemon needs no crypto library.  Used for content hashes (datestamps
- * change only when a record's bytes do), ETags, and resumption-token MACs.
- * Plain functions over memory; no state beyond the caller's context.
+ * hash: SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104, RFC 4231) over
+ * OpenSSL's libcrypto, which uses the CPU's SHA extensions (SHA-NI) where
+ * there are any.  Used for content hashes (datestamps change only when a
+ * record's bytes do), ETags, cache keys and resumption-token MACs.  Plain
+ * functions over memory that cannot fail: a context is the caller's
+ * memory and SHA-256 allocates nothing (only hash_hmac() may, inside
+ * libcrypto).
  */
 #ifndef PUBFEED_HASH_H
 #define PUBFEED_HASH_H
@@ -13,11 +16,12 @@
 #define HASH_LEN	32
 #define HASH_HEX_LEN	(2 * HASH_LEN + 1)
 
+/* Opaque: libcrypto's SHA-256 state (hash.c checks that it fits). */
 struct hash_ctx {
-	uint32_t	 h[8];
-	uint64_t	 total;
-	unsigned char	 block[64];
-	size_t		 used;
+	union {
+		uint64_t	 align;
+		unsigned char	 bytes[128];
+	}		 u;
 };
 
 void	hash_init(struct hash_ctx *);

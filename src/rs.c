@@ -6,7 +6,10 @@
  * straddle two pages.  A page's key hashes what its URLs are made of (the
  * items it touches, where it starts in the first one, the configuration),
  * so an unchanged page is shared with the previous snapshot, never
- * rendered or compressed again.
+ * rendered or compressed again.  List pages (up to 50,000 URLs each, 219 MB
+ * at 100k records) are only keyed when a snapshot is built: they are lazy
+ * slots rendered on their first request (rs_resolve()), from the same
+ * snapshot and so to the bytes the key names.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 
 #include "buf.h"
 #include "date.h"
+#include "feed.h"
 #include "hash.h"
 #include "oai.h"
 #include "rs.h"
@@ -493,7 +497,6 @@ render_index(struct rs_build *b, const void *arg)
 static int
 build_list(struct rs_build *b, enum rs_list l)
 {
-	struct rs_page_arg	 pa;
 	struct rs_index_arg	 ia;
 	struct rs_page		*pg;
 	struct hash_ctx		 h;
@@ -509,14 +512,10 @@ build_list(struct rs_build *b, enum rs_list l)
 	hash_update_i64(&h, b->s->latest);
 	hash_update_i64(&h, list_from(b->s));
 	for (i = 0; i < np; i++) {
-		pa.l = l;
-		pa.p = &pg[i];
-		pa.n = i + 1;
-		pa.np = np;
 		page_key(b, l, &pg[i], np, i + 1, key);
 		hash_update(&h, key, HASH_LEN);
 		if (list_path(&b->path, l, np == 1 ? 0 : i + 1) == -1 ||
-		    emit(b, b->path.data, key, render_page, &pa) == -1)
+		    snap_lazy_add(b->s, b->prev, b->path.data, key) == -1)
 			goto out;
 	}
 	hash_final(&h, ikey);
@@ -597,37 +596,169 @@ render_capabilities(struct rs_build *b, const void *arg)
 	return xw_close(&w);
 }
 
+static void
+rs_init(struct rs_build *b, struct snap *s, const struct snap *prev,
+    struct err *e)
+{
+	memset(b, 0, sizeof(*b));
+	b->s = s;
+	b->prev = prev;
+	b->e = e;
+	while (oai_prefix(b->nformats) != NULL)
+		b->nformats++;
+	b->page_size = s->conf->rs_page_size > 0 &&
+	    s->conf->rs_page_size <= RS_MAX_URLS ?
+	    (size_t)s->conf->rs_page_size : RS_MAX_URLS;
+	buf_init(&b->body, RS_DOC_MAX);
+	buf_init(&b->path, 256);
+	buf_init(&b->url, 8192);
+	buf_init(&b->md, 8192);
+	conf_key(b);
+}
+
+static void
+rs_release(struct rs_build *b)
+{
+	buf_release(&b->body);
+	buf_release(&b->path);
+	buf_release(&b->url);
+	buf_release(&b->md);
+}
+
+/* A list page asked for: which list, which page (0: the lone list). */
+struct rs_job {
+	const struct snap	*s;
+	const char		*path;
+	enum rs_list		 l;
+	size_t			 n;
+	struct rs_build		 b;
+	struct rs_page		*pg;
+	struct err		 e;
+};
+
+/* path as a list page: 0, or -1 when it names none. */
+static int
+rs_parse_path(const char *path, enum rs_list *l, size_t *n)
+{
+	static const char *const names[] = { "resourcelist", "changelist" };
+	const char	*p;
+	char		*end;
+	unsigned long	 v;
+	size_t		 k, len;
+
+	if (strncmp(path, "/resourcesync/", 14) != 0)
+		return -1;
+	p = path + 14;
+	for (k = 0; k < 2; k++) {
+		len = strlen(names[k]);
+		if (strncmp(p, names[k], len) != 0)
+			continue;
+		*l = k == 0 ? RS_LIST_RESOURCES : RS_LIST_CHANGES;
+		if (strcmp(p + len, ".xml") == 0) {
+			*n = 0;
+			return 0;
+		}
+		if (p[len] != '/' || p[len + 1] < '1' || p[len + 1] > '9')
+			return -1;
+		v = strtoul(p + len + 1, &end, 10);
+		if (strcmp(end, ".xml") != 0)
+			return -1;
+		*n = v;
+		return 0;
+	}
+	return -1;
+}
+
+/* snap_render_fn: page j->n of list j->l, as rs_build() keyed it. */
+static int
+render_lazy(void *arg, struct snap_render *out)
+{
+	struct rs_job		*j = arg;
+	struct rs_build		*b = &j->b;
+	struct rs_page_arg	 pa;
+	size_t			 np;
+
+	if ((j->pg = paginate(b, j->l, &np)) == NULL ||
+	    (np == 1) != (j->n == 0) || j->n > np)
+		return -1;
+	pa.l = j->l;
+	pa.n = np == 1 ? 1 : j->n;
+	pa.p = &j->pg[pa.n - 1];
+	pa.np = np;
+	page_key(b, j->l, pa.p, np, pa.n, out->key);
+	buf_reset(&b->body);
+	if (render_page(b, &pa) == -1)
+		return -1;
+	out->path = j->path;
+	out->content_type = RS_TYPE;
+	out->body = b->body.data;
+	out->len = b->body.len;
+	out->last_modified = j->s->latest != 0 ? j->s->latest : j->s->created;
+	return 0;
+}
+
+/* The list page at path, rendered now unless the document cache has it. */
+static const struct snap_doc *
+rs_find(const struct snap *s, const char *path, int *is_rs)
+{
+	const struct snap_doc	*d;
+	struct snap_slot	*sl;
+	struct rs_job		 j;
+
+	memset(&j, 0, sizeof(j));
+	*is_rs = rs_parse_path(path, &j.l, &j.n) == 0 &&
+	    (sl = snap_lazy_find(s, path)) != NULL;
+	if (!*is_rs)
+		return NULL;
+	j.s = s;
+	j.path = path;
+	err_init(&j.e);
+	/* render_page() only reads the snapshot, published or not */
+	rs_init(&j.b, (struct snap *)(uintptr_t)s, NULL, &j.e);
+	d = snap_slot_get(sl, render_lazy, &j);
+	free(j.pg);
+	rs_release(&j.b);
+	err_release(&j.e);
+	return d;
+}
+
+/* s->resolve after feed_build(): list pages here, the rest there. */
+static const struct snap_doc *
+rs_resolve_feed(const struct snap *s, const char *path)
+{
+	const struct snap_doc	*d;
+	int			 is_rs;
+
+	d = rs_find(s, path, &is_rs);
+	return is_rs ? d : feed_resolve(s, path);
+}
+
+/* s->resolve of a snapshot without feed_build()'s documents. */
+static const struct snap_doc *
+rs_resolve_alone(const struct snap *s, const char *path)
+{
+	int	 is_rs;
+
+	return rs_find(s, path, &is_rs);
+}
+
 int
 rs_build(struct snap *s, const struct snap *prev, struct err *e)
 {
 	struct rs_build	 b;
 	int		 rc = -1;
 
-	memset(&b, 0, sizeof(b));
-	b.s = s;
-	b.prev = prev;
-	b.e = e;
-	while (oai_prefix(b.nformats) != NULL)
-		b.nformats++;
-	b.page_size = s->conf->rs_page_size > 0 &&
-	    s->conf->rs_page_size <= RS_MAX_URLS ?
-	    (size_t)s->conf->rs_page_size : RS_MAX_URLS;
-	buf_init(&b.body, RS_DOC_MAX);
-	buf_init(&b.path, 256);
-	buf_init(&b.url, 8192);
-	buf_init(&b.md, 8192);
-	conf_key(&b);
+	rs_init(&b, s, prev, e);
 	if (emit(&b, RS_WELL_KNOWN, b.conf_key, render_description,
 	    NULL) == -1 || emit(&b, RS_CAPABILITIES, b.conf_key,
 	    render_capabilities, NULL) == -1 ||
 	    build_list(&b, RS_LIST_RESOURCES) == -1 ||
 	    build_list(&b, RS_LIST_CHANGES) == -1)
 		goto out;
+	s->resolve = s->resolve == feed_resolve || s->resolve ==
+	    rs_resolve_feed ? rs_resolve_feed : rs_resolve_alone;
 	rc = 0;
 out:
-	buf_release(&b.body);
-	buf_release(&b.path);
-	buf_release(&b.url);
-	buf_release(&b.md);
+	rs_release(&b);
 	return rc;
 }

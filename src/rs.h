@@ -32,8 +32,12 @@
  * text that a record stopped linking is not listed (no history of links is
  * kept): it goes with the metadata that described it.
  *
- * Rendered with each snapshot by rs_build(); a list page whose inputs did
- * not change is the previous snapshot's document.  Pure: never logs.
+ * rs_build() renders the Source Description, the Capability List and the
+ * list indexes with each snapshot; list pages (and a list of one page) are
+ * only keyed then, as lazy slots rendered on their first request through
+ * s->resolve into the document cache, from the same snapshot (so the bytes
+ * the key names).  A list page whose inputs did not change is the previous
+ * snapshot's slot.  Pure: never logs.
  */
 #ifndef PUBFEED_RS_H
 #define PUBFEED_RS_H
@@ -52,9 +56,11 @@
 #define RS_CHANGES	"/resourcesync/changelist.xml"
 
 /*
- * Give s its ResourceSync documents (the document table), sharing from
- * prev (may be NULL) every one whose inputs did not change.  0, or -1 with
- * e set (memory, output cap).  Only before snap_seal().
+ * Give s its ResourceSync documents (the document table and lazy slots),
+ * sharing from prev (may be NULL) every one whose inputs did not change,
+ * and set s->resolve to find the lazy ones (then feed_resolve(), when
+ * feed_build() ran first).  0, or -1 with e set (memory, output cap).
+ * Only before snap_seal().
  */
 int	rs_build(struct snap *s, const struct snap *prev, struct err *e);
 

@@ -3,7 +3,10 @@
  * document is a sitemap in the rs: namespace, lists are cut into an index
  * and sublists at resourcesync-page-size URLs, deletions and formats not
  * offered are "deleted" changes, and unchanged pages are shared with the
- * previous snapshot instead of being rendered again.
+ * previous snapshot instead of being rendered again.  List pages are lazy
+ * slots: not rendered until asked for, rendered to the key they were
+ * registered with, and never the previous snapshot's bytes once an item of
+ * theirs changed.
  */
 #include <check.h>
 #include <stdio.h>
@@ -104,7 +107,21 @@ count(const struct snap *s, const char *path, const char *xpath)
 	xmlXPathFreeObject(o);
 	xmlXPathFreeContext(x);
 	xmlFreeDoc(doc);
+	snap_doc_done(d);
 	return n;
+}
+
+/* 1 when the document at path contains needle. */
+static int
+has(const struct snap *s, const char *path, const char *needle)
+{
+	const struct snap_doc	*d = snap_doc_find(s, path);
+	int			 rc;
+
+	ck_assert_msg(d != NULL, "no %s", path);
+	rc = memmem(d->body, d->len, needle, strlen(needle)) != NULL;
+	snap_doc_done(d);
+	return rc;
 }
 
 START_TEST(test_single_lists)
@@ -154,7 +171,7 @@ START_TEST(test_index_and_reuse)
 	struct conf	*c = tl_conf(CONF_TEXT "resourcesync-page-size 4\n");
 	struct record	*rv[3], *old;
 	struct snap	*s, *s2;
-	const struct snap_doc *p1, *p3;
+	const struct snap_doc *p1, *p3, *d;
 
 	rv[0] = rec("a", 1700000100, 1);
 	rv[1] = rec("b", 1700000200, 2);
@@ -172,23 +189,94 @@ START_TEST(test_index_and_reuse)
 	ck_assert_int_eq(count(s, "/resourcesync/changelist/4.xml",
 	    "//sm:url"), 3);
 	ck_assert_ptr_null(snap_doc_find(s, "/resourcesync/changelist/5.xml"));
+	ck_assert_ptr_null(snap_doc_find(s, "/resourcesync/changelist/0.xml"));
+	ck_assert_ptr_null(snap_doc_find(s, "/resourcesync/resourcelist/1"));
 	/* c changes (same URLs): resource page 1 is shared, page 3 not */
 	p1 = snap_doc_find(s, "/resourcesync/resourcelist/1.xml");
 	p3 = snap_doc_find(s, "/resourcesync/resourcelist/3.xml");
+	ck_assert(has(s, "/resourcesync/resourcelist/3.xml",
+	    "<lastmod>2023-11-14T22:18:20Z</lastmod>"));
 	old = rv[2];
 	rv[2] = rec("c", 1700000400, 0);
 	rv[2]->hash[0] ^= 1;
 	s2 = build(c, rv, 3, NULL, 0, s);
-	ck_assert_ptr_eq(snap_doc_find(s2, "/resourcesync/resourcelist/1.xml"),
-	    p1);
-	ck_assert_ptr_ne(snap_doc_find(s2, "/resourcesync/resourcelist/3.xml"),
-	    p3);
+	d = snap_doc_find(s2, "/resourcesync/resourcelist/1.xml");
+	ck_assert_ptr_eq(d, p1);
+	snap_doc_done(d);
+	d = snap_doc_find(s2, "/resourcesync/resourcelist/3.xml");
+	ck_assert_ptr_ne(d, p3);
+	snap_doc_done(d);
+	/* the changed item's page has its new datestamp, never the old */
+	ck_assert(has(s2, "/resourcesync/resourcelist/3.xml",
+	    "<lastmod>2023-11-14T22:20:00Z</lastmod>"));
+	ck_assert(!has(s2, "/resourcesync/resourcelist/3.xml",
+	    "<lastmod>2023-11-14T22:18:20Z</lastmod>"));
+	/* and the old snapshot still serves its own bytes */
+	ck_assert(has(s, "/resourcesync/resourcelist/3.xml",
+	    "<lastmod>2023-11-14T22:18:20Z</lastmod>"));
+	snap_doc_done(p1);
+	snap_doc_done(p3);
 	ck_assert_ptr_eq(snap_doc_find(s2, RS_WELL_KNOWN),
 	    snap_doc_find(s, RS_WELL_KNOWN));
 	snap_release(s);
 	snap_release(s2);
 	record_unref(old);
 	for (size_t i = 0; i < 3; i++)
+		record_unref(rv[i]);
+	conf_unref(c);
+}
+END_TEST
+
+/*
+ * List pages are registered, not rendered, by rs_build(); the first
+ * request renders them to the key they were registered with, and a page
+ * evicted from the document cache is rendered again to the same bytes.
+ */
+START_TEST(test_lazy_pages)
+{
+	struct conf	*c = tl_conf(CONF_TEXT "resourcesync-page-size 4\n");
+	static const char *const paths[] = { RS_RESOURCES, RS_CHANGES,
+	    "/resourcesync/resourcelist/1.xml",
+	    "/resourcesync/changelist/4.xml" };
+	struct record	*rv[3];
+	struct snap	*s;
+	struct snap_slot *sl;
+	const struct snap_doc *d, *d2;
+	char		*body;
+	size_t		 i, len;
+
+	rv[0] = rec("a", 1700000100, 1);
+	rv[1] = rec("b", 1700000200, 2);
+	rv[2] = rec("c", 1700000300, 0);
+	s = build(c, rv, 3, NULL, 0, NULL);
+	ck_assert_ptr_null(snap_lazy_find(s, RS_RESOURCES));	/* an index */
+	for (i = 2; i < 4; i++) {
+		sl = snap_lazy_find(s, paths[i]);
+		ck_assert_msg(sl != NULL, "%s is not lazy", paths[i]);
+		ck_assert(!snap_slot_is_ready(sl));
+		d = snap_doc_find(s, paths[i]);
+		ck_assert_ptr_nonnull(d);
+		ck_assert(snap_slot_is_ready(sl));
+		ck_assert_mem_eq(d->key, snap_slot_key(sl), HASH_LEN);
+		ck_assert_str_eq(d->content_type, RS_TYPE);
+		ck_assert_int_eq(d->last_modified, 1700000300);
+		len = d->len;
+		body = malloc(len);
+		memcpy(body, d->body, len);
+		snap_doc_done(d);
+		/* evicted, then rendered again: the same bytes */
+		snap_doc_cache_limit(0);
+		snap_doc_cache_limit(SNAP_DOC_CACHE_DEFAULT);
+		d2 = snap_doc_find(s, paths[i]);
+		ck_assert_uint_eq(d2->len, len);
+		ck_assert_mem_eq(d2->body, body, len);
+		snap_doc_done(d2);
+		free(body);
+	}
+	for (i = 0; i < 2; i++)
+		ck_assert_int_gt(count(s, paths[i], "//rs:md"), 0);
+	snap_release(s);
+	for (i = 0; i < 3; i++)
 		record_unref(rv[i]);
 	conf_unref(c);
 }
@@ -203,6 +291,7 @@ rs_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_single_lists);
 	tcase_add_test(tc, test_index_and_reuse);
+	tcase_add_test(tc, test_lazy_pages);
 	suite_add_tcase(s, tc);
 	return s;
 }

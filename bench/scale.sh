@@ -1,0 +1,131 @@
+#!/bin/sh
+# bench/scale.sh RECORDS_DIR: start-up and OAI-PMH at scale (issue 14, the
+# 1M run).  Serves RECORDS_DIR (read only; generate one with
+# bench/gen_records.py) on a fresh state: the first start (every file
+# validated), a second start on that state (the parse cache warm), wall
+# time to /healthz 200, the daemon's CPU (user + system) by then and VmRSS
+# 0.5 s later; then GetRecord latency (median of 50), a full ListRecords
+# oai_dc harvest on one keep-alive connection (records/s; the time of page
+# 1, page 1000 and the last page as the harvest met them, each rendered
+# for the first time), the same three pages again (median of 20; kept
+# pages, oai_cache.h) and the RSS after the harvest.  Environment: PUBFEED
+# (default build/pubfeed).  Summary lines start with "summary: ".
+exec /usr/bin/python3 - "$@" <<'EOF'
+import http.client, os, re, shutil, signal, socket, statistics, subprocess
+import sys, tempfile, time, urllib.request
+
+PUBFEED = os.path.abspath(os.environ.get("PUBFEED", "build/pubfeed"))
+RECS = os.path.abspath(sys.argv[1])
+TCK = os.sysconf("SC_CLK_TCK")
+TOKEN = re.compile(rb'<resumptionToken[^>]*?(?:/>|>([A-Za-z0-9_-]*)'
+                   rb'</resumptionToken>)')
+
+
+def cpu(pid):
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / TCK
+
+
+def rss(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0
+
+
+def start(conf, base, log):
+    t0 = time.monotonic()
+    p = subprocess.Popen([PUBFEED, "serve", "-c", conf], stdout=log,
+                         stderr=subprocess.STDOUT)
+    while True:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=30).read()
+            break
+        except Exception:
+            if p.poll() is not None:
+                log.flush()
+                sys.exit("the daemon exited (%d):\n%s" % (p.returncode,
+                         open(log.name).read()[-3000:]))
+            time.sleep(0.05)
+    wall, c = time.monotonic() - t0, cpu(p.pid)
+    time.sleep(0.5)
+    return p, wall, c, rss(p.pid)
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="pf-scale-")
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    base = "http://127.0.0.1:%d" % port
+    conf = os.path.join(work, "pubfeed.conf")
+    with open(conf, "w") as f:
+        f.write('repository-name "Bench"\nbase-url %s\nadmin-email a@b.org\n'
+                'feed-author-name X\nrecords %s\nstate %s/state\n'
+                'oai-namespace bench.example.org\nrescan-interval 0\n'
+                'listen 127.0.0.1:%d\nopen-sets yes\n'
+                % (base, RECS, work, port))
+    log = open(os.path.join(work, "serve.log"), "w")
+    p = None
+    try:
+        p, w, c, r = start(conf, base, log)
+        print("summary: first start %.1f s, CPU %.1f s, RSS %.0f MB"
+              % (w, c, r), flush=True)
+        p.send_signal(signal.SIGTERM)
+        p.wait()
+        p, w, c, r = start(conf, base, log)
+        print("summary: warm start %.1f s, CPU %.1f s, RSS %.0f MB"
+              % (w, c, r), flush=True)
+        h = http.client.HTTPConnection("127.0.0.1", port)
+
+        def get(q):
+            t = time.perf_counter()
+            h.request("GET", "/oai?" + q)
+            resp = h.getresponse()
+            body = resp.read()
+            if resp.status != 200:
+                sys.exit("%s: %d" % (q, resp.status))
+            return body, (time.perf_counter() - t) * 1000
+        body, _ = get("verb=ListIdentifiers&metadataPrefix=oai_dc")
+        ident = re.search(rb"<identifier>([^<]+)</identifier>",
+                          body).group(1).decode()
+        gr = "verb=GetRecord&metadataPrefix=oai_dc&identifier=" + ident
+        get(gr)
+        lat = statistics.median(get(gr)[1] for _ in range(50))
+        print("summary: GetRecord %.3f ms (median of 50)" % lat, flush=True)
+        q = "verb=ListRecords&metadataPrefix=oai_dc"
+        pages, nrec, keep, times = 0, 0, {}, {}
+        t0 = time.monotonic()
+        while True:
+            body, ms = get(q)
+            pages += 1
+            nrec += body.count(b"<record>")
+            if pages in (1, 1000):
+                keep[pages], times[pages] = q, ms
+            m = TOKEN.search(body)
+            if m is None or not m.group(1):
+                keep["last"], times["last"] = q, ms
+                break
+            q = "verb=ListRecords&resumptionToken=" + m.group(1).decode()
+        dt = time.monotonic() - t0
+        print("summary: harvest %d records in %d pages, %.1f s, %.0f rec/s"
+              % (nrec, pages, dt, nrec / dt), flush=True)
+        print("summary: first hit: page 1 %.2f ms, page 1000 %.2f ms, "
+              "last page %.2f ms" % (times[1], times.get(1000, 0),
+                                     times["last"]), flush=True)
+        again = {k: statistics.median(get(v)[1] for _ in range(20))
+                 for k, v in keep.items()}
+        print("summary: again (median of 20): page 1 %.3f ms, page 1000 "
+              "%.3f ms, last page %.3f ms" % (again[1], again.get(1000, 0),
+                                              again["last"]), flush=True)
+        print("summary: RSS after the harvest %.0f MB" % rss(p.pid))
+    finally:
+        if p is not None:
+            p.send_signal(signal.SIGTERM)
+            p.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+main()
+EOF
