@@ -233,6 +233,18 @@ reload_conf(void *arg, struct err *e)
 	return load_conf(arg, e);
 }
 
+/* What serve and export --watch set up alike before loading the conf. */
+static void
+serve_init(struct serve *sv, struct pubfeed *pf, struct metrics *m)
+{
+	memset(sv, 0, sizeof(*sv));
+	sv->sigfd = -1;
+	sv->conf_path = pf->conf_path;
+	sv->load_conf = reload_conf;
+	sv->load_arg = pf;
+	sv->metrics = m;
+}
+
 static int
 cmd_serve(struct pubfeed *pf, char *const *args)
 {
@@ -245,12 +257,7 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	int			 port, rc = 0;
 
 	err_init(&e);
-	memset(&sv, 0, sizeof(sv));
-	sv.sigfd = -1;
-	sv.conf_path = pf->conf_path;
-	sv.load_conf = reload_conf;
-	sv.load_arg = pf;
-	sv.metrics = &metrics;
+	serve_init(&sv, pf, &metrics);
 	if ((sv.conf = load_conf(pf, &e)) == NULL) {
 		log_problems(&e);
 		fatalx("%s: configuration has %d error%s; nothing started",
@@ -602,12 +609,7 @@ cmd_export_watch(struct pubfeed *pf, const char *dir)
 	int		 rc = 1;
 
 	err_init(&e);
-	memset(&sv, 0, sizeof(sv));
-	sv.sigfd = -1;
-	sv.conf_path = pf->conf_path;
-	sv.load_conf = reload_conf;
-	sv.load_arg = pf;
-	sv.metrics = &metrics;
+	serve_init(&sv, pf, &metrics);
 	sv.published = export_published;
 	sv.published_arg = (void *)dir;
 	if ((sv.conf = load_conf(pf, &e)) == NULL) {
