@@ -333,6 +333,9 @@ validate_with(xmlSchemaPtr sch, xmlDocPtr doc, int is_quiet)
 	xmlSchemaValidCtxtPtr	 v;
 	int			 rc;
 
+	/* the standards are absent: setup_schema() said SKIP (CI=true fails) */
+	if (sch == NULL)
+		return 0;
 	v = xmlSchemaNewValidCtxt(sch);
 	ck_assert_ptr_nonnull(v);
 	if (is_quiet)
