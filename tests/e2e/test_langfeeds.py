@@ -36,7 +36,7 @@ import feedparser  # noqa: E402
 import jsonschema  # noqa: E402
 from lxml import etree  # noqa: E402
 
-from pf import Daemon, ROOT, mkdtemp, run, skip, test, validate_atom  # noqa: E402
+from pf import Daemon, ROOT, mkdtemp, run, shared_for_real, skip, test, validate_atom  # noqa: E402
 
 TOOLS = os.environ.get("PUBFEED_TOOLS",
                        os.path.join(ROOT, "..", "shared", "tools"))
@@ -280,16 +280,6 @@ def json_versions_pass_the_json_feed_schema():
         assert doc["feed_url"] == s["d"].base + path
 
 
-def shared_for_real(body, dates):
-    seen = collections.defaultdict(list)
-    for e in etree.fromstring(body).findall(ATOM + "entry"):
-        seen[e.findtext(ATOM + "updated")].append(e.findtext(ATOM + "id"))
-    for up, ids in seen.items():
-        if len(ids) > 1 and any(dates.get(i) != up for i in ids):
-            return 0
-    return 1
-
-
 @test
 def every_version_passes_the_w3c_validator():
     if not os.path.isfile(VALIDATE):
@@ -312,10 +302,10 @@ def every_version_passes_the_w3c_validator():
                            capture_output=True, text=True, timeout=300)
         return path, ext, body, f, p
 
-    todo = [i for i in sorted(s["docs"].items()) if i[1][2] != "json"]
+    to_check = [i for i in sorted(s["docs"].items()) if i[1][2] != "json"]
     # two at a time: the validator's start-up is most of its time
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
-        results = list(ex.map(one, todo))
+        results = list(ex.map(one, to_check))
     for path, ext, body, f, p in results:
         summary[ext + " documents"] += 1
         found = 0

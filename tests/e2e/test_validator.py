@@ -30,7 +30,7 @@ import pf  # noqa: E402,F401
 import feedparser  # noqa: E402
 from lxml import etree  # noqa: E402
 
-from pf import Daemon, ROOT, mkdtemp, run, skip, test, validate_atom  # noqa: E402
+from pf import Daemon, ROOT, mkdtemp, run, shared_for_real, skip, test, validate_atom  # noqa: E402
 
 TOOLS = os.environ.get("PUBFEED_TOOLS",
                        os.path.join(ROOT, "..", "shared", "tools"))
@@ -142,18 +142,6 @@ def validate(path, ctype, body):
         out.append((int(m.group(1)), m.group(3), m.group(4)))
     assert p.returncode == (1 if out else 0), (p.returncode, p.stderr)
     return out
-
-
-def shared_for_real(body, dates):
-    """1 when every atom:updated shared by two entries is what their
-    records themselves say (so the duplicate is in the data)."""
-    seen = collections.defaultdict(list)
-    for e in etree.fromstring(body).findall(ATOM + "entry"):
-        seen[e.findtext(ATOM + "updated")].append(e.findtext(ATOM + "id"))
-    for up, ids in seen.items():
-        if len(ids) > 1 and any(dates.get(i) != up for i in ids):
-            return 0
-    return 1
 
 
 @test
