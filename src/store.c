@@ -120,8 +120,10 @@ store_pc_drop(struct store *st)
 
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].pc_row = NULL;
-	for (i = 0; i < st->npc; i++)
+	for (i = 0; i < st->npc; i++) {
 		free(st->pc[i].path);
+		free(st->pc[i].row.image);
+	}
 	free(st->pc);
 	st->pc = NULL;
 	st->npc = st->pc_cap = 0;
@@ -404,9 +406,53 @@ store_check_sets(const struct conf *conf, struct record *rec,
  * metadata decided (invalid, too large, not a file) stays decided until
  * the file changes.
  */
+/*
+ * The record of the row's image, when the bytes are the row's (is_cached);
+ * the image is freed either way (it was only kept for this).  NULL: parse
+ * (no image, or a refused one: the row then gets a new one).
+ */
+static struct record *
+store_read_image(struct state_pcache *pc, struct store_load *ld,
+    const char *disp)
+{
+	struct record	*rec;
+	struct err	 ie;
+
+	if (pc == NULL || pc->image == NULL)
+		return NULL;
+	err_init(&ie);
+	rec = ld->is_cached ? record_image_decode(pc->image, pc->image_len,
+	    disp, ld->hash, &ie) : NULL;
+	err_release(&ie);
+	free(pc->image);
+	pc->image = NULL;
+	pc->image_len = 0;
+	return rec;
+}
+
+/*
+ * rec's image for its parse_cache row, unless the state cannot take it
+ * (read-only users never write the cache): a failure leaves the row
+ * without an image, so the next start parses the file.
+ */
+static void
+store_make_image(const struct store *st, const struct record *rec,
+    struct store_load *ld)
+{
+	struct err	 ie;
+
+	if (rec == NULL || st->state.db == NULL ||
+	    (st->state.flags & STATE_RDONLY))
+		return;
+	err_init(&ie);
+	if (record_image_encode(rec, &ld->image, &ld->image_len, &ie) == -1)
+		ld->image = NULL;
+	err_release(&ie);
+}
+
 static struct record *
 store_read_one(const struct store *st, const char *path,
-    const struct state_pcache *pc, struct store_load *ld, struct err *fe)
+    struct state_pcache *pc, struct store_load *ld, struct err *fe)
 {
 	struct record	*rec = NULL;
 	struct buf	 b;
@@ -461,8 +507,14 @@ store_read_one(const struct store *st, const char *path,
 	    pc->mtime_ns == ld->mtime_ns && pc->ctime_ns == ld->ctime_ns &&
 	    memcmp(pc->hash, ld->hash, HASH_LEN) == 0;
 	ld->is_parsed = 1;
-	rec = record_parse_known(st->schema, b.data, len, disp, max, ld->hash,
-	    ld->is_cached, fe);
+	/* the same bytes of the same file: what parsing them gave before */
+	if ((rec = store_read_image(pc, ld, disp)) != NULL)
+		ld->is_image = 1;
+	else {
+		rec = record_parse_known(st->schema, b.data, len, disp, max,
+		    ld->hash, ld->is_cached, fe);
+		store_make_image(st, rec, ld);
+	}
 	rec = store_check_sets(st->conf, rec, &b, disp, fe);
 out:
 	close(fd);
@@ -489,8 +541,9 @@ store_pc_note(struct store *st, struct store_file *f,
 			f->has_pc = 0;
 		return;
 	}
-	if (ld->is_cached)
-		return;		/* the row is this already */
+	if (ld->is_cached && (ld->is_image || ld->image == NULL))
+		return;		/* the row is this already (or cannot be
+				   better) */
 	memset(&row, 0, sizeof(row));
 	row.dev = (int64_t)ld->dev;
 	row.ino = (int64_t)ld->ino;
@@ -499,6 +552,9 @@ store_pc_note(struct store *st, struct store_file *f,
 	row.ctime_ns = ld->ctime_ns;
 	memcpy(row.hash, ld->hash, HASH_LEN);
 	memcpy(row.validator, record_schema_validator(st->schema), HASH_LEN);
+	row.image = ld->image;		/* the state's now */
+	row.image_len = ld->image_len;
+	ld->image = NULL;
 	if (state_pcache_put(&st->state, f->path, &row) == 0)
 		f->has_pc = 1;
 }
@@ -517,8 +573,11 @@ store_apply(struct store *st, struct store_load *ld, struct err *e)
 	 * file again even when its size and mtime are the same.
 	 */
 	f->need_read = !ld->have_id;
-	if (ld->is_skipped)
+	if (ld->is_skipped) {
+		free(ld->image);
+		ld->image = NULL;
 		return;		/* interrupted: as if not looked at */
+	}
 	if (ld->have_id) {
 		f->dev = ld->dev;
 		f->ino = ld->ino;
@@ -532,6 +591,8 @@ store_apply(struct store *st, struct store_load *ld, struct err *e)
 	else if (ld->is_parsed)
 		st->nvalidated++;
 	store_pc_note(st, f, ld, rec != NULL);
+	free(ld->image);
+	ld->image = NULL;
 	if (rec == NULL)
 		goto bad;
 	/* Same bytes as the version on line: keep the shared object. */
@@ -829,9 +890,19 @@ store_pc_add(void *arg, const char *path, const struct state_pcache *row)
 	if ((r->path = strdup(path)) == NULL)
 		return;
 	r->row = *row;
+	r->row.image = NULL;
+	r->row.image_len = 0;
+	/* copied: SQLite's memory goes with the next row */
+	if (row->image != NULL && row->image_len > 0 &&
+	    (r->row.image = malloc(row->image_len)) != NULL) {
+		memcpy(r->row.image, row->image, row->image_len);
+		r->row.image_len = row->image_len;
+	}
 	r->is_claimed = 0;
-	if (strmap_put_str(&st->pc_index, r->path, st->npc)->val != st->npc)
+	if (strmap_put_str(&st->pc_index, r->path, st->npc)->val != st->npc) {
 		free(r->path);	/* the same path twice: cannot be */
+		free(r->row.image);
+	}
 	else
 		st->npc++;
 }

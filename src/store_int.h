@@ -30,9 +30,15 @@ struct store_load {
 	int		 have_id;	/* looked at: the metadata above
 					   is what gave rec */
 	int		 is_skipped;	/* store_set_interrupt() */
-	int		 is_parsed;	/* the bytes were read and parsed */
+	int		 is_parsed;	/* the bytes were read and parsed
+					   (or their image decoded) */
 	int		 is_cached;	/* ... without XSD validation: the
 					   parse cache vouched for them */
+	int		 is_image;	/* ... nor parsing: rec is the
+					   row's image decoded */
+	unsigned char	*image;		/* rec's image for the row, when
+					   the row needs one; or NULL */
+	size_t		 image_len;
 	unsigned char	 hash[HASH_LEN];	/* SHA-256 of the bytes */
 	struct record	*rec;
 	struct err	 fe;
@@ -59,7 +65,7 @@ struct store_file {
 	 * the database has a row for it (as of the next commit), to delete
 	 * when the file goes or turns invalid.
 	 */
-	const struct state_pcache *pc_row;
+	struct state_pcache	*pc_row;	/* its image: the reader's */
 	int		 has_pc;
 	int		 is_invalid;	/* the bytes on disk do not parse */
 	int		 need_read;	/* the last read failed: read
