@@ -530,7 +530,7 @@ out:
  */
 static void
 store_pc_note(struct store *st, struct store_file *f,
-    const struct store_load *ld, int is_good)
+    struct store_load *ld, int is_good)
 {
 	struct state_pcache	 row;
 
