@@ -545,15 +545,15 @@ dec_str(struct img *im, const char **slot, int nullable)
 		img_fail(im, "a string is not NUL-terminated");
 		return;
 	}
+	if (map_claim(im, off, (size_t)(end - s) + 1, MAP_STRING) == -1) {
+		img_fail(im, "a string overlaps a structure");
+		return;
+	}
 	/* one checked from this very offset was checked up to this NUL */
 	if ((im->map[off] & MAP_START) == 0 &&
 	    !xw_is_clean(s, (size_t)(end - s))) {
 		img_fail(im, "a string is not UTF-8 or holds characters XML "
 		    "forbids");
-		return;
-	}
-	if (map_claim(im, off, (size_t)(end - s) + 1, MAP_STRING) == -1) {
-		img_fail(im, "a string overlaps a structure");
 		return;
 	}
 	im->map[off] |= MAP_START;
