@@ -70,11 +70,12 @@ state_pcq_clear(struct state *st)
 {
 	size_t	 i;
 
-	for (i = 0; i < st->npcq; i++) {
+	for (i = 0; i < st->npcq; i++)
 		free(st->pcq[i].path);
-		free(st->pcq[i].row.image);
-	}
 	st->npcq = 0;
+	free(st->pcq_img);
+	st->pcq_img = NULL;
+	st->pcq_img_len = st->pcq_img_cap = 0;
 }
 
 void
@@ -749,26 +750,29 @@ state_pcq_add(struct state *st, const char *path, int is_delete,
     const struct state_pcache *row)
 {
 	struct state_pcache_op	*op;
-	unsigned char		*image = row != NULL ? row->image : NULL;
+	size_t			 ilen = row != NULL && row->image != NULL ?
+				    row->image_len : 0;
 
-	if (st->db == NULL || (st->flags & STATE_RDONLY)) {
-		free(image);
+	if (st->db == NULL || (st->flags & STATE_RDONLY))
 		return 0;
-	}
 	if (vec_grow((void **)&st->pcq, &st->pcq_cap, st->npcq + 1,
-	    sizeof(*st->pcq)) == -1) {
-		free(image);
+	    sizeof(*st->pcq)) == -1 || (ilen > 0 && (ilen > SIZE_MAX / 2 -
+	    st->pcq_img_len || vec_grow((void **)&st->pcq_img,
+	    &st->pcq_img_cap, st->pcq_img_len + ilen, 1) == -1)))
 		return -1;
-	}
 	op = &st->pcq[st->npcq];
 	memset(op, 0, sizeof(*op));
-	if ((op->path = strdup(path)) == NULL) {
-		free(image);
+	if ((op->path = strdup(path)) == NULL)
 		return -1;
-	}
 	op->is_delete = is_delete;
 	if (row != NULL)
 		op->row = *row;
+	op->row.image = NULL;
+	op->row.image_len = ilen;
+	op->img_off = st->pcq_img_len;
+	if (ilen > 0)
+		memcpy(st->pcq_img + st->pcq_img_len, row->image, ilen);
+	st->pcq_img_len += ilen;
 	st->npcq++;
 	return 0;
 }
@@ -821,8 +825,9 @@ state_commit_pcache(struct state *st, const char *path, struct err *e)
 		    SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_bind_blob(q, 8, op->row.validator, HASH_LEN,
 		    SQLITE_STATIC) != SQLITE_OK ||
-		    (op->row.image != NULL ? sqlite3_bind_blob64(q, 9,
-		    op->row.image, op->row.image_len, SQLITE_STATIC) :
+		    (op->row.image_len > 0 ? sqlite3_bind_blob64(q, 9,
+		    st->pcq_img + op->img_off, op->row.image_len,
+		    SQLITE_STATIC) :
 		    sqlite3_bind_null(q, 9)) != SQLITE_OK)) ||
 		    sqlite3_step(q) != SQLITE_DONE) {
 			db_err(e, st->db, "cannot write the parse cache",

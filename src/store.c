@@ -120,10 +120,11 @@ store_pc_drop(struct store *st)
 
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].pc_row = NULL;
-	for (i = 0; i < st->npc; i++) {
+	for (i = 0; i < st->npc; i++)
 		free(st->pc[i].path);
-		free(st->pc[i].row.image);
-	}
+	free(st->pc_img);
+	st->pc_img = NULL;
+	st->pc_img_len = st->pc_img_cap = 0;
 	free(st->pc);
 	st->pc = NULL;
 	st->npc = st->pc_cap = 0;
@@ -407,12 +408,11 @@ store_check_sets(const struct conf *conf, struct record *rec,
  * the file changes.
  */
 /*
- * The record of the row's image, when the bytes are the row's (is_cached);
- * the image is freed either way (it was only kept for this).  NULL: parse
- * (no image, or a refused one: the row then gets a new one).
+ * The record of the row's image, when the bytes are the row's (is_cached).
+ * NULL: parse (no image, or a refused one: the row then gets a new one).
  */
 static struct record *
-store_read_image(struct state_pcache *pc, struct store_load *ld,
+store_read_image(const struct state_pcache *pc, struct store_load *ld,
     const char *disp)
 {
 	struct record	*rec;
@@ -424,35 +424,12 @@ store_read_image(struct state_pcache *pc, struct store_load *ld,
 	rec = ld->is_cached ? record_image_decode(pc->image, pc->image_len,
 	    disp, ld->hash, &ie) : NULL;
 	err_release(&ie);
-	free(pc->image);
-	pc->image = NULL;
-	pc->image_len = 0;
 	return rec;
-}
-
-/*
- * rec's image for its parse_cache row, unless the state cannot take it
- * (read-only users never write the cache): a failure leaves the row
- * without an image, so the next start parses the file.
- */
-static void
-store_make_image(const struct store *st, const struct record *rec,
-    struct store_load *ld)
-{
-	struct err	 ie;
-
-	if (rec == NULL || st->state.db == NULL ||
-	    (st->state.flags & STATE_RDONLY))
-		return;
-	err_init(&ie);
-	if (record_image_encode(rec, &ld->image, &ld->image_len, &ie) == -1)
-		ld->image = NULL;
-	err_release(&ie);
 }
 
 static struct record *
 store_read_one(const struct store *st, const char *path,
-    struct state_pcache *pc, struct store_load *ld, struct err *fe)
+    const struct state_pcache *pc, struct store_load *ld, struct err *fe)
 {
 	struct record	*rec = NULL;
 	struct buf	 b;
@@ -510,11 +487,9 @@ store_read_one(const struct store *st, const char *path,
 	/* the same bytes of the same file: what parsing them gave before */
 	if ((rec = store_read_image(pc, ld, disp)) != NULL)
 		ld->is_image = 1;
-	else {
+	else
 		rec = record_parse_known(st->schema, b.data, len, disp, max,
 		    ld->hash, ld->is_cached, fe);
-		store_make_image(st, rec, ld);
-	}
 	rec = store_check_sets(st->conf, rec, &b, disp, fe);
 out:
 	close(fd);
@@ -530,9 +505,11 @@ out:
  */
 static void
 store_pc_note(struct store *st, struct store_file *f,
-    struct store_load *ld, int is_good)
+    const struct store_load *ld, const struct record *rec)
 {
 	struct state_pcache	 row;
+	struct err		 ie;
+	int			 is_good = rec != NULL;
 
 	if (!ld->is_parsed)
 		return;		/* the bytes were not looked at */
@@ -541,10 +518,23 @@ store_pc_note(struct store *st, struct store_file *f,
 			f->has_pc = 0;
 		return;
 	}
-	if (ld->is_cached && (ld->is_image || ld->image == NULL))
-		return;		/* the row is this already (or cannot be
-				   better) */
+	if (ld->is_image || st->state.db == NULL ||
+	    (st->state.flags & STATE_RDONLY))
+		return;		/* the row is this already, or read-only */
 	memset(&row, 0, sizeof(row));
+	/*
+	 * Encoded here, one at a time, and copied into the state's queue:
+	 * images made by the workers would lie between the records they
+	 * parsed and leave 150 MB of holes there once committed.  Without
+	 * an image (an encoding failure) the row still vouches for the
+	 * bytes; the next start parses them and tries again.
+	 */
+	err_init(&ie);
+	if (record_image_encode(rec, &row.image, &row.image_len, &ie) == -1)
+		row.image = NULL;
+	err_release(&ie);
+	if (ld->is_cached && row.image == NULL)
+		return;		/* the row is this already */
 	row.dev = (int64_t)ld->dev;
 	row.ino = (int64_t)ld->ino;
 	row.size = (int64_t)ld->size;
@@ -552,11 +542,9 @@ store_pc_note(struct store *st, struct store_file *f,
 	row.ctime_ns = ld->ctime_ns;
 	memcpy(row.hash, ld->hash, HASH_LEN);
 	memcpy(row.validator, record_schema_validator(st->schema), HASH_LEN);
-	row.image = ld->image;		/* the state's now */
-	row.image_len = ld->image_len;
-	ld->image = NULL;
 	if (state_pcache_put(&st->state, f->path, &row) == 0)
 		f->has_pc = 1;
+	free(row.image);
 }
 
 /* What reading a file whose metadata changed gave; keep the last good. */
@@ -573,11 +561,8 @@ store_apply(struct store *st, struct store_load *ld, struct err *e)
 	 * file again even when its size and mtime are the same.
 	 */
 	f->need_read = !ld->have_id;
-	if (ld->is_skipped) {
-		free(ld->image);
-		ld->image = NULL;
+	if (ld->is_skipped)
 		return;		/* interrupted: as if not looked at */
-	}
 	if (ld->have_id) {
 		f->dev = ld->dev;
 		f->ino = ld->ino;
@@ -590,9 +575,7 @@ store_apply(struct store *st, struct store_load *ld, struct err *e)
 		st->ncache_hits++;
 	else if (ld->is_parsed)
 		st->nvalidated++;
-	store_pc_note(st, f, ld, rec != NULL);
-	free(ld->image);
-	ld->image = NULL;
+	store_pc_note(st, f, ld, rec);
 	if (rec == NULL)
 		goto bad;
 	/* Same bytes as the version on line: keep the shared object. */
@@ -890,19 +873,21 @@ store_pc_add(void *arg, const char *path, const struct state_pcache *row)
 	if ((r->path = strdup(path)) == NULL)
 		return;
 	r->row = *row;
-	r->row.image = NULL;
+	r->row.image = NULL;	/* set once every row is in (pc_img moves) */
 	r->row.image_len = 0;
 	/* copied: SQLite's memory goes with the next row */
-	if (row->image != NULL && row->image_len > 0 &&
-	    (r->row.image = malloc(row->image_len)) != NULL) {
-		memcpy(r->row.image, row->image, row->image_len);
+	if (row->image != NULL && row->image_len > 0 && row->image_len <=
+	    SIZE_MAX / 2 - st->pc_img_len && vec_grow((void **)&st->pc_img,
+	    &st->pc_img_cap, st->pc_img_len + row->image_len, 1) == 0) {
+		memcpy(st->pc_img + st->pc_img_len, row->image,
+		    row->image_len);
+		r->img_off = st->pc_img_len;
 		r->row.image_len = row->image_len;
+		st->pc_img_len += row->image_len;
 	}
 	r->is_claimed = 0;
-	if (strmap_put_str(&st->pc_index, r->path, st->npc)->val != st->npc) {
+	if (strmap_put_str(&st->pc_index, r->path, st->npc)->val != st->npc)
 		free(r->path);	/* the same path twice: cannot be */
-		free(r->row.image);
-	}
 	else
 		st->npc++;
 }
@@ -916,6 +901,7 @@ static void
 store_pc_load(struct store *st, struct err *e)
 {
 	struct err	 pe;
+	size_t		 i;
 
 	if (st->pc_loaded || (st->flags & STORE_READONLY))
 		return;
@@ -926,6 +912,9 @@ store_pc_load(struct store *st, struct err *e)
 		err_set(e, "%s; validating every record file", pe.msg);
 		store_pc_drop(st);
 	}
+	for (i = 0; i < st->npc; i++)
+		if (st->pc[i].row.image_len > 0)
+			st->pc[i].row.image = st->pc_img + st->pc[i].img_off;
 	err_release(&pe);
 }
 

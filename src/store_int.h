@@ -36,9 +36,6 @@ struct store_load {
 					   parse cache vouched for them */
 	int		 is_image;	/* ... nor parsing: rec is the
 					   row's image decoded */
-	unsigned char	*image;		/* rec's image for the row, when
-					   the row needs one; or NULL */
-	size_t		 image_len;
 	unsigned char	 hash[HASH_LEN];	/* SHA-256 of the bytes */
 	struct record	*rec;
 	struct err	 fe;
@@ -47,7 +44,8 @@ struct store_load {
 /* A parse_cache row waiting for its file (the first scan only). */
 struct store_pcrow {
 	char			*path;
-	struct state_pcache	 row;
+	struct state_pcache	 row;	/* image: into pc_img */
+	size_t			 img_off;
 	int			 is_claimed;
 };
 
@@ -65,7 +63,7 @@ struct store_file {
 	 * the database has a row for it (as of the next commit), to delete
 	 * when the file goes or turns invalid.
 	 */
-	struct state_pcache	*pc_row;	/* its image: the reader's */
+	const struct state_pcache *pc_row;
 	int		 has_pc;
 	int		 is_invalid;	/* the bytes on disk do not parse */
 	int		 need_read;	/* the last read failed: read
@@ -100,6 +98,9 @@ struct store {
 	 */
 	struct store_pcrow	*pc;
 	size_t			 npc, pc_cap;
+	/* their images end to end: one mapping, given back whole */
+	unsigned char		*pc_img;
+	size_t			 pc_img_len, pc_img_cap;
 	struct strmap		 pc_index;
 	int			 pc_loaded;
 	uint64_t		 nvalidated, ncache_hits;
