@@ -37,6 +37,20 @@
 #define HTTP_CONN_MAX	4096
 #define HTTP_PER_IP_MAX	128
 #define HTTP_FD_RESERVE	256	/* descriptors kept for records, state, hubs */
+/*
+ * libmicrohttpd zeroes a connection's whole memory pool before every
+ * request on a kept-alive connection: at its default of 32 KB that was a
+ * fifth of the server's user CPU per 304 (bench/README.md).  The pool holds
+ * the request line and headers, then the response headers; a request whose
+ * line and headers pass HTTP_HEADERS_MAX (each header charged what
+ * libmicrohttpd keeps of it: the line and a record) is answered 431, which
+ * leaves the rest of the pool for the response headers (a landing page's
+ * Link header is the longest).  Past the pool libmicrohttpd answers 431
+ * itself.
+ */
+#define HTTP_POOL_SIZE		(16 * 1024)
+#define HTTP_HEADERS_MAX	(8 * 1024)
+#define HTTP_HEADER_RECORD	64	/* libmicrohttpd's record of one header */
 
 struct http_conn {
 	TAILQ_ENTRY(http_conn)	 entry;		/* in h->waiting */
@@ -837,6 +851,7 @@ http_dispatch(struct http_req *req, struct MHD_Connection *c, const char *url)
 }
 
 struct http_framing {
+	size_t		 bytes;		/* the pool's share of the headers */
 	int		 nhost;
 	int		 nlength;
 	int		 nte;
@@ -850,6 +865,7 @@ http_framing_cb(void *cls, enum MHD_ValueKind kind, const char *key,
 {
 	struct http_framing	*f = cls;
 
+	f->bytes += strlen(key) + strlen(value) + 4 + HTTP_HEADER_RECORD;
 	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
 		f->nhost++;
 	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
@@ -893,6 +909,9 @@ http_check_request(struct http_req *req, struct MHD_Connection *c,
 		return req->reject;
 	memset(&f, 0, sizeof(f));
 	MHD_get_connection_values(c, MHD_HEADER_KIND, http_framing_cb, &f);
+	if (f.bytes + (req->uri != NULL ? strlen(req->uri) : 0) +
+	    strlen(method) > HTTP_HEADERS_MAX)
+		return 431;
 	if (f.nhost > 1 || (f.nhost == 0 &&
 	    strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
 		return 400;
@@ -941,6 +960,9 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		case 414:
 			return http_text(req, c, 414,
 			    "too many query arguments\n");
+		case 431:
+			return http_text(req, c, 431,
+			    "request headers too large\n");
 		default:
 			/* the Allow header names the route's methods */
 			if ((req->snap = snap_current()) != NULL &&
@@ -1135,6 +1157,7 @@ http_start(const struct http_opts *opts, struct err *e)
 	    MHD_OPTION_NOTIFY_CONNECTION, http_conn_notify, h,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)opts->threads,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL_SIZE,
 	    MHD_OPTION_CONNECTION_LIMIT, h->conn_limit,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->per_ip_limit,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->listen_fd,
