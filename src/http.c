@@ -43,7 +43,8 @@
  * fifth of the server's user CPU per 304 (bench/README.md).  The pool holds
  * the request line and headers, then the response headers; a request whose
  * line and headers pass HTTP_HEADERS_MAX (each header charged what
- * libmicrohttpd keeps of it: the line and a record) is answered 431, which
+ * libmicrohttpd keeps of it: the line and a record) is answered 431 (414
+ * when the request line alone does, as nginx's and Apache's 8 KB), which
  * leaves the rest of the pool for the response headers (a landing page's
  * Link header is the longest).  Past the pool libmicrohttpd answers 431
  * itself.
@@ -913,14 +914,17 @@ http_check_request(struct http_req *req, struct MHD_Connection *c,
 {
 	struct http_framing	 f;
 	unsigned long long	 len;
+	size_t			 line;
 	char			*end;
 
 	if (req->reject != 0)
 		return req->reject;
 	memset(&f, 0, sizeof(f));
 	MHD_get_connection_values(c, MHD_HEADER_KIND, http_framing_cb, &f);
-	if (f.bytes + (req->uri != NULL ? strlen(req->uri) : 0) +
-	    strlen(method) > HTTP_HEADERS_MAX)
+	line = (req->uri != NULL ? strlen(req->uri) : 0) + strlen(method);
+	if (line > HTTP_HEADERS_MAX)
+		return 414;
+	if (line + f.bytes > HTTP_HEADERS_MAX)
 		return 431;
 	if (f.nhost > 1 || (f.nhost == 0 &&
 	    strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
@@ -968,8 +972,9 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 			return http_text(req, c, 413,
 			    "request body too large\n");
 		case 414:
-			return http_text(req, c, 414,
-			    "too many query arguments\n");
+			return http_text(req, c, 414, req->reject == 414 ?
+			    "too many query arguments\n" :
+			    "request-target too long\n");
 		case 431:
 			return http_text(req, c, 431,
 			    "request headers too large\n");
