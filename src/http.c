@@ -872,11 +872,11 @@ struct http_framing {
 
 static enum MHD_Result
 http_framing_cb(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+    size_t keylen, const char *value, size_t valuelen)
 {
 	struct http_framing	*f = cls;
 
-	f->bytes += strlen(key) + strlen(value) + 4 + HTTP_HEADER_RECORD;
+	f->bytes += keylen + valuelen + 4 + HTTP_HEADER_RECORD;
 	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
 		f->nhost++;
 	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
@@ -920,7 +920,7 @@ http_check_request(struct http_req *req, struct MHD_Connection *c,
 	if (req->reject != 0)
 		return req->reject;
 	memset(&f, 0, sizeof(f));
-	MHD_get_connection_values(c, MHD_HEADER_KIND, http_framing_cb, &f);
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, http_framing_cb, &f);
 	line = (req->uri != NULL ? strlen(req->uri) : 0) + strlen(method);
 	if (line > HTTP_HEADERS_MAX)
 		return 414;
