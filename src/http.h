@@ -15,11 +15,9 @@
  * connections alive.  Settings that may change on SIGHUP (max-age, hubs,
  * access log) are read from the snapshot's conf per request.
  *
- * Hostile clients: a request with more than 64 query arguments or a
- * request line past 8 KB gets 414; request line and headers past 8 KB
- * (each header counted with the 64 bytes libmicrohttpd keeps for it) get
- * 431, and libmicrohttpd's own 414/431 cover those past its 16 KB
- * connection pool (a long OAI-PMH token goes by POST); HTTP/1.1 without exactly one Host, differing
+ * Hostile clients: a request with more than 64 query arguments gets 414
+ * (libmicrohttpd's own 414/431 cover request lines and headers past its
+ * 32 KB connection buffer); HTTP/1.1 without exactly one Host, differing
  * Content-Length values or Content-Length with Transfer-Encoding get 400;
  * a body past 256 KB gets 413 (before it is read when it is announced);
  * unknown methods get 501 and known but unsupported ones 405, both with
