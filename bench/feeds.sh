@@ -7,9 +7,11 @@
 # Two more servers, bench/mhd_limit.c (built here), are the bare
 # libmicrohttpd limit: one static in-memory body with the flags and thread
 # pool pubfeed uses, "limit" with libmicrohttpd's default 32 KB connection
-# pool and "limit16" with the 16 KB pool pubfeed uses (http.c).  With
+# pool (pubfeed's too) and "limit16" with a 16 KB pool (what a bounded Link
+# header would allow pubfeed, bench/README.md).  With
 # PUBFEED_BASE=path/to/older/pubfeed another server, that build on the same
-# records, gives before/after ratios from the same run.  Then wrk measures three cases against each server in turn,
+# records, gives before/after ratios from the same run.  Then wrk
+# measures three cases against each server in turn,
 # 3 runs each:
 #
 #   plain  GET /feed.atom

@@ -11,8 +11,9 @@
  * costs on top of this is its own routing, snapshot and header work.
  * POOL, when given, is libmicrohttpd's per-connection memory
  * (MHD_OPTION_CONNECTION_MEMORY_LIMIT; its default is 32 KB), so the
- * bench can show the limit both as libmicrohttpd ships and with the pool
- * pubfeed uses.  Bench only: no error handling past start-up.
+ * bench can show the limit both as libmicrohttpd ships (pubfeed's pool
+ * too) and with a smaller one.  Bench only: no error handling past
+ * start-up.
  */
 #include <stdio.h>
 #include <stdlib.h>
