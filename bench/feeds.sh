@@ -4,11 +4,14 @@
 # Generates (or reuses) a synthetic collection of 10,000 records, starts
 # pubfeed on a free loopback port, fetches /feed.atom from it plain and
 # gzip, and has nginx serve exactly those bytes from disk (gzip_static).
-# A third server, bench/mhd_limit.c (built here), is the bare
+# Two more servers, bench/mhd_limit.c (built here), are the bare
 # libmicrohttpd limit: one static in-memory body with the flags and thread
-# pool pubfeed uses.  With PUBFEED_BASE=path/to/older/pubfeed a fourth
-# server, that build on the same records, gives before/after ratios from
-# the same run.  Then wrk measures three cases against each server in turn,
+# pool pubfeed uses, "limit" with libmicrohttpd's default 32 KB connection
+# pool (pubfeed's too) and "limit16" with a 16 KB pool (what a bounded Link
+# header would allow pubfeed, bench/README.md).  With
+# PUBFEED_BASE=path/to/older/pubfeed another server, that build on the same
+# records, gives before/after ratios from the same run.  Then wrk
+# measures three cases against each server in turn,
 # 3 runs each:
 #
 #   plain  GET /feed.atom
@@ -60,11 +63,18 @@ NREC=${BENCH_RECORDS:-10000}
 TICK=$(getconf CLK_TCK)
 
 # cpu_ticks PID...: user + system clock ticks used so far by these
-# processes (all threads included)
+# processes (all threads included); user_ticks: user only (what the server
+# itself computes, less disturbed by how the kernel batches the loopback
+# traffic of a loaded machine)
 cpu_ticks() {
 	for p in "$@"; do
 		cat "/proc/$p/stat" 2>/dev/null
 	done | sed 's/.*) //' | awk '{ t += $12 + $13 } END { print t + 0 }'
+}
+user_ticks() {
+	for p in "$@"; do
+		cat "/proc/$p/stat" 2>/dev/null
+	done | sed 's/.*) //' | awk '{ t += $12 } END { print t + 0 }'
 }
 
 bench_records "$BENCH_DIR" "$NREC"
@@ -162,9 +172,11 @@ ng_etag() {
 ng_etag
 
 # The bare libmicrohttpd limit, answering pubfeed's bytes and ETags.
-LM_PID= BASE_PID=
+LM_PID= LM16_PID= BASE_PID=
 feeds_cleanup() {
 	[ -n "$LM_PID" ] && kill "$LM_PID" 2>/dev/null && wait "$LM_PID" 2>/dev/null
+	[ -n "$LM16_PID" ] && kill "$LM16_PID" 2>/dev/null &&
+	    wait "$LM16_PID" 2>/dev/null
 	[ -n "$BASE_PID" ] && kill "$BASE_PID" 2>/dev/null &&
 	    wait "$BASE_PID" 2>/dev/null
 	bench_cleanup
@@ -178,7 +190,14 @@ LM=http://127.0.0.1:$LM_PORT
     "$WWW/feed.atom.gz" "$PF_ETAG" "$PF_ETAG_GZ" "$CC" &
 LM_PID=$!
 wait_http "$LM/feed.atom" 20 "$LM_PID" || die "mhd_limit did not start"
-SERVERS="pubfeed nginx limit"
+LM16_PORT=$(free_port)
+LM16=http://127.0.0.1:$LM16_PORT
+"$WORK/mhd_limit" "$LM16_PORT" "$WORKERS" "$WWW/feed.atom" \
+    "$WWW/feed.atom.gz" "$PF_ETAG" "$PF_ETAG_GZ" "$CC" 16384 &
+LM16_PID=$!
+wait_http "$LM16/feed.atom" 20 "$LM16_PID" ||
+    die "mhd_limit (16 KB pool) did not start"
+SERVERS="pubfeed nginx limit limit16"
 
 # An older build on the same records and base URL (so the same bytes).
 if [ -n "${PUBFEED_BASE:-}" ]; then
@@ -205,6 +224,7 @@ srv_vars() {
 	nginx) url=$NG$DOC etag=$NG_ETAG
 		pids="$NG_PID $(pgrep -P "$NG_PID" | tr '\n' ' ')" ;;
 	limit) url=$LM$DOC etag=$PF_ETAG pids=$LM_PID ;;
+	limit16) url=$LM16$DOC etag=$PF_ETAG pids=$LM16_PID ;;
 	base) url=$BASE$DOC etag=$BASE_ETAG pids=$BASE_PID ;;
 	esac
 }
@@ -266,6 +286,8 @@ measure_doc() {
 				srv_vars "$srv"
 				# shellcheck disable=SC2086
 				c0=$(cpu_ticks $pids)
+				# shellcheck disable=SC2086
+				u0=$(user_ticks $pids)
 				case $case in
 				plain) rps=$(wrk_rps $((PLAIN_BYTES * 97 / 100)) \
 				    $((PLAIN_BYTES * 103 / 100 + 2048)) "$url") ||
@@ -278,11 +300,15 @@ measure_doc() {
 				esac
 				# shellcheck disable=SC2086
 				c1=$(cpu_ticks $pids)
+				# shellcheck disable=SC2086
+				u1=$(user_ticks $pids)
 				us=$(echo "$c0 $c1 $(wrk_requests) $TICK" | awk '{
 				    printf "%.2f", ($2 - $1) * 1e6 / $4 / $3 }')
-				echo "$case $srv $rps $us" >>"$res"
-				printf 'feeds: %s %-5s run %d %-7s %10.0f req/s %8s us CPU/req\n' \
-				    "$DOC" "$case" "$run" "$srv" "$rps" "$us"
+				uu=$(echo "$u0 $u1 $(wrk_requests) $TICK" | awk '{
+				    printf "%.2f", ($2 - $1) * 1e6 / $4 / $3 }')
+				echo "$case $srv $rps $us $uu" >>"$res"
+				printf 'feeds: %s %-5s run %d %-7s %10.0f req/s %8s us CPU/req (user %s)\n' \
+				    "$DOC" "$case" "$run" "$srv" "$rps" "$us" "$uu"
 			done
 			run=$((run + 1))
 		done
@@ -292,24 +318,28 @@ measure_doc() {
 	echo
 	echo "feeds: $DOC, $NREC records ($PLAIN_BYTES B plain, $GZ_BYTES B" \
 	    "gzip); median of $runs runs; ratios are pubfeed/other"
-	echo "feeds: req/s (higher is better) and server CPU us/req (lower is better)"
-	printf '%-6s %-8s %10s %10s %8s %8s\n' case server req/s us/req \
-	    "r req/s" "r CPU"
+	echo "feeds: req/s (higher is better) and server CPU us/req, all and" \
+	    "user only (lower is better)"
+	printf '%-6s %-8s %10s %10s %8s %8s %8s %8s\n' case server req/s us/req \
+	    "r req/s" "r CPU" user "r user"
 	for case in plain gzip 304; do
 		for srv in $servers; do
-			for col in 3 4; do
+			for col in 3 4 5; do
 				awk -v c=$case -v s="$srv" -v k=$col \
 				    '$1 == c && $2 == s { print $k }' "$res" |
 				    median >"$WORK/m.$srv.$col"
 			done
 		done
 		p=$(cat "$WORK/m.pubfeed.3") pu=$(cat "$WORK/m.pubfeed.4")
+		puu=$(cat "$WORK/m.pubfeed.5")
 		line=$(printf 'feeds %s%-5s pubfeed %6.0f req/s %5.1f us' \
 		    "$label" "$case" "$p" "$pu")
 		for srv in $servers; do
 			n=$(cat "$WORK/m.$srv.3") nu=$(cat "$WORK/m.$srv.4")
-			printf '%-6s %-8s %10.0f %10.1f %8s %8s\n' "$case" "$srv" \
-			    "$n" "$nu" "$(ratio "$p" "$n")" "$(ratio "$pu" "$nu")"
+			nuu=$(cat "$WORK/m.$srv.5")
+			printf '%-6s %-8s %10.0f %10.1f %8s %8s %8.2f %8s\n' \
+			    "$case" "$srv" "$n" "$nu" "$(ratio "$p" "$n")" \
+			    "$(ratio "$pu" "$nu")" "$nuu" "$(ratio "$puu" "$nuu")"
 			[ "$srv" = pubfeed ] && continue
 			line="$line; /$srv $(ratio "$p" "$n") (CPU $(ratio "$pu" "$nu"))"
 		done

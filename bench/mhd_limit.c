@@ -1,7 +1,7 @@
 /*
  * bench/mhd_limit.c: the bare libmicrohttpd limit for bench/feeds.sh.
  *
- *	mhd_limit PORT THREADS FILE FILE.gz ETAG ETAG_GZ CACHE_CONTROL
+ *	mhd_limit PORT THREADS FILE FILE.gz ETAG ETAG_GZ CACHE_CONTROL [POOL]
  *
  * Answers every request with one static in-memory body, with the flags
  * and thread pool pubfeed's http.c uses, and nothing else: FILE plain,
@@ -9,7 +9,11 @@
  * the ETag of that coding.  Headers as pubfeed sends them for a feed
  * (Content-Type, ETag, Last-Modified, Cache-Control, Vary).  What pubfeed
  * costs on top of this is its own routing, snapshot and header work.
- * Bench only: no error handling past start-up.
+ * POOL, when given, is libmicrohttpd's per-connection memory
+ * (MHD_OPTION_CONNECTION_MEMORY_LIMIT; its default is 32 KB), so the
+ * bench can show the limit both as libmicrohttpd ships (pubfeed's pool
+ * too) and with a smaller one.  Bench only: no error handling past
+ * start-up.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,10 +89,11 @@ int
 main(int argc, char *argv[])
 {
 	struct MHD_Daemon	*d;
+	size_t			 pool = 32 * 1024;	/* libmicrohttpd's default */
 
-	if (argc != 8) {
+	if (argc != 8 && argc != 9) {
 		fprintf(stderr, "usage: mhd_limit PORT THREADS FILE FILE.gz "
-		    "ETAG ETAG_GZ CACHE_CONTROL\n");
+		    "ETAG ETAG_GZ CACHE_CONTROL [POOL]\n");
 		return 2;
 	}
 	body[0] = slurp(argv[3], &blen[0]);
@@ -96,11 +101,14 @@ main(int argc, char *argv[])
 	etag[0] = argv[5];
 	etag[1] = argv[6];
 	cc = argv[7];
+	if (argc == 9)
+		pool = (size_t)strtoul(argv[8], NULL, 10);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_USE_ITC | MHD_USE_TURBO, (unsigned short)strtol(argv[1], NULL,
 	    10), NULL, NULL, answer, NULL,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)strtol(argv[2], NULL, 10),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
 	    MHD_OPTION_END);
 	if (d == NULL)
 		return 1;

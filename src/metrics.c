@@ -43,21 +43,47 @@ bump(uint64_t *p, uint64_t n)
 	__atomic_add_fetch(p, n, __ATOMIC_RELAXED);
 }
 
+/* This thread's shard: handed out in turn on its first count. */
+static struct metrics_shard *
+metrics_shard(struct metrics *m)
+{
+	static unsigned int	 next;
+	static __thread int	 mine = -1;
+
+	if (mine == -1)
+		mine = (int)(__atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) %
+		    METRICS_SHARDS);
+	return &m->shard[mine];
+}
+
 void
 metrics_count_request(struct metrics *m, enum metrics_route r, int status,
     uint64_t bytes)
 {
-	size_t	 i;
+	struct metrics_shard	*sh;
+	size_t			 i;
 
 	if (m == NULL || r >= METRICS_ROUTE_COUNT)
 		return;
+	sh = metrics_shard(m);
 	for (i = 0; i < METRICS_STATUS_COUNT; i++) {
 		if (metrics_statuses[i] == status) {
-			bump(&m->requests[r][i], 1);
+			bump(&sh->requests[r][i], 1);
 			break;
 		}
 	}
-	bump(&m->bytes_sent, bytes);
+	bump(&sh->bytes_sent, bytes);
+}
+
+static uint64_t
+metrics_requests(const struct metrics *m, size_t r, size_t i)
+{
+	uint64_t	 n = 0;
+	size_t		 k;
+
+	for (k = 0; k < METRICS_SHARDS; k++)
+		n += load(&m->shard[k].requests[r][i]);
+	return n;
 }
 
 void
@@ -113,6 +139,7 @@ metrics_header(struct buf *out, const char *name, const char *type,
 int
 metrics_render(const struct metrics *m, const struct snap *s, struct buf *out)
 {
+	uint64_t bytes = 0, n;
 	size_t	 r, i;
 	int	 rc = 0;
 
@@ -120,15 +147,16 @@ metrics_render(const struct metrics *m, const struct snap *s, struct buf *out)
 	    "HTTP requests answered, by route and status.");
 	for (r = 0; r < METRICS_ROUTE_COUNT; r++)
 		for (i = 0; i < METRICS_STATUS_COUNT; i++)
-			if (load(&m->requests[r][i]) > 0)
+			if ((n = metrics_requests(m, r, i)) > 0)
 				rc |= buf_printf(out, "pubfeed_http_requests_total"
 				    "{route=\"%s\",status=\"%d\"} %" PRIu64 "\n",
-				    metrics_routes[r], metrics_statuses[i],
-				    load(&m->requests[r][i]));
+				    metrics_routes[r], metrics_statuses[i], n);
 	rc |= metrics_header(out, "pubfeed_http_response_bytes_total",
 	    "counter", "Body bytes queued for sending.");
+	for (i = 0; i < METRICS_SHARDS; i++)
+		bytes += load(&m->shard[i].bytes_sent);
 	rc |= buf_printf(out, "pubfeed_http_response_bytes_total %" PRIu64
-	    "\n", load(&m->bytes_sent));
+	    "\n", bytes);
 	rc |= metrics_header(out, "pubfeed_oai_requests_total", "counter",
 	    "OAI-PMH requests, by verb.");
 	for (i = 0; i < METRICS_VERB_COUNT; i++)

@@ -3,7 +3,11 @@
  *
  * One struct metrics lives in main and is handed to whoever counts (http,
  * the reload path); counters are updated with relaxed atomics from any
- * thread.  Rendering reads them plus the current snapshot.
+ * thread.  The per-request counters are kept in METRICS_SHARDS shards, each
+ * on its own cache lines, a thread counting into the one it was given on
+ * its first request: two server threads bumping one shared line cost more
+ * than the rest of a counted request.  Rendering sums the shards and reads
+ * the current snapshot.
  */
 #ifndef PUBFEED_METRICS_H
 #define PUBFEED_METRICS_H
@@ -27,9 +31,15 @@ enum metrics_route {
 #define METRICS_STATUS_COUNT	9	/* 200 206 304 400 403 404 405 500 503 */
 #define METRICS_VERB_COUNT	7	/* six verbs + badVerb */
 
-struct metrics {
+#define METRICS_SHARDS		16
+
+struct metrics_shard {
 	uint64_t	 requests[METRICS_ROUTE_COUNT][METRICS_STATUS_COUNT];
 	uint64_t	 bytes_sent;
+} __attribute__((aligned(64)));
+
+struct metrics {
+	struct metrics_shard shard[METRICS_SHARDS];
 	uint64_t	 oai_verbs[METRICS_VERB_COUNT];
 	uint64_t	 oai_rejected;		/* 503 over the limit */
 	uint64_t	 reloads;
