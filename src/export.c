@@ -1,5 +1,7 @@
 #include <sys/stat.h>
 
+#include <dirent.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -365,6 +367,113 @@ export_load(struct export_run *x, struct err *e)
 	rc = 0;
 out:
 	sqlite3_finalize(q);
+	return rc;
+}
+
+/*
+ * name is fileio_write()'s temporary for a file of a pending row in dir
+ * (".NAME.tmp.PID", NAME the row's file or its .gz).
+ */
+static int
+export_is_tmp(struct export_run *x, const char *dir, const char *name)
+{
+	const struct strmap_ent	*m;
+	const char		*t, *p;
+	size_t			 n;
+	int			 rc;
+
+	if (name[0] != '.' || (t = strstr(name, ".tmp.")) == NULL ||
+	    t == name + 1)
+		return 0;
+	for (p = t + 5; *p >= '0' && *p <= '9'; p++)
+		;
+	if (p == t + 5 || *p != '\0')
+		return 0;
+	n = (size_t)(t - name - 1);
+	if (n > 3 && strncmp(t - 3, ".gz", 3) == 0)
+		n -= 3;
+	buf_reset(&x->path);
+	if (buf_printf(&x->path, "%s%s%.*s", dir, *dir != '\0' ? "/" : "",
+	    (int)n, name + 1) == -1)
+		return 0;
+	m = strmap_find_str(&x->index, x->path.data);
+	rc = m != NULL && x->ents[m->val].etag == NULL;
+	return rc;
+}
+
+/*
+ * The temporaries a killed run left beside the files of its pending rows:
+ * one readdir(3) of each directory that has such a row.
+ */
+static int
+export_sweep(struct export_run *x, struct err *e)
+{
+	struct strmap	 dirs;
+	struct dirent	*de;
+	DIR		*dp = NULL;
+	char		*dir = NULL, *slash;
+	size_t		 i;
+	int		 fd, rc = -1;
+
+	strmap_init(&dirs);
+	for (i = 0; i < x->nents; i++) {
+		const struct export_ent	*en = &x->ents[i];
+
+		if (en->etag != NULL)
+			continue;
+		free(dir);
+		if ((dir = strdup(en->rel)) == NULL) {
+			err_set(e, "out of memory");
+			goto out;
+		}
+		if ((slash = strrchr(dir, '/')) != NULL)
+			*slash = '\0';
+		else
+			*dir = '\0';
+		if (strmap_find_str(&dirs, dir) != NULL)
+			continue;
+		if (strmap_put_str(&dirs, dir, 0) == NULL) {
+			err_set(e, "out of memory");
+			goto out;
+		}
+		dir = NULL;	/* the map's key now */
+	}
+	for (i = 0; i < dirs.cap; i++) {
+		const char	*d = dirs.v[i].key;
+
+		if (d == NULL)
+			continue;
+		if ((fd = openat(x->dfd, *d != '\0' ? d : ".", O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC)) == -1) {
+			if (errno == ENOENT)
+				continue;
+			err_set(e, "%s/%s: %s", x->dir, d, strerror(errno));
+			goto out;
+		}
+		if ((dp = fdopendir(fd)) == NULL) {
+			close(fd);
+			err_set(e, "%s/%s: %s", x->dir, d, strerror(errno));
+			goto out;
+		}
+		while ((de = readdir(dp)) != NULL)
+			if (export_is_tmp(x, d, de->d_name) &&
+			    unlinkat(dirfd(dp), de->d_name, 0) == -1 &&
+			    errno != ENOENT) {
+				err_set(e, "%s/%s/%s: %s", x->dir, d,
+				    de->d_name, strerror(errno));
+				goto out;
+			}
+		closedir(dp);
+		dp = NULL;
+	}
+	rc = 0;
+out:
+	if (dp != NULL)
+		closedir(dp);
+	for (i = 0; i < dirs.cap; i++)
+		free((char *)(uintptr_t)dirs.v[i].key);
+	strmap_release(&dirs);
+	free(dir);
 	return rc;
 }
 
@@ -747,7 +856,7 @@ export_snapshot(const struct snap *s, const char *dir,
 		goto out;
 	}
 	if (export_db_open(&x, e) == -1 || export_migrate(&x, e) == -1 ||
-	    export_load(&x, e) == -1)
+	    export_load(&x, e) == -1 || export_sweep(&x, e) == -1)
 		goto out;
 	/* what to write, rendering nothing */
 	if (feed_each_doc(s, export_want, export_each, &x, e) == -1)
