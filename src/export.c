@@ -710,6 +710,13 @@ export_write(struct export_run *x, struct export_todo *t, struct err *e)
 	} else if (en != NULL && (en->etag == NULL || en->gz_etag != NULL) &&
 	    export_unlink(x, t->rel, ".gz", e) == -1)
 		goto out;
+	/*
+	 * The key the bytes were rendered from, which is the walk's unless
+	 * feed.c's two ways to a key disagree: then the next run renders the
+	 * document again, never keeps stale bytes.
+	 */
+	if (t->has_key)
+		memcpy(t->key, d->key, HASH_LEN);
 	memcpy(t->etag, d->etag, sizeof(t->etag));
 	memcpy(t->gz_etag, d->etag_gz, sizeof(t->gz_etag));
 	t->has_gz = d->gz != NULL;
