@@ -382,8 +382,12 @@ export_is_tmp(struct export_run *x, const char *dir, const char *name)
 	size_t			 n;
 	int			 rc;
 
-	if (name[0] != '.' || (t = strstr(name, ".tmp.")) == NULL ||
-	    t == name + 1)
+	if (name[0] != '.')
+		return 0;
+	/* the last ".tmp.": NAME may hold one */
+	for (t = NULL, p = name + 1; (p = strstr(p, ".tmp.")) != NULL; p++)
+		t = p;
+	if (t == NULL || t == name + 1)
 		return 0;
 	for (p = t + 5; *p >= '0' && *p <= '9'; p++)
 		;

@@ -443,12 +443,14 @@ def a_pending_row_is_written_again_or_removed():
         f.write("half")
     # fileio's temporaries of the crashed run beside its pending files go;
     # one beside a file of no pending row is not export's to remove
-    tmps = ["stale/.gone.html.gz.tmp.4242", "records/.r-02.html.tmp.17"]
+    tmps = ["stale/.gone.html.gz.tmp.4242", "records/.r-02.html.tmp.17",
+            "stale/.a.tmp.html.tmp.5"]
     other = os.path.join(out, "records", ".r-03.html.tmp.17")
     for name in tmps + [other]:
         with open(os.path.join(out, name), "w") as f:
             f.write("half")
     sql(out, "INSERT INTO doc (path) VALUES ('stale/gone.html')",
+        "INSERT INTO doc (path) VALUES ('stale/a.tmp.html')",
         "UPDATE doc SET key = NULL, etag = NULL, size = NULL, mtime = NULL,"
         " gz_etag = NULL, gz_size = NULL WHERE path = 'records/r-02.html'")
     log = export(d, out)
@@ -460,6 +462,7 @@ def a_pending_row_is_written_again_or_removed():
     assert got == want, sorted(k for k in set(got) | set(want)
                                if got.get(k) != want.get(k))
     assert "stale/gone.html" not in manifest(out)
+    assert "stale/a.tmp.html" not in manifest(out)
     assert " 0 files, 0 bytes written" in export(d, out)
 
 
