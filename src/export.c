@@ -271,7 +271,8 @@ export_migrate(struct export_run *x, struct err *e)
 			continue;
 		sqlite3_reset(q);
 		if (sqlite3_bind_text(q, 1, m->key, (int)m->len,
-		    SQLITE_STATIC) != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE) {
+		    SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_step(q) != SQLITE_DONE) {
 			export_db_err(x, e);
 			goto out;
 		}
@@ -821,7 +822,8 @@ export_commit(struct export_run *x, struct err *e)
 		    (t->has_gz ? sqlite3_bind_text(q, 6, t->gz_etag, -1,
 		    SQLITE_STATIC) || sqlite3_bind_int64(q, 7,
 		    (sqlite3_int64)t->gz_size) : sqlite3_bind_null(q, 6) ||
-		    sqlite3_bind_null(q, 7)) || sqlite3_step(q) != SQLITE_DONE) {
+		    sqlite3_bind_null(q, 7)) ||
+		    sqlite3_step(q) != SQLITE_DONE) {
 			export_db_err(x, e);
 			goto out;
 		}

@@ -1207,7 +1207,8 @@ feed_each_doc(const struct snap *s, feed_want_fn *want, feed_doc_fn *fn,
 				j.path = lpath.data;
 				j.page = n;
 				if (want != NULL && archive_page(&b, &j, &p,
-				    dig + (n - 1) * HASH_LEN, k == 0, key) == -1)
+				    dig + (n - 1) * HASH_LEN, k == 0,
+				    key) == -1)
 					goto out;
 				if (each_one(s, lpath.data, key, want, fn, arg,
 				    e) == -1)
