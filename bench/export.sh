@@ -58,7 +58,7 @@ t1=$(now)
 EXPORT_S=$(elapsed "$t0" "$t1")
 
 # one curl config per coding: every document, one keep-alive connection
-(cd "$WORK/export" && find . -type f ! -name '*.gz' ! -name .pubfeed-export | sed 's|^\./||' | sort) \
+(cd "$WORK/export" && find . -type f ! -name '*.gz' ! -name '.pubfeed-export.db*' | sed 's|^\./||' | sort) \
     >"$WORK/docs"
 NDOCS=$(wc -l <"$WORK/docs")
 : >"$WORK/plain.curl"
@@ -82,7 +82,7 @@ curl -s -f --create-dirs -H 'Accept-Encoding: gzip' -K "$WORK/gzip.curl" ||
 t1=$(now)
 FETCH_S=$(elapsed "$t0" "$t1")
 
-diff -rq -x .pubfeed-export "$WORK/export" "$WORK/fetch" >"$WORK/diff" ||
+diff -rq -x '.pubfeed-export.db*' "$WORK/export" "$WORK/fetch" >"$WORK/diff" ||
     die "exported files differ from what serve sends: $(head -n 5 "$WORK/diff")"
 NFILES=$(find "$WORK/export" -type f | wc -l)
 BYTES=$(du -sb "$WORK/export" | cut -f1)

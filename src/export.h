@@ -11,17 +11,34 @@
  * web server never sees half a file or a missing one; its mtime is the
  * document's Last-Modified.
  *
- * Incremental: DIR/.pubfeed-export (EXPORT_MANIFEST) names every file the
- * last export wrote with its ETag, size and mtime, and for a document
- * rendered on request (feed_each_doc()) the key it was rendered from.  Such
- * a document whose key is the manifest's, and whose files still have their
- * size and mtime, is not rendered at all; one whose key changed always is.
- * A file whose representation has the same ETag and that still has that
- * size and mtime is left as it is; any other is rewritten; files the
- * manifest names whose documents are gone are removed (files export did
- * not write never are).  The manifest is replaced before the removals.
- * One syncfs(2) at the end makes the lot durable; a run that changed
- * nothing flushes nothing.
+ * Incremental: the SQLite database DIR/.pubfeed-export.db (EXPORT_DB; a
+ * dot file, which web servers commonly refuse to serve) has a row for every
+ * document the previous runs wrote: its file, the ETag, size and mtime of
+ * it and of its .gz, and for a document rendered on request
+ * (feed_each_doc()) the key it was rendered from.  A document whose row
+ * has its key (or, rendered with the snapshot, its ETags), and whose files
+ * are still regular files of their size and mtime (one fstatat(2) each),
+ * is left as it is and not rendered; any other is rendered and each of its
+ * files rewritten unless its ETag, size and mtime are the row's; the files
+ * of rows whose documents are gone are removed (files export did not write
+ * never are).
+ *
+ * Crash safety: the manifest names every file export may have written.
+ * Before any file is written, the documents to write get a pending row in
+ * one transaction (a row without ETag: its files may hold anything); then
+ * the files are written and removed, one syncfs(2) makes them durable, and
+ * only then one transaction gives the rows what the files hold and drops
+ * the rows of removed files.  A crash at any point leaves pending rows,
+ * whose documents the next run writes again and whose files, if the
+ * document is gone, it removes.  A run that changes nothing writes nothing,
+ * not even the database, and flushes nothing.
+ *
+ * An old text manifest, DIR/.pubfeed-export (EXPORT_OLD_MANIFEST), is read
+ * once: every file it names becomes a pending row and the file is removed,
+ * so that run writes every document again (the same bytes) and removes the
+ * old manifest's stale files.  A database that is not one, or not of this
+ * format, is refused with its name: the files it names would never be
+ * removed otherwise.
  * Single-threaded; never logs.
  */
 #ifndef PUBFEED_EXPORT_H
@@ -34,7 +51,8 @@
 #include "err.h"
 #include "snap.h"
 
-#define EXPORT_MANIFEST	".pubfeed-export"
+#define EXPORT_DB		".pubfeed-export.db"
+#define EXPORT_OLD_MANIFEST	".pubfeed-export"
 
 struct export_stats {
 	size_t		 docs;		/* documents exported */
@@ -56,8 +74,8 @@ int	export_path(const char *urlpath, struct buf *out);
 /*
  * Bring dir (created if missing) to every document of s, as described
  * above.  st (may be NULL) receives the counts.  0, or -1 with e set at the
- * first failure (files already replaced stay replaced, the old manifest
- * stays, so the next run finishes the job).
+ * first failure (files already replaced stay replaced, their rows
+ * pending, so the next run finishes the job).
  */
 int	export_snapshot(const struct snap *s, const char *dir,
 	    struct export_stats *st, struct err *e);

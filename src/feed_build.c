@@ -155,22 +155,39 @@ struct feed_build {
  * entry's updated, the document's Last-Modified); what the renderers read
  * of a record comes from those bytes.  40 bytes per entry; archive pages,
  * the bulk of the entries, are not keyed while a snapshot is built
- * (build_archives() compares by identity) but only when export asks.
+ * (build_archives() compares by identity) but only when export asks.  The
+ * entries go into a key as their own digest, which the five kinds of an
+ * archive page share (feed_each_doc() makes it once per page).
  */
 static void
-key_entries(struct hash_ctx *h, struct record *const *ents, size_t n)
+entries_digest(struct record *const *ents, size_t n,
+    unsigned char out[HASH_LEN])
 {
-	size_t	 i;
+	struct hash_ctx	 h;
+	size_t		 i;
 
+	hash_init(&h);
 	for (i = 0; i < n; i++) {
-		hash_update(h, ents[i]->hash, HASH_LEN);
-		hash_update_i64(h, ents[i]->datestamp);
+		hash_update(&h, ents[i]->hash, HASH_LEN);
+		hash_update_i64(&h, ents[i]->datestamp);
 	}
+	hash_final(&h, out);
 }
 
 static void
+key_entries(struct hash_ctx *h, struct record *const *ents, size_t n)
+{
+	unsigned char	 d[HASH_LEN];
+
+	entries_digest(ents, n, d);
+	hash_update(h, d, HASH_LEN);
+}
+
+/* ents (may be NULL): entries_digest() of p's entries, made already. */
+static void
 feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
-    enum feed_format fmt, unsigned char key[HASH_LEN])
+    enum feed_format fmt, const unsigned char *ents,
+    unsigned char key[HASH_LEN])
 {
 	struct hash_ctx	 h;
 	size_t		 i;
@@ -194,7 +211,10 @@ feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
 		hash_update_str(&h, p->langs[i]);
 	hash_update_i64(&h, p->first_seen);
 	hash_update_i64(&h, (int64_t)p->nentries);
-	key_entries(&h, p->entries, p->nentries);
+	if (ents != NULL)
+		hash_update(&h, ents, HASH_LEN);
+	else
+		key_entries(&h, p->entries, p->nentries);
 	/* an HTML current page also shows the sets and the upcoming events */
 	if (p->snap != NULL) {
 		hash_update_i64(&h, p->snap->latest);
@@ -297,7 +317,7 @@ build_emit(struct feed_build *b, const struct feed_page *p,
 
 	if (b->want != NULL && (b->got || strcmp(p->self_path, b->want) != 0))
 		return 0;
-	feed_page_key(&b->conf, p, fmt, key);
+	feed_page_key(&b->conf, p, fmt, NULL, key);
 	if (b->want == NULL && b->is_lazy) {
 		if (snap_lazy_add(b->out, b->prev, p->self_path, key) == -1)
 			return err_set(b->e, "out of memory");
@@ -937,11 +957,13 @@ render_record(void *arg, struct snap_render *out)
 /*
  * Page j->page of j->set's feed in j->fmt and j->l at j->path into p, its
  * key into key: what render_archive() renders, and all feed_each_doc()
- * needs to know whether export must.  b is fb_init()ed.
+ * needs to know whether export must.  b is fb_init()ed.  ents (may be
+ * NULL): the digest of the page's entries, made now when is_new.
  */
 static int
 archive_page(struct feed_build *b, const struct feed_job *j,
-    struct feed_page *p, unsigned char key[HASH_LEN])
+    struct feed_page *p, unsigned char *ents, int is_new,
+    unsigned char key[HASH_LEN])
 {
 	if (build_head(b, p, j->set) == -1 ||
 	    build_page(b, p, j->set != NULL ? j->set->feed : j->s->feed,
@@ -950,7 +972,9 @@ archive_page(struct feed_build *b, const struct feed_job *j,
 		return -1;
 	p->page_lang = j->l;
 	p->self_path = j->path;
-	feed_page_key(&b->conf, p, j->fmt, key);
+	if (ents != NULL && is_new)
+		entries_digest(p->entries, p->nentries, ents);
+	feed_page_key(&b->conf, p, j->fmt, ents, key);
 	return 0;
 }
 
@@ -962,7 +986,7 @@ render_archive(void *arg, struct snap_render *out)
 	struct feed_page	 p;
 
 	if (fb_init(b, j->s, &j->e) == -1 ||
-	    archive_page(b, j, &p, out->key) == -1)
+	    archive_page(b, j, &p, NULL, 0, out->key) == -1)
 		return -1;
 	buf_reset(&b->body);
 	if (feed_render(&b->conf, &p, j->fmt, &b->body, &j->e) == -1)
@@ -1151,7 +1175,7 @@ feed_each_doc(const struct snap *s, feed_want_fn *want, feed_doc_fn *fn,
 	struct feed_page	 p;
 	struct feed_job		 j;
 	struct buf		 path, lpath;
-	unsigned char		 key[HASH_LEN];
+	unsigned char		 key[HASH_LEN], *dig = NULL;
 	size_t			 i, k, n;
 	int			 rc = -1, li;
 
@@ -1164,6 +1188,11 @@ feed_each_doc(const struct snap *s, feed_want_fn *want, feed_doc_fn *fn,
 	for (i = 0; i <= s->nsets; i++) {
 		j.set = i > 0 ? &s->sets[i - 1] : NULL;
 		pg = j.set != NULL ? &j.set->pages : &s->pages;
+		free(dig);
+		if ((dig = calloc(pg->npages + 1, HASH_LEN)) == NULL) {
+			err_set(e, "out of memory");
+			goto out;
+		}
 		for (k = 0; k < SNAP_PAGE_KINDS; k++) {
 			j.fmt = kind_format(k, &j.l);
 			for (n = 1; n <= pg->npages; n++) {
@@ -1177,8 +1206,9 @@ feed_each_doc(const struct snap *s, feed_want_fn *want, feed_doc_fn *fn,
 				}
 				j.path = lpath.data;
 				j.page = n;
-				if (want != NULL &&
-				    archive_page(&b, &j, &p, key) == -1)
+				if (want != NULL && archive_page(&b, &j, &p,
+				    dig + (n - 1) * HASH_LEN, k == 0,
+				    key) == -1)
 					goto out;
 				if (each_one(s, lpath.data, key, want, fn, arg,
 				    e) == -1)
@@ -1211,5 +1241,6 @@ out:
 	fb_release(&b);
 	buf_release(&path);
 	buf_release(&lpath);
+	free(dig);
 	return rc;
 }

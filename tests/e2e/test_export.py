@@ -4,11 +4,14 @@ Export keeps the state serve keeps (unless a serve runs on it), so two
 runs over unchanged records give the same bytes; a second run writes only
 the files whose bytes changed (checked by inode: every file is replaced by
 a rename, so a rewritten file has a new inode), and removes the files of
-documents that are gone, never a file export did not write.
+documents that are gone, never a file export did not write.  What export
+wrote is in a SQLite database in the directory (the manifest).
 """
 import gzip
 import os
 import re
+import signal
+import sqlite3
 import subprocess
 import sys
 
@@ -18,7 +21,8 @@ import pf  # noqa: E402,F401
 
 from pf import Daemon, PUBFEED, mkdtemp, run, test  # noqa: E402
 
-MANIFEST = ".pubfeed-export"
+MANIFEST = ".pubfeed-export.db"
+OLD_MANIFEST = ".pubfeed-export"
 REC = """<?xml version="1.0" encoding="UTF-8"?>
 <record xmlns="https://pubfeed.org/ns/record/1" id="{rid}" type="report" xml:lang="en">
   <title xml:lang="en">{title}</title>
@@ -84,7 +88,8 @@ def two_runs_give_the_same_bytes_and_write_nothing():
     out2 = os.path.join(d.dir, "out2")
     export(d, out2)
     c = tree(out2)
-    assert {k: v[2] for k, v in a.items()} == {k: v[2] for k, v in c.items()}
+    assert bytes_of(a) == bytes_of(c)
+    assert manifest(out) == manifest(out2)
     assert {k: v[1] for k, v in a.items() if k != MANIFEST} == \
         {k: v[1] for k, v in c.items() if k != MANIFEST}
 
@@ -137,9 +142,12 @@ def one_changed_record_rewrites_only_its_files():
     # later second than the first export) is rewritten for its mtime
     redated = {k for k in a if a[k][1] != b[k][1]}
     assert "feed.atom" in changed and "feed.atom.gz" in changed, changed
-    # exactly the files whose bytes or mtime changed (the manifest among them)
+    # exactly the files whose bytes or mtime changed (the manifest, a
+    # database, changes in place)
     assert MANIFEST in changed
+    rewritten.add(MANIFEST)
     assert rewritten == changed | redated, (rewritten ^ (changed | redated))
+    assert not [k for k in b if k.startswith(MANIFEST + "-")], sorted(b)
     assert len(changed) < len(a) / 2, (len(changed), len(a))
     assert b"Report eleven, retitled" in b["feed.atom"][2]
 
@@ -165,8 +173,7 @@ def gone_documents_lose_their_files_and_others_stay():
     assert not {k for k in b if "topic:lonely" in k}, sorted(b)
     assert "not-from-export.txt" in b
     assert " 0 removed" not in log, log
-    with open(os.path.join(out, MANIFEST)) as f:
-        named = {ln.split(" ", 4)[4].rstrip("\n") for ln in f.readlines()[1:]}
+    named = named_files(manifest(out))
     assert named == set(b) - {MANIFEST, "not-from-export.txt"}, \
         named ^ (set(b) - {MANIFEST, "not-from-export.txt"})
 
@@ -183,9 +190,7 @@ def export_beside_a_running_serve_reads_its_state():
     export(d, out)
     with open(os.path.join(out, "feed.atom"), "rb") as f:
         assert f.read() == body
-    with open(os.path.join(out, MANIFEST)) as f:
-        assert any((" " + h["etag"] + " ") in ln and
-                   ln.rstrip("\n").endswith(" feed.atom") for ln in f), h
+    assert manifest(out)["feed.atom"][1] == h["etag"], h
     assert os.stat(db).st_mtime_ns == before
     assert d.get("/healthz")[0] == 200
     d.stop()
@@ -199,25 +204,33 @@ def counts(log):
 
 
 def manifest(out):
-    """{file: (key, etag, size, mtime)} of out's manifest."""
-    with open(os.path.join(out, MANIFEST)) as f:
-        lines = f.read().splitlines()
-    assert lines[0] == "pubfeed-export 2", lines[0]
-    m = {}
-    for ln in lines[1:]:
-        key, etag, size, mtime, path = ln.split(" ", 4)
-        m[path] = (key, etag, size, mtime)
-    return m
+    """{file: (key hex or None, etag, size, mtime, gz_etag, gz_size)}, a row
+    per document, of out's manifest."""
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(out, MANIFEST),
+                         uri=True)
+    try:
+        rows = db.execute("SELECT path, key, etag, size, mtime, gz_etag, "
+                          "gz_size FROM doc").fetchall()
+    finally:
+        db.close()
+    return {r[0]: (r[1].hex() if r[1] is not None else None,) + r[2:]
+            for r in rows}
 
 
 def keyed(m):
-    """The documents (plain files) of manifest m that carry a key."""
-    return {k: v[0] for k, v in m.items()
-            if v[0] != "-" and not k.endswith(".gz")}
+    """The documents of manifest m that carry a key."""
+    return {k: v[0] for k, v in m.items() if v[0] is not None}
+
+
+def named_files(m):
+    """Every file manifest m names."""
+    return set(m) | {k + ".gz" for k, v in m.items() if v[4] is not None}
 
 
 def bytes_of(t):
-    return {k: v[2] for k, v in t.items()}
+    """The bytes of every file of tree t but the manifest (a database: the
+    same rows need not be the same bytes)."""
+    return {k: v[2] for k, v in t.items() if k != MANIFEST}
 
 
 @test
@@ -230,8 +243,9 @@ def a_no_change_export_renders_nothing():
     # landing pages, archive pages and set feeds are keyed
     for k in ("records/r-03.html", "bg/records/r-03.html",
               "archive/1.atom", "sets/topic:smuggling.atom"):
-        assert len(m[k][0]) == 65, (k, m[k])
-    assert m["records/r-03.html.gz"][0] == m["records/r-03.html"][0]
+        assert len(m[k][0]) == 64, (k, m[k])
+    assert m["records/r-03.html"][4] is not None    # and its .gz
+    assert "records/r-03.html.gz" not in m
     assert rendered == len(keyed(m)), (rendered, len(keyed(m)))
     log = export(d, out)
     assert counts(log) == (0, rendered), log
@@ -246,9 +260,7 @@ def keys_are_the_same_in_every_process():
     a, b = os.path.join(d.dir, "a"), os.path.join(d.dir, "b")
     export(d, a)
     export(d, b)
-    with open(os.path.join(a, MANIFEST), "rb") as f, \
-            open(os.path.join(b, MANIFEST), "rb") as g:
-        assert f.read() == g.read()
+    assert manifest(a) == manifest(b)
     assert bytes_of(tree(a)) == bytes_of(tree(b))
 
 
@@ -282,12 +294,13 @@ def one_changed_record_rerenders_the_documents_that_show_it():
     assert "records/r-03.html" not in rekeyed
     assert a["records/r-03.html"][0] == b["records/r-03.html"][0]
     assert a["archive/1.atom"][0] == b["archive/1.atom"][0]
-    # the same bytes (manifest included) and mtimes as a cold export
+    # the same bytes, rows and mtimes as a cold export
     cold = os.path.join(d.dir, "cold")
     export(d, cold)
     c = tree(cold)
     assert bytes_of(b) == bytes_of(c), \
         sorted(k for k in set(b) | set(c) if b.get(k) != c.get(k))
+    assert manifest(out) == manifest(cold)
     assert {k: v[1] for k, v in b.items() if k != MANIFEST} == \
         {k: v[1] for k, v in c.items() if k != MANIFEST}
 
@@ -318,6 +331,16 @@ def a_conf_change_rerenders_everything_it_shows_in():
     assert bytes_of(b) == bytes_of(tree(cold))
 
 
+def sql(out, *stmts):
+    db = sqlite3.connect(os.path.join(out, MANIFEST))
+    try:
+        for st in stmts:
+            db.execute(*st) if isinstance(st, tuple) else db.execute(st)
+        db.commit()
+    finally:
+        db.close()
+
+
 @test
 def files_and_manifest_changed_by_hand_are_rewritten():
     d = collection()
@@ -329,47 +352,188 @@ def files_and_manifest_changed_by_hand_are_rewritten():
         f.truncate(10)
     with open(os.path.join(out, "sets", "topic:smuggling.json"), "r+b") as f:
         f.truncate(0)
-    path = os.path.join(out, MANIFEST)
-    with open(path) as f:
-        text = f.read()
-    lines = text.splitlines(True)
+    # a symbolic link where a file was is not the file
+    sym = os.path.join(out, "records", "r-04.html")
+    os.rename(sym, sym + ".moved")
+    os.symlink("r-04.html.moved", sym)
     # another key for one document, another size for another
-    for i, ln in enumerate(lines):
-        if ln.endswith(" nb/records/r-05.html\n"):
-            lines[i] = "0" * 64 + "g" + ln[65:]
-        if ln.endswith(" bg/records/r-06.html\n"):
-            f = ln.split(" ")
-            f[2] = str(int(f[2]) + 1)
-            lines[i] = " ".join(f)
-    assert "".join(lines) != text
-    with open(path, "w") as f:
-        f.write("".join(lines))
+    sql(out, ("UPDATE doc SET key = ? WHERE path = ?",
+              (bytes(32), "nb/records/r-05.html")),
+        "UPDATE doc SET size = size + 1 WHERE path = 'bg/records/r-06.html'")
     log = export(d, out)
     rendered, _ = counts(log)
-    assert rendered == 5, log
+    assert rendered == 6, log
+    assert not os.path.islink(sym)
+    os.unlink(sym + ".moved")
     assert bytes_of(tree(out)) == want
     assert counts(export(d, out))[0] == 0
 
 
+def old_manifest(out, fmt):
+    """Replace out's manifest by a text manifest of format fmt (1 or 2)
+    naming the same files, as pubfeed wrote before the database."""
+    lines = []
+    for k, v in sorted(manifest(out).items()):
+        key = (v[0] or "-") + ("g" if v[4] else "-") if v[0] else "-"
+        lines.append((key, v[1], v[2], v[3], k))
+        if v[4]:
+            lines.append((key, v[4], v[5], v[3], k + ".gz"))
+    os.unlink(os.path.join(out, MANIFEST))
+    with open(os.path.join(out, OLD_MANIFEST), "w") as f:
+        f.write("pubfeed-export %d\n" % fmt)
+        for ln in lines:
+            f.write(" ".join(str(x) for x in (ln if fmt == 2 else ln[1:])) +
+                    "\n")
+
+
 @test
-def a_manifest_of_format_1_is_read_and_replaced():
-    """The manifest of an export before keys: its files are compared by
-    ETag (nothing written) and every document rendered once to key it."""
+def an_old_text_manifest_is_read_once_and_its_stale_files_removed():
+    """The text manifest of pubfeed before the database (formats 1 and 2):
+    its files become pending rows, every document is written again (the
+    same bytes), the files of documents gone since are removed, a file it
+    did not name stays, and the text manifest is gone."""
+    for fmt in (1, 2):
+        d = collection()
+        out = os.path.join(d.dir, "out")
+        export(d, out)
+        mine = os.path.join(out, "sets", "not-from-export.txt")
+        with open(mine, "w") as f:
+            f.write("kept\n")
+        old_manifest(out, fmt)
+        # the record leaves its set while the old manifest is the one
+        write_rec(d, "r-lone", "The only one of its set",
+                  spec="topic:smuggling")
+        a = tree(out)
+        lonely = {k for k in a if "topic:lonely" in k}
+        assert lonely and "sets/topic:lonely.atom.gz" in lonely, sorted(a)
+        log = export(d, out)
+        b = tree(out)
+        assert OLD_MANIFEST not in b and MANIFEST in b, sorted(b)
+        assert not lonely & set(b), sorted(lonely & set(b))
+        assert "sets/not-from-export.txt" in b
+        n = len(manifest(out))
+        assert counts(log)[0] == len(keyed(manifest(out))), log
+        assert " 0 files, 0 bytes written" not in log, log
+        os.unlink(mine)
+        cold = os.path.join(d.dir, "cold")
+        export(d, cold)
+        c = tree(cold)
+        assert bytes_of(tree(out)) == bytes_of(c)
+        assert manifest(out) == manifest(cold)
+        log = export(d, out)
+        assert " 0 files, 0 bytes written" in log, log
+        assert counts(log) == (0, len(keyed(manifest(out)))), log
+        assert len(manifest(out)) == n
+
+
+@test
+def a_pending_row_is_written_again_or_removed():
+    """A row without ETag (what a crash between writing a file and the
+    commit that says what it holds leaves): its document, if it still
+    exists, is written again; if it does not, its files are removed."""
     d = collection()
     out = os.path.join(d.dir, "out")
     export(d, out)
-    n = len(keyed(manifest(out)))
-    path = os.path.join(out, MANIFEST)
-    with open(path) as f:
-        lines = f.read().splitlines(True)
-    with open(path, "w") as f:
-        f.write("pubfeed-export 1\n")
-        f.writelines(ln.split(" ", 1)[1] for ln in lines[1:])
+    want = bytes_of(tree(out))
+    for name in ("stale/gone.html", "stale/gone.html.gz"):
+        os.makedirs(os.path.join(out, "stale"), exist_ok=True)
+        with open(os.path.join(out, name), "w") as f:
+            f.write("written by a run that crashed\n")
+    with open(os.path.join(out, "records", "r-02.html"), "w") as f:
+        f.write("half")
+    # fileio's temporaries of the crashed run beside its pending files go;
+    # one beside a file of no pending row is not export's to remove
+    tmps = ["stale/.gone.html.gz.tmp.4242", "records/.r-02.html.tmp.17",
+            "stale/.a.tmp.html.tmp.5"]
+    other = os.path.join(out, "records", ".r-03.html.tmp.17")
+    for name in tmps + [other]:
+        with open(os.path.join(out, name), "w") as f:
+            f.write("half")
+    sql(out, "INSERT INTO doc (path) VALUES ('stale/gone.html')",
+        "INSERT INTO doc (path) VALUES ('stale/a.tmp.html')",
+        "UPDATE doc SET key = NULL, etag = NULL, size = NULL, mtime = NULL,"
+        " gz_etag = NULL, gz_size = NULL WHERE path = 'records/r-02.html'")
     log = export(d, out)
-    assert counts(log) == (n, 0), log
-    assert " 0 files, 0 bytes written" in log and " 0 removed" in log, log
-    assert len(keyed(manifest(out))) == n
-    assert counts(export(d, out)) == (0, n)
+    assert counts(log)[0] == 1, log
+    assert " 2 removed" in log, log
+    assert not [t for t in tmps if os.path.exists(os.path.join(out, t))]
+    os.unlink(other)
+    got = bytes_of(tree(out))
+    assert got == want, sorted(k for k in set(got) | set(want)
+                               if got.get(k) != want.get(k))
+    assert "stale/gone.html" not in manifest(out)
+    assert "stale/a.tmp.html" not in manifest(out)
+    assert " 0 files, 0 bytes written" in export(d, out)
+
+
+@test
+def an_export_killed_while_writing_leaves_nothing_unaccounted():
+    """Killed (SIGKILL, by strace's fault injection) after the files of a
+    set were written and before the rows that say what they hold: when the
+    set is gone by the next run, that run removes its files, so the
+    directory is exactly a cold export's."""
+    import shutil
+    from pf import skip
+    if shutil.which("strace") is None:
+        skip("strace not installed: a killed export not checked")
+        return
+    d = collection()
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
+                           ":detect_leaks=0").lstrip(":")
+    # the renames of a complete export, in order: kill after the last file
+    # of the set that will be gone
+    probe = os.path.join(d.dir, "probe")
+    trace = os.path.join(d.dir, "strace.out")
+    p = subprocess.run(["strace", "-f", "-qq", "-e",
+                        "trace=rename,renameat,renameat2", "-o", trace,
+                        PUBFEED, "export", "-c", d.conf, probe],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stderr
+    with open(trace) as f:
+        renames = [ln for ln in f if "rename" in ln and "= 0" in ln]
+    last = max(i for i, ln in enumerate(renames) if "topic:lonely" in ln)
+    assert last + 1 < len(renames), (last, len(renames))
+    out = os.path.join(d.dir, "out")
+    p = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e",
+                        "trace=rename,renameat,renameat2", "-e",
+                        "inject=rename,renameat,renameat2:signal=SIGKILL:"
+                        "when=%d" % (last + 2), PUBFEED, "export", "-c",
+                        d.conf, out], capture_output=True, text=True,
+                       timeout=120, env=env)
+    assert p.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL, 137), \
+        (p.returncode, p.stderr)
+    assert os.path.exists(os.path.join(out, "sets", "topic:lonely.atom"))
+    write_rec(d, "r-lone", "The only one of its set", spec="topic:smuggling")
+    export(d, out)
+    cold = os.path.join(d.dir, "cold")
+    export(d, cold)
+    a, c = tree(out), tree(cold)
+    assert set(a) == set(c), sorted(set(a) ^ set(c))
+    assert bytes_of(a) == bytes_of(c)
+    assert manifest(out) == manifest(cold)
+
+
+@test
+def a_manifest_that_is_not_one_is_refused_by_name():
+    d = collection()
+    out = os.path.join(d.dir, "out")
+    export(d, out)
+    a = tree(out)
+    path = os.path.join(out, MANIFEST)
+    for bad in ("garbage", "other"):
+        if bad == "garbage":
+            with open(path, "r+b") as f:
+                f.write(b"this is not a database at all" * 4)
+        else:
+            os.unlink(path)
+            sql(out, "CREATE TABLE t (x)", "PRAGMA user_version = 7")
+        p = subprocess.run([PUBFEED, "export", "-c", d.conf, out],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode != 0, p.stderr
+        assert path in p.stderr and "move it away" in p.stderr, p.stderr
+        b = tree(out)
+        assert bytes_of(a) == bytes_of(b)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from lxml import etree  # noqa: E402
 
 from pf import Daemon, PUBFEED, mkdtemp, run, spawn, test  # noqa: E402
 
-MANIFEST = ".pubfeed-export"
+MANIFEST = ".pubfeed-export.db"
 CHANGED = "reports/2015-smuggling-balkan-route.xml"
 DELETED = "reports/2025-smuggling-goes-online.xml"
 NEW_ID = "2026-watch-new-report"
