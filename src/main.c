@@ -245,6 +245,41 @@ serve_init(struct serve *sv, struct pubfeed *pf, struct metrics *m)
 	sv->metrics = m;
 }
 
+/* The time since t into *ms (NULL: not kept), and now. */
+static int64_t
+startup_lap(int64_t t, uint64_t *ms)
+{
+	int64_t	 now = date_mono_ms();
+
+	if (ms != NULL)
+		*ms = (uint64_t)(now - t);
+	return now;
+}
+
+/*
+ * The first snapshot is served: how long it took since t0, by phase, in
+ * one log line and in /metrics.
+ */
+static void
+startup_report(struct metrics *m, int64_t t0, const uint64_t *ph)
+{
+	struct snap	*s;
+	char		 line[512];
+	size_t		 i, len = 0;
+	uint64_t	 total = (uint64_t)(date_mono_ms() - t0);
+
+	for (i = 0; i < METRICS_PHASE_COUNT && len < sizeof(line); i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
+		    "%s%s %.2f s", i > 0 ? ", " : "",
+		    metrics_phase_name((enum metrics_phase)i),
+		    (double)ph[i] / 1000.0);
+	metrics_set_startup(m, total > 0 ? total : 1, ph);
+	s = snap_current();
+	log_info("start-up: %zu records in %.2f s (%s)", s != NULL ?
+	    s->nlive : 0, (double)total / 1000.0, line);
+	snap_release(s);
+}
+
 static int
 cmd_serve(struct pubfeed *pf, char *const *args)
 {
@@ -254,9 +289,12 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	struct http		*http;
 	struct err		 e;
 	sigset_t		 set;
+	uint64_t		 ph[METRICS_PHASE_COUNT];
+	int64_t			 t0 = date_mono_ms(), t = t0, rows, walk, rd;
 	int			 port, rc = 0;
 
 	err_init(&e);
+	memset(ph, 0, sizeof(ph));
 	serve_init(&sv, pf, &metrics);
 	if ((sv.conf = load_conf(pf, &e)) == NULL) {
 		log_problems(&e);
@@ -277,16 +315,26 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	if ((sv.store = store_new(sv.conf, pf->replica ? STORE_REPLICA : 0,
 	    &e)) == NULL)
 		fatalx("%s", e.msg);
+	t = startup_lap(t, &ph[METRICS_PHASE_STATE]);
 	/* a replica's state directory is the primary's: it notifies */
 	if (!pf->replica && (sv.notify = notify_new(sv.conf, &e)) == NULL)
 		fatalx("%s", e.msg);
+	t = startup_lap(t, &ph[METRICS_PHASE_NOTIFY]);
 	serve_watch_start(&sv);	/* first, so no change slips by the scan */
+	t = startup_lap(t, &ph[METRICS_PHASE_WATCH]);
 	if (store_scan(sv.store, &e) == -1)
 		fatalx("%s", e.msg);
 	log_problems(&e);
 	err_clear(&e);
 	if (serve_rebuild(&sv, NULL) == -1)
 		fatalx("cannot build the first snapshot");
+	t = startup_lap(t, NULL);
+	store_scan_times(sv.store, &rows, &walk, &rd);
+	ph[METRICS_PHASE_ROWS] = (uint64_t)rows;
+	ph[METRICS_PHASE_WALK] = (uint64_t)walk;
+	ph[METRICS_PHASE_READ] = (uint64_t)rd;
+	ph[METRICS_PHASE_SNAPSHOT] = (uint64_t)sv.snapshot_ms;
+	ph[METRICS_PHASE_DOCUMENTS] = (uint64_t)sv.documents_ms;
 	/* before any long-lived thread starts, so only the signalfd sees them */
 	if (serve_signals(&sv) == -1)
 		fatal("signals");
@@ -305,6 +353,8 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	}
 	if ((http = http_start(&ho, &e)) == NULL)
 		fatalx("%s", e.msg);
+	startup_lap(t, &ph[METRICS_PHASE_LISTEN]);
+	startup_report(&metrics, t0, ph);
 	/* after the listener, so a hub can fetch the topics it is told of */
 	if (sv.notify != NULL && notify_start(sv.notify, &e) == -1)
 		fatalx("%s", e.msg);

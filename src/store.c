@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "date.h"
 #include "fileio.h"
 #include "hash.h"
 #include "log.h"
@@ -878,18 +879,33 @@ store_parse_counts(const struct store *st, uint64_t *validated,
 	*cache_hits = st->ncache_hits;
 }
 
+void
+store_scan_times(const struct store *st, int64_t *rows, int64_t *walk,
+    int64_t *read)
+{
+	*rows = st->scan_rows_ms;
+	*walk = st->scan_walk_ms;
+	*read = st->scan_read_ms;
+}
+
 int
 store_scan(struct store *st, struct err *e)
 {
 	size_t	 i;
+	int64_t	 t0 = date_mono_ms(), t1, t2;
 	int	 rc;
 
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].seen = 0;
 	store_pc_load(st, e);
 	store_root_real(st);
+	t1 = date_mono_ms();
 	rc = store_walk(st, st->conf->records_dir, 0, e);
+	t2 = date_mono_ms();
 	store_load_run(st, e);
+	st->scan_rows_ms = t1 - t0;
+	st->scan_walk_ms = t2 - t1;
+	st->scan_read_ms = date_mono_ms() - t2;
 	store_pc_done(st, rc == 0);
 	/*
 	 * An unreadable records directory is an error, not the deletion of

@@ -156,6 +156,14 @@ size_t		 store_check_ids(struct store *, struct err *e);
 void		 store_parse_counts(const struct store *, uint64_t *validated,
 		    uint64_t *cache_hits);
 
+/*
+ * How long the last store_scan() took, in milliseconds, by phase: loading
+ * the parse cache rows, walking the tree (lstat of every file), reading
+ * the files that changed.  For the start-up report.
+ */
+void		 store_scan_times(const struct store *, int64_t *rows,
+		    int64_t *walk, int64_t *read);
+
 /* Files currently invalid (left out or served from their last good version). */
 size_t		 store_ninvalid(const struct store *);
 /* The resumption-token key (configured or from the state directory). */
