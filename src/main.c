@@ -245,6 +245,23 @@ serve_init(struct serve *sv, struct pubfeed *pf, struct metrics *m)
 	sv->metrics = m;
 }
 
+/* serve_watch_start() on a thread of its own, timed. */
+struct watch_start {
+	struct serve	*sv;
+	uint64_t	 ms;
+};
+
+static void *
+watch_thread(void *arg)
+{
+	struct watch_start	*wa = arg;
+	int64_t			 t = date_mono_ms();
+
+	serve_watch_start(wa->sv);
+	wa->ms = (uint64_t)(date_mono_ms() - t);
+	return NULL;
+}
+
 /* The time since t into *ms (NULL: not kept), and now. */
 static int64_t
 startup_lap(int64_t t, uint64_t *ms)
@@ -270,9 +287,10 @@ startup_report(struct metrics *m, int64_t t0, const uint64_t *ph)
 
 	for (i = 0; i < METRICS_PHASE_COUNT && len < sizeof(line); i++)
 		len += (size_t)snprintf(line + len, sizeof(line) - len,
-		    "%s%s %.2f s", i > 0 ? ", " : "",
+		    "%s%s %.2f s%s", i > 0 ? ", " : "",
 		    metrics_phase_name((enum metrics_phase)i),
-		    (double)ph[i] / 1000.0);
+		    (double)ph[i] / 1000.0, i == METRICS_PHASE_WATCH ?
+		    " alongside" : "");
 	metrics_set_startup(m, total > 0 ? total : 1, ph);
 	s = snap_current();
 	log_info("start-up: %zu records in %.2f s (%s)", s != NULL ?
@@ -289,9 +307,11 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	struct http		*http;
 	struct err		 e;
 	sigset_t		 set;
+	struct watch_start	 wa;
+	pthread_t		 wt;
 	uint64_t		 ph[METRICS_PHASE_COUNT];
 	int64_t			 t0 = date_mono_ms(), t = t0, rows, walk, rd;
-	int			 port, rc = 0;
+	int			 port, is_watching, rc = 0;
 
 	err_init(&e);
 	memset(ph, 0, sizeof(ph));
@@ -312,6 +332,14 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		fatal("signals");
 	metrics_init(&metrics);
+	/*
+	 * The watches need only the conf: set up while the state loads, and
+	 * before the scan, so no change slips by it.
+	 */
+	wa.sv = &sv;
+	is_watching = pthread_create(&wt, NULL, watch_thread, &wa) == 0;
+	if (!is_watching)
+		watch_thread(&wa);	/* no thread: one after the other */
 	if ((sv.store = store_new(sv.conf, pf->replica ? STORE_REPLICA : 0,
 	    &e)) == NULL)
 		fatalx("%s", e.msg);
@@ -320,8 +348,11 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	if (!pf->replica && (sv.notify = notify_new(sv.conf, &e)) == NULL)
 		fatalx("%s", e.msg);
 	t = startup_lap(t, &ph[METRICS_PHASE_NOTIFY]);
-	serve_watch_start(&sv);	/* first, so no change slips by the scan */
-	t = startup_lap(t, &ph[METRICS_PHASE_WATCH]);
+	if (is_watching && pthread_join(wt, NULL) != 0)
+		fatalx("cannot join the watch thread");
+	/* the wait for what of the watches the state did not cover */
+	t = startup_lap(t, NULL);
+	ph[METRICS_PHASE_WATCH] = wa.ms;
 	if (store_scan(sv.store, &e) == -1)
 		fatalx("%s", e.msg);
 	log_problems(&e);

@@ -24,11 +24,15 @@ enum metrics_route {
 	METRICS_ROUTE_COUNT
 };
 
-/* The phases of "pubfeed serve"'s start-up, in the order they run (main.c). */
+/*
+ * The phases of "pubfeed serve"'s start-up, in the order they run (main.c):
+ * one after the other, except the inotify watches, set up on a thread of
+ * their own alongside state and notify.
+ */
 enum metrics_phase {
 	METRICS_PHASE_STATE,		/* store_new(): the SQLite state */
 	METRICS_PHASE_NOTIFY,		/* notify_new(): the outbox */
-	METRICS_PHASE_WATCH,		/* inotify watches */
+	METRICS_PHASE_WATCH,		/* inotify watches, alongside */
 	METRICS_PHASE_ROWS,		/* parse cache rows */
 	METRICS_PHASE_WALK,		/* lstat of every file */
 	METRICS_PHASE_READ,		/* reading the files that changed */

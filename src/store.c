@@ -215,8 +215,9 @@ store_file_find(struct store *st, const char *path)
 	return &st->files[e->val];
 }
 
+/* path, of length len and strmap_hash() h, as a new file of the index. */
 static struct store_file *
-store_file_add(struct store *st, const char *path)
+store_file_add_h(struct store *st, const char *path, size_t len, uint64_t h)
 {
 	struct store_file	*f;
 
@@ -226,10 +227,11 @@ store_file_add(struct store *st, const char *path)
 		return NULL;
 	f = &st->files[st->nfiles];
 	memset(f, 0, sizeof(*f));
-	if ((f->path = strdup(path)) == NULL)
+	if ((f->path = malloc(len + 1)) == NULL)
 		return NULL;
+	memcpy(f->path, path, len + 1);
 	/* cannot fail: the room is reserved */
-	strmap_put_str(&st->index, f->path, st->nfiles++);
+	strmap_put(&st->index, f->path, len, h, st->nfiles++);
 	return f;
 }
 
@@ -626,14 +628,18 @@ store_visit_file(struct store *st, const char *path, const struct stat *sb,
 	int64_t			 ctime_ns = (int64_t)sb->st_ctim.tv_sec *
 				    1000000000 + sb->st_ctim.tv_nsec;
 	struct strmap_ent	*pe;
+	size_t			 len = strlen(path);
+	uint64_t		 h = strmap_hash(path, len);
 
-	if ((f = store_file_find(st, path)) == NULL &&
-	    (f = store_file_add(st, path)) == NULL)
+	/* one hash of the path for both maps */
+	if ((pe = strmap_find(&st->index, path, len, h)) != NULL)
+		f = &st->files[pe->val];
+	else if ((f = store_file_add_h(st, path, len, h)) == NULL)
 		return err_set(e, "out of memory");
 	f->seen = 1;
 	/* the first scan: the file's parse_cache row, if it has one */
 	if (!f->has_pc && st->npc > 0 &&
-	    (pe = strmap_find_str(&st->pc_index, path)) != NULL &&
+	    (pe = strmap_find(&st->pc_index, path, len, h)) != NULL &&
 	    !st->pc[pe->val].is_claimed) {
 		st->pc[pe->val].is_claimed = 1;
 		f->pc_row = &st->pc[pe->val].row;
@@ -702,15 +708,18 @@ static int	store_walk(struct store *, const char *, int, struct err *);
  * Look at one path of the tree: a directory is walked, a record file is
  * queued for reading (a symbolic link too: store_open() applies the rule),
  * anything else with a record's name is reported.  -1 after an error that
- * kept what is below path as it was.
+ * kept what is below path as it was.  name is path relative to the
+ * directory dfd (the walk: no lookup of the whole path per file), or path
+ * itself with AT_FDCWD.
  */
 static int
-store_look(struct store *st, const char *path, int depth, struct err *e)
+store_look_at(struct store *st, int dfd, const char *name, const char *path,
+    int depth, struct err *e)
 {
 	struct stat	 sb, tsb;
 	char		 disp[1024];
 
-	if (lstat(path, &sb) == -1) {
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (store_is_gone(errno))
 			return 0;	/* gone since: a deletion */
 		store_keep(st, path);
@@ -723,7 +732,7 @@ store_look(struct store *st, const char *path, int depth, struct err *e)
 	if (!store_wants(path))
 		return 0;
 	if (S_ISLNK(sb.st_mode)) {
-		if (stat(path, &tsb) == 0)
+		if (fstatat(dfd, name, &tsb, 0) == 0)
 			sb = tsb;
 		else if (errno == ENOENT)
 			return err_at(e, store_disp(path, disp, sizeof(disp)),
@@ -734,6 +743,12 @@ store_look(struct store *st, const char *path, int depth, struct err *e)
 		return err_at(e, store_disp(path, disp, sizeof(disp)), 0, 0,
 		    "not a regular file; ignored");
 	return store_visit_file(st, path, &sb, e);
+}
+
+static int
+store_look(struct store *st, const char *path, int depth, struct err *e)
+{
+	return store_look_at(st, AT_FDCWD, path, path, depth, e);
 }
 
 /*
@@ -778,7 +793,7 @@ store_walk(struct store *st, const char *dir, int depth, struct err *e)
 		    (int)sizeof(path))
 			continue;
 		/* lstat: a symlinked directory could loop; files may link */
-		store_look(st, path, depth, e);
+		store_look_at(st, dirfd(d), de->d_name, path, depth, e);
 	}
 	closedir(d);
 	return rc;
@@ -899,6 +914,13 @@ store_scan(struct store *st, struct err *e)
 		st->files[i].seen = 0;
 	store_pc_load(st, e);
 	store_root_real(st);
+	/* a first scan: about as many files as rows (a hint, may fail) */
+	if (st->nfiles == 0 && st->npc > 0 &&
+	    vec_grow((void **)&st->files, &st->cap, st->npc,
+	    sizeof(*st->files)) == 0 &&
+	    vec_grow((void **)&st->loads, &st->loads_cap, st->npc,
+	    sizeof(*st->loads)) == 0)
+		(void)strmap_reserve(&st->index, st->npc);
 	t1 = date_mono_ms();
 	rc = store_walk(st, st->conf->records_dir, 0, e);
 	t2 = date_mono_ms();
