@@ -245,10 +245,14 @@ serve_init(struct serve *sv, struct pubfeed *pf, struct metrics *m)
 	sv->metrics = m;
 }
 
-/* serve_watch_start() on a thread of its own, timed. */
+/*
+ * serve_watch_start(), then the listing of the records tree for the first
+ * scan, on a thread of their own, timed.
+ */
 struct watch_start {
-	struct serve	*sv;
-	uint64_t	 ms;
+	struct serve		*sv;
+	struct store_list	*list;	/* NULL: out of memory */
+	uint64_t		 ms;
 };
 
 static void *
@@ -259,6 +263,7 @@ watch_thread(void *arg)
 
 	serve_watch_start(wa->sv);
 	wa->ms = (uint64_t)(date_mono_ms() - t);
+	wa->list = store_list_new(wa->sv->conf->records_dir);
 	return NULL;
 }
 
@@ -289,8 +294,8 @@ startup_report(struct metrics *m, int64_t t0, const uint64_t *ph)
 		len += (size_t)snprintf(line + len, sizeof(line) - len,
 		    "%s%s %.2f s%s", i > 0 ? ", " : "",
 		    metrics_phase_name((enum metrics_phase)i),
-		    (double)ph[i] / 1000.0, i == METRICS_PHASE_WATCH ?
-		    " alongside" : "");
+		    (double)ph[i] / 1000.0, i == METRICS_PHASE_WATCH ||
+		    i == METRICS_PHASE_LIST ? " alongside" : "");
 	metrics_set_startup(m, total > 0 ? total : 1, ph);
 	s = snap_current();
 	log_info("start-up: %zu records in %.2f s (%s)", s != NULL ?
@@ -333,9 +338,11 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 		fatal("signals");
 	metrics_init(&metrics);
 	/*
-	 * The watches need only the conf: set up while the state loads, and
-	 * before the scan, so no change slips by it.
+	 * The watches and the listing of the tree need only the conf: done
+	 * while the state loads, the watches first, so no change slips by
+	 * the scan.
 	 */
+	memset(&wa, 0, sizeof(wa));
 	wa.sv = &sv;
 	is_watching = pthread_create(&wt, NULL, watch_thread, &wa) == 0;
 	if (!is_watching)
@@ -350,11 +357,15 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	t = startup_lap(t, &ph[METRICS_PHASE_NOTIFY]);
 	if (is_watching && pthread_join(wt, NULL) != 0)
 		fatalx("cannot join the watch thread");
-	/* the wait for what of the watches the state did not cover */
+	/* the wait for what of those the state did not cover */
 	t = startup_lap(t, NULL);
 	ph[METRICS_PHASE_WATCH] = wa.ms;
-	if (store_scan(sv.store, &e) == -1)
+	if (wa.list == NULL)
+		fatalx("out of memory");
+	ph[METRICS_PHASE_LIST] = (uint64_t)store_list_ms(wa.list);
+	if (store_scan_listed(sv.store, wa.list, &e) == -1)
 		fatalx("%s", e.msg);
+	store_list_free(wa.list);
 	log_problems(&e);
 	err_clear(&e);
 	if (serve_rebuild(&sv, NULL) == -1)
@@ -362,7 +373,7 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	t = startup_lap(t, NULL);
 	store_scan_times(sv.store, &rows, &walk, &rd);
 	ph[METRICS_PHASE_ROWS] = (uint64_t)rows;
-	ph[METRICS_PHASE_WALK] = (uint64_t)walk;
+	ph[METRICS_PHASE_INDEX] = (uint64_t)walk;
 	ph[METRICS_PHASE_READ] = (uint64_t)rd;
 	ph[METRICS_PHASE_SNAPSHOT] = (uint64_t)sv.snapshot_ms;
 	ph[METRICS_PHASE_DOCUMENTS] = (uint64_t)sv.documents_ms;

@@ -19,8 +19,8 @@ static const char *const metrics_routes[METRICS_ROUTE_COUNT] = {
 };
 
 static const char *const metrics_phases[METRICS_PHASE_COUNT] = {
-	"state", "notify", "watch", "rows", "walk", "read", "snapshot",
-	"documents", "listen"
+	"state", "notify", "watch", "list", "rows", "index", "read",
+	"snapshot", "documents", "listen"
 };
 
 void

@@ -26,15 +26,16 @@ enum metrics_route {
 
 /*
  * The phases of "pubfeed serve"'s start-up, in the order they run (main.c):
- * one after the other, except the inotify watches, set up on a thread of
- * their own alongside state and notify.
+ * one after the other, except the inotify watches and then the listing of
+ * the records tree, on a thread of their own alongside state and notify.
  */
 enum metrics_phase {
 	METRICS_PHASE_STATE,		/* store_new(): the SQLite state */
 	METRICS_PHASE_NOTIFY,		/* notify_new(): the outbox */
 	METRICS_PHASE_WATCH,		/* inotify watches, alongside */
+	METRICS_PHASE_LIST,		/* lstat of every file, alongside */
 	METRICS_PHASE_ROWS,		/* parse cache rows */
-	METRICS_PHASE_WALK,		/* lstat of every file */
+	METRICS_PHASE_INDEX,		/* the files listed into the store */
 	METRICS_PHASE_READ,		/* reading the files that changed */
 	METRICS_PHASE_SNAPSHOT,		/* store_snapshot(): indexes, commit */
 	METRICS_PHASE_DOCUMENTS,	/* the eager documents */
