@@ -267,6 +267,25 @@ watch_thread(void *arg)
 	return NULL;
 }
 
+/* notify_new() on a thread of its own, timed: it only reads the conf. */
+struct notify_start {
+	struct conf	*conf;
+	struct notify	*notify;	/* NULL: e says why */
+	struct err	 e;
+	uint64_t	 ms;
+};
+
+static void *
+notify_thread(void *arg)
+{
+	struct notify_start	*ns = arg;
+	int64_t			 t = date_mono_ms();
+
+	ns->notify = notify_new(ns->conf, &ns->e);
+	ns->ms = (uint64_t)(date_mono_ms() - t);
+	return NULL;
+}
+
 /* The time since t into *ms (NULL: not kept), and now. */
 static int64_t
 startup_lap(int64_t t, uint64_t *ms)
@@ -295,7 +314,8 @@ startup_report(struct metrics *m, int64_t t0, const uint64_t *ph)
 		    "%s%s %.2f s%s", i > 0 ? ", " : "",
 		    metrics_phase_name((enum metrics_phase)i),
 		    (double)ph[i] / 1000.0, i == METRICS_PHASE_WATCH ||
-		    i == METRICS_PHASE_LIST ? " alongside" : "");
+		    i == METRICS_PHASE_LIST || i == METRICS_PHASE_NOTIFY ?
+		    " alongside" : "");
 	metrics_set_startup(m, total > 0 ? total : 1, ph);
 	s = snap_current();
 	log_info("start-up: %zu records in %.2f s (%s)", s != NULL ?
@@ -313,10 +333,11 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	struct err		 e;
 	sigset_t		 set;
 	struct watch_start	 wa;
-	pthread_t		 wt;
+	struct notify_start	 ns;
+	pthread_t		 wt, nt;
 	uint64_t		 ph[METRICS_PHASE_COUNT];
 	int64_t			 t0 = date_mono_ms(), t = t0, rows, walk, rd;
-	int			 port, is_watching, rc = 0;
+	int			 port, is_watching, is_notifying = 0, rc = 0;
 
 	err_init(&e);
 	memset(ph, 0, sizeof(ph));
@@ -351,10 +372,20 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	    &e)) == NULL)
 		fatalx("%s", e.msg);
 	t = startup_lap(t, &ph[METRICS_PHASE_STATE]);
-	/* a replica's state directory is the primary's: it notifies */
-	if (!pf->replica && (sv.notify = notify_new(sv.conf, &e)) == NULL)
-		fatalx("%s", e.msg);
-	t = startup_lap(t, &ph[METRICS_PHASE_NOTIFY]);
+	/*
+	 * A replica's state directory is the primary's: it notifies.  The
+	 * outbox (in the state directory store_new() made) loads alongside
+	 * the scan; it is needed from the first snapshot on.
+	 */
+	memset(&ns, 0, sizeof(ns));
+	err_init(&ns.e);
+	ns.conf = sv.conf;
+	if (!pf->replica) {
+		is_notifying = pthread_create(&nt, NULL, notify_thread, &ns) ==
+		    0;
+		if (!is_notifying)
+			notify_thread(&ns);
+	}
 	if (is_watching && pthread_join(wt, NULL) != 0)
 		fatalx("cannot join the watch thread");
 	/* the wait for what of those the state did not cover */
@@ -368,6 +399,12 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	store_list_free(wa.list);
 	log_problems(&e);
 	err_clear(&e);
+	if (is_notifying && pthread_join(nt, NULL) != 0)
+		fatalx("cannot join the notify thread");
+	if (!pf->replica && (sv.notify = ns.notify) == NULL)
+		fatalx("%s", ns.e.msg);
+	err_release(&ns.e);
+	ph[METRICS_PHASE_NOTIFY] = ns.ms;
 	if (serve_rebuild(&sv, NULL) == -1)
 		fatalx("cannot build the first snapshot");
 	t = startup_lap(t, NULL);

@@ -26,12 +26,13 @@ enum metrics_route {
 
 /*
  * The phases of "pubfeed serve"'s start-up, in the order they run (main.c):
- * one after the other, except the inotify watches and then the listing of
- * the records tree, on a thread of their own alongside state and notify.
+ * one after the other, except three on threads of their own: the inotify
+ * watches and then the listing of the records tree alongside the state
+ * load, and the outbox (notify) alongside the scan.
  */
 enum metrics_phase {
 	METRICS_PHASE_STATE,		/* store_new(): the SQLite state */
-	METRICS_PHASE_NOTIFY,		/* notify_new(): the outbox */
+	METRICS_PHASE_NOTIFY,		/* notify_new(): the outbox, alongside */
 	METRICS_PHASE_WATCH,		/* inotify watches, alongside */
 	METRICS_PHASE_LIST,		/* lstat of every file, alongside */
 	METRICS_PHASE_ROWS,		/* parse cache rows */
