@@ -239,6 +239,44 @@ out:
 	return rc;
 }
 
+/* record_int.h: the same arena and pool for record_image.c */
+void *
+record_arena_block(size_t size, void **arena)
+{
+	struct arena	*a;
+
+	*arena = NULL;
+	if (size == 0 || (a = arena_new(size)) == NULL)
+		return NULL;
+	a->head->used = a->virt = size;
+	*arena = a;
+	return a->head->data;
+}
+
+int
+record_arena_one(const void *arena, const void **data, size_t *len)
+{
+	const struct arena	*a = arena;
+
+	if (a == NULL || a->head == NULL || a->head->next != NULL)
+		return -1;
+	*data = a->head->data;
+	*len = a->head->used;
+	return 0;
+}
+
+void
+record_arena_free(void *arena)
+{
+	arena_free(arena);
+}
+
+int
+record_intern(const char *s, size_t len, const char **out)
+{
+	return intern(s, len, out);
+}
+
 /* What the libxml2 callbacks and the builder share for one parse. */
 struct rparse {
 	const char	*path;
@@ -495,6 +533,7 @@ record_schema_new(struct err *e)
 		hash_update_str(&hc, xmlParserVersion);
 		hash_update_i64(&hc, (int64_t)record_xsd_len);
 		hash_update(&hc, record_xsd, record_xsd_len);
+		record_image_layout(&hc);
 		hash_final(&hc, rs->validator);
 	}
 out:

@@ -313,6 +313,57 @@ struct record *record_check_mem(struct record_schema *, const char *buf,
 	    size_t len, const char *path, size_t max_bytes, record_diag_fn *fn,
 	    void *arg);
 
+/*
+ * Images: a record as bytes that a later process turns back into the same
+ * record without parsing (the store's parse cache keeps one per file).
+ *
+ * An image is the record's block (struct record at offset 0, every array
+ * and string that is the record's own) with each pointer replaced by a
+ * word: 0 for NULL, offset << 1 for a place in the block, index << 1 | 1
+ * for a string of the trailer, which holds the strings that lived outside
+ * the block (in the process-wide pool of shared strings) and are pooled
+ * again on decoding, so that decoded records share them as parsed ones do.
+ * Header: "PFRI", RECORD_IMAGE_VERSION, the block's size, the trailer's
+ * string count and size (host byte order, 24 bytes).  refs, datestamp,
+ * arena and cache are not part of the value: zero in an image, set afresh
+ * by decoding (datestamp stays 0: the store fills it as for a parsed one).
+ *
+ * One walker in record_image.c visits every pointer field of struct record
+ * and its parts, for encoding and decoding alike: a field added to any of
+ * them is added there, once, and RECORD_IMAGE_VERSION is bumped when the
+ * meaning of a field changes (sizes and offsets are in
+ * record_schema_validator() already).
+ *
+ * Images are a cache: the bytes come from a database the operator may
+ * edit, so decoding trusts nothing.  Every offset lies in the block and is
+ * aligned for what it points at, arrays of structures never overlap one
+ * another or a string, every count fits, every string ends with a NUL
+ * inside the block and is valid UTF-8 free of XML-forbidden characters,
+ * every enum is in range and every date in years 0-9999, and what the
+ * renderers rely on holds (a title, an id of the id syntax, event iff type
+ * event, a type on each full-text link, names and values where record.h
+ * says they are set).  Anything else is refused with -1/NULL and e set.
+ */
+#define RECORD_IMAGE_VERSION	1
+
+/*
+ * r as an image into *out (malloc'd, caller frees) of *len bytes.  -1 with
+ * e set when r is not one block (it then simply has no image) or out of
+ * memory.  Thread-safe; r is not changed.
+ */
+int	 record_image_encode(const struct record *r, unsigned char **out,
+	    size_t *len, struct err *e);
+/*
+ * The record of an image (refs == 1, datestamp 0, no cache), or NULL with
+ * e set when the bytes are not a sound image.  path, when not NULL, must be
+ * the record's path, and hash, when not NULL, its hash (the caller hashed
+ * the file again): an image of other bytes or another file is refused.
+ * Thread-safe.
+ */
+struct record *record_image_decode(const void *img, size_t len,
+	    const char *path, const unsigned char hash[HASH_LEN],
+	    struct err *e);
+
 struct record *record_ref(struct record *);
 void	 record_unref(struct record *);
 

@@ -51,4 +51,31 @@ void		 record_msg_counts(xmlDocPtr xsd, xmlNodePtr p,
 /* The stable code of a message format that record.c reports itself. */
 const char	*record_msg_code(const char *fmt);
 
+/*
+ * record.c's allocation, for record_image.c.  A record is one arena of one
+ * block (struct record at its start); strings many records share live in
+ * the process-wide pool instead.
+ *
+ * record_arena_block(): a new arena holding one zeroed block of size bytes,
+ * all of it in use; returns the block (NULL when out of memory) and the
+ * arena in *arena (the record's arena field; record_unref() frees it, or
+ * record_arena_free() before the record exists).  record_arena_one(): 0 and
+ * the block when arena is one block, -1 otherwise.  record_intern(): the
+ * pool's copy of s (len bytes, NUL-terminated) in *out: 0; 1 when the pool
+ * does not take it (too long, pool full); -1 out of memory.  Any thread.
+ */
+void		*record_arena_block(size_t size, void **arena);
+int		 record_arena_one(const void *arena, const void **data,
+		    size_t *len);
+void		 record_arena_free(void *arena);
+int		 record_intern(const char *s, size_t len, const char **out);
+
+/*
+ * record_image.c: fold RECORD_IMAGE_VERSION and the layout of struct record
+ * and its parts (sizes, offsets) into a validator, so an image written by a
+ * build with another layout is never read.
+ */
+struct hash_ctx;
+void		 record_image_layout(struct hash_ctx *);
+
 #endif

@@ -73,6 +73,9 @@ state_pcq_clear(struct state *st)
 	for (i = 0; i < st->npcq; i++)
 		free(st->pcq[i].path);
 	st->npcq = 0;
+	free(st->pcq_img);
+	st->pcq_img = NULL;
+	st->pcq_img_len = st->pcq_img_cap = 0;
 }
 
 void
@@ -200,12 +203,26 @@ static const char *const schema_sql =
     " PRIMARY KEY (kind, url, body)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS meta ("
     " key TEXT PRIMARY KEY NOT NULL, value TEXT) WITHOUT ROWID;"
-    /* version 2 */
+    /* version 2; the image since version 3 */
     "CREATE TABLE IF NOT EXISTS parse_cache ("
     " path TEXT PRIMARY KEY NOT NULL, dev INTEGER NOT NULL,"
     " ino INTEGER NOT NULL, size INTEGER NOT NULL,"
     " mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
-    " hash BLOB NOT NULL, validator BLOB NOT NULL) WITHOUT ROWID;";
+    " hash BLOB NOT NULL, validator BLOB NOT NULL, image BLOB);";
+/*
+ * (A rowid table: a WITHOUT ROWID one keeps at most ~1,000 bytes of a row
+ * in its page, so every 1.7 KB image took a 4 KB overflow page of its own;
+ * 489 MB of database for 174 MB of images at 100k records.)
+ */
+
+/*
+ * Run before schema_sql on a database older than STATE_SCHEMA_VERSION.
+ * The parse cache is a cache: a table of version 2 (no image column) is
+ * dropped and created again empty, so the first start after the upgrade
+ * parses and validates every file once, as a start on a new state does.
+ */
+static const char *const upgrade_sql =
+    "DROP TABLE IF EXISTS parse_cache;";
 
 static int
 db_err(struct err *e, sqlite3 *db, const char *what, const char *path)
@@ -246,7 +263,9 @@ state_schema(sqlite3 *db, struct err *e)
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 	    STATE_SCHEMA_VERSION);
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK || sqlite3_exec(db, schema_sql, NULL, NULL, NULL) !=
+	    SQLITE_OK || (v < 3 && sqlite3_exec(db, upgrade_sql, NULL, NULL,
+	    NULL) != SQLITE_OK) ||
+	    sqlite3_exec(db, schema_sql, NULL, NULL, NULL) !=
 	    SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, NULL) !=
 	    SQLITE_OK || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) !=
 	    SQLITE_OK) {
@@ -689,7 +708,8 @@ state_pcache_load(struct state *st, const unsigned char *validator,
 	if (db == NULL)
 		return 0;
 	if (sqlite3_prepare_v2(db, "SELECT path, dev, ino, size, mtime_ns, "
-	    "ctime_ns, hash FROM parse_cache WHERE validator = ?1", -1, &q,
+	    "ctime_ns, hash, image FROM parse_cache WHERE validator = ?1", -1,
+	    &q,
 	    NULL) != SQLITE_OK) {
 		/* a read-only user of a database older than the table */
 		rc = (st->flags & STATE_RDONLY) ? 0 : db_err(e, db,
@@ -709,6 +729,11 @@ state_pcache_load(struct state *st, const unsigned char *validator,
 		row.mtime_ns = sqlite3_column_int64(q, 4);
 		row.ctime_ns = sqlite3_column_int64(q, 5);
 		memcpy(row.hash, sqlite3_column_blob(q, 6), HASH_LEN);
+		/* SQLite's memory, until the next step: fn copies it */
+		row.image = (unsigned char *)sqlite3_column_blob(q, 7);
+		row.image_len = (size_t)sqlite3_column_bytes(q, 7);
+		if (row.image == NULL)
+			row.image_len = 0;
 		fn(arg, path, &row);
 	}
 	if (src != SQLITE_DONE) {
@@ -729,11 +754,15 @@ state_pcq_add(struct state *st, const char *path, int is_delete,
     const struct state_pcache *row)
 {
 	struct state_pcache_op	*op;
+	size_t			 ilen = row != NULL && row->image != NULL ?
+				    row->image_len : 0;
 
 	if (st->db == NULL || (st->flags & STATE_RDONLY))
 		return 0;
 	if (vec_grow((void **)&st->pcq, &st->pcq_cap, st->npcq + 1,
-	    sizeof(*st->pcq)) == -1)
+	    sizeof(*st->pcq)) == -1 || (ilen > 0 && (ilen > SIZE_MAX / 2 -
+	    st->pcq_img_len || vec_grow((void **)&st->pcq_img,
+	    &st->pcq_img_cap, st->pcq_img_len + ilen, 1) == -1)))
 		return -1;
 	op = &st->pcq[st->npcq];
 	memset(op, 0, sizeof(*op));
@@ -742,6 +771,12 @@ state_pcq_add(struct state *st, const char *path, int is_delete,
 	op->is_delete = is_delete;
 	if (row != NULL)
 		op->row = *row;
+	op->row.image = NULL;
+	op->row.image_len = ilen;
+	op->img_off = st->pcq_img_len;
+	if (ilen > 0)
+		memcpy(st->pcq_img + st->pcq_img_len, row->image, ilen);
+	st->pcq_img_len += ilen;
 	st->npcq++;
 	return 0;
 }
@@ -770,8 +805,9 @@ state_commit_pcache(struct state *st, const char *path, struct err *e)
 	if (st->npcq == 0)
 		return 0;
 	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO parse_cache "
-	    "(path, dev, ino, size, mtime_ns, ctime_ns, hash, validator) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &put, NULL) !=
+	    "(path, dev, ino, size, mtime_ns, ctime_ns, hash, validator, "
+	    "image) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &put,
+	    NULL) !=
 	    SQLITE_OK || sqlite3_prepare_v2(st->db, "DELETE FROM parse_cache "
 	    "WHERE path = ?1", -1, &del, NULL) != SQLITE_OK) {
 		db_err(e, st->db, "cannot write the parse cache", path);
@@ -792,7 +828,11 @@ state_commit_pcache(struct state *st, const char *path, struct err *e)
 		    sqlite3_bind_blob(q, 7, op->row.hash, HASH_LEN,
 		    SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_bind_blob(q, 8, op->row.validator, HASH_LEN,
-		    SQLITE_STATIC) != SQLITE_OK)) ||
+		    SQLITE_STATIC) != SQLITE_OK ||
+		    (op->row.image_len > 0 ? sqlite3_bind_blob64(q, 9,
+		    st->pcq_img + op->img_off, op->row.image_len,
+		    SQLITE_STATIC) :
+		    sqlite3_bind_null(q, 9)) != SQLITE_OK)) ||
 		    sqlite3_step(q) != SQLITE_DONE) {
 			db_err(e, st->db, "cannot write the parse cache",
 			    path);

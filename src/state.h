@@ -19,9 +19,13 @@
  *   parse_cache(path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER,
  *          size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER,
  *          hash BLOB (SHA-256 of the bytes), validator BLOB (SHA-256,
- *          record_schema_validator()))   (since schema version 2; a row
- *          says: the bytes with this hash, read from this file while it
- *          had this identity, passed XSD validation under this validator)
+ *          record_schema_validator()), image BLOB (record_image_encode()
+ *          of the record the bytes gave; NULL when it has none))
+ *          (since schema version 2, the image since 3; a row says: the
+ *          bytes with this hash, read from this file while it had this
+ *          identity, passed XSD validation under this validator and gave
+ *          the record of the image.  A cache: upgrading from version 2
+ *          drops the table and creates it again empty)
  *   meta(key TEXT PRIMARY KEY, value TEXT)   ("migrated": when the text
  *          state of pubfeed < 0.2 was imported; "first-import": the
  *          datestamp, Unix s, given to what the first scan found)
@@ -56,7 +60,7 @@
 #include "hash.h"
 #include "strmap.h"
 
-#define STATE_SCHEMA_VERSION	2
+#define STATE_SCHEMA_VERSION	3
 #define STATE_DB_NAME		"pubfeed.db"
 #define STATE_LOCK_NAME		"pubfeed.lock"
 
@@ -75,13 +79,16 @@ struct state_pcache {
 	int64_t		 dev, ino, size, mtime_ns, ctime_ns;
 	unsigned char	 hash[HASH_LEN];
 	unsigned char	 validator[HASH_LEN];
+	unsigned char	*image;		/* NULL: none (see the calls) */
+	size_t		 image_len;
 };
 
 /* A parse_cache change queued for the next state_commit(). */
 struct state_pcache_op {
 	char			*path;
 	int			 is_delete;
-	struct state_pcache	 row;
+	struct state_pcache	 row;	/* image: NULL, see img_off */
+	size_t			 img_off;	/* into pcq_img */
 };
 
 struct state {
@@ -102,6 +109,13 @@ struct state {
 	/* parse_cache changes not committed (kept by state_reload()) */
 	struct state_pcache_op	*pcq;
 	size_t			 npcq, pcq_cap;
+	/*
+	 * Their images, end to end in one buffer: 150 MB at a first start
+	 * of 100k records, given back whole after the commit (one mapping,
+	 * not 100k holes between the records).
+	 */
+	unsigned char		*pcq_img;
+	size_t			 pcq_img_len, pcq_img_cap;
 };
 
 /* state_open() / state_db_open() flags */
@@ -159,11 +173,13 @@ int	state_set_sets(struct state_entry *, const char *const *sets,
  * validator is the given one (rows of another validator are never
  * returned: they are stale and get replaced).  Primary: from the state's
  * connection; STATE_RDONLY: from a connection of its own, closed again (no
- * database, or one older than the table, is an empty cache).  0 or -1
- * with e set.
+ * database, or one older than the table, is an empty cache).  row->image
+ * is SQLite's memory, valid during the call only: fn copies what it keeps.
+ * 0 or -1 with e set.
  * state_pcache_put() / state_pcache_del() queue an upsert / a deletion of
  * path's row for the next state_commit(), which writes them in the same
- * transaction as the records.  With STATE_RDONLY or without a database
+ * transaction as the records (put copies row->image).  With STATE_RDONLY
+ * or without a database
  * they do nothing: read-only users use the cache, never write it.  0 or
  * -1 (no memory; the cache is then only less complete, never wrong).
  */

@@ -123,6 +123,9 @@ store_pc_drop(struct store *st)
 		st->files[i].pc_row = NULL;
 	for (i = 0; i < st->npc; i++)
 		free(st->pc[i].path);
+	free(st->pc_img);
+	st->pc_img = NULL;
+	st->pc_img_len = st->pc_img_cap = 0;
 	free(st->pc);
 	st->pc = NULL;
 	st->npc = st->pc_cap = 0;
@@ -407,6 +410,26 @@ store_check_sets(const struct conf *conf, struct record *rec,
  * metadata decided (invalid, too large, not a file) stays decided until
  * the file changes.
  */
+/*
+ * The record of the row's image, when the bytes are the row's (is_cached).
+ * NULL: parse (no image, or a refused one: the row then gets a new one).
+ */
+static struct record *
+store_read_image(const struct state_pcache *pc, struct store_load *ld,
+    const char *disp)
+{
+	struct record	*rec;
+	struct err	 ie;
+
+	if (pc == NULL || pc->image == NULL)
+		return NULL;
+	err_init(&ie);
+	rec = ld->is_cached ? record_image_decode(pc->image, pc->image_len,
+	    disp, ld->hash, &ie) : NULL;
+	err_release(&ie);
+	return rec;
+}
+
 static struct record *
 store_read_one(const struct store *st, const char *path,
     const struct state_pcache *pc, struct store_load *ld, struct err *fe)
@@ -464,8 +487,12 @@ store_read_one(const struct store *st, const char *path,
 	    pc->mtime_ns == ld->mtime_ns && pc->ctime_ns == ld->ctime_ns &&
 	    memcmp(pc->hash, ld->hash, HASH_LEN) == 0;
 	ld->is_parsed = 1;
-	rec = record_parse_known(st->schema, b.data, len, disp, max, ld->hash,
-	    ld->is_cached, fe);
+	/* the same bytes of the same file: what parsing them gave before */
+	if ((rec = store_read_image(pc, ld, disp)) != NULL)
+		ld->is_image = 1;
+	else
+		rec = record_parse_known(st->schema, b.data, len, disp, max,
+		    ld->hash, ld->is_cached, fe);
 	rec = store_check_sets(st->conf, rec, &b, disp, fe);
 out:
 	close(fd);
@@ -481,9 +508,11 @@ out:
  */
 static void
 store_pc_note(struct store *st, struct store_file *f,
-    const struct store_load *ld, int is_good)
+    const struct store_load *ld, const struct record *rec)
 {
 	struct state_pcache	 row;
+	struct err		 ie;
+	int			 is_good = rec != NULL;
 
 	if (!ld->is_parsed)
 		return;		/* the bytes were not looked at */
@@ -492,9 +521,23 @@ store_pc_note(struct store *st, struct store_file *f,
 			f->has_pc = 0;
 		return;
 	}
-	if (ld->is_cached)
-		return;		/* the row is this already */
+	if (ld->is_image || st->state.db == NULL ||
+	    (st->state.flags & STATE_RDONLY))
+		return;		/* the row is this already, or read-only */
 	memset(&row, 0, sizeof(row));
+	/*
+	 * Encoded here, one at a time, and copied into the state's queue:
+	 * images made by the workers would lie between the records they
+	 * parsed and leave 150 MB of holes there once committed.  Without
+	 * an image (an encoding failure) the row still vouches for the
+	 * bytes; the next start parses them and tries again.
+	 */
+	err_init(&ie);
+	if (record_image_encode(rec, &row.image, &row.image_len, &ie) == -1)
+		row.image = NULL;
+	err_release(&ie);
+	if (ld->is_cached && row.image == NULL)
+		return;		/* the row is this already */
 	row.dev = (int64_t)ld->dev;
 	row.ino = (int64_t)ld->ino;
 	row.size = (int64_t)ld->size;
@@ -504,6 +547,7 @@ store_pc_note(struct store *st, struct store_file *f,
 	memcpy(row.validator, record_schema_validator(st->schema), HASH_LEN);
 	if (state_pcache_put(&st->state, f->path, &row) == 0)
 		f->has_pc = 1;
+	free(row.image);
 }
 
 /* What reading a file whose metadata changed gave; keep the last good. */
@@ -534,7 +578,7 @@ store_apply(struct store *st, struct store_load *ld, struct err *e)
 		st->ncache_hits++;
 	else if (ld->is_parsed)
 		st->nvalidated++;
-	store_pc_note(st, f, ld, rec != NULL);
+	store_pc_note(st, f, ld, rec);
 	if (rec == NULL)
 		goto bad;
 	/* Same bytes as the version on line: keep the shared object. */
@@ -965,6 +1009,18 @@ store_pc_add(void *arg, const char *path, const struct state_pcache *row)
 	if ((r->path = strdup(path)) == NULL)
 		return;
 	r->row = *row;
+	r->row.image = NULL;	/* set once every row is in (pc_img moves) */
+	r->row.image_len = 0;
+	/* copied: SQLite's memory goes with the next row */
+	if (row->image != NULL && row->image_len > 0 && row->image_len <=
+	    SIZE_MAX / 2 - st->pc_img_len && vec_grow((void **)&st->pc_img,
+	    &st->pc_img_cap, st->pc_img_len + row->image_len, 1) == 0) {
+		memcpy(st->pc_img + st->pc_img_len, row->image,
+		    row->image_len);
+		r->img_off = st->pc_img_len;
+		r->row.image_len = row->image_len;
+		st->pc_img_len += row->image_len;
+	}
 	r->is_claimed = 0;
 	if (strmap_put_str(&st->pc_index, r->path, st->npc)->val != st->npc)
 		free(r->path);	/* the same path twice: cannot be */
@@ -981,6 +1037,7 @@ static void
 store_pc_load(struct store *st, struct err *e)
 {
 	struct err	 pe;
+	size_t		 i;
 
 	if (st->pc_loaded || (st->flags & STORE_READONLY))
 		return;
@@ -991,6 +1048,9 @@ store_pc_load(struct store *st, struct err *e)
 		err_set(e, "%s; validating every record file", pe.msg);
 		store_pc_drop(st);
 	}
+	for (i = 0; i < st->npc; i++)
+		if (st->pc[i].row.image_len > 0)
+			st->pc[i].row.image = st->pc_img + st->pc[i].img_off;
 	err_release(&pe);
 }
 

@@ -30,9 +30,12 @@ struct store_load {
 	int		 have_id;	/* looked at: the metadata above
 					   is what gave rec */
 	int		 is_skipped;	/* store_set_interrupt() */
-	int		 is_parsed;	/* the bytes were read and parsed */
+	int		 is_parsed;	/* the bytes were read and parsed
+					   (or their image decoded) */
 	int		 is_cached;	/* ... without XSD validation: the
 					   parse cache vouched for them */
+	int		 is_image;	/* ... nor parsing: rec is the
+					   row's image decoded */
 	unsigned char	 hash[HASH_LEN];	/* SHA-256 of the bytes */
 	struct record	*rec;
 	struct err	 fe;
@@ -41,7 +44,8 @@ struct store_load {
 /* A parse_cache row waiting for its file (the first scan only). */
 struct store_pcrow {
 	char			*path;
-	struct state_pcache	 row;
+	struct state_pcache	 row;	/* image: into pc_img */
+	size_t			 img_off;
 	int			 is_claimed;
 };
 
@@ -94,6 +98,9 @@ struct store {
 	 */
 	struct store_pcrow	*pc;
 	size_t			 npc, pc_cap;
+	/* their images end to end: one mapping, given back whole */
+	unsigned char		*pc_img;
+	size_t			 pc_img_len, pc_img_cap;
 	struct strmap		 pc_index;
 	int			 pc_loaded;
 	uint64_t		 nvalidated, ncache_hits;

@@ -19,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "buf.h"
 #include "err.h"
 #include "fileio.h"
 #include "hash.h"
@@ -853,10 +854,110 @@ START_TEST(test_pcache_schema_v1)
 
 	/* the primary migrates: the records stay, the table is there */
 	open_primary(&st, "st");
-	ck_assert_int_eq(sql_int(st.db, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(sql_int(st.db, "PRAGMA user_version"),
+	    STATE_SCHEMA_VERSION);
 	ck_assert_ptr_nonnull(state_find(&st, "old"));
 	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM parse_cache"),
 	    0);
+	state_release(&st);
+	err_release(&e);
+}
+END_TEST
+
+/* Images: queued copies, written with the row, loaded back byte for byte. */
+static void
+pc_image(void *arg, const char *path, const struct state_pcache *row)
+{
+	struct buf	*b = arg;
+
+	if (strcmp(path, "r/i.xml") == 0 && row->image != NULL)
+		ck_assert_int_eq(buf_add(b, row->image, row->image_len), 0);
+}
+
+START_TEST(test_pcache_image)
+{
+	struct state		 st;
+	struct state_pcache	 row;
+	struct err		 e;
+	struct buf		 b;
+	unsigned char		 v1[HASH_LEN], img[3000];
+	size_t			 i;
+
+	err_init(&e);
+	buf_init(&b, 1 << 20);
+	memset(v1, 1, sizeof(v1));
+	for (i = 0; i < sizeof(img); i++)
+		img[i] = (unsigned char)(i * 7);
+	open_primary(&st, "st");
+	pc_row(&row, 1, 1);
+	row.image = img;
+	row.image_len = sizeof(img);
+	ck_assert_int_eq(state_pcache_put(&st, "r/i.xml", &row), 0);
+	memset(img, 0, sizeof(img));	/* put copied it */
+	pc_row(&row, 2, 1);		/* no image: NULL */
+	ck_assert_int_eq(state_pcache_put(&st, "r/n.xml", &row), 0);
+	ck_assert_msg(state_commit(&st, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(sql_int(st.db, "SELECT count(image) FROM "
+	    "parse_cache"), 1);
+	ck_assert_int_eq(state_pcache_load(&st, v1, pc_image, &b, &e), 0);
+	ck_assert_uint_eq(b.len, sizeof(img));
+	for (i = 0; i < sizeof(img); i++)
+		ck_assert_int_eq((unsigned char)b.data[i],
+		    (unsigned char)(i * 7));
+	state_release(&st);
+	buf_release(&b);
+	err_release(&e);
+}
+END_TEST
+
+/* A version-2 parse cache (no image column) is dropped, the rest kept. */
+START_TEST(test_pcache_schema_v2)
+{
+	struct state		 st;
+	struct pc_seen		 ps;
+	struct err		 e;
+	sqlite3			*db;
+	unsigned char		 v1[HASH_LEN];
+	char			 dir[512], path[600];
+
+	err_init(&e);
+	memset(v1, 1, sizeof(v1));
+	tpath(dir, sizeof(dir), "st");
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/" STATE_DB_NAME, dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE records ("
+	    " id TEXT PRIMARY KEY NOT NULL, hash TEXT NOT NULL,"
+	    " datestamp INTEGER NOT NULL, is_deleted INTEGER NOT NULL,"
+	    " sets TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+	    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT);"
+	    "CREATE TABLE parse_cache (path TEXT PRIMARY KEY NOT NULL,"
+	    " dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT"
+	    " NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
+	    " hash BLOB NOT NULL, validator BLOB NOT NULL) WITHOUT ROWID;"
+	    "INSERT INTO parse_cache VALUES ('r/a.xml', 1, 2, 3, 4, 5,"
+	    " zeroblob(32), x'0101010101010101010101010101010101010101010101"
+	    "010101010101010101');"
+	    "INSERT INTO records VALUES ('old', '" HASH_A "', 1600000000, 0,"
+	    " '');"
+	    "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	/* a reader of the old table: an empty cache, no error */
+	state_init(&st);
+	ck_assert_int_eq(state_open(&st, dir, STATE_RDONLY, &e), 0);
+	memset(&ps, 0, sizeof(ps));
+	ck_assert_msg(state_pcache_load(&st, v1, pc_collect, &ps, &e) == 0,
+	    "%s", e.msg);
+	ck_assert_int_eq(ps.n, 0);
+	state_release(&st);
+	/* the primary upgrades: the table again, empty, with images */
+	open_primary(&st, "st");
+	ck_assert_int_eq(sql_int(st.db, "PRAGMA user_version"), 3);
+	ck_assert_ptr_nonnull(state_find(&st, "old"));
+	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM parse_cache"),
+	    0);
+	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM "
+	    "pragma_table_info('parse_cache') WHERE name = 'image'"), 1);
 	state_release(&st);
 	err_release(&e);
 }
@@ -887,6 +988,8 @@ state_suite(void)
 	tcase_add_test(tc, test_set_sets);
 	tcase_add_test(tc, test_pcache);
 	tcase_add_test(tc, test_pcache_schema_v1);
+	tcase_add_test(tc, test_pcache_schema_v2);
+	tcase_add_test(tc, test_pcache_image);
 	suite_add_tcase(s, tc);
 	return s;
 }
