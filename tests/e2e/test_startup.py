@@ -50,7 +50,10 @@ def gauges(d):
     return float(m.group(1)), ph, int(live.group(1))
 
 
-def check(d, waited):
+def check(d, waited, nlines=1):
+    # logged right after the listener starts: /healthz may answer first
+    d.wait_for(lambda: len(LINE.findall(d.logtext())) >= nlines,
+               what="the start-up line")
     n, total, ph = report(d.logtext())
     gtotal, gph, live = gauges(d)
     assert n == live > 0, (n, live)
@@ -87,7 +90,7 @@ def startup_report_adds_up():
     t0 = time.monotonic()
     d.start()
     waited = time.monotonic() - t0
-    assert check(d, waited)[0] == 1500
+    assert check(d, waited, 2)[0] == 1500
     assert len(LINE.findall(d.logtext())) == 2
     d.stop()
 
