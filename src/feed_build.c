@@ -537,9 +537,14 @@ build_calendars(struct feed_build *b, struct feed_page *p,
 	p->is_archive = 0;
 	p->entries = ev;
 	p->nentries = nev;
+	/*
+	 * Every event the feed ever had (8.5 MB at 100k records): rendered on
+	 * its first request, like the per-event ones ("add to calendar": one
+	 * event, rarely), not at every start and every change.
+	 */
+	b->is_lazy = 1;
 	if (build_emit(b, p, FEED_ICS) == -1)
 		goto out;
-	b->is_lazy = 1;		/* "add to calendar": one event, rarely */
 	for (i = 0; set == NULL && i < nev; i++) {
 		buf_reset(&b->self);
 		if (buf_printf(&b->self, "/events/%s.ics", ev[i]->id) == -1) {

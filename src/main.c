@@ -245,6 +245,84 @@ serve_init(struct serve *sv, struct pubfeed *pf, struct metrics *m)
 	sv->metrics = m;
 }
 
+/*
+ * serve_watch_start(), then the listing of the records tree for the first
+ * scan, on a thread of their own, timed.
+ */
+struct watch_start {
+	struct serve		*sv;
+	struct store_list	*list;	/* NULL: out of memory */
+	uint64_t		 ms;
+};
+
+static void *
+watch_thread(void *arg)
+{
+	struct watch_start	*wa = arg;
+	int64_t			 t = date_mono_ms();
+
+	serve_watch_start(wa->sv);
+	wa->ms = (uint64_t)(date_mono_ms() - t);
+	wa->list = store_list_new(wa->sv->conf->records_dir);
+	return NULL;
+}
+
+/* notify_new() on a thread of its own, timed: it only reads the conf. */
+struct notify_start {
+	struct conf	*conf;
+	struct notify	*notify;	/* NULL: e says why */
+	struct err	 e;
+	uint64_t	 ms;
+};
+
+static void *
+notify_thread(void *arg)
+{
+	struct notify_start	*ns = arg;
+	int64_t			 t = date_mono_ms();
+
+	ns->notify = notify_new(ns->conf, &ns->e);
+	ns->ms = (uint64_t)(date_mono_ms() - t);
+	return NULL;
+}
+
+/* The time since t into *ms (NULL: not kept), and now. */
+static int64_t
+startup_lap(int64_t t, uint64_t *ms)
+{
+	int64_t	 now = date_mono_ms();
+
+	if (ms != NULL)
+		*ms = (uint64_t)(now - t);
+	return now;
+}
+
+/*
+ * The first snapshot is served: how long it took since t0, by phase, in
+ * one log line and in /metrics.
+ */
+static void
+startup_report(struct metrics *m, int64_t t0, const uint64_t *ph)
+{
+	struct snap	*s;
+	char		 line[512];
+	size_t		 i, len = 0;
+	uint64_t	 total = (uint64_t)(date_mono_ms() - t0);
+
+	for (i = 0; i < METRICS_PHASE_COUNT && len < sizeof(line); i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
+		    "%s%s %.2f s%s", i > 0 ? ", " : "",
+		    metrics_phase_name((enum metrics_phase)i),
+		    (double)ph[i] / 1000.0, i == METRICS_PHASE_WATCH ||
+		    i == METRICS_PHASE_LIST || i == METRICS_PHASE_NOTIFY ?
+		    " alongside" : "");
+	metrics_set_startup(m, total > 0 ? total : 1, ph);
+	s = snap_current();
+	log_info("start-up: %zu records in %.2f s (%s)", s != NULL ?
+	    s->nlive : 0, (double)total / 1000.0, line);
+	snap_release(s);
+}
+
 static int
 cmd_serve(struct pubfeed *pf, char *const *args)
 {
@@ -254,9 +332,15 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	struct http		*http;
 	struct err		 e;
 	sigset_t		 set;
-	int			 port, rc = 0;
+	struct watch_start	 wa;
+	struct notify_start	 ns;
+	pthread_t		 wt, nt;
+	uint64_t		 ph[METRICS_PHASE_COUNT];
+	int64_t			 t0 = date_mono_ms(), t = t0, rows, walk, rd;
+	int			 port, is_watching, is_notifying = 0, rc = 0;
 
 	err_init(&e);
+	memset(ph, 0, sizeof(ph));
 	serve_init(&sv, pf, &metrics);
 	if ((sv.conf = load_conf(pf, &e)) == NULL) {
 		log_problems(&e);
@@ -274,19 +358,62 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		fatal("signals");
 	metrics_init(&metrics);
+	/*
+	 * The watches and the listing of the tree need only the conf: done
+	 * while the state loads, the watches first, so no change slips by
+	 * the scan.
+	 */
+	memset(&wa, 0, sizeof(wa));
+	wa.sv = &sv;
+	is_watching = pthread_create(&wt, NULL, watch_thread, &wa) == 0;
+	if (!is_watching)
+		watch_thread(&wa);	/* no thread: one after the other */
 	if ((sv.store = store_new(sv.conf, pf->replica ? STORE_REPLICA : 0,
 	    &e)) == NULL)
 		fatalx("%s", e.msg);
-	/* a replica's state directory is the primary's: it notifies */
-	if (!pf->replica && (sv.notify = notify_new(sv.conf, &e)) == NULL)
+	t = startup_lap(t, &ph[METRICS_PHASE_STATE]);
+	/*
+	 * A replica's state directory is the primary's: it notifies.  The
+	 * outbox (in the state directory store_new() made) loads alongside
+	 * the scan; it is needed from the first snapshot on.
+	 */
+	memset(&ns, 0, sizeof(ns));
+	err_init(&ns.e);
+	ns.conf = sv.conf;
+	if (!pf->replica) {
+		is_notifying = pthread_create(&nt, NULL, notify_thread, &ns) ==
+		    0;
+		if (!is_notifying)
+			notify_thread(&ns);
+	}
+	if (is_watching && pthread_join(wt, NULL) != 0)
+		fatalx("cannot join the watch thread");
+	/* the wait for what of those the state did not cover */
+	t = startup_lap(t, NULL);
+	ph[METRICS_PHASE_WATCH] = wa.ms;
+	if (wa.list == NULL)
+		fatalx("out of memory");
+	ph[METRICS_PHASE_LIST] = (uint64_t)store_list_ms(wa.list);
+	if (store_scan_listed(sv.store, wa.list, &e) == -1)
 		fatalx("%s", e.msg);
-	serve_watch_start(&sv);	/* first, so no change slips by the scan */
-	if (store_scan(sv.store, &e) == -1)
-		fatalx("%s", e.msg);
+	store_list_free(wa.list);
 	log_problems(&e);
 	err_clear(&e);
+	if (is_notifying && pthread_join(nt, NULL) != 0)
+		fatalx("cannot join the notify thread");
+	if (!pf->replica && (sv.notify = ns.notify) == NULL)
+		fatalx("%s", ns.e.msg);
+	err_release(&ns.e);
+	ph[METRICS_PHASE_NOTIFY] = ns.ms;
 	if (serve_rebuild(&sv, NULL) == -1)
 		fatalx("cannot build the first snapshot");
+	t = startup_lap(t, NULL);
+	store_scan_times(sv.store, &rows, &walk, &rd);
+	ph[METRICS_PHASE_ROWS] = (uint64_t)rows;
+	ph[METRICS_PHASE_INDEX] = (uint64_t)walk;
+	ph[METRICS_PHASE_READ] = (uint64_t)rd;
+	ph[METRICS_PHASE_SNAPSHOT] = (uint64_t)sv.snapshot_ms;
+	ph[METRICS_PHASE_DOCUMENTS] = (uint64_t)sv.documents_ms;
 	/* before any long-lived thread starts, so only the signalfd sees them */
 	if (serve_signals(&sv) == -1)
 		fatal("signals");
@@ -305,6 +432,8 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	}
 	if ((http = http_start(&ho, &e)) == NULL)
 		fatalx("%s", e.msg);
+	startup_lap(t, &ph[METRICS_PHASE_LISTEN]);
+	startup_report(&metrics, t0, ph);
 	/* after the listener, so a hub can fetch the topics it is told of */
 	if (sv.notify != NULL && notify_start(sv.notify, &e) == -1)
 		fatalx("%s", e.msg);

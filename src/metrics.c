@@ -18,6 +18,11 @@ static const char *const metrics_routes[METRICS_ROUTE_COUNT] = {
 	"home", "feed", "oai", "metrics", "healthz", "status", "other"
 };
 
+static const char *const metrics_phases[METRICS_PHASE_COUNT] = {
+	"state", "notify", "watch", "list", "rows", "index", "read",
+	"snapshot", "documents", "listen"
+};
+
 void
 metrics_init(struct metrics *m)
 {
@@ -121,6 +126,23 @@ metrics_set_parse(struct metrics *m, uint64_t validated, uint64_t cache_hits)
 	__atomic_store_n(&m->parse_cache_hits, cache_hits, __ATOMIC_RELAXED);
 }
 
+void
+metrics_set_startup(struct metrics *m, uint64_t total, const uint64_t *ms)
+{
+	size_t	 i;
+
+	for (i = 0; i < METRICS_PHASE_COUNT; i++)
+		__atomic_store_n(&m->phase_ms[i], ms[i], __ATOMIC_RELAXED);
+	/* last: a reader seeing the total sees the phases */
+	__atomic_store_n(&m->startup_ms, total, __ATOMIC_RELEASE);
+}
+
+const char *
+metrics_phase_name(enum metrics_phase p)
+{
+	return p < METRICS_PHASE_COUNT ? metrics_phases[p] : "other";
+}
+
 int
 metrics_state_ok(const struct metrics *m)
 {
@@ -194,6 +216,18 @@ metrics_render(const struct metrics *m, const struct snap *s, struct buf *out)
 	    "Start time of the process since the epoch.");
 	rc |= buf_printf(out, "pubfeed_start_time_seconds %" PRId64 "\n",
 	    m->started);
+	if (__atomic_load_n(&m->startup_ms, __ATOMIC_ACQUIRE) > 0) {
+		rc |= metrics_header(out, "pubfeed_startup_seconds", "gauge",
+		    "Start-up until the first snapshot was served.");
+		rc |= buf_printf(out, "pubfeed_startup_seconds %.3f\n",
+		    (double)m->startup_ms / 1000.0);
+		rc |= metrics_header(out, "pubfeed_startup_phase_seconds",
+		    "gauge", "Start-up, by phase (in the order they ran).");
+		for (i = 0; i < METRICS_PHASE_COUNT; i++)
+			rc |= buf_printf(out, "pubfeed_startup_phase_seconds"
+			    "{phase=\"%s\"} %.3f\n", metrics_phases[i],
+			    (double)load(&m->phase_ms[i]) / 1000.0);
+	}
 	if (s == NULL)
 		return rc ? -1 : 0;
 	rc |= metrics_header(out, "pubfeed_records", "gauge",

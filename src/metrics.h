@@ -28,6 +28,26 @@ enum metrics_route {
 	METRICS_ROUTE_COUNT
 };
 
+/*
+ * The phases of "pubfeed serve"'s start-up, in the order they run (main.c):
+ * one after the other, except three on threads of their own: the inotify
+ * watches and then the listing of the records tree alongside the state
+ * load, and the outbox (notify) alongside the scan.
+ */
+enum metrics_phase {
+	METRICS_PHASE_STATE,		/* store_new(): the SQLite state */
+	METRICS_PHASE_NOTIFY,		/* notify_new(): the outbox, alongside */
+	METRICS_PHASE_WATCH,		/* inotify watches, alongside */
+	METRICS_PHASE_LIST,		/* lstat of every file, alongside */
+	METRICS_PHASE_ROWS,		/* parse cache rows */
+	METRICS_PHASE_INDEX,		/* the files listed into the store */
+	METRICS_PHASE_READ,		/* reading the files that changed */
+	METRICS_PHASE_SNAPSHOT,		/* store_snapshot(): indexes, commit */
+	METRICS_PHASE_DOCUMENTS,	/* the eager documents */
+	METRICS_PHASE_LISTEN,		/* http_start() */
+	METRICS_PHASE_COUNT
+};
+
 #define METRICS_STATUS_COUNT	9	/* 200 206 304 400 403 404 405 500 503 */
 #define METRICS_VERB_COUNT	7	/* six verbs + badVerb */
 
@@ -51,6 +71,9 @@ struct metrics {
 	/* record files validated / vouched for by the parse cache (store.h) */
 	uint64_t	 records_validated;
 	uint64_t	 parse_cache_hits;
+	/* start-up, milliseconds (0 until metrics_set_startup()) */
+	uint64_t	 startup_ms;
+	uint64_t	 phase_ms[METRICS_PHASE_COUNT];
 };
 
 void	metrics_init(struct metrics *);
@@ -64,6 +87,14 @@ void	metrics_set_state(struct metrics *, int ok);
 /* The store's totals (store_parse_counts()). */
 void	metrics_set_parse(struct metrics *, uint64_t validated,
 	    uint64_t cache_hits);
+/*
+ * How long start-up took until the first snapshot was served, in all and
+ * by phase (ms[METRICS_PHASE_COUNT]); shown from then on.
+ */
+void	metrics_set_startup(struct metrics *, uint64_t total,
+	    const uint64_t *ms);
+/* "state", "walk", ... as the start-up report and /metrics name them. */
+const char *metrics_phase_name(enum metrics_phase);
 /* 1 unless the last state commit failed (also for NULL). */
 int	metrics_state_ok(const struct metrics *);
 /* Append the whole exposition (s may be NULL before the first snapshot). */

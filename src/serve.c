@@ -65,7 +65,7 @@ serve_rebuild(struct serve *sv, struct store_changes *chg)
 	struct store_changes	 local;
 	struct snap		*prev, *next;
 	struct err		 e;
-	int64_t			 t0 = date_mono_ms();
+	int64_t			 t0 = date_mono_ms(), t1;
 	char			 status[128];
 	uint64_t		 nval, nhit;
 	int			 rc = -1;
@@ -76,6 +76,9 @@ serve_rebuild(struct serve *sv, struct store_changes *chg)
 		chg = &local;
 	prev = snap_current();
 	next = store_snapshot(sv->store, chg, &e);
+	t1 = date_mono_ms();
+	sv->snapshot_ms = t1 - t0;
+	sv->documents_ms = 0;
 	metrics_set_state(sv->metrics, !store_state_failing(sv->store));
 	store_parse_counts(sv->store, &nval, &nhit);
 	metrics_set_parse(sv->metrics, nval, nhit);
@@ -89,6 +92,7 @@ serve_rebuild(struct serve *sv, struct store_changes *chg)
 		goto out;
 	}
 	snap_seal(next);
+	sv->documents_ms = date_mono_ms() - t1;
 	snprintf(status, sizeof(status), "STATUS=serving %zu records "
 	    "(%zu deleted, %zu invalid files)", next->nlive,
 	    next->nitems - next->nlive, next->ninvalid);

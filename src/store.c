@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "date.h"
 #include "fileio.h"
 #include "hash.h"
 #include "log.h"
@@ -217,8 +218,9 @@ store_file_find(struct store *st, const char *path)
 	return &st->files[e->val];
 }
 
+/* path, of length len and strmap_hash() h, as a new file of the index. */
 static struct store_file *
-store_file_add(struct store *st, const char *path)
+store_file_add_h(struct store *st, const char *path, size_t len, uint64_t h)
 {
 	struct store_file	*f;
 
@@ -228,10 +230,11 @@ store_file_add(struct store *st, const char *path)
 		return NULL;
 	f = &st->files[st->nfiles];
 	memset(f, 0, sizeof(*f));
-	if ((f->path = strdup(path)) == NULL)
+	if ((f->path = malloc(len + 1)) == NULL)
 		return NULL;
+	memcpy(f->path, path, len + 1);
 	/* cannot fail: the room is reserved */
-	strmap_put_str(&st->index, f->path, st->nfiles++);
+	strmap_put(&st->index, f->path, len, h, st->nfiles++);
 	return f;
 }
 
@@ -657,34 +660,62 @@ store_load_run(struct store *st, struct err *e)
 	st->loads_cap = 0;
 }
 
+/*
+ * What a walk found, without a store (store_list_new()): in walk order,
+ * the record files with their metadata and the paths whose records are
+ * kept as they were (they could not be looked at), and the messages.
+ */
+struct store_lent {
+	size_t		 off;		/* of the path in paths */
+	size_t		 len;
+	int		 is_keep;	/* store_keep(), not a file */
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	int64_t		 mtime_ns, ctime_ns;
+};
+
+struct store_list {
+	struct store_lent	*v;
+	size_t			 n, cap;
+	char			*paths;	/* NUL-terminated, one after the other */
+	size_t			 plen, pcap;
+	struct err		 e;
+	int64_t			 ms;	/* how long the listing took */
+	int			 rc;	/* -1: the root could not be read */
+	int			 is_oom; /* something was not listed */
+};
+
 /* Reading is deferred to store_load_run(). */
 static int
-store_visit_file(struct store *st, const char *path, const struct stat *sb,
-    struct err *e)
+store_visit_file(struct store *st, const char *path,
+    const struct store_lent *sb, struct err *e)
 {
 	struct store_file	*f;
 	struct store_load	*ld;
-	int64_t			 mtime_ns = (int64_t)sb->st_mtim.tv_sec *
-				    1000000000 + sb->st_mtim.tv_nsec;
-	int64_t			 ctime_ns = (int64_t)sb->st_ctim.tv_sec *
-				    1000000000 + sb->st_ctim.tv_nsec;
+	int64_t			 mtime_ns = sb->mtime_ns;
+	int64_t			 ctime_ns = sb->ctime_ns;
 	struct strmap_ent	*pe;
+	size_t			 len = sb->len;
+	uint64_t		 h = strmap_hash(path, len);
 
-	if ((f = store_file_find(st, path)) == NULL &&
-	    (f = store_file_add(st, path)) == NULL)
+	/* one hash of the path for both maps */
+	if ((pe = strmap_find(&st->index, path, len, h)) != NULL)
+		f = &st->files[pe->val];
+	else if ((f = store_file_add_h(st, path, len, h)) == NULL)
 		return err_set(e, "out of memory");
 	f->seen = 1;
 	/* the first scan: the file's parse_cache row, if it has one */
 	if (!f->has_pc && st->npc > 0 &&
-	    (pe = strmap_find_str(&st->pc_index, path)) != NULL &&
+	    (pe = strmap_find(&st->pc_index, path, len, h)) != NULL &&
 	    !st->pc[pe->val].is_claimed) {
 		st->pc[pe->val].is_claimed = 1;
 		f->pc_row = &st->pc[pe->val].row;
 		f->has_pc = 1;
 	}
 	/* ctime too: a write that puts back size and mtime still moves it */
-	if (!f->need_read && f->dev == sb->st_dev && f->ino == sb->st_ino &&
-	    f->size == sb->st_size && f->mtime_ns == mtime_ns &&
+	if (!f->need_read && f->dev == sb->dev && f->ino == sb->ino &&
+	    f->size == sb->size && f->mtime_ns == mtime_ns &&
 	    f->ctime_ns == ctime_ns)
 		return 0;
 	if (vec_grow((void **)&st->loads, &st->loads_cap, st->nloads + 1,
@@ -693,9 +724,9 @@ store_visit_file(struct store *st, const char *path, const struct stat *sb,
 	ld = &st->loads[st->nloads++];
 	memset(ld, 0, sizeof(*ld));
 	ld->fidx = (size_t)(f - st->files);
-	ld->dev = sb->st_dev;
-	ld->ino = sb->st_ino;
-	ld->size = sb->st_size;
+	ld->dev = sb->dev;
+	ld->ino = sb->ino;
+	ld->size = sb->size;
 	ld->mtime_ns = mtime_ns;
 	err_init(&ld->fe);
 	return 0;
@@ -739,44 +770,80 @@ store_is_gone(int err)
 	return err == ENOENT || err == ENOTDIR;
 }
 
-static int	store_walk(struct store *, const char *, int, struct err *);
+/* One entry more of l: a file (sb) or, sb NULL, a path to keep. */
+static void
+store_list_add(struct store_list *l, const char *path, const struct stat *sb)
+{
+	struct store_lent	*en;
+	size_t			 len = strlen(path);
+
+	if (vec_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) == -1 ||
+	    vec_grow((void **)&l->paths, &l->pcap, l->plen + len + 1, 1) ==
+	    -1) {
+		l->is_oom = 1;
+		return;
+	}
+	en = &l->v[l->n++];
+	memset(en, 0, sizeof(*en));
+	en->off = l->plen;
+	en->len = len;
+	memcpy(l->paths + l->plen, path, len + 1);
+	l->plen += len + 1;
+	if ((en->is_keep = sb == NULL))
+		return;
+	en->dev = sb->st_dev;
+	en->ino = sb->st_ino;
+	en->size = sb->st_size;
+	en->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 +
+	    sb->st_mtim.tv_nsec;
+	en->ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000 +
+	    sb->st_ctim.tv_nsec;
+}
+
+static int	store_walk(struct store_list *, const char *, int);
 
 /*
  * Look at one path of the tree: a directory is walked, a record file is
- * queued for reading (a symbolic link too: store_open() applies the rule),
+ * listed for reading (a symbolic link too: store_open() applies the rule),
  * anything else with a record's name is reported.  -1 after an error that
- * kept what is below path as it was.
+ * kept what is below path as it was.  name is path relative to the
+ * directory dfd (the walk: no lookup of the whole path per file), or path
+ * itself with AT_FDCWD.
  */
 static int
-store_look(struct store *st, const char *path, int depth, struct err *e)
+store_look_at(struct store_list *l, int dfd, const char *name,
+    const char *path, int depth)
 {
 	struct stat	 sb, tsb;
 	char		 disp[1024];
 
-	if (lstat(path, &sb) == -1) {
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (store_is_gone(errno))
 			return 0;	/* gone since: a deletion */
-		store_keep(st, path);
-		return err_at(e, store_disp(path, disp, sizeof(disp)), 0, 0,
-		    "cannot look at: %s; keeping its records as they were",
+		store_list_add(l, path, NULL);
+		return err_at(&l->e, store_disp(path, disp, sizeof(disp)), 0,
+		    0, "cannot look at: %s; keeping its records as they were",
 		    strerror(errno));
 	}
 	if (S_ISDIR(sb.st_mode))
-		return store_walk(st, path, depth + 1, e);
+		return store_walk(l, path, depth + 1);
 	if (!store_wants(path))
 		return 0;
 	if (S_ISLNK(sb.st_mode)) {
-		if (stat(path, &tsb) == 0)
+		if (fstatat(dfd, name, &tsb, 0) == 0)
 			sb = tsb;
 		else if (errno == ENOENT)
-			return err_at(e, store_disp(path, disp, sizeof(disp)),
-			    0, 0, "symbolic link to a missing file; ignored");
-		return store_visit_file(st, path, &sb, e);
+			return err_at(&l->e, store_disp(path, disp,
+			    sizeof(disp)), 0, 0,
+			    "symbolic link to a missing file; ignored");
+		store_list_add(l, path, &sb);
+		return 0;
 	}
 	if (!S_ISREG(sb.st_mode))
-		return err_at(e, store_disp(path, disp, sizeof(disp)), 0, 0,
-		    "not a regular file; ignored");
-	return store_visit_file(st, path, &sb, e);
+		return err_at(&l->e, store_disp(path, disp, sizeof(disp)), 0,
+		    0, "not a regular file; ignored");
+	store_list_add(l, path, &sb);
+	return 0;
 }
 
 /*
@@ -785,7 +852,7 @@ store_look(struct store *st, const char *path, int depth, struct err *e)
  * keeps its last good state; -1 when dir itself could not be read.
  */
 static int
-store_walk(struct store *st, const char *dir, int depth, struct err *e)
+store_walk(struct store_list *l, const char *dir, int depth)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -794,22 +861,22 @@ store_walk(struct store *st, const char *dir, int depth, struct err *e)
 
 	store_disp(dir, disp, sizeof(disp));
 	if (depth > STORE_MAX_DEPTH) {
-		store_keep(st, dir);
-		return err_set(e, "%s: directories nested too deep", disp);
+		store_list_add(l, dir, NULL);
+		return err_set(&l->e, "%s: directories nested too deep", disp);
 	}
 	if ((d = opendir(dir)) == NULL) {
 		if (depth > 0 && store_is_gone(errno))
 			return 0;	/* removed since the parent was read */
-		store_keep(st, dir);
-		return err_set(e, "%s: cannot read directory: %s; keeping "
+		store_list_add(l, dir, NULL);
+		return err_set(&l->e, "%s: cannot read directory: %s; keeping "
 		    "its records as they were", disp, strerror(errno));
 	}
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(d)) == NULL) {
 			if (errno != 0) {
-				store_keep(st, dir);
-				rc = err_set(e, "%s: cannot read directory: "
+				store_list_add(l, dir, NULL);
+				rc = err_set(&l->e, "%s: cannot read directory: "
 				    "%s; keeping its records as they were",
 				    disp, strerror(errno));
 			}
@@ -821,9 +888,78 @@ store_walk(struct store *st, const char *dir, int depth, struct err *e)
 		    (int)sizeof(path))
 			continue;
 		/* lstat: a symlinked directory could loop; files may link */
-		store_look(st, path, depth, e);
+		store_look_at(l, dirfd(d), de->d_name, path, depth);
 	}
 	closedir(d);
+	return rc;
+}
+
+static struct store_list *
+store_list_alloc(void)
+{
+	struct store_list	*l;
+
+	if ((l = calloc(1, sizeof(*l))) != NULL)
+		err_init(&l->e);
+	return l;
+}
+
+struct store_list *
+store_list_new(const char *dir)
+{
+	struct store_list	*l;
+
+	int64_t			 t = date_mono_ms();
+
+	if ((l = store_list_alloc()) == NULL)
+		return NULL;
+	l->rc = store_walk(l, dir, 0);
+	l->ms = date_mono_ms() - t;
+	return l;
+}
+
+int64_t
+store_list_ms(const struct store_list *l)
+{
+	return l->ms;
+}
+
+void
+store_list_free(struct store_list *l)
+{
+	if (l == NULL)
+		return;
+	err_release(&l->e);
+	free(l->v);
+	free(l->paths);
+	free(l);
+}
+
+/*
+ * What l found, into st, in walk order; its messages into e.  -1 when
+ * something could not be listed (out of memory): then nothing may be
+ * taken for gone.
+ */
+static int
+store_list_apply(struct store *st, const struct store_list *l,
+    struct err *e)
+{
+	size_t	 i;
+	int	 rc = l->is_oom ? -1 : 0;
+
+	if (l->e.count > 0)
+		(void)err_merge(e, &l->e);
+	if (l->is_oom)
+		err_set(e, "out of memory: not every file was looked at");
+	for (i = 0; i < l->n; i++) {
+		const struct store_lent	*en = &l->v[i];
+
+		if (en->is_keep)
+			store_keep(st, l->paths + en->off);
+		else if (store_visit_file(st, l->paths + en->off, en,
+		    e) == -1)
+			rc = -1;	/* not listed for reading: kept */
+	}
 	return rc;
 }
 
@@ -938,18 +1074,56 @@ store_parse_counts(const struct store *st, uint64_t *validated,
 	*cache_hits = st->ncache_hits;
 }
 
+void
+store_scan_times(const struct store *st, int64_t *rows, int64_t *walk,
+    int64_t *read)
+{
+	*rows = st->scan_rows_ms;
+	*walk = st->scan_walk_ms;
+	*read = st->scan_read_ms;
+}
+
 int
 store_scan(struct store *st, struct err *e)
 {
+	struct store_list	*l;
+	int			 rc;
+
+	if ((l = store_list_new(st->conf->records_dir)) == NULL)
+		return err_set(e, "out of memory");
+	rc = store_scan_listed(st, l, e);
+	st->scan_walk_ms += l->ms;
+	store_list_free(l);
+	return rc;
+}
+
+int
+store_scan_listed(struct store *st, struct store_list *l, struct err *e)
+{
 	size_t	 i;
+	int64_t	 t0 = date_mono_ms(), t1, t2;
 	int	 rc;
 
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].seen = 0;
 	store_pc_load(st, e);
 	store_root_real(st);
-	rc = store_walk(st, st->conf->records_dir, 0, e);
+	/* a first scan: room for every file listed (a hint, may fail) */
+	if (st->nfiles == 0 && l->n > 0 &&
+	    vec_grow((void **)&st->files, &st->cap, l->n,
+	    sizeof(*st->files)) == 0 &&
+	    vec_grow((void **)&st->loads, &st->loads_cap, l->n,
+	    sizeof(*st->loads)) == 0)
+		(void)strmap_reserve(&st->index, l->n);
+	t1 = date_mono_ms();
+	rc = l->rc;
+	if (store_list_apply(st, l, e) == -1)
+		rc = -1;
+	t2 = date_mono_ms();
 	store_load_run(st, e);
+	st->scan_rows_ms = t1 - t0;
+	st->scan_walk_ms = t2 - t1;
+	st->scan_read_ms = date_mono_ms() - t2;
 	store_pc_done(st, rc == 0);
 	/*
 	 * An unreadable records directory is an error, not the deletion of
@@ -967,6 +1141,7 @@ store_update(struct store *st, const char *const *paths, size_t n,
     struct err *e)
 {
 	struct store_file	*f;
+	struct store_list	*l;
 	size_t			 i, k;
 
 	for (i = 0; i < st->nfiles; i++)
@@ -981,7 +1156,16 @@ store_update(struct store *st, const char *const *paths, size_t n,
 		if ((f = store_file_find(st, paths[k])) != NULL)
 			f->seen = 0;
 		store_unsee_under(st, paths[k]);
-		store_look(st, paths[k], -1, e);
+		if ((l = store_list_alloc()) == NULL) {
+			/* cannot look: kept as it was */
+			store_keep(st, paths[k]);
+			err_set(e, "out of memory");
+			continue;
+		}
+		store_look_at(l, AT_FDCWD, paths[k], paths[k], -1);
+		if (store_list_apply(st, l, e) == -1)
+			store_keep(st, paths[k]);
+		store_list_free(l);
 	}
 	store_load_run(st, e);
 	store_forget_unseen(st);

@@ -84,6 +84,25 @@ void		 store_set_conf(struct store *, struct conf *);
 int		 store_scan(struct store *, struct err *e);
 
 /*
+ * The walk of store_scan() on its own: dir's record files with their
+ * metadata, what could not be looked at and the messages, in walk order.
+ * Needs no store, so it may run on another thread while store_new() loads
+ * the state.  NULL: out of memory.
+ */
+struct store_list;
+struct store_list *store_list_new(const char *dir);
+/* How long store_list_new() took, in milliseconds. */
+int64_t		 store_list_ms(const struct store_list *);
+void		 store_list_free(struct store_list *);
+/*
+ * store_scan() with the tree as l listed it (store_list_new() of the
+ * records directory, after the watch was set up): the same outcome, the
+ * same messages.  l stays the caller's.
+ */
+int		 store_scan_listed(struct store *, struct store_list *l,
+		    struct err *e);
+
+/*
  * Look again at the given paths only (absolute or relative to the working
  * directory, as the watcher reports them; directories are walked).
  */
@@ -155,6 +174,15 @@ size_t		 store_check_ids(struct store *, struct err *e);
  */
 void		 store_parse_counts(const struct store *, uint64_t *validated,
 		    uint64_t *cache_hits);
+
+/*
+ * How long the last store_scan() took, in milliseconds, by phase: loading
+ * the parse cache rows, walking the tree (listing it, lstat of every file,
+ * then indexing what it found; for store_scan_listed() the indexing only),
+ * reading the files that changed.  For the start-up report.
+ */
+void		 store_scan_times(const struct store *, int64_t *rows,
+		    int64_t *walk, int64_t *read);
 
 /* Files currently invalid (left out or served from their last good version). */
 size_t		 store_ninvalid(const struct store *);

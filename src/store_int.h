@@ -121,6 +121,8 @@ struct store {
 	size_t			*retract;
 	size_t			 nretract, retract_cap;
 	int			 need_full;
+	/* the last store_scan(), milliseconds (store_scan_times()) */
+	int64_t			 scan_rows_ms, scan_walk_ms, scan_read_ms;
 };
 
 /* store_replica.c: a replica's next snapshot (see STORE_REPLICA). */

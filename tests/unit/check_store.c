@@ -294,6 +294,80 @@ START_TEST(test_scan)
 END_TEST
 
 /* Restart, touch, change, delete, come back: one sleep for all of them. */
+/*
+ * serve's start-up: the tree is listed before the store exists (while the
+ * state loads), then applied.  The outcome and the messages are a scan's;
+ * a file written after the listing is the next scan's (the watch, set up
+ * before the listing, reports it), and a file listed but deleted before it
+ * is applied goes at the next look.
+ */
+START_TEST(test_scan_listed)
+{
+	struct store_list	*l;
+	struct store		*st;
+	struct snap		*s;
+	struct err		 e;
+
+	ck_assert_int_eq(mkdir(tp("recs/sub"), 0755), 0);
+	write_rec("recs/a.xml", "a", "");
+	write_rec("recs/sub/b.xml", "b", "");
+	write_rec("recs/gone.xml", "gone", "");
+	ck_assert_int_eq(mkfifo(tp("recs/fifo.xml"), 0644), 0);
+	ck_assert_ptr_nonnull(l = store_list_new(tp("recs")));
+	ck_assert_int_ge(store_list_ms(l), 0);
+	st = mkstore(0);
+	write_rec("recs/c.xml", "c", "");
+	ck_assert_int_eq(unlink(tp("recs/gone.xml")), 0);
+	err_init(&e);
+	ck_assert_int_eq(store_scan_listed(st, l, &e), 0);
+	store_list_free(l);
+	ck_assert_msg(e.all != NULL && strstr(e.all, "fifo.xml") != NULL &&
+	    strstr(e.all, "not a regular file") != NULL, "%s", e.all);
+	err_release(&e);
+	s = snapshot(st, NULL);
+	ck_assert_ptr_nonnull(snap_item_find(s, "a"));
+	ck_assert_ptr_nonnull(snap_item_find(s, "b"));
+	ck_assert_ptr_null(snap_item_find(s, "c"));
+	ck_assert_ptr_null(snap_item_find(s, "gone"));
+	snap_release(s);
+	ck_assert_int_eq(unlink(tp("recs/fifo.xml")), 0);
+	scan_ok(st);
+	s = snapshot(st, NULL);
+	ck_assert_ptr_nonnull(snap_item_find(s, "c"));
+	ck_assert_int_eq(s->nlive, 3);
+	snap_release(s);
+	store_free(st);
+}
+END_TEST
+
+/* An unreadable records directory, listed: -1, and nothing is taken away. */
+START_TEST(test_scan_listed_root_gone)
+{
+	struct store_list	*l;
+	struct store		*st;
+	struct snap		*s;
+	struct err		 e;
+
+	write_rec("recs/a.xml", "a", "");
+	st = mkstore(0);
+	scan_ok(st);
+	snap_release(snapshot(st, NULL));
+	ck_assert_int_eq(rename(tp("recs"), tp("recs.away")), 0);
+	ck_assert_ptr_nonnull(l = store_list_new(tp("recs")));
+	err_init(&e);
+	ck_assert_int_eq(store_scan_listed(st, l, &e), -1);
+	ck_assert_msg(strstr(e.msg, "cannot read directory") != NULL, "%s",
+	    e.msg);
+	store_list_free(l);
+	err_release(&e);
+	s = snapshot(st, NULL);
+	ck_assert_ptr_nonnull(snap_item_find(s, "a"));
+	ck_assert_ptr_nonnull(snap_item_find(s, "a")->rec);
+	snap_release(s);
+	store_free(st);
+}
+END_TEST
+
 START_TEST(test_datestamps)
 {
 	struct store		*st;
@@ -1681,6 +1755,8 @@ store_suite(void)
 	tcase_add_test(tc, test_symlinks);
 	tcase_add_test(tc, test_names_escaped);
 	tcase_add_test(tc, test_interrupt);
+	tcase_add_test(tc, test_scan_listed);
+	tcase_add_test(tc, test_scan_listed_root_gone);
 	tcase_add_test(tc, test_readonly);
 	tcase_add_test(tc, test_conf_switch);
 	tcase_add_test(tc, test_many_incremental);
