@@ -177,11 +177,14 @@ int	state_set_sets(struct state_entry *, const char *const *sets,
  * is SQLite's memory, valid during the call only: fn copies what it keeps.
  * 0 or -1 with e set.
  * state_pcache_put() / state_pcache_del() queue an upsert / a deletion of
- * path's row for the next state_commit(), which writes them in the same
- * transaction as the records (put copies row->image).  With STATE_RDONLY
- * or without a database
- * they do nothing: read-only users use the cache, never write it.  0 or
- * -1 (no memory; the cache is then only less complete, never wrong).
+ * path's row for the next state_commit(), which writes them in a
+ * transaction of their own once the records' is committed (put copies
+ * row->image); the queue is emptied whether that one commits or not (a
+ * cache: a failure to write it is not the commit's, and leaves it only less
+ * complete).  With STATE_RDONLY or without a database they do nothing:
+ * read-only users use the cache, never write it.  0 or -1 (no memory; the
+ * cache is then only less complete, never wrong).  The table is not part
+ * of the quick_check at open: a cache, it is the bulk of the pages.
  */
 int	state_pcache_load(struct state *, const unsigned char *validator,
 	    void (*fn)(void *arg, const char *path,

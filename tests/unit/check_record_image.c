@@ -501,6 +501,77 @@ START_TEST(test_strings)
 }
 END_TEST
 
+/* d decodes, or is refused for its characters, as want_bad says. */
+static void
+chars(const unsigned char *d, size_t len, int want_bad)
+{
+	struct record	*r;
+	struct err	 e;
+
+	err_init(&e);
+	r = record_image_decode(d, len, good_rec->path, good_rec->hash, &e);
+	if (want_bad) {
+		ck_assert_ptr_null(r);
+		ck_assert_msg(strstr(e.msg, "UTF-8") != NULL, "%s", e.msg);
+	} else
+		ck_assert_msg(r != NULL, "%s", e.msg);
+	record_unref(r);
+	err_release(&e);
+}
+
+/*
+ * The decoder's ASCII fast path: a byte XML forbids, or one of a broken
+ * sequence, at any place of a long string of the block or of the trailer
+ * (inside a word of eight or in the tail) is refused; a tab, a newline,
+ * DEL and a sound two-byte sequence are not.
+ */
+START_TEST(test_chars)
+{
+	static const unsigned char bad[] = { 0x01, 0x1f, 0x0b, 0x80,
+	    0xc3, 0xff };
+	static const unsigned char ok[] = { '\t', '\n', 0x7f };
+	unsigned char	*c;
+	size_t		 len, toff, tlen, i, j, k, t;
+	uintptr_t	 w;
+
+	c = copy(&len);
+	w = word_get(good, offsetof(struct record, titles)) >> 1;
+	toff = word_get(good, w + offsetof(struct record_text, text)) >> 1;
+	for (k = 0; k < 2; k++) {
+		/* the first title in the block, then the first trailer string */
+		if (k == 0)
+			t = HDR + toff;
+		else	/* the longest */
+			for (t = i = HDR + blen(); i < good_len;
+			    i += strlen((const char *)good + i) + 1)
+				if (strlen((const char *)good + i) >
+				    strlen((const char *)good + t))
+					t = i;
+		tlen = strlen((const char *)good + t);
+		ck_assert_uint_gt(tlen, 9);
+		for (i = 0; i < tlen; i++) {
+			for (j = 0; j < sizeof(bad); j++) {
+				memcpy(c, good, len);
+				c[t + i] = bad[j];
+				chars(c, len, 1);
+			}
+			for (j = 0; j < sizeof(ok); j++) {
+				memcpy(c, good, len);
+				c[t + i] = ok[j];
+				chars(c, len, 0);
+			}
+			if (i + 1 < tlen) {
+				memcpy(c, good, len);
+				c[t + i] = 0xc3;	/* é */
+				c[t + i + 1] = 0xa9;
+				chars(c, len, 0);
+			}
+		}
+	}
+	free(c);
+}
+END_TEST
+
 START_TEST(test_header)
 {
 	unsigned char	*c;
@@ -571,6 +642,7 @@ image_suite(void)
 	tcase_add_test(tc, test_offsets);
 	tcase_add_test(tc, test_enums);
 	tcase_add_test(tc, test_strings);
+	tcase_add_test(tc, test_chars);
 	tcase_add_test(tc, test_header);
 	tcase_add_test(tc, test_other_bytes);
 	suite_add_tcase(s, tc);

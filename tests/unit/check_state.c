@@ -910,6 +910,70 @@ START_TEST(test_pcache_image)
 }
 END_TEST
 
+/*
+ * A damaged parse cache is no damaged state: the database still opens (the
+ * cache is not part of the check at open), the records' commit still goes
+ * through and the queue is emptied, whatever writing the cache gives.
+ */
+START_TEST(test_pcache_damaged)
+{
+	struct state		 st;
+	struct state_pcache	 row;
+	struct state_entry	*en;
+	struct pc_seen		 ps;
+	struct err		 e;
+	unsigned char		 v1[HASH_LEN], img[1500];
+	char			 dir[512], path[512], p[32];
+	int64_t			 root, psize;
+	int			 i;
+
+	err_init(&e);
+	memset(v1, 1, sizeof(v1));
+	memset(img, 0x5a, sizeof(img));
+	open_primary(&st, "pcd");
+	state_get(&st, "kept")->datestamp = 7;
+	touch_all(&st);
+	for (i = 0; i < 300; i++) {
+		snprintf(p, sizeof(p), "r/%d.xml", i);
+		pc_row(&row, i % 8, 1);
+		row.image = img;
+		row.image_len = sizeof(img);
+		ck_assert_int_eq(state_pcache_put(&st, p, &row), 0);
+	}
+	ck_assert_msg(state_commit(&st, &e) == 0, "%s", e.msg);
+	root = sql_int(st.db, "SELECT rootpage FROM sqlite_schema WHERE "
+	    "name = 'parse_cache'");
+	psize = sql_int(st.db, "PRAGMA page_size");
+	ck_assert_int_gt(root, 1);
+	state_release(&st);
+	tpath(dir, sizeof(dir), "pcd");
+	tpath(path, sizeof(path), "pcd/pubfeed.db");
+	scribble(path, (long)((root - 1) * psize), (size_t)psize);
+	state_init(&st);
+	ck_assert_msg(state_open(&st, dir, 0, &e) == 0, "%s", e.msg);
+	memset(&ps, 0, sizeof(ps));
+	(void)state_pcache_load(&st, v1, pc_collect, &ps, &e);
+	ck_assert_int_eq(ps.n, 0);
+	err_clear(&e);
+	ck_assert_ptr_nonnull(en = state_find(&st, "kept"));
+	ck_assert_int_eq(en->datestamp, 7);
+	en = state_get(&st, "added");
+	en->datestamp = 9;
+	ck_assert_int_eq(state_touch(&st, en), 0);
+	pc_row(&row, 1, 1);
+	ck_assert_int_eq(state_pcache_put(&st, "r/1.xml", &row), 0);
+	ck_assert_msg(state_commit(&st, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(st.npcq, 0);
+	state_release(&st);
+	state_init(&st);
+	ck_assert_msg(state_open(&st, dir, 0, &e) == 0, "%s", e.msg);
+	ck_assert_ptr_nonnull(en = state_find(&st, "added"));
+	ck_assert_int_eq(en->datestamp, 9);
+	state_release(&st);
+	err_release(&e);
+}
+END_TEST
+
 /* A version-2 parse cache (no image column) is dropped, the rest kept. */
 START_TEST(test_pcache_schema_v2)
 {
@@ -990,6 +1054,7 @@ state_suite(void)
 	tcase_add_test(tc, test_pcache_schema_v1);
 	tcase_add_test(tc, test_pcache_schema_v2);
 	tcase_add_test(tc, test_pcache_image);
+	tcase_add_test(tc, test_pcache_damaged);
 	suite_add_tcase(s, tc);
 	return s;
 }
