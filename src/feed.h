@@ -105,6 +105,22 @@ enum feed_format {
 #define FEED_ICS_TYPE	"text/calendar; charset=utf-8"
 #define FEED_HTML_TYPE	"text/html; charset=utf-8"
 #define FEED_RECORD_PREFIX "/records/"	/* + ID + ".html" */
+/*
+ * A record's FAIR Signposting link set (level 2, RFC 9264), in both forms:
+ * "/records/ID.linkset" and "/records/ID.linkset.json".
+ */
+#define FEED_LINKSET_EXT	".linkset"
+#define FEED_LINKSET_JSON_EXT	".linkset.json"
+#define FEED_LINKSET_TYPE	"application/linkset"
+#define FEED_LINKSET_JSON_TYPE	"application/linkset+json"
+/*
+ * The budget of a landing page's Link header value, in bytes.  Behind
+ * nginx, whose proxy_buffer_size (one memory page: 4 KB on x86-64) must
+ * hold the whole response header, a 3 KB Link leaves 1 KB for the rest
+ * (all of pubfeed's other headers take less than 400 bytes).  What does
+ * not fit is in the link sets, which the header always links.
+ */
+#define FEED_LINK_MAX		3072
 
 /*
  * The URL pubfeed serves record id's landing page at, in page language l:
@@ -209,11 +225,29 @@ int	feed_render_record(const struct feed_conf *, const struct snap *s,
 	    struct err *e);
 /*
  * The FAIR Signposting Link header value of the document at path (a
- * landing page) into out (reset first): 1 when there is one, 0 when path
- * is no landing page of s, -1 when out's cap is reached.
+ * landing page) into out (reset first), at most FEED_LINK_MAX bytes: 1
+ * when there is one, 0 when path is no landing page of s, -1 when out's
+ * cap is reached.
  */
 int	feed_doc_links(const struct snap *s, const char *path,
 	    struct buf *out);
+/*
+ * That header value of r (an item of s) for a budget of budget bytes into
+ * out (reset first): out->len <= budget.  The links go in by priority,
+ * the link sets, cite-as, type, describedby, license, item, author, up to
+ * the first that does not fit; all of them are in the link sets.  0 or -1.
+ */
+int	feed_record_links(const struct snap *s, const struct record *r,
+	    size_t budget, struct buf *out);
+/*
+ * r's link set into out (appending): every typed link of the landing page
+ * with its anchor, and the content and metadata resources' links to it,
+ * as application/linkset+json when is_json, else application/linkset.
+ * 0, or -1 with e set.
+ */
+int	feed_render_linkset(const struct feed_conf *, const struct snap *s,
+	    const struct record *r, int is_json, struct buf *out,
+	    struct err *e);
 
 /*
  * Give s its documents, reusing from prev (may be NULL) what did not
