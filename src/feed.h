@@ -120,7 +120,7 @@ enum feed_format {
  * (all of pubfeed's other headers take less than 400 bytes).  What does
  * not fit is in the link sets, which the header always links.
  */
-#define FEED_LINK_MAX		3072
+#define FEED_LINK_MAX		2048
 
 /*
  * The URL pubfeed serves record id's landing page at, in page language l:

@@ -769,9 +769,10 @@ jsonld(const struct feed_html *h, const struct record *r, const char *url)
 static int
 write_jsonld(struct feed_html *h, const struct record *r, const char *url)
 {
-	json_t	*o;
-	char	*s, *p;
-	int	 rc = -1;
+	json_t		*o;
+	struct buf	 js;
+	char		*s, *p;
+	int		 rc = -1;
 
 	if ((o = jsonld(h, r, url)) == NULL)
 		return -1;
@@ -779,22 +780,24 @@ write_jsonld(struct feed_html *h, const struct record *r, const char *url)
 	json_decref(o);
 	if (s == NULL)
 		return -1;
-	buf_reset(&h->tmp);
+	/* not h->tmp: 400 authors and their ORCID iDs pass its 64 KB */
+	buf_init(&js, FEED_BUF_MAX);
 	for (p = s; *p != '\0'; p++) {
 		if (*p == '<' || *p == '>' || *p == '&') {
-			if (buf_printf(&h->tmp, "\\u%04x", (unsigned)*p) == -1)
+			if (buf_printf(&js, "\\u%04x", (unsigned)*p) == -1)
 				goto out;
-		} else if (buf_addch(&h->tmp, *p) == -1)
+		} else if (buf_addch(&js, *p) == -1)
 			goto out;
 	}
 	xw_start(&h->w, "script");
 	xw_attr(&h->w, "type", "application/ld+json");
 	xw_raw(&h->w, "\n", 1);
-	xw_raw(&h->w, h->tmp.data, h->tmp.len);
+	xw_raw(&h->w, js.data, js.len);
 	xw_raw(&h->w, "\n", 1);
 	xw_end(&h->w);
 	rc = 0;
 out:
+	buf_release(&js);
 	free(s);
 	return rc;
 }
