@@ -114,11 +114,14 @@ enum feed_format {
 #define FEED_LINKSET_TYPE	"application/linkset"
 #define FEED_LINKSET_JSON_TYPE	"application/linkset+json"
 /*
- * The budget of a landing page's Link header value, in bytes.  Behind
- * nginx, whose proxy_buffer_size (one memory page: 4 KB on x86-64) must
- * hold the whole response header, a 3 KB Link leaves 1 KB for the rest
- * (all of pubfeed's other headers take less than 400 bytes).  What does
- * not fit is in the link sets, which the header always links.
+ * The budget of a landing page's Link header value, in bytes: the whole
+ * response header then stays under 2.4 KB (pubfeed's other headers take
+ * less than 350 bytes), within what a proxy holds in one buffer (nginx's
+ * proxy_buffer_size: one memory page, 4 KB on x86-64) and what http.c's
+ * 16 KB connection pool has room for after the request.  Level 1 needs
+ * some 1.5 KB (the link sets, cite-as, two types, a describedby per
+ * OAI-PMH format, the licence); what does not fit is in the link sets,
+ * which the header always links.
  */
 #define FEED_LINK_MAX		2048
 
