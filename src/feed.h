@@ -260,7 +260,8 @@ int	feed_render_linkset(const struct feed_conf *, const struct snap *s,
  * (snap_slot_get()): the current documents of sets, the language versions
  * and "/events/ID.ics" in s's lazy table (keyed, so an unchanged one is the
  * same slot in the next snapshot), RFC 5005 archive pages in s->pages and
- * set->pages (kind = enum feed_format), landing pages in s->records;
+ * set->pages (kind = enum feed_format), landing pages (kind = the page
+ * language) and link sets (the two kinds after) in s->records;
  * s->resolve = feed_resolve finds them.  So a snapshot costs memory for the
  * documents asked for lately, and ETag, Last-Modified and the bytes are
  * what rendering them at build time would have given.
@@ -269,7 +270,8 @@ int	feed_build(struct snap *s, const struct snap *prev, struct err *e);
 
 /*
  * The lazy document, archive page ("/archive/N.EXT",
- * "/sets/SPEC/archive/N.EXT") or landing page ("/records/ID.html") at
+ * "/sets/SPEC/archive/N.EXT"), landing page ("/records/ID.html") or link
+ * set ("/records/ID.linkset", "/records/ID.linkset.json") at
  * path, with a reference (snap_doc_done()), rendered now unless the
  * document cache has it; NULL if s has no such page (or memory ran out).
  * Thread-safe: s->resolve of every built snapshot.
@@ -279,13 +281,13 @@ const struct snap_doc *feed_resolve(const struct snap *s, const char *path);
 /*
  * fn(arg, d, e) on every document of s, one at a time, in the order export
  * writes them (current documents by path, archive pages by feed, kind and
- * page, landing pages by language and id); a document rendered on request
- * is rendered for the call and given back after it, so the walk holds no
- * more than the document cache does.  With want (may be NULL), every
- * document rendered on request is first offered as want(arg, path, key,
- * e), key (HASH_LEN bytes) naming everything its bytes and Last-Modified
- * are made of, the same in every process: 1 renders it for fn, 0 skips it
- * (not rendered), -1 stops.  Documents rendered with the snapshot go to fn
+ * page, landing pages by language and id, link sets by form and id); a
+ * document rendered on request is rendered for the call and given back
+ * after it, so the walk holds no more than the document cache does.  With
+ * want (may be NULL), every document rendered on request is first offered
+ * as want(arg, path, key, e), key (HASH_LEN bytes) naming everything its
+ * bytes and Last-Modified are made of, the same in every process: 1
+ * renders it for fn, 0 skips it (not rendered), -1 stops.  Documents rendered with the snapshot go to fn
  * unasked.  Stops at the first -1.  0 or -1.
  */
 typedef int	 feed_doc_fn(void *arg, const struct snap_doc *d, struct err *e);

@@ -925,7 +925,8 @@ record_index(const struct snap *s, const char *path, int *kind)
 		FEED_LINKSET_JSON_EXT };
 	static const int kinds[] = { 0, REC_LINKSET, REC_LINKSET_JSON };
 	const char	*id = path + strlen(FEED_RECORD_PREFIX);
-	size_t		 len = strlen(id), lo = 0, hi = s->nitems, mid, k, el = 0;
+	size_t		 len = strlen(id), lo = 0, hi = s->nitems, mid;
+	size_t		 k, el = 0;
 	int		 c;
 
 	for (k = 0; k < 3; k++) {
@@ -935,7 +936,6 @@ record_index(const struct snap *s, const char *path, int *kind)
 	}
 	if (k == 3)
 		return -1;
-	/* "ID.linkset.json" also ends in no other form's extension */
 	*kind = kinds[k];
 	len -= el;
 	while (lo < hi) {

@@ -2,10 +2,11 @@
  * feed_record.c: a record's landing page, for people and for machines:
  * Highwire Press citation_* meta tags (what Google Scholar's inclusion
  * guidelines read), schema.org JSON-LD (built with jansson, never pasted
- * together) and FAIR Signposting typed links, as <link> elements here and
- * as the Link header that feed_doc_links() gives HTTP.  The page depends on
- * the record and the configuration only (feed_build.c carries it over on
- * that condition).
+ * together) and FAIR Signposting typed links, as <link> elements here, as
+ * the bounded Link header that feed_doc_links() gives HTTP, and as the
+ * record's link sets (level 2, RFC 9264; feed_render_linkset()).  They
+ * depend on the record and the configuration only (feed_build.c carries
+ * them over on that condition).
  */
 #include <stdint.h>
 #include <stdio.h>
