@@ -2250,7 +2250,6 @@ START_TEST(test_record_linkset)
 	ck_assert_ptr_nonnull(ctx);
 	ck_assert_str_eq(target_of(ctx, "describes", 0, "href"), page);
 	json_decref(top);
-	snap_doc_done(d);
 
 	/* application/linkset: the same links, each with its anchor */
 	d = snap_doc_find(s, "/records/rec-4.linkset");
@@ -2268,7 +2267,6 @@ START_TEST(test_record_linkset)
 		n--;
 	ck_assert_uint_eq(n, 0);	/* every link has its anchor */
 	ck_assert_ptr_null(strstr(d->body, "rel=\"linkset\""));
-	snap_doc_done(d);
 	/* only the record's own, in no page language */
 	ck_assert_ptr_null(snap_doc_find(s, "/bg/records/rec-4.linkset"));
 	ck_assert_ptr_null(snap_doc_find(s, "/records/nope.linkset.json"));
@@ -2347,7 +2345,6 @@ START_TEST(test_record_links_budget)
 		    400);
 		json_decref(top);
 	}
-	snap_doc_done(d);
 	snap_release(s);
 	recs[4].creators = creators[4];
 	recs[4].ncreators = 2;
