@@ -105,6 +105,25 @@ enum feed_format {
 #define FEED_ICS_TYPE	"text/calendar; charset=utf-8"
 #define FEED_HTML_TYPE	"text/html; charset=utf-8"
 #define FEED_RECORD_PREFIX "/records/"	/* + ID + ".html" */
+/*
+ * A record's FAIR Signposting link set (level 2, RFC 9264), in both forms:
+ * "/records/ID.linkset" and "/records/ID.linkset.json".
+ */
+#define FEED_LINKSET_EXT	".linkset"
+#define FEED_LINKSET_JSON_EXT	".linkset.json"
+#define FEED_LINKSET_TYPE	"application/linkset"
+#define FEED_LINKSET_JSON_TYPE	"application/linkset+json"
+/*
+ * The budget of a landing page's Link header value, in bytes: the whole
+ * response header then stays under 2.4 KB (pubfeed's other headers take
+ * less than 350 bytes), within what a proxy holds in one buffer (nginx's
+ * proxy_buffer_size: one memory page, 4 KB on x86-64) and what http.c's
+ * 16 KB connection pool has room for after the request.  Level 1 needs
+ * some 1.5 KB (the link sets, cite-as, two types, a describedby per
+ * OAI-PMH format, the licence); what does not fit is in the link sets,
+ * which the header always links.
+ */
+#define FEED_LINK_MAX		2048
 
 /*
  * The URL pubfeed serves record id's landing page at, in page language l:
@@ -209,11 +228,29 @@ int	feed_render_record(const struct feed_conf *, const struct snap *s,
 	    struct err *e);
 /*
  * The FAIR Signposting Link header value of the document at path (a
- * landing page) into out (reset first): 1 when there is one, 0 when path
- * is no landing page of s, -1 when out's cap is reached.
+ * landing page) into out (reset first), at most FEED_LINK_MAX bytes: 1
+ * when there is one, 0 when path is no landing page of s, -1 when out's
+ * cap is reached.
  */
 int	feed_doc_links(const struct snap *s, const char *path,
 	    struct buf *out);
+/*
+ * That header value of r (an item of s) for a budget of budget bytes into
+ * out (reset first): out->len <= budget.  The links go in by priority,
+ * the link sets, cite-as, type, describedby, license, item, author, up to
+ * the first that does not fit; all of them are in the link sets.  0 or -1.
+ */
+int	feed_record_links(const struct snap *s, const struct record *r,
+	    size_t budget, struct buf *out);
+/*
+ * r's link set into out (appending): every typed link of the landing page
+ * with its anchor, and the content and metadata resources' links to it,
+ * as application/linkset+json when is_json, else application/linkset.
+ * 0, or -1 with e set.
+ */
+int	feed_render_linkset(const struct feed_conf *, const struct snap *s,
+	    const struct record *r, int is_json, struct buf *out,
+	    struct err *e);
 
 /*
  * Give s its documents, reusing from prev (may be NULL) what did not
@@ -223,7 +260,8 @@ int	feed_doc_links(const struct snap *s, const char *path,
  * (snap_slot_get()): the current documents of sets, the language versions
  * and "/events/ID.ics" in s's lazy table (keyed, so an unchanged one is the
  * same slot in the next snapshot), RFC 5005 archive pages in s->pages and
- * set->pages (kind = enum feed_format), landing pages in s->records;
+ * set->pages (kind = enum feed_format), landing pages (kind = the page
+ * language) and link sets (the two kinds after) in s->records;
  * s->resolve = feed_resolve finds them.  So a snapshot costs memory for the
  * documents asked for lately, and ETag, Last-Modified and the bytes are
  * what rendering them at build time would have given.
@@ -232,7 +270,8 @@ int	feed_build(struct snap *s, const struct snap *prev, struct err *e);
 
 /*
  * The lazy document, archive page ("/archive/N.EXT",
- * "/sets/SPEC/archive/N.EXT") or landing page ("/records/ID.html") at
+ * "/sets/SPEC/archive/N.EXT"), landing page ("/records/ID.html") or link
+ * set ("/records/ID.linkset", "/records/ID.linkset.json") at
  * path, with a reference (snap_doc_done()), rendered now unless the
  * document cache has it; NULL if s has no such page (or memory ran out).
  * Thread-safe: s->resolve of every built snapshot.
@@ -242,13 +281,13 @@ const struct snap_doc *feed_resolve(const struct snap *s, const char *path);
 /*
  * fn(arg, d, e) on every document of s, one at a time, in the order export
  * writes them (current documents by path, archive pages by feed, kind and
- * page, landing pages by language and id); a document rendered on request
- * is rendered for the call and given back after it, so the walk holds no
- * more than the document cache does.  With want (may be NULL), every
- * document rendered on request is first offered as want(arg, path, key,
- * e), key (HASH_LEN bytes) naming everything its bytes and Last-Modified
- * are made of, the same in every process: 1 renders it for fn, 0 skips it
- * (not rendered), -1 stops.  Documents rendered with the snapshot go to fn
+ * page, landing pages by language and id, link sets by form and id); a
+ * document rendered on request is rendered for the call and given back
+ * after it, so the walk holds no more than the document cache does.  With
+ * want (may be NULL), every document rendered on request is first offered
+ * as want(arg, path, key, e), key (HASH_LEN bytes) naming everything its
+ * bytes and Last-Modified are made of, the same in every process: 1
+ * renders it for fn, 0 skips it (not rendered), -1 stops.  Documents rendered with the snapshot go to fn
  * unasked.  Stops at the first -1.  0 or -1.
  */
 typedef int	 feed_doc_fn(void *arg, const struct snap_doc *d, struct err *e);

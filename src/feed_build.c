@@ -99,6 +99,16 @@ kind_format(size_t k, enum i18n_lang *l)
 _Static_assert(FEED_HTML + I18N_NLANGS == SNAP_PAGE_KINDS,
     "SNAP_PAGE_KINDS must be Atom, RSS and HTML in every page language");
 
+/*
+ * A record's slots in s->records: its landing page in each page language
+ * (kind = the language), then its link set in both forms.
+ */
+#define REC_LINKSET		I18N_NLANGS
+#define REC_LINKSET_JSON	(I18N_NLANGS + 1)
+#define REC_KINDS		(I18N_NLANGS + 2)
+_Static_assert(REC_KINDS <= SNAP_PAGE_KINDS,
+    "a record's pages and link sets must fit its SNAP_PAGE_KINDS slots");
+
 int
 feed_render(const struct feed_conf *c, const struct feed_page *p,
     enum feed_format fmt, struct buf *out, struct err *e)
@@ -255,6 +265,25 @@ feed_record_key(const struct feed_conf *fc, const struct snap *s,
 		set = snap_set_find(s, r->sets[i]);
 		hash_update_str(&h, set != NULL ? set->name : NULL);
 	}
+	hash_final(&h, key);
+}
+
+/*
+ * A link set's key: its form, the conf, the record's bytes and datestamp
+ * and the OAI namespace of its GetRecord links.
+ */
+static void
+feed_linkset_key(const struct feed_conf *fc, const struct snap *s,
+    const struct record *r, int is_json, unsigned char key[HASH_LEN])
+{
+	struct hash_ctx		 h;
+
+	hash_init(&h);
+	hash_update_str(&h, is_json ? "linkset.json" : "linkset");
+	hash_update(&h, fc->key, HASH_LEN);
+	hash_update(&h, r->hash, HASH_LEN);
+	hash_update_i64(&h, r->datestamp);
+	hash_update_str(&h, s->conf->oai_namespace);
 	hash_final(&h, key);
 }
 
@@ -765,8 +794,8 @@ build_records(struct feed_build *b)
 		c = 1;
 		while (j < pn && (c = strcmp(prev->by_id[j]->id, it->id)) < 0)
 			j++;
-		/* kind = the page language */
-		for (l = 0; c == 0 && l < I18N_NLANGS; l++) {
+		/* kind = the page language, then the link sets */
+		for (l = 0; c == 0 && l < REC_KINDS; l++) {
 			/* prev is published: a request may be making it */
 			d = __atomic_load_n(&prev->records.slots[l * pn + j],
 			    __ATOMIC_ACQUIRE);
@@ -885,19 +914,30 @@ parse_archive(const struct snap *s, const char *path,
 }
 
 /*
- * The index in s->by_id of the record a landing page path names, or -1.
- * "/records/ID.html" exactly: ids never hold '/'.
+ * The index in s->by_id of the record a landing page or link set path
+ * names, or -1, its form into *kind (REC_LINKSET, REC_LINKSET_JSON, else
+ * 0).  "/records/ID.html" exactly: ids never hold '/'.
  */
 static ssize_t
-record_index(const struct snap *s, const char *path)
+record_index(const struct snap *s, const char *path, int *kind)
 {
+	static const char *const ext[] = { ".html", FEED_LINKSET_EXT,
+		FEED_LINKSET_JSON_EXT };
+	static const int kinds[] = { 0, REC_LINKSET, REC_LINKSET_JSON };
 	const char	*id = path + strlen(FEED_RECORD_PREFIX);
 	size_t		 len = strlen(id), lo = 0, hi = s->nitems, mid;
+	size_t		 k, el = 0;
 	int		 c;
 
-	if (len <= 5 || strcmp(id + len - 5, ".html") != 0)
+	for (k = 0; k < 3; k++) {
+		el = strlen(ext[k]);
+		if (len > el && strcmp(id + len - el, ext[k]) == 0)
+			break;
+	}
+	if (k == 3)
 		return -1;
-	len -= 5;
+	*kind = kinds[k];
+	len -= el;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		c = strncmp(s->by_id[mid]->id, id, len);
@@ -918,10 +958,11 @@ const struct record *
 feed_path_record(const struct snap *s, const char *path)
 {
 	ssize_t	 i;
+	int	 kind;
 
 	i18n_path_lang(path, &path);
 	if (strncmp(path, FEED_RECORD_PREFIX, strlen(FEED_RECORD_PREFIX)) !=
-	    0 || (i = record_index(s, path)) < 0)
+	    0 || (i = record_index(s, path, &kind)) < 0 || kind != 0)
 		return NULL;
 	return s->by_id[i]->rec;
 }
@@ -933,6 +974,7 @@ struct feed_job {
 	const char		*rest;		/* without language prefix */
 	enum i18n_lang		 l;
 	ssize_t			 rec;		/* landing page: by_id index */
+	int			 rec_kind;	/* 0, REC_LINKSET(_JSON) */
 	const struct snap_set	*set;		/* archive page: its feed */
 	size_t			 page;
 	enum feed_format	 fmt;
@@ -955,6 +997,28 @@ render_record(void *arg, struct snap_render *out)
 	out->body = j->b.body.data;
 	out->len = j->b.body.len;
 	feed_record_key(&j->b.conf, j->s, r, j->l, out->key);
+	out->last_modified = r->datestamp;
+	return 0;
+}
+
+/* A record's link set, in the form j->rec_kind says. */
+static int
+render_linkset(void *arg, struct snap_render *out)
+{
+	struct feed_job		*j = arg;
+	const struct record	*r = j->s->by_id[j->rec]->rec;
+	int			 is_json = j->rec_kind == REC_LINKSET_JSON;
+
+	if (fb_init(&j->b, j->s, &j->e) == -1 ||
+	    feed_render_linkset(&j->b.conf, j->s, r, is_json, &j->b.body,
+	    &j->e) == -1)
+		return -1;
+	out->path = j->path;
+	out->content_type = is_json ? FEED_LINKSET_JSON_TYPE :
+	    FEED_LINKSET_TYPE;
+	out->body = j->b.body.data;
+	out->len = j->b.body.len;
+	feed_linkset_key(&j->b.conf, j->s, r, is_json, out->key);
 	out->last_modified = r->datestamp;
 	return 0;
 }
@@ -1105,12 +1169,16 @@ feed_resolve(const struct snap *s, const char *path)
 		return resolve_slot(&j, sl, render_current);
 	if (strncmp(j.rest, FEED_RECORD_PREFIX,
 	    strlen(FEED_RECORD_PREFIX)) == 0) {
-		if ((j.rec = record_index(s, j.rest)) < 0 ||
+		/* the link sets are in no page language */
+		if ((j.rec = record_index(s, j.rest, &j.rec_kind)) < 0 ||
+		    (j.rec_kind != 0 && j.l != I18N_EN) ||
 		    s->records.npages != s->nitems ||
-		    (sl = snap_slot_at(&s->records.slots[j.l * s->nitems +
+		    (sl = snap_slot_at(&s->records.slots[(j.rec_kind != 0 ?
+		    (size_t)j.rec_kind : (size_t)j.l) * s->nitems +
 		    (size_t)j.rec])) == NULL)
 			return NULL;
-		return resolve_slot(&j, sl, render_record);
+		return resolve_slot(&j, sl, j.rec_kind != 0 ? render_linkset :
+		    render_record);
 	}
 	/* feeds are in no page language: "/bg/archive/1.atom" is none */
 	if (parse_archive(s, j.rest, &j.set, &j.page, &j.fmt) == -1 ||
@@ -1237,6 +1305,26 @@ feed_each_doc(const struct snap *s, feed_want_fn *want, feed_doc_fn *fn,
 				goto out;
 			}
 			feed_record_key(&b.conf, s, r, (enum i18n_lang)li, key);
+			if (each_one(s, path.data, key, want, fn, arg, e) == -1)
+				goto out;
+		}
+	}
+	/* then the link sets, by form then id */
+	for (li = 0; li < 2; li++) {
+		for (i = 0; i < s->nitems; i++) {
+			const struct record *r = s->by_id[i]->rec;
+
+			if (r == NULL)
+				continue;
+			buf_reset(&path);
+			if (buf_printf(&path, FEED_RECORD_PREFIX "%s%s",
+			    s->by_id[i]->id, li ? FEED_LINKSET_JSON_EXT :
+			    FEED_LINKSET_EXT) == -1) {
+				err_set(e, "%s: path too long",
+				    s->by_id[i]->id);
+				goto out;
+			}
+			feed_linkset_key(&b.conf, s, r, li, key);
 			if (each_one(s, path.data, key, want, fn, arg, e) == -1)
 				goto out;
 		}

@@ -2,10 +2,11 @@
  * feed_record.c: a record's landing page, for people and for machines:
  * Highwire Press citation_* meta tags (what Google Scholar's inclusion
  * guidelines read), schema.org JSON-LD (built with jansson, never pasted
- * together) and FAIR Signposting typed links, as <link> elements here and
- * as the Link header that feed_doc_links() gives HTTP.  The page depends on
- * the record and the configuration only (feed_build.c carries it over on
- * that condition).
+ * together) and FAIR Signposting typed links, as <link> elements here, as
+ * the bounded Link header that feed_doc_links() gives HTTP, and as the
+ * record's link sets (level 2, RFC 9264; feed_render_linkset()).  They
+ * depend on the record and the configuration only (feed_build.c carries
+ * them over on that condition).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "record.h"
 #include "snap.h"
 #include "syntax.h"
+#include "vec.h"
 #include "xw.h"
 #include "banned.h"
 
@@ -98,40 +100,100 @@ getrecord_url(struct buf *b, const struct snap *s, const struct record *r,
 	return rc;
 }
 
+static int
+jset(json_t *o, const char *k, json_t *v)
+{
+	return v == NULL ? -1 : json_object_set_new(o, k, v);
+}
+
+static int
+jstr(json_t *o, const char *k, const char *v)
+{
+	if (v == NULL)
+		return 0;
+	return jset(o, k, json_string(v));
+}
+
 /* Signposting */
 
 /*
- * Every typed link of the page, once: writes the Link header value into
- * hdr (when not NULL) and <link> elements into h (when not NULL).
+ * Every typed link of a record, once, as FAIR Signposting has them: the
+ * level 1 links with the landing page as origin, then (in the link set
+ * only) the content resources' "collection" and the metadata resources'
+ * "describes" links back to the page.  prio orders what the Link header
+ * keeps when they do not all fit its budget: the link sets, cite-as, type,
+ * describedby, license, item, then the authors, dropped first.
  */
+enum sp_prio { SP_LINKSET, SP_CITE, SP_TYPE, SP_DESCRIBEDBY, SP_LICENSE,
+	SP_ITEM, SP_AUTHOR, SP_PRIOS, SP_SET_ONLY = SP_PRIOS };
+
+struct sp_link {
+	char		*href;
+	char		*anchor;	/* NULL: the landing page */
+	const char	*rel;
+	const char	*type;		/* may be NULL */
+	const char	*profile;	/* may be NULL */
+	int		 prio;
+	int		 keep;		/* in the header */
+};
+
 struct signpost {
-	struct buf		*hdr;
-	struct feed_html	*h;
-	int			 failed;
+	struct sp_link	*v;
+	size_t		 n, cap;
+	char		*page;		/* the landing page, the anchor */
+	int		 failed;
 };
 
 static void
-sp_link(struct signpost *sp, const char *href, const char *rel,
-    const char *type, const char *profile)
+sp_add(struct signpost *sp, const char *href, const char *anchor,
+    const char *rel, const char *type, const char *profile, int prio)
 {
-	if (sp->hdr != NULL && !sp->failed) {
-		/* hrefs are checked URLs (no '<', '>', '"' or space) */
-		if (buf_printf(sp->hdr, "%s<%s>; rel=\"%s\"",
-		    sp->hdr->len > 0 ? ", " : "", href, rel) == -1 ||
-		    (type != NULL && buf_printf(sp->hdr, "; type=\"%s\"",
-		    type) == -1) ||
-		    (profile != NULL && buf_printf(sp->hdr,
-		    "; profile=\"%s\"", profile) == -1))
-			sp->failed = 1;
+	struct sp_link	*l;
+
+	if (sp->failed || vec_grow((void **)&sp->v, &sp->cap, sp->n + 1,
+	    sizeof(*sp->v)) == -1) {
+		sp->failed = 1;
+		return;
 	}
-	if (sp->h != NULL) {
-		xw_start(&sp->h->w, "link");
-		xw_attr(&sp->h->w, "rel", rel);
-		xw_attr(&sp->h->w, "href", href);
-		xw_attr(&sp->h->w, "type", type);
-		xw_attr(&sp->h->w, "profile", profile);
-		xw_end(&sp->h->w);
+	l = &sp->v[sp->n];
+	memset(l, 0, sizeof(*l));
+	l->href = strdup(href);
+	l->anchor = anchor != NULL ? strdup(anchor) : NULL;
+	if (l->href == NULL || (anchor != NULL && l->anchor == NULL)) {
+		free(l->href);
+		free(l->anchor);
+		sp->failed = 1;
+		return;
 	}
+	l->rel = rel;
+	l->type = type;
+	l->profile = profile;
+	l->prio = prio;
+	sp->n++;
+}
+
+static void
+sp_release(struct signpost *sp)
+{
+	size_t	 i;
+
+	for (i = 0; i < sp->n; i++) {
+		free(sp->v[i].href);
+		free(sp->v[i].anchor);
+	}
+	free(sp->v);
+	free(sp->page);
+	memset(sp, 0, sizeof(*sp));
+}
+
+/* The URL of r's link set in a form (FEED_LINKSET_EXT...) into b. */
+static int
+linkset_url(struct buf *b, const struct feed_conf *c, const struct record *r,
+    const char *ext)
+{
+	buf_reset(b);
+	return buf_printf(b, "%s" FEED_RECORD_PREFIX "%s%s", c->base_url,
+	    r->id, ext);
 }
 
 static int
@@ -142,37 +204,265 @@ signpost(struct signpost *sp, const struct feed_conf *c, const struct snap *s,
 	struct buf			 u;
 	size_t				 i;
 
+	memset(sp, 0, sizeof(*sp));
 	buf_init(&u, FEED_URL_MAX);
+	if (page_url(&u, c, r) == -1 || (sp->page = strdup(u.data)) == NULL) {
+		buf_release(&u);
+		return -1;
+	}
 	if ((doi = record_ident_find(r, RECORD_ID_DOI)) != NULL) {
+		buf_reset(&u);
 		if (buf_printf(&u, DOI_URL "%s", doi->value) == 0)
-			sp_link(sp, u.data, "cite-as", NULL, NULL);
-	} else if (page_url(&u, c, r) == 0)
-		sp_link(sp, u.data, "cite-as", NULL, NULL);
+			sp_add(sp, u.data, NULL, "cite-as", NULL, NULL,
+			    SP_CITE);
+	} else
+		sp_add(sp, sp->page, NULL, "cite-as", NULL, NULL, SP_CITE);
 	for (i = 0; i < r->ncreators; i++) {
 		if (r->creators[i].orcid == NULL)
 			continue;
 		buf_reset(&u);
 		if (buf_printf(&u, ORCID_URL "%s", r->creators[i].orcid) == 0)
-			sp_link(sp, u.data, "author", NULL, NULL);
+			sp_add(sp, u.data, NULL, "author", NULL, NULL,
+			    SP_AUTHOR);
 	}
-	sp_link(sp, SCHEMA "AboutPage", "type", NULL, NULL);
+	sp_add(sp, SCHEMA "AboutPage", NULL, "type", NULL, NULL, SP_TYPE);
 	buf_reset(&u);
 	if (buf_printf(&u, SCHEMA "%s", feed_schema_type(r->type)) == 0)
-		sp_link(sp, u.data, "type", NULL, NULL);
+		sp_add(sp, u.data, NULL, "type", NULL, NULL, SP_TYPE);
 	for (i = 0; i < r->nlinks; i++)
 		if (r->links[i].rel == RECORD_LINK_FULLTEXT)
-			sp_link(sp, r->links[i].href, "item", r->links[i].type,
-			    NULL);
+			sp_add(sp, r->links[i].href, NULL, "item",
+			    r->links[i].type, NULL, SP_ITEM);
 	/* the formats the OAI-PMH module disseminates r in, no other */
 	for (i = 0; oai_prefix(i) != NULL; i++)
 		if (oai_offered(i, r) &&
 		    getrecord_url(&u, s, r, oai_prefix(i)) == 0)
-			sp_link(sp, u.data, "describedby", "application/xml",
-			    oai_prefix_ns(i));
+			sp_add(sp, u.data, NULL, "describedby",
+			    "application/xml", oai_prefix_ns(i),
+			    SP_DESCRIBEDBY);
 	if (r->license != NULL)
-		sp_link(sp, r->license, "license", NULL, NULL);
+		sp_add(sp, r->license, NULL, "license", NULL, NULL,
+		    SP_LICENSE);
+	if (linkset_url(&u, c, r, FEED_LINKSET_EXT) == 0)
+		sp_add(sp, u.data, NULL, "linkset", FEED_LINKSET_TYPE, NULL,
+		    SP_LINKSET);
+	if (linkset_url(&u, c, r, FEED_LINKSET_JSON_EXT) == 0)
+		sp_add(sp, u.data, NULL, "linkset", FEED_LINKSET_JSON_TYPE,
+		    NULL, SP_LINKSET);
+	/* level 2: the content and metadata resources as link origins */
+	for (i = 0; i < r->nlinks; i++)
+		if (r->links[i].rel == RECORD_LINK_FULLTEXT)
+			sp_add(sp, sp->page, r->links[i].href, "collection",
+			    "text/html", NULL, SP_SET_ONLY);
+	for (i = 0; oai_prefix(i) != NULL; i++)
+		if (oai_offered(i, r) &&
+		    getrecord_url(&u, s, r, oai_prefix(i)) == 0)
+			sp_add(sp, sp->page, u.data, "describes", "text/html",
+			    NULL, SP_SET_ONLY);
 	buf_release(&u);
 	return sp->failed ? -1 : 0;
+}
+
+/*
+ * One link in the Link header syntax, with its anchor when with_anchor
+ * (the link set's form, RFC 9264 4.1).  hrefs and anchors are checked
+ * URLs (no '<', '>', '"' or space); types and profiles are media types
+ * and URIs likewise.
+ */
+static int
+sp_format(struct buf *b, const struct sp_link *l, const char *page,
+    int with_anchor)
+{
+	if (buf_printf(b, "<%s>; rel=\"%s\"", l->href, l->rel) == -1 ||
+	    (l->type != NULL && buf_printf(b, "; type=\"%s\"", l->type) ==
+	    -1) || (l->profile != NULL && buf_printf(b, "; profile=\"%s\"",
+	    l->profile) == -1))
+		return -1;
+	if (with_anchor && buf_printf(b, "; anchor=\"%s\"",
+	    l->anchor != NULL ? l->anchor : page) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The Link header value into out (reset first), at most budget bytes:
+ * whole priority levels' links in order as long as they fit (the first
+ * that does not ends it: what follows is less important), written in the
+ * order of the list.  Nothing when not even the link sets fit.
+ */
+static int
+sp_header(struct signpost *sp, size_t budget, struct buf *out)
+{
+	struct buf	 one;
+	size_t		 i, used = 0;
+	int		 p, full = 0, rc = -1;
+
+	buf_reset(out);
+	buf_init(&one, FEED_URL_MAX);
+	for (p = 0; p < SP_PRIOS && !full; p++)
+		for (i = 0; i < sp->n && !full; i++) {
+			if (sp->v[i].prio != p)
+				continue;
+			buf_reset(&one);
+			if (sp_format(&one, &sp->v[i], sp->page, 0) == -1)
+				goto out;
+			if (used + (used > 0 ? 2 : 0) + one.len > budget)
+				full = 1;
+			else {
+				used += (used > 0 ? 2 : 0) + one.len;
+				sp->v[i].keep = 1;
+			}
+		}
+	for (i = 0; i < sp->n; i++) {
+		if (!sp->v[i].keep)
+			continue;
+		if ((out->len > 0 && buf_addstr(out, ", ") == -1) ||
+		    sp_format(out, &sp->v[i], sp->page, 0) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&one);
+	return rc;
+}
+
+/* Every link of the landing page as <link> elements (level 1 in HTML). */
+static void
+sp_html(const struct signpost *sp, struct feed_html *h)
+{
+	size_t	 i;
+
+	for (i = 0; i < sp->n; i++) {
+		if (sp->v[i].prio == SP_SET_ONLY)
+			continue;
+		xw_start(&h->w, "link");
+		xw_attr(&h->w, "rel", sp->v[i].rel);
+		xw_attr(&h->w, "href", sp->v[i].href);
+		xw_attr(&h->w, "type", sp->v[i].type);
+		xw_attr(&h->w, "profile", sp->v[i].profile);
+		xw_end(&h->w);
+	}
+}
+
+/* application/linkset: every link with its anchor, one a line. */
+static int
+sp_linkset(const struct signpost *sp, struct buf *out)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < sp->n; i++) {
+		if (sp->v[i].prio == SP_LINKSET)
+			continue;
+		if ((n++ > 0 && buf_addstr(out, ",\n") == -1) ||
+		    sp_format(out, &sp->v[i], sp->page, 1) == -1)
+			return -1;
+	}
+	return buf_addch(out, '\n');
+}
+
+/*
+ * application/linkset+json (RFC 9264 4.2): {"linkset": [context...]}, a
+ * context object per anchor in the order of first use, its "anchor" and
+ * one array of target objects per relation type, in the order of first
+ * use; "type" a string, the extension attribute "profile" an array of
+ * strings (4.2.4.3).
+ */
+static int
+sp_linkset_json(const struct signpost *sp, struct buf *out)
+{
+	json_t		*top, *set, *ctx, *rels, *t;
+	const char	*anchor;
+	char		*text = NULL;
+	size_t		 i, k;
+	int		 rc = -1;
+
+	if ((top = json_object()) == NULL)
+		return -1;
+	if ((set = json_array()) == NULL ||
+	    json_object_set_new(top, "linkset", set) == -1)
+		goto out;
+	for (i = 0; i < sp->n; i++) {
+		if (sp->v[i].prio == SP_LINKSET)
+			continue;
+		anchor = sp->v[i].anchor != NULL ? sp->v[i].anchor : sp->page;
+		ctx = NULL;
+		for (k = 0; k < json_array_size(set); k++) {
+			json_t *c = json_array_get(set, k);
+
+			if (strcmp(json_string_value(json_object_get(c,
+			    "anchor")), anchor) == 0) {
+				ctx = c;
+				break;
+			}
+		}
+		if (ctx == NULL && ((ctx = json_object()) == NULL ||
+		    json_array_append_new(set, ctx) == -1 ||
+		    jstr(ctx, "anchor", anchor) == -1))
+			goto out;
+		if ((rels = json_object_get(ctx, sp->v[i].rel)) == NULL &&
+		    ((rels = json_array()) == NULL ||
+		    json_object_set_new(ctx, sp->v[i].rel, rels) == -1))
+			goto out;
+		if ((t = json_object()) == NULL ||
+		    json_array_append_new(rels, t) == -1 ||
+		    jstr(t, "href", sp->v[i].href) == -1 ||
+		    jstr(t, "type", sp->v[i].type) == -1)
+			goto out;
+		if (sp->v[i].profile != NULL) {
+			json_t *a = json_array();
+
+			if (a == NULL || jset(t, "profile", a) == -1 ||
+			    json_array_append_new(a,
+			    json_string(sp->v[i].profile)) == -1)
+				goto out;
+		}
+	}
+	if ((text = json_dumps(top, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) ==
+	    NULL || buf_addstr(out, text) == -1 || buf_addch(out, '\n') == -1)
+		goto out;
+	rc = 0;
+out:
+	free(text);
+	json_decref(top);
+	return rc;
+}
+
+/* What the links read of the configuration: base_url, the OAI endpoint. */
+static void
+sp_conf(struct feed_conf *fc, const struct snap *s)
+{
+	/* only base_url is read from fc: no feed_conf_init() hash */
+	memset(fc, 0, sizeof(*fc));
+	fc->base_url = s->conf->base_url;
+}
+
+int
+feed_record_links(const struct snap *s, const struct record *r,
+    size_t budget, struct buf *out)
+{
+	struct feed_conf	 fc;
+	struct signpost		 sp;
+	int			 rc;
+
+	sp_conf(&fc, s);
+	rc = signpost(&sp, &fc, s, r) == -1 ? -1 : sp_header(&sp, budget, out);
+	sp_release(&sp);
+	return rc;
+}
+
+int
+feed_render_linkset(const struct feed_conf *c, const struct snap *s,
+    const struct record *r, int is_json, struct buf *out, struct err *e)
+{
+	struct signpost	 sp;
+	int		 rc;
+
+	if ((rc = signpost(&sp, c, s, r)) == 0)
+		rc = is_json ? sp_linkset_json(&sp, out) :
+		    sp_linkset(&sp, out);
+	sp_release(&sp);
+	return rc == -1 ? err_set(e, "%s: cannot write the link set", r->id) :
+	    0;
 }
 
 /*
@@ -188,8 +478,6 @@ feed_doc_links(const struct snap *s, const char *path, struct buf *out)
 {
 	const struct record_cache	*c;
 	struct record			*r;
-	struct feed_conf		 fc;
-	struct signpost			 sp;
 	struct buf			 key;
 	int				 rc = -1;
 
@@ -207,16 +495,11 @@ feed_doc_links(const struct snap *s, const char *path, struct buf *out)
 		rc = buf_add(out, c->data + c->keylen, c->len) == -1 ? -1 : 1;
 		goto out;
 	}
-	/* only base_url is read from fc: no feed_conf_init() hash */
-	memset(&fc, 0, sizeof(fc));
-	fc.base_url = s->conf->base_url;
-	memset(&sp, 0, sizeof(sp));
-	sp.hdr = out;
-	if (signpost(&sp, &fc, s, r) == -1)
+	if (feed_record_links(s, r, FEED_LINK_MAX, out) == -1)
 		goto out;
 	record_cache_add(r, FEED_TAG_SIGNPOST, key.data, key.len, out->data,
 	    out->len);
-	rc = 1;
+	rc = out->len > 0 ? 1 : 0;
 out:
 	buf_release(&key);
 	return rc;
@@ -312,20 +595,6 @@ citation_meta(struct feed_html *h, const struct record *r)
 }
 
 /* JSON-LD */
-
-static int
-jset(json_t *o, const char *k, json_t *v)
-{
-	return v == NULL ? -1 : json_object_set_new(o, k, v);
-}
-
-static int
-jstr(json_t *o, const char *k, const char *v)
-{
-	if (v == NULL)
-		return 0;
-	return jset(o, k, json_string(v));
-}
 
 static json_t *
 jagent(const struct record_agent *a)
@@ -501,9 +770,10 @@ jsonld(const struct feed_html *h, const struct record *r, const char *url)
 static int
 write_jsonld(struct feed_html *h, const struct record *r, const char *url)
 {
-	json_t	*o;
-	char	*s, *p;
-	int	 rc = -1;
+	json_t		*o;
+	struct buf	 js;
+	char		*s, *p;
+	int		 rc = -1;
 
 	if ((o = jsonld(h, r, url)) == NULL)
 		return -1;
@@ -511,22 +781,24 @@ write_jsonld(struct feed_html *h, const struct record *r, const char *url)
 	json_decref(o);
 	if (s == NULL)
 		return -1;
-	buf_reset(&h->tmp);
+	/* not h->tmp: 400 authors and their ORCID iDs pass its 64 KB */
+	buf_init(&js, FEED_BUF_MAX);
 	for (p = s; *p != '\0'; p++) {
 		if (*p == '<' || *p == '>' || *p == '&') {
-			if (buf_printf(&h->tmp, "\\u%04x", (unsigned)*p) == -1)
+			if (buf_printf(&js, "\\u%04x", (unsigned)*p) == -1)
 				goto out;
-		} else if (buf_addch(&h->tmp, *p) == -1)
+		} else if (buf_addch(&js, *p) == -1)
 			goto out;
 	}
 	xw_start(&h->w, "script");
 	xw_attr(&h->w, "type", "application/ld+json");
 	xw_raw(&h->w, "\n", 1);
-	xw_raw(&h->w, h->tmp.data, h->tmp.len);
+	xw_raw(&h->w, js.data, js.len);
 	xw_raw(&h->w, "\n", 1);
 	xw_end(&h->w);
 	rc = 0;
 out:
+	buf_release(&js);
 	free(s);
 	return rc;
 }
@@ -887,9 +1159,9 @@ feed_render_record(const struct feed_conf *c, const struct snap *s,
 		xw_end(&h.w);
 	}
 	citation_meta(&h, r);
-	memset(&sp, 0, sizeof(sp));
-	sp.h = &h;
-	signpost(&sp, c, s, r);
+	if (signpost(&sp, c, s, r) == 0)
+		sp_html(&sp, &h);
+	sp_release(&sp);
 	jfail = write_jsonld(&h, r, self.data) == -1;
 	feed_html_body(&h);
 	body(&h, s, r);

@@ -37,6 +37,25 @@
 #define HTTP_CONN_MAX	4096
 #define HTTP_PER_IP_MAX	128
 #define HTTP_FD_RESERVE	256	/* descriptors kept for records, state, hubs */
+/*
+ * libmicrohttpd's memory pool per connection: 16 KB, not its 32 KB, for
+ * it zeroes the whole pool before every kept-alive request (a fifth of
+ * the user CPU of a 304; bench/README.md).  The pool holds the request
+ * (its line, its header fields and a record of some 30 bytes for each)
+ * and then the response's header, so both are bounded: a request costs
+ * its bytes and HTTP_REQ_FIELD_COST a field, at most HTTP_REQ_MAX (else
+ * 414 or 431), and the largest response header is a landing page's, some
+ * 350 bytes and its Link of at most FEED_LINK_MAX.  Measured on 0.9.75:
+ * a request and a response header past some 9.2 KB together get no answer
+ * at all, so HTTP_REQ_MAX + FEED_LINK_MAX + 350 stays below that
+ * (tests/e2e/test_signposting.py walks the edge).
+ */
+#define HTTP_POOL		(16 * 1024)
+#define HTTP_REQ_MAX		(6 * 1024 + 512)
+#define HTTP_REQ_FIELD_COST	32
+#define HTTP_RESP_HEAD_MAX	(FEED_LINK_MAX + 350)
+_Static_assert(HTTP_REQ_MAX + HTTP_RESP_HEAD_MAX <= 9 * 1024,
+    "a request and a response header must fit the connection's pool");
 
 struct http_conn {
 	TAILQ_ENTRY(http_conn)	 entry;		/* in h->conns, under h->mu */
@@ -383,9 +402,9 @@ static void
 http_doc_headers(struct MHD_Response *r, const struct snap *s,
     const struct snap_doc *d, const char *etag)
 {
-	char	 lm[DATE_HTTP_LEN], cc[64], link[2048];
-	size_t	 i;
-	int	 is_feed;
+	char	 lm[DATE_HTTP_LEN], cc[64], link[FEED_LINK_MAX];
+	size_t	 i, used;
+	int	 is_feed, n;
 
 	date_fmt_http(d->last_modified, lm);
 	snprintf(cc, sizeof(cc), "public, max-age=%d", s->conf->max_age);
@@ -404,17 +423,26 @@ http_doc_headers(struct MHD_Response *r, const struct snap *s,
 	    strcmp(d->content_type, RS_TYPE) == 0;	/* ResourceSync */
 	if (!is_feed)
 		return;
-	/* W3C WebSub 4: the hub and the topic, as headers too */
+	/*
+	 * W3C WebSub 4: the hub and the topic, as headers too, within the
+	 * Link budget (HTTP_POOL); the feed's body names every hub.
+	 */
+	if ((n = snprintf(link, sizeof(link), "<%s%s>; rel=\"self\"",
+	    s->conf->base_url, d->path)) < 0 || (size_t)n >= sizeof(link))
+		return;
+	MHD_add_response_header(r, "Link", link);
+	used = (size_t)n + 8;
 	for (i = 0; i < s->conf->ntargets; i++) {
 		if (s->conf->targets[i].kind != CONF_TARGET_WEBSUB)
 			continue;
-		snprintf(link, sizeof(link), "<%s>; rel=\"hub\"",
+		n = snprintf(link, sizeof(link), "<%s>; rel=\"hub\"",
 		    s->conf->targets[i].url);
+		if (n < 0 || (size_t)n >= sizeof(link) ||
+		    used + (size_t)n + 8 > FEED_LINK_MAX)
+			continue;
+		used += (size_t)n + 8;
 		MHD_add_response_header(r, "Link", link);
 	}
-	snprintf(link, sizeof(link), "<%s%s>; rel=\"self\"", s->conf->base_url,
-	    d->path);
-	MHD_add_response_header(r, "Link", link);
 }
 
 /*
@@ -847,6 +875,7 @@ http_dispatch(struct http_req *req, struct MHD_Connection *c, const char *url)
 }
 
 struct http_framing {
+	size_t		 bytes;		/* what the fields cost the pool */
 	int		 nhost;
 	int		 nlength;
 	int		 nte;
@@ -860,6 +889,7 @@ http_framing_cb(void *cls, enum MHD_ValueKind kind, const char *key,
 {
 	struct http_framing	*f = cls;
 
+	f->bytes += strlen(key) + strlen(value) + HTTP_REQ_FIELD_COST;
 	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
 		f->nhost++;
 	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
@@ -903,6 +933,12 @@ http_check_request(struct http_req *req, struct MHD_Connection *c,
 		return req->reject;
 	memset(&f, 0, sizeof(f));
 	MHD_get_connection_values(c, MHD_HEADER_KIND, http_framing_cb, &f);
+	/* the pool must keep room for the response's header (HTTP_POOL) */
+	if (req->uri != NULL && strlen(req->uri) > HTTP_REQ_MAX)
+		return 414;
+	if (f.bytes + (req->uri != NULL ? strlen(req->uri) : 0) >
+	    HTTP_REQ_MAX)
+		return 431;
 	if (f.nhost > 1 || (f.nhost == 0 &&
 	    strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
 		return 400;
@@ -949,8 +985,12 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 			return http_text(req, c, 413,
 			    "request body too large\n");
 		case 414:
-			return http_text(req, c, 414,
-			    "too many query arguments\n");
+			return http_text(req, c, 414, req->reject == 414 ?
+			    "too many query arguments\n" :
+			    "request-target too long\n");
+		case 431:
+			return http_text(req, c, 431,
+			    "request header fields too large\n");
 		default:
 			/* the Allow header names the route's methods */
 			if ((req->snap = snap_current()) != NULL &&
@@ -1137,12 +1177,6 @@ http_start(const struct http_opts *opts, struct err *e)
 		goto fail;
 	}
 	h->has_reaper = 1;
-	/*
-	 * The connection pool stays at libmicrohttpd's 32 KB, though it zeroes
-	 * the whole pool before every kept-alive request (bench/README.md): it
-	 * holds the response headers after the request, and a landing page's
-	 * Signposting Link header passes 16 KB at some 300 authors.
-	 */
 	errno = 0;
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL,
 	    http_access, h,
@@ -1153,6 +1187,7 @@ http_start(const struct http_opts *opts, struct err *e)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
 	    MHD_OPTION_CONNECTION_LIMIT, h->conn_limit,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->per_ip_limit,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->listen_fd,
 	    MHD_OPTION_END);
 	if (h->mhd == NULL) {

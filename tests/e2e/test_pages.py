@@ -156,9 +156,15 @@ def every_link_on_every_page_resolves():
     assert not bad, bad
     # the crawl reached every kind of page and every record's landing page
     ids = set(sources())
-    landing = {p for p in seen if p.startswith("/records/")}
+    landing = {p for p in seen if p.startswith("/records/") and
+               p.endswith(".html")}
     assert landing == {"/records/%s.html" % i for i in ids}, \
         landing ^ {"/records/%s.html" % i for i in ids}
+    # ... and its link sets (FAIR Signposting level 2), in both forms
+    sets = {p for p in seen if p.startswith("/records/") and
+            not p.endswith(".html")}
+    assert sets == {"/records/%s%s" % (i, x) for i in ids
+                    for x in (".linkset", ".linkset.json")}, sets
     # ... in every language, through the switcher and the links of each
     for tag, pre in LANGS.items():
         want = {pre + "/records/%s.html" % i for i in ids}

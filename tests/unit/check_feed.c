@@ -2149,6 +2149,211 @@ START_TEST(test_record_links)
 }
 END_TEST
 
+/*
+ * The shape RFC 9264 4.2 gives application/linkset+json: one member,
+ * "linkset", an array of link context objects, each with an "anchor" and
+ * arrays of target objects with an "href"; "type" a string, extension
+ * attributes ("profile") arrays of strings.  Returns the context whose
+ * anchor is anchor, or NULL.
+ */
+static json_t *
+linkset_shape(json_t *top, const char *anchor)
+{
+	json_t		*set, *ctx, *rels, *t, *v, *found = NULL;
+	const char	*k, *tk;
+	size_t		 i, j;
+
+	ck_assert(json_is_object(top));
+	ck_assert_uint_eq(json_object_size(top), 1);
+	set = json_object_get(top, "linkset");
+	ck_assert(json_is_array(set) && json_array_size(set) > 0);
+	json_array_foreach(set, i, ctx) {
+		ck_assert(json_is_object(ctx));
+		ck_assert(json_is_string(json_object_get(ctx, "anchor")));
+		if (strcmp(json_string_value(json_object_get(ctx, "anchor")),
+		    anchor) == 0)
+			found = ctx;
+		json_object_foreach(ctx, k, rels) {
+			if (strcmp(k, "anchor") == 0)
+				continue;
+			ck_assert_msg(json_is_array(rels) &&
+			    json_array_size(rels) > 0, "%s", k);
+			json_array_foreach(rels, j, t) {
+				ck_assert(json_is_object(t));
+				ck_assert(json_is_string(json_object_get(t,
+				    "href")));
+				json_object_foreach(t, tk, v) {
+					if (strcmp(tk, "href") == 0 ||
+					    strcmp(tk, "type") == 0)
+						ck_assert(json_is_string(v));
+					else
+						ck_assert_msg(json_is_array(v),
+						    "%s", tk);
+				}
+			}
+		}
+	}
+	return found;
+}
+
+/* Attribute attr of target i of rel in a link context, or NULL. */
+static const char *
+target_of(json_t *ctx, const char *rel, size_t i, const char *attr)
+{
+	json_t	*t = json_array_get(json_object_get(ctx, rel), i);
+
+	return t != NULL ? json_string_value(json_object_get(t, attr)) : NULL;
+}
+
+/* FAIR Signposting level 2: the link set in both forms. */
+START_TEST(test_record_linkset)
+{
+	const struct snap_doc	*d;
+	struct snap		*s;
+	json_t			*top, *ctx;
+	json_error_t		 je;
+	const char		*page = BASE "/records/rec-4.html";
+	const char		*p;
+	size_t			 n;
+
+	s = build(recp, NRECS, NULL);
+	d = snap_doc_find(s, "/records/rec-4.linkset.json");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->content_type, "application/linkset+json");
+	ck_assert_int_eq(d->last_modified, recs[4].datestamp);
+	top = json_loadb(d->body, d->len, 0, &je);
+	ck_assert_msg(top != NULL, "%s", je.text);
+	ctx = linkset_shape(top, page);
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_str_eq(target_of(ctx, "cite-as", 0, "href"), page);
+	ck_assert_str_eq(target_of(ctx, "type", 0, "href"),
+	    "https://schema.org/AboutPage");
+	ck_assert_str_eq(target_of(ctx, "type", 1, "href"),
+	    "https://schema.org/Report");
+	ck_assert_str_eq(target_of(ctx, "author", 0, "href"),
+	    "https://orcid.org/0000-0002-1825-0097");
+	ck_assert_str_eq(target_of(ctx, "item", 0, "href"), BASE "/p/1.pdf");
+	ck_assert_str_eq(target_of(ctx, "item", 0, "type"),
+	    "application/pdf");
+	ck_assert_str_eq(target_of(ctx, "describedby", 0, "type"),
+	    "application/xml");
+	ck_assert_ptr_null(json_object_get(ctx, "linkset"));
+	ck_assert_ptr_null(json_object_get(ctx, "license"));
+	/* the content resource and the metadata resources link back */
+	ctx = linkset_shape(top, BASE "/p/1.pdf");
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_str_eq(target_of(ctx, "collection", 0, "href"), page);
+	ck_assert_str_eq(target_of(ctx, "collection", 0, "type"),
+	    "text/html");
+	ctx = linkset_shape(top, BASE "/oai?verb=GetRecord&metadataPrefix="
+	    "oai_dc&identifier=oai%3Apubs.example.org%3Arec-4");
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_str_eq(target_of(ctx, "describes", 0, "href"), page);
+	json_decref(top);
+
+	/* application/linkset: the same links, each with its anchor */
+	d = snap_doc_find(s, "/records/rec-4.linkset");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->content_type, "application/linkset");
+	ck_assert_ptr_nonnull(strstr(d->body, "<" BASE "/p/1.pdf>; rel=\"item\""
+	    "; type=\"application/pdf\"; anchor=\"" BASE
+	    "/records/rec-4.html\""));
+	ck_assert_ptr_nonnull(strstr(d->body, "<" BASE "/records/rec-4.html>;"
+	    " rel=\"collection\"; type=\"text/html\"; anchor=\"" BASE
+	    "/p/1.pdf\""));
+	for (n = 0, p = d->body; (p = strstr(p, "; anchor=\"")) != NULL; p++)
+		n++;
+	for (p = d->body; (p = strchr(p, '<')) != NULL; p++)
+		n--;
+	ck_assert_uint_eq(n, 0);	/* every link has its anchor */
+	ck_assert_ptr_null(strstr(d->body, "rel=\"linkset\""));
+	/* only the record's own, in no page language */
+	ck_assert_ptr_null(snap_doc_find(s, "/bg/records/rec-4.linkset"));
+	ck_assert_ptr_null(snap_doc_find(s, "/records/nope.linkset.json"));
+	ck_assert_ptr_null(snap_doc_find(s, "/records/rec-4.linkset.jsonx"));
+	snap_release(s);
+}
+END_TEST
+
+/*
+ * The Link header stays within its budget: the link sets, cite-as and
+ * type first, the authors dropped first; all of them are in the link set.
+ */
+START_TEST(test_record_links_budget)
+{
+	struct record_agent	*many;
+	struct snap		*s;
+	struct buf		 b, full;
+	const struct snap_doc	*d;
+	const char		*ls = "<" BASE "/records/rec-4.linkset>; "
+	    "rel=\"linkset\"; type=\"application/linkset\"";
+	const char		*lsj = "<" BASE "/records/rec-4.linkset.json>; "
+	    "rel=\"linkset\"; type=\"application/linkset+json\"";
+	size_t			 i, budget;
+
+	buf_init(&b, 1 << 20);
+	buf_init(&full, 1 << 20);
+	many = calloc(400, sizeof(*many));
+	ck_assert_ptr_nonnull(many);
+	for (i = 0; i < 400; i++)
+		many[i] = (struct record_agent){ RECORD_PERSON, "A N Other",
+		    "Other", "A N", NULL, "0000-0002-1694-233X", NULL, NULL };
+	recs[4].creators = many;
+	recs[4].ncreators = 400;
+	s = build(recp, NRECS, NULL);
+	ck_assert_int_eq(feed_record_links(s, &recs[4], 1 << 20, &full), 0);
+	ck_assert_uint_gt(full.len, 20000);	/* 400 authors do not fit */
+	ck_assert_int_eq(feed_doc_links(s, "/records/rec-4.html", &b), 1);
+	ck_assert_uint_le(b.len, FEED_LINK_MAX);
+	ck_assert_ptr_nonnull(strstr(b.data, ls));
+	ck_assert_ptr_nonnull(strstr(b.data, lsj));
+	ck_assert_ptr_nonnull(strstr(b.data, "rel=\"cite-as\""));
+	ck_assert_ptr_nonnull(strstr(b.data, "rel=\"describedby\""));
+	ck_assert_ptr_nonnull(strstr(b.data, "rel=\"item\""));
+	/* some authors fit, the rest do not */
+	ck_assert_ptr_nonnull(strstr(b.data, "rel=\"author\""));
+	ck_assert_uint_lt(b.len, full.len);
+	/* a budget with room for the link sets, cite-as and type only */
+	budget = strlen(ls) + 2 + strlen(lsj) + 2 + strlen("<" BASE
+	    "/records/rec-4.html>; rel=\"cite-as\"") + 2 +
+	    strlen("<https://schema.org/AboutPage>; rel=\"type\"") + 2 +
+	    strlen("<https://schema.org/Report>; rel=\"type\"");
+	ck_assert_int_eq(feed_record_links(s, &recs[4], budget, &b), 0);
+	ck_assert_uint_eq(b.len, budget);
+	ck_assert_ptr_null(strstr(b.data, "author"));
+	ck_assert_ptr_null(strstr(b.data, "item"));
+	ck_assert_ptr_null(strstr(b.data, "describedby"));
+	ck_assert_ptr_nonnull(strstr(b.data, "rel=\"cite-as\""));
+	ck_assert_ptr_nonnull(strstr(b.data, lsj));
+	/* one byte less: the second type link goes, the rest stays */
+	ck_assert_int_eq(feed_record_links(s, &recs[4], budget - 1, &b), 0);
+	ck_assert_ptr_null(strstr(b.data, "schema.org/Report"));
+	ck_assert_ptr_nonnull(strstr(b.data, "schema.org/AboutPage"));
+	/* not even the link sets: no header at all */
+	ck_assert_int_eq(feed_record_links(s, &recs[4], 40, &b), 0);
+	ck_assert_uint_eq(b.len, 0);
+	/* every author is in the link set */
+	d = snap_doc_find(s, "/records/rec-4.linkset.json");
+	ck_assert_ptr_nonnull(d);
+	{
+		json_error_t	 je;
+		json_t		*top = json_loadb(d->body, d->len, 0, &je);
+
+		ck_assert_ptr_nonnull(top);
+		ck_assert_uint_eq(json_array_size(json_object_get(
+		    linkset_shape(top, BASE "/records/rec-4.html"), "author")),
+		    400);
+		json_decref(top);
+	}
+	snap_release(s);
+	recs[4].creators = creators[4];
+	recs[4].ncreators = 2;
+	free(many);
+	buf_release(&b);
+	buf_release(&full);
+}
+END_TEST
+
 /* Landing pages: rendered once, on request; carried over unchanged. */
 START_TEST(test_record_lazy)
 {
@@ -2399,6 +2604,8 @@ feed_suite(void)
 	tcase_add_test(tc, test_pages_in_every_language);
 	tcase_add_test(tc, test_record_canonical_self);
 	tcase_add_test(tc, test_record_links);
+	tcase_add_test(tc, test_record_linkset);
+	tcase_add_test(tc, test_record_links_budget);
 	tcase_add_test(tc, test_entry_links_here);
 	tcase_add_test(tc, test_record_lazy);
 	tcase_add_test(tc, test_export_pages);
