@@ -225,7 +225,8 @@ def served(d):
         st, _, body = d.get(path)
         assert st == 200, (path, st)
         out.append(body)
-    out.append(d.oai("verb=ListRecords&metadataPrefix=oai_dc")[2])
+    body = d.oai("verb=ListRecords&metadataPrefix=oai_dc")[2]
+    out.append(re.sub(rb"<responseDate>[^<]*</responseDate>", b"", body))
     return out
 
 
