@@ -56,7 +56,7 @@
  * table is cached in memory (struct state); changed entries are queued with
  * state_touch() and written by state_commit() in one transaction that holds
  * only those rows.  A primary holds an exclusive flock(2) on
- * STATE_DIR/pubfeed.lock for its lifetime; read-only users (replicas,
+ * STATE_DIR/pubfeed.lock for its lifetime (covering parse-cache.db too); read-only users (replicas,
  * "pubfeed export") open the database with SQLITE_OPEN_READONLY and take no
  * lock; they keep no connection open but read the whole table again when
  * the database or its WAL changed (a WAL-mode database without a WAL, i.e.
@@ -156,8 +156,9 @@ void	state_release(struct state *);
  * naming DIR when another instance holds it), remove stale "*.tmp.PID"
  * files a crash left, create the database or check it (a corrupt one is an
  * error, never an empty start), import an old text state once (see
- * state_migrate.c), then load the records.  STATE_RDONLY: no database yet
- * is an empty state (an old text state is read in memory); nothing is
+ * state_migrate.c), open the parse cache (never an error: see
+ * state_pcache_load()), then load the records.  STATE_RDONLY: no database
+ * yet is an empty state (an old text state is read in memory); nothing is
  * created.  0 or -1 with e set.
  */
 int	state_open(struct state *, const char *dir, int flags, struct err *e);
