@@ -56,8 +56,8 @@
  * table is cached in memory (struct state); changed entries are queued with
  * state_touch() and written by state_commit() in one transaction that holds
  * only those rows.  A primary holds an exclusive flock(2) on
- * STATE_DIR/pubfeed.lock for its lifetime (covering parse-cache.db too); read-only users (replicas,
- * "pubfeed export") open the database with SQLITE_OPEN_READONLY and take no
+ * STATE_DIR/pubfeed.lock for its lifetime (covering parse-cache.db too);
+ * read-only users (replicas, "pubfeed export") open the database with SQLITE_OPEN_READONLY and take no
  * lock; they keep no connection open but read the whole table again when
  * the database or its WAL changed (a WAL-mode database without a WAL, i.e.
  * no primary running, is opened immutable=1 so that reading creates no
