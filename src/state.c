@@ -869,16 +869,16 @@ state_pcache_load(struct state *st, const unsigned char *validator,
 	sqlite3_stmt		*q = NULL;
 	sqlite3			*db = st->pcdb;
 	const char		*path;
-	char			 fn_[4096];
+	char			 dbpath[4096];
 	int			 rc = -1, src, has_wal;
 
 	if (st->flags & STATE_RDONLY) {
-		snprintf(fn_, sizeof(fn_), "%s/%s-wal", st->dir,
+		snprintf(dbpath, sizeof(dbpath), "%s/%s-wal", st->dir,
 		    STATE_PCACHE_NAME);
-		has_wal = stat(fn_, &sb) == 0;
-		snprintf(fn_, sizeof(fn_), "%s/%s", st->dir,
+		has_wal = stat(dbpath, &sb) == 0;
+		snprintf(dbpath, sizeof(dbpath), "%s/%s", st->dir,
 		    STATE_PCACHE_NAME);
-		if (stat(fn_, &sb) == -1)
+		if (stat(dbpath, &sb) == -1)
 			return 0;	/* no cache (yet) */
 		if (state_ro_open(st->dir, STATE_PCACHE_NAME, has_wal, &db,
 		    e) == -1)
@@ -887,7 +887,7 @@ state_pcache_load(struct state *st, const unsigned char *validator,
 		return -1;	/* what opening it found */
 	if (db == NULL)
 		return 0;
-	snprintf(fn_, sizeof(fn_), "%s", sqlite3_db_filename(db, NULL));
+	snprintf(dbpath, sizeof(dbpath), "%s", sqlite3_db_filename(db, NULL));
 	if ((src = sqlite3_prepare_v2(db, "SELECT path, dev, ino, size, "
 	    "mtime_ns, ctime_ns, hash, image FROM parse_cache WHERE "
 	    "validator = ?1", -1, &q, NULL)) != SQLITE_OK)
@@ -925,7 +925,7 @@ fail:
 		state_pcache_warning(st, e);
 	} else
 		err_set(e, "%s: cannot read the parse cache (%s); not used",
-		    fn_, sqlite3_errmsg(db));
+		    dbpath, sqlite3_errmsg(db));
 out:
 	sqlite3_finalize(q);
 	if (db != NULL && db != st->pcdb)
