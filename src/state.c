@@ -761,17 +761,15 @@ state_pc_open(struct state *st, int why)
 			snprintf(side, sizeof(side), "%s-shm", path);
 			(void)unlink(side);
 			if (rename(path, aside) == -1 && errno != ENOENT) {
-				pc_warnf(st,
-				    "%s: the parse cache is corrupt (%s) and "
-				    "cannot be moved aside: %s; not used",
-				    path, sqlite3_errstr(why),
+				pc_warnf(st, "%s: the parse cache is corrupt "
+				    "(%s) and cannot be moved aside: %s; not "
+				    "used", path, sqlite3_errstr(why),
 				    strerror(errno));
 				return;
 			}
-			pc_warnf(st, "%s: the "
-			    "parse cache is corrupt (%s); moved aside to %s "
-			    "and started afresh", path, sqlite3_errstr(why),
-			    aside);
+			pc_warnf(st, "%s: the parse cache is corrupt (%s); "
+			    "moved aside to %s and started afresh", path,
+			    sqlite3_errstr(why), aside);
 		}
 		if ((rc = pc_open_path(path, &st->pcdb)) == SQLITE_OK)
 			return;
@@ -779,8 +777,8 @@ state_pc_open(struct state *st, int why)
 			break;
 		why = rc;
 	}
-	pc_warnf(st, "%s: cannot open the "
-	    "parse cache (%s); not used", path, sqlite3_errstr(rc));
+	pc_warnf(st, "%s: cannot open the parse cache (%s); not used", path,
+	    sqlite3_errstr(rc));
 }
 
 int
