@@ -1027,6 +1027,33 @@ out:
 }
 
 /*
+ * A full disk: the state's commits come first, so the cache gives its
+ * space back (its file, WAL and index are removed; none until the next
+ * start).  Told by state_pcache_warning().
+ */
+static void
+state_pc_remove(struct state *st)
+{
+	static const char *const	 sfx[] = { "", "-wal", "-shm" };
+	char				 path[4096];
+	size_t				 i;
+
+	if (st->pcdb == NULL)
+		return;
+	sqlite3_close(st->pcdb);
+	st->pcdb = NULL;
+	state_pcq_clear(st);
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", st->dir,
+		    STATE_PCACHE_NAME, sfx[i]);
+		(void)unlink(path);
+	}
+	pc_warnf(st, "%s/%s: removed: the disk is full and the state comes "
+	    "first; the next start creates it again", st->dir,
+	    STATE_PCACHE_NAME);
+}
+
+/*
  * The queued parse_cache changes in a transaction of the cache's, once the
  * state's is committed: the state's commit stays the size of the records
  * (not 270 MB of images at a first start), and a parse cache that cannot
@@ -1051,13 +1078,22 @@ state_commit_pcache_tx(struct state *st)
 	    NULL)) != SQLITE_OK))
 		sqlite3_exec(st->pcdb, "ROLLBACK", NULL, NULL, NULL);
 	state_pcq_clear(st);
-	if (rc != SQLITE_OK && pc_is_corrupt(sqlite3_extended_errcode(
-	    st->pcdb) != SQLITE_OK ? sqlite3_extended_errcode(st->pcdb) : rc))
+	if (rc == SQLITE_OK)
+		return;
+	if (sqlite3_extended_errcode(st->pcdb) != SQLITE_OK)
+		rc = sqlite3_extended_errcode(st->pcdb);
+	if (pc_is_corrupt(rc))
 		state_pc_open(st, rc);
+	else if ((rc & 0xff) == SQLITE_FULL)
+		state_pc_remove(st);
 }
 
-int
-state_commit(struct state *st, struct err *e)
+/*
+ * The records' transaction; *is_full: it failed for want of space.  0 or
+ * -1 with e set (rolled back).
+ */
+static int
+state_commit_tx(struct state *st, int *is_full, struct err *e)
 {
 	static const char	 upsert[] = "INSERT INTO records "
 	    "(id, hash, datestamp, is_deleted, sets) VALUES (?1, ?2, ?3, ?4, ?5) "
@@ -1071,11 +1107,7 @@ state_commit(struct state *st, struct err *e)
 	size_t			 i;
 	int			 rc = -1, in_tx = 0;
 
-	if (st->npending == 0 && !st->first_import_pending && st->npcq == 0)
-		return 0;
-	if (st->db == NULL || (st->flags & STATE_RDONLY))
-		return err_set(e, "%s: the state is read-only here",
-		    st->dir != NULL ? st->dir : "memory");
+	*is_full = 0;
 	path = sqlite3_db_filename(st->db, NULL);
 	buf_init(&sets, 1024 * 1024);
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
@@ -1122,13 +1154,40 @@ state_commit(struct state *st, struct err *e)
 		st->v[st->pending[i]].is_pending = 0;
 	st->npending = 0;
 	st->first_import_pending = 0;
-	state_commit_pcache_tx(st);
 	rc = 0;
 out:
+	if (rc == -1)
+		*is_full = (sqlite3_errcode(st->db) & 0xff) == SQLITE_FULL;
 	sqlite3_finalize(q);
 	if (in_tx)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	buf_release(&sets);
+	return rc;
+}
+
+int
+state_commit(struct state *st, struct err *e)
+{
+	struct err	 fe;
+	int		 rc, is_full;
+
+	if (st->npending == 0 && !st->first_import_pending && st->npcq == 0)
+		return 0;
+	if (st->db == NULL || (st->flags & STATE_RDONLY))
+		return err_set(e, "%s: the state is read-only here",
+		    st->dir != NULL ? st->dir : "memory");
+	err_init(&fe);
+	if ((rc = state_commit_tx(st, &is_full, &fe)) == -1 && is_full &&
+	    st->pcdb != NULL) {
+		state_pc_remove(st);
+		err_clear(&fe);
+		rc = state_commit_tx(st, &is_full, &fe);
+	}
+	if (rc == 0)
+		state_commit_pcache_tx(st);
+	else
+		err_merge(e, &fe);
+	err_release(&fe);
 	return rc;
 }
 

@@ -163,8 +163,11 @@ void	state_release(struct state *);
  */
 int	state_open(struct state *, const char *dir, int flags, struct err *e);
 /*
- * Write every entry queued since the last commit in one transaction.  On
- * failure it is rolled back and the queue is kept (the memory still holds
+ * Write every entry queued since the last commit in one transaction (then
+ * the parse cache's queue in one of its own).  When the disk is full, the
+ * parse cache's file is removed to make room and the transaction tried
+ * once more (told by state_pcache_warning()).  On failure it is rolled
+ * back and the queue is kept (the memory still holds
  * the uncommitted values: call state_reload() to go back to the database).
  * 0 (also when nothing is queued) or -1 with e set.
  */

@@ -1107,8 +1107,6 @@ store_scan_listed(struct store *st, struct store_list *l, struct err *e)
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].seen = 0;
 	store_pc_load(st, e);
-	/* a cache found corrupt by a commit since: replaced, told once */
-	(void)state_pcache_warning(&st->state, e);
 	store_root_real(st);
 	/* a first scan: room for every file listed (a hint, may fail) */
 	if (st->nfiles == 0 && l->n > 0 &&
@@ -1148,7 +1146,6 @@ store_update(struct store *st, const char *const *paths, size_t n,
 
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].seen = 1;
-	(void)state_pcache_warning(&st->state, e);
 	store_root_real(st);
 	for (k = 0; k < n; k++) {
 		/*
