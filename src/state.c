@@ -6,6 +6,18 @@
  * fsynced, so a change the daemon acknowledged (published, notified)
  * survives a power loss; NORMAL would only keep the database consistent
  * and could lose the last commits, i.e. a tombstone harvesters saw.
+ *
+ * The parse cache, a database of its own (parse-cache.db), is in WAL mode
+ * with synchronous=NORMAL: a power loss may lose its last transactions
+ * (rows the next start does not find: those files are parsed again), but
+ * the WAL is fsynced before a checkpoint copies it into the database and
+ * the database before the WAL is reused, so the file is always a state it
+ * committed, never pages of two.  OFF would not fsync even then: a
+ * checkpoint cut short could leave a row's page new and its image's
+ * overflow pages old, an image that passes its decoder and matches the
+ * row's hash at its start but is the rest of another record; a cache that
+ * may serve wrong content is worse than none.  The fsyncs NORMAL keeps are
+ * one per checkpoint, not one per commit.
  */
 #include <sys/file.h>
 #include <sys/random.h>
@@ -15,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +40,7 @@
 #include "banned.h"
 
 #define BUSY_TIMEOUT_MS	5000
+#define PCACHE_ASIDE	".corrupt"
 
 void
 state_init(struct state *st)
@@ -84,6 +98,8 @@ state_release(struct state *st)
 	state_clear(st);
 	state_pcq_clear(st);
 	free(st->pcq);
+	if (st->pcdb != NULL)
+		sqlite3_close(st->pcdb);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	if (st->lockfd != -1)
@@ -202,9 +218,12 @@ static const char *const schema_sql =
     " last_fail INTEGER NOT NULL DEFAULT 0, reason TEXT,"
     " PRIMARY KEY (kind, url, body)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS meta ("
-    " key TEXT PRIMARY KEY NOT NULL, value TEXT) WITHOUT ROWID;"
-    /* version 2; the image since version 3 */
-    "CREATE TABLE IF NOT EXISTS parse_cache ("
+    " key TEXT PRIMARY KEY NOT NULL, value TEXT) WITHOUT ROWID;";
+
+/* parse-cache.db, STATE_PCACHE_VERSION */
+static const char *const pcache_sql =
+    "DROP TABLE IF EXISTS parse_cache;"
+    "CREATE TABLE parse_cache ("
     " path TEXT PRIMARY KEY NOT NULL, dev INTEGER NOT NULL,"
     " ino INTEGER NOT NULL, size INTEGER NOT NULL,"
     " mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
@@ -217,8 +236,8 @@ static const char *const schema_sql =
 
 /*
  * Run before schema_sql on a database older than STATE_SCHEMA_VERSION.
- * The parse cache is a cache: a table of version 2 (no image column) is
- * dropped and created again empty, so the first start after the upgrade
+ * The parse cache of versions 2 and 3 is a cache: the table is dropped
+ * (parse-cache.db starts empty), so the first start after the upgrade
  * parses and validates every file once, as a start on a new state does.
  */
 static const char *const upgrade_sql =
@@ -263,7 +282,7 @@ state_schema(sqlite3 *db, struct err *e)
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 	    STATE_SCHEMA_VERSION);
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK || (v < 3 && sqlite3_exec(db, upgrade_sql, NULL, NULL,
+	    SQLITE_OK || (v < 4 && sqlite3_exec(db, upgrade_sql, NULL, NULL,
 	    NULL) != SQLITE_OK) ||
 	    sqlite3_exec(db, schema_sql, NULL, NULL, NULL) !=
 	    SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, NULL) !=
@@ -274,6 +293,13 @@ state_schema(sqlite3 *db, struct err *e)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
+	/*
+	 * The dropped table leaves its pages free in the file (270 MB at
+	 * 100k records): given back once.  Committed already, so a failure
+	 * (a full disk) leaves only a larger file.
+	 */
+	if (v == 2 || v == 3)
+		(void)sqlite3_exec(db, "VACUUM", NULL, NULL, NULL);
 	return 0;
 }
 
@@ -287,58 +313,32 @@ db_unreadable(struct err *e, sqlite3 *db, const char *path)
 }
 
 /*
- * A database that does not pass quick_check is never used: every table
- * but the parse cache.  The check reads each page it checks, and the parse
- * cache is most of the pages (270 MB of images at 100k records: 0.19 s of
- * a warm start against 0.03 s for the rest): it is a cache, written in its own transaction after the state's
- * (state_commit()), its rows vouch only for bytes of the same SHA-256 and
- * its images are checked by their decoder, so a damaged one costs
- * validation, never the state.
+ * A database that does not pass quick_check is never used.  (All of it:
+ * the parse cache, the bulk of the pages, is in a file of its own.)
  */
 static int
 db_check(sqlite3 *db, const char *path, struct err *e)
 {
-	sqlite3_stmt	*t = NULL, *q = NULL;
-	char		*sql = NULL;
-	const char	*r = NULL, *name;
-	int		 rc = -1, src;
+	sqlite3_stmt	*q = NULL;
+	const char	*r;
+	int		 rc = -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE "
-	    "type = 'table' AND name <> 'parse_cache'", -1, &t, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &q, NULL) !=
+	    SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
 		db_unreadable(e, db, path);
 		goto out;
 	}
-	while ((src = sqlite3_step(t)) == SQLITE_ROW) {
-		if ((name = (const char *)sqlite3_column_text(t, 0)) == NULL)
-			continue;
-		sqlite3_free(sql);
-		sqlite3_finalize(q);
-		q = NULL;
-		if ((sql = sqlite3_mprintf("PRAGMA quick_check(%Q)", name)) ==
-		    NULL || sqlite3_prepare_v2(db, sql, -1, &q, NULL) !=
-		    SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
-			db_unreadable(e, db, path);
-			goto out;
-		}
-		r = (const char *)sqlite3_column_text(q, 0);
-		if (r == NULL || strcmp(r, "ok") != 0) {
-			err_set(e, "%s: database is corrupt (%s); refusing to "
-			    "start with an empty state (tombstones and "
-			    "datestamps would be lost): restore it from a "
-			    "backup", path, r != NULL ? r : "?");
-			goto out;
-		}
-	}
-	if (src != SQLITE_DONE) {
-		db_unreadable(e, db, path);
+	r = (const char *)sqlite3_column_text(q, 0);
+	if (r == NULL || strcmp(r, "ok") != 0) {
+		err_set(e, "%s: database is corrupt (%s); refusing to start "
+		    "with an empty state (tombstones and datestamps would be "
+		    "lost): restore it from a backup", path,
+		    r != NULL ? r : "?");
 		goto out;
 	}
 	rc = 0;
 out:
-	sqlite3_free(sql);
 	sqlite3_finalize(q);
-	sqlite3_finalize(t);
 	return rc;
 }
 
@@ -592,12 +592,13 @@ out:
 }
 
 /*
- * Read-only: a connection of its own to dir's database as ver (from
- * state_version()) found it.  Without a WAL no primary is running:
- * immutable=1 reads the file as it is and creates nothing next to it.
+ * Read-only: a connection of its own to dir's database name (has_wal: its
+ * -wal as state_version() found it).  Without a WAL no primary is running:
+ * immutable=1 reads the file as it is and creates nothing next to it.  The
+ * state is checked, the parse cache not (see state_pcache_load()).
  */
 static int
-state_ro_open(const char *dir, const int64_t ver[6], sqlite3 **out,
+state_ro_open(const char *dir, const char *name, int has_wal, sqlite3 **out,
     struct err *e)
 {
 	struct buf	 uri;
@@ -606,7 +607,7 @@ state_ro_open(const char *dir, const int64_t ver[6], sqlite3 **out,
 	char		 path[4096];
 	int		 rc = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, STATE_DB_NAME);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	buf_init(&uri, 3 * sizeof(path) + 64);
 	if (buf_addstr(&uri, "file:") == -1)
 		goto nomem;
@@ -615,7 +616,7 @@ state_ro_open(const char *dir, const int64_t ver[6], sqlite3 **out,
 		    buf_printf(&uri, "%%%02X", (unsigned char)*p) :
 		    buf_addch(&uri, *p)) == -1)
 			goto nomem;
-	if (buf_addstr(&uri, ver[3] == 0 ? "?mode=ro&immutable=1" :
+	if (buf_addstr(&uri, !has_wal ? "?mode=ro&immutable=1" :
 	    "?mode=ro") == -1)
 		goto nomem;
 	if (sqlite3_open_v2(uri.data, &db, SQLITE_OPEN_READONLY |
@@ -625,7 +626,8 @@ state_ro_open(const char *dir, const int64_t ver[6], sqlite3 **out,
 		goto out;
 	}
 	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-	if (db_check(db, path, e) == -1)
+	sqlite3_extended_result_codes(db, 1);
+	if (strcmp(name, STATE_DB_NAME) == 0 && db_check(db, path, e) == -1)
 		goto out;
 	*out = db;
 	db = NULL;
@@ -649,11 +651,144 @@ state_ro_load(struct state *st, struct err *e)
 	state_version(st->dir, st->ver);
 	if (st->ver[0] == 0)
 		return state_open_text(st, e);
-	if (state_ro_open(st->dir, st->ver, &db, e) == -1)
+	if (state_ro_open(st->dir, STATE_DB_NAME, st->ver[3] != 0, &db,
+	    e) == -1)
 		return -1;
 	rc = state_load_db(st, db, e);
 	sqlite3_close(db);
 	return rc;
+}
+
+/* SQLite says the file is not (or no longer) a sound database. */
+static int
+pc_is_corrupt(int rc)
+{
+	return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+}
+
+/* The cache's pragmas and, unless of this version, its table afresh. */
+static int
+pc_setup(sqlite3 *db)
+{
+	int64_t	 v = -1;
+	char	 sql[64];
+	int	 rc;
+
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(db, 1);
+	if ((rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL,
+	    NULL)) != SQLITE_OK || (rc = sqlite3_exec(db,
+	    "PRAGMA synchronous = NORMAL", NULL, NULL, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_exec(db, "PRAGMA journal_size_limit = 4194304", NULL,
+	    NULL, NULL)) != SQLITE_OK)
+		return rc;
+	if (db_int(db, "PRAGMA user_version", &v) == -1)
+		return sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errcode(db) :
+		    SQLITE_ERROR;
+	if (v == STATE_PCACHE_VERSION)
+		return SQLITE_OK;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    STATE_PCACHE_VERSION);
+	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) !=
+	    SQLITE_OK || (rc = sqlite3_exec(db, pcache_sql, NULL, NULL,
+	    NULL)) != SQLITE_OK || (rc = sqlite3_exec(db, sql, NULL, NULL,
+	    NULL)) != SQLITE_OK || (rc = sqlite3_exec(db, "COMMIT", NULL, NULL,
+	    NULL)) != SQLITE_OK) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	return SQLITE_OK;
+}
+
+static void pc_warnf(struct state *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* What happened to the cache, for state_pcache_warning() (cut to fit). */
+static void
+pc_warnf(struct state *st, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->pc_warn, sizeof(st->pc_warn), fmt, ap);
+	va_end(ap);
+}
+
+/* Primary: open (create) the cache; SQLite's code, *db NULL on failure. */
+static int
+pc_open_path(const char *path, sqlite3 **out)
+{
+	sqlite3	*db = NULL;
+	int	 rc;
+
+	*out = NULL;
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = pc_setup(db);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(db);
+		return rc;
+	}
+	*out = db;
+	return SQLITE_OK;
+}
+
+/*
+ * Primary: (re)open dir's parse cache into st->pcdb.  why: a corrupt file
+ * found by the caller (SQLite's code, or 0): it is moved aside first.  A
+ * corrupt file found here is moved aside too and a new one created; what
+ * happened is left in pc_warn.  Without a usable file, pcdb stays NULL.
+ */
+static void
+state_pc_open(struct state *st, int why)
+{
+	char	 path[4096], aside[4200], side[4200];
+	int	 rc = SQLITE_ERROR, tries;
+
+	if (st->pcdb != NULL)
+		sqlite3_close(st->pcdb);
+	st->pcdb = NULL;
+	if (snprintf(path, sizeof(path), "%s/%s", st->dir, STATE_PCACHE_NAME)
+	    >= (int)sizeof(path))
+		return;
+	snprintf(aside, sizeof(aside), "%s%s", path, PCACHE_ASIDE);
+	for (tries = 0; tries < 2; tries++) {
+		if (why != 0) {
+			/* its WAL would be replayed into the new file */
+			snprintf(side, sizeof(side), "%s-wal", path);
+			(void)unlink(side);
+			snprintf(side, sizeof(side), "%s-shm", path);
+			(void)unlink(side);
+			if (rename(path, aside) == -1 && errno != ENOENT) {
+				pc_warnf(st, "%s: the parse cache is corrupt "
+				    "(%s) and cannot be moved aside: %s; not "
+				    "used", path, sqlite3_errstr(why),
+				    strerror(errno));
+				return;
+			}
+			pc_warnf(st, "%s: the parse cache is corrupt (%s); "
+			    "moved aside to %s and started afresh", path,
+			    sqlite3_errstr(why), aside);
+		}
+		if ((rc = pc_open_path(path, &st->pcdb)) == SQLITE_OK)
+			return;
+		if (!pc_is_corrupt(rc) || why != 0)
+			break;
+		why = rc;
+	}
+	pc_warnf(st, "%s: cannot open the parse cache (%s); not used", path,
+	    sqlite3_errstr(rc));
+}
+
+int
+state_pcache_warning(struct state *st, struct err *e)
+{
+	if (st->pc_warn[0] == '\0')
+		return 0;
+	err_set(e, "%s", st->pc_warn);
+	st->pc_warn[0] = '\0';
+	return -1;
 }
 
 int
@@ -671,6 +806,7 @@ state_open(struct state *st, const char *dir, int flags, struct err *e)
 	if (state_db_open(dir, 0, &st->db, e) == -1 ||
 	    state_migrate(st->db, dir, 1, e) == -1)
 		return -1;
+	state_pc_open(st, 0);
 	return state_load_db(st, st->db, e);
 }
 
@@ -727,31 +863,33 @@ state_pcache_load(struct state *st, const unsigned char *validator,
     struct err *e)
 {
 	struct state_pcache	 row;
+	struct stat		 sb;
 	sqlite3_stmt		*q = NULL;
-	sqlite3			*db = st->db;
+	sqlite3			*db = st->pcdb;
 	const char		*path;
-	int64_t			 ver[6];
-	int			 rc = -1, src;
+	char			 dbpath[4096];
+	int			 rc = -1, src, has_wal;
 
 	if (st->flags & STATE_RDONLY) {
-		state_version(st->dir, ver);
-		if (ver[0] == 0)
-			return 0;	/* no database: nothing cached */
-		if (state_ro_open(st->dir, ver, &db, e) == -1)
+		snprintf(dbpath, sizeof(dbpath), "%s/%s-wal", st->dir,
+		    STATE_PCACHE_NAME);
+		has_wal = stat(dbpath, &sb) == 0;
+		snprintf(dbpath, sizeof(dbpath), "%s/%s", st->dir,
+		    STATE_PCACHE_NAME);
+		if (stat(dbpath, &sb) == -1)
+			return 0;	/* no cache (yet) */
+		if (state_ro_open(st->dir, STATE_PCACHE_NAME, has_wal, &db,
+		    e) == -1)
 			return -1;
-	}
+	} else if (state_pcache_warning(st, e) == -1)
+		return -1;	/* what opening it found */
 	if (db == NULL)
 		return 0;
-	if (sqlite3_prepare_v2(db, "SELECT path, dev, ino, size, mtime_ns, "
-	    "ctime_ns, hash, image FROM parse_cache WHERE validator = ?1", -1,
-	    &q,
-	    NULL) != SQLITE_OK) {
-		/* a read-only user of a database older than the table */
-		rc = (st->flags & STATE_RDONLY) ? 0 : db_err(e, db,
-		    "cannot read the parse cache", sqlite3_db_filename(db,
-		    NULL));
-		goto out;
-	}
+	snprintf(dbpath, sizeof(dbpath), "%s", sqlite3_db_filename(db, NULL));
+	if ((src = sqlite3_prepare_v2(db, "SELECT path, dev, ino, size, "
+	    "mtime_ns, ctime_ns, hash, image FROM parse_cache WHERE "
+	    "validator = ?1", -1, &q, NULL)) != SQLITE_OK)
+		goto fail;
 	sqlite3_bind_blob(q, 1, validator, HASH_LEN, SQLITE_STATIC);
 	memcpy(row.validator, validator, HASH_LEN);
 	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
@@ -771,15 +909,24 @@ state_pcache_load(struct state *st, const unsigned char *validator,
 			row.image_len = 0;
 		fn(arg, path, &row);
 	}
-	if (src != SQLITE_DONE) {
-		db_err(e, db, "cannot read the parse cache",
-		    sqlite3_db_filename(db, NULL));
+	if (src == SQLITE_DONE) {
+		rc = 0;
 		goto out;
 	}
-	rc = 0;
+fail:
+	src = sqlite3_extended_errcode(db);
+	if (!(st->flags & STATE_RDONLY) && pc_is_corrupt(src)) {
+		sqlite3_finalize(q);
+		q = NULL;
+		db = NULL;
+		state_pc_open(st, src);		/* closes st->pcdb */
+		state_pcache_warning(st, e);
+	} else
+		err_set(e, "%s: cannot read the parse cache (%s); not used",
+		    dbpath, sqlite3_errmsg(db));
 out:
 	sqlite3_finalize(q);
-	if (db != st->db)
+	if (db != NULL && db != st->pcdb)
 		sqlite3_close(db);
 	return rc;
 }
@@ -792,7 +939,7 @@ state_pcq_add(struct state *st, const char *path, int is_delete,
 	size_t			 ilen = row != NULL && row->image != NULL ?
 				    row->image_len : 0;
 
-	if (st->db == NULL || (st->flags & STATE_RDONLY))
+	if (st->db == NULL || st->pcdb == NULL || (st->flags & STATE_RDONLY))
 		return 0;
 	if (vec_grow((void **)&st->pcq, &st->pcq_cap, st->npcq + 1,
 	    sizeof(*st->pcq)) == -1 || (ilen > 0 && (ilen > SIZE_MAX / 2 -
@@ -829,52 +976,50 @@ state_pcache_del(struct state *st, const char *path)
 	return state_pcq_add(st, path, 1, NULL);
 }
 
-/* The queued parse_cache changes, in order (state_commit_pcache_tx()). */
+/*
+ * The queued parse_cache changes, in order (state_commit_pcache_tx()).
+ * SQLite's code.
+ */
 static int
-state_commit_pcache(struct state *st, const char *path, struct err *e)
+state_commit_pcache(struct state *st)
 {
 	sqlite3_stmt	*put = NULL, *del = NULL, *q;
 	size_t		 i;
-	int		 rc = -1;
+	int		 rc;
 
-	if (st->npcq == 0)
-		return 0;
-	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO parse_cache "
-	    "(path, dev, ino, size, mtime_ns, ctime_ns, hash, validator, "
-	    "image) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &put,
-	    NULL) !=
-	    SQLITE_OK || sqlite3_prepare_v2(st->db, "DELETE FROM parse_cache "
-	    "WHERE path = ?1", -1, &del, NULL) != SQLITE_OK) {
-		db_err(e, st->db, "cannot write the parse cache", path);
+	if ((rc = sqlite3_prepare_v2(st->pcdb, "INSERT OR REPLACE INTO "
+	    "parse_cache (path, dev, ino, size, mtime_ns, ctime_ns, hash, "
+	    "validator, image) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    -1, &put, NULL)) != SQLITE_OK || (rc = sqlite3_prepare_v2(st->pcdb,
+	    "DELETE FROM parse_cache WHERE path = ?1", -1, &del, NULL)) !=
+	    SQLITE_OK)
 		goto out;
-	}
 	for (i = 0; i < st->npcq; i++) {
 		const struct state_pcache_op *op = &st->pcq[i];
 
 		q = op->is_delete ? del : put;
 		sqlite3_reset(q);
-		if (sqlite3_bind_text(q, 1, op->path, -1, SQLITE_STATIC) !=
-		    SQLITE_OK || (!op->is_delete && (
-		    sqlite3_bind_int64(q, 2, op->row.dev) != SQLITE_OK ||
-		    sqlite3_bind_int64(q, 3, op->row.ino) != SQLITE_OK ||
-		    sqlite3_bind_int64(q, 4, op->row.size) != SQLITE_OK ||
-		    sqlite3_bind_int64(q, 5, op->row.mtime_ns) != SQLITE_OK ||
-		    sqlite3_bind_int64(q, 6, op->row.ctime_ns) != SQLITE_OK ||
-		    sqlite3_bind_blob(q, 7, op->row.hash, HASH_LEN,
-		    SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_blob(q, 8, op->row.validator, HASH_LEN,
-		    SQLITE_STATIC) != SQLITE_OK ||
-		    (op->row.image_len > 0 ? sqlite3_bind_blob64(q, 9,
+		if ((rc = sqlite3_bind_text(q, 1, op->path, -1,
+		    SQLITE_STATIC)) != SQLITE_OK || (!op->is_delete && (
+		    (rc = sqlite3_bind_int64(q, 2, op->row.dev)) != SQLITE_OK ||
+		    (rc = sqlite3_bind_int64(q, 3, op->row.ino)) != SQLITE_OK ||
+		    (rc = sqlite3_bind_int64(q, 4, op->row.size)) != SQLITE_OK ||
+		    (rc = sqlite3_bind_int64(q, 5, op->row.mtime_ns)) !=
+		    SQLITE_OK ||
+		    (rc = sqlite3_bind_int64(q, 6, op->row.ctime_ns)) !=
+		    SQLITE_OK ||
+		    (rc = sqlite3_bind_blob(q, 7, op->row.hash, HASH_LEN,
+		    SQLITE_STATIC)) != SQLITE_OK ||
+		    (rc = sqlite3_bind_blob(q, 8, op->row.validator, HASH_LEN,
+		    SQLITE_STATIC)) != SQLITE_OK ||
+		    (rc = op->row.image_len > 0 ? sqlite3_bind_blob64(q, 9,
 		    st->pcq_img + op->img_off, op->row.image_len,
-		    SQLITE_STATIC) :
-		    sqlite3_bind_null(q, 9)) != SQLITE_OK)) ||
-		    sqlite3_step(q) != SQLITE_DONE) {
-			db_err(e, st->db, "cannot write the parse cache",
-			    path);
+		    SQLITE_STATIC) : sqlite3_bind_null(q, 9)) != SQLITE_OK)))
 			goto out;
-		}
+		if ((rc = sqlite3_step(q)) != SQLITE_DONE)
+			goto out;
 	}
-	rc = 0;
+	rc = SQLITE_OK;
 out:
 	sqlite3_finalize(put);
 	sqlite3_finalize(del);
@@ -882,32 +1027,73 @@ out:
 }
 
 /*
- * The queued parse_cache changes in a transaction of their own, once the
- * state's is committed: the state's commit stays the size of the records
- * (not 270 MB of images at a first start), and a parse cache that cannot
- * be written (a damaged table, a full disk) never keeps the state from
- * being.  The queue goes either way: a row or an image not written only
- * makes the next start parse that file, and a row is written whole with
- * its image or not at all.
+ * A full disk: the state's commits come first, so the cache gives its
+ * space back (its file, WAL and index are removed; none until the next
+ * start).  Told by state_pcache_warning().
  */
 static void
-state_commit_pcache_tx(struct state *st, const char *path)
+state_pc_remove(struct state *st)
 {
-	struct err	 ie;
+	static const char *const	 sfx[] = { "", "-wal", "-shm" };
+	char				 path[4096];
+	size_t				 i;
 
-	if (st->npcq == 0)
+	if (st->pcdb == NULL)
 		return;
-	err_init(&ie);
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
-	    SQLITE_OK && (state_commit_pcache(st, path, &ie) == -1 ||
-	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	err_release(&ie);
+	sqlite3_close(st->pcdb);
+	st->pcdb = NULL;
 	state_pcq_clear(st);
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", st->dir,
+		    STATE_PCACHE_NAME, sfx[i]);
+		(void)unlink(path);
+	}
+	pc_warnf(st, "%s/%s: removed: the disk is full and the state comes "
+	    "first; the next start creates it again", st->dir,
+	    STATE_PCACHE_NAME);
 }
 
-int
-state_commit(struct state *st, struct err *e)
+/*
+ * The queued parse_cache changes in a transaction of the cache's, once the
+ * state's is committed: the state's commit stays the size of the records
+ * (not 270 MB of images at a first start), and a parse cache that cannot
+ * be written (a full disk) never keeps the state from being.  The queue
+ * goes either way: a row or an image not written only makes the next start
+ * parse that file, and a row is written whole with its image or not at
+ * all.  A file SQLite finds corrupt is replaced by an empty one (told by
+ * state_pcache_warning()).
+ */
+static void
+state_commit_pcache_tx(struct state *st)
+{
+	int	 rc;
+
+	if (st->npcq == 0 || st->pcdb == NULL) {
+		state_pcq_clear(st);
+		return;
+	}
+	if ((rc = sqlite3_exec(st->pcdb, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL)) == SQLITE_OK && ((rc = state_commit_pcache(st)) !=
+	    SQLITE_OK || (rc = sqlite3_exec(st->pcdb, "COMMIT", NULL, NULL,
+	    NULL)) != SQLITE_OK))
+		sqlite3_exec(st->pcdb, "ROLLBACK", NULL, NULL, NULL);
+	state_pcq_clear(st);
+	if (rc == SQLITE_OK)
+		return;
+	if (sqlite3_extended_errcode(st->pcdb) != SQLITE_OK)
+		rc = sqlite3_extended_errcode(st->pcdb);
+	if (pc_is_corrupt(rc))
+		state_pc_open(st, rc);
+	else if ((rc & 0xff) == SQLITE_FULL)
+		state_pc_remove(st);
+}
+
+/*
+ * The records' transaction; *is_full: it failed for want of space.  0 or
+ * -1 with e set (rolled back).
+ */
+static int
+state_commit_tx(struct state *st, int *is_full, struct err *e)
 {
 	static const char	 upsert[] = "INSERT INTO records "
 	    "(id, hash, datestamp, is_deleted, sets) VALUES (?1, ?2, ?3, ?4, ?5) "
@@ -921,11 +1107,7 @@ state_commit(struct state *st, struct err *e)
 	size_t			 i;
 	int			 rc = -1, in_tx = 0;
 
-	if (st->npending == 0 && !st->first_import_pending && st->npcq == 0)
-		return 0;
-	if (st->db == NULL || (st->flags & STATE_RDONLY))
-		return err_set(e, "%s: the state is read-only here",
-		    st->dir != NULL ? st->dir : "memory");
+	*is_full = 0;
 	path = sqlite3_db_filename(st->db, NULL);
 	buf_init(&sets, 1024 * 1024);
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
@@ -972,13 +1154,40 @@ state_commit(struct state *st, struct err *e)
 		st->v[st->pending[i]].is_pending = 0;
 	st->npending = 0;
 	st->first_import_pending = 0;
-	state_commit_pcache_tx(st, path);
 	rc = 0;
 out:
+	if (rc == -1)
+		*is_full = (sqlite3_errcode(st->db) & 0xff) == SQLITE_FULL;
 	sqlite3_finalize(q);
 	if (in_tx)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	buf_release(&sets);
+	return rc;
+}
+
+int
+state_commit(struct state *st, struct err *e)
+{
+	struct err	 fe;
+	int		 rc, is_full;
+
+	if (st->npending == 0 && !st->first_import_pending && st->npcq == 0)
+		return 0;
+	if (st->db == NULL || (st->flags & STATE_RDONLY))
+		return err_set(e, "%s: the state is read-only here",
+		    st->dir != NULL ? st->dir : "memory");
+	err_init(&fe);
+	if ((rc = state_commit_tx(st, &is_full, &fe)) == -1 && is_full &&
+	    st->pcdb != NULL) {
+		state_pc_remove(st);
+		err_clear(&fe);
+		rc = state_commit_tx(st, &is_full, &fe);
+	}
+	if (rc == 0)
+		state_commit_pcache_tx(st);
+	else
+		err_merge(e, &fe);
+	err_release(&fe);
 	return rc;
 }
 

@@ -16,28 +16,48 @@
  *          failed INTEGER, dropped INTEGER, last_ok INTEGER,
  *          last_fail INTEGER (Unix s, 0 never), reason TEXT;
  *          PRIMARY KEY (kind, url, body))
+ *   meta(key TEXT PRIMARY KEY, value TEXT)   ("migrated": when the text
+ *          state of pubfeed < 0.2 was imported; "first-import": the
+ *          datestamp, Unix s, given to what the first scan found)
+ *   PRAGMA user_version = STATE_SCHEMA_VERSION
+ *
+ * (Schema versions 2 and 3 also held the parse cache; a primary opening
+ * one drops that table in the transaction that moves the version on, then
+ * VACUUMs the file: a cache, the next start parses every file once.)
+ *
+ * The parse cache (the store's, see store.h) is a database of its own,
+ * STATE_DIR/parse-cache.db, so that its pages (270 MB of images at 100k
+ * records) are neither in the state's quick_check nor paid at the state's
+ * synchronous=FULL, and so that a damaged cache page can never be one of
+ * the state's b-trees:
+ *
  *   parse_cache(path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER,
  *          size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER,
  *          hash BLOB (SHA-256 of the bytes), validator BLOB (SHA-256,
  *          record_schema_validator()), image BLOB (record_image_encode()
  *          of the record the bytes gave; NULL when it has none))
- *          (since schema version 2, the image since 3; a row says: the
- *          bytes with this hash, read from this file while it had this
- *          identity, passed XSD validation under this validator and gave
- *          the record of the image.  A cache: upgrading from version 2
- *          drops the table and creates it again empty)
- *   meta(key TEXT PRIMARY KEY, value TEXT)   ("migrated": when the text
- *          state of pubfeed < 0.2 was imported; "first-import": the
- *          datestamp, Unix s, given to what the first scan found)
- *   PRAGMA user_version = STATE_SCHEMA_VERSION
+ *          (a row says: the bytes with this hash, read from this file
+ *          while it had this identity, passed XSD validation under this
+ *          validator and gave the record of the image)
+ *   PRAGMA user_version = STATE_PCACHE_VERSION (another version: the table
+ *          is dropped and created again empty)
+ *
+ * WAL mode, synchronous=NORMAL (see state.c), no check at open.  Only the
+ * primary writes it, under the same lock; read-only users open it
+ * read-only, as the state, or do without when it is absent.  A file SQLite
+ * finds corrupt (SQLITE_CORRUPT, SQLITE_NOTADB) when the primary opens or
+ * reads or writes it is renamed to parse-cache.db.corrupt (its -wal and
+ * -shm removed) and created again empty; a read-only user only stops using
+ * it.  Either way the caller is told once (state_pcache_load(),
+ * state_pcache_warning()).
  *
  * kind is "websub-hub", "xmlrpc-ping", "ping-get" or "ping-post".  The
  * database is in WAL mode with synchronous=FULL (see state.c).  The records
  * table is cached in memory (struct state); changed entries are queued with
  * state_touch() and written by state_commit() in one transaction that holds
  * only those rows.  A primary holds an exclusive flock(2) on
- * STATE_DIR/pubfeed.lock for its lifetime; read-only users (replicas,
- * "pubfeed export") open the database with SQLITE_OPEN_READONLY and take no
+ * STATE_DIR/pubfeed.lock for its lifetime (covering parse-cache.db too);
+ * read-only users (replicas, "pubfeed export") open the database with SQLITE_OPEN_READONLY and take no
  * lock; they keep no connection open but read the whole table again when
  * the database or its WAL changed (a WAL-mode database without a WAL, i.e.
  * no primary running, is opened immutable=1 so that reading creates no
@@ -60,8 +80,10 @@
 #include "hash.h"
 #include "strmap.h"
 
-#define STATE_SCHEMA_VERSION	3
+#define STATE_SCHEMA_VERSION	4
 #define STATE_DB_NAME		"pubfeed.db"
+#define STATE_PCACHE_NAME	"parse-cache.db"
+#define STATE_PCACHE_VERSION	1
 #define STATE_LOCK_NAME		"pubfeed.lock"
 
 struct state_entry {
@@ -106,6 +128,10 @@ struct state {
 	int			 first_import_pending;
 	/* read-only: inode, size, mtime of the database and its WAL loaded */
 	int64_t			 ver[6];
+	/* primary: parse-cache.db (NULL: no cache, see pc_warn) */
+	sqlite3			*pcdb;
+	/* what went wrong with it, not yet told (state_pcache_warning()) */
+	char			 pc_warn[ERR_MSG_MAX];
 	/* parse_cache changes not committed (kept by state_reload()) */
 	struct state_pcache_op	*pcq;
 	size_t			 npcq, pcq_cap;
@@ -130,14 +156,18 @@ void	state_release(struct state *);
  * naming DIR when another instance holds it), remove stale "*.tmp.PID"
  * files a crash left, create the database or check it (a corrupt one is an
  * error, never an empty start), import an old text state once (see
- * state_migrate.c), then load the records.  STATE_RDONLY: no database yet
- * is an empty state (an old text state is read in memory); nothing is
+ * state_migrate.c), open the parse cache (never an error: see
+ * state_pcache_load()), then load the records.  STATE_RDONLY: no database
+ * yet is an empty state (an old text state is read in memory); nothing is
  * created.  0 or -1 with e set.
  */
 int	state_open(struct state *, const char *dir, int flags, struct err *e);
 /*
- * Write every entry queued since the last commit in one transaction.  On
- * failure it is rolled back and the queue is kept (the memory still holds
+ * Write every entry queued since the last commit in one transaction (then
+ * the parse cache's queue in one of its own).  When the disk is full, the
+ * parse cache's file is removed to make room and the transaction tried
+ * once more (told by state_pcache_warning()).  On failure it is rolled
+ * back and the queue is kept (the memory still holds
  * the uncommitted values: call state_reload() to go back to the database).
  * 0 (also when nothing is queued) or -1 with e set.
  */
@@ -168,23 +198,28 @@ int	state_set_sets(struct state_entry *, const char *const *sets,
 	    size_t nsets);
 
 /*
- * The parse cache (the parse_cache table; the store's, see store.h).
+ * The parse cache (parse-cache.db, see above; the store's, see store.h).
  * state_pcache_load() calls fn(arg, path, row) for every row whose
  * validator is the given one (rows of another validator are never
- * returned: they are stale and get replaced).  Primary: from the state's
- * connection; STATE_RDONLY: from a connection of its own, closed again (no
- * database, or one older than the table, is an empty cache).  row->image
- * is SQLite's memory, valid during the call only: fn copies what it keeps.
- * 0 or -1 with e set.
+ * returned: they are stale and get replaced).  Primary: from the cache's
+ * connection, opened by state_open(); STATE_RDONLY: from a connection of
+ * its own, closed again (no file is an empty cache).  row->image is
+ * SQLite's memory, valid during the call only: fn copies what it keeps.
+ * 0, or -1 with e set when the cache could not be read (then every row
+ * given so far is to be forgotten): a corrupt file was found (at the open
+ * or now; the primary has replaced it by an empty one) or it cannot be
+ * opened.  Never a reason not to start.
  * state_pcache_put() / state_pcache_del() queue an upsert / a deletion of
  * path's row for the next state_commit(), which writes them in a
- * transaction of their own once the records' is committed (put copies
+ * transaction of the cache's once the records' is committed (put copies
  * row->image); the queue is emptied whether that one commits or not (a
  * cache: a failure to write it is not the commit's, and leaves it only less
- * complete).  With STATE_RDONLY or without a database they do nothing:
+ * complete; a corrupt file is replaced and said by state_pcache_warning()).
+ * With STATE_RDONLY or without a database or a cache they do nothing:
  * read-only users use the cache, never write it.  0 or -1 (no memory; the
- * cache is then only less complete, never wrong).  The table is not part
- * of the quick_check at open: a cache, it is the bulk of the pages.
+ * cache is then only less complete, never wrong).
+ * state_pcache_warning(): -1 with e set to what went wrong with the cache
+ * and was not told yet (told once), else 0.
  */
 int	state_pcache_load(struct state *, const unsigned char *validator,
 	    void (*fn)(void *arg, const char *path,
@@ -192,6 +227,7 @@ int	state_pcache_load(struct state *, const unsigned char *validator,
 int	state_pcache_put(struct state *, const char *path,
 	    const struct state_pcache *);
 int	state_pcache_del(struct state *, const char *path);
+int	state_pcache_warning(struct state *, struct err *e);
 
 /*
  * Open DIR/pubfeed.db on its own connection (the notifier's), with the

@@ -473,6 +473,9 @@ store_snapshot(struct store *st, struct store_changes *chg, struct err *e)
 			st->state_failing = 1;
 			return NULL;
 		}
+		/* the parse cache replaced or removed by the commit */
+		if (state_pcache_warning(&st->state, &ce) == -1)
+			log_warnx("%s", ce.msg);
 		err_release(&ce);
 	}
 	st->state_failing = 0;

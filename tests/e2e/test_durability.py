@@ -1,7 +1,8 @@
 """End-to-end: the state database under crashes and hostile disks.
 
 kill -9 at random points over many change cycles, a full state disk (a
-small tmpfs), a read-only state directory, a corrupted database, a second
+small tmpfs; with a parse cache there, the cache gives its space to the
+state), a read-only state directory, a corrupted database, a second
 primary, and the import of the old text state.  After every restart every
 datestamp of unchanged content is unchanged and every tombstone is there.
 Mounting needs root; without it the mount tests print SKIP (a failure under
@@ -218,7 +219,11 @@ def full_disk_holds_the_change_back_until_it_commits():
         if not need_mount(t):
             return
         d = fresh_daemon(state=os.path.join(t.path, "state"))
+        # the state alone: no parse cache to give its space back (a
+        # directory where parse-cache.db would be: not used, said once)
+        os.makedirs(os.path.join(d.state, "parse-cache.db"))
         d.start()
+        assert "parse-cache.db: cannot open the parse cache" in d.logtext()
         write_record(d, "gone", "Soon deleted", sets=("topic:b",))
         d.wait_for(lambda: "gone" in headers(d), what="gone published")
         os.unlink(os.path.join(d.records, "gone.xml"))
@@ -271,6 +276,50 @@ def full_disk_holds_the_change_back_until_it_commits():
         for k, v in after.items():
             assert final[k] == v, k
         assert d.stop() == 0
+    finally:
+        if d is not None:
+            cleanup(d)
+        t.close()
+
+
+@test
+def full_disk_takes_the_parse_cache_first():
+    """A full disk and a parse cache beside the state: the cache's file is
+    removed (one warning) and the state's commit goes through; the next
+    start validates everything, creates the cache again, and serves the
+    same datestamps."""
+    t = Tmpfs("512k")
+    d = None
+    try:
+        if not need_mount(t):
+            return
+        d = fresh_daemon(n=60, state=os.path.join(t.path, "state"))
+        d.start()
+        before = headers(d)
+        pc = os.path.join(d.state, "parse-cache.db")
+        assert d.stop() == 0
+        d.start()
+        assert os.path.getsize(pc) > 8192
+        filler = fill(t.path)
+        for i in range(40):
+            write_record(d, "full-%02d-%s" % (i, "x" * 100), "Full %d" % i)
+        d.wait_for(lambda: len([k for k in headers(d) if k.startswith("full-")]) == 40,
+                   timeout=15, what="the change published")
+        assert health(d)[0] == 200
+        assert metric(d, "pubfeed_state_commit_failures_total") == 0
+        assert not os.path.exists(pc)
+        after = headers(d)
+        for k, v in before.items():
+            assert after[k] == v, k
+        d.wait_for(lambda: "parse-cache.db: removed: the disk is full" in d.logtext(),
+                   what="the warning")
+        os.unlink(filler)
+        assert d.stop() == 0
+        assert d.logtext().count("parse-cache.db: removed") == 1
+        d.start()
+        assert headers(d) == after
+        assert d.stop() == 0
+        assert os.path.getsize(pc) > 8192
     finally:
         if d is not None:
             cleanup(d)

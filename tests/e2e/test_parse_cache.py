@@ -11,7 +11,14 @@ The cache keeps each record's image (record_image_encode()): a warm start
 decodes it instead of parsing.  An image damaged in the database is refused
 and the file parsed (and the row given a new image); what is served from
 an image is byte-identical to what parsing gives (three exports on one
-state: parsed, from images, parsed again after the rows were deleted)."""
+state: parsed, from images, parsed again after the rows were deleted).
+
+The cache is a database of its own, STATE/parse-cache.db (state.h): garbage
+over it or a truncation while the daemon is stopped is said once, naming
+the file, which is moved aside; every file is validated, the same bytes
+are served, and the cache is whole again for the next start.  A deleted
+cache costs one validation of everything and changes no byte served.  A
+replica reads the cache and never writes it."""
 import filecmp
 import os
 import re
@@ -128,7 +135,7 @@ def live_edit_is_validated():
 
 
 def db(d):
-    return sqlite3.connect(os.path.join(d.state, "pubfeed.db"))
+    return sqlite3.connect(os.path.join(d.state, "parse-cache.db"))
 
 
 @test
@@ -210,6 +217,114 @@ def images_serve_what_parsing_serves():
     export(d, outs[2])              # parsed again
     same_trees(outs[0], outs[1])
     same_trees(outs[1], outs[2])
+
+
+def served(d):
+    out = []
+    for path in ("/feed.atom", "/feed.json"):
+        st, _, body = d.get(path)
+        assert st == 200, (path, st)
+        out.append(body)
+    body = d.oai("verb=ListRecords&metadataPrefix=oai_dc")[2]
+    out.append(re.sub(rb"<responseDate>[^<]*</responseDate>", b"", body))
+    return out
+
+
+def cache_file_damaged(how):
+    d = Daemon()
+    good = os.path.join(HERE, "..", "data", "records", "good")
+    shutil.copytree(good, os.path.join(d.records, "more"))
+    n = nfiles(d)
+    d.start()
+    before = served(d)
+    d.stop()
+    pc = os.path.join(d.state, "parse-cache.db")
+    size = os.path.getsize(pc)
+    assert size > 8192, size
+    if how == "garbage":
+        with open(pc, "r+b") as f:
+            f.write(bytes((i * 7919 + 13) & 0xff for i in range(size)))
+    elif how == "truncated":
+        os.truncate(pc, size // 3 + 100)
+    else:
+        os.unlink(pc)
+    d.start()
+    assert counters(d) == (n, 0), (counters(d), n)
+    assert served(d) == before
+    log = d.logtext()
+    warned = [ln for ln in log.splitlines() if "parse-cache.db" in ln]
+    if how == "deleted":
+        assert not warned, warned
+    else:
+        assert len(warned) == 1, log[-3000:]
+        assert pc in warned[0] and "corrupt" in warned[0], warned
+        assert os.path.exists(pc + ".corrupt")
+    d.stop()
+    c = db(d)
+    assert c.execute("SELECT count(image) FROM parse_cache").fetchone() \
+        == (n,)
+    assert c.execute("PRAGMA quick_check").fetchone() == ("ok",)
+    c.close()
+    d.start()
+    assert counters(d) == (0, n), (counters(d), n)
+    assert served(d) == before
+    d.stop()
+
+
+@test
+def garbage_cache_file_is_replaced():
+    cache_file_damaged("garbage")
+
+
+@test
+def truncated_cache_file_is_replaced():
+    cache_file_damaged("truncated")
+
+
+@test
+def deleted_cache_file_revalidates_the_same_bytes():
+    cache_file_damaged("deleted")
+
+
+def stat_of(path):
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@test
+def replica_reads_the_cache_and_never_writes_it():
+    p = Daemon()
+    n = nfiles(p)
+    p.start()
+    p.stop()
+    pc = os.path.join(p.state, "parse-cache.db")
+    files = {x: stat_of(x) for x in (pc, pc + "-wal", pc + "-shm")}
+    assert files[pc] is not None and files[pc + "-wal"] is None
+    r = Daemon(records=p.records, copy=False, state=p.state,
+               args=["--replica"])
+    path = os.path.join(r.records, "cache-rep.xml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(rec("cache-rep", "Replica AAAA"))
+    r.start()
+    # the primary's rows vouch for its files; the new one is validated
+    assert counters(r) == (1, n), (counters(r), n)
+    r.stop()
+    assert {x: stat_of(x) for x in files} == files
+    # with the primary running (a WAL there): the same, nothing written
+    p.start()
+    files = {x: stat_of(x) for x in (pc,)}
+    r.start()
+    assert counters(r) == (0, n + 1), (counters(r), n)
+    r.stop()
+    assert {x: stat_of(x) for x in files} == files
+    p.stop()
+    c = db(p)
+    assert c.execute("SELECT count(*) FROM parse_cache WHERE path LIKE "
+                     "'%cache-rep.xml'").fetchone() == (1,)
+    c.close()
 
 
 run()

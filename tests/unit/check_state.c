@@ -1,7 +1,8 @@
 /*
  * check_state: the state database (commit, rollback, reopen, lock,
  * read-only use, corruption, the import of the old text state, the parse
- * cache table and its schema step) and the
+ * cache's database, its corruption and the schema steps that dropped its
+ * old table from the state) and the
  * resumption-token key (the file helpers are check_fileio's).  Every test
  * works in its own temporary directory under $TMPDIR (or /tmp) and removes
  * it.
@@ -182,7 +183,7 @@ START_TEST(test_round_trip)
 	state_release(&st);
 	tpath(dir, sizeof(dir), "st");
 	dir_list(dir, list, sizeof(list));
-	ck_assert_str_eq(list, "pubfeed.db pubfeed.lock");
+	ck_assert_str_eq(list, "parse-cache.db pubfeed.db pubfeed.lock");
 
 	open_primary(&st, "st");
 	check_filled(&st);
@@ -432,7 +433,7 @@ START_TEST(test_stale_tmp)
 	state_release(&st);
 	tpath(p, sizeof(p), "st");
 	dir_list(p, list, sizeof(list));
-	ck_assert_str_eq(list, "keep.tmp.x1 pubfeed.db pubfeed.lock");
+	ck_assert_str_eq(list, "keep.tmp.x1 parse-cache.db pubfeed.db pubfeed.lock");
 }
 END_TEST
 
@@ -486,8 +487,8 @@ START_TEST(test_migrate)
 	state_release(&st);
 	tpath(p, sizeof(p), "st");
 	dir_list(p, list, sizeof(list));
-	ck_assert_str_eq(list, "notify.status.bak outbox.bak pubfeed.db "
-	    "pubfeed.lock records.state.bak");
+	ck_assert_str_eq(list, "notify.status.bak outbox.bak parse-cache.db "
+	    "pubfeed.db pubfeed.lock records.state.bak");
 
 	/*
 	 * A crash after the commit, before the renames: the file is renamed,
@@ -781,11 +782,16 @@ START_TEST(test_pcache)
 	pc_row(&row, 3, 2);	/* another validator */
 	ck_assert_int_eq(state_pcache_put(&st, "r/c.xml", &row), 0);
 	/* queued only: nothing in the table before the commit */
-	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM parse_cache"),
+	ck_assert_int_eq(sql_int(st.pcdb, "SELECT count(*) FROM parse_cache"),
 	    0);
 	ck_assert_msg(state_commit(&st, &e) == 0, "%s", e.msg);
-	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM parse_cache"),
+	ck_assert_int_eq(sql_int(st.pcdb, "SELECT count(*) FROM parse_cache"),
 	    3);
+	/* in its own file, at NORMAL; the state keeps FULL and no table */
+	ck_assert_int_eq(sql_int(st.pcdb, "PRAGMA synchronous"), 1);
+	ck_assert_int_eq(sql_int(st.db, "PRAGMA synchronous"), 2);
+	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'parse_cache'"), 0);
 	memset(&ps, 0, sizeof(ps));
 	ck_assert_int_eq(state_pcache_load(&st, v1, pc_collect, &ps, &e), 0);
 	ck_assert_int_eq(ps.n, 2);
@@ -852,12 +858,12 @@ START_TEST(test_pcache_schema_v1)
 	ck_assert_int_eq(ps.n, 0);
 	state_release(&st);
 
-	/* the primary migrates: the records stay, the table is there */
+	/* the primary migrates: the records stay, the cache is there */
 	open_primary(&st, "st");
 	ck_assert_int_eq(sql_int(st.db, "PRAGMA user_version"),
 	    STATE_SCHEMA_VERSION);
 	ck_assert_ptr_nonnull(state_find(&st, "old"));
-	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM parse_cache"),
+	ck_assert_int_eq(sql_int(st.pcdb, "SELECT count(*) FROM parse_cache"),
 	    0);
 	state_release(&st);
 	err_release(&e);
@@ -897,7 +903,7 @@ START_TEST(test_pcache_image)
 	pc_row(&row, 2, 1);		/* no image: NULL */
 	ck_assert_int_eq(state_pcache_put(&st, "r/n.xml", &row), 0);
 	ck_assert_msg(state_commit(&st, &e) == 0, "%s", e.msg);
-	ck_assert_int_eq(sql_int(st.db, "SELECT count(image) FROM "
+	ck_assert_int_eq(sql_int(st.pcdb, "SELECT count(image) FROM "
 	    "parse_cache"), 1);
 	ck_assert_int_eq(state_pcache_load(&st, v1, pc_image, &b, &e), 0);
 	ck_assert_uint_eq(b.len, sizeof(img));
@@ -910,27 +916,20 @@ START_TEST(test_pcache_image)
 }
 END_TEST
 
-/*
- * A damaged parse cache is no damaged state: the database still opens (the
- * cache is not part of the check at open), the records' commit still goes
- * through and the queue is emptied, whatever writing the cache gives.
- */
-START_TEST(test_pcache_damaged)
+/* A cache of 300 rows with images, committed with the state's "kept". */
+static void
+pc_fill(const char *sub)
 {
 	struct state		 st;
 	struct state_pcache	 row;
-	struct state_entry	*en;
-	struct pc_seen		 ps;
 	struct err		 e;
-	unsigned char		 v1[HASH_LEN], img[1500];
-	char			 dir[512], path[512], p[32];
-	int64_t			 root, psize;
+	unsigned char		 img[1500];
+	char			 p[32];
 	int			 i;
 
 	err_init(&e);
-	memset(v1, 1, sizeof(v1));
 	memset(img, 0x5a, sizeof(img));
-	open_primary(&st, "pcd");
+	open_primary(&st, sub);
 	state_get(&st, "kept")->datestamp = 7;
 	touch_all(&st);
 	for (i = 0; i < 300; i++) {
@@ -941,22 +940,87 @@ START_TEST(test_pcache_damaged)
 		ck_assert_int_eq(state_pcache_put(&st, p, &row), 0);
 	}
 	ck_assert_msg(state_commit(&st, &e) == 0, "%s", e.msg);
-	root = sql_int(st.db, "SELECT rootpage FROM sqlite_schema WHERE "
-	    "name = 'parse_cache'");
-	psize = sql_int(st.db, "PRAGMA page_size");
-	ck_assert_int_gt(root, 1);
-	state_release(&st);
+	ck_assert_int_eq(sql_int(st.pcdb, "SELECT count(*) FROM parse_cache"),
+	    300);
+	state_release(&st);	/* checkpoints both WALs into the files */
+	err_release(&e);
+}
+
+/*
+ * A corrupt parse-cache.db (0: a page of its b-tree scribbled, 1: garbage
+ * over its header, 2: truncated) is found at the open or at the load:
+ * told once naming the file, moved aside, created again empty and written
+ * again; the state, a file of its own, is untouched.  A read-only user
+ * only says so and leaves the file alone.
+ */
+START_TEST(test_pcache_corrupt)
+{
+	struct state		 st;
+	struct state_pcache	 row;
+	struct state_entry	*en;
+	struct pc_seen		 ps;
+	struct err		 e;
+	struct stat		 sb, sb2;
+	unsigned char		 v1[HASH_LEN];
+	char			 dir[512], path[512], aside[600];
+	sqlite3			*db;
+	int64_t			 root = 0, psize = 4096;
+
+	err_init(&e);
+	memset(v1, 1, sizeof(v1));
+	pc_fill("pcd");
 	tpath(dir, sizeof(dir), "pcd");
-	tpath(path, sizeof(path), "pcd/pubfeed.db");
-	scribble(path, (long)((root - 1) * psize), (size_t)psize);
+	tpath(path, sizeof(path), "pcd/" STATE_PCACHE_NAME);
+	snprintf(aside, sizeof(aside), "%s.corrupt", path);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	root = sql_int(db, "SELECT rootpage FROM sqlite_schema WHERE "
+	    "name = 'parse_cache'");
+	psize = sql_int(db, "PRAGMA page_size");
+	sqlite3_close(db);
+	ck_assert_int_gt(root, 1);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	if (_i == 0)
+		scribble(path, (long)((root - 1) * psize), (size_t)psize);
+	else if (_i == 1)
+		scribble(path, 0, 4096);
+	else
+		ck_assert_int_eq(truncate(path, sb.st_size / 3 + 100), 0);
+	ck_assert_int_eq(stat(path, &sb), 0);
+
+	/* read-only: not used, said, and not touched */
+	state_init(&st);
+	ck_assert_msg(state_open(&st, dir, STATE_RDONLY, &e) == 0, "%s",
+	    e.msg);
+	memset(&ps, 0, sizeof(ps));
+	ck_assert_int_eq(state_pcache_load(&st, v1, pc_collect, &ps, &e), -1);
+	ck_assert_msg(strstr(e.msg, STATE_PCACHE_NAME) != NULL, "%s", e.msg);
+	state_release(&st);
+	ck_assert_int_eq(stat(path, &sb2), 0);
+	ck_assert_int_eq(sb2.st_size, sb.st_size);
+	ck_assert_int_eq(sb2.st_ino, sb.st_ino);
+	ck_assert_int_eq(access(aside, F_OK), -1);
+	err_clear(&e);
+
+	/* the primary: the state opens (its whole check passes) */
 	state_init(&st);
 	ck_assert_msg(state_open(&st, dir, 0, &e) == 0, "%s", e.msg);
-	memset(&ps, 0, sizeof(ps));
-	(void)state_pcache_load(&st, v1, pc_collect, &ps, &e);
-	ck_assert_int_eq(ps.n, 0);
-	err_clear(&e);
 	ck_assert_ptr_nonnull(en = state_find(&st, "kept"));
 	ck_assert_int_eq(en->datestamp, 7);
+	memset(&ps, 0, sizeof(ps));
+	ck_assert_int_eq(state_pcache_load(&st, v1, pc_collect, &ps, &e), -1);
+	ck_assert_int_eq(e.count, 1);
+	ck_assert_msg(strstr(e.msg, path) != NULL &&
+	    strstr(e.msg, "corrupt") != NULL &&
+	    strstr(e.msg, "moved aside") != NULL, "%s", e.msg);
+	ck_assert_int_eq(access(aside, F_OK), 0);
+	/* told once */
+	err_clear(&e);
+	ck_assert_int_eq(state_pcache_warning(&st, &e), 0);
+	memset(&ps, 0, sizeof(ps));
+	ck_assert_msg(state_pcache_load(&st, v1, pc_collect, &ps, &e) == 0,
+	    "%s", e.msg);
+	ck_assert_int_eq(ps.n, 0);
+	/* written again, with the records' commit */
 	en = state_get(&st, "added");
 	en->datestamp = 9;
 	ck_assert_int_eq(state_touch(&st, en), 0);
@@ -969,7 +1033,159 @@ START_TEST(test_pcache_damaged)
 	ck_assert_msg(state_open(&st, dir, 0, &e) == 0, "%s", e.msg);
 	ck_assert_ptr_nonnull(en = state_find(&st, "added"));
 	ck_assert_int_eq(en->datestamp, 9);
+	memset(&ps, 0, sizeof(ps));
+	ck_assert_msg(state_pcache_load(&st, v1, pc_collect, &ps, &e) == 0,
+	    "%s", e.msg);
+	ck_assert_int_eq(ps.n, 1);
+	ck_assert_str_eq(ps.paths[0], "r/1.xml");
 	state_release(&st);
+	err_release(&e);
+}
+END_TEST
+
+/*
+ * The cache written by a commit and found corrupt then: replaced, and said
+ * by state_pcache_warning() once.
+ */
+START_TEST(test_pcache_corrupt_commit)
+{
+	struct state		 st;
+	struct state_pcache	 row;
+	struct pc_seen		 ps;
+	struct err		 e;
+	unsigned char		 v1[HASH_LEN];
+	char			 dir[512], path[512];
+
+	err_init(&e);
+	memset(v1, 1, sizeof(v1));
+	pc_fill("pcw");
+	tpath(dir, sizeof(dir), "pcw");
+	tpath(path, sizeof(path), "pcw/" STATE_PCACHE_NAME);
+	state_init(&st);
+	ck_assert_msg(state_open(&st, dir, 0, &e) == 0, "%s", e.msg);
+	/* behind the open connection's back, past the header it read */
+	scribble(path, 4096, 8 * 4096);
+	sqlite3_exec(st.pcdb, "PRAGMA cache_size = 0", NULL, NULL, NULL);
+	pc_row(&row, 3, 1);
+	ck_assert_int_eq(state_pcache_put(&st, "r/new.xml", &row), 0);
+	ck_assert_int_eq(state_pcache_del(&st, "r/5.xml"), 0);
+	state_get(&st, "x")->datestamp = 3;
+	touch_all(&st);
+	ck_assert_msg(state_commit(&st, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(state_pcache_warning(&st, &e), -1);
+	ck_assert_msg(strstr(e.msg, path) != NULL &&
+	    strstr(e.msg, "moved aside") != NULL, "%s", e.msg);
+	ck_assert_int_eq(state_pcache_warning(&st, &e), 0);
+	memset(&ps, 0, sizeof(ps));
+	err_clear(&e);
+	ck_assert_msg(state_pcache_load(&st, v1, pc_collect, &ps, &e) == 0,
+	    "%s", e.msg);
+	ck_assert_int_eq(ps.n, 0);
+	ck_assert_ptr_nonnull(state_find(&st, "x"));
+	state_release(&st);
+	err_release(&e);
+}
+END_TEST
+
+/*
+ * The state's quick_check at open covers every table again: a damaged
+ * page of a table named parse_cache in pubfeed.db (what d5cd755 left out
+ * of the check) stops the start like any other.
+ */
+START_TEST(test_check_whole_state)
+{
+	struct state	 st;
+	struct err	 e;
+	sqlite3		*db;
+	char		 dir[512], path[512];
+	int64_t		 root, psize;
+
+	err_init(&e);
+	open_primary(&st, "wc");
+	ck_assert_int_eq(sqlite3_exec(st.db, "CREATE TABLE parse_cache (k "
+	    "INTEGER PRIMARY KEY, v BLOB);"
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+	    "WHERE i < 300) INSERT INTO parse_cache SELECT i, "
+	    "randomblob(1500) FROM n;", NULL, NULL, NULL), SQLITE_OK);
+	state_release(&st);
+	tpath(dir, sizeof(dir), "wc");
+	tpath(path, sizeof(path), "wc/" STATE_DB_NAME);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	root = sql_int(db, "SELECT rootpage FROM sqlite_schema WHERE "
+	    "name = 'parse_cache'");
+	psize = sql_int(db, "PRAGMA page_size");
+	sqlite3_close(db);
+	scribble(path, (long)((root - 1) * psize), (size_t)psize);
+	state_init(&st);
+	ck_assert_int_eq(state_open(&st, dir, 0, &e), -1);
+	ck_assert_msg(strstr(e.msg, "refusing to start") != NULL, "%s",
+	    e.msg);
+	state_release(&st);
+	err_release(&e);
+}
+END_TEST
+
+/*
+ * A version-3 state (the parse cache with images in it): the primary drops
+ * the table in the step to version 4 and gives its pages back; the records
+ * stay; parse-cache.db starts empty.  A reader of the old one has no cache.
+ */
+START_TEST(test_pcache_schema_v3)
+{
+	struct state		 st;
+	struct pc_seen		 ps;
+	struct err		 e;
+	sqlite3			*db;
+	unsigned char		 v1[HASH_LEN];
+	char			 dir[512], path[600];
+	struct stat		 sb0, sb1;
+
+	err_init(&e);
+	memset(v1, 1, sizeof(v1));
+	tpath(dir, sizeof(dir), "st");
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/" STATE_DB_NAME, dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA journal_mode = WAL;"
+	    "CREATE TABLE records ("
+	    " id TEXT PRIMARY KEY NOT NULL, hash TEXT NOT NULL,"
+	    " datestamp INTEGER NOT NULL, is_deleted INTEGER NOT NULL,"
+	    " sets TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+	    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT);"
+	    "CREATE TABLE parse_cache (path TEXT PRIMARY KEY NOT NULL,"
+	    " dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT"
+	    " NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
+	    " hash BLOB NOT NULL, validator BLOB NOT NULL, image BLOB);"
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+	    "WHERE i < 500) INSERT INTO parse_cache SELECT 'r/' || i || "
+	    "'.xml', 1, i, 3, 4, 5, zeroblob(32), x'01010101010101010101010101"
+	    "01010101010101010101010101010101010101', randomblob(1700) FROM n;"
+	    "INSERT INTO records VALUES ('old', '" HASH_A "', 1600000000, 0,"
+	    " 'a b');"
+	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(stat(path, &sb0), 0);
+	/* a reader of the old state: no parse-cache.db, no cache, no error */
+	state_init(&st);
+	ck_assert_int_eq(state_open(&st, dir, STATE_RDONLY, &e), 0);
+	memset(&ps, 0, sizeof(ps));
+	ck_assert_msg(state_pcache_load(&st, v1, pc_collect, &ps, &e) == 0,
+	    "%s", e.msg);
+	ck_assert_int_eq(ps.n, 0);
+	state_release(&st);
+	open_primary(&st, "st");
+	ck_assert_int_eq(sql_int(st.db, "PRAGMA user_version"),
+	    STATE_SCHEMA_VERSION);
+	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'parse_cache'"), 0);
+	ck_assert_int_eq(sql_int(st.db, "PRAGMA freelist_count"), 0);
+	ck_assert_ptr_nonnull(state_find(&st, "old"));
+	ck_assert_uint_eq(state_find(&st, "old")->nsets, 2);
+	ck_assert_int_eq(sql_int(st.pcdb, "SELECT count(*) FROM parse_cache"),
+	    0);
+	state_release(&st);
+	ck_assert_int_eq(stat(path, &sb1), 0);
+	ck_assert_int_lt(sb1.st_size, sb0.st_size / 4);
 	err_release(&e);
 }
 END_TEST
@@ -1014,13 +1230,16 @@ START_TEST(test_pcache_schema_v2)
 	    "%s", e.msg);
 	ck_assert_int_eq(ps.n, 0);
 	state_release(&st);
-	/* the primary upgrades: the table again, empty, with images */
+	/* the primary upgrades: the table goes, the cache's file is new */
 	open_primary(&st, "st");
-	ck_assert_int_eq(sql_int(st.db, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(sql_int(st.db, "PRAGMA user_version"),
+	    STATE_SCHEMA_VERSION);
 	ck_assert_ptr_nonnull(state_find(&st, "old"));
-	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM parse_cache"),
+	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'parse_cache'"), 0);
+	ck_assert_int_eq(sql_int(st.pcdb, "SELECT count(*) FROM parse_cache"),
 	    0);
-	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM "
+	ck_assert_int_eq(sql_int(st.pcdb, "SELECT count(*) FROM "
 	    "pragma_table_info('parse_cache') WHERE name = 'image'"), 1);
 	state_release(&st);
 	err_release(&e);
@@ -1054,7 +1273,10 @@ state_suite(void)
 	tcase_add_test(tc, test_pcache_schema_v1);
 	tcase_add_test(tc, test_pcache_schema_v2);
 	tcase_add_test(tc, test_pcache_image);
-	tcase_add_test(tc, test_pcache_damaged);
+	tcase_add_loop_test(tc, test_pcache_corrupt, 0, 3);
+	tcase_add_test(tc, test_pcache_corrupt_commit);
+	tcase_add_test(tc, test_check_whole_state);
+	tcase_add_test(tc, test_pcache_schema_v3);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1446,14 +1446,15 @@ assert_counts(struct store *st, uint64_t validated, uint64_t hits)
 	    (unsigned long long)hits);
 }
 
-/* The parse_cache rows the state directory's database holds. */
+/* The parse_cache rows the state directory's cache database holds. */
 static int64_t
 pcache_rows(void)
 {
 	sqlite3	*db;
 	int64_t	 n;
 
-	ck_assert_int_eq(sqlite3_open(tp("st/pubfeed.db"), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_open(tp("st/" STATE_PCACHE_NAME), &db),
+	    SQLITE_OK);
 	n = db_int(db, "SELECT count(*) FROM parse_cache");
 	sqlite3_close(db);
 	return n;
@@ -1464,7 +1465,8 @@ db_exec(const char *sql)
 {
 	sqlite3	*db;
 
-	ck_assert_int_eq(sqlite3_open(tp("st/pubfeed.db"), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_open(tp("st/" STATE_PCACHE_NAME), &db),
+	    SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
@@ -1688,7 +1690,7 @@ END_TEST
 START_TEST(test_pcache_readonly)
 {
 	struct store	*st;
-	struct stat	 sb;
+	struct stat	 sb, pb;
 	struct timespec	 before;
 
 	write_rec("recs/a.xml", "a", "x");
@@ -1697,6 +1699,7 @@ START_TEST(test_pcache_readonly)
 	store_free(st);
 	ck_assert_int_eq(stat(tp("st/pubfeed.db"), &sb), 0);
 	before = sb.st_mtim;
+	ck_assert_int_eq(stat(tp("st/" STATE_PCACHE_NAME), &pb), 0);
 	write_rec("recs/b.xml", "b", "x");
 	unlink(tp("recs/a.xml"));
 	st = mkstore(STORE_NOSAVE);
@@ -1712,7 +1715,68 @@ START_TEST(test_pcache_readonly)
 	ck_assert_int_eq(stat(tp("st/pubfeed.db"), &sb), 0);
 	ck_assert(sb.st_mtim.tv_sec == before.tv_sec &&
 	    sb.st_mtim.tv_nsec == before.tv_nsec);
+	/* nor the cache's file, nor a -wal next to it */
+	ck_assert_int_eq(stat(tp("st/" STATE_PCACHE_NAME), &sb), 0);
+	ck_assert(sb.st_mtim.tv_sec == pb.st_mtim.tv_sec &&
+	    sb.st_mtim.tv_nsec == pb.st_mtim.tv_nsec &&
+	    sb.st_size == pb.st_size);
+	ck_assert_int_eq(access(tp("st/" STATE_PCACHE_NAME "-wal"), F_OK), -1);
 	ck_assert_int_eq(pcache_rows(), 1);
+}
+END_TEST
+
+/*
+ * Garbage over the cache's file (0) or none (1): the scan validates every
+ * file, serves the same records, says once which file it replaced (0) or
+ * nothing (1), and the cache is whole again after the commit.
+ */
+START_TEST(test_pcache_file_lost)
+{
+	struct store	*st;
+	struct snap	*s;
+	struct err	 e;
+	FILE		*fp;
+	char		 text[1024];
+	int		 i;
+
+	rec_text(text, sizeof(text), "AAAA", "language");
+	write_file("recs/a.xml", text);
+	write_rec("recs/b.xml", "b", "x");
+	st = mkstore(0);
+	scan_commit(st);
+	store_free(st);
+	ck_assert_int_eq(pcache_rows(), 2);
+	if (_i == 0) {
+		ck_assert_ptr_nonnull(fp = fopen(tp("st/" STATE_PCACHE_NAME),
+		    "r+"));
+		for (i = 0; i < 8192; i++)
+			fputc((i * 7919 + 13) & 0xff, fp);
+		fclose(fp);
+	} else
+		ck_assert_int_eq(unlink(tp("st/" STATE_PCACHE_NAME)), 0);
+	st = mkstore(0);
+	err_init(&e);
+	ck_assert_int_eq(store_scan(st, &e), 0);
+	if (_i == 0) {
+		ck_assert_int_eq(e.count, 1);
+		ck_assert_msg(strstr(e.msg, tp("st/" STATE_PCACHE_NAME)) !=
+		    NULL && strstr(e.msg, "corrupt") != NULL, "%s", e.msg);
+		ck_assert_int_eq(access(tp("st/" STATE_PCACHE_NAME ".corrupt"),
+		    F_OK), 0);
+	} else
+		ck_assert_msg(e.count == 0, "%s", e.all);
+	err_release(&e);
+	assert_counts(st, 2, 0);
+	s = snapshot(st, NULL);
+	ck_assert_str_eq(title_of(s, "a"), "About AAAA");
+	ck_assert_uint_eq(s->nlive, 2);
+	snap_release(s);
+	store_free(st);
+	ck_assert_int_eq(pcache_rows(), 2);
+	st = mkstore(0);
+	scan_ok(st);
+	assert_counts(st, 0, 2);
+	store_free(st);
 }
 END_TEST
 
@@ -1767,6 +1831,7 @@ store_suite(void)
 	tcase_add_test(tc, test_pcache_deleted);
 	tcase_add_test(tc, test_pcache_readonly);
 	tcase_add_test(tc, test_pcache_readonly_hit);
+	tcase_add_loop_test(tc, test_pcache_file_lost, 0, 2);
 	tcase_add_loop_test(tc, test_wants, 0,
 	    sizeof(wants) / sizeof(wants[0]));
 	suite_add_tcase(s, tc);
