@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "hash.h"
 #include "record.h"
 #include "record_int.h"
@@ -22,7 +24,8 @@
 #include "banned.h"
 
 #define IMG_MAGIC	0x49524650u	/* "PFRI" little-endian */
-#define IMG_HDR		24
+#define IMG_HDR		32
+#define IMG_CRC		24	/* the checksum's place in the header */
 #define IMG_MAX		((size_t)64 * 1024 * 1024)	/* block or trailer */
 
 /* years 0000-9999: what every date parser of date.c can give */
@@ -417,6 +420,32 @@ put32(unsigned char *p, uint32_t v)
 	memcpy(p, &v, sizeof(v));
 }
 
+/*
+ * zlib's CRC-32 of the whole image but its own four bytes (IMG_CRC): the
+ * header, the block and the trailer.  len >= IMG_HDR.
+ */
+static uint32_t
+img_crc(const unsigned char *b, size_t len)
+{
+	uLong	 c = crc32(0L, Z_NULL, 0);
+	size_t	 off = IMG_CRC + 4, n;
+
+	c = crc32(c, b, IMG_CRC);
+	while (off < len) {
+		n = len - off > 0x40000000u ? 0x40000000u : len - off;
+		c = crc32(c, b + off, (uInt)n);
+		off += n;
+	}
+	return (uint32_t)c;
+}
+
+void
+record_image_seal(unsigned char *img, size_t len)
+{
+	if (img != NULL && len >= IMG_HDR)
+		put32(img + IMG_CRC, img_crc(img, len));
+}
+
 int
 record_image_encode(const struct record *r, unsigned char **out,
     size_t *len, struct err *e)
@@ -472,6 +501,7 @@ record_image_encode(const struct record *r, unsigned char **out,
 	memcpy(o + 8, &blen, sizeof(blen));
 	put32(o + 16, (uint32_t)im.nstr);
 	put32(o + 20, (uint32_t)slen);
+	memset(o + IMG_CRC, 0, IMG_HDR - IMG_CRC);
 	memcpy(o + IMG_HDR, im.blk, im.len);
 	for (p = o + IMG_HDR + im.len, i = 0; i < im.nstr; i++) {
 		size_t	 n = strlen(im.strs[i]) + 1;
@@ -479,6 +509,7 @@ record_image_encode(const struct record *r, unsigned char **out,
 		memcpy(p, im.strs[i], n);
 		p += n;
 	}
+	record_image_seal(o, total);
 	*out = o;
 	*len = total;
 	o = NULL;
@@ -755,12 +786,17 @@ record_image_decode(const void *img, size_t len, const char *path,
 		img_fail(&im, "not an image of this version");
 		goto out;
 	}
+	/* first: a byte rotted in text would pass every check below */
+	if (get32(b + IMG_CRC) != img_crc(b, len)) {
+		img_fail(&im, "the checksum does not match");
+		goto out;
+	}
 	memcpy(&blen, b + 8, sizeof(blen));
 	im.nstr = get32(b + 16);
 	slen = get32(b + 20);
 	if (blen < sizeof(struct record) || blen > IMG_MAX ||
 	    slen > IMG_MAX || len != IMG_HDR + blen + slen ||
-	    im.nstr > slen) {
+	    im.nstr > slen || get32(b + IMG_CRC + 4) != 0) {
 		img_fail(&im, "sizes do not add up");
 		goto out;
 	}

@@ -77,5 +77,11 @@ int		 record_intern(const char *s, size_t len, const char **out);
  */
 struct hash_ctx;
 void		 record_image_layout(struct hash_ctx *);
+/*
+ * Write the checksum of an image of len bytes into its header (the tests
+ * and the fuzzer, to reach the decoder's checks past it with bytes they
+ * changed).  Nothing when len is shorter than a header.
+ */
+void		 record_image_seal(unsigned char *img, size_t len);
 
 #endif
