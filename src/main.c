@@ -302,7 +302,8 @@ startup_lap(int64_t t, uint64_t *ms)
  * one log line and in /metrics.
  */
 static void
-startup_report(struct metrics *m, int64_t t0, const uint64_t *ph)
+startup_report(struct metrics *m, int64_t t0, const uint64_t *ph,
+    int rows_alongside)
 {
 	struct snap	*s;
 	char		 line[512];
@@ -314,7 +315,8 @@ startup_report(struct metrics *m, int64_t t0, const uint64_t *ph)
 		    "%s%s %.2f s%s", i > 0 ? ", " : "",
 		    metrics_phase_name((enum metrics_phase)i),
 		    (double)ph[i] / 1000.0, i == METRICS_PHASE_WATCH ||
-		    i == METRICS_PHASE_LIST || i == METRICS_PHASE_NOTIFY ?
+		    i == METRICS_PHASE_LIST || i == METRICS_PHASE_NOTIFY ||
+		    (i == METRICS_PHASE_ROWS && rows_alongside) ?
 		    " alongside" : "");
 	metrics_set_startup(m, total > 0 ? total : 1, ph);
 	s = snap_current();
@@ -433,7 +435,7 @@ cmd_serve(struct pubfeed *pf, char *const *args)
 	if ((http = http_start(&ho, &e)) == NULL)
 		fatalx("%s", e.msg);
 	startup_lap(t, &ph[METRICS_PHASE_LISTEN]);
-	startup_report(&metrics, t0, ph);
+	startup_report(&metrics, t0, ph, store_rows_alongside(sv.store));
 	/* after the listener, so a hub can fetch the topics it is told of */
 	if (sv.notify != NULL && notify_start(sv.notify, &e) == -1)
 		fatalx("%s", e.msg);

@@ -200,41 +200,49 @@ intern_grow(void)
  * the pool does not take it (too long, pool full: full stays full, so
  * both builds of a record decide alike); -1 when out of memory.
  */
+/* intern() with intern_lock held. */
 static int
-intern(const char *s, size_t len, const char **out)
+intern_locked(const char *s, size_t len, const char **out)
 {
 	char	*q;
 	size_t	 k;
-	int	 rc = 1;
 
 	*out = NULL;
 	if (len > INTERN_LEN)
 		return 1;
-	pthread_mutex_lock(&intern_lock);
 	for (k = intern_cap > 0 ? intern_hash(s, len) & (intern_cap - 1) : 0;
 	    intern_cap > 0 && intern_tab[k] != NULL;
 	    k = (k + 1) & (intern_cap - 1))
 		if (strcmp(intern_tab[k], s) == 0) {
 			*out = intern_tab[k];
-			rc = 0;
-			goto out;
+			return 0;
 		}
 	if (intern_bytes + len + 1 > INTERN_MAX)
-		goto out;
-	rc = -1;
+		return 1;
 	if ((intern_n + 1) * 4 > intern_cap * 3 && intern_grow() == -1)
-		goto out;
+		return -1;
 	k = intern_hash(s, len) & (intern_cap - 1);
 	while (intern_tab[k] != NULL)
 		k = (k + 1) & (intern_cap - 1);
 	if ((q = arena_str(&intern_arena, len + 1)) == NULL)
-		goto out;
+		return -1;
 	memcpy(q, s, len + 1);
 	intern_tab[k] = *out = q;
 	intern_n++;
 	intern_bytes += len + 1;
-	rc = 0;
-out:
+	return 0;
+}
+
+static int
+intern(const char *s, size_t len, const char **out)
+{
+	int	 rc;
+
+	*out = NULL;
+	if (len > INTERN_LEN)
+		return 1;
+	pthread_mutex_lock(&intern_lock);
+	rc = intern_locked(s, len, out);
 	pthread_mutex_unlock(&intern_lock);
 	return rc;
 }
@@ -275,6 +283,31 @@ int
 record_intern(const char *s, size_t len, const char **out)
 {
 	return intern(s, len, out);
+}
+
+int
+record_intern_all(const char **s, const size_t *len, size_t n)
+{
+	const char	*p;
+	size_t		 i;
+	int		 rc = 0;
+
+	pthread_mutex_lock(&intern_lock);
+	for (i = 0; i < n; i++) {
+		switch (intern_locked(s[i], len[i], &p)) {
+		case -1:
+			rc = -1;
+			goto out;
+		case 0:
+			s[i] = p;
+			break;
+		default:
+			s[i] = NULL;
+		}
+	}
+out:
+	pthread_mutex_unlock(&intern_lock);
+	return rc;
 }
 
 /* What the libxml2 callbacks and the builder share for one parse. */

@@ -324,7 +324,10 @@ struct record *record_check_mem(struct record_schema *, const char *buf,
  * the block (in the process-wide pool of shared strings) and are pooled
  * again on decoding, so that decoded records share them as parsed ones do.
  * Header: "PFRI", RECORD_IMAGE_VERSION, the block's size, the trailer's
- * string count and size (host byte order, 24 bytes).  refs, datestamp,
+ * string count and size, zlib's CRC-32 of the whole image but these four
+ * bytes, four zero bytes (host byte order, 32 bytes).  The checksum is
+ * checked first: SQLite checks no overflow page, and a byte rotted inside
+ * a text would pass every other check (a wrong letter served).  refs, datestamp,
  * arena and cache are not part of the value: zero in an image, set afresh
  * by decoding (datestamp stays 0: the store fills it as for a parsed one).
  *
@@ -344,7 +347,7 @@ struct record *record_check_mem(struct record_schema *, const char *buf,
  * event, a type on each full-text link, names and values where record.h
  * says they are set).  Anything else is refused with -1/NULL and e set.
  */
-#define RECORD_IMAGE_VERSION	1
+#define RECORD_IMAGE_VERSION	2
 
 /*
  * r as an image into *out (malloc'd, caller frees) of *len bytes.  -1 with

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "hash.h"
 #include "record.h"
 #include "record_int.h"
@@ -22,22 +24,31 @@
 #include "banned.h"
 
 #define IMG_MAGIC	0x49524650u	/* "PFRI" little-endian */
-#define IMG_HDR		24
+#define IMG_HDR		32
+#define IMG_CRC		24	/* the checksum's place in the header */
 #define IMG_MAX		((size_t)64 * 1024 * 1024)	/* block or trailer */
 
 /* years 0000-9999: what every date parser of date.c can give */
 #define IMG_T_MIN	(-62167219200LL)
 #define IMG_T_MAX	253402300799LL
 
-/* the map of a decoded block: what each byte was claimed as */
-#define MAP_STRUCT	1
-#define MAP_STRING	2
-#define MAP_START	4	/* a string checked from here */
+#define IMG_EXT0	96	/* extents without an allocation */
+#define IMG_STR0	32	/* trailer strings without one */
 
 _Static_assert(sizeof(uintptr_t) == sizeof(void *), "pointer words");
 _Static_assert(sizeof(enum record_type) == sizeof(int), "enum size");
 
 struct img;
+
+/*
+ * What a decoded block's bytes were claimed as: a structure (nothing else
+ * may lie there) or a string, with its NUL (strings may share bytes, never
+ * with a structure).  Checked once the walk is over, sorted by offset.
+ */
+struct img_ext {
+	size_t		 off, len;
+	int		 is_string;
+};
 
 struct img_ops {
 	void	 (*str)(struct img *, const char **slot, int nullable);
@@ -59,7 +70,9 @@ struct img {
 	size_t			 nstr, strcap;
 	/* decoding */
 	const char		**res;	/* trailer strings as pooled */
-	unsigned char		*map;	/* len bytes, MAP_* */
+	struct img_ext		*ext;	/* ext0, or allocated */
+	size_t			 next, extcap;
+	struct img_ext		 ext0[IMG_EXT0];
 };
 
 static int
@@ -417,6 +430,32 @@ put32(unsigned char *p, uint32_t v)
 	memcpy(p, &v, sizeof(v));
 }
 
+/*
+ * zlib's CRC-32 of the whole image but its own four bytes (IMG_CRC): the
+ * header, the block and the trailer.  len >= IMG_HDR.
+ */
+static uint32_t
+img_crc(const unsigned char *b, size_t len)
+{
+	uLong	 c = crc32(0L, Z_NULL, 0);
+	size_t	 off = IMG_CRC + 4, n;
+
+	c = crc32(c, b, IMG_CRC);
+	while (off < len) {
+		n = len - off > 0x40000000u ? 0x40000000u : len - off;
+		c = crc32(c, b + off, (uInt)n);
+		off += n;
+	}
+	return (uint32_t)c;
+}
+
+void
+record_image_seal(unsigned char *img, size_t len)
+{
+	if (img != NULL && len >= IMG_HDR)
+		put32(img + IMG_CRC, img_crc(img, len));
+}
+
 int
 record_image_encode(const struct record *r, unsigned char **out,
     size_t *len, struct err *e)
@@ -472,6 +511,7 @@ record_image_encode(const struct record *r, unsigned char **out,
 	memcpy(o + 8, &blen, sizeof(blen));
 	put32(o + 16, (uint32_t)im.nstr);
 	put32(o + 20, (uint32_t)slen);
+	memset(o + IMG_CRC, 0, IMG_HDR - IMG_CRC);
 	memcpy(o + IMG_HDR, im.blk, im.len);
 	for (p = o + IMG_HDR + im.len, i = 0; i < im.nstr; i++) {
 		size_t	 n = strlen(im.strs[i]) + 1;
@@ -479,6 +519,7 @@ record_image_encode(const struct record *r, unsigned char **out,
 		memcpy(p, im.strs[i], n);
 		p += n;
 	}
+	record_image_seal(o, total);
 	*out = o;
 	*len = total;
 	o = NULL;
@@ -493,23 +534,39 @@ out:
 /* ------------------------------------------------------------------ */
 /* Decoding */
 
-/*
- * Claim [off, off + n) as a structure (nothing else may lie there) or as a
- * string (strings may share bytes, never with a structure); 0 or -1.
- */
+/* Note [off, off + n) as a structure or a string (img_ext); 0 or -1. */
 static int
-map_claim(struct img *im, size_t off, size_t n, unsigned char as)
+ext_add(struct img *im, size_t off, size_t n, int is_string)
 {
-	unsigned char	 clash = as == MAP_STRUCT ? MAP_STRUCT | MAP_STRING :
-			    MAP_STRUCT;
-	size_t		 i;
+	struct img_ext	*v;
+	size_t		 ncap;
 
-	for (i = off; i < off + n; i++)
-		if (im->map[i] & clash)
-			return -1;
-	for (i = off; i < off + n; i++)
-		im->map[i] |= as;
+	if (im->next == im->extcap) {
+		ncap = 2 * im->extcap;
+		if (im->ext == im->ext0) {
+			if ((v = reallocarray(NULL, ncap, sizeof(*v))) ==
+			    NULL)
+				return img_fail(im, "out of memory");
+			memcpy(v, im->ext0, sizeof(im->ext0));
+		} else if ((v = reallocarray(im->ext, ncap, sizeof(*v))) ==
+		    NULL)
+			return img_fail(im, "out of memory");
+		im->ext = v;
+		im->extcap = ncap;
+	}
+	im->ext[im->next].off = off;
+	im->ext[im->next].len = n;
+	im->ext[im->next].is_string = is_string;
+	im->next++;
 	return 0;
+}
+
+static int
+ext_cmp(const void *a, const void *b)
+{
+	const struct img_ext	*x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
 }
 
 /*
@@ -536,6 +593,51 @@ img_clean(const char *s, size_t len)
 		if (p[i] < 0x20 || p[i] >= 0x80)
 			return xw_is_clean(s, len);
 	return 1;
+}
+
+/*
+ * The claims of the walk, sorted by offset: a structure begins after the
+ * end of everything before it, a string after the end of every structure
+ * before it (strings may share bytes), which with the order says that no
+ * structure overlaps anything.  Each string is checked once per offset:
+ * clean UTF-8 up to its NUL.  0 or -1.
+ */
+static int
+ext_check(struct img *im)
+{
+	const struct img_ext	*x;
+	size_t			 i, end_all = 0, end_struct = 0, last = 0;
+	int			 is_last = 0;
+
+	for (i = 1; i < im->next; i++)
+		if (im->ext[i].off < im->ext[i - 1].off) {
+			qsort(im->ext, im->next, sizeof(*im->ext), ext_cmp);
+			break;
+		}
+	for (i = 0; i < im->next; i++) {
+		x = &im->ext[i];
+		if (!x->is_string) {
+			if (x->off < end_all)
+				return img_fail(im, "an array overlaps another "
+				    "or a string");
+			end_struct = x->off + x->len;
+		} else {
+			if (x->off < end_struct)
+				return img_fail(im, "a string overlaps a "
+				    "structure");
+			/* one checked from this very offset ends here too */
+			if ((!is_last || x->off != last) &&
+			    !img_clean((const char *)im->blk + x->off,
+			    x->len - 1))
+				return img_fail(im, "a string is not UTF-8 or "
+				    "holds characters XML forbids");
+			last = x->off;
+			is_last = 1;
+		}
+		if (x->off + x->len > end_all)
+			end_all = x->off + x->len;
+	}
+	return 0;
 }
 
 static void
@@ -571,18 +673,9 @@ dec_str(struct img *im, const char **slot, int nullable)
 		img_fail(im, "a string is not NUL-terminated");
 		return;
 	}
-	if (map_claim(im, off, (size_t)(end - s) + 1, MAP_STRING) == -1) {
-		img_fail(im, "a string overlaps a structure");
+	/* its bytes are checked once the walk is over (ext_check()) */
+	if (ext_add(im, off, (size_t)(end - s) + 1, 1) == -1)
 		return;
-	}
-	/* one checked from this very offset was checked up to this NUL */
-	if ((im->map[off] & MAP_START) == 0 &&
-	    !img_clean(s, (size_t)(end - s))) {
-		img_fail(im, "a string is not UTF-8 or holds characters XML "
-		    "forbids");
-		return;
-	}
-	im->map[off] |= MAP_START;
 	*slot = s;
 }
 
@@ -590,7 +683,7 @@ static void *
 dec_arr(struct img *im, void *slot, size_t n, size_t size, size_t align)
 {
 	uintptr_t	 w = slot_get(slot);
-	size_t		 off;
+	size_t		 off, i;
 
 	if (im->failed)
 		return NULL;
@@ -610,10 +703,19 @@ dec_arr(struct img *im, void *slot, size_t n, size_t size, size_t align)
 		img_fail(im, "an array is out of range or misaligned");
 		return NULL;
 	}
-	if (map_claim(im, off, n * size, MAP_STRUCT) == -1) {
-		img_fail(im, "an array overlaps another or a string");
+	/*
+	 * At once, against everything claimed so far (a record has 12
+	 * arrays at most: its parts hold none), so the walk never goes on
+	 * into bytes already walked; strings are checked after the walk.
+	 */
+	for (i = 0; i < im->next; i++)
+		if (off < im->ext[i].off + im->ext[i].len &&
+		    im->ext[i].off < off + n * size) {
+			img_fail(im, "an array overlaps another or a string");
+			return NULL;
+		}
+	if (ext_add(im, off, n * size, 0) == -1)
 		return NULL;
-	}
 	slot_put(slot, (uintptr_t)(im->blk + off));
 	return im->blk + off;
 }
@@ -692,17 +794,17 @@ get32(const unsigned char *p)
 }
 
 /*
- * The trailer's strings pooled into im->res; those the pool does not
- * take are copied after the block (*extra bytes: two passes, the first
- * with out NULL).
+ * The trailer's strings pooled into im->res (under one acquisition of the
+ * pool's lock: record_intern_all()); those the pool does not take are
+ * copied after the block (*extra bytes: two passes, the first with out
+ * NULL; lens: room for im->nstr lengths).
  */
 static int
 dec_trailer(struct img *im, const unsigned char *s, size_t slen,
-    char *out, size_t *extra)
+    char *out, size_t *extra, size_t *lens)
 {
 	const unsigned char	*end = s + slen, *z;
 	size_t			 i, n;
-	const char		*p;
 
 	*extra = 0;
 	for (i = 0; i < im->nstr; i++) {
@@ -714,16 +816,8 @@ dec_trailer(struct img *im, const unsigned char *s, size_t slen,
 			return img_fail(im, "a trailer string is not UTF-8 "
 			    "or holds characters XML forbids");
 		if (out == NULL) {
-			switch (record_intern((const char *)s, n, &p)) {
-			case -1:
-				return img_fail(im, "out of memory");
-			case 0:
-				im->res[i] = p;
-				break;
-			default:
-				im->res[i] = NULL;
-				*extra += n + 1;
-			}
+			im->res[i] = (const char *)s;
+			lens[i] = n;
 		} else if (im->res[i] == NULL) {
 			memcpy(out, s, n + 1);
 			im->res[i] = out;
@@ -733,6 +827,13 @@ dec_trailer(struct img *im, const unsigned char *s, size_t slen,
 	}
 	if (s != end)
 		return img_fail(im, "bytes after the trailer");
+	if (out != NULL)
+		return 0;
+	if (record_intern_all(im->res, lens, im->nstr) == -1)
+		return img_fail(im, "out of memory");
+	for (i = 0; i < im->nstr; i++)
+		if (im->res[i] == NULL)
+			*extra += lens[i] + 1;
 	return 0;
 }
 
@@ -745,14 +846,25 @@ record_image_decode(const void *img, size_t len, const char *path,
 	struct record		*r = NULL;
 	void			*arena = NULL;
 	uint64_t		 blen;
-	size_t			 slen, extra;
+	size_t			 slen, extra, *lens = NULL;
+	size_t			 lens0[IMG_STR0];
+	const char		*res0[IMG_STR0];
 	const char		*why;
 
-	memset(&im, 0, sizeof(im));
+	/* not ext0: 2 KB written for nothing */
+	memset(&im, 0, offsetof(struct img, ext0));
 	im.ops = &dec_ops;
+	im.ext = im.ext0;
+	im.next = 0;
+	im.extcap = IMG_EXT0;
 	if (b == NULL || len < IMG_HDR || get32(b) != IMG_MAGIC ||
 	    get32(b + 4) != RECORD_IMAGE_VERSION) {
 		img_fail(&im, "not an image of this version");
+		goto out;
+	}
+	/* first: a byte rotted in text would pass every check below */
+	if (get32(b + IMG_CRC) != img_crc(b, len)) {
+		img_fail(&im, "the checksum does not match");
 		goto out;
 	}
 	memcpy(&blen, b + 8, sizeof(blen));
@@ -760,18 +872,21 @@ record_image_decode(const void *img, size_t len, const char *path,
 	slen = get32(b + 20);
 	if (blen < sizeof(struct record) || blen > IMG_MAX ||
 	    slen > IMG_MAX || len != IMG_HDR + blen + slen ||
-	    im.nstr > slen) {
+	    im.nstr > slen || get32(b + IMG_CRC + 4) != 0) {
 		img_fail(&im, "sizes do not add up");
 		goto out;
 	}
 	im.len = (size_t)blen;
-	if ((im.nstr > 0 && (im.res = calloc(im.nstr,
-	    sizeof(*im.res))) == NULL) || (im.map = calloc(1, im.len)) ==
-	    NULL) {
+	if (im.nstr <= IMG_STR0) {
+		im.res = res0;
+		lens = lens0;
+	} else if ((im.res = calloc(im.nstr, sizeof(*im.res))) == NULL ||
+	    (lens = calloc(im.nstr, sizeof(*lens))) == NULL) {
 		img_fail(&im, "out of memory");
 		goto out;
 	}
-	if (dec_trailer(&im, b + IMG_HDR + im.len, slen, NULL, &extra) == -1)
+	if (dec_trailer(&im, b + IMG_HDR + im.len, slen, NULL, &extra,
+	    lens) == -1)
 		goto out;
 	if ((im.blk = record_arena_block(im.len + extra, &arena)) == NULL) {
 		img_fail(&im, "out of memory");
@@ -779,12 +894,12 @@ record_image_decode(const void *img, size_t len, const char *path,
 	}
 	memcpy(im.blk, b + IMG_HDR, im.len);
 	if (dec_trailer(&im, b + IMG_HDR + im.len, slen,
-	    (char *)im.blk + im.len, &extra) == -1)
+	    (char *)im.blk + im.len, &extra, lens) == -1)
 		goto out;
 	r = (struct record *)(void *)im.blk;
-	map_claim(&im, 0, sizeof(*r), MAP_STRUCT);
+	ext_add(&im, 0, sizeof(*r), 0);
 	walk_record(&im, r);
-	if (im.failed)
+	if (im.failed || ext_check(&im) == -1)
 		goto out;
 	if ((why = dec_values(r)) != NULL) {
 		img_fail(&im, why);
@@ -810,7 +925,11 @@ out:
 		r = NULL;
 	}
 	record_arena_free(arena);
-	free(im.res);
-	free(im.map);
+	if (im.res != res0)
+		free(im.res);
+	if (lens != lens0)
+		free(lens);
+	if (im.ext != im.ext0)
+		free(im.ext);
 	return r;
 }

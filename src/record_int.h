@@ -69,6 +69,13 @@ int		 record_arena_one(const void *arena, const void **data,
 		    size_t *len);
 void		 record_arena_free(void *arena);
 int		 record_intern(const char *s, size_t len, const char **out);
+/*
+ * record_intern() of n strings (s[i], len[i] bytes, NUL-terminated) under
+ * one acquisition of the pool's lock: each s[i] is replaced by the pool's
+ * copy, or NULL when the pool does not take it.  0, or -1 when out of
+ * memory (s then partly replaced).  Any thread.
+ */
+int		 record_intern_all(const char **s, const size_t *len, size_t n);
 
 /*
  * record_image.c: fold RECORD_IMAGE_VERSION and the layout of struct record
@@ -77,5 +84,11 @@ int		 record_intern(const char *s, size_t len, const char **out);
  */
 struct hash_ctx;
 void		 record_image_layout(struct hash_ctx *);
+/*
+ * Write the checksum of an image of len bytes into its header (the tests
+ * and the fuzzer, to reach the decoder's checks past it with bytes they
+ * changed).  Nothing when len is shorter than a header.
+ */
+void		 record_image_seal(unsigned char *img, size_t len);
 
 #endif

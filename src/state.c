@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "date.h"
 #include "fileio.h"
 #include "state.h"
 #include "vec.h"
@@ -857,18 +859,99 @@ sets_join(struct buf *b, const struct state_entry *en)
 	return buf_addch(b, '\0');
 }
 
+/*
+ * The SELECT of the rows of one validator from db, fn called for each: it
+ * touches nothing of the state, so it may run on a thread of its own
+ * (state_open_pcache()).  src: SQLITE_DONE, or what failed and SQLite's
+ * message.
+ */
+struct pc_rows {
+	sqlite3			*db;
+	const unsigned char	*validator;
+	void			(*fn)(void *, const char *,
+				    const struct state_pcache *);
+	void			*arg;
+	int			 src;
+	char			 msg[256];
+	char			 dbpath[4096];
+	int64_t			 ms;
+};
+
+static void
+pc_rows_run(struct pc_rows *pr)
+{
+	struct state_pcache	 row;
+	sqlite3_stmt		*q = NULL;
+	sqlite3			*db = pr->db;
+	const char		*path;
+	int64_t			 t0 = date_mono_ms();
+
+	snprintf(pr->dbpath, sizeof(pr->dbpath), "%s",
+	    sqlite3_db_filename(db, NULL));
+	if ((pr->src = sqlite3_prepare_v2(db, "SELECT path, dev, ino, size, "
+	    "mtime_ns, ctime_ns, hash, image FROM parse_cache WHERE "
+	    "validator = ?1", -1, &q, NULL)) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_blob(q, 1, pr->validator, HASH_LEN, SQLITE_STATIC);
+	memcpy(row.validator, pr->validator, HASH_LEN);
+	while ((pr->src = sqlite3_step(q)) == SQLITE_ROW) {
+		path = (const char *)sqlite3_column_text(q, 0);
+		if (path == NULL || sqlite3_column_bytes(q, 6) != HASH_LEN)
+			continue;	/* not a row this code wrote: ignored */
+		row.dev = sqlite3_column_int64(q, 1);
+		row.ino = sqlite3_column_int64(q, 2);
+		row.size = sqlite3_column_int64(q, 3);
+		row.mtime_ns = sqlite3_column_int64(q, 4);
+		row.ctime_ns = sqlite3_column_int64(q, 5);
+		memcpy(row.hash, sqlite3_column_blob(q, 6), HASH_LEN);
+		/* SQLite's memory, until the next step: fn copies it */
+		row.image = (unsigned char *)sqlite3_column_blob(q, 7);
+		row.image_len = (size_t)sqlite3_column_bytes(q, 7);
+		if (row.image == NULL)
+			row.image_len = 0;
+		pr->fn(pr->arg, path, &row);
+	}
+	if (pr->src == SQLITE_DONE)
+		goto out;
+fail:
+	pr->src = sqlite3_extended_errcode(db);
+	snprintf(pr->msg, sizeof(pr->msg), "%s", sqlite3_errmsg(db));
+	if (pr->src == SQLITE_DONE || pr->src == SQLITE_OK)
+		pr->src = SQLITE_ERROR;
+out:
+	sqlite3_finalize(q);
+	pr->ms = date_mono_ms() - t0;
+}
+
+/*
+ * What pc_rows_run() gave (the caller's thread): 0, or -1 with e set; a
+ * corrupt file of the primary's is moved aside and created again (which
+ * closes st->pcdb).
+ */
+static int
+pc_rows_done(struct state *st, const struct pc_rows *pr, struct err *e)
+{
+	if (pr->src == SQLITE_DONE)
+		return 0;
+	if (!(st->flags & STATE_RDONLY) && pc_is_corrupt(pr->src)) {
+		state_pc_open(st, pr->src);	/* closes st->pcdb */
+		state_pcache_warning(st, e);
+	} else
+		err_set(e, "%s: cannot read the parse cache (%s); not used",
+		    pr->dbpath, pr->msg);
+	return -1;
+}
+
 int
 state_pcache_load(struct state *st, const unsigned char *validator,
     void (*fn)(void *, const char *, const struct state_pcache *), void *arg,
     struct err *e)
 {
-	struct state_pcache	 row;
+	struct pc_rows		 pr;
 	struct stat		 sb;
-	sqlite3_stmt		*q = NULL;
 	sqlite3			*db = st->pcdb;
-	const char		*path;
 	char			 dbpath[4096];
-	int			 rc = -1, src, has_wal;
+	int			 rc, has_wal;
 
 	if (st->flags & STATE_RDONLY) {
 		snprintf(dbpath, sizeof(dbpath), "%s/%s-wal", st->dir,
@@ -885,49 +968,70 @@ state_pcache_load(struct state *st, const unsigned char *validator,
 		return -1;	/* what opening it found */
 	if (db == NULL)
 		return 0;
-	snprintf(dbpath, sizeof(dbpath), "%s", sqlite3_db_filename(db, NULL));
-	if ((src = sqlite3_prepare_v2(db, "SELECT path, dev, ino, size, "
-	    "mtime_ns, ctime_ns, hash, image FROM parse_cache WHERE "
-	    "validator = ?1", -1, &q, NULL)) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_blob(q, 1, validator, HASH_LEN, SQLITE_STATIC);
-	memcpy(row.validator, validator, HASH_LEN);
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		path = (const char *)sqlite3_column_text(q, 0);
-		if (path == NULL || sqlite3_column_bytes(q, 6) != HASH_LEN)
-			continue;	/* not a row this code wrote: ignored */
-		row.dev = sqlite3_column_int64(q, 1);
-		row.ino = sqlite3_column_int64(q, 2);
-		row.size = sqlite3_column_int64(q, 3);
-		row.mtime_ns = sqlite3_column_int64(q, 4);
-		row.ctime_ns = sqlite3_column_int64(q, 5);
-		memcpy(row.hash, sqlite3_column_blob(q, 6), HASH_LEN);
-		/* SQLite's memory, until the next step: fn copies it */
-		row.image = (unsigned char *)sqlite3_column_blob(q, 7);
-		row.image_len = (size_t)sqlite3_column_bytes(q, 7);
-		if (row.image == NULL)
-			row.image_len = 0;
-		fn(arg, path, &row);
-	}
-	if (src == SQLITE_DONE) {
-		rc = 0;
-		goto out;
-	}
-fail:
-	src = sqlite3_extended_errcode(db);
-	if (!(st->flags & STATE_RDONLY) && pc_is_corrupt(src)) {
-		sqlite3_finalize(q);
-		q = NULL;
-		db = NULL;
-		state_pc_open(st, src);		/* closes st->pcdb */
-		state_pcache_warning(st, e);
-	} else
-		err_set(e, "%s: cannot read the parse cache (%s); not used",
-		    dbpath, sqlite3_errmsg(db));
-out:
-	sqlite3_finalize(q);
-	if (db != NULL && db != st->pcdb)
+	memset(&pr, 0, sizeof(pr));
+	pr.db = db;
+	pr.validator = validator;
+	pr.fn = fn;
+	pr.arg = arg;
+	pc_rows_run(&pr);
+	rc = pc_rows_done(st, &pr, e);
+	if (db != st->pcdb && (st->flags & STATE_RDONLY))
 		sqlite3_close(db);
+	return rc;
+}
+
+static void *
+pc_rows_thread(void *arg)
+{
+	pc_rows_run(arg);
+	return NULL;
+}
+
+int
+state_open_pcache(struct state *st, const char *dir,
+    const unsigned char *validator, void (*fn)(void *, const char *,
+    const struct state_pcache *), void *arg, int *pc_rc, int64_t *pc_ms,
+    struct err *pe, struct err *e)
+{
+	struct pc_rows	 pr;
+	pthread_t	 t;
+	int		 rc, is_running = 0, is_loading = 0;
+
+	*pc_rc = 0;
+	*pc_ms = 0;
+	state_release(st);
+	st->flags = 0;
+	if ((st->dir = strdup(dir)) == NULL)
+		return err_set(e, "out of memory");
+	if (state_lock(st, dir, e) == -1)
+		return -1;
+	state_rm_stale(dir);
+	if (state_db_open(dir, 0, &st->db, e) == -1 ||
+	    state_migrate(st->db, dir, 1, e) == -1)
+		return -1;
+	state_pc_open(st, 0);
+	memset(&pr, 0, sizeof(pr));
+	if (state_pcache_warning(st, pe) == -1)
+		*pc_rc = -1;	/* what opening it found */
+	else if (st->pcdb != NULL) {
+		/* its own connection: only this thread uses it until joined */
+		pr.db = st->pcdb;
+		pr.validator = validator;
+		pr.fn = fn;
+		pr.arg = arg;
+		is_loading = 1;
+		is_running = pthread_create(&t, NULL, pc_rows_thread, &pr) ==
+		    0;
+		if (!is_running)
+			pc_rows_run(&pr);	/* one after the other */
+	}
+	rc = state_load_db(st, st->db, e);
+	if (is_running)
+		pthread_join(t, NULL);
+	if (is_loading) {
+		*pc_rc = pc_rows_done(st, &pr, pe);
+		*pc_ms = pr.ms;
+	}
 	return rc;
 }
 

@@ -224,6 +224,23 @@ int	state_set_sets(struct state_entry *, const char *const *sets,
 int	state_pcache_load(struct state *, const unsigned char *validator,
 	    void (*fn)(void *arg, const char *path,
 	    const struct state_pcache *), void *arg, struct err *e);
+/*
+ * state_open(st, dir, 0, e) with the rows of state_pcache_load(st,
+ * validator, fn, arg, pe) loaded alongside: on a thread of their own, on
+ * the cache's connection (which nothing else uses meanwhile), while the
+ * caller's thread loads the records.  fn runs on that thread, so it must
+ * touch nothing the state or the caller's thread does until this returns.
+ * Everything else happens on the caller's thread once the rows are in, as
+ * in state_pcache_load(): a corrupt file is moved aside and created again,
+ * and pe told once.  *pc_rc: what state_pcache_load() would have returned
+ * (0, or -1 with pe set: the rows given are to be forgotten); *pc_ms: how
+ * long the rows took.  Returns what state_open() does (on -1 the rows
+ * given are to be forgotten too).
+ */
+int	state_open_pcache(struct state *, const char *dir,
+	    const unsigned char *validator, void (*fn)(void *arg,
+	    const char *path, const struct state_pcache *), void *arg,
+	    int *pc_rc, int64_t *pc_ms, struct err *pe, struct err *e);
 int	state_pcache_put(struct state *, const char *path,
 	    const struct state_pcache *);
 int	state_pcache_del(struct state *, const char *path);

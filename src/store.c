@@ -66,6 +66,9 @@ store_primary_running(const char *dir)
 	return held;
 }
 
+static void	store_pc_add(void *, const char *,
+		    const struct state_pcache *);
+
 struct store *
 store_new(struct conf *conf, int flags, struct err *e)
 {
@@ -78,6 +81,7 @@ store_new(struct conf *conf, int flags, struct err *e)
 	st->conf = conf_ref(conf);
 	st->flags = flags;
 	state_init(&st->state);
+	err_init(&st->pc_err);
 	if ((st->schema = record_schema_new(e)) == NULL) {
 		store_free(st);
 		return NULL;
@@ -98,8 +102,12 @@ store_new(struct conf *conf, int flags, struct err *e)
 		}
 		return st;
 	}
+	/* the parse cache's rows load alongside the state (store_pc_add()) */
+	st->pc_alongside = 1;
 	if (fileio_mkdirs(conf->state_dir, e) == -1 ||
-	    state_open(&st->state, conf->state_dir, 0, e) == -1 ||
+	    state_open_pcache(&st->state, conf->state_dir,
+	    record_schema_validator(st->schema), store_pc_add, st,
+	    &st->pc_rc, &st->pc_ms, &st->pc_err, e) == -1 ||
 	    state_token_key(conf->oai_token_key, conf->state_dir, st->key,
 	    &st->keylen, e) == -1) {
 		store_free(st);
@@ -153,6 +161,7 @@ store_free(struct store *st)
 	free(st->stamped);
 	snap_release(st->last);
 	state_release(&st->state);
+	err_release(&st->pc_err);
 	record_schema_free(st->schema);
 	conf_unref(st->conf);
 	free(st);
@@ -1029,29 +1038,39 @@ store_pc_add(void *arg, const char *path, const struct state_pcache *row)
 }
 
 /*
- * Before the first scan: the parse cache rows of this validator.  A cache
- * that cannot be read is no cache (every file is validated), reported but
- * never fatal: it only ever saves work.
+ * Before the first scan: the parse cache rows of this validator (a
+ * primary's were loaded alongside the state by store_new(): only what that
+ * gave is told here).  A cache that cannot be read is no cache (every file
+ * is validated), reported but never fatal: it only ever saves work.
  */
 static void
 store_pc_load(struct store *st, struct err *e)
 {
-	struct err	 pe;
-	size_t		 i;
+	size_t	 i;
+	int	 rc;
 
 	if (st->pc_loaded || (st->flags & STORE_READONLY))
 		return;
 	st->pc_loaded = 1;
-	err_init(&pe);
-	if (state_pcache_load(&st->state,
-	    record_schema_validator(st->schema), store_pc_add, st, &pe) == -1) {
-		err_set(e, "%s; validating every record file", pe.msg);
+	if (st->pc_alongside)
+		rc = st->pc_rc;
+	else {
+		int64_t	 t0 = date_mono_ms();
+
+		rc = state_pcache_load(&st->state,
+		    record_schema_validator(st->schema), store_pc_add, st,
+		    &st->pc_err);
+		st->pc_ms = date_mono_ms() - t0;
+	}
+	if (rc == -1) {
+		err_set(e, "%s; validating every record file",
+		    st->pc_err.msg);
 		store_pc_drop(st);
 	}
 	for (i = 0; i < st->npc; i++)
 		if (st->pc[i].row.image_len > 0)
 			st->pc[i].row.image = st->pc_img + st->pc[i].img_off;
-	err_release(&pe);
+	err_clear(&st->pc_err);
 }
 
 /* After the first scan: rows of files that are gone go too. */
@@ -1072,6 +1091,12 @@ store_parse_counts(const struct store *st, uint64_t *validated,
 {
 	*validated = st->nvalidated;
 	*cache_hits = st->ncache_hits;
+}
+
+int
+store_rows_alongside(const struct store *st)
+{
+	return st->pc_alongside;
 }
 
 void
@@ -1102,10 +1127,11 @@ store_scan_listed(struct store *st, struct store_list *l, struct err *e)
 {
 	size_t	 i;
 	int64_t	 t0 = date_mono_ms(), t1, t2;
-	int	 rc;
+	int	 rc, is_first;
 
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].seen = 0;
+	is_first = !st->pc_loaded;
 	store_pc_load(st, e);
 	store_root_real(st);
 	/* a first scan: room for every file listed (a hint, may fail) */
@@ -1121,7 +1147,8 @@ store_scan_listed(struct store *st, struct store_list *l, struct err *e)
 		rc = -1;
 	t2 = date_mono_ms();
 	store_load_run(st, e);
-	st->scan_rows_ms = t1 - t0;
+	/* the rows' own time (alongside: the thread's), then none */
+	st->scan_rows_ms = is_first ? st->pc_ms : t1 - t0;
 	st->scan_walk_ms = t2 - t1;
 	st->scan_read_ms = date_mono_ms() - t2;
 	store_pc_done(st, rc == 0);

@@ -181,6 +181,8 @@ void		 store_parse_counts(const struct store *, uint64_t *validated,
  * then indexing what it found; for store_scan_listed() the indexing only),
  * reading the files that changed.  For the start-up report.
  */
+/* 1 when the first scan's rows were loaded alongside the state (primary). */
+int		 store_rows_alongside(const struct store *);
 void		 store_scan_times(const struct store *, int64_t *rows,
 		    int64_t *walk, int64_t *read);
 

@@ -103,6 +103,15 @@ struct store {
 	size_t			 pc_img_len, pc_img_cap;
 	struct strmap		 pc_index;
 	int			 pc_loaded;
+	/*
+	 * A primary's rows are loaded by store_new(), alongside the state
+	 * (state_open_pcache()): what that gave (-1: pc_err says why), told
+	 * at the first scan; how long the rows took either way.
+	 */
+	int			 pc_alongside;
+	int			 pc_rc;
+	struct err		 pc_err;
+	int64_t			 pc_ms;
 	uint64_t		 nvalidated, ncache_hits;
 	int			 flags;
 	int			 state_failing;	/* the last commit failed */

@@ -7,7 +7,9 @@
  * Images damaged every way the decoder guards against (truncated, each
  * bit flipped, offsets out of range or misaligned or overlapping, bad
  * enums, strings without NUL or not UTF-8, sizes that do not add up,
- * other bytes or another path) are refused with a message, never a crash
+ * other bytes or another path) are refused with a message, never a crash;
+ * those are sealed again (record_image_seal()) to get past the checksum,
+ * which refuses any bit flipped anywhere, text included
  * (Check forks per test; the suite also runs under ASan and UBSan).
  */
 #include <check.h>
@@ -23,7 +25,8 @@
 #include "record_int.h"
 #include "testlib.h"
 
-#define HDR	24	/* record_image.c's header */
+#define HDR	32	/* record_image.c's header */
+#define CRC	24	/* the checksum in it */
 
 static struct record_schema	*schema;
 static glob_t			 files;
@@ -344,6 +347,14 @@ refused(const unsigned char *img, size_t len, const char *want)
 	err_release(&e);
 }
 
+/* refused() past the checksum: img (changed) sealed again first. */
+static void
+refused_sealed(unsigned char *img, size_t len, const char *want)
+{
+	record_image_seal(img, len);
+	refused(img, len, want);
+}
+
 START_TEST(test_good_decodes)
 {
 	struct record	*r;
@@ -372,7 +383,11 @@ START_TEST(test_truncated)
 }
 END_TEST
 
-/* Every bit flipped: refused, or a sound record (ASan watches). */
+/*
+ * Every bit flipped, text included: refused by the checksum (the magic
+ * and the version before it); sealed again, refused or a sound record
+ * (ASan watches), and flips inside text then give other text.
+ */
 START_TEST(test_bit_flips)
 {
 	unsigned char	*c;
@@ -386,6 +401,8 @@ START_TEST(test_bit_flips)
 	for (i = 0; i < len; i++)
 		for (b = 0; b < 8; b++) {
 			c[i] ^= (unsigned char)(1 << b);
+			refused(c, len, i < 8 ? "not an image" : "checksum");
+			record_image_seal(c, len);
 			r = record_image_decode(c, len, NULL, NULL, &e);
 			if (r != NULL) {
 				nok++;
@@ -399,13 +416,42 @@ START_TEST(test_bit_flips)
 				record_unref(r);
 			}
 			err_clear(&e);
-			c[i] ^= (unsigned char)(1 << b);
+			memcpy(c, good, len);
 		}
-	/* flips inside text give other text: some are accepted */
 	ck_assert_uint_gt(nok, 0);
 	ck_assert_uint_lt(nok, len * 8);
 	free(c);
 	err_release(&e);
+}
+END_TEST
+
+/*
+ * A letter of the first title changed, as a rotted byte of an overflow
+ * page would: still a clean string, refused by the checksum alone.
+ */
+START_TEST(test_text_rot)
+{
+	unsigned char	*c;
+	size_t		 len, toff;
+	uintptr_t	 w;
+	struct record	*r;
+	struct err	 e;
+
+	c = copy(&len);
+	w = word_get(good, offsetof(struct record, titles)) >> 1;
+	toff = word_get(good, w + offsetof(struct record_text, text)) >> 1;
+	ck_assert_uint_gt(strlen((const char *)good + HDR + toff), 0);
+	c[HDR + toff] = c[HDR + toff] == 'Q' ? 'R' : 'Q';
+	refused(c, len, "checksum");
+	/* the very bytes sealed decode: only the checksum stood in the way */
+	record_image_seal(c, len);
+	err_init(&e);
+	r = record_image_decode(c, len, good_rec->path, good_rec->hash, &e);
+	ck_assert_msg(r != NULL, "%s", e.msg);
+	ck_assert_int_eq(r->titles[0].text[0], c[HDR + toff]);
+	record_unref(r);
+	err_release(&e);
+	free(c);
 }
 END_TEST
 
@@ -418,37 +464,37 @@ START_TEST(test_offsets)
 	c = copy(&len);
 	/* past the block */
 	word_put(c, ti, (uintptr_t)(blen() + 16) << 1);
-	refused(c, len, "out of range");
+	refused_sealed(c, len, "out of range");
 	/* misaligned */
 	word_put(c, ti, w + 2);
-	refused(c, len, "misaligned");
+	refused_sealed(c, len, "misaligned");
 	/* over struct record itself */
 	word_put(c, ti, (uintptr_t)16 << 1);
-	refused(c, len, "overlaps");
+	refused_sealed(c, len, "overlaps");
 	/* over another array: the subjects */
 	memcpy(c, good, len);
 	word_put(c, ti, word_get(good, offsetof(struct record, subjects)));
-	refused(c, len, "overlaps");
+	refused_sealed(c, len, "overlaps");
 	/* a count that does not fit */
 	memcpy(c, good, len);
 	word_put(c, offsetof(struct record, ntitles), (uintptr_t)1 << 60);
-	refused(c, len, "out of range");
+	refused_sealed(c, len, "out of range");
 	/* an array where there is none */
 	memcpy(c, good, len);
 	word_put(c, offsetof(struct record, ntitles), 0);
-	refused(c, len, "empty array");
+	refused_sealed(c, len, "empty array");
 	/* a trailer index past the trailer */
 	memcpy(c, good, len);
 	word_put(c, offsetof(struct record, id), ((uintptr_t)999 << 1) | 1);
-	refused(c, len, "index");
+	refused_sealed(c, len, "index");
 	/* a required string missing */
 	memcpy(c, good, len);
 	word_put(c, offsetof(struct record, id), 0);
-	refused(c, len, "required");
+	refused_sealed(c, len, "required");
 	/* a string over a structure (the titles array) */
 	memcpy(c, good, len);
 	word_put(c, offsetof(struct record, publisher), w);
-	refused(c, len, "overlaps");
+	refused_sealed(c, len, "overlaps");
 	free(c);
 }
 END_TEST
@@ -462,16 +508,16 @@ START_TEST(test_enums)
 	c = copy(&len);
 	v = RECORD_TYPE_COUNT;
 	memcpy(c + HDR + offsetof(struct record, type), &v, sizeof(v));
-	refused(c, len, "out of range");
+	refused_sealed(c, len, "out of range");
 	memcpy(c, good, len);
 	v = -1;
 	memcpy(c + HDR + offsetof(struct record, access), &v, sizeof(v));
-	refused(c, len, "out of range");
+	refused_sealed(c, len, "out of range");
 	memcpy(c, good, len);
 	v = 7;
 	memcpy(c + HDR + offsetof(struct record, issued) +
 	    offsetof(struct date, gran), &v, sizeof(v));
-	refused(c, len, "out of range");
+	refused_sealed(c, len, "out of range");
 	free(c);
 }
 END_TEST
@@ -485,30 +531,31 @@ START_TEST(test_strings)
 	/* the id at the block's last byte, which is not a NUL */
 	c[HDR + last] = 'A';
 	word_put(c, offsetof(struct record, id), (uintptr_t)last << 1);
-	refused(c, len, "NUL");
+	refused_sealed(c, len, "NUL");
 	/* not UTF-8: the id's first byte */
 	memcpy(c, good, len);
 	off = word_get(good, offsetof(struct record, id)) >> 1;
 	c[HDR + off] = 0xff;
-	refused(c, len, "UTF-8");
+	refused_sealed(c, len, "UTF-8");
 	/* a control character XML forbids */
 	c[HDR + off] = 0x01;
-	refused(c, len, "UTF-8");
+	refused_sealed(c, len, "UTF-8");
 	/* an id off the id syntax */
 	c[HDR + off] = '/';
-	refused(c, len, "id syntax");
+	refused_sealed(c, len, "id syntax");
 	free(c);
 }
 END_TEST
 
 /* d decodes, or is refused for its characters, as want_bad says. */
 static void
-chars(const unsigned char *d, size_t len, int want_bad)
+chars(unsigned char *d, size_t len, int want_bad)
 {
 	struct record	*r;
 	struct err	 e;
 
 	err_init(&e);
+	record_image_seal(d, len);
 	r = record_image_decode(d, len, good_rec->path, good_rec->hash, &e);
 	if (want_bad) {
 		ck_assert_ptr_null(r);
@@ -588,16 +635,23 @@ START_TEST(test_header)
 	memcpy(c, good, len);
 	v = 0xffffffffu;
 	memcpy(c + 16, &v, sizeof(v));		/* string count */
-	refused(c, len, "sizes");
+	refused_sealed(c, len, "sizes");
 	memcpy(c, good, len);
 	memset(c + 8, 0xff, 8);			/* block size */
-	refused(c, len, "sizes");
+	refused_sealed(c, len, "sizes");
+	memcpy(c, good, len);
+	c[CRC + 4] = 1;				/* not zero */
+	refused_sealed(c, len, "sizes");
+	/* the checksum itself */
+	memcpy(c, good, len);
+	c[CRC] ^= 1;
+	refused(c, len, "checksum");
 	free(c);
 	/* a byte too many */
 	c = malloc(good_len + 1);
 	memcpy(c, good, good_len);
 	c[good_len] = 0;
-	refused(c, good_len + 1, "sizes");
+	refused_sealed(c, good_len + 1, "sizes");
 	free(c);
 }
 END_TEST
@@ -639,6 +693,7 @@ image_suite(void)
 	tcase_add_test(tc, test_good_decodes);
 	tcase_add_test(tc, test_truncated);
 	tcase_add_test(tc, test_bit_flips);
+	tcase_add_test(tc, test_text_rot);
 	tcase_add_test(tc, test_offsets);
 	tcase_add_test(tc, test_enums);
 	tcase_add_test(tc, test_strings);

@@ -1043,6 +1043,110 @@ START_TEST(test_pcache_corrupt)
 }
 END_TEST
 
+/* Rows counted on whatever thread state_open_pcache() runs fn on. */
+struct pc_count {
+	int	 n;
+	size_t	 bytes;
+};
+
+static void
+pc_count(void *arg, const char *path, const struct state_pcache *row)
+{
+	struct pc_count	*pc = arg;
+
+	(void)path;
+	pc->n++;
+	pc->bytes += row->image_len;
+}
+
+/*
+ * state_open_pcache(): the rows load alongside the records and come out as
+ * state_pcache_load() gives them (300 rows and their images, the state's
+ * "kept"); a corrupt file (0: a b-tree page scribbled, found by the load on
+ * the thread; 1: garbage over its header, found at the open) is told once
+ * naming it, moved aside and created again empty, the state untouched.
+ */
+START_TEST(test_pcache_alongside)
+{
+	struct state		 st;
+	struct state_entry	*en;
+	struct pc_count		 pc;
+	struct err		 e, pe;
+	unsigned char		 v1[HASH_LEN];
+	char			 dir[512], path[512], aside[600];
+	sqlite3			*db;
+	int64_t			 root, psize, ms;
+	int			 rc;
+
+	err_init(&e);
+	err_init(&pe);
+	memset(v1, 1, sizeof(v1));
+	pc_fill("pca");
+	tpath(dir, sizeof(dir), "pca");
+	tpath(path, sizeof(path), "pca/" STATE_PCACHE_NAME);
+	snprintf(aside, sizeof(aside), "%s.corrupt", path);
+	state_init(&st);
+	memset(&pc, 0, sizeof(pc));
+	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_count, &pc, &rc, &ms,
+	    &pe, &e) == 0, "%s", e.msg);
+	ck_assert_msg(rc == 0, "%s", pe.msg);
+	ck_assert_int_eq(pc.n, 300);
+	ck_assert_uint_eq(pc.bytes, 300 * 1500);
+	ck_assert_int_ge(ms, 0);
+	ck_assert_ptr_nonnull(en = state_find(&st, "kept"));
+	ck_assert_int_eq(en->datestamp, 7);
+	ck_assert_ptr_nonnull(st.pcdb);
+	state_release(&st);
+
+	/* another validator: no rows, no message */
+	memset(v1, 2, sizeof(v1));
+	memset(&pc, 0, sizeof(pc));
+	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_count, &pc, &rc, &ms,
+	    &pe, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(pc.n, 0);
+	ck_assert_int_eq(pe.count, 0);
+	state_release(&st);
+	memset(v1, 1, sizeof(v1));
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	root = sql_int(db, "SELECT rootpage FROM sqlite_schema WHERE "
+	    "name = 'parse_cache'");
+	psize = sql_int(db, "PRAGMA page_size");
+	sqlite3_close(db);
+	ck_assert_int_gt(root, 1);
+	if (_i == 0)
+		scribble(path, (long)((root - 1) * psize), (size_t)psize);
+	else
+		scribble(path, 0, 4096);
+	state_init(&st);
+	memset(&pc, 0, sizeof(pc));
+	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_count, &pc, &rc, &ms,
+	    &pe, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(pe.count, 1);
+	ck_assert_msg(strstr(pe.msg, path) != NULL &&
+	    strstr(pe.msg, "corrupt") != NULL &&
+	    strstr(pe.msg, "moved aside") != NULL, "%s", pe.msg);
+	ck_assert_int_eq(access(aside, F_OK), 0);
+	ck_assert_ptr_nonnull(st.pcdb);		/* the new, empty file */
+	ck_assert_ptr_nonnull(en = state_find(&st, "kept"));
+	ck_assert_int_eq(en->datestamp, 7);
+	/* told once */
+	err_clear(&pe);
+	ck_assert_int_eq(state_pcache_warning(&st, &pe), 0);
+	state_release(&st);
+	memset(&pc, 0, sizeof(pc));
+	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_count, &pc, &rc, &ms,
+	    &pe, &e) == 0, "%s", e.msg);
+	ck_assert_msg(rc == 0, "%s", pe.msg);
+	ck_assert_int_eq(pc.n, 0);
+	state_release(&st);
+	err_release(&pe);
+	err_release(&e);
+}
+END_TEST
+
 /*
  * The cache written by a commit and found corrupt then: replaced, and said
  * by state_pcache_warning() once.
@@ -1275,6 +1379,7 @@ state_suite(void)
 	tcase_add_test(tc, test_pcache_image);
 	tcase_add_loop_test(tc, test_pcache_corrupt, 0, 3);
 	tcase_add_test(tc, test_pcache_corrupt_commit);
+	tcase_add_loop_test(tc, test_pcache_alongside, 0, 2);
 	tcase_add_test(tc, test_check_whole_state);
 	tcase_add_test(tc, test_pcache_schema_v3);
 	suite_add_tcase(s, tc);
