@@ -9,12 +9,19 @@
 # 1, page 1000 and the last page as the harvest met them, each rendered
 # for the first time), the same three pages again (median of 20; kept
 # pages, oai_cache.h) and the RSS after the harvest.  Environment: PUBFEED
-# (default build/pubfeed).  Summary lines start with "summary: ".
+# (default build/pubfeed); STARTS (2: the first and STARTS - 1 warm
+# starts); STARTS_ONLY=1 stops after the starts (the start-up comparisons
+# of bench/README.md alternate two builds this way); KEEPLOG=1 prints the
+# daemon's start-up lines (its phases).  Summary lines start with
+# "summary: ".
 exec /usr/bin/python3 - "$@" <<'EOF'
 import http.client, os, re, shutil, signal, socket, statistics, subprocess
 import sys, tempfile, time, urllib.request
 
 PUBFEED = os.path.abspath(os.environ.get("PUBFEED", "build/pubfeed"))
+STARTS = int(os.environ.get("STARTS", "2"))
+STARTS_ONLY = os.environ.get("STARTS_ONLY") == "1"
+KEEPLOG = os.environ.get("KEEPLOG") == "1"
 RECS = os.path.abspath(sys.argv[1])
 TCK = os.sysconf("SC_CLK_TCK")
 TOKEN = re.compile(rb'<resumptionToken[^>]*?(?:/>|>([A-Za-z0-9_-]*)'
@@ -69,14 +76,20 @@ def main():
     log = open(os.path.join(work, "serve.log"), "w")
     p = None
     try:
-        p, w, c, r = start(conf, base, log)
-        print("summary: first start %.1f s, CPU %.1f s, RSS %.0f MB"
-              % (w, c, r), flush=True)
-        p.send_signal(signal.SIGTERM)
-        p.wait()
-        p, w, c, r = start(conf, base, log)
-        print("summary: warm start %.1f s, CPU %.1f s, RSS %.0f MB"
-              % (w, c, r), flush=True)
+        for i in range(max(2, STARTS)):
+            if p is not None:
+                p.send_signal(signal.SIGTERM)
+                p.wait()
+            p, w, c, r = start(conf, base, log)
+            print("summary: %s start %.1f s, CPU %.2f s, RSS %.0f MB"
+                  % ("first" if i == 0 else "warm", w, c, r), flush=True)
+        if KEEPLOG:
+            log.flush()
+            for line in open(log.name):
+                if "start-up:" in line:
+                    print(line, end="")
+        if STARTS_ONLY:
+            return
         h = http.client.HTTPConnection("127.0.0.1", port)
 
         def get(q):
