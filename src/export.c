@@ -95,7 +95,7 @@ struct export_ent {
 };
 
 /* A document to write, found by the walk, written after it. */
-struct export_todo {
+struct export_due {
 	char		*path;		/* URL path */
 	char		*rel;
 	size_t		 ent;		/* its row in ents[], or EXPORT_NONE */
@@ -120,8 +120,8 @@ struct export_run {
 	struct export_ent	*ents;
 	size_t			 nents;
 	struct strmap		 index;		/* rel -> ents[] */
-	struct export_todo	*todo;
-	size_t			 ntodo, captodo;
+	struct export_due	*due;
+	size_t			 ndue, capdue;
 	struct buf		 path;
 	struct buf		 rel;
 	struct buf		 sub;		/* the directory of subfd */
@@ -575,15 +575,15 @@ export_find(struct export_run *x, const char *path, struct err *e, int *bad)
 }
 
 static int
-export_todo_add(struct export_run *x, const char *path,
+export_due_add(struct export_run *x, const char *path,
     struct export_ent *en, const unsigned char *key, struct err *e)
 {
-	struct export_todo	*t;
+	struct export_due	*t;
 
-	if (vec_grow((void **)&x->todo, &x->captodo, x->ntodo + 1,
-	    sizeof(*x->todo)) == -1)
+	if (vec_grow((void **)&x->due, &x->capdue, x->ndue + 1,
+	    sizeof(*x->due)) == -1)
 		return err_set(e, "out of memory");
-	t = &x->todo[x->ntodo];
+	t = &x->due[x->ndue];
 	memset(t, 0, sizeof(*t));
 	t->ent = en != NULL ? (size_t)(en - x->ents) : EXPORT_NONE;
 	if (key != NULL) {
@@ -595,7 +595,7 @@ export_todo_add(struct export_run *x, const char *path,
 		free(t->path);
 		return err_set(e, "out of memory");
 	}
-	x->ntodo++;
+	x->ndue++;
 	return 0;
 }
 
@@ -620,7 +620,7 @@ export_want(void *arg, const char *path, const unsigned char *key,
 		x->st.reused++;
 		return 0;
 	}
-	return export_todo_add(x, path, en, key, e);
+	return export_due_add(x, path, en, key, e);
 }
 
 /* feed_each_doc()'s fn, for a document rendered with the snapshot. */
@@ -642,7 +642,7 @@ export_each(void *arg, const struct snap_doc *d, struct err *e)
 		export_keep(x, en);
 		return 0;
 	}
-	return export_todo_add(x, d->path, en, NULL, e);
+	return export_due_add(x, d->path, en, NULL, e);
 }
 
 /*
@@ -660,8 +660,8 @@ export_pending(struct export_run *x, struct err *e)
 	if (export_exec(x, "BEGIN", e) == -1 || export_prepare(x,
 	    "INSERT OR REPLACE INTO doc (path) VALUES (?)", &q, e) == -1)
 		goto out;
-	for (i = 0; i < x->ntodo; i++) {
-		const struct export_todo *t = &x->todo[i];
+	for (i = 0; i < x->ndue; i++) {
+		const struct export_due *t = &x->due[i];
 
 		if (t->ent != EXPORT_NONE && x->ents[t->ent].etag == NULL)
 			continue;	/* pending already */
@@ -731,7 +731,7 @@ export_unlink(struct export_run *x, const char *rel, const char *sfx,
 
 /* The documents of the walk's list, rendered now, into their files. */
 static int
-export_write(struct export_run *x, struct export_todo *t, struct err *e)
+export_write(struct export_run *x, struct export_due *t, struct err *e)
 {
 	const struct export_ent	*en = t->ent != EXPORT_NONE ?
 				    &x->ents[t->ent] : NULL;
@@ -809,8 +809,8 @@ export_commit(struct export_run *x, struct err *e)
 	    e) == -1 || export_prepare(x, "INSERT OR REPLACE INTO meta "
 	    "(name, value) VALUES ('zlib', ?)", &meta, e) == -1)
 		goto out;
-	for (i = 0; i < x->ntodo; i++) {
-		const struct export_todo *t = &x->todo[i];
+	for (i = 0; i < x->ndue; i++) {
+		const struct export_due *t = &x->due[i];
 
 		sqlite3_reset(q);
 		if (sqlite3_bind_text(q, 1, t->rel, -1, SQLITE_STATIC) ||
@@ -874,11 +874,11 @@ export_run_release(struct export_run *x)
 		free(x->ents[i].gz_etag);
 	}
 	free(x->ents);
-	for (i = 0; i < x->ntodo; i++) {
-		free(x->todo[i].path);
-		free(x->todo[i].rel);
+	for (i = 0; i < x->ndue; i++) {
+		free(x->due[i].path);
+		free(x->due[i].rel);
 	}
-	free(x->todo);
+	free(x->due);
 	strmap_release(&x->index);
 	buf_release(&x->dbpath);
 	buf_release(&x->path);
@@ -915,11 +915,11 @@ export_snapshot(const struct snap *s, const char *dir,
 	/* what to write, rendering nothing */
 	if (feed_each_doc(s, export_want, export_each, &x, e) == -1)
 		goto out;
-	if (x.ntodo > 0 && export_pending(&x, e) == -1)
+	if (x.ndue > 0 && export_pending(&x, e) == -1)
 		goto out;
 	/* one document at a time: rendered, written, given back */
-	for (i = 0; i < x.ntodo; i++)
-		if (export_write(&x, &x.todo[i], e) == -1)
+	for (i = 0; i < x.ndue; i++)
+		if (export_write(&x, &x.due[i], e) == -1)
 			goto out;
 	if (export_prune(&x, &ngone, e) == -1)
 		goto out;
@@ -933,7 +933,7 @@ export_snapshot(const struct snap *s, const char *dir,
 		err_set(e, "%s: syncfs: %s", dir, strerror(errno));
 		goto out;
 	}
-	if ((x.ntodo > 0 || ngone > 0 || !x.keys_valid) &&
+	if ((x.ndue > 0 || ngone > 0 || !x.keys_valid) &&
 	    export_commit(&x, e) == -1)
 		goto out;
 	if (stp != NULL)
