@@ -374,6 +374,28 @@ scribble(const char *path, long off, size_t n)
 	fclose(fp);
 }
 
+/* The records and meta tables as every schema version had them. */
+#define OLD_TABLES \
+	"CREATE TABLE records (" \
+	" id TEXT PRIMARY KEY NOT NULL, hash TEXT NOT NULL," \
+	" datestamp INTEGER NOT NULL, is_deleted INTEGER NOT NULL," \
+	" sets TEXT NOT NULL DEFAULT '') WITHOUT ROWID;" \
+	"CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT);"
+
+/* A state directory "st" (into dir) whose database sql makes: an old one. */
+static void
+old_state(char *dir, size_t dirsz, char *path, size_t pathsz, const char *sql)
+{
+	sqlite3	*db;
+
+	tpath(dir, dirsz, "st");
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	snprintf(path, pathsz, "%s/" STATE_DB_NAME, dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
 /* A damaged database is refused, never taken for an empty one. */
 START_TEST(test_corrupt)
 {
@@ -829,25 +851,15 @@ START_TEST(test_pcache_schema_v1)
 	struct state		 st;
 	struct pc_seen		 ps;
 	struct err		 e;
-	sqlite3			*db;
 	unsigned char		 v1[HASH_LEN];
 	char			 dir[512], path[600];
 
 	err_init(&e);
 	memset(v1, 1, sizeof(v1));
-	tpath(dir, sizeof(dir), "st");
-	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	snprintf(path, sizeof(path), "%s/" STATE_DB_NAME, dir);
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE records ("
-	    " id TEXT PRIMARY KEY NOT NULL, hash TEXT NOT NULL,"
-	    " datestamp INTEGER NOT NULL, is_deleted INTEGER NOT NULL,"
-	    " sets TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
-	    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT);"
+	old_state(dir, sizeof(dir), path, sizeof(path), OLD_TABLES
 	    "INSERT INTO records VALUES ('old', '" HASH_A "', 1600000000, 0,"
 	    " '');"
-	    "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	    "PRAGMA user_version = 1;");
 
 	/* a reader of the old database: no table, no cache, no error */
 	state_init(&st);
@@ -1239,23 +1251,14 @@ START_TEST(test_pcache_schema_v3)
 	struct state		 st;
 	struct pc_seen		 ps;
 	struct err		 e;
-	sqlite3			*db;
 	unsigned char		 v1[HASH_LEN];
 	char			 dir[512], path[600];
 	struct stat		 sb0, sb1;
 
 	err_init(&e);
 	memset(v1, 1, sizeof(v1));
-	tpath(dir, sizeof(dir), "st");
-	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	snprintf(path, sizeof(path), "%s/" STATE_DB_NAME, dir);
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA journal_mode = WAL;"
-	    "CREATE TABLE records ("
-	    " id TEXT PRIMARY KEY NOT NULL, hash TEXT NOT NULL,"
-	    " datestamp INTEGER NOT NULL, is_deleted INTEGER NOT NULL,"
-	    " sets TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
-	    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT);"
+	old_state(dir, sizeof(dir), path, sizeof(path),
+	    "PRAGMA journal_mode = WAL;" OLD_TABLES
 	    "CREATE TABLE parse_cache (path TEXT PRIMARY KEY NOT NULL,"
 	    " dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT"
 	    " NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
@@ -1266,8 +1269,7 @@ START_TEST(test_pcache_schema_v3)
 	    "01010101010101010101010101010101010101', randomblob(1700) FROM n;"
 	    "INSERT INTO records VALUES ('old', '" HASH_A "', 1600000000, 0,"
 	    " 'a b');"
-	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	    "PRAGMA user_version = 3;");
 	ck_assert_int_eq(stat(path, &sb0), 0);
 	/* a reader of the old state: no parse-cache.db, no cache, no error */
 	state_init(&st);
@@ -1300,21 +1302,12 @@ START_TEST(test_pcache_schema_v2)
 	struct state		 st;
 	struct pc_seen		 ps;
 	struct err		 e;
-	sqlite3			*db;
 	unsigned char		 v1[HASH_LEN];
 	char			 dir[512], path[600];
 
 	err_init(&e);
 	memset(v1, 1, sizeof(v1));
-	tpath(dir, sizeof(dir), "st");
-	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	snprintf(path, sizeof(path), "%s/" STATE_DB_NAME, dir);
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE records ("
-	    " id TEXT PRIMARY KEY NOT NULL, hash TEXT NOT NULL,"
-	    " datestamp INTEGER NOT NULL, is_deleted INTEGER NOT NULL,"
-	    " sets TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
-	    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT);"
+	old_state(dir, sizeof(dir), path, sizeof(path), OLD_TABLES
 	    "CREATE TABLE parse_cache (path TEXT PRIMARY KEY NOT NULL,"
 	    " dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT"
 	    " NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
@@ -1324,8 +1317,7 @@ START_TEST(test_pcache_schema_v2)
 	    "010101010101010101');"
 	    "INSERT INTO records VALUES ('old', '" HASH_A "', 1600000000, 0,"
 	    " '');"
-	    "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	    "PRAGMA user_version = 2;");
 	/* a reader of the old table: an empty cache, no error */
 	state_init(&st);
 	ck_assert_int_eq(state_open(&st, dir, STATE_RDONLY, &e), 0);
