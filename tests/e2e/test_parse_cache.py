@@ -141,6 +141,23 @@ def db(d):
     return sqlite3.connect(os.path.join(d.state, "parse-cache.db"))
 
 
+def image(d, name):
+    """The stored image of records/NAME.xml."""
+    c = db(d)
+    (img,) = c.execute("SELECT image FROM parse_cache WHERE path LIKE ?",
+                       ("%" + name + ".xml",)).fetchone()
+    c.close()
+    return img
+
+
+def set_image(d, name, img):
+    c = db(d)
+    c.execute("UPDATE parse_cache SET image = ? WHERE path LIKE ?",
+              (bytes(img), "%" + name + ".xml"))
+    c.commit()
+    c.close()
+
+
 @test
 def damaged_image_falls_back_to_parsing():
     d = Daemon()
@@ -153,8 +170,8 @@ def damaged_image_falls_back_to_parsing():
     c = db(d)
     rows = c.execute("SELECT count(*), count(image) FROM parse_cache")
     assert rows.fetchone() == (n, n)
-    (img,) = c.execute("SELECT image FROM parse_cache WHERE path LIKE "
-                       "'%cache-img.xml'").fetchone()
+    c.close()
+    img = image(d, "cache-img")
     # the title's bytes in the image, changed: still a sound image of
     # other content, so the hash of the file (not the image) decides;
     # then a pointer word past the block: refused
@@ -162,21 +179,15 @@ def damaged_image_falls_back_to_parsing():
     bad = bytearray(img)
     bad[bad.find(b"Image AAAA") + 6:][:4] = b"ZZZZ"
     bad[32 + 8:32 + 16] = (1 << 40).to_bytes(8, "little")
-    c.execute("UPDATE parse_cache SET image = ? WHERE path LIKE "
-              "'%cache-img.xml'", (bytes(bad),))
-    c.commit()
-    c.close()
+    set_image(d, "cache-img", bad)
     d.start()
     # bytes unchanged: the row still vouches (no validation), the file
     # is parsed and served as it is
     assert counters(d) == (0, n), (counters(d), n)
     assert title(d, "cache-img") == "Image AAAA"
     d.stop()
-    c = db(d)
-    (img2,) = c.execute("SELECT image FROM parse_cache WHERE path LIKE "
-                        "'%cache-img.xml'").fetchone()
-    c.close()
-    assert img2 == img, "the row was not given a sound image again"
+    assert image(d, "cache-img") == img, \
+        "the row was not given a sound image again"
     d.start()
     assert title(d, "cache-img") == "Image AAAA"
     d.stop()
@@ -192,27 +203,19 @@ def rotted_title_in_image_is_not_served():
     d.start()
     assert title(d, "cache-rot") == "Rotting Title"
     d.stop()
-    c = db(d)
-    (img,) = c.execute("SELECT image FROM parse_cache WHERE path LIKE "
-                       "'%cache-rot.xml'").fetchone()
+    img = image(d, "cache-rot")
     at = img.find(b"Rotting Title")
     assert at > 0 and img.count(b"Rotting Title") == 1
     bad = bytearray(img)
     bad[at] = ord("P")      # "Potting Title": clean text, sound offsets
-    c.execute("UPDATE parse_cache SET image = ? WHERE path LIKE "
-              "'%cache-rot.xml'", (bytes(bad),))
-    c.commit()
-    c.close()
+    set_image(d, "cache-rot", bad)
     d.start()
     # the file's bytes are the row's (no validation), the image refused
     assert counters(d) == (0, n), (counters(d), n)
     assert title(d, "cache-rot") == "Rotting Title"
     d.stop()
-    c = db(d)
-    (img2,) = c.execute("SELECT image FROM parse_cache WHERE path LIKE "
-                        "'%cache-rot.xml'").fetchone()
-    c.close()
-    assert img2 == img, "the row was not given a sound image again"
+    assert image(d, "cache-rot") == img, \
+        "the row was not given a sound image again"
 
 
 def export(d, out):
