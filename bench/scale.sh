@@ -12,8 +12,11 @@
 # (default build/pubfeed); STARTS (2: the first and STARTS - 1 warm
 # starts); STARTS_ONLY=1 stops after the starts (the start-up comparisons
 # of bench/README.md alternate two builds this way); KEEPLOG=1 prints the
-# daemon's start-up lines (its phases).  Summary lines start with
-# "summary: ".
+# daemon's start-up lines (its phases); COLD=1 makes every start after the
+# first a cold one: the records tree and the state directory are evicted
+# from the page cache first (posix_fadvise DONTNEED on each file, checked
+# with mincore through fincore(1) when it is installed; no root needed).
+# Summary lines start with "summary: ".
 exec /usr/bin/python3 - "$@" <<'EOF'
 import http.client, os, re, shutil, signal, socket, statistics, subprocess
 import sys, tempfile, time, urllib.request
@@ -22,6 +25,7 @@ PUBFEED = os.path.abspath(os.environ.get("PUBFEED", "build/pubfeed"))
 STARTS = int(os.environ.get("STARTS", "2"))
 STARTS_ONLY = os.environ.get("STARTS_ONLY") == "1"
 KEEPLOG = os.environ.get("KEEPLOG") == "1"
+COLD = os.environ.get("COLD") == "1"
 RECS = os.path.abspath(sys.argv[1])
 TCK = os.sysconf("SC_CLK_TCK")
 TOKEN = re.compile(rb'<resumptionToken[^>]*?(?:/>|>([A-Za-z0-9_-]*)'
@@ -38,6 +42,35 @@ def rss(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0
+
+
+def evict(*roots):
+    """Drop the clean pages of every file below roots from the page cache;
+    returns the bytes still resident after it (0 when fincore is missing:
+    the eviction is then unchecked)."""
+    files = []
+    for root in roots:
+        for d, _, names in os.walk(root):
+            for n in names:
+                path = os.path.join(d, n)
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                except OSError:
+                    continue
+                try:
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                finally:
+                    os.close(fd)
+                files.append(path)
+    if shutil.which("fincore") is None:
+        return 0
+    left = 0
+    for i in range(0, len(files), 2000):
+        out = subprocess.run(["fincore", "-b", "-n", "-o", "RES"] +
+                             files[i:i + 2000], capture_output=True,
+                             text=True).stdout
+        left += sum(int(x) for x in out.split())
+    return left
 
 
 def start(conf, base, log):
@@ -80,9 +113,15 @@ def main():
             if p is not None:
                 p.send_signal(signal.SIGTERM)
                 p.wait()
+            kind = "first" if i == 0 else "cold" if COLD else "warm"
+            if kind == "cold":
+                left = evict(RECS, os.path.join(work, "state"))
+                print("summary: evicted the records and the state from the "
+                      "page cache (%d KB still resident)" % (left // 1024),
+                      flush=True)
             p, w, c, r = start(conf, base, log)
             print("summary: %s start %.1f s, CPU %.2f s, RSS %.0f MB"
-                  % ("first" if i == 0 else "warm", w, c, r), flush=True)
+                  % (kind, w, c, r), flush=True)
         if KEEPLOG:
             log.flush()
             for line in open(log.name):

@@ -1,7 +1,7 @@
 /*
  * cmdcheck.c: "pubfeed check" (see cmdcheck.h).  The walk lists the files
  * (and the problems of the walk itself) in order; the files are then read
- * and checked with record_check_mem() on pool_threads() threads, each
+ * and checked with record_check_mem() on pool_io_threads() threads, each
  * file's problems kept with it, and printed in walk order once all are
  * done, so the output is the same whatever the thread count.  What needs
  * every file (ids used twice) is decided at the end, naming both files and
@@ -386,7 +386,7 @@ cmdcheck_run(const struct cmdcheck_opts *o)
 		else
 			check_list(&c, o->paths[i], 1, NULL);
 	}
-	pool_run(c.nitems, pool_threads(o->conf != NULL ? o->conf->threads :
+	pool_run(c.nitems, pool_io_threads(o->conf != NULL ? o->conf->threads :
 	    0), check_item_run, &c);
 	for (i = 0; i < c.nitems; i++)
 		check_report(&c, &c.items[i]);

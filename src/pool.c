@@ -37,6 +37,14 @@ pool_threads(int configured)
 	return n;
 }
 
+size_t
+pool_io_threads(int configured)
+{
+	size_t	 n = pool_threads(configured) * POOL_IO_FACTOR;
+
+	return n > POOL_MAX_THREADS ? POOL_MAX_THREADS : n;
+}
+
 static void *
 pool_work(void *arg)
 {

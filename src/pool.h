@@ -1,7 +1,7 @@
 /*
  * pool: run the iterations of a loop on a few threads.
  *
- * The one primitive for CPU-bound batches that every caller shares (the
+ * The one primitive for the batches every caller shares (the
  * store's reading of changed record files for serve and export, and
  * "pubfeed check"): pool_run() calls fn(arg, w, i) once for every i in
  * [0, n), on up to nthreads threads, the calling thread included, handing
@@ -30,6 +30,18 @@ typedef void	 pool_fn(void *arg, size_t worker, size_t i);
  * than POOL_MAX_THREADS, at least 1.
  */
 size_t	 pool_threads(int configured);
+
+/*
+ * How many threads a batch that also waits on the disk should use (the
+ * store's reading of record files: open, read, then parse): pool_threads()
+ * times POOL_IO_FACTOR, at most POOL_MAX_THREADS.  With a cold page cache
+ * each thread waits on one read at a time, so as many threads as cores
+ * leave the disk's queue nearly empty (100k records: 12 s on 2 threads, 6
+ * s on 16; bench/README.md); with a warm one the extra threads cost a few
+ * per cent of CPU in switches.
+ */
+#define POOL_IO_FACTOR		8
+size_t	 pool_io_threads(int configured);
 
 /*
  * Run fn for every i in [0, n) on up to nthreads threads (1: in the

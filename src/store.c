@@ -645,7 +645,7 @@ store_work(void *arg, size_t worker, size_t i)
  * Read every file the walk found changed, then apply the results in walk
  * order (so messages come out as they always did).  Parsing and schema
  * validation are most of a start-up; with many files they run on
- * pool_threads() threads: each parse has its own libxml2 parser and
+ * pool_io_threads() threads: each parse has its own libxml2 parser and
  * validation contexts and only reads the compiled schema, which libxml2
  * allows to share.  The workers only read the store (files, their
  * parse_cache rows) and write their own load.
@@ -656,7 +656,8 @@ store_load_run(struct store *st, struct err *e)
 	struct store_workers	 w = { st, 0 };
 	size_t			 i, nt;
 
-	nt = st->nloads < STORE_PAR_MIN ? 1 : pool_threads(st->conf->threads);
+	nt = st->nloads < STORE_PAR_MIN ? 1 :
+	    pool_io_threads(st->conf->threads);
 	pool_run(st->nloads, nt, store_work, &w);
 	for (i = 0; i < st->nloads; i++) {
 		store_apply(st, &st->loads[i], e);

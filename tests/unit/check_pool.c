@@ -90,6 +90,20 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* Waiting on the disk: POOL_IO_FACTOR threads a core, within the cap. */
+START_TEST(test_io_threads)
+{
+	size_t	 want = pool_threads(0) * POOL_IO_FACTOR;
+
+	if (want > POOL_MAX_THREADS)
+		want = POOL_MAX_THREADS;
+	ck_assert_uint_eq(pool_io_threads(0), want);
+	ck_assert_uint_eq(pool_io_threads(1), POOL_IO_FACTOR);
+	ck_assert_uint_le(pool_io_threads(1000), POOL_MAX_THREADS);
+	ck_assert_uint_ge(pool_io_threads(1000), pool_threads(1000));
+}
+END_TEST
+
 static Suite *
 pool_suite(void)
 {
@@ -100,6 +114,7 @@ pool_suite(void)
 	    (int)(sizeof(nthreads) / sizeof(nthreads[0])));
 	tcase_add_test(tc, test_empty_and_small);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_io_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
