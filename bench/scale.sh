@@ -17,9 +17,11 @@
 # from the page cache first (posix_fadvise DONTNEED on each file, checked
 # with mincore through fincore(1) when it is installed; no root needed).
 # Summary lines start with "summary: ".
-exec /usr/bin/python3 - "$@" <<'EOF'
-import http.client, os, re, shutil, signal, socket, statistics, subprocess
-import sys, tempfile, time, urllib.request
+PFBENCH_DIR=$(cd "$(dirname "$0")" && pwd) exec /usr/bin/python3 - "$@" <<'EOF'
+import http.client, os, re, shutil, signal, statistics, sys, tempfile, time
+
+sys.path.insert(0, os.environ["PFBENCH_DIR"])
+from pfbench import evict, evicted, free_port, rss, start, write_conf
 
 PUBFEED = os.path.abspath(os.environ.get("PUBFEED", "build/pubfeed"))
 STARTS = int(os.environ.get("STARTS", "2"))
@@ -27,85 +29,15 @@ STARTS_ONLY = os.environ.get("STARTS_ONLY") == "1"
 KEEPLOG = os.environ.get("KEEPLOG") == "1"
 COLD = os.environ.get("COLD") == "1"
 RECS = os.path.abspath(sys.argv[1])
-TCK = os.sysconf("SC_CLK_TCK")
 TOKEN = re.compile(rb'<resumptionToken[^>]*?(?:/>|>([A-Za-z0-9_-]*)'
                    rb'</resumptionToken>)')
 
 
-def cpu(pid):
-    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / TCK
-
-
-def rss(pid):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0
-
-
-def evict(*roots):
-    """Drop the clean pages of every file below roots from the page cache;
-    returns the bytes still resident after it (0 when fincore is missing:
-    the eviction is then unchecked)."""
-    files = []
-    for root in roots:
-        for d, _, names in os.walk(root):
-            for n in names:
-                path = os.path.join(d, n)
-                try:
-                    fd = os.open(path, os.O_RDONLY)
-                except OSError:
-                    continue
-                try:
-                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-                finally:
-                    os.close(fd)
-                files.append(path)
-    if shutil.which("fincore") is None:
-        return 0
-    left = 0
-    for i in range(0, len(files), 2000):
-        out = subprocess.run(["fincore", "-b", "-n", "-o", "RES"] +
-                             files[i:i + 2000], capture_output=True,
-                             text=True).stdout
-        left += sum(int(x) for x in out.split())
-    return left
-
-
-def start(conf, base, log):
-    t0 = time.monotonic()
-    p = subprocess.Popen([PUBFEED, "serve", "-c", conf], stdout=log,
-                         stderr=subprocess.STDOUT)
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=30).read()
-            break
-        except Exception:
-            if p.poll() is not None:
-                log.flush()
-                sys.exit("the daemon exited (%d):\n%s" % (p.returncode,
-                         open(log.name).read()[-3000:]))
-            time.sleep(0.05)
-    wall, c = time.monotonic() - t0, cpu(p.pid)
-    time.sleep(0.5)
-    return p, wall, c, rss(p.pid)
-
-
 def main():
     work = tempfile.mkdtemp(prefix="pf-scale-")
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    base = "http://127.0.0.1:%d" % port
+    port = free_port()
     conf = os.path.join(work, "pubfeed.conf")
-    with open(conf, "w") as f:
-        f.write('repository-name "Bench"\nbase-url %s\nadmin-email a@b.org\n'
-                'feed-author-name X\nrecords %s\nstate %s/state\n'
-                'oai-namespace bench.example.org\nrescan-interval 0\n'
-                'listen 127.0.0.1:%d\nopen-sets yes\n'
-                % (base, RECS, work, port))
+    base = write_conf(conf, port, RECS, os.path.join(work, "state"))
     log = open(os.path.join(work, "serve.log"), "w")
     p = None
     try:
@@ -115,11 +47,11 @@ def main():
                 p.wait()
             kind = "first" if i == 0 else "cold" if COLD else "warm"
             if kind == "cold":
-                left = evict(RECS, os.path.join(work, "state"))
-                print("summary: evicted the records and the state from the "
-                      "page cache (%d KB still resident)" % (left // 1024),
-                      flush=True)
-            p, w, c, r = start(conf, base, log)
+                print("summary: " + evicted(evict(RECS, os.path.join(
+                    work, "state"))), flush=True)
+            p, w, c = start(PUBFEED, conf, base, log)
+            time.sleep(0.5)
+            r = rss(p.pid)
             print("summary: %s start %.1f s, CPU %.2f s, RSS %.0f MB"
                   % (kind, w, c, r), flush=True)
         if KEEPLOG:

@@ -9,47 +9,27 @@
 # and prints the daemon's own "snapshot N: ... built in X ms" lines plus
 # the time from the rename until OAI-PMH GetRecord serves the new title
 # (debounce 200 ms included).  Also prints start-up time (until /healthz)
-# twice: the first start (empty state, so an empty parse cache: every file
-# validated) and a second start on the state the first one left (the parse
-# cache vouches for every unchanged file), with the files validated and
-# the cache hits the daemon's /metrics counted, and the daemon's RSS after
-# start-up and after the changes.
+# three times: the first start (empty state, so an empty parse cache: every
+# file validated), a second start on the state the first one left (the
+# parse cache vouches for every unchanged file) and a third one from a cold
+# page cache (the records and the state evicted first: bench/pfbench.py),
+# with the files validated and the cache hits the daemon's /metrics
+# counted, and the daemon's RSS after start-up and after the changes.
 #
 # Environment: PUBFEED (default build/pubfeed).  Summary lines start with
 # "summary: ".
-exec /usr/bin/python3 - "$@" <<'PYEOF'
-import os, re, shutil, signal, socket, subprocess, sys, tempfile, time
+PFBENCH_DIR=$(cd "$(dirname "$0")" && pwd) exec /usr/bin/python3 - "$@" <<'PYEOF'
+import os, re, shutil, signal, subprocess, sys, tempfile, time
 import urllib.request
+
+sys.path.insert(0, os.environ["PFBENCH_DIR"])
+from pfbench import evict, evicted, free_port, rss, start, write_conf
 
 PUBFEED = os.path.abspath(os.environ.get("PUBFEED", "build/pubfeed"))
 DATA = os.environ.get("BENCH_SNAP_DIR", "/tmp/pubfeed-bench-snap")
 NREC = int(os.environ.get("BENCH_SNAP_RECORDS", "100000"))
 NCHG = int(os.environ.get("BENCH_SNAP_CHANGES", "10"))
-GEN = os.path.join(os.path.dirname(os.path.abspath("bench/snapshot.sh")),
-    "gen_records.py")
-
-
-def rss_mb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0
-
-
-def start(conf, base, log, work):
-    """Start serve on conf; (process, seconds until /healthz answered)."""
-    t0 = time.monotonic()
-    p = subprocess.Popen([PUBFEED, "serve", "-c", conf], stdout=log,
-                         stderr=subprocess.STDOUT)
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz").read()
-            return p, time.monotonic() - t0
-        except Exception:
-            if p.poll() is not None:
-                sys.exit("daemon exited:\n" + open(os.path.join(work, "serve.log")).read())
-            time.sleep(0.05)
+GEN = os.path.join(os.environ["PFBENCH_DIR"], "gen_records.py")
 
 
 def parse_counts(base):
@@ -70,30 +50,24 @@ def main():
     work = tempfile.mkdtemp(prefix="pf-snap-")
     recs = os.path.join(work, "records")
     shutil.copytree(src, recs, copy_function=os.link)
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    base = "http://127.0.0.1:%d" % port
     conf = os.path.join(work, "pubfeed.conf")
-    with open(conf, "w") as f:
-        f.write('repository-name "Bench"\nbase-url %s\nadmin-email a@b.org\n'
-                'feed-author-name X\nrecords %s\nstate %s/state\noai-namespace bench.example.org\n'
-                'rescan-interval 0\nlisten 127.0.0.1:%d\ndebounce 200\n'
-                # the generated records name sets freely
-                'open-sets yes\n'
-                % (base, recs, work, port))
+    base = write_conf(conf, free_port(), recs, os.path.join(work, "state"),
+                      "debounce 200\n")
     log = open(os.path.join(work, "serve.log"), "w")
     p = None
     try:
         for which in ("first start, parse cache empty",
-                      "second start, parse cache warm"):
+                      "second start, parse cache warm",
+                      "third start, page cache cold"):
             if p is not None:
                 p.send_signal(signal.SIGTERM)
                 p.wait()
-            p, up = start(conf, base, log, work)
-            print("summary: start-up (%s) %.1f s, RSS %.0f MB, %s"
-                  % (which, up, rss_mb(p.pid), parse_counts(base)),
+            if which.endswith("cold"):
+                print(evicted(evict(recs, os.path.join(work, "state"))),
+                      flush=True)
+            p, up, used = start(PUBFEED, conf, base, log)
+            print("summary: start-up (%s) %.1f s, CPU %.1f s, RSS %.0f MB, "
+                  "%s" % (which, up, used, rss(p.pid), parse_counts(base)),
                   flush=True)
         d = os.path.join(recs, sorted(os.listdir(recs))[len(os.listdir(recs)) // 2])
         names = sorted(n for n in os.listdir(d) if n.endswith(".xml"))[:NCHG]
@@ -121,14 +95,14 @@ def main():
                  open(os.path.join(work, "serve.log")).read())]
         print("snapshot build times (ms): %s" % built)
         lat.sort()
-        inc = sorted(built[2:])  # [0], [1]: the two starts
+        inc = sorted(built[3:])  # [0], [1], [2]: the three starts
         print("summary: change visible after rename: median %.0f ms, "
               "max %.0f ms (debounce 200 ms included)"
               % (lat[len(lat) // 2], lat[-1]))
         if inc:
             print("summary: incremental snapshot built in: median %d ms, "
                   "max %d ms" % (inc[len(inc) // 2], inc[-1]))
-        print("summary: RSS after changes %.0f MB" % rss_mb(p.pid))
+        print("summary: RSS after changes %.0f MB" % rss(p.pid))
     finally:
         if p is not None:
             p.send_signal(signal.SIGTERM)
