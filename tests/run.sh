@@ -15,6 +15,7 @@ mkdir -p "$log"
 passed=0
 failed=0
 broken=""
+suite_t0=$(date +%s)
 # The judges in ../shared are optional in a user's own clone (skipped with a
 # visible note) but required under CI, where a skip would hide a regression.
 for kit in "$PUBFEED_STANDARDS" "$PUBFEED_TOOLS"; do
@@ -69,10 +70,11 @@ leaks() {	# suite: count what the suite left behind as one failure
 	add "$1 (leaks)" 0 1
 }
 
-add() {	# suite passed failed
+add() {	# suite passed failed (seconds since the suite began: CI has a budget)
 	passed=$((passed + $2))
 	failed=$((failed + $3))
-	printf '%-28s %4d passed, %d failed\n' "$1" "$2" "$3"
+	printf '%-28s %4d passed, %d failed %5ss\n' "$1" "$2" "$3" \
+	    $(($(date +%s) - suite_t0))
 	[ "$3" -eq 0 ] || broken="$broken $1"
 }
 
@@ -83,6 +85,7 @@ for s in $SUITES; do
 			[ -x "$t" ] || continue
 			n=$(basename "$t")
 			case $n in *${PUBFEED_ONLY:-}*) ;; *) continue ;; esac
+			suite_t0=$(date +%s)
 			CK_FORK=yes "$t" >"$log/$n.log" 2>&1
 			rc=$?
 			line=$(grep -E '^[0-9]+%: Checks: ' "$log/$n.log" | tail -1)
@@ -107,6 +110,7 @@ for s in $SUITES; do
 			[ -f "$t" ] || continue
 			n=$(basename "$t" .py)
 			case $n in *${PUBFEED_ONLY:-}*) ;; *) continue ;; esac
+			suite_t0=$(date +%s)
 			$PY "$t" >"$log/$n.log" 2>&1
 			rc=$?
 			line=$(grep -E '^RESULT: [0-9]+ passed, [0-9]+ failed' "$log/$n.log" | tail -1)
