@@ -34,8 +34,8 @@
 # so the change never touches the cache.
 # Environment: PUBFEED (default build/pubfeed), BENCH_DIR (default
 # build/bench), BENCH_RECORDS, BENCH_ONLY=watch (the cold export, without
-# serve and the fetch, then only the --watch part).  Summary lines start
-# with "summary: ".
+# serve and the fetch, then only the --watch part), BENCH_CONF (more lines
+# for the configuration).  Summary lines start with "summary: ".
 set -u
 
 # shellcheck source=bench/lib.sh
@@ -53,6 +53,8 @@ bench_ports
 pubfeed_conf "$PF_PORT" "$WORK/records" "feed-entries 50" "threads 2"
 # export's counts are logged at info
 sed -i 's/^log-level .*/log-level info/' "$WORK/pubfeed.conf"
+# BENCH_CONF: more configuration lines (e.g. resourcesync-page-size 1000)
+[ -z "${BENCH_CONF:-}" ] || printf '%s\n' "$BENCH_CONF" >>"$WORK/pubfeed.conf"
 ONLY=${BENCH_ONLY:-}
 REPS=${BENCH_REPS:-3}
 # median NAME: the median of the times timed_export NAME took

@@ -1057,6 +1057,7 @@ struct export {
 	struct export_run	 x;
 	char			*dir;
 	int			 is_open;
+	int64_t			 data_version;	/* others' commits change it */
 };
 
 struct export *
@@ -1078,6 +1079,18 @@ int
 export_update(struct export *ex, const struct snap *s, int full,
     struct export_stats *stp, struct err *e)
 {
+	int64_t	 v;
+
+	/*
+	 * Another process's commit (an export into the same directory)
+	 * makes the rows in memory stale: read them again.
+	 */
+	if (ex->is_open && (export_int(&ex->x, "PRAGMA data_version", &v,
+	    e) == -1 || v != ex->data_version)) {
+		export_run_release(&ex->x);
+		export_run_init(&ex->x, ex->dir);
+		ex->is_open = 0;
+	}
 	if (!ex->is_open) {
 		full = 1;
 		if (export_run_open(&ex->x, e) == -1)
@@ -1085,7 +1098,9 @@ export_update(struct export *ex, const struct snap *s, int full,
 		ex->is_open = 1;
 	}
 	if (export_run_once(&ex->x, s, full, e) == -1 ||
-	    export_absorb(&ex->x, e) == -1)
+	    export_absorb(&ex->x, e) == -1 ||
+	    export_int(&ex->x, "PRAGMA data_version", &ex->data_version,
+	    e) == -1)
 		goto fail;
 	ex->x.s = NULL;		/* the caller's snapshot, not kept */
 	if (stp != NULL)

@@ -91,8 +91,9 @@ int	export_snapshot(const struct snap *s, const char *dir,
  * changed): the first update is one, and the caller asks for one
  * ("export --watch" on SIGHUP).  A file whose row this handle did not
  * write or check, and every document whose key or ETags changed, is
- * checked on every update.  One handle per directory, and no other
- * export into it while the handle lives.  Single-threaded.
+ * checked on every update.  Another export's commit into the same
+ * directory meanwhile (SQLite's data_version) makes the next update read
+ * the rows again and check every file.  Single-threaded.
  */
 struct export;
 

@@ -335,6 +335,37 @@ def files_changed_by_hand_are_restored_on_sighup():
 
 
 @test
+def another_export_into_the_directory_is_noticed():
+    """A one-shot export into the watcher's directory (here with another
+    base URL, so every file gets other bytes) commits rows the watcher
+    does not hold in memory: its next export reads the rows again and
+    brings every file back to its own snapshot, not only the changed
+    record's."""
+    d = Daemon(entries=50)
+    out = os.path.join(d.dir, "www")
+    p = start_watch(d, out)
+    wait_until(lambda: "exporting every change" in watch_log(d),
+               "first export", p, d)
+    r = subprocess.run([PUBFEED, "export", "-c", d.conf, "--base-url",
+                        "https://other.example.org/", out],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert b"other.example.org" in tree(out)["feed.atom"]
+    n = len(exports(d))
+    path = os.path.join(d.records, CHANGED)
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    save(path, text.replace("<title xml:lang=\"en\">",
+                            "<title xml:lang=\"en\">Noticed: ", 1))
+    line = next_export(d, p, n, "the change after the other export")
+    assert "every file checked" in line, line
+    b = tree(out)
+    assert not [k for k in b if b"other.example.org" in b[k]]
+    same_as_one_shot(d, out, "ref")
+    stop(p)
+
+
+@test
 def watch_holds_the_state_lock():
     d = Daemon()
     out = os.path.join(d.dir, "www")
