@@ -875,6 +875,7 @@ out:
 static int
 export_absorb(struct export_run *x, struct err *e)
 {
+	const struct strmap_ent	*m;
 	struct export_ent	*en;
 	size_t			 i;
 
@@ -891,6 +892,10 @@ export_absorb(struct export_run *x, struct err *e)
 	for (i = 0; i < x->ndue; i++) {
 		struct export_due	*t = &x->due[i];
 
+		/* two documents of one file ("/x/" and "/x/index.html") */
+		if (t->ent == EXPORT_NONE &&
+		    (m = strmap_find_str(&x->index, t->rel)) != NULL)
+			t->ent = m->val;
 		if (t->ent == EXPORT_NONE) {
 			if (vec_grow((void **)&x->ents, &x->capents,
 			    x->nents + 1, sizeof(*x->ents)) == -1)
