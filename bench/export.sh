@@ -175,6 +175,7 @@ fi
 
 # export --watch: one change to its file in DIR, the process kept running
 # (serve's watch and rebuild, then the incremental export)
+: >"$WORK/watch.log"
 "$PUBFEED" export -c "$WORK/pubfeed.conf" --watch "$WORK/export" \
     2>"$WORK/watch.log" &
 PF_PID=$!

@@ -578,7 +578,8 @@ export_find(struct export_run *x, const char *path, struct err *e, int *bad)
 		err_set(e, "%s: cannot map to a file under %s", path, x->dir);
 		return NULL;
 	}
-	if ((m = strmap_find_str(&x->index, x->rel.data)) == NULL)
+	if ((m = strmap_find(&x->index, x->rel.data, x->rel.len,
+	    strmap_hash(x->rel.data, x->rel.len))) == NULL)
 		return NULL;
 	en = &x->ents[m->val];
 	en->is_seen = 1;
