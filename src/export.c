@@ -92,6 +92,8 @@ struct export_ent {
 	unsigned char	 key[HASH_LEN];
 	int		 has_key;
 	int		 is_seen;
+	int		 is_ok;		/* files checked or written by this run */
+	int		 is_gone;	/* row deleted: rel kept for the index */
 };
 
 /* A document to write, found by the walk, written after it. */
@@ -118,7 +120,8 @@ struct export_run {
 	struct buf		 dbpath;
 	int			 keys_valid;	/* meta's zlib is ours */
 	struct export_ent	*ents;
-	size_t			 nents;
+	size_t			 nents, capents;
+	int			 full;		/* check every file's stat */
 	struct strmap		 index;		/* rel -> ents[] */
 	struct export_due	*due;
 	size_t			 ndue, capdue;
@@ -330,7 +333,8 @@ export_load(struct export_run *x, struct err *e)
 	q = NULL;
 	if (export_int(x, "SELECT count(*) FROM doc", &n, e) == -1)
 		goto out;
-	if ((x->ents = calloc((size_t)n + 1, sizeof(*x->ents))) == NULL ||
+	x->capents = (size_t)n + 1;
+	if ((x->ents = calloc(x->capents, sizeof(*x->ents))) == NULL ||
 	    strmap_reserve(&x->index, (size_t)n) == -1) {
 		err_set(e, "out of memory");
 		goto out;
@@ -537,14 +541,21 @@ export_file_ok(struct export_run *x, const char *rel, const char *sfx,
 	    (int64_t)sb.st_mtime == mtime;
 }
 
-/* en's files are as it says they were written. */
+/*
+ * en's files are as it says they were written: one fstatat(2) each, unless
+ * this handle wrote or checked them already and this is not a full run.
+ */
 static int
-export_ent_ok(struct export_run *x, const struct export_ent *en)
+export_ent_ok(struct export_run *x, struct export_ent *en)
 {
-	return en->etag != NULL &&
-	    export_file_ok(x, en->rel, "", en->size, en->mtime) &&
+	if (en->etag == NULL)
+		return 0;
+	if (en->is_ok && !x->full)
+		return 1;
+	en->is_ok = export_file_ok(x, en->rel, "", en->size, en->mtime) &&
 	    (en->gz_etag == NULL ||
 	    export_file_ok(x, en->rel, ".gz", en->gz_size, en->mtime));
+	return en->is_ok;
 }
 
 static void
@@ -567,7 +578,8 @@ export_find(struct export_run *x, const char *path, struct err *e, int *bad)
 		err_set(e, "%s: cannot map to a file under %s", path, x->dir);
 		return NULL;
 	}
-	if ((m = strmap_find_str(&x->index, x->rel.data)) == NULL)
+	if ((m = strmap_find(&x->index, x->rel.data, x->rel.len,
+	    strmap_hash(x->rel.data, x->rel.len))) == NULL)
 		return NULL;
 	en = &x->ents[m->val];
 	en->is_seen = 1;
@@ -663,7 +675,8 @@ export_pending(struct export_run *x, struct err *e)
 	for (i = 0; i < x->ndue; i++) {
 		const struct export_due *t = &x->due[i];
 
-		if (t->ent != EXPORT_NONE && x->ents[t->ent].etag == NULL)
+		if (t->ent != EXPORT_NONE && x->ents[t->ent].etag == NULL &&
+		    !x->ents[t->ent].is_gone)
 			continue;	/* pending already */
 		sqlite3_reset(q);
 		if (sqlite3_bind_text(q, 1, t->rel, -1, SQLITE_STATIC) !=
@@ -783,7 +796,7 @@ export_prune(struct export_run *x, size_t *ngone, struct err *e)
 	for (i = 0; i < x->nents; i++) {
 		const struct export_ent *en = &x->ents[i];
 
-		if (en->is_seen)
+		if (en->is_seen || en->is_gone)
 			continue;
 		(*ngone)++;
 		if (export_unlink(x, en->rel, "", e) == -1 ||
@@ -829,7 +842,7 @@ export_commit(struct export_run *x, struct err *e)
 		}
 	}
 	for (i = 0; i < x->nents; i++) {
-		if (x->ents[i].is_seen)
+		if (x->ents[i].is_seen || x->ents[i].is_gone)
 			continue;
 		sqlite3_reset(del);
 		if (sqlite3_bind_text(del, 1, x->ents[i].rel, -1,
@@ -854,6 +867,93 @@ out:
 	return rc;
 }
 
+/*
+ * After the commit, for the next run of the same handle: the rows as the
+ * database now has them, every file just written or checked trusted.  A
+ * gone row stays in ents[] (the index points at its rel) until a document
+ * takes its file again.
+ */
+static int
+export_absorb(struct export_run *x, struct err *e)
+{
+	const struct strmap_ent	*m;
+	struct export_ent	*en;
+	size_t			 i;
+
+	for (i = 0; i < x->nents; i++) {
+		en = &x->ents[i];
+		if (en->is_seen || en->is_gone)
+			continue;
+		free(en->etag);
+		free(en->gz_etag);
+		en->etag = en->gz_etag = NULL;
+		en->has_key = en->is_ok = 0;
+		en->is_gone = 1;
+	}
+	for (i = 0; i < x->ndue; i++) {
+		struct export_due	*t = &x->due[i];
+
+		/* two documents of one file ("/x/" and "/x/index.html") */
+		if (t->ent == EXPORT_NONE &&
+		    (m = strmap_find_str(&x->index, t->rel)) != NULL)
+			t->ent = m->val;
+		if (t->ent == EXPORT_NONE) {
+			if (vec_grow((void **)&x->ents, &x->capents,
+			    x->nents + 1, sizeof(*x->ents)) == -1)
+				return err_set(e, "out of memory");
+			en = &x->ents[x->nents];
+			memset(en, 0, sizeof(*en));
+			if (strmap_put_str(&x->index, t->rel, x->nents) ==
+			    NULL)
+				return err_set(e, "out of memory");
+			en->rel = t->rel;	/* the index's key now */
+			t->rel = NULL;
+			t->ent = x->nents++;
+		}
+		en = &x->ents[t->ent];
+		free(en->etag);
+		free(en->gz_etag);
+		en->gz_etag = NULL;
+		if ((en->etag = strdup(t->etag)) == NULL || (t->has_gz &&
+		    (en->gz_etag = strdup(t->gz_etag)) == NULL))
+			return err_set(e, "out of memory");
+		en->size = t->size;
+		en->gz_size = t->gz_size;
+		en->mtime = t->mtime;
+		memcpy(en->key, t->key, HASH_LEN);
+		en->has_key = t->has_key;
+		en->is_ok = 1;
+		en->is_gone = 0;
+	}
+	x->keys_valid = 1;
+	return 0;
+}
+
+static void
+export_due_clear(struct export_run *x)
+{
+	size_t	 i;
+
+	for (i = 0; i < x->ndue; i++) {
+		free(x->due[i].path);
+		free(x->due[i].rel);
+	}
+	x->ndue = 0;
+}
+
+static void
+export_run_init(struct export_run *x, const char *dir)
+{
+	memset(x, 0, sizeof(*x));
+	x->dir = dir;
+	x->dfd = x->subfd = -1;
+	strmap_init(&x->index);
+	buf_init(&x->dbpath, EXPORT_PATH_MAX + 64);
+	buf_init(&x->path, EXPORT_PATH_MAX + 64);
+	buf_init(&x->rel, EXPORT_PATH_MAX);
+	buf_init(&x->sub, EXPORT_PATH_MAX);
+}
+
 static void
 export_run_release(struct export_run *x)
 {
@@ -874,10 +974,7 @@ export_run_release(struct export_run *x)
 		free(x->ents[i].gz_etag);
 	}
 	free(x->ents);
-	for (i = 0; i < x->ndue; i++) {
-		free(x->due[i].path);
-		free(x->due[i].rel);
-	}
+	export_due_clear(x);
 	free(x->due);
 	strmap_release(&x->index);
 	buf_release(&x->dbpath);
@@ -886,55 +983,73 @@ export_run_release(struct export_run *x)
 	buf_release(&x->sub);
 }
 
-int
-export_snapshot(const struct snap *s, const char *dir,
-    struct export_stats *stp, struct err *e)
+/* The directory, its database and rows, and a killed run's temporaries. */
+static int
+export_run_open(struct export_run *x, struct err *e)
 {
-	struct export_run	 x;
-	size_t			 i, ngone = 0;
-	int			 rc = -1;
+	if (fileio_mkdirs(x->dir, e) == -1)
+		return -1;
+	if ((x->dfd = open(x->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		return err_set(e, "%s: %s", x->dir, strerror(errno));
+	if (export_db_open(x, e) == -1 || export_migrate(x, e) == -1 ||
+	    export_load(x, e) == -1 || export_sweep(x, e) == -1)
+		return -1;
+	return 0;
+}
 
-	memset(&x, 0, sizeof(x));
-	x.s = s;
-	x.dir = dir;
-	x.dfd = x.subfd = -1;
-	strmap_init(&x.index);
-	buf_init(&x.dbpath, EXPORT_PATH_MAX + 64);
-	buf_init(&x.path, EXPORT_PATH_MAX + 64);
-	buf_init(&x.rel, EXPORT_PATH_MAX);
-	buf_init(&x.sub, EXPORT_PATH_MAX);
-	if (fileio_mkdirs(dir, e) == -1)
-		goto out;
-	if ((x.dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		err_set(e, "%s: %s", dir, strerror(errno));
-		goto out;
+/* One export of s into the open directory; full: stat every file. */
+static int
+export_run_once(struct export_run *x, const struct snap *s, int full,
+    struct err *e)
+{
+	size_t	 i, ngone = 0;
+
+	x->s = s;
+	x->full = full;
+	memset(&x->st, 0, sizeof(x->st));
+	x->st.is_full = full;
+	export_due_clear(x);
+	for (i = 0; i < x->nents; i++)
+		x->ents[i].is_seen = 0;
+	if (full && x->subfd != -1) {
+		close(x->subfd);	/* the directory may have been replaced */
+		x->subfd = -1;
 	}
-	if (export_db_open(&x, e) == -1 || export_migrate(&x, e) == -1 ||
-	    export_load(&x, e) == -1 || export_sweep(&x, e) == -1)
-		goto out;
 	/* what to write, rendering nothing */
-	if (feed_each_doc(s, export_want, export_each, &x, e) == -1)
-		goto out;
-	if (x.ndue > 0 && export_pending(&x, e) == -1)
-		goto out;
+	if (feed_each_doc(s, export_want, export_each, x, e) == -1)
+		return -1;
+	if (x->ndue > 0 && export_pending(x, e) == -1)
+		return -1;
 	/* one document at a time: rendered, written, given back */
-	for (i = 0; i < x.ndue; i++)
-		if (export_write(&x, &x.due[i], e) == -1)
-			goto out;
-	if (export_prune(&x, &ngone, e) == -1)
-		goto out;
+	for (i = 0; i < x->ndue; i++)
+		if (export_write(x, &x->due[i], e) == -1)
+			return -1;
+	if (export_prune(x, &ngone, e) == -1)
+		return -1;
 	/*
 	 * One flush for all the files instead of an fsync per file, before
 	 * the rows say what they hold; none when nothing changed (syncfs(2)
 	 * waits for every dirty page of the whole file system, other
 	 * programs' too).
 	 */
-	if ((x.st.files > 0 || x.st.removed > 0) && syncfs(x.dfd) == -1) {
-		err_set(e, "%s: syncfs: %s", dir, strerror(errno));
-		goto out;
-	}
-	if ((x.ndue > 0 || ngone > 0 || !x.keys_valid) &&
-	    export_commit(&x, e) == -1)
+	if ((x->st.files > 0 || x->st.removed > 0) && syncfs(x->dfd) == -1)
+		return err_set(e, "%s: syncfs: %s", x->dir, strerror(errno));
+	if ((x->ndue > 0 || ngone > 0 || !x->keys_valid) &&
+	    export_commit(x, e) == -1)
+		return -1;
+	return 0;
+}
+
+int
+export_snapshot(const struct snap *s, const char *dir,
+    struct export_stats *stp, struct err *e)
+{
+	struct export_run	 x;
+	int			 rc = -1;
+
+	export_run_init(&x, dir);
+	if (export_run_open(&x, e) == -1 || export_run_once(&x, s, 1, e) == -1)
 		goto out;
 	if (stp != NULL)
 		*stp = x.st;
@@ -942,4 +1057,75 @@ export_snapshot(const struct snap *s, const char *dir,
 out:
 	export_run_release(&x);
 	return rc;
+}
+
+struct export {
+	struct export_run	 x;
+	char			*dir;
+	int			 is_open;
+	int64_t			 data_version;	/* others' commits change it */
+};
+
+struct export *
+export_new(const char *dir)
+{
+	struct export	*ex;
+
+	if ((ex = calloc(1, sizeof(*ex))) == NULL)
+		return NULL;
+	if ((ex->dir = strdup(dir)) == NULL) {
+		free(ex);
+		return NULL;
+	}
+	export_run_init(&ex->x, ex->dir);
+	return ex;
+}
+
+int
+export_update(struct export *ex, const struct snap *s, int full,
+    struct export_stats *stp, struct err *e)
+{
+	int64_t	 v;
+
+	/*
+	 * Another process's commit (an export into the same directory)
+	 * makes the rows in memory stale: read them again.
+	 */
+	if (ex->is_open && (export_int(&ex->x, "PRAGMA data_version", &v,
+	    e) == -1 || v != ex->data_version)) {
+		export_run_release(&ex->x);
+		export_run_init(&ex->x, ex->dir);
+		ex->is_open = 0;
+	}
+	if (!ex->is_open) {
+		full = 1;
+		if (export_run_open(&ex->x, e) == -1)
+			goto fail;
+		ex->is_open = 1;
+	}
+	if (export_run_once(&ex->x, s, full, e) == -1 ||
+	    export_absorb(&ex->x, e) == -1 ||
+	    export_int(&ex->x, "PRAGMA data_version", &ex->data_version,
+	    e) == -1)
+		goto fail;
+	ex->x.s = NULL;		/* the caller's snapshot, not kept */
+	if (stp != NULL)
+		*stp = ex->x.st;
+	return 0;
+fail:
+	/* what is in memory may not be what is on disk: start over */
+	export_run_release(&ex->x);
+	export_run_init(&ex->x, ex->dir);
+	ex->is_open = 0;
+	return -1;
+}
+
+void
+export_free(struct export *ex)
+{
+	if (ex == NULL)
+		return;
+	export_run_release(&ex->x);
+	free(ex->dir);
+	free(ex);
 }

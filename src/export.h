@@ -62,6 +62,7 @@ struct export_stats {
 	size_t		 removed;	/* files of documents now gone */
 	size_t		 rendered;	/* documents rendered for the export */
 	size_t		 reused;	/* not rendered: key and files kept */
+	int		 is_full;	/* every file's stat was checked */
 };
 
 /*
@@ -79,5 +80,34 @@ int	export_path(const char *urlpath, struct buf *out);
  */
 int	export_snapshot(const struct snap *s, const char *dir,
 	    struct export_stats *st, struct err *e);
+
+/*
+ * A directory kept between snapshots ("export --watch"): its database
+ * open, its rows in memory, its directory descriptors, so an update after
+ * a change neither re-reads the manifest nor stats the files this handle
+ * wrote or checked itself.  Such a file changed or removed by hand under a
+ * running handle is therefore not noticed until the next full update,
+ * which stats every file as export_snapshot() does (and restores what was
+ * changed): the first update is one, and the caller asks for one
+ * ("export --watch" on SIGHUP).  A file whose row this handle did not
+ * write or check, and every document whose key or ETags changed, is
+ * checked on every update.  Another export's commit into the same
+ * directory meanwhile (SQLite's data_version) makes the next update read
+ * the rows again and check every file.  Single-threaded.
+ */
+struct export;
+
+/* A handle for dir, nothing opened yet; NULL when out of memory. */
+struct export	*export_new(const char *dir);
+/*
+ * Bring the directory to every document of s as export_snapshot() does
+ * (full: stat every file, as the first update always does).  0, or -1 with
+ * e set; after a failure the next update starts afresh (database
+ * reopened, rows reloaded, a full check).  s is not kept.
+ */
+int	export_update(struct export *, const struct snap *s, int full,
+	    struct export_stats *st, struct err *e);
+/* Close the database and descriptors; NULL is a no-op. */
+void	export_free(struct export *);
 
 #endif

@@ -694,18 +694,33 @@ out:
  * running on it, so unchanged records export the same bytes) and bring DIR
  * to its documents: changed files rewritten, files of gone ones removed.
  */
-/* struct serve's published hook: every new snapshot into DIR. */
+/* export --watch: the directory kept open between snapshots. */
+struct export_watch {
+	struct export	*ex;
+	const char	*dir;
+	const struct serve *sv;
+	unsigned	 reloads;	/* sv->reloads at the last full check */
+};
+
+/*
+ * struct serve's published hook: every new snapshot into DIR.  Every file
+ * is checked (and one changed by hand restored) at the first export and
+ * after each SIGHUP; in between only the files of changed documents.
+ */
 static int
 export_published(void *arg, const struct snap *s)
 {
-	const char		*dir = arg;
+	struct export_watch	*w = arg;
+	const char		*dir = w->dir;
 	struct export_stats	 st;
 	struct err		 e;
 	int64_t			 t0 = date_mono_ms();
-	int			 rc = -1;
+	int			 rc = -1, full;
 
 	err_init(&e);
-	if (export_snapshot(s, dir, &st, &e) == -1) {
+	full = w->sv->reloads != w->reloads;
+	w->reloads = w->sv->reloads;
+	if (export_update(w->ex, s, full, &st, &e) == -1) {
 		log_warnx("export of snapshot %llu to %s failed, tried again "
 		    "with the next one: %s", (unsigned long long)s->generation,
 		    dir, e.msg);
@@ -713,9 +728,10 @@ export_published(void *arg, const struct snap *s)
 	}
 	log_info("exported snapshot %llu to %s: %zu files, %llu bytes "
 	    "written, %zu unchanged, %zu removed, %zu rendered, %zu reused "
-	    "in %lld ms", (unsigned long long)s->generation, dir, st.files,
+	    "in %lld ms%s", (unsigned long long)s->generation, dir, st.files,
 	    (unsigned long long)st.bytes, st.unchanged, st.removed,
-	    st.rendered, st.reused, (long long)(date_mono_ms() - t0));
+	    st.rendered, st.reused, (long long)(date_mono_ms() - t0),
+	    st.is_full ? " (every file checked)" : "");
 	rc = 0;
 out:
 	err_release(&e);
@@ -733,16 +749,24 @@ out:
 static int
 cmd_export_watch(struct pubfeed *pf, const char *dir)
 {
-	struct metrics	 metrics;
-	struct serve	 sv;
-	struct err	 e;
-	sigset_t	 set;
-	int		 rc = 1;
+	struct metrics		 metrics;
+	struct export_watch	 w;
+	struct serve		 sv;
+	struct err		 e;
+	sigset_t		 set;
+	int			 rc = 1;
 
 	err_init(&e);
 	serve_init(&sv, pf, &metrics);
+	memset(&w, 0, sizeof(w));
+	w.dir = dir;
+	w.sv = &sv;
+	if ((w.ex = export_new(dir)) == NULL) {
+		log_warnx("out of memory");
+		return 1;
+	}
 	sv.published = export_published;
-	sv.published_arg = (void *)dir;
+	sv.published_arg = &w;
 	if ((sv.conf = load_conf(pf, &e)) == NULL) {
 		log_problems(&e);
 		log_warnx("%s: configuration has %d error%s; nothing exported",
@@ -793,6 +817,7 @@ cmd_export_watch(struct pubfeed *pf, const char *dir)
 	}
 out:
 	snap_publish(NULL);
+	export_free(w.ex);
 	watch_free(sv.watch);
 	store_free(sv.store);
 	conf_unref(sv.conf);

@@ -140,6 +140,7 @@ reload(struct serve *sv)
 	struct err	 e;
 
 	sd_notify(0, "RELOADING=1");
+	sv->reloads++;
 	err_init(&e);
 	if ((c = sv->load_conf(sv->load_arg, &e)) == NULL) {
 		log_warnx("configuration not reloaded, keeping the running "

@@ -39,6 +39,7 @@ struct serve {
 	 */
 	int		(*published)(void *arg, const struct snap *s);
 	void		*published_arg;
+	unsigned	 reloads;	/* SIGHUPs so far (export --watch) */
 	/* the last serve_rebuild(), ms: store_snapshot(), the documents */
 	int64_t		 snapshot_ms, documents_ms;
 };

@@ -226,6 +226,145 @@ def watch_follows_change_delete_and_add_atomically():
     assert "SIGTERM: shutting down" in watch_log(d), watch_log(d)
 
 
+def exports(d):
+    """The "exported snapshot" lines of the log so far."""
+    return [ln for ln in watch_log(d).splitlines()
+            if "exported snapshot" in ln]
+
+
+def one_shot(d, name):
+    """{relative path: bytes} of a one-shot export of the same records."""
+    ref = os.path.join(d.dir, name)
+    r = subprocess.run([PUBFEED, "export", "-c", d.conf, ref],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return tree(ref)
+
+
+def same_as_one_shot(d, out, name):
+    b, c = tree(out), one_shot(d, name)
+    diff = sorted(k for k in set(b) | set(c)
+                  if k != MANIFEST and b.get(k) != c.get(k))
+    assert not diff, diff[:10]
+
+
+def next_export(d, p, n, what):
+    """Wait for the export after the n-th, return its log line."""
+    wait_until(lambda: len(exports(d)) > n, what, p, d)
+    return exports(d)[n]
+
+
+@test
+def a_record_changed_again_and_back_is_never_exported_stale():
+    """The watcher keeps its rows in memory between snapshots: each
+    change, one back to the first bytes of many documents (a set left and
+    joined again: the rows read at the start name those bytes, the files
+    hold others), a deletion and the same record again all land in DIR as
+    a one-shot export of the same records writes them, and only the first
+    export stats every file."""
+    d = Daemon(entries=50)
+    out = os.path.join(d.dir, "www")
+    one_shot(d, "www")      # the watcher starts on the rows of a run
+    p = start_watch(d, out)
+    wait_until(lambda: "exporting every change" in watch_log(d),
+               "first export", p, d)
+    assert "every file checked" in exports(d)[0], exports(d)
+    first = tree(out)
+    path = os.path.join(d.records, CHANGED)
+    with open(path, encoding="utf-8") as f:
+        orig = f.read()
+    title = "<title xml:lang=\"en\">"
+    bg = "  <set>region:bulgaria</set>\n"
+    assert bg in orig
+    page = "records/%s.html" % rid(CHANGED)
+    steps = [orig.replace(title, title + "Once: ", 1),
+             orig.replace(bg, ""), orig, None, orig,
+             orig.replace(title, title + "Again: ", 1)]
+    for i, text in enumerate(steps):
+        n = len(exports(d))
+        if text is None:
+            os.unlink(path)
+        else:
+            save(path, text)
+        line = next_export(d, p, n, "step %d exported" % i)
+        assert "every file checked" not in line, line
+        now = tree(out)
+        assert (page in now) == (text is not None), (i, line)
+        if i == 2:
+            # these files have their first bytes again
+            back = ["sets/region.html", "sets/region:bulgaria.html", page]
+            assert [k for k in back if now[k] != first[k]] == []
+        same_as_one_shot(d, out, "ref%d" % i)
+    stop(p)
+
+
+@test
+def files_changed_by_hand_are_restored_on_sighup():
+    """A running watcher trusts the files it wrote itself; SIGHUP (and a
+    restart) checks every file again and restores what was removed or
+    changed by hand, and the next change still lands."""
+    d = Daemon(entries=50)
+    out = os.path.join(d.dir, "www")
+    p = start_watch(d, out)
+    wait_until(lambda: "exporting every change" in watch_log(d),
+               "first export", p, d)
+    good = tree(out)
+    gone = os.path.join(out, "records", rid(DELETED) + ".html")
+    os.unlink(gone)
+    os.unlink(os.path.join(out, "feed.atom.gz"))
+    with open(os.path.join(out, "feed.rss"), "ab") as f:
+        f.write(b"<!-- edited -->")
+    n = len(exports(d))
+    p.send_signal(signal.SIGHUP)
+    line = next_export(d, p, n, "the export after SIGHUP")
+    assert "every file checked" in line, line
+    b = tree(out)
+    assert sorted(b) == sorted(good)
+    assert [k for k in b if b[k] != good[k] and k != MANIFEST] == []
+    # and the next change, under the fast path again
+    n = len(exports(d))
+    path = os.path.join(d.records, CHANGED)
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    save(path, text.replace("<title xml:lang=\"en\">",
+                            "<title xml:lang=\"en\">After HUP: ", 1))
+    line = next_export(d, p, n, "the change after SIGHUP")
+    assert "every file checked" not in line, line
+    same_as_one_shot(d, out, "ref")
+    stop(p)
+
+
+@test
+def another_export_into_the_directory_is_noticed():
+    """A one-shot export into the watcher's directory (here with another
+    base URL, so every file gets other bytes) commits rows the watcher
+    does not hold in memory: its next export reads the rows again and
+    brings every file back to its own snapshot, not only the changed
+    record's."""
+    d = Daemon(entries=50)
+    out = os.path.join(d.dir, "www")
+    p = start_watch(d, out)
+    wait_until(lambda: "exporting every change" in watch_log(d),
+               "first export", p, d)
+    r = subprocess.run([PUBFEED, "export", "-c", d.conf, "--base-url",
+                        "https://other.example.org/", out],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert b"other.example.org" in tree(out)["feed.atom"]
+    n = len(exports(d))
+    path = os.path.join(d.records, CHANGED)
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    save(path, text.replace("<title xml:lang=\"en\">",
+                            "<title xml:lang=\"en\">Noticed: ", 1))
+    line = next_export(d, p, n, "the change after the other export")
+    assert "every file checked" in line, line
+    b = tree(out)
+    assert not [k for k in b if b"other.example.org" in b[k]]
+    same_as_one_shot(d, out, "ref")
+    stop(p)
+
+
 @test
 def watch_holds_the_state_lock():
     d = Daemon()
