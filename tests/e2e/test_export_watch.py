@@ -11,6 +11,8 @@ SIGTERM stops it with exit status 0.
 import gzip
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -295,6 +297,46 @@ def a_record_changed_again_and_back_is_never_exported_stale():
             back = ["sets/region.html", "sets/region:bulgaria.html", page]
             assert [k for k in back if now[k] != first[k]] == []
         same_as_one_shot(d, out, "ref%d" % i)
+    stop(p)
+
+
+@test
+def a_change_renders_what_a_one_shot_export_renders():
+    """After an export the watcher's rows in memory are what it wrote: the
+    next change, to another record, renders exactly the documents that a
+    one-shot export into a copy of the directory as it was renders (rows
+    left as they were before the first change would render the first
+    record's documents again), and leaves the first record's files alone
+    (same inode: not rewritten, not even with the same bytes)."""
+    d = Daemon(entries=50)
+    out = os.path.join(d.dir, "www")
+    p = start_watch(d, out)
+    wait_until(lambda: "exporting every change" in watch_log(d),
+               "first export", p, d)
+    title = "<title xml:lang=\"en\">"
+    page = os.path.join(out, "records", rid(CHANGED) + ".html")
+    for i, rel in enumerate((CHANGED, DELETED)):
+        if i == 1:
+            before = os.path.join(d.dir, "before")
+            shutil.copytree(out, before)
+            ino = os.stat(page).st_ino, os.stat(page + ".gz").st_ino
+        path = os.path.join(d.records, rel)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        n = len(exports(d))
+        save(path, text.replace(title, title + "Step %d: " % i, 1))
+        line = next_export(d, p, n, "change %d exported" % i)
+    r = subprocess.run([PUBFEED, "export", "-c", d.conf, before],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    want = re.search(r"(\d+) rendered", r.stderr + r.stdout)
+    got = re.search(r"(\d+) rendered", line)
+    assert want and got and int(want.group(1)) > 0, (r.stderr, line)
+    assert got.group(1) == want.group(1), (line, r.stderr)
+    assert (os.stat(page).st_ino, os.stat(page + ".gz").st_ino) == ino
+    a, b = tree(before), tree(out)
+    assert sorted(k for k in set(a) | set(b) if k != MANIFEST and
+                  a.get(k) != b.get(k)) == []
     stop(p)
 
 
