@@ -1262,8 +1262,9 @@ state_commit_tx(struct state *st, int *is_full, struct err *e)
 		goto out;
 	}
 	/* each entry is pending once: any order is the same changes */
-	qsort_r(st->pending, st->npending, sizeof(*st->pending), pending_cmp,
-	    st);
+	if (st->npending > 1)
+		qsort_r(st->pending, st->npending, sizeof(*st->pending),
+		    pending_cmp, st);
 	for (i = 0; i < st->npending; i++) {
 		const struct state_entry *en = &st->v[st->pending[i]];
 
