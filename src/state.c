@@ -1086,7 +1086,7 @@ state_pcache_del(struct state *st, const char *path)
  * were read (directory order, two threads) every row lands on a random
  * page of the key's b-tree, and once the b-tree outgrows SQLite's page
  * cache (2 MB) nearly every insert spills and reads a page back: 1M rows
- * took 1.9x the CPU per row of 100k (bench/README.md, "1M records, once").
+ * took 1.6x the CPU per row of 100k (bench/README.md, "1M records, once").
  * In key order each insert goes next to the last one.
  */
 static int
