@@ -1084,10 +1084,11 @@ state_pcache_del(struct state *st, const char *path)
  * Both transactions write their rows in the order of the table's key
  * (SQLite's BINARY collation is strcmp()'s order).  In the order the files
  * were read (directory order, two threads) every row lands on a random
- * page of the key's b-tree, and once the b-tree outgrows SQLite's page
- * cache (2 MB) nearly every insert spills and reads a page back: 1M rows
- * took 1.6x the CPU per row of 100k (bench/README.md, "1M records, once").
- * In key order each insert goes next to the last one.
+ * page of the key's b-tree, and once the part being written outgrows
+ * SQLite's page cache (2 MB) nearly every insert spills and reads a page
+ * back: 1M paths of one directory took 1.6x the CPU per row of 100k
+ * (bench/README.md, "1M records, once").  In key order each insert goes
+ * next to the last one.
  */
 static int
 pcq_cmp(const void *a, const void *b, void *arg)
