@@ -164,7 +164,10 @@ void	state_release(struct state *);
 int	state_open(struct state *, const char *dir, int flags, struct err *e);
 /*
  * Write every entry queued since the last commit in one transaction (then
- * the parse cache's queue in one of its own).  When the disk is full, the
+ * the parse cache's queue in one of its own), each in the order of its
+ * table's key (id; path, and for one path the order queued, so the last
+ * change queued wins), whatever order they were queued in; the pending
+ * list is sorted in place.  When the disk is full, the
  * parse cache's file is removed to make room and the transaction tried
  * once more (told by state_pcache_warning()).  On failure it is rolled
  * back and the queue is kept (the memory still holds

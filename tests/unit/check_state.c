@@ -928,6 +928,78 @@ START_TEST(test_pcache_image)
 }
 END_TEST
 
+/*
+ * A commit writes both tables in key order, whatever order the records
+ * were read in: with SQLite's page cache far smaller than the key's
+ * b-tree (as at 1M records), an insert in key order goes next to the last
+ * one and reads nothing back, an insert in read order nearly always reads
+ * a page back (SQLITE_DBSTATUS_CACHE_MISS).  For one path queued twice
+ * the last change wins.
+ */
+START_TEST(test_commit_key_order)
+{
+	struct state		 st;
+	struct state_pcache	 row;
+	struct state_entry	*en;
+	struct err		 e;
+	unsigned char		 img[600];
+	char			 key[64];
+	int			 i, k, miss, hi, n = 4000;
+
+	err_init(&e);
+	memset(img, 0x5a, sizeof(img));
+	open_primary(&st, "st");
+	ck_assert_int_eq(sqlite3_exec(st.db, "PRAGMA cache_size = 10", NULL,
+	    NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(st.pcdb, "PRAGMA cache_size = 10",
+	    NULL, NULL, NULL), SQLITE_OK);
+	for (i = 0; i < n; i++) {
+		k = i * 1237 % n;	/* a permutation: 1237 is prime to n */
+		snprintf(key, sizeof(key), "record-%06d-with-a-longer-id", k);
+		ck_assert_ptr_nonnull(en = state_get(&st, key));
+		memset(en->hash, k & 0xff, HASH_LEN);
+		en->datestamp = k + 1;
+		ck_assert_int_eq(state_touch(&st, en), 0);
+		snprintf(key, sizeof(key), "records/%02d/r-%06d.xml", k % 50,
+		    k);
+		pc_row(&row, k, 1);
+		row.image = img;
+		row.image_len = sizeof(img);
+		ck_assert_int_eq(state_pcache_put(&st, key, &row), 0);
+	}
+	/* queued twice: put then deletion, deletion then put, two puts */
+	ck_assert_int_eq(state_pcache_del(&st, "records/00/r-000000.xml"), 0);
+	ck_assert_int_eq(state_pcache_del(&st, "records/01/r-000001.xml"), 0);
+	pc_row(&row, 77, 1);
+	ck_assert_int_eq(state_pcache_put(&st, "records/01/r-000001.xml",
+	    &row), 0);
+	ck_assert_int_eq(state_pcache_put(&st, "records/02/r-000002.xml",
+	    &row), 0);
+	sqlite3_db_status(st.db, SQLITE_DBSTATUS_CACHE_MISS, &miss, &hi, 1);
+	sqlite3_db_status(st.pcdb, SQLITE_DBSTATUS_CACHE_MISS, &miss, &hi, 1);
+	ck_assert_msg(state_commit(&st, &e) == 0, "%s", e.msg);
+	sqlite3_db_status(st.db, SQLITE_DBSTATUS_CACHE_MISS, &miss, &hi, 0);
+	ck_assert_msg(miss < n / 20, "records: %d pages read back", miss);
+	sqlite3_db_status(st.pcdb, SQLITE_DBSTATUS_CACHE_MISS, &miss, &hi, 0);
+	ck_assert_msg(miss < n / 20, "parse cache: %d pages read back", miss);
+	/* the rowids of a new table are the order of the inserts */
+	ck_assert_int_eq(sql_int(st.pcdb, "SELECT count(*) FROM parse_cache "
+	    "a, parse_cache b WHERE a.rowid < b.rowid AND a.path > b.path"),
+	    0);
+	ck_assert_int_eq(sql_int(st.pcdb, "SELECT count(*) FROM parse_cache"),
+	    n - 1);
+	ck_assert_int_eq(sql_int(st.pcdb, "SELECT ino FROM parse_cache WHERE "
+	    "path = 'records/01/r-000001.xml'"), 77);
+	ck_assert_int_eq(sql_int(st.pcdb, "SELECT ino FROM parse_cache WHERE "
+	    "path = 'records/02/r-000002.xml'"), 77);
+	ck_assert_int_eq(sql_int(st.db, "SELECT count(*) FROM records"), n);
+	ck_assert_int_eq(sql_int(st.db, "SELECT datestamp FROM records WHERE "
+	    "id = 'record-003999-with-a-longer-id'"), 4000);
+	state_release(&st);
+	err_release(&e);
+}
+END_TEST
+
 /* A cache of 300 rows with images, committed with the state's "kept". */
 static void
 pc_fill(const char *sub)
@@ -1369,6 +1441,7 @@ state_suite(void)
 	tcase_add_test(tc, test_pcache_schema_v1);
 	tcase_add_test(tc, test_pcache_schema_v2);
 	tcase_add_test(tc, test_pcache_image);
+	tcase_add_test(tc, test_commit_key_order);
 	tcase_add_loop_test(tc, test_pcache_corrupt, 0, 3);
 	tcase_add_test(tc, test_pcache_corrupt_commit);
 	tcase_add_loop_test(tc, test_pcache_alongside, 0, 2);
