@@ -26,7 +26,7 @@
 # (seconds for start-up, default 900), BENCH_LIVE_TIMEOUT (seconds per
 # change, default 60).  Summary lines start with "summary: ".
 
-exec /usr/bin/python3 - "$@" <<'PYEOF'
+PFBENCH_DIR=$(cd "$(dirname "$0")" && pwd) exec /usr/bin/python3 - "$@" <<'PYEOF'
 import http.client
 import http.server
 import os
@@ -40,6 +40,9 @@ import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.environ["PFBENCH_DIR"])
+from pfbench import collection, free_port
 
 PUBFEED = os.path.abspath(os.environ.get("PUBFEED", "build/pubfeed"))
 DATA = os.environ.get("BENCH_OAI_DIR", "/tmp/pubfeed-bench-oai")
@@ -61,14 +64,6 @@ def say(msg):
 def die(msg):
     print("live: " + msg, file=sys.stderr, flush=True)
     sys.exit(1)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def ms(v):
@@ -98,23 +93,6 @@ class Hub(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def collection():
-    """The shared synthetic collection, generated once (temp name, rename)."""
-    records = os.path.join(DATA, "records-%d" % NREC)
-    if not os.path.isdir(records):
-        say("generating %d records into %s" % (NREC, records))
-        os.makedirs(DATA, exist_ok=True)
-        tmp = records + ".tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        r = subprocess.run(["/usr/bin/python3", "bench/gen_records.py", tmp,
-                            str(NREC)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE)
-        if r.returncode != 0:
-            die("gen_records.py failed: " + r.stderr.decode()[-500:])
-        os.rename(tmp, records)
-    return records
 
 
 class Daemon:
@@ -316,7 +294,7 @@ def main():
         die(PUBFEED + " not built (make pubfeed)")
     if not os.path.isfile("bench/gen_records.py"):
         die("run from the repository root")
-    records = os.path.realpath(collection())
+    records = os.path.realpath(collection(DATA, NREC, say))
     work = tempfile.mkdtemp(prefix="pubfeed-bench-live.")
     d = None
     hub = None

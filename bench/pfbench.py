@@ -1,5 +1,6 @@
-"""bench/pfbench.py: what the Python benchmarks (scale.sh, snapshot.sh) share:
-a free loopback port, a serve configuration, starting the daemon until
+"""bench/pfbench.py: what the Python benchmarks (scale.sh, snapshot.sh,
+live.sh, state.sh) share: a free loopback port, a generated collection, a
+serve configuration, starting the daemon until
 /healthz answers, its CPU and RSS from /proc, and evicting files from the
 page cache for a cold start.  Imported by the scripts' embedded Python,
 which finds it through PFBENCH_DIR (the scripts set it to their folder)."""
@@ -20,6 +21,26 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def collection(data, nrec, say):
+    """The synthetic collection of nrec records under data (shared by the
+    scripts that name the same folder, never modified by them), generated
+    once by gen_records.py under a temporary name, then renamed."""
+    records = os.path.join(data, "records-%d" % nrec)
+    if not os.path.isdir(records):
+        say("generating %d records into %s" % (nrec, records))
+        os.makedirs(data, exist_ok=True)
+        tmp = records + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        r = subprocess.run(["/usr/bin/python3", os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "gen_records.py"),
+            tmp, str(nrec)], stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            sys.exit("gen_records.py failed: " + r.stderr.decode()[-500:])
+        os.rename(tmp, records)
+    return records
 
 
 def write_conf(path, port, records, state, extra=""):

@@ -13,7 +13,7 @@
 # (BENCH_OAI_DIR, default /tmp/pubfeed-bench-oai) and never modified: the
 # daemon serves a hard-linked copy.  Summary lines start with "summary: ".
 
-exec /usr/bin/python3 - "$@" <<'PYEOF'
+PFBENCH_DIR=$(cd "$(dirname "$0")" && pwd) exec /usr/bin/python3 - "$@" <<'PYEOF'
 import http.client
 import os
 import re
@@ -27,6 +27,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.environ["PFBENCH_DIR"])
+from pfbench import collection, free_port
+
 PUBFEED = os.path.abspath(os.environ.get("PUBFEED", "build/pubfeed"))
 DATA = os.environ.get("BENCH_OAI_DIR", "/tmp/pubfeed-bench-oai")
 NREC = int(os.environ.get("BENCH_STATE_RECORDS", "100000"))
@@ -36,27 +39,6 @@ NS = "bench.example.org"
 
 def say(msg):
     print("state: " + msg, flush=True)
-
-
-def collection():
-    records = os.path.join(DATA, "records-%d" % NREC)
-    if not os.path.isdir(records):
-        say("generating %d records into %s" % (NREC, records))
-        os.makedirs(DATA, exist_ok=True)
-        tmp = records + ".tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run(["/usr/bin/python3", "bench/gen_records.py", tmp, str(NREC)],
-                       stdout=subprocess.DEVNULL, check=True)
-        os.rename(tmp, records)
-    return records
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def io(pid):
@@ -69,7 +51,7 @@ def io(pid):
 
 
 def main():
-    src = collection()
+    src = collection(DATA, NREC, say)
     work = tempfile.mkdtemp(prefix="pubfeed-bench-state-")
     proc = None
     try:
