@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -695,6 +696,8 @@ export_file(struct export_run *x, const char *rel, const char *sfx,
 {
 	const struct fileio_wopts	 o = { 0644, FILEIO_EXACT_MODE |
 					    FILEIO_MTIME | FILEIO_NOSYNC, mtime };
+	const char			*name;
+	int				 mk = 0;
 
 	if (old_etag != NULL && strcmp(old_etag, etag) == 0 &&
 	    old_size == len && old_mtime == mtime &&
@@ -702,10 +705,18 @@ export_file(struct export_run *x, const char *rel, const char *sfx,
 		x->st.unchanged++;
 		return 0;
 	}
+	/*
+	 * mkdir -p only for a directory not there yet: the writer's last
+	 * directory is kept open (export_dir_of()), and a directory's
+	 * documents come together, so it is one openat(2) per directory,
+	 * not a mkdir(2) per component of every file.
+	 */
+	if (export_dir_of(x, rel, &name) == -1)
+		mk = 1;
 	buf_reset(&x->path);
 	if (buf_printf(&x->path, "%s/%s%s", x->dir, rel, sfx) == -1)
 		return err_set(e, "%s/%s: path too long", x->dir, rel);
-	if (export_mkparents(x->path.data, e) == -1 ||
+	if ((mk && export_mkparents(x->path.data, e) == -1) ||
 	    fileio_write(x->path.data, data, len, &o, e) == -1)
 		return -1;
 	x->st.files++;
@@ -771,6 +782,121 @@ export_write(struct export_run *x, struct export_due *t, struct err *e)
 	rc = 0;
 out:
 	snap_doc_done(d);
+	return rc;
+}
+
+/*
+ * The writers of the walk's list: each takes the next document, renders it
+ * (snap_doc_find() is what serve's threads call on one snapshot) and
+ * writes its files.  A writer is a copy of the run with its own buffers,
+ * directory descriptor and counts; what the copy shares it only reads
+ * (s, dir, dfd, ents[], index), except the due[] entries it takes, which
+ * are its alone.  The first failure stops every writer before its next
+ * document; the rows of what was not written stay pending.
+ */
+#define EXPORT_WRITERS_MAX	16
+
+struct export_pool {
+	size_t		 next;		/* atomic: the next due[] to take */
+	int		 is_failed;	/* atomic */
+};
+
+struct export_writer {
+	struct export_run	 x;
+	struct export_pool	*pool;
+	pthread_t		 tid;
+	struct err		 e;
+	size_t			 failed_at;	/* due[] index, or EXPORT_NONE */
+};
+
+static void *
+export_writer_run(void *arg)
+{
+	struct export_writer	*w = arg;
+	size_t			 i;
+
+	while (!__atomic_load_n(&w->pool->is_failed, __ATOMIC_ACQUIRE)) {
+		i = __atomic_fetch_add(&w->pool->next, 1, __ATOMIC_RELAXED);
+		if (i >= w->x.ndue)
+			break;
+		if (export_write(&w->x, &w->x.due[i], &w->e) == -1) {
+			w->failed_at = i;
+			__atomic_store_n(&w->pool->is_failed, 1,
+			    __ATOMIC_RELEASE);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void
+export_stats_add(struct export_stats *to, const struct export_stats *st)
+{
+	to->docs += st->docs;
+	to->files += st->files;
+	to->bytes += st->bytes;
+	to->unchanged += st->unchanged;
+	to->removed += st->removed;
+	to->rendered += st->rendered;
+	to->reused += st->reused;
+}
+
+/*
+ * Every document of the list by n writers (n - 1 threads and this one;
+ * fewer when a thread cannot be made).  0, or -1 with e given the failure
+ * of the earliest document that failed.
+ */
+static int
+export_write_all(struct export_run *x, int n, struct err *e)
+{
+	struct export_writer	 w[EXPORT_WRITERS_MAX];
+	struct export_pool	 pool = { 0, 0 };
+	size_t			 first = EXPORT_NONE;	/* w[] */
+	int			 i, nw, rc = -1;
+
+	if ((size_t)n > x->ndue)
+		n = x->ndue > 0 ? (int)x->ndue : 1;
+	for (nw = 0; nw < n; nw++) {
+		w[nw].x = *x;
+		w[nw].x.subfd = -1;
+		memset(&w[nw].x.st, 0, sizeof(w[nw].x.st));
+		buf_init(&w[nw].x.path, EXPORT_PATH_MAX + 64);
+		buf_init(&w[nw].x.rel, EXPORT_PATH_MAX);
+		buf_init(&w[nw].x.sub, EXPORT_PATH_MAX);
+		w[nw].pool = &pool;
+		w[nw].failed_at = EXPORT_NONE;
+		err_init(&w[nw].e);
+		if (nw > 0 && pthread_create(&w[nw].tid, NULL,
+		    export_writer_run, &w[nw]) != 0) {
+			/* fewer writers, not a failure */
+			err_release(&w[nw].e);
+			buf_release(&w[nw].x.path);
+			buf_release(&w[nw].x.rel);
+			buf_release(&w[nw].x.sub);
+			break;
+		}
+	}
+	export_writer_run(&w[0]);
+	for (i = 1; i < nw; i++)
+		pthread_join(w[i].tid, NULL);
+	for (i = 0; i < nw; i++) {
+		if (w[i].failed_at != EXPORT_NONE && (first == EXPORT_NONE ||
+		    w[i].failed_at < w[first].failed_at))
+			first = (size_t)i;
+		export_stats_add(&x->st, &w[i].x.st);
+	}
+	if (first != EXPORT_NONE)
+		err_merge(e, &w[first].e);
+	else
+		rc = 0;
+	for (i = 0; i < nw; i++) {
+		if (w[i].x.subfd != -1)
+			close(w[i].x.subfd);
+		buf_release(&w[i].x.path);
+		buf_release(&w[i].x.rel);
+		buf_release(&w[i].x.sub);
+		err_release(&w[i].e);
+	}
 	return rc;
 }
 
@@ -890,9 +1016,24 @@ int
 export_snapshot(const struct snap *s, const char *dir,
     struct export_stats *stp, struct err *e)
 {
+	return export_snapshot_n(s, dir, 0, stp, e);
+}
+
+int
+export_snapshot_n(const struct snap *s, const char *dir, int nwriters,
+    struct export_stats *stp, struct err *e)
+{
 	struct export_run	 x;
-	size_t			 i, ngone = 0;
+	size_t			 ngone = 0;
+	long			 ncpu;
 	int			 rc = -1;
+
+	/* rendering and gzip are CPU: more writers than CPUs only queue */
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	ncpu = ncpu < 1 ? 1 : ncpu > EXPORT_WRITERS_MAX ? EXPORT_WRITERS_MAX :
+	    ncpu;
+	if (nwriters <= 0 || nwriters > ncpu)
+		nwriters = (int)ncpu;
 
 	memset(&x, 0, sizeof(x));
 	x.s = s;
@@ -917,10 +1058,9 @@ export_snapshot(const struct snap *s, const char *dir,
 		goto out;
 	if (x.ndue > 0 && export_pending(&x, e) == -1)
 		goto out;
-	/* one document at a time: rendered, written, given back */
-	for (i = 0; i < x.ndue; i++)
-		if (export_write(&x, &x.due[i], e) == -1)
-			goto out;
+	/* each document rendered, written, given back, by every writer */
+	if (x.ndue > 0 && export_write_all(&x, nwriters, e) == -1)
+		goto out;
 	if (export_prune(&x, &ngone, e) == -1)
 		goto out;
 	/*

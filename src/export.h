@@ -7,9 +7,10 @@
  * feed.atom, "/sets/x:y.atom" -> sets/x:y.atom.  Next to each file whose
  * document has a gzip form, FILE.gz holds exactly the bytes "serve" sends
  * with Content-Encoding: gzip (for nginx's gzip_static).  Every file is
- * written to a temporary name in its directory and renamed into place, so a
- * web server never sees half a file or a missing one; its mtime is the
- * document's Last-Modified.
+ * written atomically by fileio_write() (a new one unnamed and linked into
+ * place, one replaced through a temporary name in its directory renamed
+ * over it), so a web server never sees half a file or a missing one; its
+ * mtime is the document's Last-Modified.
  *
  * Incremental: the SQLite database DIR/.pubfeed-export.db (EXPORT_DB; a
  * dot file, which web servers commonly refuse to serve) has a row for every
@@ -39,7 +40,9 @@
  * old manifest's stale files.  A database that is not one, or not of this
  * format, is refused with its name: the files it names would never be
  * removed otherwise.
- * Single-threaded; never logs.
+ * The documents to write are rendered and written by several threads
+ * (export_snapshot_n()); the walk, the manifest and the removal of stale
+ * files stay on the calling thread.  Never logs.
  */
 #ifndef PUBFEED_EXPORT_H
 #define PUBFEED_EXPORT_H
@@ -79,5 +82,13 @@ int	export_path(const char *urlpath, struct buf *out);
  */
 int	export_snapshot(const struct snap *s, const char *dir,
 	    struct export_stats *st, struct err *e);
+/*
+ * The same with nwriters threads rendering and writing the documents (at
+ * most one per online CPU, and 16; 0: that many).  Which documents are written, their
+ * bytes and the rows are the same for any nwriters; on a failure the
+ * error is that of the earliest document in the walk's order that failed.
+ */
+int	export_snapshot_n(const struct snap *s, const char *dir,
+	    int nwriters, struct export_stats *st, struct err *e);
 
 #endif
