@@ -88,100 +88,27 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* The data, mode and times into fd; -1 with errno set. */
-static int
-write_body(int fd, const void *data, size_t len,
-    const struct fileio_wopts *o)
-{
-	struct timespec	 ts[2];
-
-	ts[0].tv_sec = ts[1].tv_sec = (time_t)o->mtime;
-	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	if (write_all(fd, data, len) == -1 ||
-	    ((o->flags & FILEIO_EXACT_MODE) && fchmod(fd, o->mode) == -1) ||
-	    ((o->flags & FILEIO_MTIME) && futimens(fd, ts) == -1))
-		return -1;
-	return 0;
-}
-
-/*
- * A new path: an unnamed file (O_TMPFILE) in its directory, written and
- * given its name with linkat(2), so a crash leaves nothing behind and no
- * name is created only to be renamed (a third less time to create the
- * files of a cold export).  1 when O_TMPFILE cannot be used here (refused
- * by the file system, or no /proc to link through): the caller writes
- * the temporary file instead.  -1 with e set on a failure; the unnamed
- * file is then gone with its descriptor.  Should path appear meanwhile,
- * the file is linked to the temporary name and renamed over it.
- */
-static int
-write_new(const char *path, const char *tmp, const char *dir,
-    const void *data, size_t len, const struct fileio_wopts *o,
-    struct err *e)
-{
-	char	 fdpath[64];
-	int	 fd, rc = -1;
-
-	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, o->mode);
-	if (fd == -1)
-		return 1;
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-	if (write_body(fd, data, len, o) == -1) {
-		err_set(e, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!(o->flags & FILEIO_NOSYNC) && fsync(fd) == -1) {
-		err_set(e, "%s: fsync: %s", path, strerror(errno));
-		goto out;
-	}
-	if (linkat(AT_FDCWD, fdpath, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
-		rc = 0;
-	else if (errno == ENOENT && access("/proc/self/fd", F_OK) == -1)
-		rc = 1;		/* no /proc: the temporary file instead */
-	else if (errno != EEXIST)
-		err_set(e, "%s: %s", path, strerror(errno));
-	else if (linkat(AT_FDCWD, fdpath, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) ==
-	    -1 && (errno != EEXIST || unlink(tmp) == -1 || linkat(AT_FDCWD,
-	    fdpath, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == -1))
-		err_set(e, "%s: %s", tmp, strerror(errno));
-	else if (rename(tmp, path) == -1) {
-		err_set(e, "%s: rename: %s", path, strerror(errno));
-		unlink(tmp);
-	} else
-		rc = 0;
-out:
-	if (close(fd) == -1 && rc == 0)
-		rc = err_set(e, "%s: %s", path, strerror(errno));
-	return rc;
-}
-
 int
 fileio_write(const char *path, const void *data, size_t len,
     const struct fileio_wopts *o, struct err *e)
 {
-	struct stat	 sb;
-	char		 tmp[FILEIO_PATH_MAX + 32], dir[FILEIO_PATH_MAX];
+	struct timespec	 ts[2];
+	char		 tmp[FILEIO_PATH_MAX + 32];
 	const char	*base = strrchr(path, '/');
-	int		 fd, rc;
+	int		 fd;
 
 	base = base != NULL ? base + 1 : path;
 	if (snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp.%ld", (int)(base - path),
 	    path, base, (long)getpid()) >= (int)sizeof(tmp))
 		return err_set(e, "%s: path too long", path);
-	/* the directory: "." for a bare name, "/" for "/NAME" */
-	snprintf(dir, sizeof(dir), "%.*s", base == path ? 1 : base - path > 1 ?
-	    (int)(base - path - 1) : 1, base == path ? "." : path);
-	if (fstatat(AT_FDCWD, path, &sb, AT_SYMLINK_NOFOLLOW) == -1 &&
-	    errno == ENOENT) {
-		if ((rc = write_new(path, tmp, dir, data, len, o, e)) == -1)
-			return -1;
-		if (rc == 0)
-			goto out_sync_dir;
-	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, o->mode);
 	if (fd == -1)
 		return err_set(e, "%s: %s", tmp, strerror(errno));
-	if (write_body(fd, data, len, o) == -1) {
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)o->mtime;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	if (write_all(fd, data, len) == -1 ||
+	    ((o->flags & FILEIO_EXACT_MODE) && fchmod(fd, o->mode) == -1) ||
+	    ((o->flags & FILEIO_MTIME) && futimens(fd, ts) == -1)) {
 		err_set(e, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		goto out_unlink_tmp;
@@ -199,8 +126,7 @@ fileio_write(const char *path, const void *data, size_t len,
 		err_set(e, "%s: rename: %s", path, strerror(errno));
 		goto out_unlink_tmp;
 	}
-out_sync_dir:
-	/* the rename (or link) is durable only once the directory is synced */
+	/* the rename itself is durable only once the directory is synced */
 	if (!(o->flags & FILEIO_NOSYNC) && fsync_dir_of(path) == -1)
 		return err_set(e, "%s: fsync directory: %s", path,
 		    strerror(errno));

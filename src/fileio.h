@@ -3,18 +3,12 @@
  * an atomic whole-file write, a capped whole-file read and mkdir -p.  No
  * state of its own, never logs; thread-safe (errno and the arguments only).
  *
- * An atomic write of DIR/NAME that replaces a file goes to the hidden
- * "DIR/.NAME.tmp.PID", is fsynced, renamed over DIR/NAME and the directory
- * fsynced: a reader, or the next start after a crash or a power loss at
- * any point, sees either the old file or the new one, never a mix.  A
- * process killed before the rename leaves its temporary file behind;
- * state_open() removes those it finds in the state directory.  A write of
- * a NAME that does not exist yet goes to an unnamed file in DIR
- * (O_TMPFILE), fsynced and given its name with linkat(2): readers see no
- * file or the whole one, and a crash leaves nothing behind.  Where
- * O_TMPFILE is refused (or /proc is missing) it takes the temporary file;
- * should NAME appear meanwhile, the unnamed file is linked to the
- * temporary name and renamed over it.
+ * An atomic write of DIR/NAME goes to the hidden "DIR/.NAME.tmp.PID", is
+ * fsynced, renamed over DIR/NAME and the directory fsynced: a reader, or
+ * the next start after a crash or a power loss at any point, sees either
+ * the old file or the new one, never a mix.  A process killed before the
+ * rename leaves its temporary file behind; state_open() removes those it
+ * finds in the state directory.
  */
 #ifndef PUBFEED_FILEIO_H
 #define PUBFEED_FILEIO_H
@@ -47,8 +41,7 @@ struct fileio_wopts {
  * Replace path with len bytes of data atomically (see above); a new file
  * gets mode (as for open(2), less the umask).  0, or -1 with e set
  * ("DIR/.NAME.tmp.PID: reason" for the temporary file, e.g. ENOSPC or EACCES;
- * the temporary file is then removed and path is untouched; "path: reason"
- * for a new file written unnamed, and nothing is left).  -1 also when
+ * the temporary file is then removed and path is untouched).  -1 also when
  * only the final directory fsync failed: path is new then, but may not
  * survive a power loss.
  */

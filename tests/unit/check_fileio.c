@@ -1,7 +1,6 @@
 /*
  * check_fileio: the atomic write (replace, mode, no temporary left, a full
- * disk, no permission, a crash in the middle leaves the old file, a new
- * file linked from an unnamed one leaves nothing on a crash), its
+ * disk, no permission, a crash in the middle leaves the old file), its
  * options (exact mode, mtime), the capped read and mkdir -p.  Every test works in its own temporary
  * directory under $TMPDIR (or /tmp) and removes it.
  */
@@ -352,96 +351,6 @@ START_TEST(test_write_error_cleans_up)
 }
 END_TEST
 
-/*
- * A new file is written unnamed (O_TMPFILE) and linked into place: a child
- * killed by SIGXFSZ in the middle of writing one leaves no file at all, not
- * even a temporary (the temp + rename way leaves ".f.tmp.PID").  The same
- * write completed gives the file its mode, mtime and bytes.
- */
-START_TEST(test_new_file_crash_leaves_nothing)
-{
-	const struct fileio_wopts	 o = { 0640, FILEIO_EXACT_MODE |
-					    FILEIO_MTIME, 1400000000 };
-	struct rlimit	 rl = { 4096, 4096 };
-	struct stat	 sb;
-	struct err	 e;
-	char		 p[512], list[512], *big;
-	size_t		 n = 64 * 1024;
-	pid_t		 pid;
-	int		 status;
-
-	err_init(&e);
-	tpath(p, sizeof(p), "f");
-	ck_assert_ptr_nonnull(big = malloc(n + 1));
-	memset(big, 'n', n);
-	big[n] = '\0';
-	if ((pid = fork()) == 0) {
-		setrlimit(RLIMIT_FSIZE, &rl);
-		_exit(fileio_write(p, big, n, &o, &e) == 0 ? 0 : 1);
-	}
-	ck_assert_int_ne(pid, -1);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFSIGNALED(status));
-	ck_assert_int_eq(WTERMSIG(status), SIGXFSZ);
-	dir_list(tmpdir, list, sizeof(list));
-	ck_assert_str_eq(list, "");
-	ck_assert_int_eq(fileio_write(p, big, n, &o, &e), 0);
-	assert_holds(p, big);
-	ck_assert_int_eq(stat(p, &sb), 0);
-	ck_assert_int_eq(sb.st_mode & 0777, 0640);
-	ck_assert_int_eq(sb.st_mtime, 1400000000);
-	ck_assert_int_eq(sb.st_nlink, 1);
-	dir_list(tmpdir, list, sizeof(list));
-	ck_assert_str_eq(list, "f");
-	free(big);
-	err_release(&e);
-}
-END_TEST
-
-/*
- * A new file's write error names the file (there is no temporary) and
- * leaves nothing; a bare name is created in the working directory.
- */
-START_TEST(test_new_file_error_and_bare_name)
-{
-	struct rlimit	 rl = { 4096, 4096 }, old;
-	struct err	 e;
-	char		 p[512], list[512], cwd[512], *big;
-	size_t		 n = 64 * 1024;
-
-	err_init(&e);
-	tpath(p, sizeof(p), "f");
-	ck_assert_ptr_nonnull(big = calloc(1, n));
-	signal(SIGXFSZ, SIG_IGN);
-	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
-	rl.rlim_max = old.rlim_max;	/* so that it can be raised again */
-	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
-	ck_assert_int_eq(fileio_write_file(p, big, n, 0644, &e), -1);
-	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
-	signal(SIGXFSZ, SIG_DFL);
-	free(big);
-	ck_assert_msg(strstr(e.msg, "/f: File too large") != NULL &&
-	    strstr(e.msg, ".tmp.") == NULL, "%s", e.msg);
-	dir_list(tmpdir, list, sizeof(list));
-	ck_assert_str_eq(list, "");
-	tpath(p, sizeof(p), "no/f");
-	ck_assert_int_eq(fileio_write_file(p, "x", 1, 0644, &e), -1);
-	ck_assert_msg(strstr(e.all, "no/.f.tmp.") != NULL &&
-	    strstr(e.all, "No such file or directory") != NULL, "%s", e.all);
-	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
-	ck_assert_int_eq(chdir(tmpdir), 0);
-	ck_assert_int_eq(fileio_write_file("bare", "b", 1, 0644, &e), 0);
-	ck_assert_int_eq(fileio_write_file("bare", "c", 1, 0644, &e), 0);
-	ck_assert_int_eq(chdir(cwd), 0);
-	tpath(p, sizeof(p), "bare");
-	assert_holds(p, "c");
-	dir_list(tmpdir, list, sizeof(list));
-	ck_assert_str_eq(list, "bare");
-	ck_assert_int_eq(e.count, 2);
-	err_release(&e);
-}
-END_TEST
-
 static Suite *
 fileio_suite(void)
 {
@@ -457,8 +366,6 @@ fileio_suite(void)
 	tcase_add_test(tc, test_enospc);
 	tcase_add_test(tc, test_crash_leaves_old_or_new);
 	tcase_add_test(tc, test_write_error_cleans_up);
-	tcase_add_test(tc, test_new_file_crash_leaves_nothing);
-	tcase_add_test(tc, test_new_file_error_and_bare_name);
 	suite_add_tcase(s, tc);
 	return s;
 }
