@@ -7,10 +7,9 @@
  * feed.atom, "/sets/x:y.atom" -> sets/x:y.atom.  Next to each file whose
  * document has a gzip form, FILE.gz holds exactly the bytes "serve" sends
  * with Content-Encoding: gzip (for nginx's gzip_static).  Every file is
- * written atomically by fileio_write() (a new one unnamed and linked into
- * place, one replaced through a temporary name in its directory renamed
- * over it), so a web server never sees half a file or a missing one; its
- * mtime is the document's Last-Modified.
+ * written to a temporary name in its directory and renamed into place, so a
+ * web server never sees half a file or a missing one; its mtime is the
+ * document's Last-Modified.
  *
  * Incremental: the SQLite database DIR/.pubfeed-export.db (EXPORT_DB; a
  * dot file, which web servers commonly refuse to serve) has a row for every
