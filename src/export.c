@@ -15,6 +15,7 @@
 #include "feed.h"
 #include "fileio.h"
 #include "hash.h"
+#include "pool.h"
 #include "strmap.h"
 #include "vec.h"
 #include "banned.h"
@@ -129,6 +130,7 @@ struct export_run {
 	struct buf		 rel;
 	struct buf		 sub;		/* the directory of subfd */
 	int			 subfd;
+	int			 nwriters;	/* pool_threads() of the ask */
 	struct export_stats	 st;
 };
 
@@ -708,6 +710,8 @@ export_file(struct export_run *x, const char *rel, const char *sfx,
 {
 	const struct fileio_wopts	 o = { 0644, FILEIO_EXACT_MODE |
 					    FILEIO_MTIME | FILEIO_NOSYNC, mtime };
+	const char			*name;
+	int				 mk = 0;
 
 	if (old_etag != NULL && strcmp(old_etag, etag) == 0 &&
 	    old_size == len && old_mtime == mtime &&
@@ -715,10 +719,18 @@ export_file(struct export_run *x, const char *rel, const char *sfx,
 		x->st.unchanged++;
 		return 0;
 	}
+	/*
+	 * mkdir -p only for a directory not there yet: the writer's last
+	 * directory is kept open (export_dir_of()), and a directory's
+	 * documents come together, so it is one openat(2) per directory,
+	 * not a mkdir(2) per component of every file.
+	 */
+	if (export_dir_of(x, rel, &name) == -1)
+		mk = 1;
 	buf_reset(&x->path);
 	if (buf_printf(&x->path, "%s/%s%s", x->dir, rel, sfx) == -1)
 		return err_set(e, "%s/%s: path too long", x->dir, rel);
-	if (export_mkparents(x->path.data, e) == -1 ||
+	if ((mk && export_mkparents(x->path.data, e) == -1) ||
 	    fileio_write(x->path.data, data, len, &o, e) == -1)
 		return -1;
 	x->st.files++;
@@ -784,6 +796,96 @@ export_write(struct export_run *x, struct export_due *t, struct err *e)
 	rc = 0;
 out:
 	snap_doc_done(d);
+	return rc;
+}
+
+/*
+ * The writers of the walk's list, on pool_run()'s threads: each renders the
+ * document it is handed (snap_doc_find() is what serve's threads call on
+ * one snapshot) and writes its files through a copy of the run of its own
+ * (buffers, directory descriptor, counts); what the copies share they only
+ * read (s, dir, dfd, ents[], index), except the due[] entries each is
+ * handed.  The first failure makes every writer skip what is left; the rows
+ * of what was not written stay pending.
+ */
+struct export_writers {
+	const struct export_run	*x;
+	struct export_run	 w[POOL_MAX_THREADS];
+	struct err		 e[POOL_MAX_THREADS];
+	size_t			 failed_at[POOL_MAX_THREADS]; /* due[] */
+	int			 is_failed;	/* atomic */
+};
+
+static void
+export_writer(void *arg, size_t worker, size_t i)
+{
+	struct export_writers	*ws = arg;
+
+	if (__atomic_load_n(&ws->is_failed, __ATOMIC_ACQUIRE))
+		return;
+	if (export_write(&ws->w[worker], &ws->x->due[i], &ws->e[worker]) ==
+	    -1) {
+		ws->failed_at[worker] = i;
+		__atomic_store_n(&ws->is_failed, 1, __ATOMIC_RELEASE);
+	}
+}
+
+static void
+export_stats_add(struct export_stats *to, const struct export_stats *st)
+{
+	to->docs += st->docs;
+	to->files += st->files;
+	to->bytes += st->bytes;
+	to->unchanged += st->unchanged;
+	to->removed += st->removed;
+	to->rendered += st->rendered;
+	to->reused += st->reused;
+}
+
+/*
+ * Every document of the list by x->nwriters writers.  0, or -1 with e given
+ * the failure of the earliest document (in the walk's order) that failed.
+ */
+static int
+export_write_all(struct export_run *x, struct err *e)
+{
+	struct export_writers	*ws;
+	size_t			 i, n = (size_t)x->nwriters, first = EXPORT_NONE;
+	int			 rc = -1;
+
+	if ((ws = calloc(1, sizeof(*ws))) == NULL)
+		return err_set(e, "out of memory");
+	ws->x = x;
+	for (i = 0; i < n; i++) {
+		ws->w[i] = *x;
+		ws->w[i].subfd = -1;
+		memset(&ws->w[i].st, 0, sizeof(ws->w[i].st));
+		buf_init(&ws->w[i].path, EXPORT_PATH_MAX + 64);
+		buf_init(&ws->w[i].rel, EXPORT_PATH_MAX);
+		buf_init(&ws->w[i].sub, EXPORT_PATH_MAX);
+		err_init(&ws->e[i]);
+		ws->failed_at[i] = EXPORT_NONE;
+	}
+	pool_run(x->ndue, n, export_writer, ws);
+	for (i = 0; i < n; i++) {
+		if (ws->failed_at[i] != EXPORT_NONE && (first == EXPORT_NONE ||
+		    ws->failed_at[i] < ws->failed_at[first]))
+			first = i;
+		export_stats_add(&x->st, &ws->w[i].st);
+	}
+	if (first != EXPORT_NONE)
+		err_merge(e, &ws->e[first]);
+	else
+		rc = 0;
+	for (i = 0; i < n; i++) {
+		if (ws->w[i].subfd != -1)
+			close(ws->w[i].subfd);
+		buf_release(&ws->w[i].path);
+		buf_release(&ws->w[i].rel);
+		buf_release(&ws->w[i].sub);
+		err_release(&ws->e[i]);
+	}
+	free(ws);
 	return rc;
 }
 
@@ -952,6 +1054,7 @@ export_run_init(struct export_run *x, const char *dir)
 	buf_init(&x->path, EXPORT_PATH_MAX + 64);
 	buf_init(&x->rel, EXPORT_PATH_MAX);
 	buf_init(&x->sub, EXPORT_PATH_MAX);
+	x->nwriters = (int)pool_threads(0);
 }
 
 static void
@@ -1021,10 +1124,9 @@ export_run_once(struct export_run *x, const struct snap *s, int full,
 		return -1;
 	if (x->ndue > 0 && export_pending(x, e) == -1)
 		return -1;
-	/* one document at a time: rendered, written, given back */
-	for (i = 0; i < x->ndue; i++)
-		if (export_write(x, &x->due[i], e) == -1)
-			return -1;
+	/* each document rendered, written, given back, by every writer */
+	if (x->ndue > 0 && export_write_all(x, e) == -1)
+		return -1;
 	if (export_prune(x, &ngone, e) == -1)
 		return -1;
 	/*
@@ -1045,10 +1147,19 @@ int
 export_snapshot(const struct snap *s, const char *dir,
     struct export_stats *stp, struct err *e)
 {
+	return export_snapshot_n(s, dir, 0, stp, e);
+}
+
+int
+export_snapshot_n(const struct snap *s, const char *dir, int nwriters,
+    struct export_stats *stp, struct err *e)
+{
 	struct export_run	 x;
 	int			 rc = -1;
 
 	export_run_init(&x, dir);
+	/* rendering and gzip are CPU: more writers than cores only queue */
+	x.nwriters = (int)pool_threads(nwriters);
 	if (export_run_open(&x, e) == -1 || export_run_once(&x, s, 1, e) == -1)
 		goto out;
 	if (stp != NULL)

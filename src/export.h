@@ -39,7 +39,9 @@
  * old manifest's stale files.  A database that is not one, or not of this
  * format, is refused with its name: the files it names would never be
  * removed otherwise.
- * Single-threaded; never logs.
+ * The documents to write are rendered and written by several threads
+ * (export_snapshot_n()); the walk, the manifest and the removal of stale
+ * files stay on the calling thread.  Never logs.
  */
 #ifndef PUBFEED_EXPORT_H
 #define PUBFEED_EXPORT_H
@@ -80,6 +82,16 @@ int	export_path(const char *urlpath, struct buf *out);
  */
 int	export_snapshot(const struct snap *s, const char *dir,
 	    struct export_stats *st, struct err *e);
+/*
+ * The same with nwriters threads rendering and writing the documents
+ * (pool_threads(nwriters): at most one per online core; 0, and
+ * export_snapshot() and export_update(): one per core).  Which documents
+ * are written, their bytes and the rows are the same for any nwriters; on
+ * a failure the error is that of the earliest document in the walk's order
+ * that failed.
+ */
+int	export_snapshot_n(const struct snap *s, const char *dir,
+	    int nwriters, struct export_stats *st, struct err *e);
 
 /*
  * A directory kept between snapshots ("export --watch"): its database
@@ -93,7 +105,8 @@ int	export_snapshot(const struct snap *s, const char *dir,
  * write or check, and every document whose key or ETags changed, is
  * checked on every update.  Another export's commit into the same
  * directory meanwhile (SQLite's data_version) makes the next update read
- * the rows again and check every file.  Single-threaded.
+ * the rows again and check every file.  One caller at a time per handle
+ * (its writers are threads of its own, as for export_snapshot()).
  */
 struct export;
 

@@ -862,7 +862,7 @@ cmd_export(struct pubfeed *pf, char *const *args)
 	if (feed_build(s, NULL, &e) == -1 || rs_build(s, NULL, &e) == -1)
 		goto fail;
 	snap_seal(s);
-	if (export_snapshot(s, dir, &st, &e) == -1)
+	if (export_snapshot_n(s, dir, pf->conf->threads, &st, &e) == -1)
 		goto fail;
 	log_info("exported %zu documents of %zu records to %s: %zu files, "
 	    "%llu bytes written, %zu unchanged, %zu removed, %zu rendered, "

@@ -478,38 +478,110 @@ def an_export_killed_while_writing_leaves_nothing_unaccounted():
         skip("strace not installed: a killed export not checked")
         return
     d = collection()
+    # one writer: the order of the files is the walk's, the same each run
+    d.write_conf(extra="threads 1")
     env = dict(os.environ)
     env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
                            ":detect_leaks=0").lstrip(":")
     # the renames of a complete export, in order: kill after the last file
     # of the set that will be gone
+    calls = "rename,renameat,renameat2"
     probe = os.path.join(d.dir, "probe")
     trace = os.path.join(d.dir, "strace.out")
-    p = subprocess.run(["strace", "-f", "-qq", "-e",
-                        "trace=rename,renameat,renameat2", "-o", trace,
-                        PUBFEED, "export", "-c", d.conf, probe],
+    p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=" + calls,
+                        "-o", trace, PUBFEED, "export", "-c", d.conf, probe],
                        capture_output=True, text=True, timeout=120, env=env)
     assert p.returncode == 0, p.stderr
     with open(trace) as f:
-        renames = [ln for ln in f if "rename" in ln and "= 0" in ln]
-    last = max(i for i, ln in enumerate(renames) if "topic:lonely" in ln)
-    assert last + 1 < len(renames), (last, len(renames))
+        named = [ln for ln in f if "rename" in ln and "= 0" in ln]
+    last = max(i for i, ln in enumerate(named) if "topic:lonely" in ln)
+    assert last + 1 < len(named), (last, len(named))
     out = os.path.join(d.dir, "out")
     p = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e",
-                        "trace=rename,renameat,renameat2", "-e",
-                        "inject=rename,renameat,renameat2:signal=SIGKILL:"
-                        "when=%d" % (last + 2), PUBFEED, "export", "-c",
-                        d.conf, out], capture_output=True, text=True,
-                       timeout=120, env=env)
+                        "trace=" + calls, "-e",
+                        "inject=%s:signal=SIGKILL:when=%d" % (calls,
+                                                               last + 2),
+                        PUBFEED, "export", "-c", d.conf, out],
+                       capture_output=True, text=True, timeout=120, env=env)
     assert p.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL, 137), \
         (p.returncode, p.stderr)
     assert os.path.exists(os.path.join(out, "sets", "topic:lonely.atom"))
     write_rec(d, "r-lone", "The only one of its set", spec="topic:smuggling")
+    d.write_conf(extra="")
     export(d, out)
     cold = os.path.join(d.dir, "cold")
     export(d, cold)
     a, c = tree(out), tree(cold)
     assert set(a) == set(c), sorted(set(a) ^ set(c))
+    assert bytes_of(a) == bytes_of(c)
+    assert manifest(out) == manifest(cold)
+
+
+@test
+def several_writers_give_the_bytes_of_one_and_of_serve():
+    """The documents rendered and written by several threads (threads 4)
+    are the files one writer gives (threads 1), bytes, mtimes and rows, and
+    what serve sends, plain and gzip; no temporary is left behind."""
+    d = collection()
+    outs = {}
+    for n in (1, 4):
+        d.write_conf(extra="threads %d" % n)
+        outs[n] = os.path.join(d.dir, "out%d" % n)
+        export(d, outs[n])
+    a, b = tree(outs[1]), tree(outs[4])
+    assert bytes_of(a) == bytes_of(b)
+    assert {k: v[1] for k, v in a.items() if k != MANIFEST} == \
+        {k: v[1] for k, v in b.items() if k != MANIFEST}
+    assert manifest(outs[1]) == manifest(outs[4])
+    assert not [k for k in b if ".tmp." in k], sorted(b)
+    d.start()
+    try:
+        n = 0
+        for rel, (_, _, body) in sorted(b.items()):
+            if rel == MANIFEST or rel.endswith(".gz"):
+                continue
+            url = "/" + (rel[:-len("index.html")]
+                         if rel.endswith("index.html") else rel)
+            st, _, got = d.get(url)
+            assert st == 200 and got == body, (url, st)
+            if rel + ".gz" in b:
+                st, _, got = d.get(url, {"Accept-Encoding": "gzip"})
+                assert st == 200 and got == b[rel + ".gz"][2], (url, st)
+            n += 1
+        assert n > 20, n
+    finally:
+        d.stop()
+
+
+@test
+def a_failure_among_writers_stops_them_and_leaves_rows_pending():
+    """A document that cannot be written (its directory is a file) stops
+    the export with its name; the rows of what was to be written stay
+    pending, and the next run, the way cleared, gives a cold export's
+    directory."""
+    d = collection()
+    d.write_conf(extra="threads 4")
+    out = os.path.join(d.dir, "out")
+    os.makedirs(out)
+    with open(os.path.join(out, "records"), "w") as f:
+        f.write("in the way\n")
+    p = subprocess.run([PUBFEED, "export", "-c", d.conf, out],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0, p.stderr
+    assert os.path.join(out, "records") in p.stderr, p.stderr
+    assert "Not a directory" in p.stderr, p.stderr
+    db = sqlite3.connect(os.path.join(out, MANIFEST))
+    try:
+        rows = dict(db.execute("SELECT path, etag FROM doc").fetchall())
+    finally:
+        db.close()
+    assert rows and all(v is None for v in rows.values()), rows
+    assert "records/r-00.html" in rows and "feed.atom" in rows, sorted(rows)
+    os.unlink(os.path.join(out, "records"))
+    export(d, out)
+    cold = os.path.join(d.dir, "cold")
+    export(d, cold)
+    a, c = tree(out), tree(cold)
     assert bytes_of(a) == bytes_of(c)
     assert manifest(out) == manifest(cold)
 
