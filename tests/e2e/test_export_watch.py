@@ -67,12 +67,33 @@ def save(path, data):
     os.rename(tmp, path)
 
 
+def retitle(d, rel, prefix):
+    """Save record rel of d with prefix before its English title."""
+    path = os.path.join(d.records, rel)
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    title = "<title xml:lang=\"en\">"
+    assert title in text, rel
+    save(path, text.replace(title, title + prefix, 1))
+
+
 def start_watch(d, out):
     log = open(os.path.join(d.dir, "watch.log"), "ab")
     p = spawn([PUBFEED, "export", "-c", d.conf, "--watch", out],
               stdout=log, stderr=log)
     log.close()
     return p
+
+
+def watching():
+    """A daemon's records (50 entries a feed) and a watcher exporting them
+    to its www, once the first export is done: (d, out, process)."""
+    d = Daemon(entries=50)
+    out = os.path.join(d.dir, "www")
+    p = start_watch(d, out)
+    wait_until(lambda: "exporting every change" in watch_log(d),
+               "first export", p, d)
+    return d, out, p
 
 
 def watch_log(d):
@@ -154,11 +175,7 @@ class Reader(threading.Thread):
 
 @test
 def watch_follows_change_delete_and_add_atomically():
-    d = Daemon(entries=50)
-    out = os.path.join(d.dir, "www")
-    p = start_watch(d, out)
-    wait_until(lambda: "exporting every change" in watch_log(d),
-               "first export", p, d)
+    d, out, p = watching()
     a = tree(out)
     changed, deleted = rid(CHANGED), rid(DELETED)
     assert "records/%s.html" % deleted in a, sorted(a)
@@ -170,13 +187,7 @@ def watch_follows_change_delete_and_add_atomically():
     reader.start()
     try:
         time.sleep(0.3)
-        path = os.path.join(d.records, CHANGED)
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        text2 = text.replace("<title xml:lang=\"en\">",
-                             "<title xml:lang=\"en\">Watched: ", 1)
-        assert text2 != text
-        save(path, text2)
+        retitle(d, CHANGED, "Watched: ")
         os.unlink(os.path.join(d.records, DELETED))
         save(os.path.join(d.records, "reports", NEW_ID + ".xml"), NEW)
 
@@ -308,23 +319,15 @@ def a_change_renders_what_a_one_shot_export_renders():
     left as they were before the first change would render the first
     record's documents again), and leaves the first record's files alone
     (same inode: not rewritten, not even with the same bytes)."""
-    d = Daemon(entries=50)
-    out = os.path.join(d.dir, "www")
-    p = start_watch(d, out)
-    wait_until(lambda: "exporting every change" in watch_log(d),
-               "first export", p, d)
-    title = "<title xml:lang=\"en\">"
+    d, out, p = watching()
     page = os.path.join(out, "records", rid(CHANGED) + ".html")
     for i, rel in enumerate((CHANGED, DELETED)):
         if i == 1:
             before = os.path.join(d.dir, "before")
             shutil.copytree(out, before)
             ino = os.stat(page).st_ino, os.stat(page + ".gz").st_ino
-        path = os.path.join(d.records, rel)
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
         n = len(exports(d))
-        save(path, text.replace(title, title + "Step %d: " % i, 1))
+        retitle(d, rel, "Step %d: " % i)
         line = next_export(d, p, n, "change %d exported" % i)
     r = subprocess.run([PUBFEED, "export", "-c", d.conf, before],
                        capture_output=True, text=True, timeout=120)
@@ -345,11 +348,7 @@ def files_changed_by_hand_are_restored_on_sighup():
     """A running watcher trusts the files it wrote itself; SIGHUP (and a
     restart) checks every file again and restores what was removed or
     changed by hand, and the next change still lands."""
-    d = Daemon(entries=50)
-    out = os.path.join(d.dir, "www")
-    p = start_watch(d, out)
-    wait_until(lambda: "exporting every change" in watch_log(d),
-               "first export", p, d)
+    d, out, p = watching()
     good = tree(out)
     gone = os.path.join(out, "records", rid(DELETED) + ".html")
     os.unlink(gone)
@@ -365,11 +364,7 @@ def files_changed_by_hand_are_restored_on_sighup():
     assert [k for k in b if b[k] != good[k] and k != MANIFEST] == []
     # and the next change, under the fast path again
     n = len(exports(d))
-    path = os.path.join(d.records, CHANGED)
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    save(path, text.replace("<title xml:lang=\"en\">",
-                            "<title xml:lang=\"en\">After HUP: ", 1))
+    retitle(d, CHANGED, "After HUP: ")
     line = next_export(d, p, n, "the change after SIGHUP")
     assert "every file checked" not in line, line
     same_as_one_shot(d, out, "ref")
@@ -383,22 +378,14 @@ def another_export_into_the_directory_is_noticed():
     does not hold in memory: its next export reads the rows again and
     brings every file back to its own snapshot, not only the changed
     record's."""
-    d = Daemon(entries=50)
-    out = os.path.join(d.dir, "www")
-    p = start_watch(d, out)
-    wait_until(lambda: "exporting every change" in watch_log(d),
-               "first export", p, d)
+    d, out, p = watching()
     r = subprocess.run([PUBFEED, "export", "-c", d.conf, "--base-url",
                         "https://other.example.org/", out],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert b"other.example.org" in tree(out)["feed.atom"]
     n = len(exports(d))
-    path = os.path.join(d.records, CHANGED)
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    save(path, text.replace("<title xml:lang=\"en\">",
-                            "<title xml:lang=\"en\">Noticed: ", 1))
+    retitle(d, CHANGED, "Noticed: ")
     line = next_export(d, p, n, "the change after the other export")
     assert "every file checked" in line, line
     b = tree(out)
