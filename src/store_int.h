@@ -44,10 +44,26 @@ struct store_load {
 /* A parse_cache row waiting for its file (the first scan only). */
 struct store_pcrow {
 	char			*path;
-	struct state_pcache	 row;	/* image: into pc_img */
-	size_t			 img_off;
+	struct state_pcache	 row;	/* image: into pcseg[seg], NULL
+					   once its reader is done */
+	size_t			 seg;
 	int			 is_claimed;
 };
+
+/*
+ * Images of parse_cache rows end to end, in a mapping of their own
+ * (store_pcseg_bytes, or one image larger than that), unmapped by the
+ * reader that decodes its last image: a warm start never holds a copy of
+ * every image beside the records made of them (bench/README.md).
+ */
+struct store_pcseg {
+	unsigned char		*base;	/* NULL once unmapped */
+	size_t			 len, cap;
+	size_t			 left;	/* atomic: images not yet read */
+};
+
+/* The size of an image segment; tests make it small. */
+extern size_t	store_pcseg_bytes;
 
 struct store_file {
 	char		*path;
@@ -63,7 +79,7 @@ struct store_file {
 	 * the database has a row for it (as of the next commit), to delete
 	 * when the file goes or turns invalid.
 	 */
-	const struct state_pcache *pc_row;
+	struct store_pcrow *pc_row;
 	int		 has_pc;
 	int		 is_invalid;	/* the bytes on disk do not parse */
 	int		 need_read;	/* the last read failed: read
@@ -98,9 +114,10 @@ struct store {
 	 */
 	struct store_pcrow	*pc;
 	size_t			 npc, pc_cap;
-	/* their images end to end: one mapping, given back whole */
-	unsigned char		*pc_img;
-	size_t			 pc_img_len, pc_img_cap;
+	/* their images, and the bytes of those still mapped (atomic) */
+	struct store_pcseg	*pcseg;
+	size_t			 npcseg, pcseg_cap;
+	size_t			 pcseg_mapped;
 	struct strmap		 pc_index;
 	int			 pc_loaded;
 	/*
