@@ -72,6 +72,7 @@ store_primary_running(const char *dir)
 
 static void	store_pc_add(void *, const char *,
 		    const struct state_pcache *);
+static void	store_pc_settle(struct store *);
 
 struct store *
 store_new(struct conf *conf, int flags, struct err *e)
@@ -110,8 +111,7 @@ store_new(struct conf *conf, int flags, struct err *e)
 	st->pc_alongside = 1;
 	if (fileio_mkdirs(conf->state_dir, e) == -1 ||
 	    state_open_pcache(&st->state, conf->state_dir,
-	    record_schema_validator(st->schema), store_pc_add, st,
-	    &st->pc_rc, &st->pc_ms, &st->pc_err, e) == -1 ||
+	    record_schema_validator(st->schema), store_pc_add, st, e) == -1 ||
 	    state_token_key(conf->oai_token_key, conf->state_dir, st->key,
 	    &st->keylen, e) == -1) {
 		store_free(st);
@@ -155,6 +155,7 @@ store_free(struct store *st)
 
 	if (st == NULL)
 		return;
+	store_pc_settle(st);	/* the rows' thread writes st->pc */
 	store_pc_drop(st);
 	for (i = 0; i < st->nfiles; i++) {
 		record_unref(st->files[i].rec);
@@ -282,10 +283,19 @@ store_file_changed(struct store *st, struct store_file *f)
 	st->retract[st->nretract++] = k;
 }
 
-/* path as messages show it: control bytes and bad UTF-8 escaped. */
+/*
+ * path as messages show it: control bytes and bad UTF-8 escaped.  Printable
+ * ASCII is itself (every path of a usual tree): no copy, once per file read.
+ */
 static const char *
 store_disp(const char *path, char *buf, size_t size)
 {
+	const char	*p;
+
+	for (p = path; *p >= 0x20 && *p < 0x7f; p++)
+		;
+	if (*p == '\0' && (size_t)(p - path) < size)
+		return path;
 	return log_escape(path, buf, size);
 }
 
@@ -332,11 +342,12 @@ store_open(const struct store *st, const char *path, struct store_load *ld,
     struct err *fe)
 {
 	struct stat	 sb;
-	char		 disp[1024], real[PATH_MAX];
+	char		 dbuf[1024], real[PATH_MAX];
+	const char	*disp;
 	int		 fd, fl, flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
 			    O_NOCTTY | O_CLOEXEC;
 
-	store_disp(path, disp, sizeof(disp));
+	disp = store_disp(path, dbuf, sizeof(dbuf));
 	if ((fd = open(path, flags)) == -1 && errno == ELOOP) {
 		if (store_resolve(st, path, real, fe) == -1)
 			return -1;
@@ -474,7 +485,8 @@ store_read_one(const struct store *st, const char *path,
 {
 	struct record	*rec = NULL;
 	struct buf	 b;
-	char		 chunk[65536], disp[1024];
+	char		 chunk[65536], dbuf[1024];
+	const char	*disp;
 	size_t		 len, max = st->conf->max_record_bytes;
 	ssize_t		 n;
 	int		 fd;
@@ -484,7 +496,7 @@ store_read_one(const struct store *st, const char *path,
 	ld->have_id = 0;
 	if ((fd = store_open(st, path, ld, fe)) == -1)
 		return NULL;
-	store_disp(path, disp, sizeof(disp));
+	disp = store_disp(path, dbuf, sizeof(dbuf));
 	buf_init(&b, max + 1);
 	if ((size_t)ld->size > max) {
 		err_at(fe, disp, 0, 0, "file is larger than %zu bytes", max);
@@ -796,14 +808,6 @@ store_visit_file(struct store *st, const char *path,
 	else if ((f = store_file_add_h(st, path, len, h)) == NULL)
 		return err_set(e, "out of memory");
 	f->seen = 1;
-	/* the first scan: the file's parse_cache row, if it has one */
-	if (!f->has_pc && st->npc > 0 &&
-	    (pe = strmap_find(&st->pc_index, path, len, h)) != NULL &&
-	    !st->pc[pe->val].is_claimed) {
-		st->pc[pe->val].is_claimed = 1;
-		f->pc_row = &st->pc[pe->val];
-		f->has_pc = 1;
-	}
 	/* ctime too: a write that puts back size and mtime still moves it */
 	if (!f->need_read && f->dev == sb->dev && f->ino == sb->ino &&
 	    f->size == sb->size && f->mtime_ns == mtime_ns &&
@@ -946,10 +950,11 @@ store_walk(struct store_list *l, const char *dir, int depth)
 {
 	DIR		*d;
 	struct dirent	*de;
-	char		 path[4096], disp[1024];
+	char		 path[4096], dbuf[1024];
+	const char	*disp;
 	int		 rc = 0;
 
-	store_disp(dir, disp, sizeof(disp));
+	disp = store_disp(dir, dbuf, sizeof(dbuf));
 	if (depth > STORE_MAX_DEPTH) {
 		store_list_add(l, dir, NULL);
 		return err_set(&l->e, "%s: directories nested too deep", disp);
@@ -1107,7 +1112,8 @@ store_pcseg_room(struct store *st, size_t len)
 	}
 	if (vec_grow((void **)&st->pcseg, &st->pcseg_cap, st->npcseg + 1,
 	    sizeof(*st->pcseg)) == -1 || (p = mmap(NULL, cap, PROT_READ |
-	    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
+	    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
+	    0)) == MAP_FAILED)
 		return NULL;
 	g = &st->pcseg[st->npcseg++];
 	g->base = p;
@@ -1168,9 +1174,10 @@ store_pc_load(struct store *st, struct err *e)
 	if (st->pc_loaded || (st->flags & STORE_READONLY))
 		return;
 	st->pc_loaded = 1;
-	if (st->pc_alongside)
+	if (st->pc_alongside) {
+		store_pc_settle(st);
 		rc = st->pc_rc;
-	else {
+	} else {
 		int64_t	 t0 = date_mono_ms();
 
 		rc = state_pcache_load(&st->state,
@@ -1184,6 +1191,46 @@ store_pc_load(struct store *st, struct err *e)
 		store_pc_drop(st);
 	}
 	err_clear(&st->pc_err);
+}
+
+/*
+ * The rows loading alongside since store_new() are in: only now may this
+ * thread look at st->pc (what that gave is told at the first scan).
+ */
+static void
+store_pc_settle(struct store *st)
+{
+	if (!st->pc_alongside || st->pc_settled)
+		return;
+	st->pc_settled = 1;
+	st->pc_rc = state_pcache_wait(&st->state, &st->pc_ms, &st->pc_err);
+}
+
+/*
+ * Each file the walk saw takes its parse_cache row, if it has one and no
+ * other file took it (the first scan, or a change before it): one probe,
+ * with the hash the path index keeps.
+ */
+static void
+store_pc_match(struct store *st)
+{
+	const struct strmap_ent	*ie, *pe;
+	struct store_file	*f;
+	size_t			 i;
+
+	for (i = 0; st->npc > 0 && i < st->index.cap; i++) {
+		ie = &st->index.v[i];
+		if (ie->key == NULL)
+			continue;
+		f = &st->files[ie->val];
+		if (f->has_pc || !f->seen || (pe = strmap_find(&st->pc_index,
+		    ie->key, ie->len, ie->hash)) == NULL ||
+		    st->pc[pe->val].is_claimed)
+			continue;
+		st->pc[pe->val].is_claimed = 1;
+		f->pc_row = &st->pc[pe->val];
+		f->has_pc = 1;
+	}
 }
 
 /* After the first scan: rows of files that are gone go too. */
@@ -1239,13 +1286,12 @@ int
 store_scan_listed(struct store *st, struct store_list *l, struct err *e)
 {
 	size_t	 i;
-	int64_t	 t0 = date_mono_ms(), t1, t2;
+	int64_t	 t0, t1, t2, t3;
 	int	 rc, is_first;
 
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].seen = 0;
 	is_first = !st->pc_loaded;
-	store_pc_load(st, e);
 	store_root_real(st);
 	/* a first scan: room for every file listed (a hint, may fail) */
 	if (st->nfiles == 0 && l->n > 0 &&
@@ -1254,16 +1300,25 @@ store_scan_listed(struct store *st, struct store_list *l, struct err *e)
 	    vec_grow((void **)&st->loads, &st->loads_cap, l->n,
 	    sizeof(*st->loads)) == 0)
 		(void)strmap_reserve(&st->index, l->n);
-	t1 = date_mono_ms();
+	t0 = date_mono_ms();
 	rc = l->rc;
 	if (store_list_apply(st, l, e) == -1)
 		rc = -1;
+	/*
+	 * The rows loading alongside since store_new() are waited for only
+	 * now: the listing is indexed meanwhile.
+	 */
+	t1 = date_mono_ms();
+	store_pc_load(st, e);
 	t2 = date_mono_ms();
+	store_pc_match(st);
+	t3 = date_mono_ms();
 	store_load_run(st, e);
 	/* the rows' own time (alongside: the thread's), then none */
-	st->scan_rows_ms = is_first ? st->pc_ms : t1 - t0;
-	st->scan_walk_ms = t2 - t1;
-	st->scan_read_ms = date_mono_ms() - t2;
+	st->scan_rows_ms = is_first ? st->pc_ms : t2 - t1;
+	/* the index, and the wait for the rows (the thread's rest) */
+	st->scan_walk_ms = t3 - t0;
+	st->scan_read_ms = date_mono_ms() - t3;
 	store_pc_done(st, rc == 0);
 	/*
 	 * An unreadable records directory is an error, not the deletion of
@@ -1284,6 +1339,7 @@ store_update(struct store *st, const char *const *paths, size_t n,
 	struct store_list	*l;
 	size_t			 i, k;
 
+	store_pc_settle(st);	/* before the first scan: st->pc is ours */
 	for (i = 0; i < st->nfiles; i++)
 		st->files[i].seen = 1;
 	store_root_real(st);
@@ -1307,6 +1363,7 @@ store_update(struct store *st, const char *const *paths, size_t n,
 			store_keep(st, paths[k]);
 		store_list_free(l);
 	}
+	store_pc_match(st);
 	store_load_run(st, e);
 	store_forget_unseen(st);
 	return 0;

@@ -126,11 +126,13 @@ struct store {
 	struct strmap		 pc_index;
 	int			 pc_loaded;
 	/*
-	 * A primary's rows are loaded by store_new(), alongside the state
-	 * (state_open_pcache()): what that gave (-1: pc_err says why), told
-	 * at the first scan; how long the rows took either way.
+	 * A primary's rows load on a thread from store_new() on, alongside
+	 * the state and the listing's index (state_open_pcache()), until
+	 * store_pc_settle(): what that gave (-1: pc_err says why), told at
+	 * the first scan; how long the rows took either way.
 	 */
 	int			 pc_alongside;
+	int			 pc_settled;	/* state_pcache_wait() was */
 	int			 pc_rc;
 	struct err		 pc_err;
 	int64_t			 pc_ms;
