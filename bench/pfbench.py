@@ -62,10 +62,10 @@ def cpu(pid):
     return (int(f[11]) + int(f[12])) / TCK
 
 
-def rss(pid):
-    """VmRSS of pid in MB."""
+def rss(pid, field="VmRSS"):
+    """VmRSS of pid in MB (field="VmHWM": its peak so far)."""
     for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0
 

@@ -3,12 +3,13 @@
 # 1M run).  Serves RECORDS_DIR (read only; generate one with
 # bench/gen_records.py) on a fresh state: the first start (every file
 # validated), a second start on that state (the parse cache warm), wall
-# time to /healthz 200, the daemon's CPU (user + system) by then and VmRSS
-# 0.5 s later; then GetRecord latency (median of 50), a full ListRecords
-# oai_dc harvest on one keep-alive connection (records/s; the time of page
-# 1, page 1000 and the last page as the harvest met them, each rendered
-# for the first time), the same three pages again (median of 20; kept
-# pages, oai_cache.h) and the RSS after the harvest.  Environment: PUBFEED
+# time to /healthz 200, the daemon's CPU (user + system) by then, VmRSS
+# 0.5 s later and its peak (VmHWM) by then; then GetRecord latency
+# (median of 50), a full ListRecords oai_dc harvest on one keep-alive
+# connection (records/s; the time of page 1, page 1000 and the last page
+# as the harvest met them, each rendered for the first time), the same
+# three pages again (median of 20; kept pages, oai_cache.h) and the RSS
+# after the harvest.  Environment: PUBFEED
 # (default build/pubfeed); STARTS (2: the first and STARTS - 1 warm
 # starts); STARTS_ONLY=1 stops after the starts (the start-up comparisons
 # of bench/README.md alternate two builds this way); KEEPLOG=1 prints the
@@ -52,8 +53,9 @@ def main():
             p, w, c = start(PUBFEED, conf, base, log)
             time.sleep(0.5)
             r = rss(p.pid)
-            print("summary: %s start %.1f s, CPU %.2f s, RSS %.0f MB"
-                  % (kind, w, c, r), flush=True)
+            print("summary: %s start %.1f s, CPU %.2f s, RSS %.0f MB "
+                  "(peak %.0f MB)" % (kind, w, c, r, rss(p.pid, "VmHWM")),
+                  flush=True)
         if KEEPLOG:
             log.flush()
             for line in open(log.name):

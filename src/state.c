@@ -44,6 +44,8 @@
 #define BUSY_TIMEOUT_MS	5000
 #define PCACHE_ASIDE	".corrupt"
 
+static void	pc_rows_join(struct state *);
+
 void
 state_init(struct state *st)
 {
@@ -97,6 +99,8 @@ state_pcq_clear(struct state *st)
 void
 state_release(struct state *st)
 {
+	pc_rows_join(st);	/* what the rows gave is forgotten */
+	free(st->pc_load);
 	state_clear(st);
 	state_pcq_clear(st);
 	free(st->pcq);
@@ -875,6 +879,8 @@ struct pc_rows {
 	char			 msg[256];
 	char			 dbpath[4096];
 	int64_t			 ms;
+	pthread_t		 t;
+	int			 is_running;	/* t runs pc_rows_run() */
 };
 
 static void
@@ -953,6 +959,7 @@ state_pcache_load(struct state *st, const unsigned char *validator,
 	char			 dbpath[4096];
 	int			 rc, has_wal;
 
+	pc_rows_join(st);	/* the cache's connection is ours */
 	if (st->flags & STATE_RDONLY) {
 		snprintf(dbpath, sizeof(dbpath), "%s/%s-wal", st->dir,
 		    STATE_PCACHE_NAME);
@@ -987,18 +994,23 @@ pc_rows_thread(void *arg)
 	return NULL;
 }
 
+/* The rows' thread is done: the cache's connection is the caller's again. */
+static void
+pc_rows_join(struct state *st)
+{
+	if (st->pc_load != NULL && st->pc_load->is_running) {
+		pthread_join(st->pc_load->t, NULL);
+		st->pc_load->is_running = 0;
+	}
+}
+
 int
 state_open_pcache(struct state *st, const char *dir,
     const unsigned char *validator, void (*fn)(void *, const char *,
-    const struct state_pcache *), void *arg, int *pc_rc, int64_t *pc_ms,
-    struct err *pe, struct err *e)
+    const struct state_pcache *), void *arg, struct err *e)
 {
-	struct pc_rows	 pr;
-	pthread_t	 t;
-	int		 rc, is_running = 0, is_loading = 0;
+	struct pc_rows	*pr;
 
-	*pc_rc = 0;
-	*pc_ms = 0;
 	state_release(st);
 	st->flags = 0;
 	if ((st->dir = strdup(dir)) == NULL)
@@ -1010,28 +1022,38 @@ state_open_pcache(struct state *st, const char *dir,
 	    state_migrate(st->db, dir, 1, e) == -1)
 		return -1;
 	state_pc_open(st, 0);
-	memset(&pr, 0, sizeof(pr));
-	if (state_pcache_warning(st, pe) == -1)
-		*pc_rc = -1;	/* what opening it found */
-	else if (st->pcdb != NULL) {
-		/* its own connection: only this thread uses it until joined */
-		pr.db = st->pcdb;
-		pr.validator = validator;
-		pr.fn = fn;
-		pr.arg = arg;
-		is_loading = 1;
-		is_running = pthread_create(&t, NULL, pc_rows_thread, &pr) ==
-		    0;
-		if (!is_running)
-			pc_rows_run(&pr);	/* one after the other */
+	/* with a warning from opening it, state_pcache_wait() tells it */
+	if (st->pc_warn[0] == '\0' && st->pcdb != NULL) {
+		if ((pr = calloc(1, sizeof(*pr))) == NULL)
+			return err_set(e, "out of memory");
+		/* its own connection: only that thread uses it until joined */
+		pr->db = st->pcdb;
+		pr->validator = validator;
+		pr->fn = fn;
+		pr->arg = arg;
+		st->pc_load = pr;
+		pr->is_running = pthread_create(&pr->t, NULL, pc_rows_thread,
+		    pr) == 0;
+		if (!pr->is_running)
+			pc_rows_run(pr);	/* one after the other */
 	}
-	rc = state_load_db(st, st->db, e);
-	if (is_running)
-		pthread_join(t, NULL);
-	if (is_loading) {
-		*pc_rc = pc_rows_done(st, &pr, pe);
-		*pc_ms = pr.ms;
-	}
+	return state_load_db(st, st->db, e);
+}
+
+int
+state_pcache_wait(struct state *st, int64_t *ms, struct err *pe)
+{
+	struct pc_rows	*pr = st->pc_load;
+	int		 rc;
+
+	*ms = 0;
+	if (pr == NULL)
+		return state_pcache_warning(st, pe);
+	pc_rows_join(st);
+	st->pc_load = NULL;
+	rc = pc_rows_done(st, pr, pe);
+	*ms = pr->ms;
+	free(pr);
 	return rc;
 }
 
@@ -1317,6 +1339,7 @@ state_commit(struct state *st, struct err *e)
 	struct err	 fe;
 	int		 rc, is_full;
 
+	pc_rows_join(st);	/* the cache's connection is ours */
 	if (st->npending == 0 && !st->first_import_pending && st->npcq == 0)
 		return 0;
 	if (st->db == NULL || (st->flags & STATE_RDONLY))

@@ -130,6 +130,8 @@ struct state {
 	int64_t			 ver[6];
 	/* primary: parse-cache.db (NULL: no cache, see pc_warn) */
 	sqlite3			*pcdb;
+	/* its rows loading on a thread (state_open_pcache()), or NULL */
+	struct pc_rows		*pc_load;
 	/* what went wrong with it, not yet told (state_pcache_warning()) */
 	char			 pc_warn[ERR_MSG_MAX];
 	/* parse_cache changes not committed (kept by state_reload()) */
@@ -231,19 +233,26 @@ int	state_pcache_load(struct state *, const unsigned char *validator,
  * state_open(st, dir, 0, e) with the rows of state_pcache_load(st,
  * validator, fn, arg, pe) loaded alongside: on a thread of their own, on
  * the cache's connection (which nothing else uses meanwhile), while the
- * caller's thread loads the records.  fn runs on that thread, so it must
- * touch nothing the state or the caller's thread does until this returns.
- * Everything else happens on the caller's thread once the rows are in, as
- * in state_pcache_load(): a corrupt file is moved aside and created again,
- * and pe told once.  *pc_rc: what state_pcache_load() would have returned
- * (0, or -1 with pe set: the rows given are to be forgotten); *pc_ms: how
- * long the rows took.  Returns what state_open() does (on -1 the rows
- * given are to be forgotten too).
+ * caller's thread loads the records, and after this returns, until
+ * state_pcache_wait().  fn runs on that thread, so it must touch nothing
+ * the state or the caller's thread does until state_pcache_wait() has
+ * returned.  Returns what state_open() does (on -1 the rows given are to
+ * be forgotten too).  state_commit() and state_release() wait for the
+ * rows first (state_release() forgets what they gave).
  */
 int	state_open_pcache(struct state *, const char *dir,
 	    const unsigned char *validator, void (*fn)(void *arg,
 	    const char *path, const struct state_pcache *), void *arg,
-	    int *pc_rc, int64_t *pc_ms, struct err *pe, struct err *e);
+	    struct err *e);
+/*
+ * The rows of state_open_pcache() are in: what state_pcache_load() would
+ * have returned (0, or -1 with pe set: the rows given are to be
+ * forgotten), *ms how long they took.  Everything else happens here, on
+ * the caller's thread, as in state_pcache_load(): a corrupt file is moved
+ * aside and created again, and pe told once.  0 and *ms 0 when nothing
+ * was loading (a second call).
+ */
+int	state_pcache_wait(struct state *, int64_t *ms, struct err *pe);
 int	state_pcache_put(struct state *, const char *path,
 	    const struct state_pcache *);
 int	state_pcache_del(struct state *, const char *path);

@@ -38,16 +38,37 @@ struct store_load {
 					   row's image decoded */
 	unsigned char	 hash[HASH_LEN];	/* SHA-256 of the bytes */
 	struct record	*rec;
-	struct err	 fe;
+	/*
+	 * What reading it reported, or NULL (nothing, or no memory to keep
+	 * it: "cannot be read" then).  A pointer: a struct err is 544 bytes,
+	 * 54 MB of a first scan's loads at 100k files for the few that fail.
+	 */
+	struct err	*fe;
 };
 
 /* A parse_cache row waiting for its file (the first scan only). */
 struct store_pcrow {
 	char			*path;
-	struct state_pcache	 row;	/* image: into pc_img */
-	size_t			 img_off;
+	struct state_pcache	 row;	/* image: into pcseg[seg], NULL
+					   once its reader is done */
+	size_t			 seg;
 	int			 is_claimed;
 };
+
+/*
+ * Images of parse_cache rows end to end, in a mapping of their own
+ * (store_pcseg_bytes, or one image larger than that), unmapped by the
+ * reader that decodes its last image: a warm start never holds a copy of
+ * every image beside the records made of them (bench/README.md).
+ */
+struct store_pcseg {
+	unsigned char		*base;	/* NULL once unmapped */
+	size_t			 len, cap;
+	size_t			 left;	/* atomic: images not yet read */
+};
+
+/* The size of an image segment; tests make it small. */
+extern size_t	store_pcseg_bytes;
 
 struct store_file {
 	char		*path;
@@ -63,7 +84,7 @@ struct store_file {
 	 * the database has a row for it (as of the next commit), to delete
 	 * when the file goes or turns invalid.
 	 */
-	const struct state_pcache *pc_row;
+	struct store_pcrow *pc_row;
 	int		 has_pc;
 	int		 is_invalid;	/* the bytes on disk do not parse */
 	int		 need_read;	/* the last read failed: read
@@ -98,17 +119,20 @@ struct store {
 	 */
 	struct store_pcrow	*pc;
 	size_t			 npc, pc_cap;
-	/* their images end to end: one mapping, given back whole */
-	unsigned char		*pc_img;
-	size_t			 pc_img_len, pc_img_cap;
+	/* their images, and the bytes of those still mapped (atomic) */
+	struct store_pcseg	*pcseg;
+	size_t			 npcseg, pcseg_cap;
+	size_t			 pcseg_mapped;
 	struct strmap		 pc_index;
 	int			 pc_loaded;
 	/*
-	 * A primary's rows are loaded by store_new(), alongside the state
-	 * (state_open_pcache()): what that gave (-1: pc_err says why), told
-	 * at the first scan; how long the rows took either way.
+	 * A primary's rows load on a thread from store_new() on, alongside
+	 * the state and the listing's index (state_open_pcache()), until
+	 * store_pc_settle(): what that gave (-1: pc_err says why), told at
+	 * the first scan; how long the rows took either way.
 	 */
 	int			 pc_alongside;
+	int			 pc_settled;	/* state_pcache_wait() was */
 	int			 pc_rc;
 	struct err		 pc_err;
 	int64_t			 pc_ms;

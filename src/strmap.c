@@ -6,6 +6,7 @@
 #include "banned.h"
 
 #define STRMAP_MIN_CAP	64
+#define STRMAP_PAGE	4096
 
 void
 strmap_init(struct strmap *m)
@@ -53,6 +54,25 @@ strmap_slot(const struct strmap_ent *v, size_t cap, const char *key,
 	return j;
 }
 
+/*
+ * Write one byte a page of a fresh table.  A large calloc() is fresh
+ * mmap(): probing reads its pages first, so each is mapped to the shared
+ * zero page and its first write is a copy-on-write fault that flushes the
+ * TLB of every CPU running one of our threads (5 % of a warm start's CPU
+ * at 100k records, bench/README.md).  A first write maps a page once.
+ * Volatile: the compiler knows calloc's memory is zero and would drop
+ * plain stores of zero.
+ */
+static void
+strmap_touch(void *v, size_t len)
+{
+	volatile unsigned char	*p = v;
+	size_t			 off;
+
+	for (off = 0; off < len; off += STRMAP_PAGE)
+		p[off] = 0;
+}
+
 int
 strmap_reserve(struct strmap *m, size_t n)
 {
@@ -69,6 +89,7 @@ strmap_reserve(struct strmap *m, size_t n)
 			ncap *= 2;
 	if ((v = calloc(ncap, sizeof(*v))) == NULL)
 		return -1;	/* m untouched: still consistent */
+	strmap_touch(v, ncap * sizeof(*v));
 	for (i = 0; i < m->cap; i++)
 		if (m->v[i].key != NULL)
 			v[strmap_slot(v, ncap, m->v[i].key, m->v[i].len,

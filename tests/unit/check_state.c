@@ -1171,8 +1171,9 @@ START_TEST(test_pcache_alongside)
 	snprintf(aside, sizeof(aside), "%s.corrupt", path);
 	state_init(&st);
 	memset(&pc, 0, sizeof(pc));
-	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_count, &pc, &rc, &ms,
-	    &pe, &e) == 0, "%s", e.msg);
+	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_count, &pc, &e) ==
+	    0, "%s", e.msg);
+	rc = state_pcache_wait(&st, &ms, &pe);
 	ck_assert_msg(rc == 0, "%s", pe.msg);
 	ck_assert_int_eq(pc.n, 300);
 	ck_assert_uint_eq(pc.bytes, 300 * 1500);
@@ -1185,8 +1186,9 @@ START_TEST(test_pcache_alongside)
 	/* another validator: no rows, no message */
 	memset(v1, 2, sizeof(v1));
 	memset(&pc, 0, sizeof(pc));
-	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_count, &pc, &rc, &ms,
-	    &pe, &e) == 0, "%s", e.msg);
+	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_count, &pc, &e) ==
+	    0, "%s", e.msg);
+	rc = state_pcache_wait(&st, &ms, &pe);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(pc.n, 0);
 	ck_assert_int_eq(pe.count, 0);
@@ -1205,8 +1207,9 @@ START_TEST(test_pcache_alongside)
 		scribble(path, 0, 4096);
 	state_init(&st);
 	memset(&pc, 0, sizeof(pc));
-	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_count, &pc, &rc, &ms,
-	    &pe, &e) == 0, "%s", e.msg);
+	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_count, &pc, &e) ==
+	    0, "%s", e.msg);
+	rc = state_pcache_wait(&st, &ms, &pe);
 	ck_assert_int_eq(rc, -1);
 	ck_assert_int_eq(pe.count, 1);
 	ck_assert_msg(strstr(pe.msg, path) != NULL &&
@@ -1221,11 +1224,78 @@ START_TEST(test_pcache_alongside)
 	ck_assert_int_eq(state_pcache_warning(&st, &pe), 0);
 	state_release(&st);
 	memset(&pc, 0, sizeof(pc));
-	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_count, &pc, &rc, &ms,
-	    &pe, &e) == 0, "%s", e.msg);
+	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_count, &pc, &e) ==
+	    0, "%s", e.msg);
+	rc = state_pcache_wait(&st, &ms, &pe);
 	ck_assert_msg(rc == 0, "%s", pe.msg);
 	ck_assert_int_eq(pc.n, 0);
 	state_release(&st);
+	err_release(&pe);
+	err_release(&e);
+}
+END_TEST
+
+/* Rows taken only once the test lets them (a byte on gate[0]). */
+struct pc_gate {
+	int	 gate[2];
+	int	 n;
+};
+
+static void
+pc_gated(void *arg, const char *path, const struct state_pcache *row)
+{
+	struct pc_gate	*pg = arg;
+	char		 c;
+
+	(void)path;
+	(void)row;
+	if (pg->n++ == 0)
+		ck_assert_int_eq(read(pg->gate[0], &c, 1), 1);
+}
+
+/*
+ * state_open_pcache() returns while the rows still load (their thread
+ * blocks on the first row until after it has returned: a join in it would
+ * never return), state_pcache_wait() gives them all, a second wait
+ * nothing; a state released without a wait joins the thread first.
+ */
+START_TEST(test_pcache_wait)
+{
+	struct state	 st;
+	struct pc_gate	 pg;
+	struct err	 e, pe;
+	unsigned char	 v1[HASH_LEN];
+	char		 dir[512];
+	int64_t		 ms;
+
+	err_init(&e);
+	err_init(&pe);
+	memset(v1, 1, sizeof(v1));
+	pc_fill("pcg");
+	tpath(dir, sizeof(dir), "pcg");
+	memset(&pg, 0, sizeof(pg));
+	ck_assert_int_eq(pipe(pg.gate), 0);
+	state_init(&st);
+	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_gated, &pg, &e) ==
+	    0, "%s", e.msg);
+	ck_assert_ptr_nonnull(st.pc_load);
+	ck_assert_ptr_nonnull(state_find(&st, "kept"));
+	ck_assert_int_eq(write(pg.gate[1], "x", 1), 1);
+	ck_assert_msg(state_pcache_wait(&st, &ms, &pe) == 0, "%s", pe.msg);
+	ck_assert_int_eq(pg.n, 300);
+	ck_assert_ptr_null(st.pc_load);
+	ck_assert_int_eq(state_pcache_wait(&st, &ms, &pe), 0);
+	ck_assert_int_eq(ms, 0);
+	state_release(&st);
+
+	pg.n = 0;
+	ck_assert_msg(state_open_pcache(&st, dir, v1, pc_gated, &pg, &e) ==
+	    0, "%s", e.msg);
+	ck_assert_int_eq(write(pg.gate[1], "x", 1), 1);
+	state_release(&st);
+	ck_assert_int_eq(pg.n, 300);
+	close(pg.gate[0]);
+	close(pg.gate[1]);
 	err_release(&pe);
 	err_release(&e);
 }
@@ -1445,6 +1515,7 @@ state_suite(void)
 	tcase_add_loop_test(tc, test_pcache_corrupt, 0, 3);
 	tcase_add_test(tc, test_pcache_corrupt_commit);
 	tcase_add_loop_test(tc, test_pcache_alongside, 0, 2);
+	tcase_add_test(tc, test_pcache_wait);
 	tcase_add_test(tc, test_check_whole_state);
 	tcase_add_test(tc, test_pcache_schema_v3);
 	suite_add_tcase(s, tc);
