@@ -1175,10 +1175,11 @@ struct export {
 	char			*dir;
 	int			 is_open;
 	int64_t			 data_version;	/* others' commits change it */
+	int			 nwriters;	/* kept across restarts of x */
 };
 
 struct export *
-export_new(const char *dir)
+export_new(const char *dir, int nwriters)
 {
 	struct export	*ex;
 
@@ -1188,6 +1189,7 @@ export_new(const char *dir)
 		free(ex);
 		return NULL;
 	}
+	ex->nwriters = (int)pool_threads(nwriters);
 	export_run_init(&ex->x, ex->dir);
 	return ex;
 }
@@ -1210,6 +1212,7 @@ export_update(struct export *ex, const struct snap *s, int full,
 	}
 	if (!ex->is_open) {
 		full = 1;
+		ex->x.nwriters = ex->nwriters;	/* not export_run_init()'s default */
 		if (export_run_open(&ex->x, e) == -1)
 			goto fail;
 		ex->is_open = 1;

@@ -85,7 +85,7 @@ int	export_snapshot(const struct snap *s, const char *dir,
 /*
  * The same with nwriters threads rendering and writing the documents
  * (pool_threads(nwriters): at most one per online core; 0, and
- * export_snapshot() and export_update(): one per core).  Which documents
+ * export_snapshot(): one per core).  Which documents
  * are written, their bytes and the rows are the same for any nwriters; on
  * a failure the error is that of the earliest document in the walk's order
  * that failed.
@@ -110,8 +110,11 @@ int	export_snapshot_n(const struct snap *s, const char *dir,
  */
 struct export;
 
-/* A handle for dir, nothing opened yet; NULL when out of memory. */
-struct export	*export_new(const char *dir);
+/*
+ * A handle for dir, nothing opened yet, writing with nwriters threads as
+ * export_snapshot_n() does; NULL when out of memory.
+ */
+struct export	*export_new(const char *dir, int nwriters);
 /*
  * Bring the directory to every document of s as export_snapshot() does
  * (full: stat every file, as the first update always does).  0, or -1 with

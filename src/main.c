@@ -761,16 +761,16 @@ cmd_export_watch(struct pubfeed *pf, const char *dir)
 	memset(&w, 0, sizeof(w));
 	w.dir = dir;
 	w.sv = &sv;
-	if ((w.ex = export_new(dir)) == NULL) {
-		log_warnx("out of memory");
-		return 1;
-	}
 	sv.published = export_published;
 	sv.published_arg = &w;
 	if ((sv.conf = load_conf(pf, &e)) == NULL) {
 		log_problems(&e);
 		log_warnx("%s: configuration has %d error%s; nothing exported",
 		    pf->conf_path, e.count, e.count == 1 ? "" : "s");
+		goto out;
+	}
+	if ((w.ex = export_new(dir, sv.conf->threads)) == NULL) {
+		log_warnx("out of memory");
 		goto out;
 	}
 	log_setlevel(sv.conf->log_level);
