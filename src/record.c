@@ -536,6 +536,13 @@ record_schema_new(struct err *e)
 	rp.path = "record.xsd";
 	rp.e = e;
 	xmlInitParser();
+	/*
+	 * libical fills its zone table on the first lookup, and a lookup on
+	 * another thread meanwhile reads the half-built table (a crash with
+	 * the store's reader threads): filled here, before any parse or
+	 * calendar rendering runs on a thread.
+	 */
+	(void)icaltimezone_get_builtin_timezones();
 	if ((rs = calloc(1, sizeof(*rs))) == NULL) {
 		err_set(e, "record schema: out of memory");
 		goto out;

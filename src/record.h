@@ -246,9 +246,10 @@ struct record_cache {
 
 /*
  * The compiled record schema.  Building it parses the XSD compiled into the
- * binary; validation contexts are created per call, so one schema may be
- * shared by threads but record_parse_mem() itself is called from one thread
- * at a time per schema in practice (the store's).
+ * binary and initialises what parsing shares with other threads (libxml2,
+ * libical's zone table): build it before any thread parses.  Validation
+ * contexts are created per call, so one schema is shared by the store's
+ * reader threads, each parse on one thread.
  */
 struct record_schema;
 

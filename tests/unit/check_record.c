@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
 
 #include "buf.h"
+#include "pool.h"
 #include "date.h"
 #include "record.h"
 #include "record_int.h"
@@ -856,6 +858,63 @@ START_TEST(test_funded_embargoed)
 }
 END_TEST
 
+/*
+ * Event records with a time zone parsed on many threads at once, each in a
+ * fresh process: libical fills its zone table on the first lookup, and a
+ * thread that looked up while another filled it read a half-built table
+ * (a SEGV in strcmp under icaltimezone_get_builtin_timezone(), seen with
+ * the store's 16 reader threads).  record_schema_new() fills it first.
+ */
+#define ZONE_THREADS	16
+
+static struct record_schema	*zone_schema;
+
+static void
+zone_parse(void *arg, size_t worker, size_t i)
+{
+	const char	*doc = arg;
+	struct record	*r;
+	struct err	 e;
+
+	err_init(&e);
+	r = record_parse_mem(zone_schema, doc, strlen(doc), "z.xml", 0, &e);
+	if (r == NULL || r->event == NULL || r->event->timezone == NULL)
+		_exit(3);
+	record_unref(r);
+	err_release(&e);
+}
+
+START_TEST(test_zone_table_threads)
+{
+	char	 doc[1024];
+	int	 k, status;
+	pid_t	 pid;
+
+	snprintf(doc, sizeof(doc), "<record xmlns=\"%s\" id=\"z\" "
+	    "type=\"event\"><title>T</title><issued>2019-05-14</issued>"
+	    "<event timezone=\"Europe/Sofia\"><start>2019-06-01T10:00:00Z"
+	    "</start><place>Sofia</place></event><language>en</language>"
+	    "</record>", RECORD_NS);
+	for (k = 0; k < 20; k++) {
+		pid = fork();
+		ck_assert_int_ne(pid, -1);
+		if (pid == 0) {
+			struct err	 e;
+
+			err_init(&e);
+			if ((zone_schema = record_schema_new(&e)) == NULL)
+				_exit(2);
+			pool_run(4 * ZONE_THREADS, ZONE_THREADS, zone_parse,
+			    doc);
+			_exit(0);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "run %d: status %d", k, status);
+	}
+}
+END_TEST
+
 /* The event element's timezone and status attributes. */
 static const struct {
 	const char			*attrs;
@@ -1003,6 +1062,7 @@ record_suite(void)
 	    (int)(sizeof(snippets) / sizeof(*snippets)));
 	tcase_add_test(tc, test_legacy_values);
 	tcase_add_test(tc, test_partial_event_end);
+	tcase_add_test(tc, test_zone_table_threads);
 	tcase_add_loop_test(tc, test_event_attrs, 0,
 	    (int)(sizeof(event_attrs) / sizeof(*event_attrs)));
 	suite_add_tcase(s, tc);
