@@ -797,6 +797,24 @@ state_pcache_warning(struct state *st, struct err *e)
 	return -1;
 }
 
+/*
+ * What both ways of opening as the primary do first: the lock, a killed
+ * run's temporaries removed, the database opened and migrated, the parse
+ * cache opened.
+ */
+static int
+state_open_primary(struct state *st, const char *dir, struct err *e)
+{
+	if (state_lock(st, dir, e) == -1)
+		return -1;
+	state_rm_stale(dir);
+	if (state_db_open(dir, 0, &st->db, e) == -1 ||
+	    state_migrate(st->db, dir, 1, e) == -1)
+		return -1;
+	state_pc_open(st, 0);
+	return 0;
+}
+
 int
 state_open(struct state *st, const char *dir, int flags, struct err *e)
 {
@@ -806,13 +824,8 @@ state_open(struct state *st, const char *dir, int flags, struct err *e)
 		return err_set(e, "out of memory");
 	if (flags & STATE_RDONLY)
 		return state_ro_load(st, e);
-	if (state_lock(st, dir, e) == -1)
+	if (state_open_primary(st, dir, e) == -1)
 		return -1;
-	state_rm_stale(dir);
-	if (state_db_open(dir, 0, &st->db, e) == -1 ||
-	    state_migrate(st->db, dir, 1, e) == -1)
-		return -1;
-	state_pc_open(st, 0);
 	return state_load_db(st, st->db, e);
 }
 
@@ -1015,13 +1028,8 @@ state_open_pcache(struct state *st, const char *dir,
 	st->flags = 0;
 	if ((st->dir = strdup(dir)) == NULL)
 		return err_set(e, "out of memory");
-	if (state_lock(st, dir, e) == -1)
+	if (state_open_primary(st, dir, e) == -1)
 		return -1;
-	state_rm_stale(dir);
-	if (state_db_open(dir, 0, &st->db, e) == -1 ||
-	    state_migrate(st->db, dir, 1, e) == -1)
-		return -1;
-	state_pc_open(st, 0);
 	/* with a warning from opening it, state_pcache_wait() tells it */
 	if (st->pc_warn[0] == '\0' && st->pcdb != NULL) {
 		if ((pr = calloc(1, sizeof(*pr))) == NULL)
