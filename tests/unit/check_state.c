@@ -771,6 +771,25 @@ pc_collect(void *arg, const char *path, const struct state_pcache *row)
 	ps->rows[ps->n++] = *row;
 }
 
+/* A reader (a replica) of the state in dir: it opens, and the cache is empty. */
+static void
+reader_sees_no_cache(const char *dir, const unsigned char *validator)
+{
+	struct state	 st;
+	struct pc_seen	 ps;
+	struct err	 e;
+
+	err_init(&e);
+	state_init(&st);
+	ck_assert_int_eq(state_open(&st, dir, STATE_RDONLY, &e), 0);
+	memset(&ps, 0, sizeof(ps));
+	ck_assert_msg(state_pcache_load(&st, validator, pc_collect, &ps, &e) ==
+	    0, "%s", e.msg);
+	ck_assert_int_eq(ps.n, 0);
+	state_release(&st);
+	err_release(&e);
+}
+
 static void
 pc_row(struct state_pcache *row, int64_t ino, int v)
 {
@@ -849,7 +868,6 @@ END_TEST
 START_TEST(test_pcache_schema_v1)
 {
 	struct state		 st;
-	struct pc_seen		 ps;
 	struct err		 e;
 	unsigned char		 v1[HASH_LEN];
 	char			 dir[512], path[600];
@@ -862,13 +880,7 @@ START_TEST(test_pcache_schema_v1)
 	    "PRAGMA user_version = 1;");
 
 	/* a reader of the old database: no table, no cache, no error */
-	state_init(&st);
-	ck_assert_int_eq(state_open(&st, dir, STATE_RDONLY, &e), 0);
-	memset(&ps, 0, sizeof(ps));
-	ck_assert_msg(state_pcache_load(&st, v1, pc_collect, &ps, &e) == 0,
-	    "%s", e.msg);
-	ck_assert_int_eq(ps.n, 0);
-	state_release(&st);
+	reader_sees_no_cache(dir, v1);
 
 	/* the primary migrates: the records stay, the cache is there */
 	open_primary(&st, "st");
@@ -1391,7 +1403,6 @@ END_TEST
 START_TEST(test_pcache_schema_v3)
 {
 	struct state		 st;
-	struct pc_seen		 ps;
 	struct err		 e;
 	unsigned char		 v1[HASH_LEN];
 	char			 dir[512], path[600];
@@ -1414,13 +1425,7 @@ START_TEST(test_pcache_schema_v3)
 	    "PRAGMA user_version = 3;");
 	ck_assert_int_eq(stat(path, &sb0), 0);
 	/* a reader of the old state: no parse-cache.db, no cache, no error */
-	state_init(&st);
-	ck_assert_int_eq(state_open(&st, dir, STATE_RDONLY, &e), 0);
-	memset(&ps, 0, sizeof(ps));
-	ck_assert_msg(state_pcache_load(&st, v1, pc_collect, &ps, &e) == 0,
-	    "%s", e.msg);
-	ck_assert_int_eq(ps.n, 0);
-	state_release(&st);
+	reader_sees_no_cache(dir, v1);
 	open_primary(&st, "st");
 	ck_assert_int_eq(sql_int(st.db, "PRAGMA user_version"),
 	    STATE_SCHEMA_VERSION);
@@ -1442,7 +1447,6 @@ END_TEST
 START_TEST(test_pcache_schema_v2)
 {
 	struct state		 st;
-	struct pc_seen		 ps;
 	struct err		 e;
 	unsigned char		 v1[HASH_LEN];
 	char			 dir[512], path[600];
@@ -1461,13 +1465,7 @@ START_TEST(test_pcache_schema_v2)
 	    " '');"
 	    "PRAGMA user_version = 2;");
 	/* a reader of the old table: an empty cache, no error */
-	state_init(&st);
-	ck_assert_int_eq(state_open(&st, dir, STATE_RDONLY, &e), 0);
-	memset(&ps, 0, sizeof(ps));
-	ck_assert_msg(state_pcache_load(&st, v1, pc_collect, &ps, &e) == 0,
-	    "%s", e.msg);
-	ck_assert_int_eq(ps.n, 0);
-	state_release(&st);
+	reader_sees_no_cache(dir, v1);
 	/* the primary upgrades: the table goes, the cache's file is new */
 	open_primary(&st, "st");
 	ck_assert_int_eq(sql_int(st.db, "PRAGMA user_version"),
