@@ -206,6 +206,14 @@ struct feed_page {
 	struct record *const	*entries;
 	size_t			 nentries;
 	/*
+	 * No Last-Modified older than this (feed_page_changed()): the newest
+	 * deletion in the page's set, which shifts the pages after it without
+	 * their showing anything newer; for an HTML current page also when
+	 * the tree of sets last changed, when its last upcoming event ended
+	 * and its events' datestamps.  0 for the page of one record.
+	 */
+	int64_t			 lm_floor;
+	/*
 	 * HTML current pages only (NULL/0 for feeds and archives, which must
 	 * not change when other sets do): the snapshot, for the tree of sets,
 	 * and the upcoming events of the page, soonest first.

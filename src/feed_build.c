@@ -225,9 +225,9 @@ feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
 		hash_update(&h, ents, HASH_LEN);
 	else
 		key_entries(&h, p->entries, p->nentries);
+	hash_update_i64(&h, p->lm_floor);
 	/* an HTML current page also shows the sets and the upcoming events */
 	if (p->snap != NULL) {
-		hash_update_i64(&h, p->snap->latest);
 		hash_update_i64(&h, (int64_t)p->snap->nsets);
 		for (i = 0; i < p->snap->nsets; i++) {
 			hash_update_str(&h, p->snap->sets[i].spec);
@@ -341,7 +341,6 @@ build_emit(struct feed_build *b, const struct feed_page *p,
     enum feed_format fmt)
 {
 	unsigned char	 key[HASH_LEN];
-	/* an HTML current page changes with any change, deletions too */
 	int64_t		 lm;
 
 	if (b->want != NULL && (b->got || strcmp(p->self_path, b->want) != 0))
@@ -357,7 +356,7 @@ build_emit(struct feed_build *b, const struct feed_page *p,
 		b->reused++;
 		return 0;
 	}
-	lm = p->snap != NULL ? p->snap->latest : feed_page_changed(p);
+	lm = feed_page_changed(p);
 	buf_reset(&b->body);
 	if (feed_render(&b->conf, p, fmt, &b->body, b->e) == -1)
 		return -1;
@@ -482,6 +481,7 @@ build_head(struct feed_build *b, struct feed_page *p,
 
 	memset(p, 0, sizeof(*p));
 	p->first_seen = feed_first_seen(b->s);
+	p->lm_floor = set != NULL ? set->gone : b->s->gone;
 	p->title = feed_conf_title(c);
 	p->subtitle = c->feed_subtitle;
 	if (set == NULL)
@@ -547,6 +547,7 @@ build_calendars(struct feed_build *b, struct feed_page *p,
 {
 	struct record	**ev;
 	size_t		 i, nev = 0;
+	int64_t		 floor = p->lm_floor;
 	int		 rc = -1;
 
 	if ((ev = calloc(n > 0 ? n : 1, sizeof(*ev))) == NULL)
@@ -582,6 +583,7 @@ build_calendars(struct feed_build *b, struct feed_page *p,
 		}
 		p->entries = &ev[i];
 		p->nentries = 1;
+		p->lm_floor = 0;	/* one event's page: its record alone */
 		if (build_emit(b, p, FEED_ICS) == -1)
 			goto out;
 	}
@@ -590,6 +592,7 @@ out:
 	b->is_lazy = set != NULL;
 	p->entries = NULL;
 	p->nentries = 0;
+	p->lm_floor = floor;
 	free(ev);
 	return rc;
 }
@@ -655,7 +658,8 @@ event_cmp(const void *a, const void *b)
 
 /* The events of recs that have not ended by b->now, soonest first. */
 static size_t
-build_events(struct feed_build *b, struct record *const *recs, size_t n)
+build_events(struct feed_build *b, struct record *const *recs, size_t n,
+    int64_t *changed)
 {
 	size_t	 i, k = 0;
 	int64_t	 end;
@@ -667,11 +671,34 @@ build_events(struct feed_build *b, struct record *const *recs, size_t n)
 			continue;
 		end = ev->end.gran == DATE_SECOND ? ev->end.t :
 		    date_end(&ev->end);
-		if (end > b->now)
+		if (end > b->now) {
 			b->events[k++] = recs[i];
+			if (recs[i]->datestamp > *changed)
+				*changed = recs[i]->datestamp;
+		} else if (end > *changed)
+			*changed = end;	/* left the list then */
 	}
 	qsort(b->events, k, sizeof(*b->events), event_cmp);
 	return k;
+}
+
+/*
+ * An HTML current page's Last-Modified floor: besides its entries and the
+ * set's deletions, the page shows the tree of sets (changed when the
+ * state says; unknown: the newest change of all) and the upcoming events
+ * (their datestamps, and when the last one to go ended).
+ */
+static int64_t
+html_floor(struct feed_build *b, struct record *const *recs, size_t n,
+    int64_t gone, size_t *nevents)
+{
+	int64_t	 t = b->s->sets_changed != 0 ? b->s->sets_changed :
+		    b->s->latest;
+
+	if (gone > t)
+		t = gone;
+	*nevents = build_events(b, recs, n, &t);
+	return t;
 }
 
 static int
@@ -683,9 +710,11 @@ build_feed(struct feed_build *b, struct snap_set *set)
 	struct record *const	*recs = set != NULL ? set->feed : b->s->feed;
 	struct record *const	*precs = NULL;
 	size_t			 n = set != NULL ? set->nfeed : b->s->nfeed;
+	int64_t			 gone;
 
 	if (build_head(b, &p, set) == -1)
 		return -1;
+	gone = p.lm_floor;
 	/*
 	 * The collection's own documents are the ones asked for all the time
 	 * (and what bench/feeds.sh measures): rendered now.  A set's are
@@ -705,12 +734,13 @@ build_feed(struct feed_build *b, struct snap_set *set)
 		return -1;
 	p.snap = b->s;
 	p.events = b->events;
-	p.nevents = build_events(b, recs, n);
+	p.lm_floor = html_floor(b, recs, n, gone, &p.nevents);
 	if (build_emit_langs(b, &p) == -1)
 		return -1;
 	p.snap = NULL;		/* the HTML page's alone */
 	p.events = NULL;
 	p.nevents = 0;
+	p.lm_floor = gone;
 	if (build_langs(b, &p, recs, n) == -1)
 		return -1;
 	p.langs = NULL;
@@ -1128,6 +1158,7 @@ render_current(void *arg, struct snap_render *out)
 		p.self_path = j->path;
 		p.entries = &rec;
 		p.nentries = 1;
+		p.lm_floor = 0;
 		if (build_emit(b, &p, FEED_ICS) == -1 || !b->got)
 			return -1;
 	} else if (build_feed(b, (struct snap_set *)(uintptr_t)set) == -1 ||

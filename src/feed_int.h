@@ -181,7 +181,7 @@ int64_t	feed_page_updated(const struct feed_page *);
 /*
  * The document's HTTP Last-Modified: the newest of its entries' updated
  * and datestamps, so a change that keeps a record's own modified still
- * moves it.
+ * moves it, and p->lm_floor.
  */
 int64_t	feed_page_changed(const struct feed_page *);
 /*

@@ -330,6 +330,8 @@ feed_page_changed(const struct feed_page *p)
 	int64_t	 t = feed_page_updated(p);
 	size_t	 i;
 
+	if (p->lm_floor > t)
+		t = p->lm_floor;
 	for (i = 0; i < p->nentries; i++)
 		if (p->entries[i]->datestamp > t)
 			t = p->entries[i]->datestamp;

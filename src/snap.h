@@ -73,6 +73,8 @@ struct snap_set {
 	struct record		**feed;
 	size_t			 nfeed;
 	struct snap_pages	 pages;		/* archives of the set's feed */
+	/* the datestamp of the set's newest tombstone; 0: none */
+	int64_t			 gone;
 };
 
 /*
@@ -134,6 +136,15 @@ struct snap {
 	/* the datestamp of what the first scan found; 0 unknown (the store) */
 	int64_t			 first_import;
 	int64_t			 latest;	/* max datestamp */
+	int64_t			 gone;		/* the newest tombstone's; 0 none */
+	/*
+	 * The tree of sets as the HTML pages show it (spec, name and record
+	 * count of every set): its digest (snap_new(), snap_next()), and
+	 * since when the collection has had it (the store's, from the state:
+	 * 0 when unknown, and the renderers then take latest).
+	 */
+	unsigned char		 sets_digest[HASH_LEN];
+	int64_t			 sets_changed;
 
 	struct record		**feed;		/* live, oldest first */
 	size_t			 nfeed;		/* by (issued, id) */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "snap.h"
 #include "snap_int.h"
 #include "strmap.h"
@@ -381,6 +382,42 @@ out:
 	return rc;
 }
 
+/* The datestamp of the newest tombstone among items idx[0..n) (NULL: all). */
+static int64_t
+newest_tomb(const struct snap *s, const size_t *idx, size_t n)
+{
+	const struct snap_item	*it;
+
+	/* items are in datestamp order: the last tombstone is the newest */
+	while (n-- > 0) {
+		it = &s->items[idx != NULL ? idx[n] : n];
+		if (it->rec == NULL)
+			return it->datestamp;
+	}
+	return 0;
+}
+
+/* What every snapshot works out once its items and sets are in place. */
+static void
+snap_finish(struct snap *s)
+{
+	struct hash_ctx	 h;
+	size_t		 i;
+
+	s->gone = newest_tomb(s, NULL, s->nitems);
+	hash_init(&h);
+	hash_update_i64(&h, (int64_t)s->nsets);
+	for (i = 0; i < s->nsets; i++) {
+		struct snap_set	*set = &s->sets[i];
+
+		set->gone = newest_tomb(s, set->items, set->nitems);
+		hash_update_str(&h, set->spec);
+		hash_update_str(&h, set->name);
+		hash_update_i64(&h, (int64_t)set->nfeed);
+	}
+	hash_final(&h, s->sets_digest);
+}
+
 struct snap *
 snap_new(struct conf *conf, struct record *const *recs, size_t nrecs,
     const struct snap_tomb *tombs, size_t ntombs, struct err *e)
@@ -402,6 +439,7 @@ snap_new(struct conf *conf, struct record *const *recs, size_t nrecs,
 		err_set(e, "out of memory building the snapshot");
 		return NULL;
 	}
+	snap_finish(s);
 	return s;
 }
 
@@ -834,6 +872,7 @@ snap_next(const struct snap *p, const struct snap_upd *u, size_t n)
 		s->earliest = s->items[0].datestamp;
 		s->latest = s->items[s->nitems - 1].datestamp;
 	}
+	snap_finish(s);
 	s->generation = __atomic_add_fetch(&snap_generation, 1,
 	    __ATOMIC_RELAXED);
 	ok = 1;

@@ -450,6 +450,41 @@ state_rm_stale(const char *dir)
 	closedir(d);
 }
 
+/*
+ * meta "sets-changed".  A value that does not parse is as good as none:
+ * the next snapshot keeps its own tree from then on, which only moves a
+ * Last-Modified forward.
+ */
+static int
+state_load_sets_changed(struct state *st, sqlite3 *db, struct err *e)
+{
+	sqlite3_stmt	*q = NULL;
+	const char	*v;
+	char		*end;
+	int		 rc;
+
+	st->sets_changed = 0;
+	st->sets_pending = 0;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = "
+	    "'sets-changed'", -1, &q, NULL) != SQLITE_OK)
+		return db_err(e, db, "cannot read meta",
+		    sqlite3_db_filename(db, NULL));
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
+	    (v = (const char *)sqlite3_column_text(q, 0)) != NULL &&
+	    strlen(v) > HASH_HEX_LEN && v[HASH_HEX_LEN - 1] == ' ' &&
+	    hex_decode(v, HASH_HEX_LEN - 1, st->sets_digest, HASH_LEN) == 0) {
+		errno = 0;
+		st->sets_changed = strtoll(v + HASH_HEX_LEN, &end, 10);
+		if (errno != 0 || *end != '\0' || st->sets_changed <= 0)
+			st->sets_changed = 0;
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(e, db, "cannot read meta",
+		    sqlite3_db_filename(db, NULL));
+	return 0;
+}
+
 static int
 state_load_meta(struct state *st, sqlite3 *db, struct err *e)
 {
@@ -467,7 +502,7 @@ state_load_meta(struct state *st, sqlite3 *db, struct err *e)
 		return db_err(e, db, "cannot read meta",
 		    sqlite3_db_filename(db, NULL));
 	st->first_import_pending = 0;
-	return 0;
+	return state_load_sets_changed(st, db, e);
 }
 
 void
@@ -479,21 +514,59 @@ state_set_first_import(struct state *st, int64_t t)
 	st->first_import_pending = 1;
 }
 
-/* The first-import row, inside state_commit()'s transaction. */
+int64_t
+state_sets_changed(struct state *st, const unsigned char d[HASH_LEN],
+    int64_t now)
+{
+	if (st->sets_changed != 0 &&
+	    memcmp(st->sets_digest, d, HASH_LEN) == 0)
+		return st->sets_changed;
+	if (st->flags & STATE_RDONLY)
+		return 0;
+	memcpy(st->sets_digest, d, HASH_LEN);
+	st->sets_changed = now;
+	st->sets_pending = 1;
+	return now;
+}
+
+/* One meta row, inside state_commit()'s transaction. */
 static int
-state_commit_meta(struct state *st, const char *path, struct err *e)
+state_commit_meta_row(struct state *st, const char *key, const char *value,
+    const char *path, struct err *e)
 {
 	sqlite3_stmt	*q = NULL;
 	int		 ok;
 
-	if (!st->first_import_pending)
-		return 0;
 	ok = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO meta (key, "
-	    "value) VALUES ('first-import', ?1)", -1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_bind_int64(q, 1, st->first_import) == SQLITE_OK &&
+	    "value) VALUES (?1, ?2)", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC) == SQLITE_OK &&
 	    sqlite3_step(q) == SQLITE_DONE;
 	sqlite3_finalize(q);
 	return ok ? 0 : db_err(e, st->db, "cannot write meta", path);
+}
+
+/* The meta rows changed, inside state_commit()'s transaction. */
+static int
+state_commit_meta(struct state *st, const char *path, struct err *e)
+{
+	char	 v[HASH_HEX_LEN + 24];
+
+	if (st->first_import_pending) {
+		snprintf(v, sizeof(v), "%lld", (long long)st->first_import);
+		if (state_commit_meta_row(st, "first-import", v, path,
+		    e) == -1)
+			return -1;
+	}
+	if (st->sets_pending) {
+		hash_hex(st->sets_digest, HASH_LEN, v);
+		snprintf(v + HASH_HEX_LEN - 1, sizeof(v) - HASH_HEX_LEN + 1,
+		    " %lld", (long long)st->sets_changed);
+		if (state_commit_meta_row(st, "sets-changed", v, path,
+		    e) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static int
@@ -1330,6 +1403,7 @@ state_commit_tx(struct state *st, int *is_full, struct err *e)
 		st->v[st->pending[i]].is_pending = 0;
 	st->npending = 0;
 	st->first_import_pending = 0;
+	st->sets_pending = 0;
 	rc = 0;
 out:
 	if (rc == -1)
@@ -1348,7 +1422,8 @@ state_commit(struct state *st, struct err *e)
 	int		 rc, is_full;
 
 	pc_rows_join(st);	/* the cache's connection is ours */
-	if (st->npending == 0 && !st->first_import_pending && st->npcq == 0)
+	if (st->npending == 0 && !st->first_import_pending &&
+	    !st->sets_pending && st->npcq == 0)
 		return 0;
 	if (st->db == NULL || (st->flags & STATE_RDONLY))
 		return err_set(e, "%s: the state is read-only here",

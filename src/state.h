@@ -18,7 +18,10 @@
  *          PRIMARY KEY (kind, url, body))
  *   meta(key TEXT PRIMARY KEY, value TEXT)   ("migrated": when the text
  *          state of pubfeed < 0.2 was imported; "first-import": the
- *          datestamp, Unix s, given to what the first scan found)
+ *          datestamp, Unix s, given to what the first scan found;
+ *          "sets-changed": 64 hex digits, a space and Unix s: the digest
+ *          of the tree of sets the last snapshot had (snap.h
+ *          sets_digest) and since when the collection has had that tree)
  *   PRAGMA user_version = STATE_SCHEMA_VERSION
  *
  * (Schema versions 2 and 3 also held the parse cache; a primary opening
@@ -126,6 +129,10 @@ struct state {
 	/* meta "first-import"; 0 unknown (a state older than the key) */
 	int64_t			 first_import;
 	int			 first_import_pending;
+	/* meta "sets-changed" (0: none kept) */
+	unsigned char		 sets_digest[HASH_LEN];
+	int64_t			 sets_changed;
+	int			 sets_pending;
 	/* read-only: inode, size, mtime of the database and its WAL loaded */
 	int64_t			 ver[6];
 	/* primary: parse-cache.db (NULL: no cache, see pc_warn) */
@@ -198,6 +205,14 @@ int	state_touch(struct state *, struct state_entry *);
  * nothing when one is already known.
  */
 void	state_set_first_import(struct state *, int64_t t);
+/*
+ * Since when the collection has had the tree of sets with digest d: the
+ * time kept with d when d is the digest kept; else now, kept with d from
+ * here on and written by the next state_commit().  A read-only state
+ * (STATE_RDONLY) keeps nothing: 0 when its primary keeps another digest.
+ */
+int64_t	state_sets_changed(struct state *, const unsigned char d[HASH_LEN],
+	    int64_t now);
 /* Replace an entry's sets with a copy of sets.  0 or -1. */
 int	state_set_sets(struct state_entry *, const char *const *sets,
 	    size_t nsets);
