@@ -226,14 +226,13 @@ feed_page_key(const struct feed_conf *fc, const struct feed_page *p,
 	else
 		key_entries(&h, p->entries, p->nentries);
 	hash_update_i64(&h, p->lm_floor);
-	/* an HTML current page also shows the sets and the upcoming events */
+	/* an HTML current page also shows its sets and the upcoming events */
 	if (p->snap != NULL) {
-		hash_update_i64(&h, (int64_t)p->snap->nsets);
-		for (i = 0; i < p->snap->nsets; i++) {
-			hash_update_str(&h, p->snap->sets[i].spec);
-			hash_update_str(&h, p->snap->sets[i].name);
-			hash_update_i64(&h, (int64_t)p->snap->sets[i].nfeed);
-		}
+		const struct snap_set	*set = p->set_spec != NULL ?
+		    snap_set_find(p->snap, p->set_spec) : NULL;
+
+		hash_update(&h, set != NULL ? set->tree_digest :
+		    p->snap->tree_digest, HASH_LEN);
 		hash_update_i64(&h, (int64_t)p->nevents);
 		key_entries(&h, p->events, p->nevents);
 	}
@@ -684,17 +683,21 @@ build_events(struct feed_build *b, struct record *const *recs, size_t n,
 
 /*
  * An HTML current page's Last-Modified floor: besides its entries and the
- * set's deletions, the page shows the tree of sets (changed when the
- * state says; unknown: the newest change of all) and the upcoming events
- * (their datestamps, and when the last one to go ended).
+ * set's deletions, the page shows a tree of sets (changed when the state
+ * says; unknown: the newest change of all) and the upcoming events (their
+ * datestamps, and when the last one to go ended).
  */
 static int64_t
-html_floor(struct feed_build *b, struct record *const *recs, size_t n,
-    int64_t gone, size_t *nevents)
+html_floor(struct feed_build *b, const struct snap_set *set,
+    struct record *const *recs, size_t n, int64_t gone, size_t *nevents)
 {
-	int64_t	 t = b->s->sets_changed != 0 ? b->s->sets_changed :
-		    b->s->latest;
+	int64_t	 t = 0;
 
+	if (set == NULL || set->has_tree) {
+		t = set != NULL ? set->tree_changed : b->s->tree_changed;
+		if (t == 0)
+			t = b->s->latest;
+	}
 	if (gone > t)
 		t = gone;
 	*nevents = build_events(b, recs, n, &t);
@@ -734,7 +737,7 @@ build_feed(struct feed_build *b, struct snap_set *set)
 		return -1;
 	p.snap = b->s;
 	p.events = b->events;
-	p.lm_floor = html_floor(b, recs, n, gone, &p.nevents);
+	p.lm_floor = html_floor(b, set, recs, n, gone, &p.nevents);
 	if (build_emit_langs(b, &p) == -1)
 		return -1;
 	p.snap = NULL;		/* the HTML page's alone */

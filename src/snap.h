@@ -75,6 +75,14 @@ struct snap_set {
 	struct snap_pages	 pages;		/* archives of the set's feed */
 	/* the datestamp of the set's newest tombstone; 0: none */
 	int64_t			 gone;
+	/*
+	 * The tree of its subsets its HTML page shows (spec, name and record
+	 * count of each): has_tree when there is one (a subset with
+	 * records), its digest, and since when (as snap.tree_changed).
+	 */
+	int			 has_tree;
+	unsigned char		 tree_digest[HASH_LEN];
+	int64_t			 tree_changed;
 };
 
 /*
@@ -138,13 +146,13 @@ struct snap {
 	int64_t			 latest;	/* max datestamp */
 	int64_t			 gone;		/* the newest tombstone's; 0 none */
 	/*
-	 * The tree of sets as the HTML pages show it (spec, name and record
-	 * count of every set): its digest (snap_new(), snap_next()), and
-	 * since when the collection has had it (the store's, from the state:
-	 * 0 when unknown, and the renderers then take latest).
+	 * The tree of sets the home page shows (spec, name and record count
+	 * of every set): its digest (snap_new(), snap_next()), and since
+	 * when the collection has had it (set by the store, from the state;
+	 * 0 unknown: the renderers then take latest).
 	 */
-	unsigned char		 sets_digest[HASH_LEN];
-	int64_t			 sets_changed;
+	unsigned char		 tree_digest[HASH_LEN];
+	int64_t			 tree_changed;
 
 	struct record		**feed;		/* live, oldest first */
 	size_t			 nfeed;		/* by (issued, id) */

@@ -397,25 +397,48 @@ newest_tomb(const struct snap *s, const size_t *idx, size_t n)
 	return 0;
 }
 
+/*
+ * The digest of the sets under parent (NULL: all), as an HTML page shows
+ * them; 1 when one of them has records (the page shows a tree).
+ */
+static int
+tree_digest(const struct snap *s, const char *parent,
+    unsigned char out[HASH_LEN])
+{
+	struct hash_ctx	 h;
+	size_t		 i, plen = parent != NULL ? strlen(parent) : 0;
+	int		 any = 0;
+
+	hash_init(&h);
+	for (i = 0; i < s->nsets; i++) {
+		const struct snap_set	*set = &s->sets[i];
+
+		if (parent != NULL && (strncmp(set->spec, parent, plen) != 0 ||
+		    set->spec[plen] != ':'))
+			continue;
+		hash_update_str(&h, set->spec);
+		hash_update_str(&h, set->name);
+		hash_update_i64(&h, (int64_t)set->nfeed);
+		any |= set->nfeed > 0;
+	}
+	hash_final(&h, out);
+	return any;
+}
+
 /* What every snapshot works out once its items and sets are in place. */
 static void
 snap_finish(struct snap *s)
 {
-	struct hash_ctx	 h;
-	size_t		 i;
+	size_t	 i;
 
 	s->gone = newest_tomb(s, NULL, s->nitems);
-	hash_init(&h);
-	hash_update_i64(&h, (int64_t)s->nsets);
+	tree_digest(s, NULL, s->tree_digest);
 	for (i = 0; i < s->nsets; i++) {
 		struct snap_set	*set = &s->sets[i];
 
 		set->gone = newest_tomb(s, set->items, set->nitems);
-		hash_update_str(&h, set->spec);
-		hash_update_str(&h, set->name);
-		hash_update_i64(&h, (int64_t)set->nfeed);
+		set->has_tree = tree_digest(s, set->spec, set->tree_digest);
 	}
-	hash_final(&h, s->sets_digest);
 }
 
 struct snap *

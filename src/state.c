@@ -96,12 +96,25 @@ state_pcq_clear(struct state *st)
 	st->pcq_img_len = st->pcq_img_cap = 0;
 }
 
+static void
+state_since_clear(struct state *st)
+{
+	size_t	 i;
+
+	for (i = 0; i < st->nsince; i++)
+		free(st->since[i].name);
+	st->nsince = 0;
+	st->since_pending = 0;
+}
+
 void
 state_release(struct state *st)
 {
 	pc_rows_join(st);	/* what the rows gave is forgotten */
 	free(st->pc_load);
 	state_clear(st);
+	state_since_clear(st);
+	free(st->since);
 	state_pcq_clear(st);
 	free(st->pcq);
 	if (st->pcdb != NULL)
@@ -451,32 +464,42 @@ state_rm_stale(const char *dir)
 }
 
 /*
- * meta "sets-changed".  A value that does not parse is as good as none:
- * the next snapshot keeps its own tree from then on, which only moves a
- * Last-Modified forward.
+ * The meta "since:" rows.  A value that does not parse is as good as
+ * none: the next snapshot keeps its own digest from then on, which only
+ * moves a Last-Modified forward.
  */
 static int
-state_load_sets_changed(struct state *st, sqlite3 *db, struct err *e)
+state_load_since(struct state *st, sqlite3 *db, struct err *e)
 {
-	sqlite3_stmt	*q = NULL;
-	const char	*v;
-	char		*end;
-	int		 rc;
+	struct state_since	*sn;
+	sqlite3_stmt		*q = NULL;
+	const char		*k, *v;
+	char			*end;
+	int			 rc;
 
-	st->sets_changed = 0;
-	st->sets_pending = 0;
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = "
-	    "'sets-changed'", -1, &q, NULL) != SQLITE_OK)
+	state_since_clear(st);
+	if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta WHERE key "
+	    ">= 'since:' AND key < 'since;'", -1, &q, NULL) != SQLITE_OK)
 		return db_err(e, db, "cannot read meta",
 		    sqlite3_db_filename(db, NULL));
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
-	    (v = (const char *)sqlite3_column_text(q, 0)) != NULL &&
-	    strlen(v) > HASH_HEX_LEN && v[HASH_HEX_LEN - 1] == ' ' &&
-	    hex_decode(v, HASH_HEX_LEN - 1, st->sets_digest, HASH_LEN) == 0) {
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		k = (const char *)sqlite3_column_text(q, 0);
+		v = (const char *)sqlite3_column_text(q, 1);
+		if (k == NULL || v == NULL || strlen(v) <= HASH_HEX_LEN ||
+		    v[HASH_HEX_LEN - 1] != ' ')
+			continue;
+		if (vec_grow((void **)&st->since, &st->since_cap,
+		    st->nsince + 1, sizeof(*st->since)) == -1)
+			break;
+		sn = &st->since[st->nsince];
+		memset(sn, 0, sizeof(*sn));
 		errno = 0;
-		st->sets_changed = strtoll(v + HASH_HEX_LEN, &end, 10);
-		if (errno != 0 || *end != '\0' || st->sets_changed <= 0)
-			st->sets_changed = 0;
+		sn->t = strtoll(v + HASH_HEX_LEN, &end, 10);
+		if (hex_decode(v, HASH_HEX_LEN - 1, sn->digest,
+		    HASH_LEN) == -1 || errno != 0 || *end != '\0' ||
+		    sn->t <= 0 || (sn->name = strdup(k + 6)) == NULL)
+			continue;
+		st->nsince++;
 	}
 	sqlite3_finalize(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -502,7 +525,7 @@ state_load_meta(struct state *st, sqlite3 *db, struct err *e)
 		return db_err(e, db, "cannot read meta",
 		    sqlite3_db_filename(db, NULL));
 	st->first_import_pending = 0;
-	return state_load_sets_changed(st, db, e);
+	return state_load_since(st, db, e);
 }
 
 void
@@ -515,17 +538,33 @@ state_set_first_import(struct state *st, int64_t t)
 }
 
 int64_t
-state_sets_changed(struct state *st, const unsigned char d[HASH_LEN],
-    int64_t now)
+state_since(struct state *st, const char *name,
+    const unsigned char d[HASH_LEN], int64_t now)
 {
-	if (st->sets_changed != 0 &&
-	    memcmp(st->sets_digest, d, HASH_LEN) == 0)
-		return st->sets_changed;
-	if (st->flags & STATE_RDONLY)
+	struct state_since	*sn = NULL;
+	size_t			 i;
+
+	for (i = 0; i < st->nsince && sn == NULL; i++)
+		if (strcmp(st->since[i].name, name) == 0)
+			sn = &st->since[i];
+	if (sn != NULL && memcmp(sn->digest, d, HASH_LEN) == 0)
+		return sn->t;
+	if (now <= 0 || (st->flags & STATE_RDONLY) ||
+	    strlen(name) > STATE_SINCE_NAME_MAX)
 		return 0;
-	memcpy(st->sets_digest, d, HASH_LEN);
-	st->sets_changed = now;
-	st->sets_pending = 1;
+	if (sn == NULL) {
+		if (vec_grow((void **)&st->since, &st->since_cap,
+		    st->nsince + 1, sizeof(*st->since)) == -1)
+			return 0;
+		sn = &st->since[st->nsince];
+		memset(sn, 0, sizeof(*sn));
+		if ((sn->name = strdup(name)) == NULL)
+			return 0;
+		st->nsince++;
+	}
+	memcpy(sn->digest, d, HASH_LEN);
+	sn->t = now;
+	sn->is_pending = st->since_pending = 1;
 	return now;
 }
 
@@ -550,7 +589,8 @@ state_commit_meta_row(struct state *st, const char *key, const char *value,
 static int
 state_commit_meta(struct state *st, const char *path, struct err *e)
 {
-	char	 v[HASH_HEX_LEN + 24];
+	char	 k[STATE_SINCE_NAME_MAX + 8], v[HASH_HEX_LEN + 24];
+	size_t	 i;
 
 	if (st->first_import_pending) {
 		snprintf(v, sizeof(v), "%lld", (long long)st->first_import);
@@ -558,12 +598,17 @@ state_commit_meta(struct state *st, const char *path, struct err *e)
 		    e) == -1)
 			return -1;
 	}
-	if (st->sets_pending) {
-		hash_hex(st->sets_digest, HASH_LEN, v);
+	for (i = 0; st->since_pending && i < st->nsince; i++) {
+		const struct state_since *sn = &st->since[i];
+
+		if (!sn->is_pending)
+			continue;
+		hash_hex(sn->digest, HASH_LEN, v);
 		snprintf(v + HASH_HEX_LEN - 1, sizeof(v) - HASH_HEX_LEN + 1,
-		    " %lld", (long long)st->sets_changed);
-		if (state_commit_meta_row(st, "sets-changed", v, path,
-		    e) == -1)
+		    " %lld", (long long)sn->t);
+		if (snprintf(k, sizeof(k), "since:%s", sn->name) >=
+		    (int)sizeof(k) ||
+		    state_commit_meta_row(st, k, v, path, e) == -1)
 			return -1;
 	}
 	return 0;
@@ -932,6 +977,15 @@ state_reload(struct state *st, int force, int *changed, struct err *e)
 	st->n = fresh.n;
 	st->cap = fresh.cap;
 	st->index = fresh.index;
+	/* the meta rows too: what another process or a rollback left */
+	st->first_import = fresh.first_import;
+	st->first_import_pending = 0;
+	state_since_clear(st);
+	free(st->since);
+	st->since = fresh.since;
+	st->nsince = fresh.nsince;
+	st->since_cap = fresh.since_cap;
+	st->since_pending = 0;
 	if (changed != NULL)
 		*changed = 1;
 	return 0;
@@ -1403,7 +1457,9 @@ state_commit_tx(struct state *st, int *is_full, struct err *e)
 		st->v[st->pending[i]].is_pending = 0;
 	st->npending = 0;
 	st->first_import_pending = 0;
-	st->sets_pending = 0;
+	for (i = 0; i < st->nsince; i++)
+		st->since[i].is_pending = 0;
+	st->since_pending = 0;
 	rc = 0;
 out:
 	if (rc == -1)
@@ -1423,7 +1479,7 @@ state_commit(struct state *st, struct err *e)
 
 	pc_rows_join(st);	/* the cache's connection is ours */
 	if (st->npending == 0 && !st->first_import_pending &&
-	    !st->sets_pending && st->npcq == 0)
+	    !st->since_pending && st->npcq == 0)
 		return 0;
 	if (st->db == NULL || (st->flags & STATE_RDONLY))
 		return err_set(e, "%s: the state is read-only here",

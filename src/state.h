@@ -19,9 +19,10 @@
  *   meta(key TEXT PRIMARY KEY, value TEXT)   ("migrated": when the text
  *          state of pubfeed < 0.2 was imported; "first-import": the
  *          datestamp, Unix s, given to what the first scan found;
- *          "sets-changed": 64 hex digits, a space and Unix s: the digest
- *          of the tree of sets the last snapshot had (snap.h
- *          sets_digest) and since when the collection has had that tree)
+ *          "since:NAME": 64 hex digits, a space and Unix s: the digest
+ *          the last snapshot had under NAME and since when it has had
+ *          it, state_since(); the store's NAMEs are "sets" and
+ *          "sets:SPEC", the trees of sets the HTML pages show)
  *   PRAGMA user_version = STATE_SCHEMA_VERSION
  *
  * (Schema versions 2 and 3 also held the parse cache; a primary opening
@@ -99,6 +100,14 @@ struct state_entry {
 	int		 is_pending;	/* queued for the next commit */
 };
 
+/* A meta "since:" row (see above). */
+struct state_since {
+	char		*name;
+	unsigned char	 digest[HASH_LEN];
+	int64_t		 t;
+	int		 is_pending;	/* for the next commit */
+};
+
 /* A parse_cache row (see above) without its path. */
 struct state_pcache {
 	int64_t		 dev, ino, size, mtime_ns, ctime_ns;
@@ -129,10 +138,10 @@ struct state {
 	/* meta "first-import"; 0 unknown (a state older than the key) */
 	int64_t			 first_import;
 	int			 first_import_pending;
-	/* meta "sets-changed" (0: none kept) */
-	unsigned char		 sets_digest[HASH_LEN];
-	int64_t			 sets_changed;
-	int			 sets_pending;
+	/* the meta "since:" rows, by name (state_since()) */
+	struct state_since	*since;
+	size_t			 nsince, since_cap;
+	int			 since_pending;
 	/* read-only: inode, size, mtime of the database and its WAL loaded */
 	int64_t			 ver[6];
 	/* primary: parse-cache.db (NULL: no cache, see pc_warn) */
@@ -206,13 +215,16 @@ int	state_touch(struct state *, struct state_entry *);
  */
 void	state_set_first_import(struct state *, int64_t t);
 /*
- * Since when the collection has had the tree of sets with digest d: the
- * time kept with d when d is the digest kept; else now, kept with d from
- * here on and written by the next state_commit().  A read-only state
- * (STATE_RDONLY) keeps nothing: 0 when its primary keeps another digest.
+ * Since when what name (at most STATE_SINCE_NAME_MAX bytes) stands for has
+ * had digest d: the time kept with name when d is its digest; else now,
+ * kept for name with d from here on and written by the next
+ * state_commit().  0 when that is not known: now 0 (only look) or a
+ * read-only state (STATE_RDONLY), and another digest kept; a name too
+ * long; no memory.
  */
-int64_t	state_sets_changed(struct state *, const unsigned char d[HASH_LEN],
-	    int64_t now);
+#define STATE_SINCE_NAME_MAX	1024
+int64_t	state_since(struct state *, const char *name,
+	    const unsigned char d[HASH_LEN], int64_t now);
 /* Replace an entry's sets with a copy of sets.  0 or -1. */
 int	state_set_sets(struct state_entry *, const char *const *sets,
 	    size_t nsets);

@@ -1368,3 +1368,22 @@ store_update(struct store *st, const char *const *paths, size_t n,
 	store_forget_unseen(st);
 	return 0;
 }
+
+void
+store_trees_since(struct store *st, struct snap *s, int64_t now)
+{
+	char	 name[STATE_SINCE_NAME_MAX + 1];
+	size_t	 i;
+
+	s->tree_changed = state_since(&st->state, "sets", s->tree_digest, now);
+	for (i = 0; i < s->nsets; i++) {
+		struct snap_set	*set = &s->sets[i];
+
+		set->tree_changed = 0;
+		if (!set->has_tree || snprintf(name, sizeof(name), "sets:%s",
+		    set->spec) >= (int)sizeof(name))
+			continue;
+		set->tree_changed = state_since(&st->state, name,
+		    set->tree_digest, now);
+	}
+}

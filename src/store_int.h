@@ -158,6 +158,13 @@ struct store {
 	int64_t			 scan_rows_ms, scan_walk_ms, scan_read_ms;
 };
 
+/*
+ * store.c: since when s's trees of sets (snap.h tree_changed) have been as
+ * they are, from the state (state_since(), names "sets" and "sets:SPEC"):
+ * a tree the state has not seen gets now, kept for the next commit.
+ */
+void	store_trees_since(struct store *, struct snap *s, int64_t now);
+
 /* store_replica.c: a replica's next snapshot (see STORE_REPLICA). */
 struct snap	*store_replica_snapshot(struct store *,
 		    struct store_changes *chg, struct err *e);

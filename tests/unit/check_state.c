@@ -319,6 +319,62 @@ START_TEST(test_lock)
 }
 END_TEST
 
+/*
+ * state_since(): a digest keeps the time it was first seen, across a
+ * commit and a reopen; another digest takes now; a reader only looks, and
+ * a rolled-back change is forgotten.
+ */
+START_TEST(test_since)
+{
+	struct state	 st, ro;
+	struct err	 e;
+	unsigned char	 d1[HASH_LEN], d2[HASH_LEN];
+	char		 dir[512], name[STATE_SINCE_NAME_MAX + 2];
+	int		 changed;
+
+	err_init(&e);
+	hash_sha256("one", 3, d1);
+	hash_sha256("two", 3, d2);
+	tpath(dir, sizeof(dir), "st");
+	open_primary(&st, "st");
+	ck_assert_int_eq(state_since(&st, "sets", d1, 100), 100);
+	ck_assert_int_eq(state_since(&st, "sets", d1, 200), 100);
+	ck_assert_int_eq(state_since(&st, "sets:topic", d2, 300), 300);
+	ck_assert_int_eq(state_since(&st, "sets", d1, 0), 100);
+	ck_assert_int_eq(state_commit(&st, &e), 0);
+	state_release(&st);
+
+	open_primary(&st, "st");
+	ck_assert_int_eq(state_since(&st, "sets", d1, 400), 100);
+	ck_assert_int_eq(state_since(&st, "sets:topic", d2, 400), 300);
+	/* a reader sees what was committed, and only looks */
+	state_init(&ro);
+	ck_assert_int_eq(state_open(&ro, dir, STATE_RDONLY, &e), 0);
+	ck_assert_int_eq(state_since(&ro, "sets", d1, 500), 100);
+	ck_assert_int_eq(state_since(&ro, "sets", d2, 500), 0);
+	ck_assert_int_eq(state_since(&ro, "sets:other", d2, 500), 0);
+	/* another digest: now, and the reader sees it once committed */
+	ck_assert_int_eq(state_since(&st, "sets", d2, 600), 600);
+	ck_assert_int_eq(state_since(&st, "sets", d2, 700), 600);
+	ck_assert_int_eq(state_since(&st, "sets", d1, 0), 0);	/* only look */
+	ck_assert_int_eq(state_commit(&st, &e), 0);
+	ck_assert_int_eq(state_reload(&ro, 0, &changed, &e), 0);
+	ck_assert_int_eq(state_since(&ro, "sets", d2, 0), 600);
+	ck_assert_int_eq(state_since(&ro, "sets", d1, 0), 0);
+	/* uncommitted, then reloaded from the database: forgotten */
+	ck_assert_int_eq(state_since(&st, "sets", d1, 800), 800);
+	ck_assert_int_eq(state_reload(&st, 1, NULL, &e), 0);
+	ck_assert_int_eq(state_since(&st, "sets", d2, 900), 600);
+	/* a name too long is never kept */
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	ck_assert_int_eq(state_since(&st, name, d1, 900), 0);
+	state_release(&ro);
+	state_release(&st);
+	err_release(&e);
+}
+END_TEST
+
 /* Read-only: nothing created; the primary's commits show on reload. */
 START_TEST(test_readonly)
 {
@@ -1510,6 +1566,7 @@ state_suite(void)
 	tcase_add_test(tc, test_pcache_schema_v2);
 	tcase_add_test(tc, test_pcache_image);
 	tcase_add_test(tc, test_commit_key_order);
+	tcase_add_test(tc, test_since);
 	tcase_add_loop_test(tc, test_pcache_corrupt, 0, 3);
 	tcase_add_test(tc, test_pcache_corrupt_commit);
 	tcase_add_loop_test(tc, test_pcache_alongside, 0, 2);
