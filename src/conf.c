@@ -152,7 +152,7 @@ static const struct directive directives[] = {
 	{ "oai-namespace", 1, 1, D_REQUIRED | D_STR, d_namespace,
 	    OFF(oai_namespace), 0, 0, NULL },
 	INT("oai-page-size", oai_page_size, 1, 10000, "100"),
-	INT("resourcesync-page-size", rs_page_size, 1, 50000, "50000"),
+	INT("resourcesync-page-size", rs_page_size, 1, 50000, "1000"),
 	INT("oai-max-requests", oai_max_requests, 1, 1024, "16"),
 	INT("oai-retry-after", oai_retry_after, 1, 86400, "10"),
 	/* prepared OAI-PMH responses (oai_cache.h); 0: none kept */

@@ -6,10 +6,11 @@
  * straddle two pages.  A page's key hashes what its URLs are made of (the
  * items it touches, where it starts in the first one, the configuration),
  * so an unchanged page is shared with the previous snapshot, never
- * rendered or compressed again.  List pages (up to 50,000 URLs each, 219 MB
- * at 100k records) are only keyed when a snapshot is built: they are lazy
- * slots rendered on their first request (rs_resolve()), from the same
- * snapshot and so to the bytes the key names.
+ * rendered or compressed again.  List pages (resourcesync-page-size URLs
+ * each; 219 MB in all at 100k records) are only keyed when a snapshot is
+ * built: they are lazy slots rendered on their first request
+ * (rs_resolve()), from the same snapshot and so to the bytes the key
+ * names.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -216,8 +217,8 @@ item_write(struct rs_build *b, struct xw *w, enum rs_list l,
 }
 
 /*
- * Where page p starts: the item (*i0) and the URL inside it (*skip).
- * Walks from the start: pages are few, items are counted once per page.
+ * Where a page starts: the item (i0) and the URL inside it (skip); cut
+ * once per snapshot (build_pages()).
  */
 struct rs_page {
 	size_t		 i0, skip;	/* first item, URLs of it already paged */
@@ -493,19 +494,27 @@ render_index(struct rs_build *b, const void *arg)
 	return xw_close(&w);
 }
 
+/*
+ * The pages of both lists, kept with the snapshot (s->rs_ctx, one block
+ * for free()) so that rendering a page on request need not cut the list
+ * again: pages[0, np[0]) are the Resource List's, then the Change List's.
+ */
+struct rs_ctx {
+	size_t		 np[2];
+	struct rs_page	 pages[];
+};
+
 /* The list l of b->s: one document, or an index and its sublists. */
 static int
-build_list(struct rs_build *b, enum rs_list l)
+build_list(struct rs_build *b, enum rs_list l, const struct rs_page *pg,
+    size_t np)
 {
 	struct rs_index_arg	 ia;
-	struct rs_page		*pg;
 	struct hash_ctx		 h;
 	unsigned char		 key[HASH_LEN], ikey[HASH_LEN];
-	size_t			 np, i;
+	size_t			 i;
 	int			 rc = -1;
 
-	if ((pg = paginate(b, l, &np)) == NULL)
-		return err_set(b->e, "resourcesync: out of memory");
 	hash_init(&h);
 	hash_update(&h, b->conf_key, HASH_LEN);
 	hash_update_i64(&h, l);
@@ -531,8 +540,46 @@ build_list(struct rs_build *b, enum rs_list l)
 out:
 	if (rc == -1 && b->e->msg[0] == '\0')
 		err_set(b->e, "resourcesync: out of memory");
-	free(pg);
 	return rc;
+}
+
+/* Cut both lists of b->s into s->rs_ctx. */
+static int
+build_pages(struct rs_build *b)
+{
+	struct rs_page	*pg[2] = { NULL, NULL };
+	struct rs_ctx	*x = NULL;
+	size_t		 np[2];
+
+	if ((pg[0] = paginate(b, RS_LIST_RESOURCES, &np[0])) == NULL ||
+	    (pg[1] = paginate(b, RS_LIST_CHANGES, &np[1])) == NULL ||
+	    (x = malloc(sizeof(*x) + (np[0] + np[1]) *
+	    sizeof(x->pages[0]))) == NULL) {
+		free(pg[0]);
+		free(pg[1]);
+		return err_set(b->e, "resourcesync: out of memory");
+	}
+	x->np[0] = np[0];
+	x->np[1] = np[1];
+	memcpy(x->pages, pg[0], np[0] * sizeof(*pg[0]));
+	memcpy(x->pages + np[0], pg[1], np[1] * sizeof(*pg[1]));
+	free(pg[0]);
+	free(pg[1]);
+	free(b->s->rs_ctx);
+	b->s->rs_ctx = x;
+	return 0;
+}
+
+/* The pages of list l of s as build_pages() cut them, *np of them. */
+static const struct rs_page *
+list_pages(const struct snap *s, enum rs_list l, size_t *np)
+{
+	const struct rs_ctx	*x = s->rs_ctx;
+
+	if (x == NULL)
+		return NULL;
+	*np = x->np[l == RS_LIST_CHANGES];
+	return x->pages + (l == RS_LIST_CHANGES ? x->np[0] : 0);
 }
 
 static int
@@ -632,7 +679,6 @@ struct rs_job {
 	enum rs_list		 l;
 	size_t			 n;
 	struct rs_build		 b;
-	struct rs_page		*pg;
 	struct err		 e;
 };
 
@@ -676,14 +722,15 @@ render_lazy(void *arg, struct snap_render *out)
 	struct rs_job		*j = arg;
 	struct rs_build		*b = &j->b;
 	struct rs_page_arg	 pa;
-	size_t			 np;
+	const struct rs_page	*pg;
+	size_t			 np = 0;
 
-	if ((j->pg = paginate(b, j->l, &np)) == NULL ||
+	if ((pg = list_pages(j->s, j->l, &np)) == NULL ||
 	    (np == 1) != (j->n == 0) || j->n > np)
 		return -1;
 	pa.l = j->l;
 	pa.n = np == 1 ? 1 : j->n;
-	pa.p = &j->pg[pa.n - 1];
+	pa.p = &pg[pa.n - 1];
 	pa.np = np;
 	page_key(b, j->l, pa.p, np, pa.n, out->key);
 	buf_reset(&b->body);
@@ -716,7 +763,6 @@ rs_find(const struct snap *s, const char *path, int *is_rs)
 	/* render_page() only reads the snapshot, published or not */
 	rs_init(&j.b, (struct snap *)(uintptr_t)s, NULL, &j.e);
 	d = snap_slot_get(sl, render_lazy, &j);
-	free(j.pg);
 	rs_release(&j.b);
 	err_release(&j.e);
 	return d;
@@ -745,15 +791,22 @@ rs_resolve_alone(const struct snap *s, const char *path)
 int
 rs_build(struct snap *s, const struct snap *prev, struct err *e)
 {
-	struct rs_build	 b;
-	int		 rc = -1;
+	struct rs_build		 b;
+	const struct rs_page	*pg;
+	size_t			 np = 0;
+	int			 rc = -1;
 
 	rs_init(&b, s, prev, e);
 	if (emit(&b, RS_WELL_KNOWN, b.conf_key, render_description,
 	    NULL) == -1 || emit(&b, RS_CAPABILITIES, b.conf_key,
 	    render_capabilities, NULL) == -1 ||
-	    build_list(&b, RS_LIST_RESOURCES) == -1 ||
-	    build_list(&b, RS_LIST_CHANGES) == -1)
+	    build_pages(&b) == -1)
+		goto out;
+	pg = list_pages(s, RS_LIST_RESOURCES, &np);
+	if (build_list(&b, RS_LIST_RESOURCES, pg, np) == -1)
+		goto out;
+	pg = list_pages(s, RS_LIST_CHANGES, &np);
+	if (build_list(&b, RS_LIST_CHANGES, pg, np) == -1)
 		goto out;
 	s->resolve = s->resolve == feed_resolve || s->resolve ==
 	    rs_resolve_feed ? rs_resolve_feed : rs_resolve_alone;

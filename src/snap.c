@@ -163,6 +163,7 @@ snap_free(struct snap *s)
 	free(s->feed);
 	conf_unref(s->conf);
 	free(s->render_ctx);
+	free(s->rs_ctx);
 	free(s);
 }
 

@@ -185,6 +185,8 @@ struct snap {
 	 * free() with s.
 	 */
 	void			*render_ctx;
+	/* rs.c's pages of its lists (rs_build()), likewise freed with s */
+	void			*rs_ctx;
 	size_t			 ninvalid;	/* files left out as invalid */
 	void			*zs;	/* deflate stream while building */
 };
