@@ -2,8 +2,9 @@
  * rs.c: the ResourceSync documents of a snapshot (contracts in rs.h).
  *
  * A list (resources or changes) is a sequence of items, each giving a few
- * URLs; pages cut that sequence every rs_page_size URLs, so an item may
- * straddle two pages.  A page's key hashes what its URLs are made of (the
+ * URLs; pages cut that sequence where is_cut() says and before an item
+ * that would overflow rs_page_size URLs (an item of more URLs than that,
+ * with a tiny rs_page_size, straddles pages).  A page's key hashes what its URLs are made of (the
  * items it touches, where it starts in the first one, the configuration),
  * so an unchanged page is shared with the previous snapshot, never
  * rendered or compressed again.  List pages (resourcesync-page-size URLs
@@ -22,6 +23,7 @@
 #include "hash.h"
 #include "oai.h"
 #include "rs.h"
+#include "strmap.h"
 #include "vec.h"
 #include "xw.h"
 #include "banned.h"
@@ -44,6 +46,7 @@ struct rs_build {
 	struct buf		 md;		/* scratch: the oai_dc URL */
 	size_t			 nformats;
 	size_t			 page_size;
+	size_t			 cut_every;	/* is_cut() */
 	unsigned char		 conf_key[HASH_LEN];
 };
 
@@ -228,23 +231,47 @@ struct rs_page {
 	int64_t		 newest;	/* the greatest datestamp */
 };
 
-/* Cut list l into pages of b->page_size URLs; *np of them (>= 1). */
+/*
+ * 1 when a page starts at item it whatever came before: where pages are
+ * cut depends on the items, not on their count, so an item added, removed
+ * or moved changes its own page (and, moved, the one it goes to), not
+ * every page after it.  About one item in cut_every, by a hash of its id.
+ */
+static int
+is_cut(const struct rs_build *b, const struct snap_item *it)
+{
+	return strmap_hash(it->id, strlen(it->id)) % b->cut_every == 0;
+}
+
+/*
+ * Cut list l into pages of at most b->page_size URLs, *np of them (>= 1):
+ * one when the list fits, else before an item is_cut() picks and before
+ * an item that would not fit in the page (an item of more URLs than a
+ * page fills pages of its own).
+ */
 static struct rs_page *
 paginate(struct rs_build *b, enum rs_list l, size_t *np)
 {
 	struct rs_page	*pg = NULL, *p;
 	size_t		 n = list_len(b->s, l), cap = 0, i, left, u;
+	size_t		 total = 0;
 
+	for (i = 0; i < n && total <= b->page_size; i++)
+		total += item_urls(b, l, list_item(b->s, l, i));
 	*np = 0;
 	for (i = 0; i < n; i++) {
 		const struct snap_item	*it = list_item(b->s, l, i);
+		int			 cut;
 
 		if ((u = item_urls(b, l, it)) == 0)
 			continue;
-		for (left = u; left > 0;) {
+		cut = *np > 0 && total > b->page_size && (is_cut(b, it) ||
+		    pg[*np - 1].nurls + u > b->page_size);
+		for (left = u; left > 0; cut = 0) {
 			size_t	 take;
 
-			if (*np == 0 || pg[*np - 1].nurls == b->page_size) {
+			if (*np == 0 || cut ||
+			    pg[*np - 1].nurls == b->page_size) {
 				if (vec_grow((void **)&pg, &cap, *np + 1,
 				    sizeof(*pg)) == -1)
 					goto fail;
@@ -656,6 +683,10 @@ rs_init(struct rs_build *b, struct snap *s, const struct snap *prev,
 	b->page_size = s->conf->rs_page_size > 0 &&
 	    s->conf->rs_page_size <= RS_MAX_URLS ?
 	    (size_t)s->conf->rs_page_size : RS_MAX_URLS;
+	/* pages half full on average: an item gives up to nformats + 1 URLs */
+	b->cut_every = b->page_size / (2 * (b->nformats + 1));
+	if (b->cut_every == 0)
+		b->cut_every = 1;
 	buf_init(&b->body, RS_DOC_MAX);
 	buf_init(&b->path, 256);
 	buf_init(&b->url, 8192);

@@ -11,7 +11,13 @@
  *   /resourcesync/changelist.xml       Change List, or its index
  *   /resourcesync/changelist/N.xml     sublist N of the index
  * A list with more than conf->rs_page_size URLs (at most RS_MAX_URLS, the
- * sitemap limit) becomes an index of sublists of that many URLs each.
+ * sitemap limit) becomes an index of sublists of at most that many URLs
+ * each, cut where the items say (before about one item in
+ * rs_page_size / (2 x (formats + 1)), by a hash of its id) rather than
+ * every N URLs: an item added, removed or changed changes its own page
+ * (and, in the Change List, the last page it moves to), not every page
+ * after it; the numbers of the pages after it change only when the item
+ * is one a page starts with.
  *
  * Resources.  A record's metadata are its OAI-PMH GetRecord URLs, one per
  * format it is disseminated in (lastmod: its datestamp; type

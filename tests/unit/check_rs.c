@@ -17,11 +17,13 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "err.h"
 #include "record.h"
 #include "rs.h"
 #include "snap.h"
+#include "strmap.h"
 #include "testlib.h"
 #include "banned.h"
 
@@ -177,24 +179,33 @@ START_TEST(test_index_and_reuse)
 	rv[1] = rec("b", 1700000200, 2);
 	rv[2] = rec("c", 1700000300, 0);
 	s = build(c, rv, 3, NULL, 0, NULL);
-	/* 4 + 5 + 3 = 12 resources: 3 sublists of 4 */
+	/*
+	 * 4 + 5 + 3 resources; at 4 URLs a page every item starts one (and
+	 * b's fifth URL takes one of its own): 4 sublists
+	 */
 	ck_assert_int_eq(count(s, RS_RESOURCES, "/sm:sitemapindex/sm:sitemap"
-	    "[rs:md/@capability='resourcelist']"), 3);
-	ck_assert_int_eq(count(s, "/resourcesync/resourcelist/3.xml",
+	    "[rs:md/@capability='resourcelist']"), 4);
+	ck_assert_int_eq(count(s, "/resourcesync/resourcelist/2.xml",
 	    "/sm:urlset[rs:ln/@rel='index'][rs:ln/@rel='up']/sm:url"), 4);
-	/* 5 + 6 + 4 = 15 changes: 4 sublists, the last one open */
-	ck_assert_int_eq(count(s, RS_CHANGES, "//sm:sitemap"), 4);
+	ck_assert_int_eq(count(s, "/resourcesync/resourcelist/3.xml",
+	    "//sm:url"), 1);
+	ck_assert_int_eq(count(s, "/resourcesync/resourcelist/4.xml",
+	    "//sm:url"), 3);
+	/* 5 + 6 + 4 changes: 4 + 1, 4 + 2, 4; the last sublist open */
+	ck_assert_int_eq(count(s, RS_CHANGES, "//sm:sitemap"), 5);
 	ck_assert_int_eq(count(s, RS_CHANGES,
 	    "//sm:sitemap[last()]/rs:md[not(@until)]"), 1);
 	ck_assert_int_eq(count(s, "/resourcesync/changelist/4.xml",
-	    "//sm:url"), 3);
-	ck_assert_ptr_null(snap_doc_find(s, "/resourcesync/changelist/5.xml"));
+	    "//sm:url"), 2);
+	ck_assert_int_eq(count(s, "/resourcesync/changelist/5.xml",
+	    "//sm:url"), 4);
+	ck_assert_ptr_null(snap_doc_find(s, "/resourcesync/changelist/6.xml"));
 	ck_assert_ptr_null(snap_doc_find(s, "/resourcesync/changelist/0.xml"));
 	ck_assert_ptr_null(snap_doc_find(s, "/resourcesync/resourcelist/1"));
-	/* c changes (same URLs): resource page 1 is shared, page 3 not */
+	/* c changes (same URLs): resource page 1 is shared, c's page not */
 	p1 = snap_doc_find(s, "/resourcesync/resourcelist/1.xml");
-	p3 = snap_doc_find(s, "/resourcesync/resourcelist/3.xml");
-	ck_assert(has(s, "/resourcesync/resourcelist/3.xml",
+	p3 = snap_doc_find(s, "/resourcesync/resourcelist/4.xml");
+	ck_assert(has(s, "/resourcesync/resourcelist/4.xml",
 	    "<lastmod>2023-11-14T22:18:20Z</lastmod>"));
 	old = rv[2];
 	rv[2] = rec("c", 1700000400, 0);
@@ -203,16 +214,16 @@ START_TEST(test_index_and_reuse)
 	d = snap_doc_find(s2, "/resourcesync/resourcelist/1.xml");
 	ck_assert_ptr_eq(d, p1);
 	snap_doc_done(d);
-	d = snap_doc_find(s2, "/resourcesync/resourcelist/3.xml");
+	d = snap_doc_find(s2, "/resourcesync/resourcelist/4.xml");
 	ck_assert_ptr_ne(d, p3);
 	snap_doc_done(d);
 	/* the changed item's page has its new datestamp, never the old */
-	ck_assert(has(s2, "/resourcesync/resourcelist/3.xml",
+	ck_assert(has(s2, "/resourcesync/resourcelist/4.xml",
 	    "<lastmod>2023-11-14T22:20:00Z</lastmod>"));
-	ck_assert(!has(s2, "/resourcesync/resourcelist/3.xml",
+	ck_assert(!has(s2, "/resourcesync/resourcelist/4.xml",
 	    "<lastmod>2023-11-14T22:18:20Z</lastmod>"));
 	/* and the old snapshot still serves its own bytes */
-	ck_assert(has(s, "/resourcesync/resourcelist/3.xml",
+	ck_assert(has(s, "/resourcesync/resourcelist/4.xml",
 	    "<lastmod>2023-11-14T22:18:20Z</lastmod>"));
 	snap_doc_done(p1);
 	snap_doc_done(p3);
@@ -282,6 +293,129 @@ START_TEST(test_lazy_pages)
 }
 END_TEST
 
+/* The <loc>s of every page of the list at path (an index or not), in order. */
+static void
+list_locs(const struct snap *s, const char *list, const char *pages,
+    int max, struct buf *out)
+{
+	const struct snap_doc	*d;
+	char			 path[256];
+	size_t			 n;
+	int			 np = count(s, list, "//sm:sitemap");
+
+	for (n = np == 0 ? 0 : 1; n <= (size_t)np; n++) {
+		if (n == 0)
+			snprintf(path, sizeof(path), "%s", list);
+		else
+			snprintf(path, sizeof(path), "%s/%zu.xml", pages, n);
+		ck_assert_int_le(count(s, path, "//sm:url"), max);
+		d = snap_doc_find(s, path);
+		ck_assert_ptr_nonnull(d);
+		for (const char *p = d->body; (p = strstr(p, "<loc>")) != NULL;
+		    p += 5) {
+			const char *e = strstr(p, "</loc>");
+
+			ck_assert_ptr_nonnull(e);
+			ck_assert_int_eq(buf_add(out, p + 5,
+			    (size_t)(e - p - 5)), 0);
+			ck_assert_int_eq(buf_addch(out, '\n'), 0);
+		}
+		snap_doc_done(d);
+	}
+}
+
+/* How many of pages 1..n of pages differ between s and s2. */
+static int
+pages_changed(const struct snap *s, const struct snap *s2,
+    const char *pages, size_t n)
+{
+	const struct snap_doc	*a, *b;
+	char			 path[256];
+	size_t			 i;
+	int			 k = 0;
+
+	for (i = 1; i <= n; i++) {
+		snprintf(path, sizeof(path), "%s/%zu.xml", pages, i);
+		a = snap_doc_find(s, path);
+		b = snap_doc_find(s2, path);
+		ck_assert_ptr_nonnull(a);
+		ck_assert_ptr_nonnull(b);
+		k += a != b;
+		snap_doc_done(a);
+		snap_doc_done(b);
+	}
+	return k;
+}
+
+/*
+ * Pages are cut where the items say, not every N URLs: an item changed in
+ * the middle of the lists changes its own Resource List page, and its old
+ * and its new Change List pages, never the pages after it; and the pages
+ * together are the list a single page gives.
+ */
+START_TEST(test_cuts_follow_items)
+{
+	struct conf	*c = tl_conf(CONF_TEXT "resourcesync-page-size 40\n");
+	struct conf	*one = tl_conf(CONF_TEXT);
+	struct record	*rv[120], *old;
+	struct snap	*s, *s2, *all;
+	struct buf	 a, b;
+	char		 id[16];
+	size_t		 i, k, nres, nchg;
+
+	for (i = 0; i < 120; i++) {
+		snprintf(id, sizeof(id), "r%03zu", i);
+		rv[i] = rec(id, 1700000000 + (int64_t)i, (int)(i % 2));
+	}
+	s = build(c, rv, 120, NULL, 0, NULL);
+	all = build(one, rv, 120, NULL, 0, NULL);
+	buf_init(&a, 1 << 20);
+	buf_init(&b, 1 << 20);
+	list_locs(s, RS_RESOURCES, "/resourcesync/resourcelist", 40, &a);
+	list_locs(all, RS_RESOURCES, "/resourcesync/resourcelist", 1000, &b);
+	ck_assert_int_eq(count(all, RS_RESOURCES, "//sm:sitemap"), 0);
+	ck_assert_uint_gt(a.len, 0);
+	ck_assert_uint_eq(a.len, b.len);
+	ck_assert_mem_eq(a.data, b.data, a.len);
+	buf_reset(&a);
+	buf_reset(&b);
+	list_locs(s, RS_CHANGES, "/resourcesync/changelist", 40, &a);
+	list_locs(all, RS_CHANGES, "/resourcesync/changelist", 1000, &b);
+	ck_assert_uint_eq(a.len, b.len);
+	ck_assert_mem_eq(a.data, b.data, a.len);
+	nres = (size_t)count(s, RS_RESOURCES, "//sm:sitemap");
+	nchg = (size_t)count(s, RS_CHANGES, "//sm:sitemap");
+	ck_assert_uint_gt(nres, 8);
+	ck_assert_uint_gt(nchg, 8);
+	/* an item in the middle that starts no page of its own changes */
+	for (k = 50; k < 120; k++)
+		if (strmap_hash(rv[k]->id, strlen(rv[k]->id)) % 2 != 0)
+			break;	/* 40 / (2 * (6 + 1)): one item in 2 cuts */
+	ck_assert_uint_lt(k, 110);
+	old = rv[k];
+	rv[k] = rec(old->id, 1700001000, (int)(k % 2));
+	rv[k]->hash[0] ^= 1;
+	s2 = build(c, rv, 120, NULL, 0, s);
+	ck_assert_int_eq(count(s2, RS_RESOURCES, "//sm:sitemap"), (int)nres);
+	ck_assert_int_eq(pages_changed(s, s2, "/resourcesync/resourcelist",
+	    nres), 1);
+	/* its old page, and the last page, which it joins */
+	ck_assert_int_le(pages_changed(s, s2, "/resourcesync/changelist",
+	    nchg), 2);
+	ck_assert(has(s2, RS_CHANGES, "<rs:md capability=\"changelist\""));
+	buf_release(&a);
+	buf_release(&b);
+	snap_release(s);
+	snap_release(s2);
+	snap_release(all);
+	record_unref(old);
+	for (i = 0; i < 120; i++)
+		record_unref(rv[i]);
+	conf_unref(c);
+	conf_unref(one);
+}
+END_TEST
+
 static Suite *
 rs_suite(void)
 {
@@ -292,6 +426,7 @@ rs_suite(void)
 	tcase_add_test(tc, test_single_lists);
 	tcase_add_test(tc, test_index_and_reuse);
 	tcase_add_test(tc, test_lazy_pages);
+	tcase_add_test(tc, test_cuts_follow_items);
 	suite_add_tcase(s, tc);
 	return s;
 }
