@@ -23,9 +23,11 @@
 # removed and the documents rendered / reused; then a cold export of the
 # changed records into an empty directory, which must give the same bytes.
 # Then "pubfeed export --watch" into the same directory, BENCH_REPS more
-# changes: the median time from the rename to the landing page's file
-# updated in DIR, and the median time of the export itself (from the
-# snapshot published to the files durable, from its log line).  Then Hugo on the
+# changes of the newest record, then BENCH_REPS of one from the middle
+# (which moves to the end of the Change List): the median time from the
+# rename to the landing page's file updated in DIR, and the median time of
+# the export itself (from the snapshot published to the files durable,
+# from its log line).  Then Hugo on the
 # same records (bench/hugo_site.py: one page per record with title, date
 # and abstract, the list with RSS), "hugo --quiet" cold and after the same
 # one-record change, and the ratios pubfeed/hugo ("hugo: not available"
@@ -61,12 +63,14 @@ REPS=${BENCH_REPS:-3}
 median() {
 	sort -n "$WORK/times.$1" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }'
 }
-# retitle: one record (the last) changed the way an editor saves it
+# retitle [FILE]: one record (default the last, the newest) changed the
+# way an editor saves it
 rec=$(find "$WORK/records" -name '*.xml' | sort | tail -n 1)
 retitle() {
-	sed 's|<title\([^>]*\)>|<title\1>Retitled: |' "$rec" \
-	    >"$(dirname "$rec")/.new.tmp"
-	mv "$(dirname "$rec")/.new.tmp" "$rec"
+	f=${1:-$rec}
+	sed 's|<title\([^>]*\)>|<title\1>Retitled: |' "$f" \
+	    >"$(dirname "$f")/.new.tmp"
+	mv "$(dirname "$f")/.new.tmp" "$f"
 }
 if [ "$ONLY" = watch ]; then
 	t0=$(now)
@@ -187,34 +191,48 @@ until grep -q 'exporting every change' "$WORK/watch.log"; do
 	[ "$i" -lt 1200 ] || die "export --watch did not start"
 	sleep 0.1
 done
-id=$(sed -n 's/.*<record [^>]* id="\([^"]*\)".*/\1/p' "$rec" | head -n 1)
-page=$WORK/export/records/$id.html
-: >"$WORK/times.watch"
-i=0
-while [ "$i" -lt "$REPS" ]; do
-	before=$(grep -o 'Retitled: ' "$page" | wc -l)
-	t0=$(now)
-	retitle
-	j=0
-	until [ "$(grep -o 'Retitled: ' "$page" | wc -l)" -gt "$before" ]; do
-		j=$((j + 1))
-		[ "$j" -lt 6000 ] || die "export --watch did not export the change"
-		sleep 0.01
+# watch_changes FILE NAME: BENCH_REPS retitles of FILE, each timed until
+# its landing page in DIR shows it (times.NAME), and the export's own
+# times from its log lines (times.NAME-export)
+watch_changes() {
+	id=$(sed -n 's/.*<record [^>]* id="\([^"]*\)".*/\1/p' "$1" | head -n 1)
+	page=$WORK/export/records/$id.html
+	: >"$WORK/times.$2"
+	nlog=$(grep -c 'exported snapshot' "$WORK/watch.log")
+	i=0
+	while [ "$i" -lt "$REPS" ]; do
+		before=$(grep -o 'Retitled: ' "$page" | wc -l)
+		t0=$(now)
+		retitle "$1"
+		j=0
+		until [ "$(grep -o 'Retitled: ' "$page" | wc -l)" -gt "$before" ]; do
+			j=$((j + 1))
+			[ "$j" -lt 6000 ] ||
+			    die "export --watch did not export the change"
+			sleep 0.01
+		done
+		t1=$(now)
+		echo "$(elapsed "$t0" "$t1")" >>"$WORK/times.$2"
+		sleep 0.5	# the export's log line, a quiet tree for the next
+		i=$((i + 1))
 	done
-	t1=$(now)
-	echo "$(elapsed "$t0" "$t1")" >>"$WORK/times.watch"
-	sleep 0.5	# the export's log line, and a quiet tree for the next
-	i=$((i + 1))
-done
+	# this run's exports: "exported snapshot N ... in MS ms"
+	grep 'exported snapshot' "$WORK/watch.log" | sed "1,${nlog}d" |
+	    sed -n 's/.* in \([0-9]*\) ms.*/\1/p' |
+	    awk '{ printf "%.3f\n", $1 / 1000 }' >"$WORK/times.$2-export"
+	grep 'exported snapshot' "$WORK/watch.log" | tail -n 1 |
+	    sed 's/^/export: /'
+}
+watch_changes "$rec" watch
+# a record from the middle of the collection: in the Change List it moves
+# from its place to the end
+mid=$(find "$WORK/records" -name '*.xml' | sort | sed -n "$((NREC / 2))p")
+watch_changes "$mid" watch-mid
 kill -TERM "$PF_PID"
 wait "$PF_PID" || die "export --watch did not exit 0 on SIGTERM"
 PF_PID=
-# the exports after the first: "exported snapshot N ... in MS ms"
-grep 'exported snapshot' "$WORK/watch.log" | sed 1d |
-    sed -n 's/.* in \([0-9]*\) ms.*/\1/p' |
-    awk '{ printf "%.3f\n", $1 / 1000 }' >"$WORK/times.watch-export"
-grep 'exported snapshot' "$WORK/watch.log" | tail -n 1 | sed 's/^/export: /'
 echo "summary: export --watch (median of $REPS): a change in its file in DIR after $(median watch)s (200 ms debounce included); the export itself $(median watch-export)s"
+echo "summary: export --watch, a record from the middle (median of $REPS): in DIR after $(median watch-mid)s; the export itself $(median watch-mid-export)s"
 [ "$ONLY" = watch ] && exit 0
 
 # Hugo (Debian's hugo) on the same records: bench/hugo_site.py writes a
