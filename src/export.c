@@ -1246,7 +1246,8 @@ export_snapshot_n(const struct snap *s, const char *dir, int nwriters,
 	export_run_init(&x, dir);
 	/* rendering and gzip are CPU: more writers than cores only queue */
 	x.nwriters = (int)pool_threads(nwriters);
-	if (export_run_open(&x, e) == -1 || export_run_once(&x, s, NULL, 1, e) == -1)
+	if (export_run_open(&x, e) == -1 ||
+	    export_run_once(&x, s, NULL, 1, e) == -1)
 		goto out;
 	if (stp != NULL)
 		*stp = x.st;
