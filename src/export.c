@@ -95,6 +95,13 @@ struct export_ent {
 	int		 is_seen;
 	int		 is_ok;		/* files checked or written by this run */
 	int		 is_gone;	/* row deleted: rel kept for the index */
+	/*
+	 * What the document belongs to (feed_each_doc()'s owner: a record,
+	 * an archive page's slot) in the snapshot the handle keeps (struct
+	 * export's last), else NULL: while it is kept, the walk skips the
+	 * document and the row stays as it is.
+	 */
+	const void	*owner;
 };
 
 /* A document to write, found by the walk, written after it. */
@@ -102,6 +109,7 @@ struct export_due {
 	char		*path;		/* URL path */
 	char		*rel;
 	size_t		 ent;		/* its row in ents[], or EXPORT_NONE */
+	const void	*owner;		/* for the row's */
 	unsigned char	 key[HASH_LEN];
 	int		 has_key;
 	/* what was written, for the row */
@@ -115,6 +123,14 @@ struct export_due {
 
 struct export_run {
 	const struct snap	*s;
+	/*
+	 * The snapshot of the handle's last update, whose kept owners'
+	 * documents the walk skips; NULL: a full walk.  drops: the owners
+	 * of prev not kept, sorted once the walk is done.
+	 */
+	const struct snap	*prev;
+	const void		**drops;
+	size_t			 ndrops, capdrops;
 	const char		*dir;
 	int			 dfd;
 	sqlite3			*db;
@@ -590,7 +606,8 @@ export_find(struct export_run *x, const char *path, struct err *e, int *bad)
 
 static int
 export_due_add(struct export_run *x, const char *path,
-    struct export_ent *en, const unsigned char *key, struct err *e)
+    struct export_ent *en, const unsigned char *key,
+    const void *owner, struct err *e)
 {
 	struct export_due	*t;
 
@@ -600,6 +617,7 @@ export_due_add(struct export_run *x, const char *path,
 	t = &x->due[x->ndue];
 	memset(t, 0, sizeof(*t));
 	t->ent = en != NULL ? (size_t)(en - x->ents) : EXPORT_NONE;
+	t->owner = owner;
 	if (key != NULL) {
 		memcpy(t->key, key, HASH_LEN);
 		t->has_key = 1;
@@ -620,7 +638,7 @@ export_due_add(struct export_run *x, const char *path,
  */
 static int
 export_want(void *arg, const char *path, const unsigned char *key,
-    struct err *e)
+    const void *owner, struct err *e)
 {
 	struct export_run	*x = arg;
 	struct export_ent	*en;
@@ -628,13 +646,38 @@ export_want(void *arg, const char *path, const unsigned char *key,
 
 	if ((en = export_find(x, path, e, &bad)) == NULL && bad)
 		return -1;
+	if (en != NULL)
+		en->owner = owner;
 	if (en != NULL && en->has_key && x->keys_valid &&
 	    memcmp(en->key, key, HASH_LEN) == 0 && export_ent_ok(x, en)) {
 		export_keep(x, en);
 		x->st.reused++;
 		return 0;
 	}
-	return export_due_add(x, path, en, key, e);
+	return export_due_add(x, path, en, key, owner, e);
+}
+
+/* feed_each_doc()'s drop: owner's rows go unless the walk sees them. */
+static void
+export_drop(void *arg, const void *owner)
+{
+	struct export_run	*x = arg;
+
+	/* on no memory, no skip at all: export_kept() knows by ndrops */
+	if (x->ndrops != EXPORT_NONE && vec_grow((void **)&x->drops,
+	    &x->capdrops, x->ndrops + 1, sizeof(*x->drops)) == -1)
+		x->ndrops = EXPORT_NONE;
+	if (x->ndrops != EXPORT_NONE)
+		x->drops[x->ndrops++] = owner;
+}
+
+static int
+export_ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t	 p = (uintptr_t)*(const void *const *)a;
+	uintptr_t	 q = (uintptr_t)*(const void *const *)b;
+
+	return p < q ? -1 : p > q;
 }
 
 /* feed_each_doc()'s fn, for a document rendered with the snapshot. */
@@ -656,7 +699,40 @@ export_each(void *arg, const struct snap_doc *d, struct err *e)
 		export_keep(x, en);
 		return 0;
 	}
-	return export_due_add(x, d->path, en, NULL, e);
+	if (en != NULL)
+		en->owner = NULL;
+	return export_due_add(x, d->path, en, NULL, NULL, e);
+}
+
+/*
+ * After a walk that skipped the documents of owners kept from x->prev:
+ * their rows, not seen by the walk, are kept as they are (their files
+ * were written or checked by this handle for the same key), counted as
+ * the walk would have counted them.  A row whose owner was dropped, or
+ * of no owner, is left unseen: its document is gone.
+ */
+static int
+export_kept(struct export_run *x, struct err *e)
+{
+	struct export_ent	*en;
+	size_t			 i;
+
+	if (x->prev == NULL)
+		return 0;
+	if (x->ndrops == EXPORT_NONE)
+		return err_set(e, "out of memory");
+	qsort(x->drops, x->ndrops, sizeof(*x->drops), export_ptr_cmp);
+	for (i = 0; i < x->nents; i++) {
+		en = &x->ents[i];
+		if (en->is_seen || en->is_gone || en->owner == NULL ||
+		    (x->ndrops > 0 && bsearch(&en->owner, x->drops, x->ndrops,
+		    sizeof(*x->drops), export_ptr_cmp) != NULL))
+			continue;
+		en->is_seen = 1;
+		export_keep(x, en);
+		x->st.reused++;
+	}
+	return 0;
 }
 
 /*
@@ -991,6 +1067,7 @@ export_absorb(struct export_run *x, struct err *e)
 		en->etag = en->gz_etag = NULL;
 		en->has_key = en->is_ok = 0;
 		en->is_gone = 1;
+		en->owner = NULL;
 	}
 	for (i = 0; i < x->ndue; i++) {
 		struct export_due	*t = &x->due[i];
@@ -1024,6 +1101,7 @@ export_absorb(struct export_run *x, struct err *e)
 		en->mtime = t->mtime;
 		memcpy(en->key, t->key, HASH_LEN);
 		en->has_key = t->has_key;
+		en->owner = t->owner;
 		en->is_ok = 1;
 		en->is_gone = 0;
 	}
@@ -1079,6 +1157,7 @@ export_run_release(struct export_run *x)
 	free(x->ents);
 	export_due_clear(x);
 	free(x->due);
+	free(x->drops);
 	strmap_release(&x->index);
 	buf_release(&x->dbpath);
 	buf_release(&x->path);
@@ -1101,14 +1180,20 @@ export_run_open(struct export_run *x, struct err *e)
 	return 0;
 }
 
-/* One export of s into the open directory; full: stat every file. */
+/*
+ * One export of s into the open directory; full: stat every file.  prev
+ * (may be NULL): the snapshot of this handle's last update, which the
+ * caller still holds, every row's owner one of it.
+ */
 static int
-export_run_once(struct export_run *x, const struct snap *s, int full,
-    struct err *e)
+export_run_once(struct export_run *x, const struct snap *s,
+    const struct snap *prev, int full, struct err *e)
 {
 	size_t	 i, ngone = 0;
 
 	x->s = s;
+	x->prev = full ? NULL : prev;
+	x->ndrops = 0;
 	x->full = full;
 	memset(&x->st, 0, sizeof(x->st));
 	x->st.is_full = full;
@@ -1120,7 +1205,8 @@ export_run_once(struct export_run *x, const struct snap *s, int full,
 		x->subfd = -1;
 	}
 	/* what to write, rendering nothing */
-	if (feed_each_doc(s, export_want, export_each, x, e) == -1)
+	if (feed_each_doc(s, x->prev, export_want, export_drop, export_each,
+	    x, e) == -1 || export_kept(x, e) == -1)
 		return -1;
 	if (x->ndue > 0 && export_pending(x, e) == -1)
 		return -1;
@@ -1160,7 +1246,8 @@ export_snapshot_n(const struct snap *s, const char *dir, int nwriters,
 	export_run_init(&x, dir);
 	/* rendering and gzip are CPU: more writers than cores only queue */
 	x.nwriters = (int)pool_threads(nwriters);
-	if (export_run_open(&x, e) == -1 || export_run_once(&x, s, 1, e) == -1)
+	if (export_run_open(&x, e) == -1 ||
+	    export_run_once(&x, s, NULL, 1, e) == -1)
 		goto out;
 	if (stp != NULL)
 		*stp = x.st;
@@ -1176,6 +1263,12 @@ struct export {
 	int			 is_open;
 	int64_t			 data_version;	/* others' commits change it */
 	int			 nwriters;	/* kept across restarts of x */
+	/*
+	 * The snapshot of the last update that succeeded, referenced: the
+	 * rows' owners stay alive (never another one at the same address),
+	 * and the next walk skips the kept ones' documents.
+	 */
+	struct snap		*last;
 };
 
 struct export *
@@ -1211,18 +1304,23 @@ export_update(struct export *ex, const struct snap *s, int full,
 		ex->is_open = 0;
 	}
 	if (!ex->is_open) {
+		snap_release(ex->last);
+		ex->last = NULL;
 		full = 1;
 		ex->x.nwriters = ex->nwriters;	/* not export_run_init()'s default */
 		if (export_run_open(&ex->x, e) == -1)
 			goto fail;
 		ex->is_open = 1;
 	}
-	if (export_run_once(&ex->x, s, full, e) == -1 ||
+	if (export_run_once(&ex->x, s, ex->last, full, e) == -1 ||
 	    export_absorb(&ex->x, e) == -1 ||
 	    export_int(&ex->x, "PRAGMA data_version", &ex->data_version,
 	    e) == -1)
 		goto fail;
-	ex->x.s = NULL;		/* the caller's snapshot, not kept */
+	ex->x.s = ex->x.prev = NULL;
+	snap_release(ex->last);
+	/* snapshots are immutable: the reference is all that changes */
+	ex->last = snap_ref((struct snap *)(uintptr_t)s);
 	if (stp != NULL)
 		*stp = ex->x.st;
 	return 0;
@@ -1231,6 +1329,8 @@ fail:
 	export_run_release(&ex->x);
 	export_run_init(&ex->x, ex->dir);
 	ex->is_open = 0;
+	snap_release(ex->last);
+	ex->last = NULL;
 	return -1;
 }
 
@@ -1240,6 +1340,7 @@ export_free(struct export *ex)
 	if (ex == NULL)
 		return;
 	export_run_release(&ex->x);
+	snap_release(ex->last);
 	free(ex->dir);
 	free(ex);
 }

@@ -105,8 +105,15 @@ int	export_snapshot_n(const struct snap *s, const char *dir,
  * write or check, and every document whose key or ETags changed, is
  * checked on every update.  Another export's commit into the same
  * directory meanwhile (SQLite's data_version) makes the next update read
- * the rows again and check every file.  One caller at a time per handle
- * (its writers are threads of its own, as for export_snapshot()).
+ * the rows again and check every file.  An update after one that succeeded
+ * walks only what changed since (feed_each_doc() with that snapshot as
+ * prev, which the handle keeps a reference to): the landing pages and link
+ * sets of the records that are the same, and the archive pages that are
+ * the same slot, are neither keyed nor looked up, their rows kept as they
+ * are (and counted as reused, as a full walk would count them); a full
+ * update, the first one and any after a failure walk everything.  One
+ * caller at a time per handle (its writers are threads of its own, as for
+ * export_snapshot()).
  */
 struct export;
 
@@ -119,7 +126,8 @@ struct export	*export_new(const char *dir, int nwriters);
  * Bring the directory to every document of s as export_snapshot() does
  * (full: stat every file, as the first update always does).  0, or -1 with
  * e set; after a failure the next update starts afresh (database
- * reopened, rows reloaded, a full check).  s is not kept.
+ * reopened, rows reloaded, a full check).  A reference to s is kept
+ * until the next update or export_free() (none after a failure).
  */
 int	export_update(struct export *, const struct snap *s, int full,
 	    struct export_stats *st, struct err *e);

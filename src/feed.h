@@ -293,16 +293,37 @@ const struct snap_doc *feed_resolve(const struct snap *s, const char *path);
  * document rendered on request is rendered for the call and given back
  * after it, so the walk holds no more than the document cache does.  With
  * want (may be NULL), every document rendered on request is first offered
- * as want(arg, path, key, e), key (HASH_LEN bytes) naming everything its
- * bytes and Last-Modified are made of, the same in every process: 1
- * renders it for fn, 0 skips it (not rendered), -1 stops.  Documents rendered with the snapshot go to fn
- * unasked.  Stops at the first -1.  0 or -1.
+ * as want(arg, path, key, owner, e), key (HASH_LEN bytes) naming everything
+ * its bytes and Last-Modified are made of, the same in every process, owner
+ * what the document belongs to in s: the struct record of a landing page or
+ * link set, the slot (struct snap_slot) of an archive page, NULL for any
+ * other document: 1 renders it for fn, 0 skips it (not rendered), -1
+ * stops.  Documents rendered with the snapshot go to fn unasked.  Stops at
+ * the first -1.
+ *
+ * With prev (may be NULL: walk everything), a snapshot the caller walked
+ * before and still holds a reference to (so nothing of it can be freed and
+ * another allocated at its address): the documents of an owner that is
+ * kept are not walked at all (neither offered nor given to fn), their keys
+ * being what they were in prev.  A record is kept when it is the same
+ * struct record (so the same bytes and datestamp) at the same id in prev
+ * and s, and everything else the keys of its landing pages and link sets
+ * cover is the same in both: the feed conf's key, the OAI namespace and the
+ * names of the sets.  An archive page's slot is kept when it is the same
+ * slot at the same page of the same feed and kind in both (feed_build()
+ * shares a slot only when the page's inputs are the same: it is the same
+ * document).  drop(arg, owner) is called once for every owner of prev that
+ * is not kept, before feed_each_doc() returns; drop may be NULL only with
+ * prev NULL.  0 or -1.
  */
 typedef int	 feed_doc_fn(void *arg, const struct snap_doc *d, struct err *e);
 typedef int	 feed_want_fn(void *arg, const char *path,
-		    const unsigned char *key, struct err *e);
-int	feed_each_doc(const struct snap *s, feed_want_fn *want,
-	    feed_doc_fn *fn, void *arg, struct err *e);
+		    const unsigned char *key, const void *owner,
+		    struct err *e);
+typedef void	 feed_drop_fn(void *arg, const void *owner);
+int	feed_each_doc(const struct snap *s, const struct snap *prev,
+	    feed_want_fn *want, feed_drop_fn *drop, feed_doc_fn *fn, void *arg,
+	    struct err *e);
 
 /* "tag:AUTHORITY:record/ID" for a record, into out.  0 or -1. */
 int	feed_tag_id(const struct feed_conf *, const char *what, const char *id,

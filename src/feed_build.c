@@ -1227,17 +1227,18 @@ feed_resolve(const struct snap *s, const char *path)
 
 /*
  * fn on the document at path, rendered now if need be, unless want (when
- * given a key) says it is not wanted.
+ * given a key) says it is not wanted; owner: its owner, for want.
  */
 static int
 each_one(const struct snap *s, const char *path, const unsigned char *key,
-    feed_want_fn *want, feed_doc_fn *fn, void *arg, struct err *e)
+    const void *owner, feed_want_fn *want, feed_doc_fn *fn, void *arg,
+    struct err *e)
 {
 	const struct snap_doc	*d;
 	int			 rc;
 
 	if (key != NULL && want != NULL &&
-	    (rc = want(arg, path, key, e)) != 1)
+	    (rc = want(arg, path, key, owner, e)) != 1)
 		return rc;
 	if ((d = snap_doc_find(s, path)) == NULL)
 		return err_set(e, "%s: cannot render", path);
@@ -1260,29 +1261,158 @@ each_current(const struct snap *s, feed_want_fn *want, feed_doc_fn *fn,
 			 * The table's, rendered with the snapshot: no key
 			 * asked (find() inflates one kept as gzip)
 			 */
-			if (each_one(s, s->docs[i++]->path, NULL, want, fn,
-			    arg, e) == -1)
+			if (each_one(s, s->docs[i++]->path, NULL, NULL, want,
+			    fn, arg, e) == -1)
 				return -1;
 			continue;
 		}
 		if (each_one(s, snap_lazy_path(s, k), snap_slot_key(s->lazy[k]),
-		    want, fn, arg, e) == -1)
+		    NULL, want, fn, arg, e) == -1)
 			return -1;
 		k++;
 	}
 	return 0;
 }
 
-int
-feed_each_doc(const struct snap *s, feed_want_fn *want, feed_doc_fn *fn,
-    void *arg, struct err *e)
+/*
+ * What of s, besides the record, feed_record_key() and feed_linkset_key()
+ * read: the feed conf's key, the OAI namespace, and the names of the sets
+ * (all of them: a superset of any one record's).  Equal in two snapshots,
+ * a record that is the same in both has the same keys in both.  Whatever
+ * those keys come to cover of s must be hashed here too.
+ */
+static void
+record_ctx(const struct feed_conf *fc, const struct snap *s,
+    unsigned char out[HASH_LEN])
 {
-	const struct snap_pages	*pg;
+	struct hash_ctx	 h;
+	size_t		 i;
+
+	hash_init(&h);
+	hash_update_str(&h, "record-ctx");
+	hash_update(&h, fc->key, HASH_LEN);
+	hash_update_str(&h, s->conf->oai_namespace);
+	hash_update_i64(&h, (int64_t)s->nsets);
+	for (i = 0; i < s->nsets; i++) {
+		hash_update_str(&h, s->sets[i].spec);
+		hash_update_str(&h, s->sets[i].name);
+	}
+	hash_final(&h, out);
+}
+
+/*
+ * Which live records of s (by by_id index) are kept from prev (feed.h):
+ * kept[i] set; drop() on every live record of prev that is not.  Both
+ * by_id arrays are by id: one merge.
+ */
+static void
+each_kept(const struct snap *s, const struct snap *prev,
+    const struct feed_conf *fc, feed_drop_fn *drop, void *arg,
+    unsigned char *kept)
+{
+	const struct snap_item	*a, *b;
+	struct feed_conf	 pfc;
+	unsigned char		 c[HASH_LEN], pc[HASH_LEN];
+	size_t			 i = 0, j = 0;
+	int			 same, cmp;
+
+	feed_conf_init(&pfc, prev->conf);
+	record_ctx(fc, s, c);
+	record_ctx(&pfc, prev, pc);
+	same = memcmp(c, pc, HASH_LEN) == 0;
+	while (j < prev->nitems) {
+		b = prev->by_id[j];
+		if (i == s->nitems) {
+			cmp = 1;
+		} else {
+			a = s->by_id[i];
+			/* the same record has the same id: no strcmp */
+			cmp = a->rec != NULL && a->rec == b->rec ? 0 :
+			    strcmp(a->id, b->id);
+		}
+		if (cmp < 0) {
+			i++;
+			continue;
+		}
+		if (cmp == 0 && same && b->rec != NULL &&
+		    s->by_id[i]->rec == b->rec &&
+		    s->by_id[i]->datestamp == b->datestamp)
+			kept[i] = 1;
+		else if (b->rec != NULL)
+			drop(arg, b->rec);
+		if (cmp == 0)
+			i++;
+		j++;
+	}
+}
+
+/* The archive pages of prev's feed of set (NULL: the collection's). */
+static const struct snap_pages *
+each_prev_pages(const struct snap *prev, const struct snap_set *set)
+{
+	const struct snap_set	*pset;
+
+	if (prev == NULL)
+		return NULL;
+	if (set == NULL)
+		return &prev->pages;
+	return (pset = snap_set_find(prev, set->spec)) != NULL ?
+	    &pset->pages : NULL;
+}
+
+/*
+ * drop() on every archive page slot of prev that s does not have at the
+ * same page of the same feed and kind.
+ */
+static void
+each_dropped_pages(const struct snap *s, const struct snap *prev,
+    feed_drop_fn *drop, void *arg)
+{
+	const struct snap_pages	*pg, *ppg;
+	const struct snap_set	*set;
+	size_t			 i, k, n;
+
+	for (i = 0; i <= prev->nsets; i++) {
+		ppg = i > 0 ? &prev->sets[i - 1].pages : &prev->pages;
+		if (i == 0)
+			pg = &s->pages;
+		else
+			pg = (set = snap_set_find(s, prev->sets[i - 1].spec)) !=
+			    NULL ? &set->pages : NULL;
+		for (k = 0; k < SNAP_PAGE_KINDS; k++)
+			for (n = 1; n <= ppg->npages; n++)
+				if (pg == NULL || n > pg->npages ||
+				    pg->slots[k * pg->npages + n - 1] !=
+				    ppg->slots[k * ppg->npages + n - 1])
+					drop(arg, ppg->slots[k * ppg->npages +
+					    n - 1]);
+	}
+}
+
+/* prefix + FEED_RECORD_PREFIX + id + ext into b, reset first. */
+static int
+each_record_path(struct buf *b, const char *prefix, const char *id,
+    const char *ext)
+{
+	buf_reset(b);
+	return buf_addstr(b, prefix) == -1 ||
+	    buf_addstr(b, FEED_RECORD_PREFIX) == -1 ||
+	    buf_addstr(b, id) == -1 || buf_addstr(b, ext) == -1 ? -1 : 0;
+}
+
+int
+feed_each_doc(const struct snap *s, const struct snap *prev,
+    feed_want_fn *want, feed_drop_fn *drop, feed_doc_fn *fn, void *arg,
+    struct err *e)
+{
+	const struct snap_pages	*pg, *ppg;
+	const struct snap_slot	*sl;
 	struct feed_build	 b;
 	struct feed_page	 p;
 	struct feed_job		 j;
 	struct buf		 path, lpath;
-	unsigned char		 key[HASH_LEN], *dig = NULL;
+	unsigned char		 key[HASH_LEN], *dig = NULL, *made = NULL;
+	unsigned char		*kept = NULL;
 	size_t			 i, k, n;
 	int			 rc = -1, li;
 
@@ -1292,17 +1422,28 @@ feed_each_doc(const struct snap *s, feed_want_fn *want, feed_doc_fn *fn,
 		goto out;
 	memset(&j, 0, sizeof(j));
 	j.s = s;
+	if (prev != NULL)
+		each_dropped_pages(s, prev, drop, arg);
 	for (i = 0; i <= s->nsets; i++) {
 		j.set = i > 0 ? &s->sets[i - 1] : NULL;
 		pg = j.set != NULL ? &j.set->pages : &s->pages;
+		ppg = each_prev_pages(prev, j.set);
 		free(dig);
-		if ((dig = calloc(pg->npages + 1, HASH_LEN)) == NULL) {
+		free(made);
+		made = NULL;
+		if ((dig = calloc(pg->npages + 1, HASH_LEN)) == NULL ||
+		    (made = calloc(pg->npages + 1, 1)) == NULL) {
 			err_set(e, "out of memory");
 			goto out;
 		}
 		for (k = 0; k < SNAP_PAGE_KINDS; k++) {
 			j.fmt = kind_format(k, &j.l);
 			for (n = 1; n <= pg->npages; n++) {
+				sl = pg->slots[k * pg->npages + n - 1];
+				/* the same slot: the same document */
+				if (ppg != NULL && n <= ppg->npages &&
+				    ppg->slots[k * ppg->npages + n - 1] == sl)
+					continue;
 				buf_reset(&lpath);
 				if (build_path(&path, j.set != NULL ?
 				    j.set->spec : NULL, n, fmt_ext[j.fmt]) ==
@@ -1313,33 +1454,41 @@ feed_each_doc(const struct snap *s, feed_want_fn *want, feed_doc_fn *fn,
 				}
 				j.path = lpath.data;
 				j.page = n;
+				/* the page's kinds share its entries' digest */
 				if (want != NULL && archive_page(&b, &j, &p,
-				    dig + (n - 1) * HASH_LEN, k == 0,
+				    dig + (n - 1) * HASH_LEN, !made[n - 1],
 				    key) == -1)
 					goto out;
-				if (each_one(s, lpath.data, key, want, fn, arg,
-				    e) == -1)
+				made[n - 1] = 1;
+				if (each_one(s, lpath.data, key, sl, want, fn,
+				    arg, e) == -1)
 					goto out;
 			}
 		}
 	}
+	if ((kept = calloc(s->nitems + 1, 1)) == NULL) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	if (prev != NULL)
+		each_kept(s, prev, &b.conf, drop, arg, kept);
 	/* landing pages, by kind (language) then id, as export had them */
 	for (li = 0; li < I18N_NLANGS; li++) {
 		for (i = 0; i < s->nitems; i++) {
 			const struct record *r = s->by_id[i]->rec;
 
-			if (r == NULL)
+			if (r == NULL || kept[i])
 				continue;
-			buf_reset(&path);
-			if (buf_printf(&path, "%s" FEED_RECORD_PREFIX "%s.html",
-			    i18n_prefix((enum i18n_lang)li),
-			    s->by_id[i]->id) == -1) {
+			if (each_record_path(&path,
+			    i18n_prefix((enum i18n_lang)li), s->by_id[i]->id,
+			    ".html") == -1) {
 				err_set(e, "%s: path too long",
 				    s->by_id[i]->id);
 				goto out;
 			}
 			feed_record_key(&b.conf, s, r, (enum i18n_lang)li, key);
-			if (each_one(s, path.data, key, want, fn, arg, e) == -1)
+			if (each_one(s, path.data, key, r, want, fn, arg,
+			    e) == -1)
 				goto out;
 		}
 	}
@@ -1348,18 +1497,17 @@ feed_each_doc(const struct snap *s, feed_want_fn *want, feed_doc_fn *fn,
 		for (i = 0; i < s->nitems; i++) {
 			const struct record *r = s->by_id[i]->rec;
 
-			if (r == NULL)
+			if (r == NULL || kept[i])
 				continue;
-			buf_reset(&path);
-			if (buf_printf(&path, FEED_RECORD_PREFIX "%s%s",
-			    s->by_id[i]->id, li ? FEED_LINKSET_JSON_EXT :
-			    FEED_LINKSET_EXT) == -1) {
+			if (each_record_path(&path, "", s->by_id[i]->id, li ?
+			    FEED_LINKSET_JSON_EXT : FEED_LINKSET_EXT) == -1) {
 				err_set(e, "%s: path too long",
 				    s->by_id[i]->id);
 				goto out;
 			}
 			feed_linkset_key(&b.conf, s, r, li, key);
-			if (each_one(s, path.data, key, want, fn, arg, e) == -1)
+			if (each_one(s, path.data, key, r, want, fn, arg,
+			    e) == -1)
 				goto out;
 		}
 	}
@@ -1369,5 +1517,7 @@ out:
 	buf_release(&path);
 	buf_release(&lpath);
 	free(dig);
+	free(made);
+	free(kept);
 	return rc;
 }
