@@ -206,11 +206,12 @@ struct feed_page {
 	struct record *const	*entries;
 	size_t			 nentries;
 	/*
-	 * No Last-Modified older than this (feed_page_changed()): the newest
-	 * deletion in the page's set, which shifts the pages after it without
-	 * their showing anything newer; for an HTML current page also when
-	 * the tree of sets last changed, when its last upcoming event ended
-	 * and its events' datestamps.  0 for the page of one record.
+	 * No Last-Modified older than this (feed_page_changed()): for a
+	 * current document the newest deletion in the page's set (a deletion
+	 * changes it without its showing anything newer); for an HTML current
+	 * page also when the tree of sets last changed, when its last
+	 * upcoming event ended and its events' datestamps.  0 for an archive
+	 * page (see archive_page()) and for the page of one record.
 	 */
 	int64_t			 lm_floor;
 	/*

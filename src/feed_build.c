@@ -1074,6 +1074,15 @@ archive_page(struct feed_build *b, const struct feed_job *j,
 		return -1;
 	p->page_lang = j->l;
 	p->self_path = j->path;
+	/*
+	 * An archive page's Last-Modified is its entries' alone: its slot is
+	 * shared with the previous snapshot while they are the same
+	 * (build_archives()), so anything more would make a long-running
+	 * process and a fresh one disagree.  (A deletion or a record dated
+	 * back shifts the pages after it: their ETag changes, their
+	 * Last-Modified need not.)
+	 */
+	p->lm_floor = 0;
 	if (ents != NULL && is_new)
 		entries_digest(p->entries, p->nentries, ents);
 	feed_page_key(&b->conf, p, j->fmt, ents, key);

@@ -417,10 +417,16 @@ list_from(const struct snap *s)
 	return s->nitems > 0 ? s->items[0].datestamp : s->latest;
 }
 
-/* Add the document in b->body at path, unless prev has it with key. */
+/*
+ * Add the document in b->body at path, unless prev has it with key.  Its
+ * Last-Modified, lm, must follow from what key hashes, never from when it
+ * was rendered: a document kept from an older snapshot and one a fresh
+ * process renders must agree.
+ */
 static int
 emit(struct rs_build *b, const char *path, const unsigned char *key,
-    int (*render)(struct rs_build *, const void *), const void *arg)
+    int64_t lm, int (*render)(struct rs_build *, const void *),
+    const void *arg)
 {
 	if (snap_doc_reuse(b->s, b->prev, path, key) == 1)
 		return 0;
@@ -428,11 +434,20 @@ emit(struct rs_build *b, const char *path, const unsigned char *key,
 	if (render(b, arg) == -1)
 		return err_set(b->e, "%s: cannot render (%zu bytes max)",
 		    path, RS_DOC_MAX);
-	/* Last-Modified: the newest change listed, not when we rendered it */
 	if (snap_doc_add(b->s, path, RS_TYPE, b->body.data, b->body.len,
-	    key, b->s->latest != 0 ? b->s->latest : b->s->created) == -1)
+	    key, lm) == -1)
 		return err_set(b->e, "%s: cannot add the document", path);
 	return 0;
+}
+
+/*
+ * What the configuration alone gives (the Source Description, the
+ * Capability List) has been there since pubfeed first saw the collection.
+ */
+static int64_t
+first_seen(const struct snap *s)
+{
+	return s->first_import != 0 ? s->first_import : s->earliest;
 }
 
 struct rs_page_arg {
@@ -560,7 +575,8 @@ build_list(struct rs_build *b, enum rs_list l, const struct rs_page *pg,
 		ia.pg = pg;
 		ia.np = np;
 		if (list_path(&b->path, l, 0) == -1 ||
-		    emit(b, b->path.data, ikey, render_index, &ia) == -1)
+		    emit(b, b->path.data, ikey, b->s->latest, render_index,
+		    &ia) == -1)
 			goto out;
 	}
 	rc = 0;
@@ -771,7 +787,10 @@ render_lazy(void *arg, struct snap_render *out)
 	out->content_type = RS_TYPE;
 	out->body = b->body.data;
 	out->len = b->body.len;
-	out->last_modified = j->s->latest != 0 ? j->s->latest : j->s->created;
+	/* a lone Resource List says "at" latest (its key has it); a page
+	 * its newest item */
+	out->last_modified = np == 1 && j->l == RS_LIST_RESOURCES ?
+	    j->s->latest : pa.p->newest;
 	return 0;
 }
 
@@ -828,9 +847,9 @@ rs_build(struct snap *s, const struct snap *prev, struct err *e)
 	int			 rc = -1;
 
 	rs_init(&b, s, prev, e);
-	if (emit(&b, RS_WELL_KNOWN, b.conf_key, render_description,
-	    NULL) == -1 || emit(&b, RS_CAPABILITIES, b.conf_key,
-	    render_capabilities, NULL) == -1 ||
+	if (emit(&b, RS_WELL_KNOWN, b.conf_key, first_seen(s),
+	    render_description, NULL) == -1 || emit(&b, RS_CAPABILITIES,
+	    b.conf_key, first_seen(s), render_capabilities, NULL) == -1 ||
 	    build_pages(&b) == -1)
 		goto out;
 	pg = list_pages(s, RS_LIST_RESOURCES, &np);

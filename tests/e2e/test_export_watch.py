@@ -312,13 +312,6 @@ def a_record_changed_again_and_back_is_never_exported_stale():
     stop(p)
 
 
-# Documents whose Last-Modified is the snapshot's latest datestamp (rs.c),
-# which a one-shot export run beside the watcher can see a second later
-# (main has this too): their bytes are compared, not their mtimes.
-LATEST_STAMPED = (".well-known/resourcesync",
-                  "resourcesync/capabilitylist.xml")
-
-
 def files(out):
     """{relative path: (bytes, mtime)} of every file under out but the
     manifest, and the manifest's rows, sorted."""
@@ -326,9 +319,7 @@ def files(out):
     for k, data in tree(out).items():
         if k.startswith(MANIFEST):
             continue
-        mtime = int(os.stat(os.path.join(out, k)).st_mtime)
-        got[k] = (data, None if k.replace(".gz", "") in LATEST_STAMPED
-                  else mtime)
+        got[k] = (data, int(os.stat(os.path.join(out, k)).st_mtime))
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(out, MANIFEST),
                          uri=True)
     try:
@@ -336,8 +327,7 @@ def files(out):
                           " gz_size FROM doc ORDER BY path").fetchall()
     finally:
         db.close()
-    return got, [r if r[0] not in LATEST_STAMPED else r[:4] + (None,) +
-                 r[5:] for r in rows]
+    return got, rows
 
 
 def same_files_as_one_shot(d, out, name):
