@@ -13,6 +13,8 @@ import os
 import sys
 import time
 
+import feedparser
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import pf  # noqa: E402,F401
@@ -83,10 +85,18 @@ def a_deletion_moves_last_modified_of_the_pages_it_changes():
     before = {p: d.get(p) for p in paths}
     for p, (st, h, body) in before.items():
         assert st == 200 and revalidate(d, p, h) == 304, p
+    # a real reader that keeps only the date (feedparser's modified=)
+    url = d.base + "/feed.atom"
+    fp = feedparser.parse(url)
+    assert fp.status == 200 and fp.entries[0].title == "New report", fp
+    assert feedparser.parse(url, modified=fp.modified).status == 304
     next_second()
     os.unlink(os.path.join(d.records, "r-new.xml"))
     d.wait_for(lambda: b"r-new" not in d.get("/feed.atom")[2],
                what="the deletion in /feed.atom")
+    again = feedparser.parse(url, modified=fp.modified)
+    assert again.status == 200, again.get("status")
+    assert [e.title for e in again.entries] == ["Middle report"]
     for p, (_, h, body) in before.items():
         st, nh, nbody = d.get(p)
         assert nbody != body, p
