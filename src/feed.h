@@ -207,11 +207,13 @@ struct feed_page {
 	size_t			 nentries;
 	/*
 	 * No Last-Modified older than this (feed_page_changed()): for a
-	 * current document the newest deletion in the page's set (a deletion
-	 * changes it without its showing anything newer); for an HTML current
-	 * page also when the tree of sets last changed, when its last
-	 * upcoming event ended and its events' datestamps.  0 for an archive
-	 * page (see archive_page()) and for the page of one record.
+	 * current document since when it has shown these records (snap.h
+	 * window_changed: a deletion or an edited date or set changes them
+	 * without anything newer appearing); for a calendar of every event
+	 * the newest deletion in its set; for an HTML current page also when
+	 * its tree of sets last changed, when its last upcoming event ended
+	 * and its events' datestamps.  0 for an archive page (see
+	 * archive_page()) and for the page of one record.
 	 */
 	int64_t			 lm_floor;
 	/*

@@ -480,7 +480,6 @@ build_head(struct feed_build *b, struct feed_page *p,
 
 	memset(p, 0, sizeof(*p));
 	p->first_seen = feed_first_seen(b->s);
-	p->lm_floor = set != NULL ? set->gone : b->s->gone;
 	p->title = feed_conf_title(c);
 	p->subtitle = c->feed_subtitle;
 	if (set == NULL)
@@ -549,6 +548,8 @@ build_calendars(struct feed_build *b, struct feed_page *p,
 	int64_t		 floor = p->lm_floor;
 	int		 rc = -1;
 
+	/* every event the feed ever had: one deleted changes it */
+	p->lm_floor = set != NULL ? set->gone : b->s->gone;
 	if ((ev = calloc(n > 0 ? n : 1, sizeof(*ev))) == NULL)
 		return err_set(b->e, "out of memory");
 	for (i = 0; i < n; i++)
@@ -682,14 +683,15 @@ build_events(struct feed_build *b, struct record *const *recs, size_t n,
 }
 
 /*
- * An HTML current page's Last-Modified floor: besides its entries and the
- * set's deletions, the page shows a tree of sets (changed when the state
- * says; unknown: the newest change of all) and the upcoming events (their
- * datestamps, and when the last one to go ended).
+ * An HTML current page's Last-Modified floor: besides its entries (and
+ * since when it has shown them, win), the page shows a tree of sets
+ * (changed when the state says; unknown: the newest change of all) and
+ * the upcoming events (their datestamps, and when the last one to go
+ * ended).
  */
 static int64_t
 html_floor(struct feed_build *b, const struct snap_set *set,
-    struct record *const *recs, size_t n, int64_t gone, size_t *nevents)
+    struct record *const *recs, size_t n, int64_t win, size_t *nevents)
 {
 	int64_t	 t = 0;
 
@@ -698,8 +700,8 @@ html_floor(struct feed_build *b, const struct snap_set *set,
 		if (t == 0)
 			t = b->s->latest;
 	}
-	if (gone > t)
-		t = gone;
+	if (win > t)
+		t = win;
 	*nevents = build_events(b, recs, n, &t);
 	return t;
 }
@@ -713,11 +715,19 @@ build_feed(struct feed_build *b, struct snap_set *set)
 	struct record *const	*recs = set != NULL ? set->feed : b->s->feed;
 	struct record *const	*precs = NULL;
 	size_t			 n = set != NULL ? set->nfeed : b->s->nfeed;
-	int64_t			 gone;
+	int64_t			 win;
 
 	if (build_head(b, &p, set) == -1)
 		return -1;
-	gone = p.lm_floor;
+	/*
+	 * Since when the current documents have shown these records; unknown
+	 * (no state, or a replica's primary ahead of it): the newest deletion
+	 * in the set, which is what changes them most often.
+	 */
+	win = set != NULL ? set->window_changed : b->s->window_changed;
+	if (win == 0)
+		win = set != NULL ? set->gone : b->s->gone;
+	p.lm_floor = win;
 	/*
 	 * The collection's own documents are the ones asked for all the time
 	 * (and what bench/feeds.sh measures): rendered now.  A set's are
@@ -737,13 +747,13 @@ build_feed(struct feed_build *b, struct snap_set *set)
 		return -1;
 	p.snap = b->s;
 	p.events = b->events;
-	p.lm_floor = html_floor(b, set, recs, n, gone, &p.nevents);
+	p.lm_floor = html_floor(b, set, recs, n, win, &p.nevents);
 	if (build_emit_langs(b, &p) == -1)
 		return -1;
 	p.snap = NULL;		/* the HTML page's alone */
 	p.events = NULL;
 	p.nevents = 0;
-	p.lm_floor = gone;
+	p.lm_floor = win;
 	if (build_langs(b, &p, recs, n) == -1)
 		return -1;
 	p.langs = NULL;

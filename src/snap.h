@@ -83,6 +83,9 @@ struct snap_set {
 	int			 has_tree;
 	unsigned char		 tree_digest[HASH_LEN];
 	int64_t			 tree_changed;
+	/* its current documents' records (as snap.window_digest) */
+	unsigned char		 window_digest[HASH_LEN];
+	int64_t			 window_changed;
 };
 
 /*
@@ -153,6 +156,15 @@ struct snap {
 	 */
 	unsigned char		 tree_digest[HASH_LEN];
 	int64_t			 tree_changed;
+	/*
+	 * Which records the collection's current documents show (the newest
+	 * conf->feed_entries of feed, and how many archive pages they link
+	 * to): the digest, and since when (as tree_changed).  A deletion, or
+	 * a record whose date or sets were edited, changes what they show
+	 * though nothing newer need appear in them.
+	 */
+	unsigned char		 window_digest[HASH_LEN];
+	int64_t			 window_changed;
 
 	struct record		**feed;		/* live, oldest first */
 	size_t			 nfeed;		/* by (issued, id) */

@@ -425,6 +425,27 @@ tree_digest(const struct snap *s, const char *parent,
 	return any;
 }
 
+/*
+ * The digest of which records a feed's current documents show: the ids of
+ * the newest conf->feed_entries of feed (oldest first), and how many
+ * archive pages there are (they link the newest).
+ */
+static void
+window_digest(const struct snap *s, struct record *const *feed, size_t n,
+    unsigned char out[HASH_LEN])
+{
+	struct hash_ctx	 h;
+	size_t		 per = s->conf->feed_entries > 0 ?
+			    (size_t)s->conf->feed_entries : 1;
+	size_t		 i;
+
+	hash_init(&h);
+	hash_update_i64(&h, (int64_t)(n / per));
+	for (i = n > per ? n - per : 0; i < n; i++)
+		hash_update_str(&h, feed[i]->id);
+	hash_final(&h, out);
+}
+
 /* What every snapshot works out once its items and sets are in place. */
 static void
 snap_finish(struct snap *s)
@@ -433,11 +454,13 @@ snap_finish(struct snap *s)
 
 	s->gone = newest_tomb(s, NULL, s->nitems);
 	tree_digest(s, NULL, s->tree_digest);
+	window_digest(s, s->feed, s->nfeed, s->window_digest);
 	for (i = 0; i < s->nsets; i++) {
 		struct snap_set	*set = &s->sets[i];
 
 		set->gone = newest_tomb(s, set->items, set->nitems);
 		set->has_tree = tree_digest(s, set->spec, set->tree_digest);
+		window_digest(s, set->feed, set->nfeed, set->window_digest);
 	}
 }
 

@@ -22,7 +22,9 @@
  *          "since:NAME": 64 hex digits, a space and Unix s: the digest
  *          the last snapshot had under NAME and since when it has had
  *          it, state_since(); the store's NAMEs are "sets" and
- *          "sets:SPEC", the trees of sets the HTML pages show)
+ *          "sets:SPEC", the trees of sets the HTML pages show, and
+ *          "window" and "window:SPEC", which records the current
+ *          documents show, store_since())
  *   PRAGMA user_version = STATE_SCHEMA_VERSION
  *
  * (Schema versions 2 and 3 also held the parse cache; a primary opening

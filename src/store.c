@@ -1369,21 +1369,34 @@ store_update(struct store *st, const char *const *paths, size_t n,
 	return 0;
 }
 
-void
-store_trees_since(struct store *st, struct snap *s, int64_t now)
+/* state_since() of "PREFIX" (spec NULL) or "PREFIX:SPEC"; 0 unknown. */
+static int64_t
+store_since_one(struct store *st, const char *prefix, const char *spec,
+    const unsigned char d[HASH_LEN], int64_t now)
 {
 	char	 name[STATE_SINCE_NAME_MAX + 1];
+
+	if (snprintf(name, sizeof(name), "%s%s%s", prefix, spec != NULL ?
+	    ":" : "", spec != NULL ? spec : "") >= (int)sizeof(name))
+		return 0;
+	return state_since(&st->state, name, d, now);
+}
+
+void
+store_since(struct store *st, struct snap *s, int64_t now)
+{
 	size_t	 i;
 
-	s->tree_changed = state_since(&st->state, "sets", s->tree_digest, now);
+	s->tree_changed = store_since_one(st, "sets", NULL, s->tree_digest,
+	    now);
+	s->window_changed = store_since_one(st, "window", NULL,
+	    s->window_digest, now);
 	for (i = 0; i < s->nsets; i++) {
 		struct snap_set	*set = &s->sets[i];
 
-		set->tree_changed = 0;
-		if (!set->has_tree || snprintf(name, sizeof(name), "sets:%s",
-		    set->spec) >= (int)sizeof(name))
-			continue;
-		set->tree_changed = state_since(&st->state, name,
-		    set->tree_digest, now);
+		set->tree_changed = set->has_tree ? store_since_one(st, "sets",
+		    set->spec, set->tree_digest, now) : 0;
+		set->window_changed = store_since_one(st, "window", set->spec,
+		    set->window_digest, now);
 	}
 }

@@ -159,11 +159,13 @@ struct store {
 };
 
 /*
- * store.c: since when s's trees of sets (snap.h tree_changed) have been as
- * they are, from the state (state_since(), names "sets" and "sets:SPEC"):
- * a tree the state has not seen gets now, kept for the next commit.
+ * store.c: since when s's trees of sets and its feeds' current records
+ * (snap.h tree_changed, window_changed) have been as they are, from the
+ * state (state_since(), names "sets", "sets:SPEC", "window",
+ * "window:SPEC"): a digest the state has not seen gets now, kept for the
+ * next commit; now 0: only look (a replica).
  */
-void	store_trees_since(struct store *, struct snap *s, int64_t now);
+void	store_since(struct store *, struct snap *s, int64_t now);
 
 /* store_replica.c: a replica's next snapshot (see STORE_REPLICA). */
 struct snap	*store_replica_snapshot(struct store *,

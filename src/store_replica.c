@@ -122,7 +122,7 @@ store_replica_snapshot(struct store *st, struct store_changes *chg,
 	if ((s = snap_new(st->conf, recs, nrecs, tombs, ntombs, e)) != NULL) {
 		s->ninvalid = store_ninvalid(st);
 		s->first_import = st->state.first_import;
-		store_trees_since(st, s, 0);
+		store_since(st, s, 0);
 	}
 out:
 	snap_release(prev);

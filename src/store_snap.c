@@ -461,7 +461,7 @@ store_snapshot(struct store *st, struct store_changes *chg, struct err *e)
 		chg->any = chg->added + chg->changed + chg->deleted > 0;
 	s->ninvalid = store_ninvalid(st);
 	s->first_import = st->state.first_import;
-	store_trees_since(st, s, now);
+	store_since(st, s, now);
 	/* committed before anyone sees it: what was served stays served */
 	if (!(st->flags & (STORE_READONLY | STORE_NOSAVE))) {
 		err_init(&ce);

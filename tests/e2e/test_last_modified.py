@@ -177,5 +177,45 @@ def an_event_leaving_the_upcoming_list_moves_last_modified():
     d.stop()
 
 
+@test
+def a_record_dated_back_out_of_the_current_feed_moves_last_modified():
+    """The newest record's date is corrected to an old one: the current
+    feed shows another record, older than anything it showed, and no
+    deletion happened; its Last-Modified still moves (the state keeps
+    since when the feed has shown which records), and a restart keeps it."""
+    d = Daemon(records=mkdtemp(), entries=1)
+    write_rec(d, "r-old", "Old report", "2019-05-14", "topic:smuggling")
+    write_rec(d, "r-new", "New report", "2024-09-12", "topic:smuggling")
+    d.start()
+    paths = ("/feed.atom", "/sets/topic:smuggling.rss", "/feed.json")
+    before = {p: d.get(p) for p in paths}
+    next_second()
+    write_rec(d, "r-new", "New report", "2010-01-01", "topic:smuggling")
+    d.wait_for(lambda: b"Old report" in d.get("/feed.atom")[2],
+               what="the older record in /feed.atom")
+    after = {}
+    for p, (_, h, body) in before.items():
+        st, nh, nbody = d.get(p)
+        assert nbody != body, p
+        assert lm(nh) > lm(h), (p, h["last-modified"], nh["last-modified"])
+        assert revalidate(d, p, h) == 200, p
+        after[p] = nh
+    # a retitle the current feed does not show leaves it alone
+    next_second()
+    write_rec(d, "r-new", "New report, retitled", "2010-01-01",
+              "topic:smuggling")
+    d.wait_for(lambda: b"retitled" in d.get("/archive/1.atom")[2],
+               what="the edit in the archive")
+    for p, h in after.items():
+        assert d.get(p)[1]["last-modified"] == h["last-modified"], p
+    d.stop()
+    d.start()
+    for p, h in after.items():
+        nh = d.get(p)[1]
+        assert nh["last-modified"] == h["last-modified"], (p, h, nh)
+        assert nh["etag"] == h["etag"], p
+    d.stop()
+
+
 if __name__ == "__main__":
     run()
