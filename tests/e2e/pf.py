@@ -20,6 +20,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -242,6 +243,20 @@ open-sets yes
 {extra}
 """
 
+
+EXPORT_MANIFEST = ".pubfeed-export.db"
+
+
+def export_rows(out):
+    """The rows of "pubfeed export"'s manifest in out, by path: (path, key,
+    etag, size, mtime, gz_etag, gz_size)."""
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        out, EXPORT_MANIFEST), uri=True)
+    try:
+        return db.execute("SELECT path, key, etag, size, mtime, gz_etag, "
+                          "gz_size FROM doc ORDER BY path").fetchall()
+    finally:
+        db.close()
 
 class Daemon:
     running = []

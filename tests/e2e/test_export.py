@@ -19,9 +19,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import pf  # noqa: E402,F401
 
-from pf import Daemon, PUBFEED, mkdtemp, run, test  # noqa: E402
+from pf import (Daemon, EXPORT_MANIFEST, PUBFEED, export_rows, mkdtemp,  # noqa: E402
+                run, test)
 
-MANIFEST = ".pubfeed-export.db"
+MANIFEST = EXPORT_MANIFEST
 OLD_MANIFEST = ".pubfeed-export"
 REC = """<?xml version="1.0" encoding="UTF-8"?>
 <record xmlns="https://pubfeed.org/ns/record/1" id="{rid}" type="report" xml:lang="en">
@@ -206,15 +207,8 @@ def counts(log):
 def manifest(out):
     """{file: (key hex or None, etag, size, mtime, gz_etag, gz_size)}, a row
     per document, of out's manifest."""
-    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(out, MANIFEST),
-                         uri=True)
-    try:
-        rows = db.execute("SELECT path, key, etag, size, mtime, gz_etag, "
-                          "gz_size FROM doc").fetchall()
-    finally:
-        db.close()
     return {r[0]: (r[1].hex() if r[1] is not None else None,) + r[2:]
-            for r in rows}
+            for r in export_rows(out)}
 
 
 def keyed(m):

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -26,9 +25,10 @@ import pf  # noqa: E402,F401
 
 from lxml import etree  # noqa: E402
 
-from pf import Daemon, PUBFEED, mkdtemp, run, spawn, test  # noqa: E402
+from pf import (Daemon, EXPORT_MANIFEST, PUBFEED, export_rows, mkdtemp,  # noqa: E402
+                run, spawn, test)
 
-MANIFEST = ".pubfeed-export.db"
+MANIFEST = EXPORT_MANIFEST
 CHANGED = "reports/2015-smuggling-balkan-route.xml"
 DELETED = "reports/2025-smuggling-goes-online.xml"
 NEW_ID = "2026-watch-new-report"
@@ -320,14 +320,7 @@ def files(out):
         if k.startswith(MANIFEST):
             continue
         got[k] = (data, int(os.stat(os.path.join(out, k)).st_mtime))
-    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(out, MANIFEST),
-                         uri=True)
-    try:
-        rows = db.execute("SELECT path, key, etag, size, mtime, gz_etag,"
-                          " gz_size FROM doc ORDER BY path").fetchall()
-    finally:
-        db.close()
-    return got, rows
+    return got, export_rows(out)
 
 
 def same_files_as_one_shot(d, out, name):
