@@ -1180,7 +1180,6 @@ render_current(void *arg, struct snap_render *out)
 		p.self_path = j->path;
 		p.entries = &rec;
 		p.nentries = 1;
-		p.lm_floor = 0;
 		if (build_emit(b, &p, FEED_ICS) == -1 || !b->got)
 			return -1;
 	} else if (build_feed(b, (struct snap_set *)(uintptr_t)set) == -1 ||

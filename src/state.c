@@ -105,6 +105,28 @@ state_since_clear(struct state *st)
 		free(st->since[i].name);
 	st->nsince = 0;
 	st->since_pending = 0;
+	strmap_clear(&st->since_index);
+}
+
+/* A new, empty "since:" row for name, indexed; NULL when out of memory. */
+static struct state_since *
+state_since_add(struct state *st, const char *name)
+{
+	struct state_since	*sn;
+
+	if (vec_grow((void **)&st->since, &st->since_cap, st->nsince + 1,
+	    sizeof(*st->since)) == -1)
+		return NULL;
+	sn = &st->since[st->nsince];
+	memset(sn, 0, sizeof(*sn));
+	if ((sn->name = strdup(name)) == NULL)
+		return NULL;
+	if (strmap_put_str(&st->since_index, sn->name, st->nsince) == NULL) {
+		free(sn->name);
+		return NULL;
+	}
+	st->nsince++;
+	return sn;
 }
 
 void
@@ -115,6 +137,7 @@ state_release(struct state *st)
 	state_clear(st);
 	state_since_clear(st);
 	free(st->since);
+	strmap_release(&st->since_index);
 	state_pcq_clear(st);
 	free(st->pcq);
 	if (st->pcdb != NULL)
@@ -474,7 +497,9 @@ state_load_since(struct state *st, sqlite3 *db, struct err *e)
 	struct state_since	*sn;
 	sqlite3_stmt		*q = NULL;
 	const char		*k, *v;
+	unsigned char		 d[HASH_LEN];
 	char			*end;
+	int64_t			 t;
 	int			 rc;
 
 	state_since_clear(st);
@@ -488,18 +513,15 @@ state_load_since(struct state *st, sqlite3 *db, struct err *e)
 		if (k == NULL || v == NULL || strlen(v) <= HASH_HEX_LEN ||
 		    v[HASH_HEX_LEN - 1] != ' ')
 			continue;
-		if (vec_grow((void **)&st->since, &st->since_cap,
-		    st->nsince + 1, sizeof(*st->since)) == -1)
-			break;
-		sn = &st->since[st->nsince];
-		memset(sn, 0, sizeof(*sn));
 		errno = 0;
-		sn->t = strtoll(v + HASH_HEX_LEN, &end, 10);
-		if (hex_decode(v, HASH_HEX_LEN - 1, sn->digest,
-		    HASH_LEN) == -1 || errno != 0 || *end != '\0' ||
-		    sn->t <= 0 || (sn->name = strdup(k + 6)) == NULL)
+		t = strtoll(v + HASH_HEX_LEN, &end, 10);
+		if (hex_decode(v, HASH_HEX_LEN - 1, d, HASH_LEN) == -1 ||
+		    errno != 0 || *end != '\0' || t <= 0)
 			continue;
-		st->nsince++;
+		if ((sn = state_since_add(st, k + 6)) == NULL)
+			break;	/* out of memory: as good as no row */
+		memcpy(sn->digest, d, HASH_LEN);
+		sn->t = t;
 	}
 	sqlite3_finalize(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -541,27 +563,16 @@ int64_t
 state_since(struct state *st, const char *name,
     const unsigned char d[HASH_LEN], int64_t now)
 {
-	struct state_since	*sn = NULL;
-	size_t			 i;
+	struct strmap_ent	*en = strmap_find_str(&st->since_index, name);
+	struct state_since	*sn = en != NULL ? &st->since[en->val] : NULL;
 
-	for (i = 0; i < st->nsince && sn == NULL; i++)
-		if (strcmp(st->since[i].name, name) == 0)
-			sn = &st->since[i];
 	if (sn != NULL && memcmp(sn->digest, d, HASH_LEN) == 0)
 		return sn->t;
 	if (now <= 0 || (st->flags & STATE_RDONLY) ||
 	    strlen(name) > STATE_SINCE_NAME_MAX)
 		return 0;
-	if (sn == NULL) {
-		if (vec_grow((void **)&st->since, &st->since_cap,
-		    st->nsince + 1, sizeof(*st->since)) == -1)
-			return 0;
-		sn = &st->since[st->nsince];
-		memset(sn, 0, sizeof(*sn));
-		if ((sn->name = strdup(name)) == NULL)
-			return 0;
-		st->nsince++;
-	}
+	if (sn == NULL && (sn = state_since_add(st, name)) == NULL)
+		return 0;
 	memcpy(sn->digest, d, HASH_LEN);
 	sn->t = now;
 	sn->is_pending = st->since_pending = 1;
@@ -982,9 +993,11 @@ state_reload(struct state *st, int force, int *changed, struct err *e)
 	st->first_import_pending = 0;
 	state_since_clear(st);
 	free(st->since);
+	strmap_release(&st->since_index);
 	st->since = fresh.since;
 	st->nsince = fresh.nsince;
 	st->since_cap = fresh.since_cap;
+	st->since_index = fresh.since_index;
 	st->since_pending = 0;
 	if (changed != NULL)
 		*changed = 1;

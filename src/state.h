@@ -140,9 +140,10 @@ struct state {
 	/* meta "first-import"; 0 unknown (a state older than the key) */
 	int64_t			 first_import;
 	int			 first_import_pending;
-	/* the meta "since:" rows, by name (state_since()) */
+	/* the meta "since:" rows (state_since()); since_index: name -> row */
 	struct state_since	*since;
 	size_t			 nsince, since_cap;
+	struct strmap		 since_index;
 	int			 since_pending;
 	/* read-only: inode, size, mtime of the database and its WAL loaded */
 	int64_t			 ver[6];
