@@ -59,6 +59,14 @@ sed -i 's/^log-level .*/log-level info/' "$WORK/pubfeed.conf"
 [ -z "${BENCH_CONF:-}" ] || printf '%s\n' "$BENCH_CONF" >>"$WORK/pubfeed.conf"
 ONLY=${BENCH_ONLY:-}
 REPS=${BENCH_REPS:-3}
+# cpu_of FILE: "user U s, system S s" from /usr/bin/time's "%U %S" in FILE.
+# The system part is mostly file creation; on an ext4 without a journal
+# (this machine's), inode allocation skips every inode freed in the last
+# minutes (the kernel's recently_deleted()), so it grows with the files
+# deleted just before, not with what pubfeed does: compare user CPU
+cpu_of() {
+	awk '{ printf "user %.1f s, system %.1f s", $1, $2 }' "$1"
+}
 # median NAME: the median of the times timed_export NAME took
 median() {
 	sort -n "$WORK/times.$1" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }'
@@ -82,10 +90,12 @@ else
 start_pubfeed "$PF_PORT" 120
 
 t0=$(now)
-"$PUBFEED" export -c "$WORK/pubfeed.conf" "$WORK/export" 2>"$WORK/export.log" ||
+/usr/bin/time -f '%U %S' -o "$WORK/cpu" "$PUBFEED" export \
+    -c "$WORK/pubfeed.conf" "$WORK/export" 2>"$WORK/export.log" ||
     { cat "$WORK/export.log" >&2; die "export failed"; }
 t1=$(now)
 EXPORT_S=$(elapsed "$t0" "$t1")
+EXPORT_CPU=$(cpu_of "$WORK/cpu")
 
 # one curl config per coding: every document, one keep-alive connection
 (cd "$WORK/export" && find . -type f ! -name '*.gz' ! -name '.pubfeed-export.db*' | sed 's|^\./||' | sort) \
@@ -118,7 +128,7 @@ NFILES=$(find "$WORK/export" -type f | wc -l)
 BYTES=$(du -sb "$WORK/export" | cut -f1)
 RATIO=$(echo "$FETCH_S $EXPORT_S" | awk '{ printf "%.2f", $1 / $2 }')
 echo "export: $NREC records, $NDOCS documents, $NFILES files, $BYTES bytes; identical to serve"
-echo "summary: export (cold: load + render + write)   ${EXPORT_S}s"
+echo "summary: export (cold: load + render + write)   ${EXPORT_S}s ($EXPORT_CPU)"
 echo "summary: fetch through serve (plain + gzip)      ${FETCH_S}s"
 echo "summary: ratio fetch/export                      $RATIO"
 
@@ -128,7 +138,7 @@ PF_PID=
 # timed_export NAME: one export into $WORK/export, no serve running
 timed_export() {
 	t0=$(now)
-	/usr/bin/time -f '%M' -o "$WORK/rss" "$PUBFEED" export \
+	/usr/bin/time -f '%M %U %S' -o "$WORK/rss" "$PUBFEED" export \
 	    -c "$WORK/pubfeed.conf" "$WORK/export" 2>"$WORK/export.log" ||
 	    { cat "$WORK/export.log" >&2; die "$1 export failed"; }
 	t1=$(now)
@@ -138,7 +148,8 @@ timed_export() {
 	removed=$(echo "$line" | sed -n 's/.* \([0-9]*\) removed.*/\1/p')
 	rendered=$(echo "$line" | sed -n 's/.* \([0-9]*\) rendered.*/\1/p')
 	reused=$(echo "$line" | sed -n 's/.* \([0-9]*\) reused.*/\1/p')
-	rss=$(($(cat "$WORK/rss") / 1024))
+	rss=$(($(cut -d' ' -f1 "$WORK/rss") / 1024))
+	cpu=$(cut -d' ' -f2- "$WORK/rss" >"$WORK/cpu" && cpu_of "$WORK/cpu")
 	secs=$(elapsed "$t0" "$t1")
 	echo "$secs" >>"$WORK/times.$1"
 	printf '%s %-10s %7ss, %4s MB peak; %5s files written, %5s unchanged, %s removed; %s documents rendered, %s reused\n' \
@@ -171,10 +182,11 @@ NOCHANGE_S=$(median no-change)
 mv "$WORK/export" "$WORK/incremental"
 timed_export cold-again
 COLD2_S=$secs
+COLD2_CPU=$cpu
 diff -r -x '.pubfeed-export.db*' "$WORK/incremental" "$WORK/export" >"$WORK/diff" ||
     die "incremental export differs from a cold one: $(head -n 5 "$WORK/diff")"
 rm -rf "$WORK/incremental"
-echo "summary: export cold, no serve running  ${COLD2_S}s; incremental result identical to it"
+echo "summary: export cold, no serve running  ${COLD2_S}s ($COLD2_CPU); incremental result identical to it"
 fi
 
 # export --watch: one change to its file in DIR, the process kept running
