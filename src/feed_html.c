@@ -186,28 +186,6 @@ feed_file_label(struct buf *b, enum i18n_lang lang,
 	return buf_printf(b, ", %.1f GB", v / 1e9);
 }
 
-int
-feed_event_when(struct buf *b, const struct record_event *ev)
-{
-	char	 a[DATE_ISO_LEN], z[DATE_ISO_LEN];
-	int	 same_day, timed;
-
-	buf_reset(b);
-	date_fmt_iso(ev->start.t, a);
-	date_fmt_iso(ev->end.t, z);
-	same_day = strncmp(a, z, 10) == 0;
-	timed = ev->start.gran == DATE_SECOND;
-	if (same_day && timed)
-		return buf_printf(b, "%.10s, %.5s\u2013%.5s UTC", a, a + 11,
-		    z + 11);
-	if (same_day)
-		return buf_printf(b, "%.10s", a);
-	if (timed)
-		return buf_printf(b, "%.10s %.5s UTC \u2013 %.10s %.5s UTC",
-		    a, a + 11, z, z + 11);
-	return buf_printf(b, "%.10s \u2013 %.10s", a, z);
-}
-
 const char *
 feed_record_title(const struct record *r)
 {

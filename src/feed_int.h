@@ -119,7 +119,12 @@ int	feed_file_label(struct buf *b, enum i18n_lang l,
  */
 const struct record_text *feed_text_for(const struct record_text *ts,
 	    size_t n, const char *lang, enum i18n_lang l, const char **tlang);
-/* "2019-05-14 – 2019-05-16" / "2026-12-09, 13:00–14:30 UTC" into b. */
+/*
+ * When ev is, into b (reset first): "2019-05-14 – 2019-05-16",
+ * "2026-12-09 13:00–14:30 UTC", "2027-06-10 09:00–11:30
+ * Europe/Oslo": the wall clock of the event's zone, as in its calendar
+ * entry and its feed summary (feed_util.c, the one place).
+ */
 int	feed_event_when(struct buf *b, const struct record_event *);
 /* The live record a "/records/ID.html" path names in s, or NULL. */
 const struct record *feed_path_record(const struct snap *, const char *path);

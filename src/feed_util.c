@@ -424,12 +424,13 @@ feed_event_local(const struct date *d, const char *zone, char day[DATE_DAY_LEN],
 }
 
 /*
- * "2019-05-14 – 2019-05-16", "2026-12-09 13:00–14:30 UTC",
- * "2027-06-10 09:00–11:30 Europe/Oslo" (local time in the event's zone),
- * then the place.
+ * When the event is, appended to b: "2019-05-14 – 2019-05-16",
+ * "2026-12-09 13:00–14:30 UTC", "2027-06-10 09:00–11:30
+ * Europe/Oslo" (the wall clock of the event's zone, named, as its
+ * calendar entry has it).
  */
 static int
-feed_event_prefix(struct buf *b, const struct record_event *ev)
+event_when_add(struct buf *b, const struct record_event *ev)
 {
 	char	 d1[DATE_DAY_LEN], d2[DATE_DAY_LEN], t1[6], t2[6];
 	int	 timed = ev->start.gran == DATE_SECOND ||
@@ -449,6 +450,22 @@ feed_event_prefix(struct buf *b, const struct record_event *ev)
 		return -1;
 	if (timed && buf_printf(b, " %s", ev->timezone != NULL ?
 	    ev->timezone : "UTC") == -1)
+		return -1;
+	return 0;
+}
+
+int
+feed_event_when(struct buf *b, const struct record_event *ev)
+{
+	buf_reset(b);
+	return event_when_add(b, ev);
+}
+
+/* The summary's first sentence: when the event is, then the place. */
+static int
+feed_event_prefix(struct buf *b, const struct record_event *ev)
+{
+	if (event_when_add(b, ev) == -1)
 		return -1;
 	if (ev->place != NULL && buf_printf(b, ", %s", ev->place) == -1)
 		return -1;

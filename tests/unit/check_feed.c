@@ -32,6 +32,7 @@
 #include "err.h"
 #include "export.h"
 #include "feed.h"
+#include "feed_int.h"
 #include "hash.h"
 #include "oai_int.h"
 #include "page_style.h"
@@ -1981,6 +1982,57 @@ START_TEST(test_record_page)
 END_TEST
 
 /*
+ * An event's page and its line in a list say when it is on the wall clock
+ * of its zone, as its calendar entry and feed summary do: the Oslo time
+ * with the zone named, not UTC (the pages said "07:00 UTC" before).
+ */
+START_TEST(test_event_local_time)
+{
+	static const char	*const when_oslo =
+	    "2027-06-10 09:00\xe2\x80\x93" "11:30 Europe/Oslo";
+	struct snap		*s;
+	struct record_event	 ev, ev_utc;
+	htmlDocPtr		 d;
+	struct buf		 b;
+
+	ev = event;
+	ev.start = (struct date){ date_from_civil(2027, 6, 10, 7, 0, 0),
+	    DATE_SECOND };
+	ev.end = (struct date){ date_from_civil(2027, 6, 10, 9, 30, 0),
+	    DATE_SECOND };
+	ev.timezone = "Europe/Oslo";
+	ev_utc = ev;
+	ev_utc.timezone = NULL;
+	recs[5].event = &ev;
+	recs[4].type = RECORD_EVENT;
+	recs[4].event = &ev_utc;
+	s = build(recp, NRECS, NULL);
+	d = landing(s, "/records/rec-5.html", NULL);
+	xp_eq(d, "//dl[@class='facts']/dd/time", when_oslo);
+	xp_eq(d, "//dl[@class='facts']/dd/time/@datetime",
+	    "2027-06-10T07:00:00Z");
+	xmlFreeDoc(d);
+	d = landing(s, "/records/rec-4.html", NULL);
+	xp_eq(d, "//dl[@class='facts']/dd/time",
+	    "2027-06-10 07:00\xe2\x80\x93" "09:30 UTC");
+	xmlFreeDoc(d);
+	d = landing(s, "/", NULL);
+	xp_eq(d, "//li[h3/a/@href='" BASE "/records/rec-5.html']"
+	    "/p[@class='meta']/time", when_oslo);
+	xmlFreeDoc(d);
+	/* 22:30 to 21:00 UTC: one day in Oslo, the day after in UTC */
+	ev.start.t = date_from_civil(2027, 6, 10, 22, 30, 0);
+	ev.end.t = date_from_civil(2027, 6, 11, 21, 0, 0);
+	buf_init(&b, 256);
+	ck_assert_int_eq(feed_event_when(&b, &ev), 0);
+	ck_assert_str_eq(b.data,
+	    "2027-06-11 00:30\xe2\x80\x93" "23:00 Europe/Oslo");
+	buf_release(&b);
+	snap_release(s);
+}
+END_TEST
+
+/*
  * Every landing page and list page in English, Bulgarian and Norwegian:
  * <html lang>, hreflang versions, the switcher, UI texts from the
  * catalogue, record texts in the page's language first.
@@ -2601,6 +2653,7 @@ feed_suite(void)
 	tcase_add_test(tc, test_index_upcoming);
 	tcase_add_test(tc, test_html_pages);
 	tcase_add_test(tc, test_record_page);
+	tcase_add_test(tc, test_event_local_time);
 	tcase_add_test(tc, test_pages_in_every_language);
 	tcase_add_test(tc, test_record_canonical_self);
 	tcase_add_test(tc, test_record_links);
