@@ -524,7 +524,8 @@ html_item(struct feed_html *h, const struct record *r, int as_event)
 	if (r->event != NULL && feed_event_when(&h->tmp, r->event) == 0)
 		html_time(h, &r->event->start, h->tmp.data);
 	else {
-		date_fmt_day(r->issued.t, day);
+		/* "2019" for a book of 2019, not "2019-01-01" */
+		date_fmt_coarse(&r->issued, day);
 		html_time(h, &r->issued, day);
 	}
 	if (r->event != NULL && r->event->place != NULL) {

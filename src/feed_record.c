@@ -1031,6 +1031,8 @@ body(struct feed_html *h, const struct snap *s, const struct record *r)
 	xw_start(&h->w, "dd");
 	xw_start(&h->w, "time");
 	xw_attr(&h->w, "datetime", day);
+	/* for a reader the day, as the lists say; the instant for machines */
+	date_fmt_coarse(&r->issued, day);
 	xw_text(&h->w, day);
 	xw_end(&h->w);
 	xw_end(&h->w);

@@ -1982,6 +1982,38 @@ START_TEST(test_record_page)
 END_TEST
 
 /*
+ * The date a record was published reads as the editor gave it, on its page
+ * and in the lists: "2020" for a year (not "2020-01-01"), the day of a
+ * timestamp (not "2019-05-14T08:00:00Z"); the instant stays in datetime.
+ */
+START_TEST(test_published_date_text)
+{
+	struct snap	*s;
+	htmlDocPtr	 d;
+
+	recs[4].issued = (struct date){ date_from_civil(2020, 1, 1, 0, 0, 0),
+	    DATE_YEAR };
+	recs[2].issued = (struct date){ date_from_civil(2019, 5, 14, 8, 0, 0),
+	    DATE_SECOND };
+	s = build(recp, NRECS, NULL);
+	d = landing(s, "/records/rec-4.html", NULL);
+	xp_eq(d, "//dl[@class='facts']/dd/time", "2020");
+	xp_eq(d, "//dl[@class='facts']/dd/time/@datetime", "2020");
+	xmlFreeDoc(d);
+	d = landing(s, "/records/rec-2.html", NULL);
+	xp_eq(d, "//dl[@class='facts']/dd/time", "2019-05-14");
+	xp_eq(d, "//dl[@class='facts']/dd/time/@datetime",
+	    "2019-05-14T08:00:00Z");
+	xmlFreeDoc(d);
+	d = landing(s, "/", NULL);
+	xp_eq(d, "//li[h3/a/@href='" BASE "/records/rec-4.html']"
+	    "/p[@class='meta']/time", "2020");
+	xmlFreeDoc(d);
+	snap_release(s);
+}
+END_TEST
+
+/*
  * An event's page and its line in a list say when it is on the wall clock
  * of its zone, as its calendar entry and feed summary do: the Oslo time
  * with the zone named, not UTC (the pages said "07:00 UTC" before).
@@ -2654,6 +2686,7 @@ feed_suite(void)
 	tcase_add_test(tc, test_html_pages);
 	tcase_add_test(tc, test_record_page);
 	tcase_add_test(tc, test_event_local_time);
+	tcase_add_test(tc, test_published_date_text);
 	tcase_add_test(tc, test_pages_in_every_language);
 	tcase_add_test(tc, test_record_canonical_self);
 	tcase_add_test(tc, test_record_links);
