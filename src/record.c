@@ -311,6 +311,8 @@ out:
 }
 
 /* What the libxml2 callbacks and the builder share for one parse. */
+#define RPARSE_XSD_LINES	64
+
 struct rparse {
 	const char	*path;
 	struct err	*e;
@@ -327,6 +329,9 @@ struct rparse {
 	xmlDocPtr	 xsd;
 	const unsigned char *hash;	/* the bytes' SHA-256, or NULL */
 	int		 is_valid;	/* they pass the schema: skip it */
+	/* lines the schema objected to (lint_values() leaves them alone) */
+	long		 xsd_lines[RPARSE_XSD_LINES];
+	size_t		 nxsd_lines;
 };
 
 static const char *const type_names[RECORD_TYPE_COUNT] = {
@@ -477,6 +482,8 @@ valid_error(void *data, xmlErrorPtr xe)
 	}
 	code = record_msg_xml(rp->xsd, xe, 1, msg, sizeof(msg));
 	rp_diag(rp, RECORD_ERROR, code, xe->line, xe->int2, msg);
+	if (rp->nxsd_lines < RPARSE_XSD_LINES)
+		rp->xsd_lines[rp->nxsd_lines++] = xe->line;
 }
 
 /*
@@ -1086,6 +1093,60 @@ check_url(struct rparse *rp, xmlNodePtr n, const char *what, const char *s)
 		rp_err(rp, xmlGetLineNo(n), 0,
 		    "%s is not an absolute http(s) URL: '%s': write it in "
 		    "full, starting with https://", what, s);
+}
+
+static int
+xsd_objected(const struct rparse *rp, long line)
+{
+	size_t	 i;
+
+	for (i = 0; i < rp->nxsd_lines; i++)
+		if (rp->xsd_lines[i] == line)
+			return 1;
+	/* past the table's end the schema may have objected to anything */
+	return rp->nxsd_lines == RPARSE_XSD_LINES;
+}
+
+/*
+ * The checks of values the schema cannot see (dates, URLs, time zones),
+ * run when it said no and no record is built: so an editor hears of every
+ * problem in one run of "pubfeed check", not of one kind per run.  The
+ * same checks and messages as the build; elements on a line the schema
+ * objected to are left to its message.
+ */
+static void
+lint_one(struct rparse *rp, xmlNodePtr n, int in_event)
+{
+	struct date	 d;
+	const char	*tz;
+
+	if (is_el(n, "issued") ||
+	    (in_event && (is_el(n, "start") || is_el(n, "end"))))
+		check_date(rp, n, &d, 1);
+	else if (is_el(n, "modified"))
+		check_date(rp, n, &d, 0);
+	else if (is_el(n, "link"))
+		check_url(rp, n, "<link href>", attr(rp, n, "href"));
+	else if (is_el(n, "event") && (tz = attr(rp, n, "timezone")) != NULL &&
+	    icaltimezone_get_builtin_timezone(tz) == NULL)
+		rp_err(rp, xmlGetLineNo(n), 0, "unknown time zone '%s'", tz);
+}
+
+static void
+lint_values(struct rparse *rp, xmlNodePtr parent, int in_event)
+{
+	xmlNodePtr	 n;
+
+	for (n = parent->children; n != NULL && !rp->nomem; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (!xsd_objected(rp, xmlGetLineNo(n)))
+			lint_one(rp, n, in_event);
+		/* an event's dates are one level down; nothing is deeper */
+		if (parent->parent != NULL &&
+		    parent->parent->type == XML_DOCUMENT_NODE)
+			lint_values(rp, n, is_el(n, "event"));
+	}
 }
 
 /* ORCID check digit: ISO 7064 MOD 11-2 over the first 15 digits. */
@@ -1771,11 +1832,17 @@ parse_mem(struct rparse *rpp, struct record_schema *rs, const char *buf,
 		goto out;
 	}
 	if (prescan(&rp, buf, len) == -1 ||
-	    (doc = parse_xml(&rp, buf, len)) == NULL ||
-	    (!rp.is_valid && validate(&rp, rs, doc) == -1))
+	    (doc = parse_xml(&rp, buf, len)) == NULL)
 		goto out;
 	if ((root = xmlDocGetRootElement(doc)) == NULL)
 		goto out;
+	if (!rp.is_valid && validate(&rp, rs, doc) == -1) {
+		if ((rp.a = arena_new(0)) == NULL)
+			rp_err(&rp, 0, 0, "out of memory");
+		else
+			lint_values(&rp, root, 0);
+		goto out;
+	}
 	/* the caller's when it already has it (the store, for the cache) */
 	if (rp.hash != NULL)
 		memcpy(hash, rp.hash, HASH_LEN);
