@@ -132,6 +132,15 @@ fail:
 	return NULL;
 }
 
+static int
+is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
 static void
 check_url(const char *s)
 {
@@ -139,7 +148,7 @@ check_url(const char *s)
 	CURLUcode	 rc;
 	xmlURIPtr	 x;
 	const char	*h;
-	char		*ch = NULL, *sch = NULL, *m;
+	char		*ch = NULL, *sch = NULL, *ph = NULL, *m;
 	size_t		 n;
 	int		 is_url, is_tmpl, is_base;
 
@@ -149,6 +158,16 @@ check_url(const char *s)
 	if ((is_url && !is_tmpl) || (is_base && !is_url) ||
 	    (syntax_url_host(s, &h, &n) == 0) != is_url)
 		abort();
+	if (is_tmpl && !is_url) {
+		/* ping-get templates go to curl expanded or left as written */
+		if ((u = curl_url()) == NULL)
+			return;
+		rc = curl_url_set(u, CURLUPART_URL, s, CURL_URL_FLAGS);
+		if (rc != CURLUE_OK && rc != CURLUE_OUT_OF_MEMORY)
+			abort();
+		curl_url_cleanup(u);
+		return;
+	}
 	if (!is_url)
 		return;
 	if (h < s || h + n > s + strlen(s) || n == 0)
@@ -170,6 +189,16 @@ check_url(const char *s)
 		abort();
 	if (!same_host(h, n, ch))
 		abort();
+	/*
+	 * IDNA2008 is the documented difference (syntax.h): curl may refuse
+	 * a non-ASCII host when it converts it, an ASCII host never.
+	 */
+	if (curl_url_get(u, CURLUPART_HOST, &ph, CURLU_PUNYCODE) ==
+	    CURLUE_OK) {
+		if (is_ascii(ch) && strcmp(ph, ch) != 0)
+			abort();
+	} else if (is_ascii(ch))
+		abort();
 
 	if ((m = iri_to_uri(s)) != NULL) {
 		if ((x = xmlParseURI(m)) == NULL)
@@ -178,6 +207,7 @@ check_url(const char *s)
 		free(m);
 	}
 out:
+	curl_free(ph);
 	curl_free(ch);
 	curl_free(sch);
 	curl_url_cleanup(u);
