@@ -195,7 +195,7 @@ url_parse(const char *s, unsigned flags, const char **host, size_t *hostlen,
 			return -1;
 	}
 	if (hend < end) {
-		if (*hend != ':')
+		if (*hend != ':' || hend + 1 == end)
 			return -1;
 		for (port = 0, p = hend + 1; p < end; p++)
 			if (!is_digit((unsigned char)*p) ||

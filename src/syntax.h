@@ -18,14 +18,15 @@
  * malformed UTF-8 and C1 controls are refused.
  *
  * Where this is stricter than RFC 3986, it is so that libcurl, which
- * notify hands target URLs to, takes every URL accepted here: a reg-name
- * holds unreserved characters, IRI characters and %HH escapes of
- * unreserved or non-ASCII bytes, never sub-delims ("!$&'()*+,;=", also
- * escaped), which no DNS name holds and libcurl refuses; a port above
- * 65535 is refused.  Left to the connection: a non-ASCII host is checked
- * as an RFC 3987 ireg-name, not against IDNA2008, which libcurl applies
- * (libidn2) only when it connects.  fuzz/fuzz_syntax.c checks all this
- * against libcurl and libxml2.
+ * notify hands target URLs to, and libxml2's xmlParseURI() (its anyURI
+ * check) take every URL accepted here: a reg-name holds unreserved
+ * characters, IRI characters and %HH escapes of unreserved or non-ASCII
+ * bytes, never sub-delims ("!$&'()*+,;=", also escaped), which no DNS
+ * name holds and libcurl refuses; a port is 1 or more digits up to 65535
+ * (libcurl refuses more, xmlParseURI() a ':' with no digits).  Left to the
+ * connection: a non-ASCII host is checked as an RFC 3987 ireg-name, not
+ * against IDNA2008, which libcurl applies (libidn2) only when it
+ * connects.  fuzz/fuzz_syntax.c checks all this against both libraries.
  *
  * Pure functions over NUL-terminated strings; no state, thread-safe.
  */

@@ -20,7 +20,8 @@ static const struct {
 	{ "http://example.org:8080/a?b#c", 1, 1, 0 },
 	{ "http://example.org/a#b?c/d", 1, 1, 0 },
 	{ "http://example.org/a#b#c", 0, 0, 0 },
-	{ "http://example.org:/", 1, 1, 1 },		/* port = *DIGIT */
+	{ "http://example.org:/", 0, 0, 0 },	/* xmlParseURI() refuses */
+	{ "http://[::1]:", 0, 0, 0 },
 	{ "http://user@example.org/", 1, 1, 1 },
 	{ "http://us:er@example.org/", 1, 1, 1 },
 	{ "http://u@v@example.org/", 0, 0, 0 },
