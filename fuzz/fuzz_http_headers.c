@@ -21,6 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	http_etag_match(s, "\"0123456789abcdef\"");
 	http_etag_match("\"a\", W/\"b\", *", s);
 	http_media_type_is(s, "application/x-www-form-urlencoded");
+	(void)http_prefers_html(s);
 	(void)http_origin_path(s);
 	free(s);
 	return 0;

@@ -122,6 +122,28 @@ url_run(const char *p, const char *end, const char *extra, int iri)
 	return 1;
 }
 
+/*
+ * A reg-name of unreserved characters, %HH escapes of unreserved or
+ * non-ASCII bytes and IRI characters: no sub-delims, which RFC 3986
+ * allows but no DNS name holds and libcurl refuses, also when escaped.
+ */
+static int
+host_run(const char *p, const char *end)
+{
+	size_t	 n;
+	int	 c;
+
+	for (; p < end; p += n) {
+		if ((n = url_char(p, end, "", 1)) == 0 ||
+		    is_sub_delim((unsigned char)*p))
+			return 0;
+		if (*p == '%' && (c = syntax_hex2(p + 1)) < 0x80 &&
+		    !is_unreserved(c))
+			return 0;
+	}
+	return 1;
+}
+
 /* An IP-literal without its brackets: an IPv6 address. */
 static int
 ipv6_ok(const char *p, size_t n)
@@ -146,6 +168,7 @@ url_parse(const char *s, unsigned flags, const char **host, size_t *hostlen,
 {
 	const char	*auth, *end, *h, *hend, *p, *frag;
 	const char	*pchar = (flags & URL_TEMPLATE) ? ":@/?{}" : ":@/?";
+	long		 port;
 
 	if (strncasecmp(s, "http://", 7) == 0)
 		auth = s + 7;
@@ -168,14 +191,15 @@ url_parse(const char *s, unsigned flags, const char **host, size_t *hostlen,
 	} else {
 		if ((hend = memchr(h, ':', (size_t)(end - h))) == NULL)
 			hend = end;
-		if (hend == h || !url_run(h, hend, "", 1))
+		if (hend == h || !host_run(h, hend))
 			return -1;
 	}
 	if (hend < end) {
-		if (*hend != ':')
+		if (*hend != ':' || hend + 1 == end)
 			return -1;
-		for (p = hend + 1; p < end; p++)
-			if (!is_digit((unsigned char)*p))
+		for (port = 0, p = hend + 1; p < end; p++)
+			if (!is_digit((unsigned char)*p) ||
+			    (port = port * 10 + (*p - '0')) > 65535)
 				return -1;
 	}
 	/* path and query, then one fragment (which may hold '?' and '/') */

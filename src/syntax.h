@@ -7,15 +7,26 @@
  *
  * URLs: absolute, scheme http or https (any case), "//", a non-empty host
  * (a reg-name, an IPv4 address or a bracketed IPv6 literal), an optional
- * port of digits, then path, query and fragment made of RFC 3986 pchar,
- * '/', '?' and one '#'.  '%' must start a %HH escape.  Never allowed:
- * controls, space, DEL and the characters RFC 3986 leaves out of every
- * component ("<>\^`{|} and a second '#'); '[' and ']' only around an IPv6
- * host.  Non-ASCII: accepted as IRI characters (RFC 3987 ucschar: any
+ * port of digits up to 65535, then path, query and fragment made of RFC
+ * 3986 pchar, '/', '?' and one '#'.  '%' must start a %HH escape.  Never
+ * allowed: controls, space, DEL and the characters RFC 3986 leaves out of
+ * every component ("<>\^`{|} and a second '#'); '[' and ']' only around an
+ * IPv6 host.  Non-ASCII: accepted as IRI characters (RFC 3987 ucschar: any
  * well-formed UTF-8 character from U+00A0 up) in the host, path, query
  * and fragment, because record links and identifiers are often IRIs and
  * every place a URL ends up (Atom hrefs, OAI-PMH anyURI, HTML) takes IRIs;
  * malformed UTF-8 and C1 controls are refused.
+ *
+ * Where this is stricter than RFC 3986, it is so that libcurl, which
+ * notify hands target URLs to, and libxml2's xmlParseURI() (its anyURI
+ * check) take every URL accepted here: a reg-name holds unreserved
+ * characters, IRI characters and %HH escapes of unreserved or non-ASCII
+ * bytes, never sub-delims ("!$&'()*+,;=", also escaped), which no DNS
+ * name holds and libcurl refuses; a port is 1 or more digits up to 65535
+ * (libcurl refuses more, xmlParseURI() a ':' with no digits).  Left to the
+ * connection: a non-ASCII host is checked as an RFC 3987 ireg-name, not
+ * against IDNA2008, which libcurl applies (libidn2) only when it
+ * connects.  fuzz/fuzz_syntax.c checks all this against both libraries.
  *
  * Pure functions over NUL-terminated strings; no state, thread-safe.
  */
@@ -40,7 +51,11 @@ int	 syntax_is_http_template(const char *s);
 int	 syntax_is_base_url(const char *s);
 /*
  * The host of an http(s) URL s: *host points into s (an IPv6 literal
- * keeps its brackets), *len its length.  0, or -1 if s is not one.
+ * keeps its brackets), *len its length.  0, or -1 if s is not one.  The
+ * host as written: its case and %HH escapes kept, where libcurl's
+ * CURLUPART_HOST decodes the escapes and rewrites an IPv6 literal
+ * ("[0:0::1]" is "[::1]") or a legacy IPv4 form ("0x7f.1", "1.2.3.04")
+ * to its canonical form.
  */
 int	 syntax_url_host(const char *s, const char **host, size_t *len);
 
