@@ -1095,6 +1095,18 @@ check_url(struct rparse *rp, xmlNodePtr n, const char *what, const char *s)
 		    "full, starting with https://", what, s);
 }
 
+/* The event's timezone attribute, or NULL; one libical cannot find is told. */
+static const char *
+check_timezone(struct rparse *rp, xmlNodePtr ev)
+{
+	const char	*tz;
+
+	if ((tz = attr(rp, ev, "timezone")) != NULL &&
+	    icaltimezone_get_builtin_timezone(tz) == NULL)
+		rp_err(rp, xmlGetLineNo(ev), 0, "unknown time zone '%s'", tz);
+	return tz;
+}
+
 static int
 xsd_objected(const struct rparse *rp, long line)
 {
@@ -1118,7 +1130,6 @@ static void
 lint_one(struct rparse *rp, xmlNodePtr n, int in_event)
 {
 	struct date	 d;
-	const char	*tz;
 
 	if (is_el(n, "issued") ||
 	    (in_event && (is_el(n, "start") || is_el(n, "end"))))
@@ -1127,9 +1138,8 @@ lint_one(struct rparse *rp, xmlNodePtr n, int in_event)
 		check_date(rp, n, &d, 0);
 	else if (is_el(n, "link"))
 		check_url(rp, n, "<link href>", attr(rp, n, "href"));
-	else if (is_el(n, "event") && (tz = attr(rp, n, "timezone")) != NULL &&
-	    icaltimezone_get_builtin_timezone(tz) == NULL)
-		rp_err(rp, xmlGetLineNo(n), 0, "unknown time zone '%s'", tz);
+	else if (is_el(n, "event"))
+		(void)check_timezone(rp, n);
 }
 
 static void
@@ -1325,10 +1335,7 @@ build_event_attrs(struct rparse *rp, xmlNodePtr ev, struct record_event *e)
 {
 	const char	*st;
 
-	if ((e->timezone = attr(rp, ev, "timezone")) != NULL &&
-	    icaltimezone_get_builtin_timezone(e->timezone) == NULL)
-		rp_err(rp, xmlGetLineNo(ev), 0, "unknown time zone '%s'",
-		    e->timezone);
+	e->timezone = check_timezone(rp, ev);
 	e->status = RECORD_EVENT_CONFIRMED;
 	if ((st = attr(rp, ev, "status")) == NULL)
 		return;
